@@ -1,0 +1,187 @@
+/**
+ * Configuration: one zod schema over the environment, parsed once at start-up into a
+ * typed, frozen object that is passed down explicitly. Nothing below this module reads
+ * `process.env`.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const csv = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0),
+  );
+
+/**
+ * A service token entry: `name:sha256hex`. Only the SHA-256 of each token is configured;
+ * the token itself never appears in configuration.
+ */
+const serviceTokens = csv.pipe(
+  z.array(
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,63}:[0-9a-f]{64}$/, 'each entry must be name:sha256hex (lower-case hex of the token)')
+      .transform((entry) => {
+        const [name, hash] = entry.split(':') as [string, string];
+        return { name, sha256: hash };
+      }),
+  ),
+);
+
+const redisUrl = z
+  .string()
+  .url()
+  .refine((u) => /^rediss?:\/\//.test(u), 'must start with redis:// or rediss://');
+
+const postgresUrl = z
+  .string()
+  .url()
+  .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must start with postgres:// or postgresql://');
+
+export const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+    HTTP_PORT: int(0, 65535).default(8080),
+    /** Largest accepted request body in bytes; larger case submissions get 413. */
+    MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(2 * 1024 * 1024),
+
+    /** Redis for BullMQ and case records. Required by the server and workers; the demo and tests start one when unset. */
+    REDIS_URL: redisUrl.optional(),
+    /** Namespace for every Redis key this system writes. Queue keys get a per-queue hash tag for Redis Cluster. */
+    KEY_PREFIX: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'lower-case letters, digits, _ or -, starting with a letter')
+      .default('co'),
+
+    /** Postgres for checkpoints and the knowledge base; SQLite under DATA_DIR when unset. */
+    DATABASE_URL: postgresUrl.optional(),
+    DATA_DIR: z.string().min(1).default('.data'),
+    /** Real public data sets (read-only), e.g. ../shared/data. */
+    SHARED_DATA_DIR: z.string().min(1).default('../shared/data'),
+
+    OPENAI_BASE_URL: z.string().url().optional(),
+    OPENAI_API_KEY: z.string().min(1).optional(),
+    /** Setting a model name switches planning and drafting to LLM mode; unset means knowledge-driven mode. */
+    OPENAI_MODEL: z.string().min(1).optional(),
+
+    /** Service tokens allowed to submit and read cases: comma-separated `name:sha256hex`. */
+    SERVICE_TOKENS: serviceTokens.default([]),
+    /** Hosts that callback URLs may target even when they resolve to private or loopback addresses. */
+    CALLBACK_HOST_ALLOWLIST: csv.default([]),
+
+    WORKER_CONCURRENCY: int(1, 256).default(8),
+    /** BullMQ lock duration: how long a crashed worker holds a job before another takes it over. */
+    WORKER_LOCK_MS: int(1000, 10 * 60 * 1000).default(30_000),
+    /** On SIGTERM, how long active jobs may run on before the worker stops waiting for them. */
+    SHUTDOWN_GRACE_MS: int(0, 10 * 60 * 1000).default(25_000),
+    CASE_JOB_ATTEMPTS: int(1, 20).default(3),
+    /** Keep finished case jobs this long (seconds) for inspection in Bull Board. */
+    JOB_RETENTION_SECONDS: int(60, 90 * 24 * 3600).default(7 * 24 * 3600),
+
+    TRUST_PROXY: bool.default(false),
+  })
+  .superRefine((env, ctx) => {
+    if (env.OPENAI_MODEL && !env.OPENAI_BASE_URL && !env.OPENAI_API_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OPENAI_API_KEY'],
+        message: 'required when OPENAI_MODEL is set and OPENAI_BASE_URL is not (a local endpoint may omit it)',
+      });
+    }
+  });
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  readonly env: Env['NODE_ENV'];
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly http: { readonly host: string; readonly port: number; readonly maxBodyBytes: number; readonly trustProxy: boolean };
+  readonly redis: { readonly url: string | undefined; readonly keyPrefix: string };
+  readonly database: { readonly url: string | undefined; readonly sqlitePath: string };
+  readonly dataDir: string;
+  readonly sharedDataDir: string;
+  readonly model:
+    | { readonly mode: 'knowledge-driven' }
+    | { readonly mode: 'llm'; readonly model: string; readonly baseUrl: string | undefined; readonly apiKey: string | undefined };
+  readonly auth: { readonly serviceTokens: ReadonlyArray<{ readonly name: string; readonly sha256: string }> };
+  readonly callbacks: { readonly hostAllowlist: readonly string[] };
+  readonly worker: {
+    readonly concurrency: number;
+    readonly lockMs: number;
+    readonly shutdownGraceMs: number;
+    readonly attempts: number;
+    readonly retentionSeconds: number;
+  };
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: ReadonlyArray<{ variable: string; message: string }>) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse the environment once. Empty strings count as unset. Throws ConfigError naming each bad variable. */
+export function loadConfig(environment: Readonly<Record<string, string | undefined>>, cwd = process.cwd()): Config {
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.shape)) {
+    const value = environment[key];
+    if (value !== undefined && value.trim() !== '') cleaned[key] = value;
+  }
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? '(environment)');
+        const shown = variable in cleaned && !/KEY|TOKEN|SECRET|PASSWORD/.test(variable) ? ` (got ${JSON.stringify(cleaned[variable])})` : '';
+        return { variable, message: `${issue.message}${shown}` };
+      }),
+    );
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(cwd, e.DATA_DIR);
+  return Object.freeze({
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    http: Object.freeze({ host: e.HTTP_HOST, port: e.HTTP_PORT, maxBodyBytes: e.MAX_BODY_BYTES, trustProxy: e.TRUST_PROXY }),
+    redis: Object.freeze({ url: e.REDIS_URL, keyPrefix: e.KEY_PREFIX }),
+    database: Object.freeze({ url: e.DATABASE_URL, sqlitePath: path.join(dataDir, 'clinical-orchestrator.sqlite') }),
+    dataDir,
+    sharedDataDir: path.resolve(cwd, e.SHARED_DATA_DIR),
+    model: e.OPENAI_MODEL
+      ? Object.freeze({ mode: 'llm' as const, model: e.OPENAI_MODEL, baseUrl: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY })
+      : Object.freeze({ mode: 'knowledge-driven' as const }),
+    auth: Object.freeze({ serviceTokens: Object.freeze(e.SERVICE_TOKENS.map((t) => Object.freeze(t))) }),
+    callbacks: Object.freeze({ hostAllowlist: Object.freeze([...e.CALLBACK_HOST_ALLOWLIST]) }),
+    worker: Object.freeze({
+      concurrency: e.WORKER_CONCURRENCY,
+      lockMs: e.WORKER_LOCK_MS,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+      attempts: e.CASE_JOB_ATTEMPTS,
+      retentionSeconds: e.JOB_RETENTION_SECONDS,
+    }),
+  });
+}
+
+/** The Redis URL, or a clear error for entry points that cannot run without one. */
+export function requireRedisUrl(config: Config): string {
+  if (!config.redis.url) {
+    throw new ConfigError([
+      { variable: 'REDIS_URL', message: 'required to run the server or a worker (use `make demo` to start a local Redis automatically)' },
+    ]);
+  }
+  return config.redis.url;
+}

@@ -1,0 +1,92 @@
+/**
+ * Case submission, case record and case job schemas: the contracts shared by the HTTP API,
+ * the BullMQ producer and the workers. Types are inferred from the schemas.
+ */
+import { z } from 'zod';
+import { Bundle } from './fhir.js';
+
+/**
+ * Caller-chosen case id, also the idempotency key. Letters, digits, `.`, `_` and `-`;
+ * no `:` or braces, so it is safe inside Redis keys and BullMQ job ids.
+ */
+export const CaseId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'case id: 1-128 characters of A-Z, a-z, 0-9, ., _ and -, starting with a letter or digit');
+export type CaseId = z.infer<typeof CaseId>;
+
+/** FHIR request priority codes (http://hl7.org/fhir/request-priority). */
+export const CasePriority = z.enum(['routine', 'urgent', 'asap', 'stat']);
+export type CasePriority = z.infer<typeof CasePriority>;
+
+/** BullMQ priority: lower is served first. 0 would mean "no priority" and bypass ordering, so it is never used. */
+export const BULLMQ_PRIORITY: Readonly<Record<CasePriority, number>> = { stat: 1, asap: 2, urgent: 3, routine: 4 };
+
+export const CaseSubmission = z.strictObject({
+  caseId: CaseId,
+  question: z.string().trim().min(3, 'the clinical question must be at least 3 characters').max(4000),
+  priority: CasePriority.default('routine'),
+  callbackUrl: z
+    .string()
+    .max(2048)
+    .url()
+    .refine((u) => /^https?:\/\//i.test(u), 'callbackUrl must be an http or https URL')
+    .optional(),
+  bundle: Bundle,
+  /** Free-text notes that are not inside the bundle (e.g. a referral letter), at most 50. */
+  notes: z.array(z.string().max(20_000)).max(50).optional(),
+});
+export type CaseSubmissionInput = z.input<typeof CaseSubmission>;
+export type CaseSubmission = z.output<typeof CaseSubmission>;
+
+export const CaseStatus = z.enum([
+  /** The record exists; the job is being enqueued. */
+  'accepted',
+  /** Waiting in the `cases` queue. */
+  'queued',
+  /** A worker is running the case pipeline; see currentStep. */
+  'running',
+  /** Terminal state of the foundation pipeline: the case was normalised; drafting is not wired yet. */
+  'intake_complete',
+  /** Gave up after the configured attempts, or the input can never be processed. */
+  'failed',
+]);
+export type CaseStatus = z.infer<typeof CaseStatus>;
+export const TERMINAL_STATUSES: readonly CaseStatus[] = ['intake_complete', 'failed'];
+
+export const CaseSummaryCounts = z.object({
+  conditions: z.number().int(),
+  medications: z.number().int(),
+  allergies: z.number().int(),
+  observations: z.number().int(),
+  imagingStudies: z.number().int(),
+  notes: z.number().int(),
+});
+
+/** What `GET /v1/cases/:id` returns. Holds no PHI: ids, states, counts and (later) the reviewed plan. */
+export const CaseView = z.object({
+  caseId: CaseId,
+  status: CaseStatus,
+  priority: CasePriority,
+  currentStep: z.string().nullable(),
+  /** Steps completed so far, in order. */
+  completedSteps: z.array(z.string()),
+  attempts: z.number().int(),
+  mode: z.enum(['knowledge-driven', 'llm']),
+  pipeline: z.string().nullable(),
+  summary: CaseSummaryCounts.nullable(),
+  plan: z.null().describe('The reviewed plan, once a human has approved it. Always null until drafting and review are wired.'),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  completedAt: z.string().nullable(),
+});
+export type CaseView = z.infer<typeof CaseView>;
+
+/** The data of a job on the `cases` queue. */
+export const CaseJobData = z.object({
+  submission: CaseSubmission,
+  submittedBy: z.string().min(1),
+  enqueuedAt: z.string(),
+  mode: z.enum(['knowledge-driven', 'llm']),
+});
+export type CaseJobData = z.infer<typeof CaseJobData>;

@@ -1,0 +1,322 @@
+/**
+ * The subset of FHIR R4 that a case may carry, as zod schemas.
+ *
+ * Known resource types (Patient, Condition, MedicationRequest, MedicationStatement,
+ * AllergyIntolerance, Observation, ImagingStudy, DocumentReference) are validated against
+ * the R4 cardinalities we rely on; fields this system does not use are dropped at intake
+ * (data minimisation). Other resource types are accepted but reduced to `resourceType` and
+ * `id`. Every string and array is bounded so that hostile payloads cannot grow state.
+ */
+import { z } from 'zod';
+
+const MAX_SHORT = 256;
+const MAX_TEXT = 20_000;
+
+const str = (max = MAX_SHORT) => z.string().max(max);
+const arr = <T extends z.ZodType>(item: T, max = 50) => z.array(item).max(max);
+
+/** FHIR `id`: 1-64 of [A-Za-z0-9-.] */
+export const FhirId = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, 'FHIR id: 1-64 characters of A-Z, a-z, 0-9, - and .');
+/** FHIR `date`: YYYY, YYYY-MM or YYYY-MM-DD */
+export const FhirDate = z
+  .string()
+  .regex(/^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$/, 'FHIR date: YYYY, YYYY-MM or YYYY-MM-DD');
+/** FHIR `dateTime`: a date, or a full timestamp with time zone */
+export const FhirDateTime = z
+  .string()
+  .regex(
+    /^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d{1,9})?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00)))?)?)?$/,
+    'FHIR dateTime: YYYY[-MM[-DD[Thh:mm:ss[.sss](Z|+hh:mm)]]]',
+  );
+
+export const Coding = z.object({
+  system: str(1024).optional(),
+  version: str().optional(),
+  code: str().optional(),
+  display: str(1024).optional(),
+});
+export const CodeableConcept = z.object({ coding: arr(Coding, 20).optional(), text: str(1024).optional() });
+export const Reference = z.object({ reference: str(1024).optional(), display: str(1024).optional() });
+export const Quantity = z.object({
+  value: z.number().finite().optional(),
+  comparator: z.enum(['<', '<=', '>=', '>']).optional(),
+  unit: str().optional(),
+  system: str(1024).optional(),
+  code: str().optional(),
+});
+const Identifier = z.object({ system: str(1024).optional(), value: str().optional() });
+const Annotation = z.object({ text: str(MAX_TEXT), time: FhirDateTime.optional() });
+const HumanName = z.object({ text: str().optional(), family: str().optional(), given: arr(str(), 10).optional() });
+const ContactPoint = z.object({ system: str().optional(), value: str().optional(), use: str().optional() });
+const Address = z.object({
+  text: str(1024).optional(),
+  line: arr(str(), 10).optional(),
+  city: str().optional(),
+  state: str().optional(),
+  postalCode: str().optional(),
+  country: str().optional(),
+});
+const Range = z.object({ low: Quantity.optional(), high: Quantity.optional() });
+const Ratio = z.object({ numerator: Quantity.optional(), denominator: Quantity.optional() });
+
+export const Dosage = z.object({
+  text: str(2000).optional(),
+  route: CodeableConcept.optional(),
+  asNeededBoolean: z.boolean().optional(),
+  timing: z
+    .object({
+      code: CodeableConcept.optional(),
+      repeat: z
+        .object({
+          frequency: z.number().int().min(0).max(1000).optional(),
+          period: z.number().finite().min(0).optional(),
+          periodUnit: z.enum(['s', 'min', 'h', 'd', 'wk', 'mo', 'a']).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  doseAndRate: arr(
+    z.object({ doseQuantity: Quantity.optional(), doseRange: Range.optional(), rateQuantity: Quantity.optional(), rateRatio: Ratio.optional() }),
+    10,
+  ).optional(),
+  maxDosePerPeriod: Ratio.optional(),
+});
+
+const base = { id: FhirId.optional(), meta: z.object({ lastUpdated: FhirDateTime.optional() }).optional() };
+
+export const Patient = z.object({
+  resourceType: z.literal('Patient'),
+  ...base,
+  identifier: arr(Identifier, 20).optional(),
+  name: arr(HumanName, 10).optional(),
+  telecom: arr(ContactPoint, 20).optional(),
+  gender: z.enum(['male', 'female', 'other', 'unknown']).optional(),
+  birthDate: FhirDate.optional(),
+  deceasedBoolean: z.boolean().optional(),
+  address: arr(Address, 10).optional(),
+});
+
+export const Condition = z.object({
+  resourceType: z.literal('Condition'),
+  ...base,
+  clinicalStatus: CodeableConcept.optional(),
+  verificationStatus: CodeableConcept.optional(),
+  severity: CodeableConcept.optional(),
+  code: CodeableConcept.optional(),
+  subject: Reference,
+  onsetDateTime: FhirDateTime.optional(),
+  recordedDate: FhirDateTime.optional(),
+  note: arr(Annotation, 20).optional(),
+});
+
+const medication = {
+  medicationCodeableConcept: CodeableConcept.optional(),
+  medicationReference: Reference.optional(),
+};
+
+export const MedicationRequest = z.object({
+  resourceType: z.literal('MedicationRequest'),
+  ...base,
+  status: z.enum(['active', 'on-hold', 'cancelled', 'completed', 'entered-in-error', 'stopped', 'draft', 'unknown']),
+  intent: z.enum(['proposal', 'plan', 'order', 'original-order', 'reflex-order', 'filler-order', 'instance-order', 'option']),
+  ...medication,
+  subject: Reference,
+  authoredOn: FhirDateTime.optional(),
+  dosageInstruction: arr(Dosage, 10).optional(),
+  note: arr(Annotation, 20).optional(),
+});
+
+export const MedicationStatement = z.object({
+  resourceType: z.literal('MedicationStatement'),
+  ...base,
+  status: z.enum(['active', 'completed', 'entered-in-error', 'intended', 'stopped', 'on-hold', 'unknown', 'not-taken']),
+  ...medication,
+  subject: Reference,
+  effectiveDateTime: FhirDateTime.optional(),
+  dosage: arr(Dosage, 10).optional(),
+  note: arr(Annotation, 20).optional(),
+});
+
+export const AllergyIntolerance = z.object({
+  resourceType: z.literal('AllergyIntolerance'),
+  ...base,
+  clinicalStatus: CodeableConcept.optional(),
+  verificationStatus: CodeableConcept.optional(),
+  type: z.enum(['allergy', 'intolerance']).optional(),
+  category: arr(z.enum(['food', 'medication', 'environment', 'biologic']), 4).optional(),
+  criticality: z.enum(['low', 'high', 'unable-to-assess']).optional(),
+  code: CodeableConcept.optional(),
+  patient: Reference,
+  recordedDate: FhirDateTime.optional(),
+  reaction: arr(
+    z.object({
+      substance: CodeableConcept.optional(),
+      manifestation: arr(CodeableConcept, 20).min(1),
+      severity: z.enum(['mild', 'moderate', 'severe']).optional(),
+    }),
+    20,
+  ).optional(),
+  note: arr(Annotation, 20).optional(),
+});
+
+export const Observation = z.object({
+  resourceType: z.literal('Observation'),
+  ...base,
+  status: z.enum(['registered', 'preliminary', 'final', 'amended', 'corrected', 'cancelled', 'entered-in-error', 'unknown']),
+  category: arr(CodeableConcept, 10).optional(),
+  code: CodeableConcept,
+  subject: Reference.optional(),
+  effectiveDateTime: FhirDateTime.optional(),
+  issued: FhirDateTime.optional(),
+  valueQuantity: Quantity.optional(),
+  valueString: str(MAX_TEXT).optional(),
+  valueCodeableConcept: CodeableConcept.optional(),
+  valueBoolean: z.boolean().optional(),
+  interpretation: arr(CodeableConcept, 10).optional(),
+  referenceRange: arr(z.object({ low: Quantity.optional(), high: Quantity.optional(), text: str(1024).optional() }), 10).optional(),
+  note: arr(Annotation, 20).optional(),
+});
+
+export const ImagingStudy = z.object({
+  resourceType: z.literal('ImagingStudy'),
+  ...base,
+  identifier: arr(Identifier, 10).optional(),
+  status: z.enum(['registered', 'available', 'cancelled', 'entered-in-error', 'unknown']),
+  modality: arr(Coding, 10).optional(),
+  subject: Reference,
+  started: FhirDateTime.optional(),
+  endpoint: arr(Reference, 10).optional(),
+  numberOfSeries: z.number().int().min(0).optional(),
+  numberOfInstances: z.number().int().min(0).optional(),
+  procedureCode: arr(CodeableConcept, 10).optional(),
+  description: str(2000).optional(),
+  series: arr(
+    z.object({
+      uid: str(),
+      modality: Coding,
+      description: str(2000).optional(),
+      bodySite: Coding.optional(),
+      instance: arr(z.object({ uid: str(), sopClass: Coding, number: z.number().int().min(0).optional() }), 500).optional(),
+    }),
+    100,
+  ).optional(),
+});
+
+export const DocumentReference = z.object({
+  resourceType: z.literal('DocumentReference'),
+  ...base,
+  status: z.enum(['current', 'superseded', 'entered-in-error']),
+  type: CodeableConcept.optional(),
+  subject: Reference.optional(),
+  date: z.string().max(64).optional(),
+  description: str(2000).optional(),
+  content: arr(
+    z.object({
+      attachment: z.object({
+        contentType: str().optional(),
+        /** base64; text/plain notes are decoded by the normaliser. Bounded by the request size limit too. */
+        data: z.string().max(1_000_000).regex(/^[A-Za-z0-9+/=\s]*$/, 'attachment.data must be base64').optional(),
+        url: str(2048).optional(),
+        title: str().optional(),
+      }),
+    }),
+    20,
+  ).min(1),
+});
+
+const KNOWN = {
+  Patient,
+  Condition,
+  MedicationRequest,
+  MedicationStatement,
+  AllergyIntolerance,
+  Observation,
+  ImagingStudy,
+  DocumentReference,
+} as const;
+export type KnownResourceType = keyof typeof KNOWN;
+export const KNOWN_RESOURCE_TYPES = Object.keys(KNOWN) as KnownResourceType[];
+
+/** A resource of a type this system does not use: kept as a type and id only. */
+export const OtherResource = z.object({ resourceType: z.string(), id: z.string().optional() });
+
+export type Patient = z.infer<typeof Patient>;
+export type Condition = z.infer<typeof Condition>;
+export type MedicationRequest = z.infer<typeof MedicationRequest>;
+export type MedicationStatement = z.infer<typeof MedicationStatement>;
+export type AllergyIntolerance = z.infer<typeof AllergyIntolerance>;
+export type Observation = z.infer<typeof Observation>;
+export type ImagingStudy = z.infer<typeof ImagingStudy>;
+export type DocumentReference = z.infer<typeof DocumentReference>;
+export type Dosage = z.infer<typeof Dosage>;
+export type CodeableConcept = z.infer<typeof CodeableConcept>;
+export type Quantity = z.infer<typeof Quantity>;
+export type KnownResource = { [K in KnownResourceType]: z.infer<(typeof KNOWN)[K]> }[KnownResourceType];
+export type OtherResource = z.infer<typeof OtherResource>;
+export type Resource = KnownResource | OtherResource;
+
+const isKnown = (t: string): t is KnownResourceType => Object.hasOwn(KNOWN, t);
+
+/** Dispatch on resourceType: validate known types precisely, reduce unknown ones to type + id. */
+export const Resource = z
+  .looseObject({ resourceType: z.string().regex(/^[A-Z][A-Za-z]{1,63}$/, 'resourceType must be a FHIR resource type name') })
+  .transform((raw, ctx): Resource => {
+    const type = raw.resourceType;
+    if (!isKnown(type)) {
+      return { resourceType: type, ...(typeof raw.id === 'string' ? { id: raw.id.slice(0, 64) } : {}) };
+    }
+    const result = KNOWN[type].safeParse(raw);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) {
+      ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path, params: { zodCode: issue.code } });
+    }
+    return z.NEVER;
+  });
+
+export const BundleEntry = z.object({
+  fullUrl: str(2048).optional(),
+  resource: Resource,
+});
+
+export const Bundle = z
+  .object({
+    resourceType: z.literal('Bundle'),
+    id: FhirId.optional(),
+    type: z.enum(['collection', 'document', 'transaction', 'batch', 'searchset', 'message', 'history']),
+    timestamp: FhirDateTime.optional(),
+    entry: z.array(BundleEntry).min(1, 'a case bundle needs at least a Patient entry').max(2000),
+  })
+  .superRefine((bundle, ctx) => {
+    const patients = bundle.entry
+      .map((e, index) => ({ e, index }))
+      .filter(({ e }) => e.resource.resourceType === 'Patient');
+    if (patients.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['entry'],
+        message: `a case bundle must contain exactly one Patient resource (found ${patients.length})`,
+        params: { zodCode: 'patient_count' },
+      });
+      return;
+    }
+    const { e: patientEntry } = patients[0]!;
+    const patientRefs = new Set<string>();
+    if (patientEntry.resource.id) patientRefs.add(`Patient/${patientEntry.resource.id}`);
+    if (patientEntry.fullUrl) patientRefs.add(patientEntry.fullUrl);
+    bundle.entry.forEach((entry, index) => {
+      const r = entry.resource as Record<string, unknown>;
+      for (const field of ['subject', 'patient'] as const) {
+        const ref = (r[field] as { reference?: string } | undefined)?.reference;
+        if (ref !== undefined && patientRefs.size > 0 && !patientRefs.has(ref) && /^(Patient\/|urn:uuid:)/.test(ref)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['entry', index, 'resource', field, 'reference'],
+            message: 'references a patient that is not the Patient in this bundle',
+            params: { zodCode: 'foreign_patient_reference' },
+          });
+        }
+      }
+    });
+  });
+
+export type Bundle = z.infer<typeof Bundle>;

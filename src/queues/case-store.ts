@@ -1,0 +1,173 @@
+/**
+ * Case records in Redis: one hash per case holding ids, status, progress and counts (no PHI).
+ *
+ * Every write is a single Lua script, so creation is atomic (create-if-absent) and status
+ * changes are compare-and-set: a transition only applies from the states it names. That is
+ * what makes resubmission idempotent and a redelivered job unable to complete a case twice.
+ */
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { CasePriority, CaseStatus, CaseSummaryCounts, type CaseView } from '../domain/case.js';
+import { caseRecordKey } from './names.js';
+
+const CREATE_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1`;
+
+/** ARGV[1] = ",allowed,from,states,"; ARGV[2] = field to increment or ""; ARGV[3..] = field/value pairs. */
+const TRANSITION_SCRIPT = `
+local s = redis.call('HGET', KEYS[1], 'status')
+if not s then return -1 end
+if not string.find(ARGV[1], ',' .. s .. ',', 1, true) then return 0 end
+if ARGV[2] ~= '' then redis.call('HINCRBY', KEYS[1], ARGV[2], 1) end
+if #ARGV > 2 then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end
+return 1`;
+
+const json = <T extends z.ZodType>(schema: T) =>
+  z.string().transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'stored JSON is corrupt' });
+      return z.NEVER;
+    }
+  }).pipe(schema);
+
+const nullableString = z
+  .string()
+  .optional()
+  .transform((s) => (s === undefined || s === '' ? null : s));
+
+/** The stored hash, parsed. Field names match the Redis hash fields. */
+export const CaseRecord = z.object({
+  caseId: z.string(),
+  status: CaseStatus,
+  priority: CasePriority,
+  submittedBy: z.string(),
+  inputDigest: z.string(),
+  mode: z.enum(['knowledge-driven', 'llm']),
+  hasCallback: z.enum(['0', '1']).transform((v) => v === '1'),
+  pipeline: nullableString,
+  currentStep: nullableString,
+  completedSteps: json(z.array(z.string())).default([]),
+  attempts: z.coerce.number().int().default(0),
+  completions: z.coerce.number().int().default(0),
+  summary: json(CaseSummaryCounts.nullable()).default(null),
+  error: json(z.object({ code: z.string(), message: z.string() }).nullable()).default(null),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  completedAt: nullableString,
+});
+export type CaseRecord = z.infer<typeof CaseRecord>;
+
+export type NewCaseRecord = Pick<CaseRecord, 'caseId' | 'priority' | 'submittedBy' | 'inputDigest' | 'mode' | 'hasCallback'>;
+
+/** Fields a transition may set. Objects are stored as JSON. */
+export interface CaseUpdate {
+  status?: CaseStatus;
+  pipeline?: string;
+  currentStep?: string | null;
+  completedSteps?: string[];
+  summary?: CaseRecord['summary'];
+  error?: CaseRecord['error'];
+  completedAt?: string;
+}
+
+export type TransitionResult = 'applied' | 'wrong-state' | 'missing';
+
+interface CaseScripts {
+  coCaseCreate(key: string, ...args: string[]): Promise<number>;
+  coCaseTransition(key: string, ...args: string[]): Promise<number>;
+}
+
+export class CaseStore {
+  private readonly scripts: CaseScripts;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keyPrefix: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    // defineCommand runs the scripts by SHA (EVALSHA) and reloads them after a Redis restart.
+    if (!('coCaseCreate' in redis)) redis.defineCommand('coCaseCreate', { numberOfKeys: 1, lua: CREATE_SCRIPT });
+    if (!('coCaseTransition' in redis)) redis.defineCommand('coCaseTransition', { numberOfKeys: 1, lua: TRANSITION_SCRIPT });
+    this.scripts = redis as unknown as CaseScripts;
+  }
+
+  key(caseId: string): string {
+    return caseRecordKey(this.keyPrefix, caseId);
+  }
+
+  /** Create the record with status `accepted` unless one exists. Returns whether it was created. */
+  async create(input: NewCaseRecord): Promise<boolean> {
+    const ts = this.now().toISOString();
+    const fields: Record<string, string> = {
+      caseId: input.caseId,
+      status: 'accepted',
+      priority: input.priority,
+      submittedBy: input.submittedBy,
+      inputDigest: input.inputDigest,
+      mode: input.mode,
+      hasCallback: input.hasCallback ? '1' : '0',
+      completedSteps: '[]',
+      attempts: '0',
+      completions: '0',
+      summary: 'null',
+      error: 'null',
+      createdAt: ts,
+      updatedAt: ts,
+    };
+    const created = await this.scripts.coCaseCreate(this.key(input.caseId), ...Object.entries(fields).flat());
+    return created === 1;
+  }
+
+  async get(caseId: string): Promise<CaseRecord | null> {
+    const hash = await this.redis.hgetall(this.key(caseId));
+    if (Object.keys(hash).length === 0) return null;
+    return CaseRecord.parse(hash);
+  }
+
+  /**
+   * Apply `update` only when the current status is one of `from`. `increment` names a counter
+   * (`attempts` or `completions`) to bump in the same atomic step.
+   */
+  async transition(
+    caseId: string,
+    from: readonly CaseRecord['status'][],
+    update: CaseUpdate,
+    increment: 'attempts' | 'completions' | '' = '',
+  ): Promise<TransitionResult> {
+    const pairs: string[] = ['updatedAt', this.now().toISOString()];
+    for (const [field, value] of Object.entries(update) as [keyof CaseUpdate, CaseUpdate[keyof CaseUpdate]][]) {
+      if (value === undefined) continue;
+      pairs.push(field, typeof value === 'string' ? value : value === null && field === 'currentStep' ? '' : JSON.stringify(value));
+    }
+    const result = await this.scripts.coCaseTransition(this.key(caseId), `,${from.join(',')},`, increment, ...pairs);
+    return result === 1 ? 'applied' : result === 0 ? 'wrong-state' : 'missing';
+  }
+
+  async delete(caseId: string): Promise<void> {
+    await this.redis.del(this.key(caseId));
+  }
+}
+
+/** The public, PHI-free view of a record. */
+export function toCaseView(record: CaseRecord): CaseView {
+  return {
+    caseId: record.caseId,
+    status: record.status,
+    priority: record.priority,
+    currentStep: record.currentStep,
+    completedSteps: record.completedSteps,
+    attempts: record.attempts,
+    mode: record.mode,
+    pipeline: record.pipeline,
+    summary: record.summary,
+    plan: null,
+    error: record.error,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    completedAt: record.completedAt,
+  };
+}

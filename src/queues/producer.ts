@@ -1,0 +1,120 @@
+/**
+ * The typed case producer. The HTTP API uses it, and so can any backend service that
+ * enqueues straight into BullMQ: it validates the submission, screens the callback URL,
+ * creates the case record idempotently and adds the job under a deterministic job id.
+ *
+ * Crash safety: the record is created first (status `accepted`), then the job is added, then
+ * the record moves to `queued`. A crash between the steps leaves an `accepted` record;
+ * resubmitting the same case re-adds the job, and BullMQ's job id makes that add idempotent.
+ */
+import { createHash } from 'node:crypto';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import { callbackUrlProblem } from '../domain/callback-url.js';
+import { BULLMQ_PRIORITY, CaseSubmission, type CaseJobData } from '../domain/case.js';
+import { CaseValidationError, toFieldIssues } from '../domain/validation.js';
+import { CaseIdConflictError } from '../errors.js';
+import { CaseStore, type CaseRecord } from './case-store.js';
+import { QUEUES, bullPrefix, caseJobId } from './names.js';
+
+export interface CaseProducerOptions {
+  redis: Redis;
+  keyPrefix: string;
+  mode: CaseJobData['mode'];
+  attempts: number;
+  retentionSeconds: number;
+  callbackHostAllowlist: readonly string[];
+}
+
+export interface SubmitResult {
+  /** False when the case id was already known: nothing new was enqueued. */
+  created: boolean;
+  record: CaseRecord;
+}
+
+export function caseQueueOptions(redis: Redis, keyPrefix: string) {
+  return { connection: redis, prefix: bullPrefix(keyPrefix, QUEUES.cases) };
+}
+
+export class CaseProducer {
+  readonly queue: Queue<CaseJobData>;
+  readonly store: CaseStore;
+
+  constructor(private readonly options: CaseProducerOptions) {
+    this.store = new CaseStore(options.redis, options.keyPrefix);
+    this.queue = new Queue<CaseJobData>(QUEUES.cases, {
+      ...caseQueueOptions(options.redis, options.keyPrefix),
+      defaultJobOptions: {
+        attempts: options.attempts,
+        backoff: { type: 'exponential', delay: 2000 },
+        removeOnComplete: { age: options.retentionSeconds },
+        removeOnFail: { age: options.retentionSeconds },
+      },
+    });
+  }
+
+  static fromConfig(config: Config, redis: Redis): CaseProducer {
+    return new CaseProducer({
+      redis,
+      keyPrefix: config.redis.keyPrefix,
+      mode: config.model.mode,
+      attempts: config.worker.attempts,
+      retentionSeconds: config.worker.retentionSeconds,
+      callbackHostAllowlist: config.callbacks.hostAllowlist,
+    });
+  }
+
+  /** Validate `input` and enqueue it once. Throws CaseValidationError or CaseIdConflictError. */
+  async submit(input: unknown, submittedBy: string): Promise<SubmitResult> {
+    const submission = parseSubmission(input, this.options.callbackHostAllowlist);
+    const inputDigest = createHash('sha256').update(JSON.stringify(submission)).digest('hex');
+    const { caseId } = submission;
+
+    const created = await this.store.create({
+      caseId,
+      priority: submission.priority,
+      submittedBy,
+      inputDigest,
+      mode: this.options.mode,
+      hasCallback: submission.callbackUrl !== undefined,
+    });
+    if (!created) {
+      const existing = await this.store.get(caseId);
+      if (existing) {
+        if (existing.submittedBy !== submittedBy) throw new CaseIdConflictError(caseId, 'different-owner');
+        if (existing.inputDigest !== inputDigest) throw new CaseIdConflictError(caseId, 'different-payload');
+        // Anything past `accepted` is already enqueued; `accepted` means an earlier submit crashed before enqueueing.
+        if (existing.status !== 'accepted') return { created: false, record: existing };
+      }
+    }
+
+    const data: CaseJobData = { submission, submittedBy, enqueuedAt: new Date().toISOString(), mode: this.options.mode };
+    await this.queue.add('case', data, { jobId: caseJobId(caseId), priority: BULLMQ_PRIORITY[submission.priority] });
+    await this.store.transition(caseId, ['accepted'], { status: 'queued' });
+    const record = await this.store.get(caseId);
+    if (!record) throw new Error(`case record ${caseId} vanished after enqueue`);
+    return { created, record };
+  }
+
+  get(caseId: string): Promise<CaseRecord | null> {
+    return this.store.get(caseId);
+  }
+
+  /** Closes the queue; the Redis connection belongs to the caller. */
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}
+
+/** Parse a submission and screen its callback URL; throws CaseValidationError with precise issues. */
+export function parseSubmission(input: unknown, callbackHostAllowlist: readonly string[]): CaseSubmission {
+  const parsed = CaseSubmission.safeParse(input);
+  if (!parsed.success) throw new CaseValidationError(toFieldIssues(parsed.error));
+  const submission = parsed.data;
+  if (submission.callbackUrl) {
+    const problem = callbackUrlProblem(submission.callbackUrl, callbackHostAllowlist);
+    if (problem) throw new CaseValidationError([{ pointer: '/callbackUrl', code: 'callback_url_forbidden', message: problem }]);
+  }
+  return submission;
+}

@@ -1,0 +1,60 @@
+/**
+ * The HTTP server (fastify). It depends on the case producer and a Redis health check only:
+ * it imports neither workers nor graph internals.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { CaseProducer } from '../queues/producer.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { problem, sendProblem } from './problem.js';
+import { registerCaseRoutes } from './routes/cases.js';
+import { registerHealthRoutes } from './routes/health.js';
+
+export interface ServerDeps {
+  config: Config;
+  logger: Logger;
+  producer: CaseProducer;
+  checkRedis: () => Promise<void>;
+}
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    // The cast keeps FastifyInstance's default logger type, so routes type-check against FastifyInstance.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: config.http.maxBodyBytes,
+    trustProxy: config.http.trustProxy,
+    disableRequestLogging: false,
+    return503OnClosing: true,
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status === 413) return sendProblem(reply, problem(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `request bodies are limited to ${config.http.maxBodyBytes} bytes`));
+    if (status === 415) return sendProblem(reply, problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', 'send the case as application/json'));
+    if (status === 400 && (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError)) {
+      return sendProblem(reply, problem(400, 'MALFORMED_JSON', 'Malformed JSON', 'the request body is not valid JSON'));
+    }
+    if (status >= 400 && status < 500) return sendProblem(reply, problem(status, err.code ?? 'BAD_REQUEST', 'Bad request', err.message));
+    request.log.error({ err: { code: err.code, message: err.message, stack: err.stack } }, 'unhandled error');
+    const redisDown = /ECONNREFUSED|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable/i.test(err.message);
+    return sendProblem(
+      reply,
+      redisDown ? problem(503, 'REDIS_UNAVAILABLE', 'Service unavailable', 'the queue is unreachable; retry later') : problem(500, 'INTERNAL', 'Internal error'),
+    );
+  });
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, problem(404, 'NOT_FOUND', 'Not found', `no route for ${request.method} ${request.url.split('?')[0]}`)));
+
+  const document = buildOpenApiDocument({ maxBodyBytes: config.http.maxBodyBytes });
+  await app.register(swagger, { mode: 'static', specification: { document: document as never } });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, () => document);
+
+  registerHealthRoutes(app, { checkRedis: deps.checkRedis });
+  registerCaseRoutes(app, { producer: deps.producer, tokens: config.auth.serviceTokens });
+  return app;
+}

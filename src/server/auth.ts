@@ -1,0 +1,46 @@
+/**
+ * Service-token authentication. Only SHA-256 hashes of tokens are configured; a presented
+ * bearer token is hashed and compared in constant time with every configured hash.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { problem, sendProblem } from './problem.js';
+
+export interface ServiceToken {
+  readonly name: string;
+  readonly sha256: string;
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export function identifyService(authorization: string | undefined, tokens: readonly ServiceToken[]): string | null {
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]{16,512})$/.exec(authorization ?? '');
+  if (!match) return null;
+  const presented = Buffer.from(hashToken(match[1]!), 'hex');
+  let found: string | null = null;
+  for (const token of tokens) {
+    // Compare against every entry so timing does not reveal which one matched.
+    if (timingSafeEqual(presented, Buffer.from(token.sha256, 'hex')) && found === null) found = token.name;
+  }
+  return found;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated service, set by requireService. */
+    service?: string;
+  }
+}
+
+export function requireService(tokens: readonly ServiceToken[]) {
+  return async function (request: FastifyRequest, reply: FastifyReply) {
+    const service = identifyService(request.headers.authorization, tokens);
+    if (!service) {
+      reply.header('www-authenticate', 'Bearer realm="clinical-orchestrator"');
+      return sendProblem(reply, problem(401, 'UNAUTHENTICATED', 'Authentication required', 'send a valid service token as "Authorization: Bearer <token>"'));
+    }
+    request.service = service;
+  };
+}

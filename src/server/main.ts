@@ -1,0 +1,46 @@
+/** Entry point of the API server: `tsx src/server/main.ts` (or node dist/src/server/main.js). */
+import { ConfigError, loadConfig, requireRedisUrl } from '../config.js';
+import { createLogger } from '../logger.js';
+import { createFailFastRedis } from '../queues/connection.js';
+import { CaseProducer } from '../queues/producer.js';
+import { buildServer } from './app.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+    requireRedisUrl(config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config, 'api');
+  if (config.auth.serviceTokens.length === 0) logger.warn('SERVICE_TOKENS is empty: every /v1 request will get 401');
+  const redis = createFailFastRedis(requireRedisUrl(config), 'api');
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const producer = CaseProducer.fromConfig(config, redis);
+  const app = await buildServer({ config, logger, producer, checkRedis: async () => void (await redis.ping()) });
+  await app.listen({ host: config.http.host, port: config.http.port });
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) process.exit(1);
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    await app.close(); // stop accepting requests, finish in-flight ones
+    await producer.close(); // then the queue
+    await redis.quit(); // then the connection
+    logger.info('shutdown complete');
+    process.exit(0);
+  };
+  process.on('SIGTERM', (s) => void shutdown(s));
+  process.on('SIGINT', (s) => void shutdown(s));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`server failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

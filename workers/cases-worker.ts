@@ -1,0 +1,61 @@
+/**
+ * BullMQ wiring for the `cases` queue: the Worker with its lock, stall and concurrency
+ * settings, the final-failure hook, and a close() that gives active jobs a grace period.
+ */
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../src/config.js';
+import type { Logger } from '../src/logger.js';
+import type { CasePipeline } from '../src/pipeline/types.js';
+import { CaseStore } from '../src/queues/case-store.js';
+import { QUEUES } from '../src/queues/names.js';
+import { caseQueueOptions } from '../src/queues/producer.js';
+import { createCaseProcessor, type CaseJobResult } from './cases-processor.js';
+
+export interface CaseWorkerHandle {
+  worker: Worker;
+  /** Stop taking jobs; wait up to the grace period for active ones, then force-close (they are re-run after their lock expires). */
+  close(): Promise<void>;
+}
+
+export function startCaseWorker(opts: { config: Config; redis: Redis; logger: Logger; pipeline: CasePipeline }): CaseWorkerHandle {
+  const { config, redis, logger, pipeline } = opts;
+  const store = new CaseStore(redis, config.redis.keyPrefix);
+  const processor = createCaseProcessor({ store, pipeline, logger });
+  const worker = new Worker<unknown, CaseJobResult>(QUEUES.cases, processor, {
+    ...caseQueueOptions(redis, config.redis.keyPrefix),
+    concurrency: config.worker.concurrency,
+    lockDuration: config.worker.lockMs,
+    stalledInterval: Math.max(1000, Math.floor(config.worker.lockMs / 2)),
+    maxStalledCount: 2,
+  });
+
+  worker.on('failed', (job: Job | undefined, err: Error) => {
+    // Covers failures the processor never saw, e.g. a job that stalled too often.
+    const caseId = job?.id?.startsWith('case.') ? job.id.slice(5) : undefined;
+    const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError' : false;
+    if (caseId && final) {
+      store
+        .transition(caseId, ['accepted', 'queued', 'running'], { status: 'failed', currentStep: null, error: { code: 'JOB_FAILED', message: err.message.slice(0, 500) } })
+        .catch((e: unknown) => logger.error({ caseId, err: String(e) }, 'could not record case failure'));
+    }
+  });
+  worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
+
+  return {
+    worker,
+    async close() {
+      let timer: NodeJS.Timeout | undefined;
+      const graceful = worker.close().then(() => 'closed' as const);
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), config.worker.shutdownGraceMs);
+      });
+      const outcome = await Promise.race([graceful, timeout]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        logger.warn({ graceMs: config.worker.shutdownGraceMs }, 'active jobs outlived the grace period; force-closing (they will be retried)');
+        await worker.close(true);
+      }
+    },
+  };
+}
