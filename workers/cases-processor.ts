@@ -6,7 +6,7 @@
  * by compare-and-set. A job delivered again after its case finished (a stalled job, a worker
  * killed after finishing but before acknowledging) finds the record terminal and does nothing.
  */
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { CaseJobData } from '../src/domain/case.js';
 import { AppError, describeError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
@@ -24,12 +24,15 @@ export interface CaseJobResult {
   status: 'intake_complete' | 'skipped';
 }
 
+/** How soon a job interrupted by shutdown becomes available to other workers again. */
+const REQUEUE_DELAY_MS = 500;
+
 const caseIdFromJobId = (jobId: string | undefined) => (jobId?.startsWith('case.') ? jobId.slice(5) : undefined);
 
 export function createCaseProcessor(deps: CaseProcessorDeps) {
   const { store, pipeline } = deps;
 
-  return async function processCase(job: Job, _token?: string, signal?: AbortSignal): Promise<CaseJobResult> {
+  return async function processCase(job: Job, token?: string, signal?: AbortSignal): Promise<CaseJobResult> {
     const parsed = CaseJobData.safeParse(job.data);
     if (!parsed.success) {
       const caseId = caseIdFromJobId(job.id);
@@ -69,6 +72,13 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
         logger.debug({ step: step.name, ms: Math.round(performance.now() - t0) }, 'step finished');
       }
     } catch (err) {
+      if (ctx.signal.aborted && token) {
+        // Shutdown past the grace period: hand the job back without spending an attempt.
+        await store.transition(caseId, ['running'], { status: 'queued', currentStep: null });
+        await job.moveToDelayed(Date.now() + REQUEUE_DELAY_MS, token);
+        logger.info('case interrupted by shutdown; requeued');
+        throw new DelayedError();
+      }
       const error = describeError(err);
       const final = err instanceof UnrecoverableError || (err instanceof AppError && !err.retryable) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       await store.transition(caseId, ['running'], final ? { status: 'failed', error, currentStep: null } : { status: 'queued', error });

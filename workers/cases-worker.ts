@@ -12,9 +12,22 @@ import { QUEUES } from '../src/queues/names.js';
 import { caseQueueOptions } from '../src/queues/producer.js';
 import { createCaseProcessor, type CaseJobResult } from './cases-processor.js';
 
+/** After cancelling jobs on shutdown, how long to wait for processors to stop. */
+const HARD_STOP_MS = 5000;
+
+async function within(promise: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+  try {
+    return await Promise.race([promise.then(() => 'done' as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface CaseWorkerHandle {
   worker: Worker;
-  /** Stop taking jobs; wait up to the grace period for active ones, then force-close (they are re-run after their lock expires). */
+  /** Stop taking jobs; wait up to the grace period for active ones, then cancel them (they are requeued without spending an attempt). */
   close(): Promise<void>;
 }
 
@@ -45,17 +58,13 @@ export function startCaseWorker(opts: { config: Config; redis: Redis; logger: Lo
   return {
     worker,
     async close() {
-      let timer: NodeJS.Timeout | undefined;
-      const graceful = worker.close().then(() => 'closed' as const);
-      const timeout = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), config.worker.shutdownGraceMs);
-      });
-      const outcome = await Promise.race([graceful, timeout]);
-      clearTimeout(timer);
-      if (outcome === 'timeout') {
-        logger.warn({ graceMs: config.worker.shutdownGraceMs }, 'active jobs outlived the grace period; force-closing (they will be retried)');
-        await worker.close(true);
-      }
+      const closed = worker.close();
+      if ((await within(closed, config.worker.shutdownGraceMs)) === 'done') return;
+      logger.warn({ graceMs: config.worker.shutdownGraceMs }, 'active jobs outlived the grace period; cancelling them (they are requeued)');
+      worker.cancelAllJobs('shutdown');
+      if ((await within(closed, HARD_STOP_MS)) === 'done') return;
+      // A step ignored the abort signal. Stop waiting: its lock expires and another worker re-runs the job.
+      logger.error({ waitedMs: HARD_STOP_MS }, 'jobs did not stop after cancellation; leaving them to the stalled-job check');
     },
   };
 }

@@ -29,7 +29,7 @@ export const CaseSubmission = z.strictObject({
     .string()
     .max(2048)
     .url()
-    .refine((u) => /^https?:\/\//i.test(u), 'callbackUrl must be an http or https URL')
+    .refine((u) => /^https?:\/\//i.test(u), { message: 'callbackUrl must be an http or https URL', params: { zodCode: 'callback_url_scheme' } })
     .optional(),
   bundle: Bundle,
   /** Free-text notes that are not inside the bundle (e.g. a referral letter), at most 50. */

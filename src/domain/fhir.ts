@@ -287,6 +287,7 @@ export const Bundle = z
     entry: z.array(BundleEntry).min(1, 'a case bundle needs at least a Patient entry').max(2000),
   })
   .superRefine((bundle, ctx) => {
+    if (bundle.entry.length === 0) return; // already reported by min(1)
     const patients = bundle.entry
       .map((e, index) => ({ e, index }))
       .filter(({ e }) => e.resource.resourceType === 'Patient');

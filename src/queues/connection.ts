@@ -16,9 +16,26 @@ export function createRedis(url: string, name: string, overrides: RedisOptions =
 }
 
 /**
- * A connection for request paths (HTTP intake, readiness): fail fast instead of queueing
- * commands while Redis is down, so callers get a 503 rather than a hung request.
+ * A connection for request paths (HTTP intake, readiness): a command fails after one
+ * reconnection attempt instead of waiting for Redis to return, so callers get a 503 rather
+ * than a hung request.
  */
 export function createFailFastRedis(url: string, name: string): Redis {
-  return createRedis(url, name, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  return createRedis(url, name, { maxRetriesPerRequest: 1 });
+}
+
+/** Resolves once the connection is ready (or rejects after `timeoutMs`). */
+export async function waitForRedis(redis: Redis, timeoutMs = 10_000): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      reject(new Error(`Redis not ready after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once('ready', onReady);
+  });
 }

@@ -28,7 +28,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: config.http.maxBodyBytes,
     trustProxy: config.http.trustProxy,
-    disableRequestLogging: false,
     return503OnClosing: true,
   });
 
@@ -47,6 +46,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       redisDown ? problem(503, 'REDIS_UNAVAILABLE', 'Service unavailable', 'the queue is unreachable; retry later') : problem(500, 'INTERNAL', 'Internal error'),
     );
   });
+  // Cases are JSON only (application/json or application/fhir+json); anything else is a 415.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
   app.setNotFoundHandler((request, reply) => sendProblem(reply, problem(404, 'NOT_FOUND', 'Not found', `no route for ${request.method} ${request.url.split('?')[0]}`)));
 
   const document = buildOpenApiDocument({ maxBodyBytes: config.http.maxBodyBytes });

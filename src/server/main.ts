@@ -1,7 +1,7 @@
 /** Entry point of the API server: `tsx src/server/main.ts` (or node dist/src/server/main.js). */
 import { ConfigError, loadConfig, requireRedisUrl } from '../config.js';
 import { createLogger } from '../logger.js';
-import { createFailFastRedis } from '../queues/connection.js';
+import { createFailFastRedis, waitForRedis } from '../queues/connection.js';
 import { CaseProducer } from '../queues/producer.js';
 import { buildServer } from './app.js';
 
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   if (config.auth.serviceTokens.length === 0) logger.warn('SERVICE_TOKENS is empty: every /v1 request will get 401');
   const redis = createFailFastRedis(requireRedisUrl(config), 'api');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  await waitForRedis(redis, 30_000);
   const producer = CaseProducer.fromConfig(config, redis);
   const app = await buildServer({ config, logger, producer, checkRedis: async () => void (await redis.ping()) });
   await app.listen({ host: config.http.host, port: config.http.port });

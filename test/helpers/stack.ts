@@ -1,0 +1,78 @@
+/**
+ * Builds real parts of the stack for integration tests: the fastify app with the real
+ * producer on the test Redis, and in-process case workers. Everything closes in order.
+ */
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Config } from '../../src/config.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+import { intakeOnlyPipeline } from '../../src/pipeline/intake-only.js';
+import type { CasePipeline } from '../../src/pipeline/types.js';
+import { createFailFastRedis, createRedis, waitForRedis } from '../../src/queues/connection.js';
+import { CaseProducer } from '../../src/queues/producer.js';
+import { buildServer } from '../../src/server/app.js';
+import { startCaseWorker, type CaseWorkerHandle } from '../../workers/cases-worker.js';
+
+/** A pino destination that keeps every log line, so tests can assert on what was logged. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    done();
+  }
+  text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+export interface ApiStack {
+  app: FastifyInstance;
+  producer: CaseProducer;
+  redis: Redis;
+  logs: LogCapture;
+  close(): Promise<void>;
+}
+
+export async function startApi(config: Config, logs = new LogCapture()): Promise<ApiStack> {
+  const logger = createLogger({ logLevel: 'debug' }, 'api', logs);
+  const redis = createFailFastRedis(config.redis.url!, 'test-api');
+  await waitForRedis(redis);
+  const producer = CaseProducer.fromConfig(config, redis);
+  const app = await buildServer({ config, logger, producer, checkRedis: async () => void (await redis.ping()) });
+  await app.ready();
+  return {
+    app,
+    producer,
+    redis,
+    logs,
+    async close() {
+      await app.close();
+      await producer.close();
+      await redis.quit();
+    },
+  };
+}
+
+export interface WorkerStack {
+  handle: CaseWorkerHandle;
+  redis: Redis;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export async function startWorker(config: Config, logs = new LogCapture(), pipeline: CasePipeline = intakeOnlyPipeline()): Promise<WorkerStack> {
+  const logger = createLogger({ logLevel: 'debug' }, 'cases-worker', logs);
+  const redis = createRedis(config.redis.url!, 'test-worker');
+  const handle = startCaseWorker({ config, redis, logger, pipeline });
+  await handle.worker.waitUntilReady();
+  return {
+    handle,
+    redis,
+    logger,
+    async close() {
+      await handle.close();
+      await redis.quit();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, requireRedisUrl } from '../../src/config.js';
+
+const sha = 'a'.repeat(64);
+
+describe('loadConfig', () => {
+  it('applies defaults and runs in knowledge-driven mode without a model', () => {
+    const config = loadConfig({}, '/srv/app');
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, maxBodyBytes: 2 * 1024 * 1024, trustProxy: false });
+    expect(config.model).toEqual({ mode: 'knowledge-driven' });
+    expect(config.redis).toEqual({ url: undefined, keyPrefix: 'co' });
+    expect(config.database.sqlitePath).toBe('/srv/app/.data/clinical-orchestrator.sqlite');
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('switches to LLM mode when a model is named', () => {
+    const config = loadConfig({ OPENAI_MODEL: 'local-model', OPENAI_BASE_URL: 'http://127.0.0.1:9999/v1' });
+    expect(config.model).toEqual({ mode: 'llm', model: 'local-model', baseUrl: 'http://127.0.0.1:9999/v1', apiKey: undefined });
+  });
+
+  it('parses service tokens as name and hash', () => {
+    const config = loadConfig({ SERVICE_TOKENS: `ehr:${sha}, lab-gw:${'b'.repeat(64)}` });
+    expect(config.auth.serviceTokens).toEqual([
+      { name: 'ehr', sha256: sha },
+      { name: 'lab-gw', sha256: 'b'.repeat(64) },
+    ]);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ REDIS_URL: '', HTTP_PORT: ' ' }).http.port).toBe(8080);
+  });
+
+  it.each([
+    ['HTTP_PORT', 'abc'],
+    ['HTTP_PORT', '70000'],
+    ['REDIS_URL', 'http://localhost:6379'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['KEY_PREFIX', 'Bad Prefix'],
+    ['LOG_LEVEL', 'loud'],
+    ['SERVICE_TOKENS', 'ehr:not-a-hash'],
+    ['WORKER_CONCURRENCY', '0'],
+    ['TRUST_PROXY', 'maybe'],
+  ])('rejects %s=%s naming the variable', (variable, value) => {
+    let error: unknown;
+    try {
+      loadConfig({ [variable]: value });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const configError = error as ConfigError;
+    expect(configError.problems.map((p) => p.variable)).toEqual([variable]);
+    expect(configError.message).toContain(`${variable}:`);
+  });
+
+  it('requires an API key for a remote model', () => {
+    expect(() => loadConfig({ OPENAI_MODEL: 'gpt-x' })).toThrow(/OPENAI_API_KEY/);
+  });
+
+  it('does not echo secrets in errors', () => {
+    try {
+      loadConfig({ SERVICE_TOKENS: 'svc:supersecretvalue' });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as Error).message).not.toContain('supersecretvalue');
+    }
+  });
+
+  it('requireRedisUrl explains what to do when REDIS_URL is missing', () => {
+    expect(() => requireRedisUrl(loadConfig({}))).toThrow(/REDIS_URL: required/);
+  });
+});
