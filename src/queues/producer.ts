@@ -25,6 +25,8 @@ export interface CaseProducerOptions {
   attempts: number;
   retentionSeconds: number;
   callbackHostAllowlist: readonly string[];
+  /** Receives queue connection errors (they are transient: ioredis reconnects by itself). */
+  onError?: (err: Error) => void;
 }
 
 export interface SubmitResult {
@@ -52,10 +54,12 @@ export class CaseProducer {
         removeOnFail: { age: options.retentionSeconds },
       },
     });
+    this.queue.on('error', options.onError ?? (() => undefined));
   }
 
-  static fromConfig(config: Config, redis: Redis): CaseProducer {
+  static fromConfig(config: Config, redis: Redis, onError?: (err: Error) => void): CaseProducer {
     return new CaseProducer({
+      onError,
       redis,
       keyPrefix: config.redis.keyPrefix,
       mode: config.model.mode,

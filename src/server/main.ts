@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const redis = createFailFastRedis(requireRedisUrl(config), 'api');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   await waitForRedis(redis, 30_000);
-  const producer = CaseProducer.fromConfig(config, redis);
+  const producer = CaseProducer.fromConfig(config, redis, (err) => logger.warn({ err: err.message }, 'queue error'));
   const app = await buildServer({ config, logger, producer, checkRedis: async () => void (await redis.ping()) });
   await app.listen({ host: config.http.host, port: config.http.port });
 

@@ -37,8 +37,9 @@ export interface ApiStack {
 export async function startApi(config: Config, logs = new LogCapture()): Promise<ApiStack> {
   const logger = createLogger({ logLevel: 'debug' }, 'api', logs);
   const redis = createFailFastRedis(config.redis.url!, 'test-api');
+  redis.on('error', (err) => logger.debug({ err: err.message }, 'redis error'));
   await waitForRedis(redis);
-  const producer = CaseProducer.fromConfig(config, redis);
+  const producer = CaseProducer.fromConfig(config, redis, (err) => logger.debug({ err: err.message }, 'queue error'));
   const app = await buildServer({ config, logger, producer, checkRedis: async () => void (await redis.ping()) });
   await app.ready();
   return {
@@ -64,6 +65,7 @@ export interface WorkerStack {
 export async function startWorker(config: Config, logs = new LogCapture(), pipeline: CasePipeline = intakeOnlyPipeline()): Promise<WorkerStack> {
   const logger = createLogger({ logLevel: 'debug' }, 'cases-worker', logs);
   const redis = createRedis(config.redis.url!, 'test-worker');
+  redis.on('error', (err) => logger.debug({ err: err.message }, 'redis error'));
   const handle = startCaseWorker({ config, redis, logger, pipeline });
   await handle.worker.waitUntilReady();
   return {
