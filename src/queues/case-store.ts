@@ -99,24 +99,42 @@ export class CaseStore {
     return caseRecordKey(this.keyPrefix, caseId);
   }
 
+  /** The record as `create` writes it, with the given status. */
+  initialRecord(input: NewCaseRecord, status: CaseRecord['status'] = 'accepted', at = this.now().toISOString()): CaseRecord {
+    return {
+      ...input,
+      status,
+      pipeline: null,
+      currentStep: null,
+      completedSteps: [],
+      attempts: 0,
+      completions: 0,
+      summary: null,
+      error: null,
+      createdAt: at,
+      updatedAt: at,
+      completedAt: null,
+    };
+  }
+
   /** Create the record with status `accepted` unless one exists. Returns whether it was created. */
   async create(input: NewCaseRecord): Promise<boolean> {
-    const ts = this.now().toISOString();
+    const record = this.initialRecord(input);
     const fields: Record<string, string> = {
-      caseId: input.caseId,
-      status: 'accepted',
-      priority: input.priority,
-      submittedBy: input.submittedBy,
-      inputDigest: input.inputDigest,
-      mode: input.mode,
-      hasCallback: input.hasCallback ? '1' : '0',
+      caseId: record.caseId,
+      status: record.status,
+      priority: record.priority,
+      submittedBy: record.submittedBy,
+      inputDigest: record.inputDigest,
+      mode: record.mode,
+      hasCallback: record.hasCallback ? '1' : '0',
       completedSteps: '[]',
       attempts: '0',
       completions: '0',
       summary: 'null',
       error: 'null',
-      createdAt: ts,
-      updatedAt: ts,
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
     };
     const created = await this.scripts.coCaseCreate(this.key(input.caseId), ...Object.entries(fields).flat());
     return created === 1;

@@ -12,7 +12,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { callbackUrlProblem } from '../domain/callback-url.js';
-import { BULLMQ_PRIORITY, CaseSubmission, type CaseJobData } from '../domain/case.js';
+import { BULLMQ_PRIORITY, CaseSubmission, type CaseJobData, type CaseSubmissionInput } from '../domain/case.js';
 import { CaseValidationError, toFieldIssues } from '../domain/validation.js';
 import { CaseIdConflictError } from '../errors.js';
 import { CaseStore, type CaseRecord } from './case-store.js';
@@ -75,14 +75,15 @@ export class CaseProducer {
     const inputDigest = createHash('sha256').update(JSON.stringify(submission)).digest('hex');
     const { caseId } = submission;
 
-    const created = await this.store.create({
+    const newRecord = {
       caseId,
       priority: submission.priority,
       submittedBy,
       inputDigest,
       mode: this.options.mode,
       hasCallback: submission.callbackUrl !== undefined,
-    });
+    };
+    const created = await this.store.create(newRecord);
     if (!created) {
       const existing = await this.store.get(caseId);
       if (existing) {
@@ -95,8 +96,9 @@ export class CaseProducer {
 
     const data: CaseJobData = { submission, submittedBy, enqueuedAt: new Date().toISOString(), mode: this.options.mode };
     await this.queue.add('case', data, { jobId: caseJobId(caseId), priority: BULLMQ_PRIORITY[submission.priority] });
-    await this.store.transition(caseId, ['accepted'], { status: 'queued' });
-    const record = await this.store.get(caseId);
+    const moved = await this.store.transition(caseId, ['accepted'], { status: 'queued' });
+    // A fresh case that moved to `queued` is known without reading it back; anything else is read.
+    const record = moved === 'applied' && created ? this.store.initialRecord(newRecord, 'queued') : await this.store.get(caseId);
     if (!record) throw new Error(`case record ${caseId} vanished after enqueue`);
     return { created, record };
   }
@@ -121,4 +123,18 @@ export function parseSubmission(input: unknown, callbackHostAllowlist: readonly 
     if (problem) throw new CaseValidationError([{ pointer: '/callbackUrl', code: 'callback_url_forbidden', message: problem }]);
   }
   return submission;
+}
+
+/**
+ * Typed entry point for backend services that enqueue straight into BullMQ instead of
+ * calling the HTTP API. Same validation, idempotency and job ids as `POST /v1/cases`.
+ *
+ * ```ts
+ * const redis = createRedis(process.env.REDIS_URL!, 'ehr-gateway');
+ * const producer = CaseProducer.fromConfig(loadConfig(process.env), redis);
+ * const { created, record } = await enqueueCase(producer, { caseId, question, bundle }, 'ehr-gateway');
+ * ```
+ */
+export function enqueueCase(producer: CaseProducer, submission: CaseSubmissionInput, submittedBy: string): Promise<SubmitResult> {
+  return producer.submit(submission, submittedBy);
 }

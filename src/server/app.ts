@@ -2,7 +2,7 @@
  * The HTTP server (fastify). It depends on the case producer and a Redis health check only:
  * it imports neither workers nor graph internals.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from '../config.js';
@@ -29,6 +29,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     bodyLimit: config.http.maxBodyBytes,
     trustProxy: config.http.trustProxy,
     return503OnClosing: true,
+    // One line per request (the onResponse hook below) instead of fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info({ method: request.method, url: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    done();
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {

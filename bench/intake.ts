@@ -1,0 +1,280 @@
+/**
+ * `npm run bench`: intake-to-worker throughput and latency against a raw BullMQ baseline,
+ * measured in the same run on the same Redis. JSON on stdout; progress on stderr.
+ *
+ * Both scenarios run as they are deployed: separate processes for the producer side and the
+ * worker, the same worker concurrency, the same number of submissions in flight, and the
+ * same completion signal (BullMQ QueueEvents `completed`, read by the load generator).
+ *
+ *   baseline  load generator: Queue.add  ->  raw-worker process (no-op)  -> completed
+ *   pipeline  load generator: HTTP POST /v1/cases (keep-alive)  ->  API server process
+ *             (validation, case record, enqueue)  ->  cases worker process (record
+ *             transitions, summarise step)  -> completed
+ *
+ * Environment: BENCH_N (cases per round, default 3000), BENCH_INFLIGHT (default 32),
+ * BENCH_CONCURRENCY (worker concurrency, default 16), BENCH_ROUNDS (default 2), REDIS_URL,
+ * BENCH_PROFILE_DIR (write V8 CPU profiles of the spawned processes there).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { Pool } from 'undici';
+import { freePort, startLocalRedis, type LocalRedis } from '../src/infra/redis-server.js';
+import { QUEUES, bullPrefix } from '../src/queues/names.js';
+import { hashToken } from '../src/server/auth.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const N = Number(process.env.BENCH_N ?? 3000);
+const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 32);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const WARMUP = Math.min(300, N);
+const TOKEN = `bench-${randomBytes(16).toString('hex')}`;
+
+const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+interface RoundResult {
+  n: number;
+  seconds: number;
+  throughputPerSec: number;
+  latencyMs: { p50: number; p99: number; max: number };
+  /** CPU milliseconds per case spent by each process during the round. */
+  cpuMsPerCase?: Record<string, number>;
+}
+
+/** User + system CPU time of a process in ms, from /proc (Linux). */
+function cpuMs(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, at 100 ticks/s
+  } catch {
+    return NaN;
+  }
+}
+
+async function measureCpu<T extends RoundResult>(pids: Record<string, number | undefined>, run: () => Promise<T>): Promise<T> {
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
+  const self0 = process.cpuUsage();
+  const result = await run();
+  const self = process.cpuUsage(self0);
+  const per = (ms: number) => Math.round((ms / result.n) * 1000) / 1000;
+  result.cpuMsPerCase = { loadGenerator: per((self.user + self.system) / 1000) };
+  for (const [k, pid] of Object.entries(pids)) result.cpuMsPerCase[k] = per(cpuMs(pid) - before[k]!);
+  return result;
+}
+
+let redisPid: number | undefined;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function summarise(latencies: number[], seconds: number): RoundResult {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const r = (x: number) => Math.round(x * 100) / 100;
+  return {
+    n: latencies.length,
+    seconds: r(seconds),
+    throughputPerSec: r(latencies.length / seconds),
+    latencyMs: { p50: r(percentile(sorted, 50)), p99: r(percentile(sorted, 99)), max: r(sorted[sorted.length - 1] ?? NaN) },
+  };
+}
+
+function spawnEntry(entry: string, env: Record<string, string>): ChildProcess {
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(ROOT, entry)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  child.once('exit', (code) => {
+    if (code !== 0 && code !== null) progress(`${entry} exited with ${code}`);
+  });
+  return child;
+}
+
+/** Wait until `count` workers are connected to the queue (BullMQ lists them by client name). */
+async function waitForWorkers(queue: Queue, count = 1, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await queue.getWorkersCount()) < count) {
+    if (Date.now() > deadline) throw new Error(`no worker connected to ${queue.name} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${url} not ready within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * Submit `count` items with at most INFLIGHT in flight. Latency runs from the start of the
+ * submission to the moment the load generator sees the job's `completed` event.
+ */
+async function drive(count: number, events: QueueEvents, jobIdOf: (i: number) => string, submit: (i: number) => Promise<void>): Promise<RoundResult> {
+  const starts = new Map<string, number>();
+  const latencies: number[] = [];
+  let resolveAll!: () => void;
+  const all = new Promise<void>((resolve) => (resolveAll = resolve));
+  const onCompleted = ({ jobId }: { jobId: string }) => {
+    const start = starts.get(jobId);
+    if (start === undefined) return;
+    starts.delete(jobId);
+    latencies.push(performance.now() - start);
+    if (latencies.length === count) resolveAll();
+  };
+  events.on('completed', onCompleted);
+  const t0 = performance.now();
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      starts.set(jobIdOf(i), performance.now());
+      await submit(i);
+    }
+  };
+  await Promise.all(Array.from({ length: INFLIGHT }, lane));
+  await all;
+  const seconds = (performance.now() - t0) / 1000;
+  events.off('completed', onCompleted);
+  return summarise(latencies, seconds);
+}
+
+async function baselineRound(redisUrl: string, count: number, payload: Record<string, unknown> | null): Promise<RoundResult> {
+  const prefix = `{bench-raw-${randomBytes(4).toString('hex')}}`;
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue('raw', { connection, prefix });
+  const events = new QueueEvents('raw', { connection: { url: redisUrl }, prefix });
+  await events.waitUntilReady();
+  const worker = spawnEntry('bench/raw-worker.ts', { REDIS_URL: redisUrl, RAW_PREFIX: prefix, WORKER_CONCURRENCY: String(CONCURRENCY) });
+  await waitForWorkers(queue);
+  const result = await measureCpu({ worker: worker.pid, redis: redisPid }, () =>
+    drive(count, events, (i) => `raw.${i}`, async (i) => void (await queue.add('noop', payload ? { ...payload, caseId: `raw-${i}` } : { i }, { jobId: `raw.${i}`, removeOnComplete: true }))),
+  );
+  await stop(worker);
+  await events.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  connection.disconnect();
+  return result;
+}
+
+async function pipelineRound(redisUrl: string, count: number, template: Record<string, unknown>): Promise<RoundResult> {
+  const keyPrefix = `bench${randomBytes(4).toString('hex')}`;
+  const port = await freePort();
+  const env = {
+    REDIS_URL: redisUrl,
+    KEY_PREFIX: keyPrefix,
+    HTTP_PORT: String(port),
+    SERVICE_TOKENS: `bench:${hashToken(TOKEN)}`,
+    WORKER_CONCURRENCY: String(CONCURRENCY),
+    // Production log level; the output is read and discarded, so logging cost is included.
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+  };
+  const prefix = bullPrefix(keyPrefix, QUEUES.cases);
+  const events = new QueueEvents(QUEUES.cases, { connection: { url: redisUrl }, prefix });
+  await events.waitUntilReady();
+  const api = spawnEntry('src/server/main.ts', env);
+  const worker = spawnEntry('workers/cases.ts', env);
+  const watchRedis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const watchQueue = new Queue(QUEUES.cases, { connection: watchRedis, prefix });
+  await Promise.all([waitForHttp(`http://127.0.0.1:${port}/readyz`), waitForWorkers(watchQueue)]);
+  await watchQueue.close();
+  watchRedis.disconnect();
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: INFLIGHT, pipelining: 1 });
+  const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+  const result = await measureCpu({ api: api.pid, worker: worker.pid, redis: redisPid }, () =>
+    drive(count, events, (i) => `case.bench-${i}`, async (i) => {
+      const res = await pool.request({ path: '/v1/cases', method: 'POST', headers, body: JSON.stringify({ ...template, caseId: `bench-${i}` }) });
+      const text = await res.body.text();
+      if (res.statusCode !== 202) throw new Error(`intake answered ${res.statusCode}: ${text}`);
+    }),
+  );
+  await pool.close();
+  await Promise.all([stop(api), stop(worker)]);
+  await events.close();
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(QUEUES.cases, { connection: redis, prefix });
+  await queue.obliterate({ force: true });
+  await queue.close();
+  let cursor = '0';
+  do {
+    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}:*`, 'COUNT', 1000);
+    cursor = nextCursor;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
+  return result;
+}
+
+async function main(): Promise<void> {
+  let local: LocalRedis | undefined;
+  let redisUrl = process.env.REDIS_URL;
+  const dataDir = path.resolve('.data', `bench-redis-${process.pid}`);
+  if (!redisUrl) {
+    local = await startLocalRedis({ dataDir, appendonly: false });
+    redisUrl = local.url;
+    redisPid = local.pid;
+  }
+  const example = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../examples/cases/polypharmacy-ckd.json'), 'utf8')) as { submission: Record<string, unknown> };
+  const template = example.submission;
+  const payloadBytes = Buffer.byteLength(JSON.stringify(template));
+
+  try {
+    progress(`warm-up (${WARMUP} each)`);
+    await baselineRound(redisUrl, WARMUP, null);
+    await pipelineRound(redisUrl, WARMUP, template);
+
+    const tiny: RoundResult[] = [];
+    const baseline: RoundResult[] = [];
+    const pipeline: RoundResult[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      progress(`round ${round}/${ROUNDS}: raw BullMQ baseline, tiny payload, ${N} jobs`);
+      tiny.push(await baselineRound(redisUrl, N, null));
+      progress(`round ${round}/${ROUNDS}: raw BullMQ baseline, the same case payload, ${N} jobs`);
+      baseline.push(await baselineRound(redisUrl, N, template));
+      progress(`round ${round}/${ROUNDS}: intake pipeline over HTTP, ${N} cases`);
+      pipeline.push(await pipelineRound(redisUrl, N, template));
+    }
+    const mean = (rs: RoundResult[]) => rs.reduce((a, r) => a + r.throughputPerSec, 0) / rs.length;
+    const ratioTo = (rs: RoundResult[]) => Math.round((mean(pipeline) / mean(rs)) * 1000) / 1000;
+    const ratio = ratioTo(baseline);
+    const out = {
+      benchmark: 'intake-to-worker',
+      date: new Date().toISOString(),
+      machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memGiB: Math.round(os.totalmem() / 2 ** 30) },
+      settings: { casesPerRound: N, rounds: ROUNDS, inflight: INFLIGHT, workerConcurrency: CONCURRENCY, payloadBytes, redis: local ? 'local redis-server, no persistence' : 'REDIS_URL', processes: 'load generator + API server + one worker (pipeline); load generator + one worker (baseline)' },
+      baselineTinyPayload: { description: 'raw BullMQ: Queue.add({ i }) -> no-op Worker process -> completed event', rounds: tiny, meanThroughputPerSec: Math.round(mean(tiny)) },
+      baseline: { description: 'raw BullMQ carrying the same case payload: Queue.add(case) -> no-op Worker process -> completed event', rounds: baseline, meanThroughputPerSec: Math.round(mean(baseline)) },
+      pipeline: { description: 'HTTP POST /v1/cases -> API server process -> cases worker process (intake-only pipeline) -> completed event', rounds: pipeline, meanThroughputPerSec: Math.round(mean(pipeline)) },
+      ratio: { pipelineOverBaselineThroughput: ratio, pipelineOverTinyPayloadBaseline: ratioTo(tiny), goal: 0.5, meetsGoal: ratio >= 0.5 },
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } finally {
+    await local?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,13 @@
+/** Baseline worker process for the benchmark: a raw BullMQ Worker with a no-op processor. */
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+
+const connection = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
+const worker = new Worker('raw', () => Promise.resolve(undefined), { connection, prefix: process.env.RAW_PREFIX!, concurrency: Number(process.env.WORKER_CONCURRENCY ?? 16) });
+await worker.waitUntilReady();
+process.on('SIGTERM', () => {
+  void worker.close().then(() => {
+    connection.disconnect();
+    process.exit(0);
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * `make demo`: start the stack locally and push the synthetic cases through it.
+ *
+ *   - a real redis-server with AOF under .data/demo/redis (unless REDIS_URL is set)
+ *   - the API server and a cases worker, each its own process, logging to .data/demo/logs
+ *   - every case in examples/cases submitted over HTTP, followed until it finishes,
+ *     plus one resubmission to show idempotency
+ *
+ * Then it prints where to look and keeps running until Ctrl-C (or exits with --once).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { freePort, startLocalRedis, type LocalRedis } from '../src/infra/redis-server.js';
+import { hashToken } from '../src/server/auth.js';
+import type { CaseView } from '../src/domain/case.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const DEMO_DIR = path.join(ROOT, '.data', 'demo');
+const LOG_DIR = path.join(DEMO_DIR, 'logs');
+const once = process.argv.includes('--once') || process.env.DEMO_ONCE === '1';
+
+const say = (msg: string) => process.stdout.write(`${msg}\n`);
+
+function startProcess(name: string, entry: string, env: Record<string, string>): ChildProcess {
+  const log = createWriteStream(path.join(LOG_DIR, `${name}.log`), { flags: 'a' });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  child.once('exit', (code, signal) => {
+    if (!stopping) say(`!! ${name} exited unexpectedly (code ${code}, signal ${signal}); see ${path.join(LOG_DIR, `${name}.log`)}`);
+  });
+  return child;
+}
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not become ready within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+let stopping = false;
+const children: ChildProcess[] = [];
+let redis: LocalRedis | undefined;
+
+async function stopAll(): Promise<void> {
+  stopping = true;
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  await redis?.stop();
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      say(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  mkdirSync(LOG_DIR, { recursive: true });
+
+  let redisUrl = config.redis.url;
+  if (!redisUrl) {
+    redis = await startLocalRedis({ dataDir: path.join(DEMO_DIR, 'redis'), appendonly: true });
+    redisUrl = redis.url;
+    say(`redis-server   ${redisUrl}  (AOF on, data in ${redis.dataDir})`);
+  } else {
+    say(`redis          ${redisUrl}  (from REDIS_URL)`);
+  }
+
+  const token = `demo-${randomBytes(16).toString('hex')}`;
+  const port = process.env.HTTP_PORT ? Number(process.env.HTTP_PORT) : await freePort();
+  const env = {
+    REDIS_URL: redisUrl,
+    HTTP_PORT: String(port),
+    HTTP_HOST: '127.0.0.1',
+    SERVICE_TOKENS: `demo:${hashToken(token)}`,
+    KEY_PREFIX: config.redis.keyPrefix,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  };
+  children.push(startProcess('api', 'src/server/main.ts', env));
+  children.push(startProcess('cases-worker', 'workers/cases.ts', env));
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${base}/readyz`, 30_000);
+  say(`api            ${base}  (mode: ${config.model.mode})`);
+
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const runTag = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  const examplesDir = path.join(ROOT, 'examples', 'cases');
+  const ids: string[] = [];
+  say('\nSubmitting synthetic cases (examples/cases, all SYNTHETIC):');
+  for (const file of readdirSync(examplesDir).filter((f) => f.endsWith('.json')).sort()) {
+    const example = JSON.parse(readFileSync(path.join(examplesDir, file), 'utf8')) as { submission: { caseId: string } };
+    const submission = { ...example.submission, caseId: `${example.submission.caseId}-${runTag}` };
+    const res = await fetch(`${base}/v1/cases`, { method: 'POST', headers, body: JSON.stringify(submission) });
+    const body = (await res.json()) as CaseView;
+    say(`  POST ${file.padEnd(36)} -> ${res.status} ${body.status}  ${submission.caseId}`);
+    ids.push(submission.caseId);
+    if (ids.length === 1) {
+      const again = await fetch(`${base}/v1/cases`, { method: 'POST', headers, body: JSON.stringify(submission) });
+      say(`  POST ${file.padEnd(36)} -> ${again.status} (resubmitted: idempotent, nothing new enqueued)`);
+    }
+  }
+
+  say('\nFollowing the cases:');
+  const deadline = Date.now() + 60_000;
+  const final = new Map<string, CaseView>();
+  while (final.size < ids.length && Date.now() < deadline) {
+    for (const id of ids) {
+      if (final.has(id)) continue;
+      const view = (await (await fetch(`${base}/v1/cases/${id}`, { headers })).json()) as CaseView;
+      if (view.status === 'intake_complete' || view.status === 'failed') {
+        final.set(id, view);
+        say(`  ${id.padEnd(48)} ${view.status.padEnd(16)} steps=${view.completedSteps.join(',')} summary=${JSON.stringify(view.summary)}`);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (final.size < ids.length) say('  !! some cases did not finish within 60 s; see the worker log');
+
+  say(`
+Where to look:
+  API docs (Swagger UI)   ${base}/docs
+  OpenAPI document        ${base}/openapi.json
+  Health / readiness      ${base}/healthz   ${base}/readyz
+  A case                  curl -H 'authorization: Bearer ${token}' ${base}/v1/cases/${ids[0]}
+  Logs (JSON, no PHI)     ${LOG_DIR}/api.log  ${LOG_DIR}/cases-worker.log
+  Redis                   redis-cli -u ${redisUrl} keys '${config.redis.keyPrefix}:case:*'
+Pipeline: intake-only (validate and summarise). Planning, drafting and review are not wired yet.`);
+
+  if (once) {
+    await stopAll();
+    say('\ndemo finished (--once); everything stopped.');
+    process.exit(final.size === ids.length ? 0 : 1);
+  }
+  say('\nRunning. Press Ctrl-C to stop (workers finish their jobs first, Redis keeps its AOF).');
+  const onSignal = () => {
+    say('\nstopping...');
+    void stopAll().then(() => process.exit(0));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+}
+
+main().catch(async (err: unknown) => {
+  say(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+  await stopAll();
+  process.exit(1);
+});
