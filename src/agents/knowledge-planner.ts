@@ -1,0 +1,66 @@
+/**
+ * The deterministic, knowledge-driven planner used when no model is configured. It derives
+ * the steps from the case itself: a knowledge-base lookup of every medication, problem and
+ * allergen; contraindication and duplicate-therapy checks; literature searches for the main
+ * problems (after the lookup, so they use canonical names). Mandatory safety steps are merged
+ * in afterwards by code, as for any planner.
+ */
+import type { MinimisedCase } from '../clinical/normalise.js';
+import type { PlanStep } from '../graphs/clinical-case/steps.js';
+
+const MAX_LITERATURE_SEARCHES = 3;
+
+/** Drug names without strengths and packaging, e.g. "ibuprofen 400 mg tablets (OTC)" → "ibuprofen". */
+export function coreDrugName(name: string): string {
+  return name
+    .replace(/\(.*?\)/g, ' ')
+    .replace(/\b\d+(\.\d+)?\s*(mg|mcg|µg|g|ml|units?|iu|%)\b/gi, ' ')
+    .replace(/\b(tablets?|capsules?|oral|solution|injection|cream|patch|modified[- ]release|m\/r|xl|sr)\b/gi, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .toLowerCase();
+}
+
+export function knowledgeDrivenPlan(view: MinimisedCase): PlanStep[] {
+  const empty = { medicationRefs: [], studyRef: null, terms: [] };
+  const meds = view.medications;
+  const steps: PlanStep[] = [];
+  const lookupTerms = [...new Set([...meds.map((m) => coreDrugName(m.name)), ...view.problems.map((p) => p.text), ...view.allergies.map((a) => a.substance)])]
+    .filter(Boolean)
+    .slice(0, 20);
+  if (lookupTerms.length > 0) {
+    steps.push({ id: 'kb:lookup', type: 'kb_lookup', purpose: 'Map medications, problems and allergens to knowledge-base entities', inputs: { ...empty, terms: lookupTerms }, dependsOn: [], mandatory: false });
+  }
+  if (meds.length > 0 && view.problems.length > 0) {
+    steps.push({
+      id: 'kb:contraindications',
+      type: 'contraindication_check',
+      purpose: 'Check the medications against the patient’s conditions for contraindications',
+      inputs: { ...empty, medicationRefs: meds.map((m) => m.ref) },
+      dependsOn: [],
+      mandatory: false,
+    });
+  }
+  if (meds.length >= 2) {
+    steps.push({
+      id: 'kb:duplicates',
+      type: 'duplicate_therapy_check',
+      purpose: 'Look for two medications of the same class (duplicate therapy)',
+      inputs: { ...empty, medicationRefs: meds.map((m) => m.ref) },
+      dependsOn: [],
+      mandatory: false,
+    });
+  }
+  const activeProblems = view.problems.filter((p) => !p.status || /active|recurrence|relapse/i.test(p.status));
+  activeProblems.slice(0, MAX_LITERATURE_SEARCHES).forEach((p, i) => {
+    steps.push({
+      id: `lit:${i + 1}`,
+      type: 'literature_search',
+      purpose: `Find guideline-level evidence on managing ${p.text} relevant to the clinical question`,
+      inputs: { ...empty, terms: [p.text, ...meds.slice(0, 3).map((m) => coreDrugName(m.name))] },
+      dependsOn: lookupTerms.length > 0 ? ['kb:lookup'] : [],
+      mandatory: false,
+    });
+  });
+  return steps;
+}

@@ -1,0 +1,93 @@
+/**
+ * Knowledge-driven drafting: the plan is assembled from templates over the step results only.
+ * It states what the knowledge base, the literature and the imaging model returned, each
+ * statement citing the evidence it comes from, and it says plainly what could not be checked.
+ * It writes no clinical claim of its own.
+ */
+import type { MinimisedCase } from '../clinical/normalise.js';
+import type { Evidence, Plan, PlanSections, Recommendation, StepResult } from '../graphs/clinical-case/evidence.js';
+import type { PlanStep } from '../graphs/clinical-case/steps.js';
+import { SEVERITY_RANK } from '../graphs/clinical-case/evidence.js';
+
+export const KNOWLEDGE_DRIVEN_LABEL =
+  'Knowledge-driven draft: assembled from templates over knowledge-base, literature and imaging results; no language model was used. Decision support only, under human review.';
+
+export interface DraftInput {
+  view: MinimisedCase;
+  steps: readonly PlanStep[];
+  results: Readonly<Record<string, StepResult>>;
+  revision: number;
+  reviewerComments: ReadonlyArray<{ revision: number; comments: string }>;
+}
+
+const sentence = (s: string) => (/[.!?]$/.test(s.trim()) ? s.trim() : `${s.trim()}.`);
+
+export function templateDraft(input: DraftInput): Plan {
+  const { view, steps, results } = input;
+  const sections: PlanSections = { assessment: [], recommendations: [], medicationChanges: [], monitoring: [], patientCommunication: [] };
+  let n = 0;
+  const add = (section: keyof PlanSections, text: string, citations: string[], medications: string[] = [], supported = true): Recommendation => {
+    const rec: Recommendation = { id: `r${++n}`, text, citations: [...new Set(citations)], medications, supported };
+    sections[section].push(rec);
+    return rec;
+  };
+  const medName = (ref: string) => view.medications.find((m) => m.ref === ref)?.name ?? ref;
+
+  // Assessment: a restatement of the case, citing the case record.
+  const who = [view.patient.age ? `Age ${view.patient.age}` : null, view.patient.sex].filter(Boolean).join(', ');
+  if (view.problems.length) add('assessment', `${who ? `${who}. ` : ''}Active problems: ${view.problems.map((p) => p.text).join('; ')}.`, view.problems.map((p) => `case:${p.ref}`));
+  if (view.medications.length) {
+    add(
+      'assessment',
+      `Current medications: ${view.medications.map((m) => `${m.name}${m.dose ? ` ${m.dose.value} ${m.dose.unit}` : ''}${m.frequencyPerDay ? ` ×${m.frequencyPerDay}/day` : ''}`).join('; ')}.`,
+      view.medications.map((m) => `case:${m.ref}`),
+      view.medications.map((m) => m.name),
+    );
+  }
+  if (view.allergies.length) add('assessment', `Recorded allergies: ${view.allergies.map((a) => `${a.substance}${a.reactions.length ? ` (${a.reactions.join(', ')})` : ''}`).join('; ')}.`, view.allergies.map((a) => `case:${a.ref}`));
+  const labs = view.labs.filter((l) => l.value !== null || l.valueText);
+  if (labs.length) add('assessment', `Recent results: ${labs.map((l) => `${l.name} ${l.value ?? l.valueText}${l.unit ? ` ${l.unit}` : ''}${l.daysBeforeCase !== null ? ` (${l.daysBeforeCase} days ago)` : ''}`).join('; ')}.`, labs.map((l) => `case:${l.ref}`));
+  for (const c of input.reviewerComments) add('assessment', `Reviewer comments on revision ${c.revision} (addressed in this revision where the evidence allows): ${c.comments}`, [`review:r${c.revision}`]);
+
+  // Safety findings from the knowledge base, most severe first.
+  const findings = steps.flatMap((s) => (results[s.id]?.status === 'ok' ? results[s.id]!.findings.map((f) => ({ f, step: s })) : []));
+  findings.sort((a, b) => SEVERITY_RANK[b.f.severity] - SEVERITY_RANK[a.f.severity]);
+  const seen = new Set<string>();
+  for (const { f } of findings) {
+    const key = `${f.kind}|${f.summary}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const citations = f.factIds.map((id) => `kb:${id}`);
+    add('medicationChanges', `${f.severity.toUpperCase()} ${f.kind.replace('_', ' ')}: ${sentence(f.summary)}${f.management ? ` Knowledge-base management advice: ${sentence(f.management)}` : ''}`, citations, f.medications);
+    if (/monitor|check|measure|recheck/i.test(f.management ?? '')) add('monitoring', `Monitoring for ${f.medications.join(' + ')}: ${sentence(f.management!)}`, citations, f.medications);
+  }
+  const checkedKinds = steps.filter((s) => results[s.id]?.status === 'ok' && s.type !== 'kb_lookup' && s.type !== 'literature_search' && s.type !== 'imaging_analysis');
+  if (checkedKinds.length && findings.length === 0) {
+    add('medicationChanges', 'The knowledge-base safety checks that ran found no interaction, allergy, contraindication, dose or duplication issue for the current medications.', checkedKinds.flatMap((s) => results[s.id]!.evidence.map((e) => e.id)).concat(view.medications.map((m) => `case:${m.ref}`)));
+  }
+
+  // Literature: what was found, by title, citing the PMIDs.
+  for (const s of steps.filter((x) => x.type === 'literature_search')) {
+    const r = results[s.id];
+    if (r?.status !== 'ok' || r.evidence.length === 0) continue;
+    add('recommendations', `Literature for “${s.inputs.terms[0] ?? s.purpose}”: ${r.evidence.slice(0, 3).map((e: Evidence) => `${e.title} — ${e.source}`).join('; ')}. Review these sources before acting.`, r.evidence.slice(0, 3).map((e) => e.id));
+  }
+
+  // Imaging model findings.
+  for (const s of steps.filter((x) => x.type === 'imaging_analysis')) {
+    const r = results[s.id];
+    if (r?.status !== 'ok') continue;
+    for (const e of r.evidence) add('recommendations', `Imaging model result for ${s.inputs.studyRef} (${e.source}): ${e.title}. Decision support only; the image must be read by a clinician.`, [e.id, `case:${s.inputs.studyRef}`]);
+  }
+
+  // What could not be checked.
+  const unavailable = steps.filter((s) => results[s.id]?.status === 'unavailable').map((s) => ({ stepId: s.id, type: s.type, reason: results[s.id]!.reason ?? 'unavailable' }));
+  for (const u of unavailable) {
+    const step = steps.find((s) => s.id === u.stepId)!;
+    add('recommendations', `NOT CHECKED: ${sentence(step.purpose)} The tool was unavailable (${u.reason}); do this check manually before acting on this plan.`, [], step.inputs.medicationRefs.map(medName), false);
+  }
+
+  add('patientCommunication', 'Discuss any medication change and its reason with the patient, using the findings above; confirm understanding and agree a review date.', sections.medicationChanges.flatMap((r) => r.citations).slice(0, 10).concat(view.medications.slice(0, 1).map((m) => `case:${m.ref}`)));
+
+  return { revision: input.revision, mode: 'knowledge-driven', label: KNOWLEDGE_DRIVEN_LABEL, sections, unavailable };
+}

@@ -1,0 +1,50 @@
+/**
+ * Detects instructions embedded in case text: attempts to override the system's instructions,
+ * role-play requests, requests to skip or fake human review, and chat-template markers. Case
+ * text is data and is never obeyed; this only flags it so the reviewer sees it.
+ */
+import type { MinimisedCase } from './normalise.js';
+
+export interface InjectionHit {
+  /** JSON Pointer into the minimised view, e.g. `/notes/0/text`. */
+  pointer: string;
+  rule: string;
+  excerpt: string;
+}
+
+const RULES: Array<[string, RegExp]> = [
+  ['override-instructions', /\b(ignore|disregard|forget|override)\b[^.\n]{0,40}\b(previous|prior|above|earlier|all|system|your)\b[^.\n]{0,20}\b(instructions?|prompts?|rules?|guidelines?)\b/i],
+  ['new-instructions', /\b(new|updated|real)\s+(system\s+)?instructions?\s*:/i],
+  ['role-play', /\b(you are now|act as|pretend (to be|you are)|roleplay as|from now on you)\b/i],
+  ['system-prompt', /\b(system prompt|developer message|jailbreak|DAN mode)\b/i],
+  ['review-bypass', /\b(skip|bypass|avoid|no need for|without)\b[^.\n]{0,30}\b(human\s+|clinical\s+)?(review|approval|sign-?off)\b/i],
+  ['fake-approval', /\b(mark|set|flag|record)\b[^.\n]{0,30}\b(as\s+)?(approved|signed off|finali[sz]ed|reviewed)\b/i],
+  ['auto-approve', /\b(auto-?approve|approve (this|the) (plan|case))\b/i],
+  ['chat-template', /(<\|im_(start|end)\|>|\[\/?INST\]|^\s*(system|assistant)\s*:|###\s*(instruction|system))/im],
+];
+
+function excerpt(text: string, index: number): string {
+  const start = Math.max(0, index - 30);
+  return `${start > 0 ? '…' : ''}${text.slice(start, index + 90).replace(/\s+/g, ' ').trim()}${index + 90 < text.length ? '…' : ''}`;
+}
+
+export function scanText(pointer: string, text: string): InjectionHit[] {
+  const hits: InjectionHit[] = [];
+  for (const [rule, re] of RULES) {
+    const m = re.exec(text);
+    if (m) hits.push({ pointer, rule, excerpt: excerpt(text, m.index) });
+  }
+  return hits;
+}
+
+/** Scan every free-text field of a minimised case. */
+export function detectInjections(view: MinimisedCase): InjectionHit[] {
+  const hits: InjectionHit[] = [...scanText('/question', view.question)];
+  view.notes.forEach((n, i) => hits.push(...scanText(`/notes/${i}/text`, n.text), ...scanText(`/notes/${i}/source`, n.source)));
+  view.problems.forEach((p, i) => hits.push(...scanText(`/problems/${i}/text`, p.text)));
+  view.medications.forEach((m, i) => hits.push(...scanText(`/medications/${i}/name`, m.name), ...(m.instructions ? scanText(`/medications/${i}/instructions`, m.instructions) : [])));
+  view.labs.forEach((l, i) => hits.push(...scanText(`/labs/${i}/name`, l.name), ...(l.valueText ? scanText(`/labs/${i}/valueText`, l.valueText) : [])));
+  view.allergies.forEach((a, i) => hits.push(...scanText(`/allergies/${i}/substance`, a.substance)));
+  view.imaging.forEach((s, i) => s.description && hits.push(...scanText(`/imaging/${i}/description`, s.description)));
+  return hits;
+}

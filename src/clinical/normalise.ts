@@ -1,0 +1,267 @@
+/**
+ * FHIR Bundle → compact, PHI-minimised case view.
+ *
+ * The view is the only representation of a case that ever leaves the process (to a model or a
+ * tool). It holds no names, identifiers, addresses, contact details, resource ids, study UIDs
+ * or exact dates: resources get local references (`med-1`, `lab-2`), dates become "days before
+ * the case", ages are whole years with everything above 89 reported as "90+", and free text is
+ * scrubbed of every identifying string found in the bundle plus date, phone, e-mail and
+ * identifier-like patterns.
+ */
+import { z } from 'zod';
+import type { CaseSubmission } from '../domain/case.js';
+import type { CodeableConcept, Dosage, ImagingStudy, KnownResource, Patient, Quantity } from '../domain/fhir.js';
+
+export const MedicationView = z.object({
+  ref: z.string(),
+  name: z.string(),
+  dose: z.object({ value: z.number(), unit: z.string() }).nullable(),
+  route: z.string().nullable(),
+  frequencyPerDay: z.number().nullable(),
+  instructions: z.string().nullable(),
+  status: z.string(),
+});
+export type MedicationView = z.infer<typeof MedicationView>;
+
+export const LabView = z.object({
+  ref: z.string(),
+  name: z.string(),
+  loinc: z.string().nullable(),
+  value: z.number().nullable(),
+  valueText: z.string().nullable(),
+  unit: z.string().nullable(),
+  daysBeforeCase: z.number().int().nullable(),
+  interpretation: z.string().nullable(),
+});
+export type LabView = z.infer<typeof LabView>;
+
+export const ImagingStudyView = z.object({
+  ref: z.string(),
+  modality: z.string().nullable(),
+  bodySite: z.string().nullable(),
+  description: z.string().nullable(),
+  instances: z.number().int().nullable(),
+  daysBeforeCase: z.number().int().nullable(),
+});
+export type ImagingStudyView = z.infer<typeof ImagingStudyView>;
+
+export const NoteView = z.object({ ref: z.string(), source: z.string(), text: z.string() });
+export type NoteView = z.infer<typeof NoteView>;
+
+export const CaseView = z.object({
+  question: z.string(),
+  patient: z.object({ age: z.string().nullable(), sex: z.string().nullable() }),
+  problems: z.array(z.object({ ref: z.string(), text: z.string(), status: z.string().nullable() })),
+  medications: z.array(MedicationView),
+  allergies: z.array(
+    z.object({ ref: z.string(), substance: z.string(), criticality: z.string().nullable(), reactions: z.array(z.string()), category: z.array(z.string()) }),
+  ),
+  labs: z.array(LabView),
+  imaging: z.array(ImagingStudyView),
+  notes: z.array(NoteView),
+});
+/** The PHI-minimised view of a case. */
+export type MinimisedCase = z.infer<typeof CaseView>;
+
+/** In-process only: what the view's local references stand for (never sent out). */
+export interface ReferenceMap {
+  imaging: Record<string, { studyUid: string | null; endpoints: string[] }>;
+}
+
+const ACTIVE_MED = new Set(['active', 'on-hold', 'intended', 'unknown']);
+const DAY_MS = 86_400_000;
+
+const conceptText = (c: CodeableConcept | undefined): string | null =>
+  c?.text?.trim() || c?.coding?.find((x) => x.display)?.display?.trim() || c?.coding?.find((x) => x.code)?.code?.trim() || null;
+
+function ageOf(birthDate: string | undefined, at: Date): string | null {
+  if (!birthDate) return null;
+  const [y, m = 7, d = 1] = birthDate.split('-').map(Number) as [number, number?, number?];
+  let age = at.getUTCFullYear() - y;
+  if (at.getUTCMonth() + 1 < m || (at.getUTCMonth() + 1 === m && at.getUTCDate() < d)) age -= 1;
+  if (age < 0) return null;
+  return age > 89 ? '90+' : String(age);
+}
+
+function daysBefore(dateTime: string | undefined, at: Date): number | null {
+  if (!dateTime) return null;
+  const t = Date.parse(dateTime.length === 4 ? `${dateTime}-07-01` : dateTime.length === 7 ? `${dateTime}-15` : dateTime);
+  if (Number.isNaN(t)) return null;
+  return Math.max(0, Math.round((at.getTime() - t) / DAY_MS));
+}
+
+function perDay(dosage: Dosage | undefined): number | null {
+  const r = dosage?.timing?.repeat;
+  if (!r?.frequency || !r.period || !r.periodUnit) return null;
+  const unitDays = { s: 1 / 86400, min: 1 / 1440, h: 1 / 24, d: 1, wk: 7, mo: 30, a: 365 }[r.periodUnit];
+  return Math.round((r.frequency / (r.period * unitDays)) * 1000) / 1000;
+}
+
+function doseOf(dosage: Dosage | undefined): { value: number; unit: string } | null {
+  const q: Quantity | undefined = dosage?.doseAndRate?.find((d) => d.doseQuantity)?.doseQuantity;
+  if (q?.value === undefined) return null;
+  return { value: q.value, unit: q.unit ?? q.code ?? '' };
+}
+
+/** Every identifying string in the bundle: used to scrub free text. */
+export function identifyingStrings(submission: CaseSubmission): string[] {
+  const out = new Set<string>();
+  const add = (s: string | undefined) => {
+    const t = s?.trim();
+    if (t && t.length >= 3) out.add(t);
+  };
+  for (const { fullUrl, resource } of submission.bundle.entry) {
+    add(fullUrl);
+    if ('id' in resource) add(resource.id);
+    if (resource.resourceType === 'Patient') {
+      const p = resource as Patient;
+      for (const n of p.name ?? []) [n.text, n.family, ...(n.given ?? [])].forEach(add);
+      for (const i of p.identifier ?? []) add(i.value);
+      for (const t of p.telecom ?? []) add(t.value);
+      for (const a of p.address ?? []) [a.text, ...(a.line ?? []), a.city, a.postalCode].forEach(add);
+      add(p.birthDate);
+    }
+    if (resource.resourceType === 'ImagingStudy') {
+      const study = resource as ImagingStudy;
+      for (const i of study.identifier ?? []) add(i.value);
+      for (const s of study.series ?? []) {
+        add(s.uid);
+        for (const inst of s.instance ?? []) add(inst.uid);
+      }
+    }
+  }
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+const PATTERNS: Array<[RegExp, string]> = [
+  [/\b\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?\b/g, '[DATE]'],
+  [/\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b/g, '[DATE]'],
+  [/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, '[EMAIL]'],
+  [/\+?\d[\d ()-]{7,}\d/g, '[PHONE]'],
+  [/\b\d+(\.\d+){4,}\b/g, '[UID]'],
+  [/\b(MRN|NHS|SSN|ID)[\s:#-]*[A-Z0-9-]{4,}\b/gi, '[ID]'],
+];
+
+/** Remove identifying strings and identifier-shaped patterns from free text. */
+export function scrubText(text: string, identifying: readonly string[]): string {
+  let out = text;
+  for (const s of identifying) out = out.replace(new RegExp(escapeRegExp(s), 'gi'), '[REDACTED]');
+  for (const [re, token] of PATTERNS) out = out.replace(re, token);
+  return out;
+}
+
+function decodeText(base64: string | undefined): string | null {
+  if (!base64) return null;
+  try {
+    const text = Buffer.from(base64, 'base64').toString('utf8');
+    // Keep only printable text; binary attachments are not notes.
+    return /^[\p{L}\p{N}\p{P}\p{S}\p{Z}\n\r\t]*$/u.test(text) ? text : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Build the PHI-minimised view (and the in-process reference map) of a submission. */
+export function normaliseCase(submission: CaseSubmission, at: Date): { view: MinimisedCase; refs: ReferenceMap } {
+  const identifying = identifyingStrings(submission);
+  const scrub = (s: string) => scrubText(s, identifying);
+  const view: MinimisedCase = { question: scrub(submission.question), patient: { age: null, sex: null }, problems: [], medications: [], allergies: [], labs: [], imaging: [], notes: [] };
+  const refs: ReferenceMap = { imaging: {} };
+  const addNotes = (source: string, notes: Array<{ text: string }> | undefined) => {
+    for (const n of notes ?? []) view.notes.push({ ref: `note-${view.notes.length + 1}`, source, text: scrub(n.text) });
+  };
+
+  // Unknown resource types carry only type and id; the switch ignores them.
+  for (const { resource } of submission.bundle.entry as Array<{ resource: KnownResource }>) {
+    switch (resource.resourceType) {
+      case 'Patient': {
+        const p = resource;
+        view.patient = { age: ageOf(p.birthDate, at), sex: p.gender ?? null };
+        break;
+      }
+      case 'Condition': {
+        const r = resource;
+        const ref = `problem-${view.problems.length + 1}`;
+        view.problems.push({ ref, text: scrub(conceptText(r.code) ?? 'unspecified condition'), status: conceptText(r.clinicalStatus) });
+        addNotes(`${ref} note`, r.note);
+        break;
+      }
+      case 'MedicationRequest':
+      case 'MedicationStatement': {
+        const r = resource;
+        if (!ACTIVE_MED.has(r.status)) break;
+        const dosage = r.resourceType === 'MedicationRequest' ? r.dosageInstruction?.[0] : r.dosage?.[0];
+        const ref = `med-${view.medications.length + 1}`;
+        view.medications.push({
+          ref,
+          name: scrub(conceptText(r.medicationCodeableConcept) ?? r.medicationReference?.display ?? 'unnamed medication'),
+          dose: doseOf(dosage),
+          route: conceptText(dosage?.route),
+          frequencyPerDay: perDay(dosage),
+          instructions: dosage?.text ? scrub(dosage.text) : null,
+          status: r.status,
+        });
+        addNotes(`${ref} note`, r.note);
+        break;
+      }
+      case 'AllergyIntolerance': {
+        const r = resource;
+        const ref = `allergy-${view.allergies.length + 1}`;
+        view.allergies.push({
+          ref,
+          substance: scrub(conceptText(r.code) ?? 'unspecified substance'),
+          criticality: r.criticality ?? null,
+          reactions: (r.reaction ?? []).flatMap((x) => x.manifestation.map((m) => scrub(conceptText(m) ?? 'reaction'))),
+          category: r.category ?? [],
+        });
+        addNotes(`${ref} note`, r.note);
+        break;
+      }
+      case 'Observation': {
+        const r = resource;
+        const ref = `lab-${view.labs.length + 1}`;
+        view.labs.push({
+          ref,
+          name: scrub(conceptText(r.code) ?? 'observation'),
+          loinc: r.code.coding?.find((c) => c.system === 'http://loinc.org')?.code ?? null,
+          value: r.valueQuantity?.value ?? null,
+          valueText: r.valueString ? scrub(r.valueString) : conceptText(r.valueCodeableConcept),
+          unit: r.valueQuantity?.unit ?? r.valueQuantity?.code ?? null,
+          daysBeforeCase: daysBefore(r.effectiveDateTime ?? r.issued, at),
+          interpretation: r.interpretation?.map(conceptText).filter(Boolean).join(', ') || null,
+        });
+        addNotes(`${ref} note`, r.note);
+        break;
+      }
+      case 'ImagingStudy': {
+        const r = resource;
+        const ref = `img-${view.imaging.length + 1}`;
+        const series = r.series?.[0];
+        view.imaging.push({
+          ref,
+          modality: r.modality?.[0]?.code ?? series?.modality.code ?? null,
+          bodySite: series?.bodySite?.display ?? series?.bodySite?.code ?? null,
+          description: r.description ? scrub(r.description) : null,
+          instances: r.numberOfInstances ?? null,
+          daysBeforeCase: daysBefore(r.started, at),
+        });
+        refs.imaging[ref] = { studyUid: r.identifier?.find((i) => i.system === 'urn:dicom:uid')?.value ?? series?.uid ?? null, endpoints: (r.endpoint ?? []).map((e) => e.reference ?? '').filter(Boolean) };
+        break;
+      }
+      case 'DocumentReference': {
+        const r = resource;
+        for (const c of r.content) {
+          const text = decodeText(c.attachment.data);
+          if (text) view.notes.push({ ref: `note-${view.notes.length + 1}`, source: r.description ? scrub(r.description) : 'document', text: scrub(text) });
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  for (const text of submission.notes ?? []) view.notes.push({ ref: `note-${view.notes.length + 1}`, source: 'submission note', text: scrub(text) });
+  return { view, refs };
+}

@@ -1,0 +1,129 @@
+/**
+ * Runs one plan step against its tool, with the call policy (timeout, bounded retries with
+ * backoff), and turns the answer into a StepResult with provenance and evidence. Only the
+ * PHI-minimised view reaches a tool. A missing or failing tool becomes an "unavailable"
+ * result; it never throws.
+ */
+import type { MinimisedCase } from '../../clinical/normalise.js';
+import { coreDrugName } from '../../agents/knowledge-planner.js';
+import { callTool, DEFAULT_CALL_POLICY, ToolError, type CallPolicy, type ToolOutcome } from '../../tools/common.js';
+import type { ImagingClient, ImagingResult } from '../../tools/imaging/schema.js';
+import type { KbFact, KbLookupResult, KnowledgeBaseClient, SafetyCheckInput, SafetyCheckKind, SafetyCheckResult } from '../../tools/knowledge-base/schema.js';
+import type { LiteratureClient, LiteratureResult } from '../../tools/literature/schema.js';
+import type { Evidence, StepResult } from './evidence.js';
+import type { PlanStep, StepType } from './steps.js';
+
+export interface ToolBox {
+  knowledgeBase: KnowledgeBaseClient | null;
+  literature: LiteratureClient | null;
+  imaging: ImagingClient | null;
+  policy?: CallPolicy;
+  now?: () => Date;
+}
+
+const CHECK_KIND: Partial<Record<StepType, SafetyCheckKind>> = {
+  interaction_check: 'interaction',
+  allergy_check: 'allergy',
+  dose_check: 'dose',
+  contraindication_check: 'contraindication',
+  duplicate_therapy_check: 'duplicate_therapy',
+};
+
+const notConfigured = (what: string) => () => Promise.reject(new ToolError('NOT_CONFIGURED', `${what} is not configured`, false));
+
+export const factEvidence = (f: KbFact): Evidence => ({
+  id: `kb:${f.id}`,
+  kind: 'kb_fact',
+  title: f.statement,
+  detail: `${f.relation}, version ${f.version}`,
+  source: `${f.source.label}: ${f.source.citation}`,
+  url: null,
+});
+
+/** The renal markers the dose checks need, from the view's labs. */
+export function renalOf(view: MinimisedCase): SafetyCheckInput['renal'] {
+  const egfr = view.labs.find((l) => /egfr|glomerular/i.test(l.name) && l.value !== null)?.value ?? null;
+  const creat = view.labs.find((l) => (l.loinc === '2160-0' || /^creatinine/i.test(l.name)) && l.value !== null);
+  const creatinineMgDl = creat?.value == null ? null : /µmol|umol/i.test(creat.unit ?? '') ? Math.round((creat.value / 88.42) * 100) / 100 : creat.value;
+  return egfr === null && creatinineMgDl === null ? null : { egfr, creatinineMgDl };
+}
+
+/** The safety-check input for some medications of the view (all when `refs` is empty). */
+export function checkInput(view: MinimisedCase, kind: SafetyCheckKind, refs: readonly string[], extraNames: readonly string[] = []): SafetyCheckInput {
+  const meds = refs.length ? view.medications.filter((m) => refs.includes(m.ref)) : view.medications;
+  return {
+    kind,
+    medications: [
+      ...meds.map((m) => ({ name: coreDrugName(m.name), dose: m.dose, route: m.route, frequencyPerDay: m.frequencyPerDay })),
+      ...extraNames.map((name) => ({ name: coreDrugName(name), dose: null, route: null, frequencyPerDay: null })),
+    ],
+    allergies: view.allergies.map((a) => a.substance),
+    conditions: view.problems.map((p) => p.text),
+    renal: renalOf(view),
+    ageBand: view.patient.age,
+  };
+}
+
+function toResult(step: PlanStep, outcome: ToolOutcome<unknown>, evidence: Evidence[], findings: StepResult['findings'] = [], unknownTerms: string[] = []): StepResult {
+  return outcome.status === 'ok'
+    ? { stepId: step.id, type: step.type, status: 'ok', code: null, reason: null, provenance: outcome.provenance, evidence, findings, unknownTerms }
+    : { stepId: step.id, type: step.type, status: 'unavailable', code: outcome.code, reason: outcome.reason, provenance: outcome.provenance, evidence: [], findings: [], unknownTerms: [] };
+}
+
+export async function executeStep(step: PlanStep, view: MinimisedCase, tools: ToolBox): Promise<StepResult> {
+  const policy = tools.policy ?? DEFAULT_CALL_POLICY;
+  const kb = tools.knowledgeBase;
+  switch (step.type) {
+    case 'kb_lookup': {
+      const outcome: ToolOutcome<KbLookupResult> = await callTool('knowledge-base', kb ? (signal) => kb.lookup({ terms: step.inputs.terms }, signal) : notConfigured('the knowledge base'), policy, tools.now);
+      const data = outcome.status === 'ok' ? outcome.data : null;
+      return toResult(step, outcome, data ? data.facts.map(factEvidence) : [], [], data ? data.resolved.filter((r) => r.entity === null).map((r) => r.term) : []);
+    }
+    case 'literature_search': {
+      const lit = tools.literature;
+      const outcome: ToolOutcome<LiteratureResult> = await callTool(
+        'literature',
+        lit ? (signal) => lit.search({ intent: step.purpose, terms: step.inputs.terms }, signal) : notConfigured('literature search'),
+        policy,
+        tools.now,
+      );
+      const evidence: Evidence[] =
+        outcome.status === 'ok'
+          ? outcome.data.citations.map((c) => ({
+              id: `pmid:${c.pmid}`,
+              kind: 'pubmed' as const,
+              title: c.title,
+              detail: c.snippet,
+              source: `${c.journal}${c.year ? ` (${c.year})` : ''}`,
+              url: `https://pubmed.ncbi.nlm.nih.gov/${c.pmid}/`,
+            }))
+          : [];
+      return toResult(step, outcome, evidence);
+    }
+    case 'imaging_analysis': {
+      const img = tools.imaging;
+      const study = view.imaging.find((s) => s.ref === step.inputs.studyRef);
+      const input = { studyRef: step.inputs.studyRef ?? '', modality: study?.modality ?? null, bodySite: study?.bodySite ?? null, description: study?.description ?? null, image: { kind: 'none' as const } };
+      const outcome: ToolOutcome<ImagingResult> = await callTool('imaging', img ? (signal) => img.analyse(input, signal) : notConfigured('the imaging model service'), policy, tools.now);
+      const evidence: Evidence[] =
+        outcome.status === 'ok'
+          ? outcome.data.findings.map((f) => ({
+              id: `img:${outcome.data.studyRef}:${f.id}`,
+              kind: 'imaging' as const,
+              title: `${f.label}: ${f.interpretation} (score ${f.score.toFixed(2)}, threshold ${f.threshold.toFixed(2)}, indeterminate ${f.indeterminateBand[0]}–${f.indeterminateBand[1]})`,
+              detail: null,
+              source: `${f.model.name} ${f.model.version}`,
+              url: null,
+            }))
+          : [];
+      return toResult(step, outcome, evidence);
+    }
+    default: {
+      const kind = CHECK_KIND[step.type]!;
+      const input = checkInput(view, kind, step.inputs.medicationRefs);
+      const outcome: ToolOutcome<SafetyCheckResult> = await callTool('knowledge-base', kb ? (signal) => kb.check(input, signal) : notConfigured('the knowledge base'), policy, tools.now);
+      const data = outcome.status === 'ok' ? outcome.data : null;
+      return toResult(step, outcome, data ? data.facts.map(factEvidence) : [], data?.findings ?? [], data?.unknownTerms ?? []);
+    }
+  }
+}

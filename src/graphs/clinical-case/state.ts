@@ -1,0 +1,81 @@
+/**
+ * State of the clinical-case graph: one thread per case (`thread_id` = case id), checkpointed
+ * after every super-step. Fields without a reducer are replaced by each update; fields with
+ * one are merged as documented.
+ */
+import { ReducedValue, StateSchema } from '@langchain/langgraph';
+import { z } from 'zod';
+import { CaseView as MinimisedCaseSchema } from '../../clinical/normalise.js';
+import { CaseSubmission } from '../../domain/case.js';
+import { Plan, StepResult, VerificationFinding } from './evidence.js';
+import { ReviewDecision } from './review.js';
+import { PlanStep } from './steps.js';
+
+export const CaseStatus = z.enum(['drafting', 'awaiting_review', 'approved', 'rejected', 'escalated']);
+export type GraphCaseStatus = z.infer<typeof CaseStatus>;
+
+export const InjectionHitSchema = z.object({ pointer: z.string(), rule: z.string(), excerpt: z.string() });
+
+export const ClinicalCaseState = new StateSchema({
+  /** The case id (also the thread id). */
+  caseId: z.string(),
+  /** `knowledge-driven` (no model) or `llm`; labels every plan. */
+  mode: z.enum(['knowledge-driven', 'llm']).default('knowledge-driven'),
+  /**
+   * The submission as received. Read by `normalise` only, which clears it, so later
+   * checkpoints do not carry the raw bundle.
+   */
+  submission: CaseSubmission.nullable().default(null),
+  /** When the case was received (ISO); relative dates in the view count back from it. */
+  receivedAt: z.string(),
+  /** The PHI-minimised view: the only form of the case sent to a model or a tool. */
+  view: MinimisedCaseSchema.nullable().default(null),
+  /** Instructions found embedded in case text (flagged, never obeyed). */
+  injections: z.array(InjectionHitSchema).default(() => []),
+  /** The current plan's atomic steps (replaced when the case is re-planned). */
+  steps: z.array(PlanStep).default(() => []),
+  /** How the steps were planned: which planner, and which mandatory steps code added. */
+  planning: z
+    .object({ planner: z.enum(['knowledge-driven', 'llm', 'llm-fallback']), mandatoryAdded: z.array(z.string()), note: z.string().nullable() })
+    .nullable()
+    .default(null),
+  /** Step results by step id. Reducer: merge (parallel steps each add their own); `{}` with `reset` clears on re-plan. */
+  results: new ReducedValue(z.record(z.string(), StepResult).default(() => ({})), {
+    inputSchema: z.union([z.record(z.string(), StepResult), z.object({ reset: z.literal(true) })]),
+    reducer: (current, update) => ('reset' in update ? {} : { ...current, ...(update) }),
+  }),
+  /** The current draft (or, after an edit, the human-edited plan). */
+  plan: Plan.nullable().default(null),
+  /** Findings of the latest verification. */
+  findings: z.array(VerificationFinding).default(() => []),
+  /** 1 for the first draft; +1 for every request for changes. */
+  revision: z.number().int().default(1),
+  /** Reviewer comments that led to each revision. Reducer: append. */
+  reviewerComments: new ReducedValue(z.array(z.object({ revision: z.number().int(), reviewer: z.string(), comments: z.string(), at: z.string() })).default(() => []), {
+    inputSchema: z.array(z.object({ revision: z.number().int(), reviewer: z.string(), comments: z.string(), at: z.string() })),
+    reducer: (current, update) => [...current, ...update],
+  }),
+  /** Every human decision, in order. Reducer: append. */
+  decisions: new ReducedValue(z.array(ReviewDecision).default(() => []), {
+    inputSchema: z.array(ReviewDecision),
+    reducer: (current, update) => [...current, ...update],
+  }),
+  /** Plans as drafted before a human edit replaced them, with the edit's author. Reducer: append. */
+  humanEdits: new ReducedValue(z.array(z.object({ revision: z.number().int(), reviewer: z.string(), at: z.string(), before: Plan, after: Plan })).default(() => []), {
+    inputSchema: z.array(z.object({ revision: z.number().int(), reviewer: z.string(), at: z.string(), before: Plan, after: Plan })),
+    reducer: (current, update) => [...current, ...update],
+  }),
+  /** Whether the latest review round produced a valid decision (false: it is asked again). */
+  decisionAccepted: z.boolean().default(false),
+  /** Decisions that were refused (wrong shape or stale revision), with the reason. Reducer: append. */
+  refusedDecisions: new ReducedValue(z.array(z.object({ at: z.string(), reason: z.string() })).default(() => []), {
+    inputSchema: z.array(z.object({ at: z.string(), reason: z.string() })),
+    reducer: (current, update) => [...current, ...update],
+  }),
+  status: CaseStatus.default('drafting'),
+  /** Why the case closed without approval (rejection reason, escalation). */
+  closedReason: z.string().nullable().default(null),
+});
+
+export type ClinicalCaseStateValue = typeof ClinicalCaseState.State;
+export type ClinicalCaseUpdate = typeof ClinicalCaseState.Update;

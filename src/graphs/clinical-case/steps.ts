@@ -1,0 +1,153 @@
+/**
+ * Atomic plan steps and the rule, enforced in code, that merges the mandatory safety steps
+ * into any plan: an interaction check when there are two or more medications, an allergy check
+ * and a dose check for every medication, and an imaging analysis for every imaging study. No
+ * planner (deterministic or model) can remove them.
+ */
+import { z } from 'zod';
+import type { MinimisedCase } from '../../clinical/normalise.js';
+
+export const StepType = z.enum([
+  'kb_lookup',
+  'interaction_check',
+  'allergy_check',
+  'dose_check',
+  'contraindication_check',
+  'duplicate_therapy_check',
+  'literature_search',
+  'imaging_analysis',
+]);
+export type StepType = z.infer<typeof StepType>;
+
+const ref = z.string().regex(/^(med|img|problem|allergy|lab|note)-\d+$/, 'a local reference such as med-1');
+
+export const StepInputs = z.object({
+  /** Medication references for medication checks. */
+  medicationRefs: z.array(ref).default([]),
+  /** Imaging study reference for imaging_analysis. */
+  studyRef: ref.nullable().default(null),
+  /** Terms for kb_lookup and literature_search (concept names, no PHI). */
+  terms: z.array(z.string().min(1).max(200)).max(20).default([]),
+});
+export type StepInputs = z.infer<typeof StepInputs>;
+
+export const PlanStep = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9:._-]{0,79}$/),
+  type: StepType,
+  purpose: z.string().min(3).max(500),
+  inputs: StepInputs,
+  dependsOn: z.array(z.string()).default([]),
+  /** Added by the safety rule (cannot be removed by a planner). */
+  mandatory: z.boolean().default(false),
+});
+export type PlanStep = z.infer<typeof PlanStep>;
+export type PlanStepInput = z.input<typeof PlanStep>;
+
+/** What makes two steps "the same check": type plus target. */
+export function stepKey(step: Pick<PlanStep, 'type' | 'inputs'>): string {
+  const target =
+    step.type === 'imaging_analysis'
+      ? step.inputs.studyRef ?? ''
+      : step.type === 'kb_lookup' || step.type === 'literature_search'
+        ? [...step.inputs.terms].map((t) => t.toLowerCase()).sort().join(',')
+        : [...step.inputs.medicationRefs].sort().join(',');
+  return `${step.type}|${target}`;
+}
+
+/** The safety steps a case requires, whatever the planner proposed. */
+export function mandatorySteps(view: MinimisedCase): PlanStep[] {
+  const steps: PlanStep[] = [];
+  const meds = view.medications;
+  const empty = { medicationRefs: [], studyRef: null, terms: [] };
+  if (meds.length >= 2) {
+    steps.push({
+      id: 'safety:interactions',
+      type: 'interaction_check',
+      purpose: 'Check every pair of active medications for interactions (mandatory)',
+      inputs: { ...empty, medicationRefs: meds.map((m) => m.ref) },
+      dependsOn: [],
+      mandatory: true,
+    });
+  }
+  for (const m of meds) {
+    steps.push({
+      id: `safety:allergy:${m.ref}`,
+      type: 'allergy_check',
+      purpose: `Check ${m.ref} against recorded allergies, including cross-reactivity (mandatory)`,
+      inputs: { ...empty, medicationRefs: [m.ref] },
+      dependsOn: [],
+      mandatory: true,
+    });
+    steps.push({
+      id: `safety:dose:${m.ref}`,
+      type: 'dose_check',
+      purpose: `Check the dose of ${m.ref} against the adult range, adjusted for renal function (mandatory)`,
+      inputs: { ...empty, medicationRefs: [m.ref] },
+      dependsOn: [],
+      mandatory: true,
+    });
+  }
+  for (const s of view.imaging) {
+    steps.push({
+      id: `safety:imaging:${s.ref}`,
+      type: 'imaging_analysis',
+      purpose: `Analyse imaging study ${s.ref} with the imaging model (mandatory)`,
+      inputs: { ...empty, studyRef: s.ref },
+      dependsOn: [],
+      mandatory: true,
+    });
+  }
+  return steps;
+}
+
+/**
+ * Merge the mandatory steps into a proposed plan. A proposed step that covers a mandatory one
+ * is kept (and marked mandatory); missing mandatory steps are added; dependencies on unknown
+ * steps are dropped so the plan stays executable; duplicate ids are made unique.
+ */
+export function mergeMandatory(proposed: readonly PlanStep[], view: MinimisedCase): { steps: PlanStep[]; added: string[] } {
+  const knownRefs = new Set([...view.medications.map((m) => m.ref), ...view.imaging.map((s) => s.ref)]);
+  const steps: PlanStep[] = [];
+  const byKey = new Map<string, PlanStep>();
+  const ids = new Set<string>();
+  for (const raw of proposed) {
+    const step = { ...raw, inputs: { ...raw.inputs, medicationRefs: raw.inputs.medicationRefs.filter((r) => knownRefs.has(r)) } };
+    if (step.type === 'imaging_analysis' && (!step.inputs.studyRef || !knownRefs.has(step.inputs.studyRef))) continue;
+    const key = stepKey(step);
+    if (byKey.has(key)) continue;
+    let id = step.id;
+    for (let n = 2; ids.has(id); n++) id = `${step.id}-${n}`;
+    const kept = { ...step, id };
+    ids.add(id);
+    byKey.set(key, kept);
+    steps.push(kept);
+  }
+  const added: string[] = [];
+  for (const required of mandatorySteps(view)) {
+    const existing = byKey.get(stepKey(required));
+    if (existing) {
+      existing.mandatory = true;
+      continue;
+    }
+    let id = required.id;
+    for (let n = 2; ids.has(id); n++) id = `${required.id}-${n}`;
+    steps.push({ ...required, id });
+    ids.add(id);
+    added.push(id);
+  }
+  const finalIds = new Set(steps.map((s) => s.id));
+  for (const s of steps) s.dependsOn = s.dependsOn.filter((d) => finalIds.has(d) && d !== s.id);
+  return { steps: breakCycles(steps), added };
+}
+
+/** Drop dependencies that would create a cycle (keeps the first-listed order). */
+function breakCycles(steps: PlanStep[]): PlanStep[] {
+  const order = new Map(steps.map((s, i) => [s.id, i]));
+  for (const s of steps) s.dependsOn = s.dependsOn.filter((d) => (order.get(d) ?? Infinity) < order.get(s.id)!);
+  return steps;
+}
+
+/** Steps whose dependencies are all done and that are not done themselves. */
+export function readySteps(steps: readonly PlanStep[], done: ReadonlySet<string>): PlanStep[] {
+  return steps.filter((s) => !done.has(s.id) && s.dependsOn.every((d) => done.has(d)));
+}

@@ -1,0 +1,86 @@
+/**
+ * Deterministic verification before any human sees a plan:
+ *   - every citation resolves to evidence retrieved in this case (or the case record, or a
+ *     reviewer comment); unresolved or missing citations mark the claim unsupported;
+ *   - every medication named in a recommendation, together with the current ones, is checked
+ *     against the knowledge base for interactions, allergies, contraindications and dose;
+ *   - instructions embedded in case text are flagged (never obeyed);
+ *   - unavailable tools are reported.
+ */
+import type { InjectionHit } from '../../clinical/injection.js';
+import type { MinimisedCase } from '../../clinical/normalise.js';
+import { coreDrugName } from '../../agents/knowledge-planner.js';
+import { callTool, DEFAULT_CALL_POLICY } from '../../tools/common.js';
+import type { SafetyCheckKind } from '../../tools/knowledge-base/schema.js';
+import { SECTION_NAMES, type Plan, type StepResult, type VerificationFinding } from './evidence.js';
+import { checkInput, type ToolBox } from './executor.js';
+
+const VERIFY_KINDS: SafetyCheckKind[] = ['interaction', 'allergy', 'contraindication', 'dose'];
+
+export interface VerifyInput {
+  plan: Plan;
+  view: MinimisedCase;
+  results: Readonly<Record<string, StepResult>>;
+  injections: readonly InjectionHit[];
+  reviewRevisions: readonly number[];
+}
+
+export async function verifyPlan(input: VerifyInput, tools: ToolBox): Promise<{ plan: Plan; findings: VerificationFinding[] }> {
+  const { view, results } = input;
+  const findings: VerificationFinding[] = [];
+  let n = 0;
+  const add = (f: Omit<VerificationFinding, 'id'>) => findings.push({ ...f, id: `v${++n}` });
+
+  const known = new Set<string>();
+  for (const r of Object.values(results)) for (const e of r.evidence) known.add(e.id);
+  for (const list of [view.problems, view.medications, view.allergies, view.labs, view.imaging, view.notes]) for (const x of list) known.add(`case:${x.ref}`);
+  for (const rev of input.reviewRevisions) known.add(`review:r${rev}`);
+
+  const plan: Plan = structuredClone(input.plan);
+  const named = new Set<string>();
+  for (const section of SECTION_NAMES) {
+    for (const rec of plan.sections[section]) {
+      const unresolved = rec.citations.filter((c) => !known.has(c));
+      if (unresolved.length) {
+        rec.supported = false;
+        add({ code: 'unresolved_citation', severity: 'high', message: `“${rec.text.slice(0, 80)}” cites evidence not retrieved in this case: ${unresolved.join(', ')}`, location: rec.id, citations: unresolved });
+      } else if (rec.citations.length === 0 && rec.supported) {
+        rec.supported = false;
+        add({ code: 'uncited_claim', severity: 'moderate', message: `“${rec.text.slice(0, 80)}” cites no evidence`, location: rec.id, citations: [] });
+      }
+      for (const m of rec.medications) named.add(coreDrugName(m));
+    }
+  }
+
+  // Medications named by the plan that the case does not have (e.g. a model proposing a new drug).
+  const current = new Set(view.medications.map((m) => coreDrugName(m.name)));
+  const newNames = [...named].filter((m) => m && !current.has(m));
+  if (view.medications.length + newNames.length > 0) {
+    const kb = tools.knowledgeBase;
+    for (const kind of VERIFY_KINDS) {
+      const outcome = kb
+        ? await callTool('knowledge-base', (signal) => kb.check(checkInput(view, kind, [], newNames), signal), tools.policy ?? DEFAULT_CALL_POLICY, tools.now)
+        : null;
+      if (!outcome || outcome.status === 'unavailable') {
+        add({
+          code: 'kb_unavailable',
+          severity: 'high',
+          message: `Medications could not be verified for ${kind} safety: ${outcome ? outcome.reason : 'the knowledge base is not configured'}. A clinician must check them.`,
+          location: null,
+          citations: [],
+        });
+        continue;
+      }
+      for (const f of outcome.data.findings) {
+        add({ code: 'safety', severity: f.severity, message: `${f.kind}: ${f.summary}`, location: null, citations: f.factIds.map((id) => `kb:${id}`) });
+      }
+      for (const term of outcome.data.unknownTerms) add({ code: 'unknown_term', severity: 'moderate', message: `The knowledge base does not know “${term}”; it was not checked`, location: null, citations: [] });
+    }
+  }
+
+  for (const hit of input.injections) {
+    add({ code: 'embedded_instruction', severity: 'high', message: `Case text contains an instruction aimed at the system (${hit.rule}); it was treated as data and not followed: “${hit.excerpt}”`, location: hit.pointer, citations: [] });
+  }
+  for (const u of plan.unavailable) add({ code: 'tool_unavailable', severity: 'moderate', message: `${u.type} (${u.stepId}) was not done: ${u.reason}`, location: u.stepId, citations: [] });
+  return { plan, findings };
+}

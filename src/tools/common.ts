@@ -1,0 +1,94 @@
+/**
+ * What every tool call returns: either data with provenance, or an explicit "unavailable"
+ * with the reason. A failing tool never vanishes and never crashes a case: the draft shows it.
+ */
+import { z } from 'zod';
+
+export const Provenance = z.object({
+  /** Which tool or service answered (e.g. "knowledge-base", "pubmed-eutils", "imaging:pneumonia-cnn"). */
+  source: z.string(),
+  /** Version or id of what answered: KB version, model version, database build. */
+  version: z.string().nullable(),
+  retrievedAt: z.string(),
+  /** Attempts made, including the successful one. */
+  attempts: z.number().int().min(1),
+  durationMs: z.number().min(0),
+});
+export type Provenance = z.infer<typeof Provenance>;
+
+export const ToolFailureCode = z.enum(['TIMEOUT', 'UNREACHABLE', 'BAD_RESPONSE', 'NOT_CONFIGURED', 'CIRCUIT_OPEN', 'INVALID_INPUT', 'INTERNAL']);
+export type ToolFailureCode = z.infer<typeof ToolFailureCode>;
+
+export const toolOutcome = <T extends z.ZodType>(data: T) =>
+  z.discriminatedUnion('status', [
+    z.object({ status: z.literal('ok'), data, provenance: Provenance }),
+    z.object({ status: z.literal('unavailable'), code: ToolFailureCode, reason: z.string(), provenance: Provenance }),
+  ]);
+
+export type ToolOutcome<T> =
+  | { status: 'ok'; data: T; provenance: Provenance }
+  | { status: 'unavailable'; code: ToolFailureCode; reason: string; provenance: Provenance };
+
+/** A coded tool error; `retryable` says whether another attempt can help. */
+export class ToolError extends Error {
+  constructor(
+    readonly code: ToolFailureCode,
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ToolError';
+  }
+}
+
+export interface CallPolicy {
+  timeoutMs: number;
+  /** Further attempts after the first. */
+  retries: number;
+  backoffMs: number;
+}
+
+export const DEFAULT_CALL_POLICY: CallPolicy = { timeoutMs: 10_000, retries: 2, backoffMs: 250 };
+
+/**
+ * Run `fn` with a timeout per attempt and bounded retries with exponential backoff. Never
+ * throws: failures become an "unavailable" outcome with the last error's code.
+ */
+export async function callTool<T>(
+  source: string,
+  fn: (signal: AbortSignal) => Promise<{ data: T; version: string | null }>,
+  policy: CallPolicy = DEFAULT_CALL_POLICY,
+  now: () => Date = () => new Date(),
+): Promise<ToolOutcome<T>> {
+  const started = performance.now();
+  let attempts = 0;
+  let last: ToolError = new ToolError('INTERNAL', 'not attempted', false);
+  while (attempts <= policy.retries) {
+    attempts += 1;
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          controller.abort();
+          reject(new ToolError('TIMEOUT', `no answer within ${policy.timeoutMs} ms`, true));
+        }, policy.timeoutMs);
+      });
+      const { data, version } = await Promise.race([fn(controller.signal), timeout]);
+      return { status: 'ok', data, provenance: { source, version, retrievedAt: now().toISOString(), attempts, durationMs: Math.round(performance.now() - started) } };
+    } catch (err) {
+      last = err instanceof ToolError ? err : new ToolError('INTERNAL', err instanceof Error ? err.message : String(err), true, { cause: err });
+      if (!last.retryable) break;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (attempts <= policy.retries) await new Promise((r) => setTimeout(r, policy.backoffMs * 2 ** (attempts - 1)));
+  }
+  return {
+    status: 'unavailable',
+    code: last.code,
+    reason: last.message,
+    provenance: { source, version: null, retrievedAt: now().toISOString(), attempts, durationMs: Math.round(performance.now() - started) },
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Imaging tool contract: one study in, model findings out, each with model name and version,
+ * score, calibrated threshold and an explicit indeterminate band. The inference service and the
+ * client are the imaging issue; the graph depends only on this contract.
+ */
+import { z } from 'zod';
+
+export const ImagingInput = z.object({
+  /** Pseudonymised study reference (never a DICOM UID or accession number). */
+  studyRef: z.string(),
+  modality: z.string().nullable(),
+  bodySite: z.string().nullable(),
+  description: z.string().nullable(),
+  /** Where the pixels are: inline data, a DICOMweb (WADO-RS) URL, or none known. */
+  image: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('inline'), contentType: z.string(), base64: z.string() }),
+    z.object({ kind: z.literal('wado-rs'), url: z.string().url() }),
+    z.object({ kind: z.literal('none') }),
+  ]),
+});
+export type ImagingInput = z.infer<typeof ImagingInput>;
+
+export const ImagingFinding = z.object({
+  /** Cited as `img:<studyRef>:<id>`. */
+  id: z.string(),
+  label: z.string(),
+  score: z.number().min(0).max(1),
+  threshold: z.number().min(0).max(1),
+  indeterminateBand: z.tuple([z.number(), z.number()]),
+  interpretation: z.enum(['positive', 'negative', 'indeterminate']),
+  model: z.object({ name: z.string(), version: z.string() }),
+});
+export type ImagingFinding = z.infer<typeof ImagingFinding>;
+
+export const ImagingResult = z.object({ studyRef: z.string(), findings: z.array(ImagingFinding) });
+export type ImagingResult = z.infer<typeof ImagingResult>;
+
+export interface ImagingClient {
+  analyse(input: ImagingInput, signal: AbortSignal): Promise<{ data: ImagingResult; version: string | null }>;
+}

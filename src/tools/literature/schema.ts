@@ -1,0 +1,40 @@
+/**
+ * Literature tool contract (PubMed E-utilities semantics): a step's intent becomes a query;
+ * the answer is typed citations with real PMIDs. The client and the local E-utilities service
+ * are the literature issue; the graph depends only on this contract.
+ */
+import { z } from 'zod';
+
+export const LiteratureQuery = z.object({
+  /** Why the step searches, in words (from the planner). */
+  intent: z.string().min(3).max(500),
+  /** Concepts to search for: conditions, drugs, outcomes (no PHI). */
+  terms: z.array(z.string().min(1).max(200)).min(1).max(20),
+  humansOnly: z.boolean().default(true),
+  sinceYears: z.number().int().min(1).max(100).nullable().default(10),
+  publicationTypes: z.array(z.string()).default([]),
+  topK: z.number().int().min(1).max(50).default(5),
+});
+export type LiteratureQuery = z.input<typeof LiteratureQuery>;
+
+export const Citation = z.object({
+  /** PubMed id, digits only; cited as `pmid:<id>`. */
+  pmid: z.string().regex(/^\d{1,9}$/),
+  title: z.string(),
+  journal: z.string(),
+  year: z.number().int().nullable(),
+  authors: z.array(z.string()),
+  publicationTypes: z.array(z.string()),
+  mesh: z.array(z.string()),
+  abstract: z.string().nullable(),
+  /** The part of the record that matched. */
+  snippet: z.string().nullable(),
+});
+export type Citation = z.infer<typeof Citation>;
+
+export const LiteratureResult = z.object({ query: z.string(), citations: z.array(Citation) });
+export type LiteratureResult = z.infer<typeof LiteratureResult>;
+
+export interface LiteratureClient {
+  search(query: LiteratureQuery, signal: AbortSignal): Promise<{ data: LiteratureResult; version: string | null }>;
+}
