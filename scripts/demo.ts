@@ -16,6 +16,8 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { freePort, startLocalRedis, type LocalRedis } from '../src/infra/redis-server.js';
 import { hashToken } from '../src/server/auth.js';
 import type { CaseView } from '../src/domain/case.js';
+import { createRedis } from '../src/queues/connection.js';
+import { CaseProducer } from '../src/queues/producer.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DEMO_DIR = path.join(ROOT, '.data', 'demo');
@@ -124,22 +126,48 @@ async function main(): Promise<void> {
     }
   }
 
-  say('\nFollowing the cases:');
-  const deadline = Date.now() + 60_000;
-  const final = new Map<string, CaseView>();
-  while (final.size < ids.length && Date.now() < deadline) {
-    for (const id of ids) {
-      if (final.has(id)) continue;
+  const follow = async (id: string, statuses: CaseView['status'][], revision = 1): Promise<CaseView | null> => {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
       const view = (await (await fetch(`${base}/v1/cases/${id}`, { headers })).json()) as CaseView;
-      if (view.status === 'intake_complete' || view.status === 'failed') {
-        final.set(id, view);
-        say(`  ${id.padEnd(48)} ${view.status.padEnd(16)} steps=${view.completedSteps.join(',')} summary=${JSON.stringify(view.summary)}`);
-      }
+      if (statuses.includes(view.status) && view.revision >= revision) return view;
+      await new Promise((r) => setTimeout(r, 200));
     }
-    await new Promise((r) => setTimeout(r, 200));
+    return null;
+  };
+  say('\nFollowing the cases (normalise → decompose → tools → draft → verify → review queue):');
+  const drafted = new Map<string, CaseView>();
+  for (const id of ids) {
+    const view = await follow(id, ['awaiting_review', 'failed']);
+    if (!view) {
+      say(`  !! ${id} did not reach review within 60 s; see the worker log`);
+      continue;
+    }
+    drafted.set(id, view);
+    say(`  ${id.padEnd(48)} ${view.status.padEnd(16)} revision ${view.revision}, worst finding: ${view.maxSeverity ?? 'none'}`);
   }
-  if (final.size < ids.length) say('  !! some cases did not finish within 60 s; see the worker log');
 
+  // A scripted stand-in for a clinician, so the demo shows the whole loop. Real decisions come from the review UI.
+  const approveId = ids.find((id) => id.startsWith('syn-polypharmacy'));
+  let approved: CaseView | null = null;
+  if (approveId && drafted.get(approveId)?.status === 'awaiting_review') {
+    const producerRedis = createRedis(redisUrl, 'demo-reviewer');
+    const producer = CaseProducer.fromConfig(loadConfig({ ...process.env, REDIS_URL: redisUrl }), producerRedis);
+    await producer.submitDecision(approveId, { action: 'approve', revision: 1, reviewer: 'demo-scripted-reviewer', decidedAt: new Date().toISOString() });
+    await producer.close();
+    await producerRedis.quit();
+    approved = await follow(approveId, ['approved']);
+    say(`\nScripted demo reviewer approved ${approveId}: status ${approved?.status ?? 'not approved in time'}`);
+    const plan = approved?.plan as { label?: string; sections?: Record<string, Array<{ text: string; citations: string[] }>>; unavailable?: unknown[] } | null;
+    if (plan?.sections) {
+      say(`  ${plan.label}`);
+      for (const [section, recs] of Object.entries(plan.sections)) {
+        for (const r of recs.slice(0, 2)) say(`  [${section}] ${r.text.slice(0, 110)}${r.text.length > 110 ? '…' : ''}  (cites ${r.citations.slice(0, 3).join(', ') || 'nothing'})`);
+      }
+      say(`  ${plan.unavailable?.length ?? 0} checks were NOT done because no knowledge base, literature or imaging service is configured yet; the plan says so.`);
+    }
+  }
+  const final = new Map([...drafted].filter(([, v]) => v.status !== 'failed'));
   say(`
 Where to look:
   API docs (Swagger UI)   ${base}/docs
@@ -148,12 +176,12 @@ Where to look:
   A case                  curl -H 'authorization: Bearer ${token}' ${base}/v1/cases/${ids[0]}
   Logs (JSON, no PHI)     ${LOG_DIR}/api.log  ${LOG_DIR}/cases-worker.log
   Redis                   redis-cli -u ${redisUrl} keys '${config.redis.keyPrefix}:case:*'
-Pipeline: intake-only (validate and summarise). Planning, drafting and review are not wired yet.`);
+The other cases wait in the \`review\` queue for a human decision (the review UI is not built yet).`);
 
   if (once) {
     await stopAll();
     say('\ndemo finished (--once); everything stopped.');
-    process.exit(final.size === ids.length ? 0 : 1);
+    process.exit(final.size === ids.length && approved?.status === 'approved' ? 0 : 1);
   }
   say('\nRunning. Press Ctrl-C to stop (workers finish their jobs first, Redis keeps its AOF).');
   const onSignal = () => {

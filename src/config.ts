@@ -87,6 +87,8 @@ export const EnvSchema = z
     /** On SIGTERM, how long active jobs may run on before the worker stops waiting for them. */
     SHUTDOWN_GRACE_MS: int(0, 10 * 60 * 1000).default(25_000),
     CASE_JOB_ATTEMPTS: int(1, 20).default(3),
+    /** Requests for changes a case may receive before it escalates. */
+    MAX_REVISIONS: int(0, 50).default(3),
     /** Keep finished case jobs this long (seconds) for inspection in Bull Board. */
     JOB_RETENTION_SECONDS: int(60, 90 * 24 * 3600).default(7 * 24 * 3600),
 
@@ -124,6 +126,7 @@ export interface Config {
     readonly attempts: number;
     readonly retentionSeconds: number;
   };
+  readonly review: { readonly maxRevisions: number };
 }
 
 export class ConfigError extends Error {
@@ -173,6 +176,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       attempts: e.CASE_JOB_ATTEMPTS,
       retentionSeconds: e.JOB_RETENTION_SECONDS,
     }),
+    review: Object.freeze({ maxRevisions: e.MAX_REVISIONS }),
   });
 }
 

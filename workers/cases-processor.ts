@@ -1,38 +1,98 @@
 /**
  * The `cases` job processor, exported on its own so it can be tested and reused without the
- * BullMQ worker wiring.
+ * BullMQ worker wiring. Two job names:
  *
- * Exactly-once completion: the case record moves to `running` and later to its final status
- * by compare-and-set. A job delivered again after its case finished (a stalled job, a worker
- * killed after finishing but before acknowledging) finds the record terminal and does nothing.
+ *   case    start the clinical-case graph for a new case (or continue it after a crash)
+ *   resume  resume a case waiting for review with a human decision
+ *
+ * When the graph pauses for review, the processor enqueues the review job with a deterministic
+ * id (case id + revision) and moves the case record to `awaiting_review`. Exactly once: the case
+ * record moves by compare-and-set, the graph continues from its checkpoint instead of starting
+ * over, and a decision that was already applied is not applied again.
  */
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { CaseJobData } from '../src/domain/case.js';
+import { DelayedError, UnrecoverableError, type Job, type Queue } from 'bullmq';
+import { CaseJobData, ResumeJobData, reviewPriority, type ReviewJobData } from '../src/domain/case.js';
+import { summariseCase } from '../src/domain/case-summary.js';
 import { AppError, describeError } from '../src/errors.js';
+import { DecisionRefusedError, type CaseOutcome, type ClinicalCaseRuntime } from '../src/graphs/clinical-case/runtime.js';
 import type { Logger } from '../src/logger.js';
-import type { CasePipeline, PipelineResult } from '../src/pipeline/types.js';
-import type { CaseStore } from '../src/queues/case-store.js';
+import type { CaseRecord, CaseStore } from '../src/queues/case-store.js';
+import { reviewJobId } from '../src/queues/names.js';
 
 export interface CaseProcessorDeps {
   store: CaseStore;
-  pipeline: CasePipeline;
+  runtime: ClinicalCaseRuntime;
+  reviewQueue: Queue<ReviewJobData>;
   logger: Logger;
+  /** Recorded on each case so readers know what produced its state. */
+  pipelineName?: string;
 }
 
 export interface CaseJobResult {
   caseId: string;
-  status: 'intake_complete' | 'skipped';
+  status: CaseRecord['status'] | 'skipped';
 }
 
 /** How soon a job interrupted by shutdown becomes available to other workers again. */
 const REQUEUE_DELAY_MS = 500;
 
-const caseIdFromJobId = (jobId: string | undefined) => (jobId?.startsWith('case.') ? jobId.slice(5) : undefined);
+const caseIdFromJobId = (jobId: string | undefined) => /^(?:case|resume)\.(.+?)(?:\.r\d+)?$/.exec(jobId ?? '')?.[1];
 
 export function createCaseProcessor(deps: CaseProcessorDeps) {
-  const { store, pipeline } = deps;
+  const { store, runtime } = deps;
+  const pipeline = deps.pipelineName ?? 'clinical-case-graph';
 
-  return async function processCase(job: Job, token?: string, signal?: AbortSignal): Promise<CaseJobResult> {
+  /** Record progress as graph nodes finish (consecutive repeats, e.g. parallel steps, count once). */
+  function progressRecorder(caseId: string, initial: string[]) {
+    const completed = [...initial];
+    return async (node: string) => {
+      if (completed.at(-1) === node) return;
+      completed.push(node);
+      await store.transition(caseId, ['running'], { currentStep: node, completedSteps: completed });
+    };
+  }
+
+  async function applyOutcome(record: CaseRecord, outcome: CaseOutcome, logger: Logger): Promise<CaseJobResult> {
+    const caseId = record.caseId;
+    if (outcome.kind === 'review') {
+      const data: ReviewJobData = { caseId, revision: outcome.revision, casePriority: record.priority, maxSeverity: outcome.maxSeverity, request: outcome.request, enqueuedAt: new Date().toISOString() };
+      await deps.reviewQueue.add('review', data, { jobId: reviewJobId(caseId, outcome.revision), priority: reviewPriority(record.priority, outcome.maxSeverity) });
+      await store.transition(caseId, ['running'], { status: 'awaiting_review', currentStep: 'review', revision: outcome.revision, maxSeverity: outcome.maxSeverity });
+      logger.info({ revision: outcome.revision, maxSeverity: outcome.maxSeverity }, 'case awaiting review');
+      return { caseId, status: 'awaiting_review' };
+    }
+    const done = await store.transition(
+      caseId,
+      ['running'],
+      { status: outcome.status, currentStep: null, revision: outcome.revision, plan: outcome.status === 'approved' ? outcome.plan : null, closedReason: outcome.closedReason, completedAt: new Date().toISOString() },
+      'completions',
+    );
+    logger.info({ status: outcome.status, revision: outcome.revision, applied: done }, 'case closed');
+    return { caseId, status: done === 'applied' ? outcome.status : 'skipped' };
+  }
+
+  /** Shared failure handling: requeue on shutdown, retry transient errors, fail permanent ones. */
+  async function onError(err: unknown, job: Job, caseId: string, token: string | undefined, signal: AbortSignal, logger: Logger, restoreTo: 'queued' | 'awaiting_review'): Promise<never> {
+    if (signal.aborted && token) {
+      await store.transition(caseId, ['running'], { status: restoreTo, currentStep: null });
+      await job.moveToDelayed(Date.now() + REQUEUE_DELAY_MS, token);
+      logger.info('interrupted by shutdown; requeued');
+      throw new DelayedError();
+    }
+    const error = describeError(err);
+    const permanent = err instanceof UnrecoverableError || err instanceof DecisionRefusedError || (err instanceof AppError && !err.retryable);
+    const final = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (err instanceof DecisionRefusedError) {
+      await store.transition(caseId, ['running'], { status: 'awaiting_review', currentStep: 'review', error: { code: err.code, message: err.message } });
+    } else {
+      await store.transition(caseId, ['running'], final ? { status: 'failed', error, currentStep: null } : { status: restoreTo, error });
+    }
+    logger.warn({ err: error, final }, final ? 'job failed' : 'job attempt failed; will retry');
+    if (permanent) throw new UnrecoverableError(`${error.code}: ${error.message}`);
+    throw err instanceof Error ? err : new Error(String(err));
+  }
+
+  async function processStart(job: Job, token: string | undefined, signal: AbortSignal): Promise<CaseJobResult> {
     const parsed = CaseJobData.safeParse(job.data);
     if (!parsed.success) {
       const caseId = caseIdFromJobId(job.id);
@@ -44,60 +104,53 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
     const data = parsed.data;
     const caseId = data.submission.caseId;
     const logger = deps.logger.child({ caseId, jobId: job.id, attempt: job.attemptsMade + 1 });
-    const firstStep = pipeline.steps[0]?.name ?? null;
-
     const start = await store.transition(
       caseId,
       ['accepted', 'queued', 'running'],
-      { status: 'running', pipeline: pipeline.name, currentStep: firstStep, completedSteps: [], error: null },
+      { status: 'running', pipeline, currentStep: 'normalise', completedSteps: [], error: null, summary: summariseCase(data.submission) },
       'attempts',
     );
     if (start === 'wrong-state') {
-      logger.info('case already finished; duplicate delivery ignored');
+      logger.info('case already past drafting; duplicate delivery ignored');
       return { caseId, status: 'skipped' };
     }
     if (start === 'missing') throw new UnrecoverableError(`CASE_NOT_FOUND: no record for case ${caseId}`);
-    logger.info({ pipeline: pipeline.name }, 'case started');
-
-    const result: PipelineResult = { summary: null };
-    const completed: string[] = [];
-    const ctx = { caseId, data, signal: signal ?? new AbortController().signal, logger };
+    logger.info({ pipeline, mode: data.mode }, 'case started');
     try {
-      for (const [index, step] of pipeline.steps.entries()) {
-        if (ctx.signal.aborted) throw new AppError('SHUTTING_DOWN', 'worker is shutting down', true);
-        if (index > 0) await store.transition(caseId, ['running'], { currentStep: step.name, completedSteps: completed });
-        const t0 = performance.now();
-        await step.run(ctx, result);
-        completed.push(step.name);
-        logger.debug({ step: step.name, ms: Math.round(performance.now() - t0) }, 'step finished');
-      }
+      const outcome = await runtime.start(data.submission, data.enqueuedAt, data.mode, { signal, onNode: progressRecorder(caseId, []) });
+      const record = (await store.get(caseId))!;
+      return await applyOutcome(record, outcome, logger);
     } catch (err) {
-      if (ctx.signal.aborted && token) {
-        // Shutdown past the grace period: hand the job back without spending an attempt.
-        await store.transition(caseId, ['running'], { status: 'queued', currentStep: null });
-        await job.moveToDelayed(Date.now() + REQUEUE_DELAY_MS, token);
-        logger.info('case interrupted by shutdown; requeued');
-        throw new DelayedError();
-      }
-      const error = describeError(err);
-      const final = err instanceof UnrecoverableError || (err instanceof AppError && !err.retryable) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      await store.transition(caseId, ['running'], final ? { status: 'failed', error, currentStep: null } : { status: 'queued', error });
-      logger.warn({ err: error, final }, final ? 'case failed' : 'case attempt failed; will retry');
-      if (err instanceof AppError && !err.retryable) throw new UnrecoverableError(`${error.code}: ${error.message}`);
-      throw err;
+      return onError(err, job, caseId, token, signal, logger, 'queued');
     }
+  }
 
-    const done = await store.transition(
-      caseId,
-      ['running'],
-      { status: pipeline.finalStatus, currentStep: null, completedSteps: completed, summary: result.summary, completedAt: new Date().toISOString() },
-      'completions',
-    );
-    if (done !== 'applied') {
-      logger.warn({ outcome: done }, 'case finished by another delivery; this run is discarded');
+  async function processResume(job: Job, token: string | undefined, signal: AbortSignal): Promise<CaseJobResult> {
+    const parsed = ResumeJobData.safeParse(job.data);
+    if (!parsed.success) {
+      deps.logger.error({ jobId: job.id, issues: parsed.error.issues.length }, 'resume job data invalid');
+      throw new UnrecoverableError('JOB_DATA_INVALID: job data does not match the resume job schema');
+    }
+    const { caseId, decision } = parsed.data;
+    const logger = deps.logger.child({ caseId, jobId: job.id, revision: decision.revision, action: decision.action });
+    const moved = await store.transition(caseId, ['awaiting_review', 'running'], { status: 'running', currentStep: 'resume', error: null });
+    if (moved === 'missing') throw new UnrecoverableError(`CASE_NOT_FOUND: no record for case ${caseId}`);
+    const record = (await store.get(caseId))!;
+    if (moved === 'wrong-state') {
+      logger.info({ status: record.status }, 'case already closed; decision not applied again');
       return { caseId, status: 'skipped' };
     }
-    logger.info({ status: pipeline.finalStatus, steps: completed.length }, 'case finished');
-    return { caseId, status: pipeline.finalStatus };
+    logger.info('resuming with a review decision');
+    try {
+      const outcome = await runtime.resume(caseId, decision, { signal, onNode: progressRecorder(caseId, record.completedSteps) });
+      return await applyOutcome(record, outcome, logger);
+    } catch (err) {
+      return onError(err, job, caseId, token, signal, logger, 'awaiting_review');
+    }
+  }
+
+  return function processCase(job: Job, token?: string, signal?: AbortSignal): Promise<CaseJobResult> {
+    const s = signal ?? new AbortController().signal;
+    return job.name === 'resume' ? processResume(job, token, s) : processStart(job, token, s);
   };
 }

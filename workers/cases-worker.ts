@@ -2,13 +2,14 @@
  * BullMQ wiring for the `cases` queue: the Worker with its lock, stall and concurrency
  * settings, the final-failure hook, and a close() that gives active jobs a grace period.
  */
-import { Worker, type Job } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
+import type { ReviewJobData } from '../src/domain/case.js';
+import type { ClinicalCaseRuntime } from '../src/graphs/clinical-case/runtime.js';
 import type { Logger } from '../src/logger.js';
-import type { CasePipeline } from '../src/pipeline/types.js';
 import { CaseStore } from '../src/queues/case-store.js';
-import { QUEUES } from '../src/queues/names.js';
+import { QUEUES, bullPrefix } from '../src/queues/names.js';
 import { caseQueueOptions } from '../src/queues/producer.js';
 import { createCaseProcessor, type CaseJobResult } from './cases-processor.js';
 
@@ -27,14 +28,21 @@ async function within(promise: Promise<unknown>, ms: number): Promise<'done' | '
 
 export interface CaseWorkerHandle {
   worker: Worker;
+  reviewQueue: Queue<ReviewJobData>;
   /** Stop taking jobs; wait up to the grace period for active ones, then cancel them (they are requeued without spending an attempt). */
   close(): Promise<void>;
 }
 
-export function startCaseWorker(opts: { config: Config; redis: Redis; logger: Logger; pipeline: CasePipeline }): CaseWorkerHandle {
-  const { config, redis, logger, pipeline } = opts;
+export function startCaseWorker(opts: { config: Config; redis: Redis; logger: Logger; runtime: ClinicalCaseRuntime }): CaseWorkerHandle {
+  const { config, redis, logger, runtime } = opts;
   const store = new CaseStore(redis, config.redis.keyPrefix);
-  const processor = createCaseProcessor({ store, pipeline, logger });
+  const reviewQueue = new Queue<ReviewJobData>(QUEUES.review, {
+    connection: redis,
+    prefix: bullPrefix(config.redis.keyPrefix, QUEUES.review),
+    defaultJobOptions: { removeOnComplete: { age: config.worker.retentionSeconds }, removeOnFail: { age: config.worker.retentionSeconds } },
+  });
+  reviewQueue.on('error', (err) => logger.warn({ err: err.message }, 'review queue error'));
+  const processor = createCaseProcessor({ store, runtime, reviewQueue, logger });
   const worker = new Worker<unknown, CaseJobResult>(QUEUES.cases, processor, {
     ...caseQueueOptions(redis, config.redis.keyPrefix),
     concurrency: config.worker.concurrency,
@@ -45,7 +53,7 @@ export function startCaseWorker(opts: { config: Config; redis: Redis; logger: Lo
 
   worker.on('failed', (job: Job | undefined, err: Error) => {
     // Covers failures the processor never saw, e.g. a job that stalled too often.
-    const caseId = job?.id?.startsWith('case.') ? job.id.slice(5) : undefined;
+    const caseId = job?.name === 'case' && job.id?.startsWith('case.') ? job.id.slice(5) : undefined;
     const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError' : false;
     if (caseId && final) {
       store
@@ -55,16 +63,23 @@ export function startCaseWorker(opts: { config: Config; redis: Redis; logger: Lo
   });
   worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
 
+  async function closeWorker(): Promise<void> {
+    const closed = worker.close();
+    if ((await within(closed, config.worker.shutdownGraceMs)) === 'done') return;
+    logger.warn({ graceMs: config.worker.shutdownGraceMs }, 'active jobs outlived the grace period; cancelling them (they are requeued)');
+    worker.cancelAllJobs('shutdown');
+    if ((await within(closed, HARD_STOP_MS)) === 'done') return;
+    // A step ignored the abort signal. Stop waiting: its lock expires and another worker re-runs the job.
+    logger.error({ waitedMs: HARD_STOP_MS }, 'jobs did not stop after cancellation; leaving them to the stalled-job check');
+  }
+
   return {
     worker,
+    reviewQueue,
+    /** Workers first (with the grace period), then the queue this worker produces to. */
     async close() {
-      const closed = worker.close();
-      if ((await within(closed, config.worker.shutdownGraceMs)) === 'done') return;
-      logger.warn({ graceMs: config.worker.shutdownGraceMs }, 'active jobs outlived the grace period; cancelling them (they are requeued)');
-      worker.cancelAllJobs('shutdown');
-      if ((await within(closed, HARD_STOP_MS)) === 'done') return;
-      // A step ignored the abort signal. Stop waiting: its lock expires and another worker re-runs the job.
-      logger.error({ waitedMs: HARD_STOP_MS }, 'jobs did not stop after cancellation; leaving them to the stalled-job check');
+      await closeWorker();
+      await reviewQueue.close();
     },
   };
 }

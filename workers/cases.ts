@@ -1,20 +1,22 @@
 /**
  * Entry point of a `cases` worker process: `tsx workers/cases.ts` (or node dist/workers/cases.js).
- * Run as many of these as the load needs, on as many machines as share the Redis.
+ * Run as many of these as the load needs; they share Redis and the checkpoint database.
  */
 import { ConfigError, loadConfig, requireRedisUrl } from '../src/config.js';
+import type { GraphDeps } from '../src/graphs/clinical-case/deps.js';
 import { createLogger } from '../src/logger.js';
-import { intakeOnlyPipeline } from '../src/pipeline/intake-only.js';
 import { createRedis } from '../src/queues/connection.js';
 import { startCaseWorker } from './cases-worker.js';
+import { openCaseRuntime } from './graph-setup.js';
 import { installShutdown } from './lifecycle.js';
-import type { CasePipeline } from '../src/pipeline/types.js';
 
-export async function runCaseWorkerProcess(pipeline: CasePipeline = intakeOnlyPipeline()): Promise<void> {
+export async function runCaseWorkerProcess(overrides: Partial<GraphDeps> = {}): Promise<void> {
   let config;
+  let runtime;
   try {
     config = loadConfig(process.env);
     requireRedisUrl(config);
+    runtime = await openCaseRuntime(config, overrides);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -25,13 +27,14 @@ export async function runCaseWorkerProcess(pipeline: CasePipeline = intakeOnlyPi
   const logger = createLogger(config, 'cases-worker');
   const redis = createRedis(requireRedisUrl(config), 'cases-worker');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-  const handle = startCaseWorker({ config, redis, logger, pipeline });
+  const handle = startCaseWorker({ config, redis, logger, runtime: runtime.runtime });
   await handle.worker.waitUntilReady();
   installShutdown(logger, [
     { name: 'cases-worker', close: () => handle.close() },
+    { name: 'checkpointer', close: () => runtime.close() },
     { name: 'redis', close: async () => void (await redis.quit()) },
   ]);
-  logger.info({ concurrency: config.worker.concurrency, pipeline: pipeline.name, mode: config.model.mode }, 'cases worker ready');
+  logger.info({ concurrency: config.worker.concurrency, mode: config.model.mode }, 'cases worker ready');
 }
 
 const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('workers/cases.ts');

@@ -5,9 +5,10 @@
  * It writes no clinical claim of its own.
  */
 import type { MinimisedCase } from '../clinical/normalise.js';
-import type { Evidence, Plan, PlanSections, Recommendation, StepResult } from '../graphs/clinical-case/evidence.js';
+import type { Evidence, Plan, PlanSections, Recommendation } from '../domain/plan.js';
+import type { StepResult } from '../graphs/clinical-case/evidence.js';
 import type { PlanStep } from '../graphs/clinical-case/steps.js';
-import { SEVERITY_RANK } from '../graphs/clinical-case/evidence.js';
+import { SEVERITY_RANK } from '../domain/plan.js';
 
 export const KNOWLEDGE_DRIVEN_LABEL =
   'Knowledge-driven draft: assembled from templates over knowledge-base, literature and imaging results; no language model was used. Decision support only, under human review.';

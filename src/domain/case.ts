@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { Bundle } from './fhir.js';
+import { ReviewDecision, ReviewRequest, Severity } from './plan.js';
 
 /**
  * Caller-chosen case id, also the idempotency key. Letters, digits, `.`, `_` and `-`;
@@ -43,15 +44,23 @@ export const CaseStatus = z.enum([
   'accepted',
   /** Waiting in the `cases` queue. */
   'queued',
-  /** A worker is running the case pipeline; see currentStep. */
+  /** A worker is running the case graph; see currentStep. */
   'running',
-  /** Terminal state of the foundation pipeline: the case was normalised; drafting is not wired yet. */
-  'intake_complete',
+  /** A draft plan waits in the review queue for a human decision. */
+  'awaiting_review',
+  /** A human approved the plan (as drafted or edited). */
+  'approved',
+  /** A human rejected the plan; see closedReason. */
+  'rejected',
+  /** Changes were requested more often than allowed; handed to senior review. */
+  'escalated',
   /** Gave up after the configured attempts, or the input can never be processed. */
   'failed',
 ]);
 export type CaseStatus = z.infer<typeof CaseStatus>;
-export const TERMINAL_STATUSES: readonly CaseStatus[] = ['intake_complete', 'failed'];
+export const TERMINAL_STATUSES: readonly CaseStatus[] = ['approved', 'rejected', 'escalated', 'failed'];
+
+export const FindingSeverity = Severity;
 
 export const CaseSummaryCounts = z.object({
   conditions: z.number().int(),
@@ -74,7 +83,12 @@ export const CaseView = z.object({
   mode: z.enum(['knowledge-driven', 'llm']),
   pipeline: z.string().nullable(),
   summary: CaseSummaryCounts.nullable(),
-  plan: z.null().describe('The reviewed plan, once a human has approved it. Always null until drafting and review are wired.'),
+  /** Current plan revision (1 for the first draft). */
+  revision: z.number().int(),
+  /** Most severe verification finding of the current draft. */
+  maxSeverity: FindingSeverity.nullable(),
+  plan: z.unknown().nullable().describe('The plan a human approved (sections with citations); null until then.'),
+  closedReason: z.string().nullable(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -90,3 +104,24 @@ export const CaseJobData = z.object({
   mode: z.enum(['knowledge-driven', 'llm']),
 });
 export type CaseJobData = z.infer<typeof CaseJobData>;
+
+/** A `resume` job on the `cases` queue: a human decision for one revision of a case. */
+export const ResumeJobData = z.object({ caseId: CaseId, decision: ReviewDecision });
+export type ResumeJobData = z.infer<typeof ResumeJobData>;
+
+/** A job on the `review` queue: one revision of a case waiting for a human. */
+export const ReviewJobData = z.object({
+  caseId: CaseId,
+  revision: z.number().int(),
+  casePriority: CasePriority,
+  maxSeverity: Severity.nullable(),
+  request: ReviewRequest,
+  enqueuedAt: z.string(),
+});
+export type ReviewJobData = z.infer<typeof ReviewJobData>;
+
+/** Review queue priority: case priority first, then the most severe finding (lower is served first). */
+export function reviewPriority(casePriority: CasePriority, maxSeverity: Severity | null): number {
+  const severityOrder = { critical: 0, high: 1, moderate: 2, low: 3, info: 4 } as const;
+  return BULLMQ_PRIORITY[casePriority] * 10 + (maxSeverity ? severityOrder[maxSeverity] : 5);
+}

@@ -7,7 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { CasePriority, CaseStatus, CaseSummaryCounts, type CaseView } from '../domain/case.js';
+import { CasePriority, CaseStatus, CaseSummaryCounts, FindingSeverity, type CaseView } from '../domain/case.js';
 import { caseRecordKey } from './names.js';
 
 const CREATE_SCRIPT = `
@@ -54,6 +54,14 @@ export const CaseRecord = z.object({
   attempts: z.coerce.number().int().default(0),
   completions: z.coerce.number().int().default(0),
   summary: json(CaseSummaryCounts.nullable()).default(null),
+  revision: z.coerce.number().int().default(1),
+  maxSeverity: z
+    .string()
+    .optional()
+    .transform((s) => (s === undefined || s === '' ? null : s))
+    .pipe(FindingSeverity.nullable()),
+  plan: json(z.unknown().nullable()).default(null),
+  closedReason: nullableString,
   error: json(z.object({ code: z.string(), message: z.string() }).nullable()).default(null),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -70,9 +78,16 @@ export interface CaseUpdate {
   currentStep?: string | null;
   completedSteps?: string[];
   summary?: CaseRecord['summary'];
+  revision?: number;
+  maxSeverity?: CaseRecord['maxSeverity'];
+  plan?: unknown;
+  closedReason?: string | null;
   error?: CaseRecord['error'];
   completedAt?: string;
 }
+
+/** Fields stored as plain strings, where null is stored as the empty string. */
+const NULLABLE_STRING_FIELDS = new Set(['currentStep', 'maxSeverity', 'closedReason']);
 
 export type TransitionResult = 'applied' | 'wrong-state' | 'missing';
 
@@ -110,6 +125,10 @@ export class CaseStore {
       attempts: 0,
       completions: 0,
       summary: null,
+      revision: 1,
+      maxSeverity: null,
+      plan: null,
+      closedReason: null,
       error: null,
       createdAt: at,
       updatedAt: at,
@@ -132,6 +151,8 @@ export class CaseStore {
       attempts: '0',
       completions: '0',
       summary: 'null',
+      revision: '1',
+      plan: 'null',
       error: 'null',
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
@@ -159,7 +180,7 @@ export class CaseStore {
     const pairs: string[] = ['updatedAt', this.now().toISOString()];
     for (const [field, value] of Object.entries(update) as [keyof CaseUpdate, CaseUpdate[keyof CaseUpdate]][]) {
       if (value === undefined) continue;
-      pairs.push(field, typeof value === 'string' ? value : value === null && field === 'currentStep' ? '' : JSON.stringify(value));
+      pairs.push(field, typeof value === 'string' ? value : value === null && NULLABLE_STRING_FIELDS.has(field) ? '' : JSON.stringify(value));
     }
     const result = await this.scripts.coCaseTransition(this.key(caseId), `,${from.join(',')},`, increment, ...pairs);
     return result === 1 ? 'applied' : result === 0 ? 'wrong-state' : 'missing';
@@ -182,7 +203,10 @@ export function toCaseView(record: CaseRecord): CaseView {
     mode: record.mode,
     pipeline: record.pipeline,
     summary: record.summary,
-    plan: null,
+    revision: record.revision,
+    maxSeverity: record.maxSeverity,
+    plan: record.status === 'approved' ? record.plan : null,
+    closedReason: record.closedReason,
     error: record.error,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,

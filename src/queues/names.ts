@@ -6,7 +6,7 @@
  * need that) while different queues can live on different shards. Case records use a hash
  * tag on the case id, so per-case keys stay together and cases spread across the cluster.
  */
-export const QUEUES = { cases: 'cases' } as const;
+export const QUEUES = { cases: 'cases', review: 'review' } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 /** The BullMQ `prefix` option for a queue: a Cluster hash tag per queue. */
@@ -17,6 +17,16 @@ export function bullPrefix(keyPrefix: string, queue: QueueName): string {
 /** BullMQ job id of a case on the `cases` queue. Never an integer and never contains `:`. */
 export function caseJobId(caseId: string): string {
   return `case.${caseId}`;
+}
+
+/** BullMQ job id of a review decision's resume job: one per case revision, so a decision resumes once. */
+export function resumeJobId(caseId: string, revision: number): string {
+  return `resume.${caseId}.r${revision}`;
+}
+
+/** BullMQ job id of a review job: case id + revision, so a revision is never queued twice. */
+export function reviewJobId(caseId: string, revision: number): string {
+  return `review.${caseId}.r${revision}`;
 }
 
 export function caseRecordKey(keyPrefix: string, caseId: string): string {

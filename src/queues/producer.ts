@@ -12,11 +12,12 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { callbackUrlProblem } from '../domain/callback-url.js';
-import { BULLMQ_PRIORITY, CaseSubmission, type CaseJobData, type CaseSubmissionInput } from '../domain/case.js';
+import { BULLMQ_PRIORITY, CaseSubmission, ResumeJobData, type CaseJobData, type CaseSubmissionInput } from '../domain/case.js';
+import type { ReviewDecision } from '../domain/plan.js';
 import { CaseValidationError, toFieldIssues } from '../domain/validation.js';
 import { CaseIdConflictError } from '../errors.js';
 import { CaseStore, type CaseRecord } from './case-store.js';
-import { QUEUES, bullPrefix, caseJobId } from './names.js';
+import { QUEUES, bullPrefix, caseJobId, resumeJobId } from './names.js';
 
 export interface CaseProducerOptions {
   redis: Redis;
@@ -101,6 +102,15 @@ export class CaseProducer {
     const record = moved === 'applied' && created ? this.store.initialRecord(newRecord, 'queued') : await this.store.get(caseId);
     if (!record) throw new Error(`case record ${caseId} vanished after enqueue`);
     return { created, record };
+  }
+
+  /**
+   * Hand a human decision to the case workers. One resume job per case revision (deterministic
+   * job id), so a decision is applied once however often it is submitted.
+   */
+  async submitDecision(caseId: string, decision: ReviewDecision): Promise<void> {
+    const data = ResumeJobData.parse({ caseId, decision });
+    await this.queue.add('resume', data as never, { jobId: resumeJobId(caseId, decision.revision), priority: 1 });
   }
 
   get(caseId: string): Promise<CaseRecord | null> {

@@ -7,12 +7,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
-import { intakeOnlyPipeline } from '../../src/pipeline/intake-only.js';
-import type { CasePipeline } from '../../src/pipeline/types.js';
+import { rm } from 'node:fs/promises';
+import type { GraphDeps } from '../../src/graphs/clinical-case/deps.js';
 import { createFailFastRedis, createRedis, waitForRedis } from '../../src/queues/connection.js';
 import { CaseProducer } from '../../src/queues/producer.js';
 import { buildServer } from '../../src/server/app.js';
 import { startCaseWorker, type CaseWorkerHandle } from '../../workers/cases-worker.js';
+import { openCaseRuntime } from '../../workers/graph-setup.js';
 
 /** A pino destination that keeps every log line, so tests can assert on what was logged. */
 export class LogCapture extends Writable {
@@ -62,11 +63,13 @@ export interface WorkerStack {
   close(): Promise<void>;
 }
 
-export async function startWorker(config: Config, logs = new LogCapture(), pipeline: CasePipeline = intakeOnlyPipeline()): Promise<WorkerStack> {
+/** An in-process cases worker with the real graph and a SQLite checkpointer under the suite's DATA_DIR. */
+export async function startWorker(config: Config, logs = new LogCapture(), overrides: Partial<GraphDeps> = {}): Promise<WorkerStack> {
   const logger = createLogger({ logLevel: 'debug' }, 'cases-worker', logs);
   const redis = createRedis(config.redis.url!, 'test-worker');
   redis.on('error', (err) => logger.debug({ err: err.message }, 'redis error'));
-  const handle = startCaseWorker({ config, redis, logger, pipeline });
+  const runtime = await openCaseRuntime(config, overrides);
+  const handle = startCaseWorker({ config, redis, logger, runtime: runtime.runtime });
   await handle.worker.waitUntilReady();
   return {
     handle,
@@ -74,7 +77,9 @@ export async function startWorker(config: Config, logs = new LogCapture(), pipel
     logger,
     async close() {
       await handle.close();
+      await runtime.close();
       await redis.quit();
+      await rm(config.dataDir, { recursive: true, force: true });
     },
   };
 }

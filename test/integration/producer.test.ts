@@ -38,9 +38,9 @@ describe('enqueueCase', () => {
     expect(second.created).toBe(false);
     const done = await waitUntil(async () => {
       const r = await producer.get(example!.submission.caseId);
-      return r?.status === 'intake_complete' ? r : undefined;
+      return r?.status === 'awaiting_review' ? r : undefined;
     });
-    expect(done).toMatchObject({ submittedBy: 'lab-gateway', completions: 1 });
+    expect(done).toMatchObject({ submittedBy: 'lab-gateway', attempts: 1, revision: 1 });
   });
 
   it('validates like the HTTP API and writes nothing for invalid input', async () => {

@@ -1,15 +1,18 @@
 /**
- * End to end over real sockets: cases POSTed over HTTP to a listening server are picked up
- * by a real BullMQ worker on real Redis and reach their final status, visible via GET.
+ * End to end over real sockets and real Redis: cases POSTed over HTTP are drafted by the
+ * clinical-case graph in a BullMQ worker (SQLite checkpoints), wait in the review queue with a
+ * deterministic job id, and resume on human decisions: approve, request changes, reject.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseView } from '../../src/domain/case.js';
+import type { ReviewDecision } from '../../src/domain/plan.js';
+import { reviewJobId } from '../../src/queues/names.js';
 import { identifiersOf, loadExampleCases } from '../helpers/cases.js';
 import { TEST_TOKEN, deletePrefix, testConfig, uniquePrefix, waitUntil } from '../helpers/env.js';
 import { LogCapture, startApi, startWorker, type ApiStack, type WorkerStack } from '../helpers/stack.js';
 
 const prefix = uniquePrefix();
-const config = testConfig(prefix, { WORKER_CONCURRENCY: '4' });
+const config = testConfig(prefix, { WORKER_CONCURRENCY: '4', MAX_REVISIONS: '2' });
 const logs = new LogCapture();
 let api: ApiStack;
 let worker: WorkerStack;
@@ -27,6 +30,7 @@ afterAll(async () => {
 });
 
 const headers = { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' };
+const examples = loadExampleCases();
 
 async function getCase(id: string): Promise<CaseView> {
   const res = await fetch(`${base}/v1/cases/${id}`, { headers });
@@ -34,39 +38,70 @@ async function getCase(id: string): Promise<CaseView> {
   return (await res.json()) as CaseView;
 }
 
-describe('intake to worker over HTTP', () => {
-  const examples = loadExampleCases();
+const until = (id: string, status: CaseView['status'], revision = 1) =>
+  waitUntil(async () => {
+    const v = await getCase(id);
+    return v.status === status && v.revision === revision ? v : undefined;
+  }, 20_000, `case ${id} to be ${status} at revision ${revision}`);
 
-  it('runs every synthetic example case to intake_complete with its summary', async () => {
+const decision = (revision: number, extra: Record<string, unknown>) => ({ revision, reviewer: 'dr-e2e', decidedAt: new Date().toISOString(), ...extra }) as ReviewDecision;
+
+describe('intake → graph → review queue → decision, over HTTP', () => {
+  it('drafts every synthetic case and queues it for review with a deterministic job id', async () => {
     for (const example of examples) {
       const res = await fetch(`${base}/v1/cases`, { method: 'POST', headers, body: JSON.stringify(example.submission) });
       expect(res.status, example.file).toBe(202);
     }
     for (const example of examples) {
-      const view = await waitUntil(async () => {
-        const v = await getCase(example.submission.caseId);
-        return v.status === 'intake_complete' ? v : undefined;
-      }, 15_000, `case ${example.submission.caseId}`);
-      expect(view).toMatchObject({ attempts: 1, pipeline: 'intake-only', currentStep: null, completedSteps: ['summarise'], error: null, plan: null });
-      expect(view.completedAt).not.toBeNull();
+      const view = await until(example.submission.caseId, 'awaiting_review');
+      expect(view).toMatchObject({ attempts: 1, pipeline: 'clinical-case-graph', currentStep: 'review', plan: null, error: null, mode: 'knowledge-driven' });
+      expect(view.completedSteps).toEqual(expect.arrayContaining(['normalise', 'decompose', 'execute_step', 'draft', 'verify']));
+      // No tool is configured yet: every check is reported unavailable (moderate); medications that could not be verified are high.
+      expect(view.maxSeverity).toBe(example.submission.bundle.entry.some((e) => /^Medication/.test(String(e.resource.resourceType))) ? 'high' : 'moderate');
+      const job = await worker.handle.reviewQueue.getJob(reviewJobId(example.submission.caseId, 1));
+      const data = job!.data;
+      expect(data.request.plan.label).toMatch(/^Knowledge-driven draft/);
+      expect(data.request.plan.unavailable.length).toBeGreaterThan(0);
+      // What goes to reviewers is the minimised view's plan: no identifier of the bundle.
+      const text = JSON.stringify(data);
+      for (const id of identifiersOf(example.submission)) expect(text, `review job leaked ${id}`).not.toContain(id);
     }
-    const poly = await getCase('syn-polypharmacy-ckd-001');
-    expect(poly.summary).toEqual({ conditions: 4, medications: 4, allergies: 0, observations: 4, imagingStudies: 0, notes: 0 });
-    const pneumonia = await getCase('syn-pneumonia-allergy-001');
-    expect(pneumonia.summary).toMatchObject({ allergies: 1, imagingStudies: 1 });
+    const stat = await worker.handle.reviewQueue.getJob(reviewJobId('syn-pneumonia-allergy-001', 1));
+    const routine = await worker.handle.reviewQueue.getJob(reviewJobId('syn-diabetes-injection-001', 1));
+    expect(stat!.opts.priority!).toBeLessThan(routine!.opts.priority!);
   });
 
-  it('records each completion once in the store', async () => {
-    for (const example of examples) {
-      const record = await api.producer.store.get(example.submission.caseId);
-      expect(record?.completions).toBe(1);
-    }
+  it('approve: the case closes approved and GET returns the plan', async () => {
+    await api.producer.submitDecision('syn-polypharmacy-ckd-001', decision(1, { action: 'approve' }));
+    const view = await until('syn-polypharmacy-ckd-001', 'approved');
+    expect(view.plan).toMatchObject({ revision: 1, mode: 'knowledge-driven' });
+    expect(view.completedAt).not.toBeNull();
+    expect((await api.producer.store.get('syn-polypharmacy-ckd-001'))?.completions).toBe(1);
+  });
+
+  it('request_changes: a second revision is drafted and queued; a resubmitted decision is not applied twice', async () => {
+    const d = decision(1, { action: 'request_changes', comments: 'Please state which checks must be done by hand.' });
+    await api.producer.submitDecision('syn-diabetes-injection-001', d);
+    await api.producer.submitDecision('syn-diabetes-injection-001', d);
+    const view = await until('syn-diabetes-injection-001', 'awaiting_review', 2);
+    expect(view.revision).toBe(2);
+    const job = await worker.handle.reviewQueue.getJob(reviewJobId('syn-diabetes-injection-001', 2));
+    expect(job).toBeDefined();
+    const request = (job!.data).request;
+    expect(request.plan.sections.assessment.some((r) => r.citations.includes('review:r1'))).toBe(true);
+    expect(request.findings.some((f) => f.code === 'embedded_instruction')).toBe(true);
+  });
+
+  it('reject: the case closes with the reason and no plan', async () => {
+    await api.producer.submitDecision('syn-pneumonia-allergy-001', decision(1, { action: 'reject', reason: 'Needs imaging read by radiology first.' }));
+    const view = await until('syn-pneumonia-allergy-001', 'rejected');
+    expect(view).toMatchObject({ plan: null, closedReason: 'Needs imaging read by radiology first.' });
   });
 
   it('keeps PHI out of every log line of the server and the worker', () => {
     const text = logs.text();
     expect(text).toContain('syn-polypharmacy-ckd-001');
-    expect(text).toContain('case finished');
+    expect(text).toContain('case awaiting review');
     for (const example of examples) {
       for (const identifier of identifiersOf(example.submission)) expect(text, `log leaked ${identifier}`).not.toContain(identifier);
       for (const note of example.submission.notes ?? []) expect(text).not.toContain(note.slice(0, 40));

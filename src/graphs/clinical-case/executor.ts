@@ -10,7 +10,8 @@ import { callTool, DEFAULT_CALL_POLICY, ToolError, type CallPolicy, type ToolOut
 import type { ImagingClient, ImagingResult } from '../../tools/imaging/schema.js';
 import type { KbFact, KbLookupResult, KnowledgeBaseClient, SafetyCheckInput, SafetyCheckKind, SafetyCheckResult } from '../../tools/knowledge-base/schema.js';
 import type { LiteratureClient, LiteratureResult } from '../../tools/literature/schema.js';
-import type { Evidence, StepResult } from './evidence.js';
+import type { Evidence } from '../../domain/plan.js';
+import type { StepResult } from './evidence.js';
 import type { PlanStep, StepType } from './steps.js';
 
 export interface ToolBox {

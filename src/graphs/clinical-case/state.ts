@@ -7,8 +7,8 @@ import { ReducedValue, StateSchema } from '@langchain/langgraph';
 import { z } from 'zod';
 import { CaseView as MinimisedCaseSchema } from '../../clinical/normalise.js';
 import { CaseSubmission } from '../../domain/case.js';
-import { Plan, StepResult, VerificationFinding } from './evidence.js';
-import { ReviewDecision } from './review.js';
+import { Plan, ReviewDecision, VerificationFinding } from '../../domain/plan.js';
+import { StepResult } from './evidence.js';
 import { PlanStep } from './steps.js';
 
 export const CaseStatus = z.enum(['drafting', 'awaiting_review', 'approved', 'rejected', 'escalated']);

@@ -7,17 +7,8 @@
 import { z } from 'zod';
 import type { MinimisedCase } from '../../clinical/normalise.js';
 
-export const StepType = z.enum([
-  'kb_lookup',
-  'interaction_check',
-  'allergy_check',
-  'dose_check',
-  'contraindication_check',
-  'duplicate_therapy_check',
-  'literature_search',
-  'imaging_analysis',
-]);
-export type StepType = z.infer<typeof StepType>;
+export { StepType } from '../../domain/plan.js';
+import { StepType } from '../../domain/plan.js';
 
 const ref = z.string().regex(/^(med|img|problem|allergy|lab|note)-\d+$/, 'a local reference such as med-1');
 

@@ -12,7 +12,8 @@ import type { MinimisedCase } from '../../clinical/normalise.js';
 import { coreDrugName } from '../../agents/knowledge-planner.js';
 import { callTool, DEFAULT_CALL_POLICY } from '../../tools/common.js';
 import type { SafetyCheckKind } from '../../tools/knowledge-base/schema.js';
-import { SECTION_NAMES, type Plan, type StepResult, type VerificationFinding } from './evidence.js';
+import { SECTION_NAMES, type Plan, type VerificationFinding } from '../../domain/plan.js';
+import type { StepResult } from './evidence.js';
 import { checkInput, type ToolBox } from './executor.js';
 
 const VERIFY_KINDS: SafetyCheckKind[] = ['interaction', 'allergy', 'contraindication', 'dose'];
@@ -57,10 +58,13 @@ export async function verifyPlan(input: VerifyInput, tools: ToolBox): Promise<{ 
   const newNames = [...named].filter((m) => m && !current.has(m));
   if (view.medications.length + newNames.length > 0) {
     const kb = tools.knowledgeBase;
-    for (const kind of VERIFY_KINDS) {
-      const outcome = kb
-        ? await callTool('knowledge-base', (signal) => kb.check(checkInput(view, kind, [], newNames), signal), tools.policy ?? DEFAULT_CALL_POLICY, tools.now)
-        : null;
+    const outcomes = await Promise.all(
+      VERIFY_KINDS.map((kind) =>
+        kb ? callTool('knowledge-base', (signal) => kb.check(checkInput(view, kind, [], newNames), signal), tools.policy ?? DEFAULT_CALL_POLICY, tools.now) : Promise.resolve(null),
+      ),
+    );
+    for (const [i, kind] of VERIFY_KINDS.entries()) {
+      const outcome = outcomes[i];
       if (!outcome || outcome.status === 'unavailable') {
         add({
           code: 'kb_unavailable',

@@ -4,6 +4,7 @@
  * checks themselves are the knowledge-base issue; the graph depends only on this contract.
  */
 import { z } from 'zod';
+import { Severity } from '../../domain/plan.js';
 
 export const EntityType = z.enum(['ingredient', 'product', 'drug_class', 'condition', 'lab_test', 'allergen_class']);
 
@@ -51,8 +52,7 @@ export const SafetyCheckInput = z.object({
 });
 export type SafetyCheckInput = z.input<typeof SafetyCheckInput>;
 
-export const Severity = z.enum(['info', 'low', 'moderate', 'high', 'critical']);
-export type Severity = z.infer<typeof Severity>;
+export { Severity } from '../../domain/plan.js';
 
 export const SafetyFinding = z.object({
   kind: SafetyCheckKind,

@@ -1,5 +1,5 @@
 import { interrupt } from '@langchain/langgraph';
-import { ReviewDecision, type ReviewRequest } from '../review.js';
+import { ReviewDecision, type ReviewRequest } from '../../../domain/plan.js';
 import type { ClinicalCaseStateValue, ClinicalCaseUpdate } from '../state.js';
 
 /** The review request shown to a human: plan, evidence, findings, allowed actions. Pure. */

@@ -1,0 +1,112 @@
+/**
+ * Plans, evidence, verification findings and review decisions: the contracts shared by the
+ * case graph (which produces them), the review queue and UI (which show and decide them) and
+ * the API (which returns approved plans). Every claim in a plan cites evidence ids from its
+ * case: `kb:<factId>`, `pmid:<pmid>`, `img:<studyRef>:<findingId>`, `case:<ref>` for the case
+ * record itself, or `review:r<n>` for a reviewer's comments.
+ */
+import { z } from 'zod';
+
+export const Severity = z.enum(['info', 'low', 'moderate', 'high', 'critical']);
+export type Severity = z.infer<typeof Severity>;
+
+/** Atomic step types a case is decomposed into. */
+export const StepType = z.enum([
+  'kb_lookup',
+  'interaction_check',
+  'allergy_check',
+  'dose_check',
+  'contraindication_check',
+  'duplicate_therapy_check',
+  'literature_search',
+  'imaging_analysis',
+]);
+export type StepType = z.infer<typeof StepType>;
+
+export const Evidence = z.object({
+  id: z.string(),
+  kind: z.enum(['kb_fact', 'pubmed', 'imaging', 'case']),
+  title: z.string(),
+  detail: z.string().nullable(),
+  /** KB source citation, journal and year, model name and version, or the case reference. */
+  source: z.string(),
+  url: z.string().nullable(),
+});
+export type Evidence = z.infer<typeof Evidence>;
+
+
+
+export const Recommendation = z.object({
+  id: z.string(),
+  text: z.string().min(1).max(4000),
+  /** Evidence ids this statement rests on. */
+  citations: z.array(z.string()),
+  /** Medications the statement names (checked against the knowledge base by verification). */
+  medications: z.array(z.string()).default([]),
+  /** False when verification could not resolve its citations, or it states that something could not be checked. */
+  supported: z.boolean().default(true),
+});
+export type Recommendation = z.infer<typeof Recommendation>;
+
+export const PlanSections = z.object({
+  assessment: z.array(Recommendation),
+  recommendations: z.array(Recommendation),
+  medicationChanges: z.array(Recommendation),
+  monitoring: z.array(Recommendation),
+  patientCommunication: z.array(Recommendation),
+});
+export type PlanSections = z.infer<typeof PlanSections>;
+export const SECTION_NAMES = ['assessment', 'recommendations', 'medicationChanges', 'monitoring', 'patientCommunication'] as const;
+
+export const Plan = z.object({
+  revision: z.number().int().min(1),
+  mode: z.enum(['knowledge-driven', 'llm']),
+  /** Shown with every plan, e.g. "Knowledge-driven draft: templated from knowledge-base and tool results; no language model". */
+  label: z.string(),
+  sections: PlanSections,
+  /** Steps whose tool was unavailable: the plan must show them. */
+  unavailable: z.array(z.object({ stepId: z.string(), type: StepType, reason: z.string() })),
+});
+export type Plan = z.infer<typeof Plan>;
+
+export const VerificationFinding = z.object({
+  id: z.string(),
+  code: z.enum(['unresolved_citation', 'uncited_claim', 'safety', 'kb_unavailable', 'tool_unavailable', 'embedded_instruction', 'unknown_term']),
+  severity: Severity,
+  message: z.string(),
+  /** Where: a recommendation id or a JSON Pointer into the case view. */
+  location: z.string().nullable(),
+  citations: z.array(z.string()).default([]),
+});
+export type VerificationFinding = z.infer<typeof VerificationFinding>;
+
+export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { info: 0, low: 1, moderate: 2, high: 3, critical: 4 };
+
+export function maxSeverity(findings: readonly { severity: Severity }[]): Severity | null {
+  let best: Severity | null = null;
+  for (const f of findings) if (best === null || SEVERITY_RANK[f.severity] > SEVERITY_RANK[best]) best = f.severity;
+  return best;
+}
+
+export const ReviewAction = z.enum(['approve', 'edit', 'request_changes', 'reject']);
+export type ReviewAction = z.infer<typeof ReviewAction>;
+
+const reviewer = { reviewer: z.string().min(1).max(200), decidedAt: z.string().datetime() };
+
+export const ReviewDecision = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('approve'), revision: z.number().int(), ...reviewer }),
+  z.object({ action: z.literal('edit'), revision: z.number().int(), sections: PlanSections, ...reviewer }),
+  z.object({ action: z.literal('request_changes'), revision: z.number().int(), comments: z.string().trim().min(3).max(10_000), ...reviewer }),
+  z.object({ action: z.literal('reject'), revision: z.number().int(), reason: z.string().trim().min(3).max(10_000), ...reviewer }),
+]);
+export type ReviewDecision = z.infer<typeof ReviewDecision>;
+
+export const ReviewRequest = z.object({
+  caseId: z.string(),
+  revision: z.number().int(),
+  plan: Plan,
+  evidence: z.array(Evidence),
+  findings: z.array(VerificationFinding),
+  allowedActions: z.array(ReviewAction),
+});
+export type ReviewRequest = z.infer<typeof ReviewRequest>;
