@@ -3,8 +3,10 @@
  * checkpointer, the tools, and the planner and drafter for the configured mode.
  */
 import { knowledgePlanner, templateDrafter } from '../src/agents/knowledge-mode.js';
+import { llmDrafter } from '../src/agents/llm-drafter.js';
+import { llmPlanner } from '../src/agents/llm-planner.js';
+import { createChatModel } from '../src/agents/models.js';
 import type { Config } from '../src/config.js';
-import { ConfigError } from '../src/config.js';
 import type { GraphDeps } from '../src/graphs/clinical-case/deps.js';
 import type { ToolBox } from '../src/graphs/clinical-case/executor.js';
 import { compileClinicalCaseGraph } from '../src/graphs/clinical-case/graph.js';
@@ -17,11 +19,15 @@ export function toolBoxFromConfig(_config: Config): ToolBox {
 }
 
 export async function openCaseRuntime(config: Config, overrides: Partial<GraphDeps> = {}): Promise<{ runtime: ClinicalCaseRuntime; close: () => Promise<void> }> {
-  if (config.model.mode === 'llm' && !overrides.planner) {
-    throw new ConfigError([{ variable: 'OPENAI_MODEL', message: 'LLM planning and drafting are not available yet; unset OPENAI_MODEL to run in knowledge-driven mode' }]);
-  }
   const checkpointer = await openCheckpointer(config);
-  const deps: GraphDeps = { tools: toolBoxFromConfig(config), planner: knowledgePlanner, drafter: templateDrafter, maxRevisions: config.review.maxRevisions, ...overrides };
+  const agents =
+    config.model.mode === 'llm'
+      ? (() => {
+          const model = createChatModel(config.model);
+          return { planner: llmPlanner(model), drafter: llmDrafter(model, config.model.model) };
+        })()
+      : { planner: knowledgePlanner, drafter: templateDrafter };
+  const deps: GraphDeps = { tools: toolBoxFromConfig(config), ...agents, maxRevisions: config.review.maxRevisions, ...overrides };
   const graph = compileClinicalCaseGraph(deps, checkpointer.saver);
   return { runtime: new ClinicalCaseRuntime(graph), close: () => checkpointer.close() };
 }

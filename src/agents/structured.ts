@@ -1,0 +1,69 @@
+/**
+ * Ask a chat model for structured output through tool calling, and validate it with zod.
+ * Works with any OpenAI-compatible endpoint (and with scripted test models). An invalid answer
+ * (no tool call, malformed JSON, schema violations) is sent back once with the exact problem;
+ * a second invalid answer is reported, never used.
+ */
+import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
+import type { AIMessage} from '@langchain/core/messages';
+import { HumanMessage, type BaseMessage } from '@langchain/core/messages';
+import { z } from 'zod';
+
+export interface StructuredTool<T extends z.ZodType> {
+  name: string;
+  description: string;
+  /** Validates the answer. */
+  schema: T;
+  /** What the model is shown, when stricter than what is accepted (defaults to `schema`). */
+  advertised?: z.ZodType;
+}
+
+export type StructuredResult<T> = { ok: true; value: T; attempts: number } | { ok: false; error: string; attempts: number };
+
+function argsOf(message: AIMessage, name: string): { args?: unknown; error?: string } {
+  const call = message.tool_calls?.find((c) => c.name === name);
+  if (call) return { args: call.args };
+  const invalid = message.invalid_tool_calls?.find((c) => c.name === name);
+  if (invalid) return { error: `the ${name} arguments are not valid JSON (${invalid.error ?? 'parse error'})` };
+  const text = typeof message.content === 'string' ? message.content : '';
+  const json = /```(?:json)?\s*([\s\S]*?)```/.exec(text)?.[1] ?? text;
+  try {
+    return { args: JSON.parse(json) };
+  } catch {
+    return { error: `no ${name} tool call and no JSON in the answer` };
+  }
+}
+
+export async function invokeStructured<T extends z.ZodType>(
+  model: BaseChatModel,
+  messages: BaseMessage[],
+  tool: StructuredTool<T>,
+  maxAttempts = 2,
+): Promise<StructuredResult<z.output<T>>> {
+  if (!model.bindTools) return { ok: false, error: 'the model does not support tool calling', attempts: 0 };
+  const { $schema: _ignored, ...parameters } = z.toJSONSchema(tool.advertised ?? tool.schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const bound = model.bindTools([{ type: 'function', function: { name: tool.name, description: tool.description, parameters } }], { tool_choice: { type: 'function', function: { name: tool.name } } });
+  let conversation = [...messages];
+  let error = '';
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    let reply: AIMessage;
+    try {
+      reply = (await bound.invoke(conversation));
+    } catch (err) {
+      // The endpoint is down or refused the request (the client has already retried): report, never throw.
+      return { ok: false, error: `the model endpoint failed: ${err instanceof Error ? err.message.slice(0, 200) : String(err)}`, attempts: attempt };
+    }
+    const { args, error: extractError } = argsOf(reply, tool.name);
+    if (extractError) error = extractError;
+    else {
+      const parsed = tool.schema.safeParse(args);
+      if (parsed.success) return { ok: true, value: parsed.data, attempts: attempt };
+      error = parsed.error.issues
+        .slice(0, 10)
+        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('; ');
+    }
+    conversation = [...messages, new HumanMessage(`Your previous answer was rejected: ${error}. Call ${tool.name} again with arguments that match its schema.`)];
+  }
+  return { ok: false, error, attempts: maxAttempts };
+}
