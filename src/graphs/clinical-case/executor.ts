@@ -50,7 +50,7 @@ export function renalOf(view: MinimisedCase): SafetyCheckInput['renal'] {
 }
 
 /** The safety-check input for some medications of the view (all when `refs` is empty). */
-export function checkInput(view: MinimisedCase, kind: SafetyCheckKind, refs: readonly string[], extraNames: readonly string[] = []): SafetyCheckInput {
+export function checkInput(view: MinimisedCase, kind: SafetyCheckKind, refs: readonly string[], requestedBy: string, extraNames: readonly string[] = []): SafetyCheckInput {
   const meds = refs.length ? view.medications.filter((m) => refs.includes(m.ref)) : view.medications;
   return {
     kind,
@@ -62,6 +62,7 @@ export function checkInput(view: MinimisedCase, kind: SafetyCheckKind, refs: rea
     conditions: view.problems.map((p) => p.text),
     renal: renalOf(view),
     ageBand: view.patient.age,
+    requestedBy,
   };
 }
 
@@ -76,7 +77,7 @@ export async function executeStep(step: PlanStep, view: MinimisedCase, tools: To
   const kb = tools.knowledgeBase;
   switch (step.type) {
     case 'kb_lookup': {
-      const outcome: ToolOutcome<KbLookupResult> = await callTool('knowledge-base', kb ? (signal) => kb.lookup({ terms: step.inputs.terms }, signal) : notConfigured('the knowledge base'), policy, tools.now);
+      const outcome: ToolOutcome<KbLookupResult> = await callTool('knowledge-base', kb ? (signal) => kb.lookup({ terms: step.inputs.terms, requestedBy: step.id }, signal) : notConfigured('the knowledge base'), policy, tools.now);
       const data = outcome.status === 'ok' ? outcome.data : null;
       return toResult(step, outcome, data ? data.facts.map(factEvidence) : [], [], data ? data.resolved.filter((r) => r.entity === null).map((r) => r.term) : []);
     }
@@ -121,7 +122,7 @@ export async function executeStep(step: PlanStep, view: MinimisedCase, tools: To
     }
     default: {
       const kind = CHECK_KIND[step.type]!;
-      const input = checkInput(view, kind, step.inputs.medicationRefs);
+      const input = checkInput(view, kind, step.inputs.medicationRefs, step.id);
       const outcome: ToolOutcome<SafetyCheckResult> = await callTool('knowledge-base', kb ? (signal) => kb.check(input, signal) : notConfigured('the knowledge base'), policy, tools.now);
       const data = outcome.status === 'ok' ? outcome.data : null;
       return toResult(step, outcome, data ? data.facts.map(factEvidence) : [], data?.findings ?? [], data?.unknownTerms ?? []);

@@ -60,7 +60,7 @@ export async function verifyPlan(input: VerifyInput, tools: ToolBox): Promise<{ 
     const kb = tools.knowledgeBase;
     const outcomes = await Promise.all(
       VERIFY_KINDS.map((kind) =>
-        kb ? callTool('knowledge-base', (signal) => kb.check(checkInput(view, kind, [], newNames), signal), tools.policy ?? DEFAULT_CALL_POLICY, tools.now) : Promise.resolve(null),
+        kb ? callTool('knowledge-base', (signal) => kb.check(checkInput(view, kind, [], 'verification', newNames), signal), tools.policy ?? DEFAULT_CALL_POLICY, tools.now) : Promise.resolve(null),
       ),
     );
     for (const [i, kind] of VERIFY_KINDS.entries()) {

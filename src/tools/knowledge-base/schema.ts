@@ -22,8 +22,8 @@ export const KbFact = z.object({
 });
 export type KbFact = z.infer<typeof KbFact>;
 
-export const KbLookupInput = z.object({ terms: z.array(z.string().min(1).max(200)).min(1).max(100) });
-export type KbLookupInput = z.infer<typeof KbLookupInput>;
+export const KbLookupInput = z.object({ terms: z.array(z.string().min(1).max(200)).min(1).max(100), requestedBy: z.string().max(100).default('unspecified') });
+export type KbLookupInput = z.input<typeof KbLookupInput>;
 export const KbLookupResult = z.object({
   /** One entry per input term; `entity` is null for unknown terms (never guessed). */
   resolved: z.array(z.object({ term: z.string(), entity: KbEntity.nullable() })),
@@ -49,6 +49,8 @@ export const SafetyCheckInput = z.object({
   conditions: z.array(z.string()).default([]),
   renal: z.object({ egfr: z.number().nullable(), creatinineMgDl: z.number().nullable() }).nullable().default(null),
   ageBand: z.string().nullable().default(null),
+  /** Who asked: a plan step id, or "verification" (for the KB's audit trail; carries no case data). */
+  requestedBy: z.string().max(100).default('unspecified'),
 });
 export type SafetyCheckInput = z.input<typeof SafetyCheckInput>;
 

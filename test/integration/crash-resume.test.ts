@@ -1,0 +1,83 @@
+/**
+ * Kill the worker process (SIGKILL) at each stage of a case. After a restart the case resumes
+ * from its last checkpoint and reaches review once: no plan step's tool call is made twice, and
+ * the review job is enqueued once.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedis } from '../../src/queues/connection.js';
+import { QUEUES, bullPrefix } from '../../src/queues/names.js';
+import { CaseProducer } from '../../src/queues/producer.js';
+import { loadExampleCases } from '../helpers/cases.js';
+import { deletePrefix, testConfig, testEnv, uniquePrefix, waitUntil } from '../helpers/env.js';
+import { spawnTs, waitForLine } from '../helpers/processes.js';
+
+const prefix = uniquePrefix();
+const config = testConfig(prefix);
+const workDir = path.join(config.dataDir, 'crash');
+let redis: Redis;
+let producer: CaseProducer;
+let reviewQueue: Queue;
+
+beforeAll(() => {
+  redis = createRedis(config.redis.url!, 'test-crash');
+  producer = CaseProducer.fromConfig(config, redis);
+  reviewQueue = new Queue(QUEUES.review, { connection: redis, prefix: bullPrefix(prefix, QUEUES.review) });
+});
+afterAll(async () => {
+  await reviewQueue.close();
+  await producer.close();
+  await redis.quit();
+  await deletePrefix(prefix);
+  rmSync(config.dataDir, { recursive: true, force: true });
+});
+
+const polypharmacy = loadExampleCases().find((e) => e.file === 'polypharmacy-ckd.json')!;
+
+describe.each(['decompose', 'execute', 'draft', 'verify', 'review'])('SIGKILL during %s', (stage) => {
+  it('resumes from the last checkpoint and reaches review exactly once', async () => {
+    const caseId = `crash-${stage}`;
+    const marker = path.join(workDir, `${stage}.killed`);
+    const callLog = path.join(workDir, `${stage}.calls.jsonl`);
+    const env = testEnv(prefix, { LOG_LEVEL: 'info', WORKER_LOCK_MS: '1500', KILL_AT: stage, KILL_MARKER: marker, CALL_LOG: callLog });
+    mkdirSync(workDir, { recursive: true });
+
+    const first = spawnTs('test/fixtures/crash-worker.ts', env);
+    await waitForLine(first, /cases worker ready/);
+    await producer.submit({ ...polypharmacy.submission, caseId }, 'ehr-gateway');
+    const exit = await first.exited;
+    expect(exit.signal, first.output()).toBe('SIGKILL');
+    expect(existsSync(marker)).toBe(true);
+
+    const second = spawnTs('test/fixtures/crash-worker.ts', env);
+    try {
+      await waitForLine(second, /cases worker ready/);
+      const record = await waitUntil(async () => {
+        const r = await producer.get(caseId);
+        return r?.status === 'awaiting_review' ? r : undefined;
+      }, 30_000, `${caseId} to reach review after the restart`);
+      expect(record).toMatchObject({ attempts: 2, revision: 1, error: null });
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+
+    // Every plan step's tool call happened exactly once across both processes.
+    const calls = readFileSync(callLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pid: number; requestedBy: string });
+    const perStep = new Map<string, number>();
+    for (const c of calls.filter((x) => x.requestedBy !== 'verification')) perStep.set(c.requestedBy, (perStep.get(c.requestedBy) ?? 0) + 1);
+    // 15 steps, of which 12 call the knowledge base (the 3 literature searches have no tool configured).
+    expect(perStep.size).toBe(12);
+    expect([...perStep].filter(([, n]) => n !== 1)).toEqual([]);
+    if (stage === 'execute') {
+      // Killed mid-wave: some steps finished in the first process and were not run again.
+      const pids = new Set(calls.filter((x) => x.requestedBy !== 'verification').map((c) => c.pid));
+      expect(pids.size).toBe(2);
+    }
+    const jobs = (await reviewQueue.getJobs(['prioritized', 'waiting', 'active', 'completed'])).map((j) => j.id).filter((id) => id?.startsWith(`review.${caseId}.`));
+    expect(jobs).toEqual([`review.${caseId}.r1`]);
+  });
+});
