@@ -3,6 +3,7 @@
  * after a crash, or resumes it with a review decision, streaming progress as it goes. It knows
  * nothing of queues; the worker turns its outcome into records and jobs.
  */
+import { setMaxListeners } from 'node:events';
 import { Command } from '@langchain/langgraph';
 import type { CaseSubmission } from '../../domain/case.js';
 import { maxSeverity, type Plan, type ReviewDecision, type ReviewRequest } from '../../domain/plan.js';
@@ -19,6 +20,8 @@ export interface RunOptions {
   /** Called with each graph node as it finishes. */
   onNode?: (node: string) => Promise<void> | void;
 }
+
+const MAX_PARALLEL_LISTENERS = 500;
 
 export class DecisionRefusedError extends Error {
   readonly code = 'DECISION_REFUSED';
@@ -39,6 +42,8 @@ export class ClinicalCaseRuntime {
   }
 
   private async drive(input: unknown, caseId: string, options: RunOptions): Promise<void> {
+    // Every parallel step task listens on the run's abort signal; a wide plan has more than Node's default 10 listeners.
+    if (options.signal) setMaxListeners(MAX_PARALLEL_LISTENERS, options.signal);
     const stream = await this.graph.stream(input as never, { ...this.config(caseId, options.signal), streamMode: 'updates' });
     for await (const chunk of stream as AsyncIterable<Record<string, unknown>>) {
       for (const node of Object.keys(chunk)) if (node !== '__interrupt__') await options.onNode?.(node);
