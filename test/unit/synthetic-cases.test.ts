@@ -1,0 +1,77 @@
+/**
+ * Every synthetic case, end to end through the knowledge-driven graph with the test-double
+ * tools: the expected steps and the expected findings for each.
+ */
+import { MemorySaver } from '@langchain/langgraph';
+import { describe, expect, it } from 'vitest';
+import { knowledgePlanner, templateDrafter } from '../../src/agents/knowledge-mode.js';
+import type { ReviewRequest } from '../../src/domain/plan.js';
+import { compileClinicalCaseGraph } from '../../src/graphs/clinical-case/graph.js';
+import type { ClinicalCaseStateValue } from '../../src/graphs/clinical-case/state.js';
+import { parseSubmission } from '../../src/queues/producer.js';
+import { loadExampleCases } from '../helpers/cases.js';
+import { fakeImaging, fakeKnowledgeBase, fakeLiterature, type Recorder } from '../helpers/tool-doubles.js';
+
+interface Expected {
+  steps: string[];
+  findings: Array<{ code: string; severity: string; location?: string }>;
+  medicationChange?: RegExp;
+}
+
+const lit = (n: number) => Array.from({ length: n }, (_, i) => `lit:${i + 1}`);
+const medSafety = (n: number) => Array.from({ length: n }, (_, i) => [`safety:allergy:med-${i + 1}`, `safety:dose:med-${i + 1}`]).flat();
+
+const EXPECTED: Record<string, Expected> = {
+  'polypharmacy-ckd.json': {
+    steps: ['kb:lookup', 'kb:contraindications', 'kb:duplicates', 'safety:interactions', ...medSafety(4), ...lit(3)],
+    findings: [{ code: 'safety', severity: 'high' }],
+    medicationChange: /HIGH interaction: SYNTHETIC TEST DATA: warfarin with ibuprofen/,
+  },
+  'pneumonia-penicillin-allergy.json': {
+    steps: ['kb:lookup', 'safety:imaging:img-1', ...lit(1)],
+    findings: [],
+  },
+  'diabetes-note-injection.json': {
+    steps: ['kb:lookup', 'kb:contraindications', ...medSafety(1), ...lit(1)],
+    findings: [{ code: 'embedded_instruction', severity: 'high', location: '/notes/1/text' }],
+  },
+  'renal-ckd4.json': {
+    steps: ['kb:lookup', 'kb:contraindications', 'kb:duplicates', 'safety:interactions', ...medSafety(3), ...lit(3)],
+    findings: [],
+  },
+  'dental-amoxicillin-allergy.json': {
+    steps: ['kb:lookup', 'kb:contraindications', 'kb:duplicates', 'safety:interactions', ...medSafety(2), ...lit(2)],
+    findings: [{ code: 'safety', severity: 'critical' }],
+    medicationChange: /CRITICAL allergy: SYNTHETIC TEST DATA: amoxicillin with penicillin allergy/,
+  },
+};
+
+describe('synthetic cases', () => {
+  const examples = loadExampleCases();
+
+  it('has the five kinds of case the graph must handle', () => {
+    expect(examples.map((e) => e.file).sort()).toEqual(Object.keys(EXPECTED).sort());
+  });
+
+  it.each(examples.map((e) => [e.file, e] as const))('%s: expected steps and findings', async (file, example) => {
+    const expected = EXPECTED[file]!;
+    const recorder: Recorder = { requests: [] };
+    const graph = compileClinicalCaseGraph(
+      { tools: { knowledgeBase: fakeKnowledgeBase(recorder), literature: fakeLiterature(recorder), imaging: fakeImaging(recorder) }, planner: knowledgePlanner, drafter: templateDrafter, maxRevisions: 2 },
+      new MemorySaver(),
+    );
+    const submission = parseSubmission(example.submission, []);
+    const config = { configurable: { thread_id: submission.caseId } };
+    const out = await graph.invoke({ caseId: submission.caseId, submission, receivedAt: '2026-11-24T12:00:00.000Z' }, config);
+    const request = (out as { __interrupt__?: Array<{ value: ReviewRequest }> }).__interrupt__![0]!.value;
+    const state = (await graph.getState(config)).values as ClinicalCaseStateValue;
+
+    expect(state.steps.map((s) => s.id).sort()).toEqual([...expected.steps].sort());
+    expect(Object.values(state.results).every((r) => r.status === 'ok')).toBe(true);
+    const significant = request.findings.filter((f) => f.code === 'safety' || f.code === 'embedded_instruction');
+    for (const want of expected.findings) expect(significant).toEqual(expect.arrayContaining([expect.objectContaining(want)]));
+    if (expected.findings.length === 0) expect(significant).toEqual([]);
+    if (expected.medicationChange) expect(request.plan.sections.medicationChanges.map((r) => r.text).join('\n')).toMatch(expected.medicationChange);
+    expect(request.findings.filter((f) => f.code === 'unresolved_citation')).toEqual([]);
+  });
+});
