@@ -9,7 +9,8 @@ demo: deps
 	@npm run --silent demo
 
 ## Lint, typecheck and run every test suite against real Redis.
-test: deps
+test:
+	@bash scripts/ensure-deps.sh test
 	@npm test
 
 ## Benchmarks (JSON on stdout).

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs what `make test` and `make demo` need and is missing: Node dependencies, and a
-# redis-server (Debian package) when REDIS_URL is unset. Safe to run repeatedly.
+# Installs what `make test` and `make demo` need and is missing: Node dependencies, a
+# redis-server (Debian package) when REDIS_URL is unset and, for the tests, PostgreSQL (Debian
+# package) when DATABASE_URL is unset. Safe to run repeatedly.
+#   usage: scripts/ensure-deps.sh [demo|test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +44,15 @@ if [ -z "${REDIS_URL:-}" ]; then
        Install it yourself (sudo apt-get install redis-server), or set REDIS_URL to an existing Redis >= 6.2."
   fi
   # Debian starts a system-wide instance on install; this project never uses it (it runs its own on a free port).
+fi
+
+# --- PostgreSQL (tests only: the Postgres checkpointer suite starts its own cluster) ------
+if [ "${1:-demo}" = "test" ] && [ -z "${DATABASE_URL:-}" ]; then
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+    say "installing postgresql (apt-get)"
+    apt_install postgresql || fail "PostgreSQL is missing and could not be installed with apt-get (need root or passwordless sudo on Debian/Ubuntu).
+       Install it yourself (sudo apt-get install postgresql), or set DATABASE_URL to an existing PostgreSQL >= 13."
+  fi
 fi
 
 say "ready"

@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { hashToken } from '../../src/server/auth.js';
 
 export const redisUrl = (): string => inject('redisUrl');
+export const databaseUrl = (): string => inject('databaseUrl');
 
 /** A unique key prefix per suite, so suites never see each other's queues or records. */
 export function uniquePrefix(): string {
