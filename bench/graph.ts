@@ -34,7 +34,7 @@ const progress = (m: string) => process.stderr.write(`[bench:graph] ${m}\n`);
 
 const emptyKb: KnowledgeBaseClient = {
   lookup: (input) => Promise.resolve({ data: { resolved: input.terms.map((term) => ({ term, entity: null })), facts: [] }, version: 'empty' }),
-  check: (input) => Promise.resolve({ data: { kind: input.kind, checked: [], unknownTerms: [], findings: [], facts: [] }, version: 'empty' }),
+  check: (input) => Promise.resolve({ data: { kind: input.kind, checked: [], unknownTerms: [], findings: [], unchecked: [], facts: [] }, version: 'empty' }),
 };
 
 /** One medication gives 2 mandatory steps (allergy, dose); the planner adds n - 2 independent lookups. */

@@ -68,6 +68,11 @@ export const EnvSchema = z
     /** Postgres for checkpoints and the knowledge base; SQLite under DATA_DIR when unset. */
     DATABASE_URL: postgresUrl.optional(),
     DATA_DIR: z.string().min(1).default('.data'),
+    /**
+     * What an empty knowledge base is seeded from on first open: `starter` (the curated content
+     * in kb/starter), a folder of CSV files or a JSON file in the importer's format, or `none`.
+     */
+    KB_SEED: z.string().min(1).default('starter'),
     /** Real public data sets (read-only), e.g. ../shared/data. */
     SHARED_DATA_DIR: z.string().min(1).default('../shared/data'),
 
@@ -112,6 +117,8 @@ export interface Config {
   readonly http: { readonly host: string; readonly port: number; readonly maxBodyBytes: number; readonly trustProxy: boolean };
   readonly redis: { readonly url: string | undefined; readonly keyPrefix: string };
   readonly database: { readonly url: string | undefined; readonly sqlitePath: string };
+  /** The knowledge base: its SQLite file (when no DATABASE_URL) and what seeds it when empty (`starter`, a path, or null = nothing). */
+  readonly knowledgeBase: { readonly sqlitePath: string; readonly seed: string | null };
   readonly dataDir: string;
   readonly sharedDataDir: string;
   readonly model:
@@ -162,6 +169,10 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     http: Object.freeze({ host: e.HTTP_HOST, port: e.HTTP_PORT, maxBodyBytes: e.MAX_BODY_BYTES, trustProxy: e.TRUST_PROXY }),
     redis: Object.freeze({ url: e.REDIS_URL, keyPrefix: e.KEY_PREFIX }),
     database: Object.freeze({ url: e.DATABASE_URL, sqlitePath: path.join(dataDir, 'clinical-orchestrator.sqlite') }),
+    knowledgeBase: Object.freeze({
+      sqlitePath: path.join(dataDir, 'knowledge-base.sqlite'),
+      seed: e.KB_SEED === 'none' ? null : e.KB_SEED === 'starter' ? 'starter' : path.resolve(cwd, e.KB_SEED),
+    }),
     dataDir,
     sharedDataDir: path.resolve(cwd, e.SHARED_DATA_DIR),
     model: e.OPENAI_MODEL

@@ -12,14 +12,24 @@ import type { ToolBox } from '../src/graphs/clinical-case/executor.js';
 import { compileClinicalCaseGraph } from '../src/graphs/clinical-case/graph.js';
 import { ClinicalCaseRuntime } from '../src/graphs/clinical-case/runtime.js';
 import { openCheckpointer } from '../src/infra/checkpointer.js';
+import { LocalKnowledgeBaseClient } from '../src/tools/knowledge-base/client.js';
+import { openKnowledgeBase } from '../src/tools/knowledge-base/open.js';
 
-/** Tools come from their own issues; until a tool is configured, its steps report "not configured". */
-export function toolBoxFromConfig(_config: Config): ToolBox {
-  return { knowledgeBase: null, literature: null, imaging: null };
+/** Open the tools the configuration names. A tool that is not configured reports "not configured" in its steps. */
+export async function openToolBox(config: Config): Promise<{ tools: ToolBox; close: () => Promise<void> }> {
+  const kb = await openKnowledgeBase({ databaseUrl: config.database.url, sqlitePath: config.knowledgeBase.sqlitePath, seed: config.knowledgeBase.seed });
+  return {
+    tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb), literature: null, imaging: null },
+    close: () => kb.close(),
+  };
 }
 
 export async function openCaseRuntime(config: Config, overrides: Partial<GraphDeps> = {}): Promise<{ runtime: ClinicalCaseRuntime; close: () => Promise<void> }> {
   const checkpointer = await openCheckpointer(config);
+  const toolBox = overrides.tools ? null : await openToolBox(config).catch(async (err: unknown) => {
+    await checkpointer.close();
+    throw err;
+  });
   const agents =
     config.model.mode === 'llm'
       ? (() => {
@@ -27,7 +37,13 @@ export async function openCaseRuntime(config: Config, overrides: Partial<GraphDe
           return { planner: llmPlanner(model), drafter: llmDrafter(model, config.model.model) };
         })()
       : { planner: knowledgePlanner, drafter: templateDrafter };
-  const deps: GraphDeps = { tools: toolBoxFromConfig(config), ...agents, maxRevisions: config.review.maxRevisions, ...overrides };
+  const deps: GraphDeps = { tools: toolBox?.tools ?? { knowledgeBase: null, literature: null, imaging: null }, ...agents, maxRevisions: config.review.maxRevisions, ...overrides };
   const graph = compileClinicalCaseGraph(deps, checkpointer.saver);
-  return { runtime: new ClinicalCaseRuntime(graph), close: () => checkpointer.close() };
+  return {
+    runtime: new ClinicalCaseRuntime(graph),
+    close: async () => {
+      await toolBox?.close();
+      await checkpointer.close();
+    },
+  };
 }

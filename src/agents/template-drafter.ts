@@ -88,7 +88,12 @@ export function templateDraft(input: DraftInput): Plan {
     add('recommendations', `NOT CHECKED: ${sentence(step.purpose)} The tool was unavailable (${u.reason}); do this check manually before acting on this plan.`, [], step.inputs.medicationRefs.map(medName), false);
   }
 
-  add('patientCommunication', 'Discuss any medication change and its reason with the patient, using the findings above; confirm understanding and agree a review date.', sections.medicationChanges.flatMap((r) => r.citations).slice(0, 10).concat(view.medications.slice(0, 1).map((m) => `case:${m.ref}`)));
+  // Patient communication rests on the changes and the record; without either there is nothing to communicate from.
+  const talkAbout = sections.medicationChanges
+    .flatMap((r) => r.citations)
+    .slice(0, 10)
+    .concat(view.medications.slice(0, 1).map((m) => `case:${m.ref}`), view.medications.length ? [] : view.problems.slice(0, 1).map((p) => `case:${p.ref}`));
+  if (talkAbout.length) add('patientCommunication', 'Discuss any medication change and its reason with the patient, using the findings above; confirm understanding and agree a review date.', talkAbout);
 
   return { revision: input.revision, mode: 'knowledge-driven', label: KNOWLEDGE_DRIVEN_LABEL, sections, unavailable };
 }

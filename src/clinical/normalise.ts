@@ -20,6 +20,8 @@ export const MedicationView = z.object({
   frequencyPerDay: z.number().nullable(),
   instructions: z.string().nullable(),
   status: z.string(),
+  /** Terminology codes the record carries for the medication (RxNorm, ATC): not identifying. */
+  codes: z.array(z.object({ system: z.enum(['rxnorm', 'atc']), code: z.string() })).default([]),
 });
 export type MedicationView = z.infer<typeof MedicationView>;
 
@@ -94,7 +96,19 @@ function perDay(dosage: Dosage | undefined): number | null {
   const r = dosage?.timing?.repeat;
   if (!r?.frequency || !r.period || !r.periodUnit) return null;
   const unitDays = { s: 1 / 86400, min: 1 / 1440, h: 1 / 24, d: 1, wk: 7, mo: 30, a: 365 }[r.periodUnit];
-  return Math.round((r.frequency / (r.period * unitDays)) * 1000) / 1000;
+  return Math.round((r.frequency / (r.period * unitDays)) * 1e6) / 1e6;
+}
+
+const CODE_SYSTEMS: Record<string, 'rxnorm' | 'atc'> = {
+  'http://www.nlm.nih.gov/research/umls/rxnorm': 'rxnorm',
+  'http://www.whocc.no/atc': 'atc',
+};
+
+function medicationCodes(concept: CodeableConcept | undefined): MedicationView['codes'] {
+  return (concept?.coding ?? []).flatMap((c) => {
+    const system = c.system ? CODE_SYSTEMS[c.system] : undefined;
+    return system && c.code && /^[A-Za-z0-9.-]{1,20}$/.test(c.code) ? [{ system, code: c.code }] : [];
+  });
 }
 
 function doseOf(dosage: Dosage | undefined): { value: number; unit: string } | null {
@@ -202,6 +216,7 @@ export function normaliseCase(submission: CaseSubmission, at: Date): { view: Min
           frequencyPerDay: perDay(dosage),
           instructions: dosage?.text ? scrub(dosage.text) : null,
           status: r.status,
+          codes: medicationCodes(r.medicationCodeableConcept),
         });
         addNotes(`${ref} note`, r.note);
         break;

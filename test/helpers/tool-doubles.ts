@@ -17,8 +17,12 @@ export interface Recorder {
 const fact = (id: string, relation: string, statement: string): KbFact => ({
   id,
   relation,
+  subject: 'drug:test-subject',
+  object: null,
   statement: `${SYNTHETIC}: ${statement}`,
-  source: { label: 'test fixture', citation: 'test/helpers/tool-doubles.ts (not a real source)' },
+  source: { label: 'test fixture', citation: 'test/helpers/tool-doubles.ts (not a real source)', url: null },
+  addedBy: 'test',
+  addedAt: '2026-01-01T00:00:00.000Z',
   version: 1,
   status: 'active',
 });
@@ -54,7 +58,7 @@ export function fakeKnowledgeBase(recorder: Recorder, opts: { fail?: 'timeout' |
         findings.push({ kind: 'allergy', severity: 'critical', summary: `${SYNTHETIC}: amoxicillin with penicillin allergy`, explanation: 'test rule', management: null, medications: ['amoxicillin'], factIds: ['test-al-1'] });
       }
       const unknownTerms = names.filter((n) => /unknownium/i.test(n));
-      return Promise.resolve({ data: { kind: input.kind, checked: names.filter((n) => !unknownTerms.includes(n)), unknownTerms, findings, facts }, version: 'test-kb-1' });
+      return Promise.resolve({ data: { kind: input.kind, checked: names.filter((n) => !unknownTerms.includes(n)), unknownTerms, findings, unchecked: [], facts }, version: 'test-kb-1' });
     },
   };
 }

@@ -41,13 +41,31 @@ export const factEvidence = (f: KbFact): Evidence => ({
   url: null,
 });
 
-/** The renal markers the dose checks need, from the view's labs. */
+const isEgfr = (l: MinimisedCase['labs'][number]) => ['33914-3', '62238-1', '98979-8', '48642-3', '48643-1'].includes(l.loinc ?? '') || /egfr|glomerular/i.test(l.name);
+const isCreatinine = (l: MinimisedCase['labs'][number]) => l.loinc === '2160-0' || l.loinc === '38483-4' || /^(serum |plasma )?creatinine\b/i.test(l.name);
+/** The most recent lab of a kind with a numeric value (unknown dates last). */
+const latest = (view: MinimisedCase, test: (l: MinimisedCase['labs'][number]) => boolean) =>
+  view.labs.filter((l) => test(l) && l.value !== null).sort((a, b) => (a.daysBeforeCase ?? Infinity) - (b.daysBeforeCase ?? Infinity))[0] ?? null;
+
+/** The renal markers the dose checks need, from the view's most recent labs. */
 export function renalOf(view: MinimisedCase): SafetyCheckInput['renal'] {
-  const egfr = view.labs.find((l) => /egfr|glomerular/i.test(l.name) && l.value !== null)?.value ?? null;
-  const creat = view.labs.find((l) => (l.loinc === '2160-0' || /^creatinine/i.test(l.name)) && l.value !== null);
+  const egfr = latest(view, isEgfr);
+  const creat = latest(view, isCreatinine);
   const creatinineMgDl = creat?.value == null ? null : /µmol|umol/i.test(creat.unit ?? '') ? Math.round((creat.value / 88.42) * 100) / 100 : creat.value;
-  return egfr === null && creatinineMgDl === null ? null : { egfr, creatinineMgDl };
+  if (!egfr && creatinineMgDl === null) return null;
+  return { egfr: egfr?.value ?? null, creatinineMgDl, creatinineDaysAgo: creat?.daysBeforeCase ?? null };
 }
+
+/** Body weight in kg (LOINC 29463-7 or a lab named weight), for Cockcroft–Gault. */
+export function weightOf(view: MinimisedCase): number | null {
+  const w = latest(view, (l) => l.loinc === '29463-7' || /^body weight$|^weight$/i.test(l.name));
+  if (!w?.value) return null;
+  const kg = /\[?lb/i.test(w.unit ?? '') ? w.value * 0.45359237 : /^g$/i.test(w.unit ?? '') ? w.value / 1000 : w.value;
+  return kg > 0 && kg <= 500 ? Math.round(kg * 10) / 10 : null;
+}
+
+/** Allergies that can concern medicines (FHIR category medication, or no category given). */
+const drugAllergies = (view: MinimisedCase) => view.allergies.filter((a) => !a.category.length || a.category.includes('medication')).map((a) => a.substance);
 
 /** The safety-check input for some medications of the view (all when `refs` is empty). */
 export function checkInput(view: MinimisedCase, kind: SafetyCheckKind, refs: readonly string[], requestedBy: string, extraNames: readonly string[] = []): SafetyCheckInput {
@@ -55,13 +73,15 @@ export function checkInput(view: MinimisedCase, kind: SafetyCheckKind, refs: rea
   return {
     kind,
     medications: [
-      ...meds.map((m) => ({ name: coreDrugName(m.name), dose: m.dose, route: m.route, frequencyPerDay: m.frequencyPerDay })),
+      ...meds.map((m) => ({ name: coreDrugName(m.name), codes: m.codes, dose: m.dose, route: m.route, frequencyPerDay: m.frequencyPerDay })),
       ...extraNames.map((name) => ({ name: coreDrugName(name), dose: null, route: null, frequencyPerDay: null })),
     ],
-    allergies: view.allergies.map((a) => a.substance),
+    allergies: drugAllergies(view),
     conditions: view.problems.map((p) => p.text),
     renal: renalOf(view),
     ageBand: view.patient.age,
+    sex: view.patient.sex,
+    weightKg: weightOf(view),
     requestedBy,
   };
 }

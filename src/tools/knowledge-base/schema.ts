@@ -15,8 +15,14 @@ export const KbFact = z.object({
   /** Stable fact id, cited as `kb:<id>`. */
   id: z.string(),
   relation: z.string(),
+  /** Entity ids the fact connects (object null for attribute-like facts such as dose ranges). */
+  subject: z.string(),
+  object: z.string().nullable(),
+  /** A readable sentence generated from the relation and its attributes. */
   statement: z.string(),
-  source: z.object({ label: z.string(), citation: z.string() }),
+  source: z.object({ label: z.string(), citation: z.string(), url: z.string().nullable() }),
+  addedBy: z.string(),
+  addedAt: z.string(),
   version: z.number().int(),
   status: z.enum(['active', 'proposed', 'retired']),
 });
@@ -34,8 +40,12 @@ export type KbLookupResult = z.infer<typeof KbLookupResult>;
 export const SafetyCheckKind = z.enum(['interaction', 'allergy', 'dose', 'contraindication', 'duplicate_therapy']);
 export type SafetyCheckKind = z.infer<typeof SafetyCheckKind>;
 
+export const CodedValue = z.object({ system: z.enum(['rxnorm', 'atc', 'icd10', 'snomed', 'loinc']), code: z.string().min(1).max(40) });
+
 export const MedicationInput = z.object({
   name: z.string().min(1).max(200),
+  /** Codes the record carries (e.g. RxNorm); a known code wins over the name. */
+  codes: z.array(CodedValue).max(10).default([]),
   dose: z.object({ value: z.number(), unit: z.string() }).nullable(),
   route: z.string().nullable(),
   frequencyPerDay: z.number().nullable(),
@@ -47,8 +57,14 @@ export const SafetyCheckInput = z.object({
   medications: z.array(MedicationInput).min(1).max(100),
   allergies: z.array(z.string()).default([]),
   conditions: z.array(z.string()).default([]),
-  renal: z.object({ egfr: z.number().nullable(), creatinineMgDl: z.number().nullable() }).nullable().default(null),
+  renal: z
+    .object({ egfr: z.number().nullable(), creatinineMgDl: z.number().nullable(), creatinineDaysAgo: z.number().int().min(0).nullable().default(null) })
+    .nullable()
+    .default(null),
+  /** The view's age ("67", "90+"); used for age-banded dose ranges and eGFR estimation. */
   ageBand: z.string().nullable().default(null),
+  sex: z.string().nullable().default(null),
+  weightKg: z.number().positive().max(500).nullable().default(null),
   /** Who asked: a plan step id, or "verification" (for the KB's audit trail; carries no case data). */
   requestedBy: z.string().max(100).default('unspecified'),
 });
@@ -75,6 +91,8 @@ export const SafetyCheckResult = z.object({
   /** Terms the KB could not map to an entity: reported, never guessed. */
   unknownTerms: z.array(z.string()),
   findings: z.array(SafetyFinding),
+  /** Medications (or allergies, conditions) that could not be checked, and why: shown, never hidden. */
+  unchecked: z.array(z.object({ term: z.string(), reason: z.string() })),
   facts: z.array(KbFact),
 });
 export type SafetyCheckResult = z.infer<typeof SafetyCheckResult>;

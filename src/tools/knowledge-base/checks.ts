@@ -1,0 +1,411 @@
+/**
+ * Drug-safety checks as pure functions over a knowledge snapshot: interactions (pairwise,
+ * including class-level rules), allergies (with cross-reactivity), contraindications, dose
+ * ranges (unit conversion, age bands, renal bands from eGFR or CrCl) and duplicate therapy.
+ * Every finding names the fact ids it rests on; whatever could not be checked is listed with
+ * the reason. Nothing here guesses: an unknown term is reported, not approximated.
+ */
+import type { z } from 'zod';
+import type { Severity } from '../../domain/plan.js';
+import type { StoredFact } from './model.js';
+import { convertMass, estimateRenal, patientFacts, type RenalEstimate } from './renal.js';
+import { ingredientsOf, medicationSet, resolveTerm, type Resolution } from './resolve.js';
+import type { SafetyCheckInput as InputSchema, SafetyCheckKind, SafetyFinding } from './schema.js';
+import { ancestors, type KbSnapshot } from './snapshot.js';
+
+export type CheckInput = z.output<typeof InputSchema>;
+type Medication = CheckInput['medications'][number];
+
+export interface CheckOutcome {
+  kind: SafetyCheckKind;
+  checked: string[];
+  unknownTerms: string[];
+  findings: SafetyFinding[];
+  unchecked: Array<{ term: string; reason: string }>;
+  /** Every fact id cited by a finding, in order of first use. */
+  factIds: string[];
+}
+
+const RANK: Record<Severity, number> = { info: 0, low: 1, moderate: 2, high: 3, critical: 4 };
+export const maxSeverity = (a: Severity, b: Severity): Severity => (RANK[a] >= RANK[b] ? a : b);
+const uniq = <T>(xs: Iterable<T>) => [...new Set(xs)];
+
+interface ResolvedMedication {
+  med: Medication;
+  resolution: Resolution;
+  entityIds: string[];
+  /** Entity and classes → the membership facts that put it there. */
+  set: Map<string, string[]>;
+  ingredients: Array<{ id: string; factIds: string[] }>;
+  nameFacts: string[];
+}
+
+function resolveMedications(kb: KbSnapshot, meds: readonly Medication[]): { resolved: ResolvedMedication[]; unknown: string[] } {
+  const resolved: ResolvedMedication[] = [];
+  const unknown: string[] = [];
+  for (const med of meds) {
+    const resolution = resolveTerm(kb, { text: med.name, codes: med.codes }, 'medication');
+    if (!resolution.entities.length) {
+      unknown.push(med.name);
+      continue;
+    }
+    const entityIds = resolution.entities.map((e) => e.id);
+    resolved.push({
+      med,
+      resolution,
+      entityIds,
+      set: medicationSet(kb, entityIds),
+      ingredients: entityIds.flatMap((id) => ingredientsOf(kb, id)),
+      nameFacts: resolution.entities.flatMap((e) => e.factIds),
+    });
+  }
+  return { resolved, unknown };
+}
+
+const factsOf = (kb: KbSnapshot, relation: StoredFact['relation'], id: string) => [...kb.bySubject(relation, id), ...kb.byObject(relation, id)];
+const label = (r: ResolvedMedication) => r.med.name;
+const via = (kb: KbSnapshot, r: ResolvedMedication, classId: string) => {
+  const e = r.resolution.entities[0]!;
+  return classId === e.id || r.ingredients.some((i) => i.id === classId) ? '' : ` (${r.med.name} is in ${kb.entities.get(classId)?.name ?? classId})`;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+function interactions(kb: KbSnapshot, meds: ResolvedMedication[]): SafetyFinding[] {
+  const findings: SafetyFinding[] = [];
+  for (let i = 0; i < meds.length; i++) {
+    for (let j = i + 1; j < meds.length; j++) {
+      const a = meds[i]!;
+      const b = meds[j]!;
+      // The same ingredient twice is duplicate therapy, not an interaction.
+      if (a.ingredients.some((x) => b.ingredients.some((y) => y.id === x.id))) continue;
+      const matches = new Map<string, { fact: StoredFact; viaFacts: string[]; why: string }>();
+      for (const [x, viaA] of a.set) {
+        for (const f of factsOf(kb, 'interacts_with', x)) {
+          const other = f.subject === x ? f.object! : f.subject;
+          const viaB = b.set.get(other);
+          if (!viaB || matches.has(f.id)) continue;
+          matches.set(f.id, { fact: f, viaFacts: [...viaA, ...viaB], why: `${via(kb, a, x)}${via(kb, b, other)}` });
+        }
+      }
+      if (!matches.size) continue;
+      const ranked = [...matches.values()].sort((p, q) => RANK[q.fact.attrs.severity as Severity] - RANK[p.fact.attrs.severity as Severity] || p.viaFacts.length - q.viaFacts.length);
+      const top = ranked[0]!;
+      const others = ranked.slice(1).map((m) => `${String(m.fact.attrs.mechanism)}`);
+      findings.push({
+        kind: 'interaction',
+        severity: top.fact.attrs.severity as Severity,
+        summary: `${label(a)} with ${label(b)}: ${String(top.fact.attrs.mechanism).split('. ')[0]!.replace(/\.$/, '')}`,
+        explanation: `${String(top.fact.attrs.mechanism)}${top.why}${others.length ? ` Also: ${others.join(' ')}` : ''}`.trim(),
+        management: String(top.fact.attrs.management),
+        medications: [label(a), label(b)],
+        factIds: uniq([...ranked.map((m) => m.fact.id), ...ranked.flatMap((m) => m.viaFacts)]),
+      });
+    }
+  }
+  return findings;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface AllergyRule {
+  target: string;
+  severity: Severity;
+  note: string;
+  factIds: string[];
+}
+
+/** What an allergy entry rules out: its own cross-reactivity rules, or those of the class it stands for. */
+function allergyRules(kb: KbSnapshot, entityId: string, nameFacts: string[]): AllergyRule[] {
+  const entity = kb.entities.get(entityId)!;
+  const rulesOf = (subject: string, extra: string[]) =>
+    kb.bySubject('cross_reacts_with', subject).map((f) => ({ target: f.object!, severity: f.attrs.severity as Severity, note: String(f.attrs.note), factIds: [f.id, ...extra] }));
+  if (entity.type === 'allergen_class') return rulesOf(entityId, nameFacts);
+  if (entity.type === 'drug_class') return [{ target: entityId, severity: 'critical', note: `Documented allergy to ${entity.name}.`, factIds: nameFacts }];
+  const rules: AllergyRule[] = [];
+  for (const ing of ingredientsOf(kb, entityId)) {
+    rules.push({ target: ing.id, severity: 'critical', note: `Documented allergy to ${kb.entities.get(ing.id)!.name}.`, factIds: [...nameFacts, ...ing.factIds] });
+    rules.push(...rulesOf(ing.id, [...nameFacts, ...ing.factIds]));
+    // An allergy to one member stands for its class: apply the rules of allergen classes whose home class holds it.
+    for (const [cls, viaFacts] of ancestors(kb, ing.id)) {
+      for (const home of kb.byObject('cross_reacts_with', cls)) {
+        if (home.attrs.sameClass !== true || kb.entities.get(home.subject)?.type !== 'allergen_class') continue;
+        for (const r of rulesOf(home.subject, [...nameFacts, ...ing.factIds, ...viaFacts])) {
+          rules.push({ ...r, note: `${kb.entities.get(ing.id)!.name} is in ${kb.entities.get(cls)!.name}; ${r.note}` });
+        }
+      }
+    }
+  }
+  return rules;
+}
+
+function allergies(kb: KbSnapshot, meds: ResolvedMedication[], allergyTerms: readonly string[], out: CheckOutcome): SafetyFinding[] {
+  const findings: SafetyFinding[] = [];
+  for (const term of allergyTerms) {
+    const r = resolveTerm(kb, term, 'allergy');
+    if (!r.entities.length) {
+      out.unknownTerms.push(term);
+      out.unchecked.push({ term, reason: `allergy “${term}” is not in the knowledge base${r.suggestions.length ? ` (did you mean ${r.suggestions.join(', ')}?)` : ''}; medications were not checked against it` });
+      continue;
+    }
+    const rules = r.entities.flatMap((e) => allergyRules(kb, e.id, e.factIds));
+    for (const m of meds) {
+      const hits = rules.filter((rule) => m.set.has(rule.target)).map((rule) => ({ ...rule, factIds: [...rule.factIds, ...(m.set.get(rule.target) ?? [])] }));
+      if (!hits.length) continue;
+      hits.sort((p, q) => RANK[q.severity] - RANK[p.severity]);
+      const top = hits[0]!;
+      findings.push({
+        kind: 'allergy',
+        severity: top.severity,
+        summary: `${m.med.name} with a recorded allergy to ${term}`,
+        explanation: top.note,
+        management: top.severity === 'critical' || top.severity === 'high' ? 'Do not give unless the allergy has been assessed and excluded; choose an alternative.' : 'Review the allergy history (reaction type and timing) before giving.',
+        medications: [m.med.name],
+        factIds: uniq(hits.flatMap((h) => h.factIds)),
+      });
+    }
+  }
+  return findings;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function contraindications(kb: KbSnapshot, meds: ResolvedMedication[], conditionTerms: readonly string[], out: CheckOutcome): SafetyFinding[] {
+  const conditions = new Map<string, { term: string; factIds: string[] }>();
+  for (const term of conditionTerms) {
+    const r = resolveTerm(kb, term, 'condition');
+    if (!r.entities.length) out.unchecked.push({ term, reason: `condition “${term}” is not in the knowledge base; contraindications for it were not checked` });
+    for (const e of r.entities) {
+      for (const [id, viaFacts] of ancestors(kb, e.id)) if (!conditions.has(id)) conditions.set(id, { term, factIds: [...e.factIds, ...viaFacts] });
+    }
+  }
+  const findings: SafetyFinding[] = [];
+  for (const m of meds) {
+    for (const [x, viaFacts] of m.set) {
+      for (const f of kb.bySubject('contraindicated_in', x)) {
+        const cond = conditions.get(f.object!);
+        if (!cond) continue;
+        findings.push({
+          kind: 'contraindication',
+          severity: f.attrs.severity as Severity,
+          summary: `${m.med.name} in ${kb.entities.get(f.object!)!.name} (recorded as “${cond.term}”)`,
+          explanation: `${String(f.attrs.note)}${via(kb, m, x)}`,
+          management: null,
+          medications: [m.med.name],
+          factIds: uniq([f.id, ...viaFacts, ...cond.factIds]),
+        });
+      }
+    }
+  }
+  return findings;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const ROUTES: Record<string, 'oral' | 'iv' | 'im' | 'sc'> = {
+  oral: 'oral', po: 'oral', 'by mouth': 'oral', 'per os': 'oral', sublingual: 'oral', enteral: 'oral', 口服: 'oral',
+  iv: 'iv', intravenous: 'iv', 'intravenous use': 'iv', 静脉: 'iv', 静脉注射: 'iv', 静滴: 'iv',
+  im: 'im', intramuscular: 'im', 肌注: 'im', 肌内注射: 'im',
+  sc: 'sc', sq: 'sc', subcut: 'sc', subcutaneous: 'sc', 皮下注射: 'sc',
+};
+export const normaliseRoute = (route: string | null) => (route ? (ROUTES[route.trim().toLowerCase().replace(/\s+route$/, '')] ?? null) : null);
+
+const fmt = (n: number) => (Number.isInteger(n) ? String(n) : String(Math.round(n * 100) / 100));
+
+function renalApplies(f: StoredFact, renal: RenalEstimate): { applies: boolean; known: boolean; value: number | null; note: string } {
+  const band = f.attrs.renal as { metric: 'egfr' | 'crcl'; min: number | null; max: number | null } | null;
+  if (!band) return { applies: true, known: true, value: null, note: '' };
+  let value = band.metric === 'crcl' ? renal.crcl : renal.egfr;
+  let note = '';
+  if (value === null && band.metric === 'crcl' && renal.egfr !== null) {
+    value = renal.egfr;
+    note = ' (eGFR used in place of CrCl: no weight recorded)';
+  }
+  if (value === null) return { applies: false, known: false, value: null, note };
+  return { applies: (band.min === null || value >= band.min) && (band.max === null || value < band.max), known: true, value, note };
+}
+
+function doses(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInput, out: CheckOutcome): SafetyFinding[] {
+  const patient = patientFacts(input.ageBand, input.sex, input.weightKg);
+  const renal = estimateRenal(input.renal, patient);
+  const findings: SafetyFinding[] = [];
+  for (const m of meds) {
+    const name = m.med.name;
+    if (m.ingredients.length !== 1) {
+      out.unchecked.push({ term: name, reason: m.ingredients.length ? 'combination product: dose not checked per ingredient' : 'names a class, not a drug: dose not checked' });
+      continue;
+    }
+    const ing = m.ingredients[0]!;
+    const facts = kb.bySubject('dose_range', ing.id);
+    if (!facts.length) {
+      out.unchecked.push({ term: name, reason: 'no dose range in the knowledge base' });
+      continue;
+    }
+    if (patient.ageYears !== null && patient.ageYears < 18) {
+      out.unchecked.push({ term: name, reason: 'patient under 18: the knowledge base holds adult ranges only' });
+      continue;
+    }
+    const route = normaliseRoute(m.med.route);
+    const routes = uniq(facts.map((f) => String(f.attrs.route)).filter((r) => r !== 'any'));
+    let useRoute: string | null = route;
+    let routeNote = '';
+    if (!route) {
+      if (routes.length > 1) {
+        out.unchecked.push({ term: name, reason: `route not stated and ranges differ by route (${routes.join(', ')})` });
+        continue;
+      }
+      useRoute = routes[0] ?? null;
+      routeNote = useRoute ? ` Route not stated; the only range held (${useRoute}) was applied.` : '';
+    }
+    const ageNote = patient.ageYears === null ? ' Age not recorded; adult ranges applied.' : '';
+    const applicable = facts.filter((f) => {
+      const a = f.attrs;
+      if (a.route !== 'any' && a.route !== useRoute) return false;
+      const age = patient.ageYears ?? 18;
+      return age >= (a.ageMin as number) && (a.ageMax === null || age <= (a.ageMax as number));
+    });
+    if (applicable.some((f) => f.attrs.renal) && renal.egfr === null && renal.crcl === null) {
+      out.unchecked.push({ term: name, reason: 'renal function unknown (no recent eGFR or creatinine): renal dose bands not checked' });
+    }
+    const perDose = m.med.dose ? convertMass(m.med.dose.value, m.med.dose.unit, 'mg') : null;
+    if (m.med.dose && perDose === null) out.unchecked.push({ term: name, reason: `dose unit “${m.med.dose.unit}” cannot be compared with a mass range` });
+    for (const f of applicable) {
+      const a = f.attrs;
+      const r = renalApplies(f, renal);
+      if (!r.applies) continue;
+      const renalWhy = a.renal ? ` ${renal.basis.join('; ')}${r.note}.` : '';
+      const cite = uniq([f.id, ...m.nameFacts, ...ing.factIds]);
+      if (a.action !== 'range') {
+        findings.push({
+          kind: 'dose',
+          severity: a.action === 'contraindicated' ? 'critical' : 'high',
+          summary: `${name}: ${a.action === 'contraindicated' ? 'contraindicated' : 'avoid'} at this level of renal function`,
+          explanation: `${String(a.note)}${renalWhy}`.trim(),
+          management: 'Choose an alternative or seek specialist advice.',
+          medications: [name],
+          factIds: cite,
+        });
+        continue;
+      }
+      if (perDose === null || !m.med.dose) continue;
+      const unit = a.unit as 'g' | 'mg' | 'mcg';
+      const dose = convertMass(m.med.dose.value, m.med.dose.unit, unit)!;
+      const freq = m.med.frequencyPerDay;
+      let amount: number | null = dose;
+      let per = 'dose';
+      if (a.per === 'day' || a.per === 'week') {
+        per = a.per;
+        if (freq === null) {
+          amount = null;
+          if (a.max !== null && dose > (a.max as number)) {
+            amount = dose;
+            per = `dose (frequency not stated; a single dose already exceeds the ${a.per === 'day' ? 'daily' : 'weekly'} maximum)`;
+          } else out.unchecked.push({ term: name, reason: `frequency not stated: ${a.per === 'day' ? 'daily' : 'weekly'} total not checked against ${f.id}` });
+        } else amount = dose * freq * (a.per === 'week' ? 7 : 1);
+      }
+      if (amount === null) continue;
+      const max = a.max as number | null;
+      const min = a.min as number | null;
+      const stated = `${fmt(m.med.dose.value)} ${m.med.dose.unit}${freq !== null ? ` × ${fmt(freq)}/day` : ''}`;
+      const bandText = a.renal ? ' in this renal band' : '';
+      if (max !== null && amount > max * 1.0001) {
+        findings.push({
+          kind: 'dose',
+          severity: amount > 2 * max ? 'critical' : 'high',
+          summary: `${name}: ${fmt(amount)} ${unit} per ${per.split(' ')[0]} is above the maximum of ${fmt(max)} ${unit}${bandText}`,
+          explanation: `Prescribed ${stated} = ${fmt(amount)} ${unit} per ${per}. Maximum ${fmt(max)} ${unit} per ${String(a.per)}${bandText}.${renalWhy}${routeNote}${ageNote} ${String(a.note)}`.trim(),
+          management: a.renal ? 'Reduce the dose to the renal band, or choose an alternative.' : 'Reduce the dose to within the range, or document why a higher dose is intended.',
+          medications: [name],
+          factIds: cite,
+        });
+      } else if (min !== null && amount < min * 0.9999) {
+        findings.push({
+          kind: 'dose',
+          severity: 'low',
+          summary: `${name}: ${fmt(amount)} ${unit} per ${per.split(' ')[0]} is below the usual minimum of ${fmt(min)} ${unit}`,
+          explanation: `Prescribed ${stated}. Usual minimum ${fmt(min)} ${unit} per ${String(a.per)}; may be intended (titration, frailty).${routeNote}${ageNote}`.trim(),
+          management: null,
+          medications: [name],
+          factIds: cite,
+        });
+      }
+    }
+  }
+  return findings;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function duplicates(kb: KbSnapshot, meds: ResolvedMedication[]): SafetyFinding[] {
+  const findings: SafetyFinding[] = [];
+  for (let i = 0; i < meds.length; i++) {
+    for (let j = i + 1; j < meds.length; j++) {
+      const a = meds[i]!;
+      const b = meds[j]!;
+      const shared = a.ingredients.filter((x) => b.ingredients.some((y) => y.id === x.id));
+      if (shared.length) {
+        const names = shared.map((s) => kb.entities.get(s.id)!.name).join(', ');
+        findings.push({
+          kind: 'duplicate_therapy',
+          severity: 'high',
+          summary: `${a.med.name} and ${b.med.name} both contain ${names}`,
+          explanation: `The same ingredient (${names}) is prescribed twice under different names; the total dose may exceed the maximum.`,
+          management: 'Stop one of them, or confirm the combined dose is intended.',
+          medications: [a.med.name, b.med.name],
+          factIds: uniq([...a.nameFacts, ...b.nameFacts, ...shared.flatMap((s) => s.factIds), ...b.ingredients.flatMap((s) => s.factIds)]),
+        });
+        continue;
+      }
+      const classes = [...a.set.keys()].filter((c) => b.set.has(c) && kb.entities.get(c)?.attrs.duplicateCheck === true);
+      // Report the most specific shared class only (e.g. SSRIs rather than antidepressants).
+      const specific = classes.filter((c) => !classes.some((d) => d !== c && ancestors(kb, d).has(c)));
+      for (const c of specific) {
+        const cls = kb.entities.get(c)!;
+        findings.push({
+          kind: 'duplicate_therapy',
+          severity: 'moderate',
+          summary: `${a.med.name} and ${b.med.name} are both ${cls.name}`,
+          explanation: `Two drugs of the same class (${cls.name}) add side effects with little added benefit.`,
+          management: 'Confirm both are intended (e.g. a switch in progress); otherwise stop one.',
+          medications: [a.med.name, b.med.name],
+          factIds: uniq([...(a.set.get(c) ?? []), ...(b.set.get(c) ?? []), ...a.nameFacts, ...b.nameFacts]).filter(Boolean),
+        });
+      }
+    }
+  }
+  return findings;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Run one check kind over a snapshot. Pure: the same snapshot and input give the same outcome. */
+export function runCheck(kb: KbSnapshot, input: CheckInput): CheckOutcome {
+  const { resolved, unknown } = resolveMedications(kb, input.medications);
+  const out: CheckOutcome = { kind: input.kind, checked: resolved.map((r) => r.med.name), unknownTerms: [...unknown], findings: [], unchecked: [], factIds: [] };
+  for (const med of input.medications.filter((m) => unknown.includes(m.name))) {
+    const r = resolveTerm(kb, { text: med.name, codes: med.codes }, 'medication');
+    const s = r.suggestions;
+    out.unchecked.push({ term: med.name, reason: r.conflict ? `${r.conflict}: not checked until the record is corrected` : `not in the knowledge base${s.length ? ` (did you mean ${s.join(', ')}?)` : ''}: not checked` });
+  }
+  switch (input.kind) {
+    case 'interaction':
+      out.findings = interactions(kb, resolved);
+      break;
+    case 'allergy':
+      out.findings = allergies(kb, resolved, input.allergies, out);
+      break;
+    case 'contraindication':
+      out.findings = contraindications(kb, resolved, input.conditions, out);
+      break;
+    case 'dose':
+      out.findings = doses(kb, resolved, input, out);
+      break;
+    case 'duplicate_therapy':
+      out.findings = duplicates(kb, resolved);
+      break;
+  }
+  out.findings = out.findings.filter((f) => f.factIds.length > 0);
+  out.findings.sort((p, q) => RANK[q.severity] - RANK[p.severity]);
+  out.factIds = uniq(out.findings.flatMap((f) => f.factIds));
+  return out;
+}

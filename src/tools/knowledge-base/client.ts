@@ -1,0 +1,65 @@
+/**
+ * The in-process knowledge-base client the graph uses: validates requests, runs lookups and
+ * checks over the current snapshot, and reports the store revision as the version. Failures
+ * become coded ToolErrors (bad input is not retryable; a database problem is).
+ */
+import { ToolError } from '../common.js';
+import { runCheck } from './checks.js';
+import type { StoredFact } from './model.js';
+import { resolveTerm } from './resolve.js';
+import { KbLookupInput, SafetyCheckInput, type KbFact, type KbLookupResult, type KnowledgeBaseClient, type SafetyCheckResult } from './schema.js';
+import { ancestors, type KbSnapshot } from './snapshot.js';
+import { toKbFact } from './statements.js';
+import type { KnowledgeBaseStore } from './store.js';
+
+/** Relations a lookup returns for an entity and its classes: what drafting can cite. */
+const LOOKUP_RELATIONS = ['guideline_recommendation', 'monitors', 'treats'] as const;
+const MAX_LOOKUP_FACTS = 60;
+
+export function lookupFacts(kb: KbSnapshot, entityId: string): StoredFact[] {
+  const out: StoredFact[] = [];
+  for (const [id] of ancestors(kb, entityId)) for (const relation of LOOKUP_RELATIONS) out.push(...kb.bySubject(relation, id));
+  return out;
+}
+
+export const kbVersion = (kb: KbSnapshot) => `kb-r${kb.revision}`;
+
+export class LocalKnowledgeBaseClient implements KnowledgeBaseClient {
+  constructor(private readonly store: KnowledgeBaseStore) {}
+
+  private async snapshot(signal: AbortSignal): Promise<KbSnapshot> {
+    if (signal.aborted) throw new ToolError('TIMEOUT', 'cancelled', true);
+    try {
+      return await this.store.snapshot();
+    } catch (err) {
+      throw new ToolError('UNREACHABLE', `knowledge-base database: ${err instanceof Error ? err.message : String(err)}`, true, { cause: err });
+    }
+  }
+
+  async lookup(input: KbLookupInput, signal: AbortSignal): Promise<{ data: KbLookupResult; version: string | null }> {
+    const parsed = KbLookupInput.safeParse(input);
+    if (!parsed.success) throw new ToolError('INVALID_INPUT', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), false);
+    const kb = await this.snapshot(signal);
+    const facts = new Map<string, KbFact>();
+    const resolved = parsed.data.terms.map((term) => {
+      const r = resolveTerm(kb, term, 'any');
+      const e = r.entities[0];
+      if (!e) return { term, entity: null };
+      for (const f of lookupFacts(kb, e.id)) if (facts.size < MAX_LOOKUP_FACTS && !facts.has(f.id)) facts.set(f.id, toKbFact(f, kb));
+      return { term, entity: { id: e.id, type: e.type, name: e.name } };
+    });
+    return { data: { resolved, facts: [...facts.values()] }, version: kbVersion(kb) };
+  }
+
+  async check(input: SafetyCheckInput, signal: AbortSignal): Promise<{ data: SafetyCheckResult; version: string | null }> {
+    const parsed = SafetyCheckInput.safeParse(input);
+    if (!parsed.success) throw new ToolError('INVALID_INPUT', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), false);
+    const kb = await this.snapshot(signal);
+    const outcome = runCheck(kb, parsed.data);
+    const facts = outcome.factIds.map((id) => kb.facts.get(id)).filter((f): f is StoredFact => f !== undefined).map((f) => toKbFact(f, kb));
+    return {
+      data: { kind: outcome.kind, checked: outcome.checked, unknownTerms: outcome.unknownTerms, findings: outcome.findings, unchecked: outcome.unchecked, facts },
+      version: kbVersion(kb),
+    };
+  }
+}
