@@ -37,6 +37,28 @@ const serviceTokens = csv.pipe(
   ),
 );
 
+export const STAFF_ROLES = ['reviewer', 'kb_editor', 'ops', 'admin'] as const;
+export type StaffRole = (typeof STAFF_ROLES)[number];
+
+/**
+ * A staff API token entry: `name:sha256hex:role+role` with roles from STAFF_ROLES. Like
+ * service tokens, only the SHA-256 of each token is configured.
+ */
+const staffTokens = csv.pipe(
+  z.array(
+    z
+      .string()
+      .regex(
+        new RegExp(`^[a-z0-9][a-z0-9._-]{0,63}:[0-9a-f]{64}:(${STAFF_ROLES.join('|')})(\\+(${STAFF_ROLES.join('|')}))*$`),
+        `each entry must be name:sha256hex:role[+role], roles: ${STAFF_ROLES.join(', ')}`,
+      )
+      .transform((entry) => {
+        const [name, hash, roles] = entry.split(':') as [string, string, string];
+        return { name, sha256: hash, roles: [...new Set(roles.split('+'))] as StaffRole[] };
+      }),
+  ),
+);
+
 const redisUrl = z
   .string()
   .url()
@@ -83,6 +105,8 @@ export const EnvSchema = z
 
     /** Service tokens allowed to submit and read cases: comma-separated `name:sha256hex`. */
     SERVICE_TOKENS: serviceTokens.default([]),
+    /** Staff API tokens (reviewers, knowledge-base editors, ops, admins): comma-separated `name:sha256hex:role+role`. */
+    STAFF_TOKENS: staffTokens.default([]),
     /** Hosts that callback URLs may target even when they resolve to private or loopback addresses. */
     CALLBACK_HOST_ALLOWLIST: csv.default([]),
 
@@ -124,7 +148,10 @@ export interface Config {
   readonly model:
     | { readonly mode: 'knowledge-driven' }
     | { readonly mode: 'llm'; readonly model: string; readonly baseUrl: string | undefined; readonly apiKey: string | undefined };
-  readonly auth: { readonly serviceTokens: ReadonlyArray<{ readonly name: string; readonly sha256: string }> };
+  readonly auth: {
+    readonly serviceTokens: ReadonlyArray<{ readonly name: string; readonly sha256: string }>;
+    readonly staffTokens: ReadonlyArray<{ readonly name: string; readonly sha256: string; readonly roles: readonly StaffRole[] }>;
+  };
   readonly callbacks: { readonly hostAllowlist: readonly string[] };
   readonly worker: {
     readonly concurrency: number;
@@ -178,7 +205,10 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     model: e.OPENAI_MODEL
       ? Object.freeze({ mode: 'llm' as const, model: e.OPENAI_MODEL, baseUrl: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY })
       : Object.freeze({ mode: 'knowledge-driven' as const }),
-    auth: Object.freeze({ serviceTokens: Object.freeze(e.SERVICE_TOKENS.map((t) => Object.freeze(t))) }),
+    auth: Object.freeze({
+      serviceTokens: Object.freeze(e.SERVICE_TOKENS.map((t) => Object.freeze(t))),
+      staffTokens: Object.freeze(e.STAFF_TOKENS.map((t) => Object.freeze({ ...t, roles: Object.freeze([...t.roles]) }))),
+    }),
     callbacks: Object.freeze({ hostAllowlist: Object.freeze([...e.CALLBACK_HOST_ALLOWLIST]) }),
     worker: Object.freeze({
       concurrency: e.WORKER_CONCURRENCY,

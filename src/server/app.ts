@@ -8,16 +8,20 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { CaseProducer } from '../queues/producer.js';
+import type { KnowledgeBaseStore } from '../tools/knowledge-base/store.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { problem, sendProblem } from './problem.js';
 import { registerCaseRoutes } from './routes/cases.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerKnowledgeBaseRoutes } from './routes/knowledge-base.js';
 
 export interface ServerDeps {
   config: Config;
   logger: Logger;
   producer: CaseProducer;
   checkRedis: () => Promise<void>;
+  /** The knowledge base behind /v1/kb; without it those routes are not served. */
+  knowledgeBase?: KnowledgeBaseStore;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -64,5 +68,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   registerHealthRoutes(app, { checkRedis: deps.checkRedis });
   registerCaseRoutes(app, { producer: deps.producer, tokens: config.auth.serviceTokens });
+  if (deps.knowledgeBase) registerKnowledgeBaseRoutes(app, { store: deps.knowledgeBase, registry: config.auth });
   return app;
 }

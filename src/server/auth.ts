@@ -44,3 +44,55 @@ export function requireService(tokens: readonly ServiceToken[]) {
     request.service = service;
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Principals with roles: services (their own cases) and staff (reviewers, knowledge-base
+// editors, ops, admins). Staff authenticate with API tokens here; the review UI's accounts
+// build on the same roles.
+
+export type Role = 'service' | 'reviewer' | 'kb_editor' | 'ops' | 'admin';
+
+export interface Principal {
+  readonly name: string;
+  readonly kind: 'service' | 'staff';
+  readonly roles: readonly Role[];
+}
+
+export interface StaffToken extends ServiceToken {
+  readonly roles: readonly Role[];
+}
+
+export interface TokenRegistry {
+  readonly serviceTokens: readonly ServiceToken[];
+  readonly staffTokens: readonly StaffToken[];
+}
+
+export function identifyPrincipal(authorization: string | undefined, registry: TokenRegistry): Principal | null {
+  const service = identifyService(authorization, registry.serviceTokens);
+  const staffName = identifyService(authorization, registry.staffTokens);
+  if (service) return { name: service, kind: 'service', roles: ['service'] };
+  if (staffName) return { name: staffName, kind: 'staff', roles: registry.staffTokens.find((t) => t.name === staffName)!.roles };
+  return null;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated principal, set by requireRole. */
+    principal?: Principal;
+  }
+}
+
+/** Authenticate, then allow only principals holding one of `roles` (admin is always allowed). */
+export function requireRole(registry: TokenRegistry, roles: readonly Role[]) {
+  return async function (request: FastifyRequest, reply: FastifyReply) {
+    const principal = identifyPrincipal(request.headers.authorization, registry);
+    if (!principal) {
+      reply.header('www-authenticate', 'Bearer realm="clinical-orchestrator"');
+      return sendProblem(reply, problem(401, 'UNAUTHENTICATED', 'Authentication required', 'send a valid token as "Authorization: Bearer <token>"'));
+    }
+    if (!principal.roles.some((r) => r === 'admin' || roles.includes(r))) {
+      return sendProblem(reply, problem(403, 'FORBIDDEN', 'Forbidden', `this needs one of the roles: ${roles.join(', ')}`));
+    }
+    request.principal = principal;
+  };
+}

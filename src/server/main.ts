@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, requireRedisUrl } from '../config.js';
 import { createLogger } from '../logger.js';
 import { createFailFastRedis, waitForRedis } from '../queues/connection.js';
 import { CaseProducer } from '../queues/producer.js';
+import { openKnowledgeBase } from '../tools/knowledge-base/open.js';
 import { buildServer } from './app.js';
 
 async function main(): Promise<void> {
@@ -23,7 +24,13 @@ async function main(): Promise<void> {
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   await waitForRedis(redis, 30_000);
   const producer = CaseProducer.fromConfig(config, redis, (err) => logger.warn({ err: err.message }, 'queue error'));
-  const app = await buildServer({ config, logger, producer, checkRedis: async () => void (await redis.ping()) });
+  const knowledgeBase = await openKnowledgeBase({
+    databaseUrl: config.database.url,
+    sqlitePath: config.knowledgeBase.sqlitePath,
+    seed: config.knowledgeBase.seed,
+    onSeed: (r) => logger.info({ revision: r.revision, entities: r.entities.added, facts: r.facts.added, ms: Math.round(r.durationMs) }, 'knowledge base seeded'),
+  });
+  const app = await buildServer({ config, logger, producer, knowledgeBase, checkRedis: async () => void (await redis.ping()) });
   await app.listen({ host: config.http.host, port: config.http.port });
 
   let closing = false;
@@ -33,7 +40,8 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     await app.close(); // stop accepting requests, finish in-flight ones
     await producer.close(); // then the queue
-    await redis.quit(); // then the connection
+    await redis.quit(); // then the connections
+    await knowledgeBase.close();
     logger.info('shutdown complete');
     process.exit(0);
   };

@@ -12,6 +12,7 @@ import type { GraphDeps } from '../../src/graphs/clinical-case/deps.js';
 import { createFailFastRedis, createRedis, waitForRedis } from '../../src/queues/connection.js';
 import { CaseProducer } from '../../src/queues/producer.js';
 import { buildServer } from '../../src/server/app.js';
+import type { KnowledgeBaseStore } from '../../src/tools/knowledge-base/store.js';
 import { startCaseWorker, type CaseWorkerHandle } from '../../workers/cases-worker.js';
 import { openCaseRuntime } from '../../workers/graph-setup.js';
 
@@ -35,13 +36,13 @@ export interface ApiStack {
   close(): Promise<void>;
 }
 
-export async function startApi(config: Config, logs = new LogCapture()): Promise<ApiStack> {
+export async function startApi(config: Config, logs = new LogCapture(), extra: { knowledgeBase?: KnowledgeBaseStore } = {}): Promise<ApiStack> {
   const logger = createLogger({ logLevel: 'debug' }, 'api', logs);
   const redis = createFailFastRedis(config.redis.url!, 'test-api');
   redis.on('error', (err) => logger.debug({ err: err.message }, 'redis error'));
   await waitForRedis(redis);
   const producer = CaseProducer.fromConfig(config, redis, (err) => logger.debug({ err: err.message }, 'queue error'));
-  const app = await buildServer({ config, logger, producer, checkRedis: async () => void (await redis.ping()) });
+  const app = await buildServer({ config, logger, producer, ...extra, checkRedis: async () => void (await redis.ping()) });
   await app.ready();
   return {
     app,

@@ -73,22 +73,27 @@ const via = (kb: KbSnapshot, r: ResolvedMedication, classId: string) => {
 
 function interactions(kb: KbSnapshot, meds: ResolvedMedication[]): SafetyFinding[] {
   const findings: SafetyFinding[] = [];
+  // Per medication, once: every interaction rule touching it or one of its classes, and the other end.
+  const rules = meds.map((m) => {
+    const out: Array<{ fact: StoredFact; mine: string; other: string; viaMine: string[] }> = [];
+    for (const [x, viaMine] of m.set) for (const f of factsOf(kb, 'interacts_with', x)) out.push({ fact: f, mine: x, other: f.subject === x ? f.object! : f.subject, viaMine });
+    return out;
+  });
   for (let i = 0; i < meds.length; i++) {
     for (let j = i + 1; j < meds.length; j++) {
       const a = meds[i]!;
       const b = meds[j]!;
       // The same ingredient twice is duplicate therapy, not an interaction.
       if (a.ingredients.some((x) => b.ingredients.some((y) => y.id === x.id))) continue;
-      const matches = new Map<string, { fact: StoredFact; viaFacts: string[]; why: string }>();
-      for (const [x, viaA] of a.set) {
-        for (const f of factsOf(kb, 'interacts_with', x)) {
-          const other = f.subject === x ? f.object! : f.subject;
-          const viaB = b.set.get(other);
-          if (!viaB || matches.has(f.id)) continue;
-          matches.set(f.id, { fact: f, viaFacts: [...viaA, ...viaB], why: `${via(kb, a, x)}${via(kb, b, other)}` });
-        }
+      let matches: Map<string, { fact: StoredFact; viaFacts: string[]; why: string }> | null = null;
+      for (const r of rules[i]!) {
+        const viaB = b.set.get(r.other);
+        if (!viaB) continue;
+        matches ??= new Map();
+        if (matches.has(r.fact.id)) continue;
+        matches.set(r.fact.id, { fact: r.fact, viaFacts: [...r.viaMine, ...viaB], why: `${via(kb, a, r.mine)}${via(kb, b, r.other)}` });
       }
-      if (!matches.size) continue;
+      if (!matches) continue;
       const ranked = [...matches.values()].sort((p, q) => RANK[q.fact.attrs.severity as Severity] - RANK[p.fact.attrs.severity as Severity] || p.viaFacts.length - q.viaFacts.length);
       const top = ranked[0]!;
       const others = ranked.slice(1).map((m) => `${String(m.fact.attrs.mechanism)}`);

@@ -160,3 +160,34 @@ export function medicationSet(kb: KbSnapshot, entityIds: readonly string[]): Map
   }
   return out;
 }
+
+export interface EntityMatch {
+  id: string;
+  type: EntityTypeName;
+  name: string;
+  /** The name that matched (brand, Chinese name, synonym …). */
+  matchedName: string;
+  match: 'exact' | 'prefix' | 'contains';
+}
+
+/** Search entities by any of their names: exact matches first, then prefixes, then substrings. */
+export function searchEntities(kb: KbSnapshot, query: string, options: { type?: EntityTypeName; limit?: number } = {}): EntityMatch[] {
+  const q = foldText(query);
+  if (!q) return [];
+  const limit = options.limit ?? 20;
+  const rank = { exact: 0, prefix: 1, contains: 2 } as const;
+  const best = new Map<string, EntityMatch>();
+  for (const [name, hits] of kb.names) {
+    const match = name === q ? 'exact' : name.startsWith(q) ? 'prefix' : name.includes(q) ? 'contains' : null;
+    if (!match) continue;
+    for (const h of hits) {
+      const e = kb.entities.get(h.entityId);
+      if (!e || (options.type && e.type !== options.type)) continue;
+      const prev = best.get(e.id);
+      if (!prev || rank[match] < rank[prev.match] || (rank[match] === rank[prev.match] && h.name.length < prev.matchedName.length)) {
+        best.set(e.id, { id: e.id, type: e.type, name: e.name, matchedName: h.name, match });
+      }
+    }
+  }
+  return [...best.values()].sort((a, b) => rank[a.match] - rank[b.match] || a.matchedName.length - b.matchedName.length || a.name.localeCompare(b.name)).slice(0, limit);
+}
