@@ -26,6 +26,17 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('parses staff tokens with roles, and where the knowledge base is seeded from', () => {
+    const config = loadConfig({ STAFF_TOKENS: `dr-a:${sha}:reviewer, kb-b:${'c'.repeat(64)}:kb_editor+reviewer+kb_editor`, KB_SEED: 'none' });
+    expect(config.auth.staffTokens).toEqual([
+      { name: 'dr-a', sha256: sha, roles: ['reviewer'] },
+      { name: 'kb-b', sha256: 'c'.repeat(64), roles: ['kb_editor', 'reviewer'] },
+    ]);
+    expect(config.knowledgeBase.seed).toBeNull();
+    expect(loadConfig({}).knowledgeBase).toEqual({ sqlitePath: expect.stringMatching(/\.data\/knowledge-base\.sqlite$/) as unknown, seed: 'starter' });
+    expect(loadConfig({ KB_SEED: 'site/kb' }, '/srv/app').knowledgeBase.seed).toBe('/srv/app/site/kb');
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadConfig({ REDIS_URL: '', HTTP_PORT: ' ' }).http.port).toBe(8080);
   });
@@ -38,6 +49,8 @@ describe('loadConfig', () => {
     ['KEY_PREFIX', 'Bad Prefix'],
     ['LOG_LEVEL', 'loud'],
     ['SERVICE_TOKENS', 'ehr:not-a-hash'],
+    ['STAFF_TOKENS', `dr-a:${'a'.repeat(64)}`],
+    ['STAFF_TOKENS', `dr-a:${'a'.repeat(64)}:superuser`],
     ['WORKER_CONCURRENCY', '0'],
     ['TRUST_PROXY', 'maybe'],
   ])('rejects %s=%s naming the variable', (variable, value) => {
