@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { openKnowledgeBase } from '../../src/tools/knowledge-base/open.js';
+import type { KbSnapshot } from '../../src/tools/knowledge-base/snapshot.js';
 import type { KnowledgeBaseStore } from '../../src/tools/knowledge-base/store.js';
 import { databaseUrl } from './env.js';
 
@@ -63,4 +65,19 @@ export async function openTestKb(backend: Backend, seed: string | null = 'starte
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * For a test file: a starter-seeded SQLite knowledge base opened before the tests and dropped
+ * after them. Returns getters, valid inside tests.
+ */
+export function useStarterKb(): { snapshot: () => KbSnapshot; kb: () => TestKb } {
+  let kb: TestKb | undefined;
+  let snap: KbSnapshot | undefined;
+  beforeAll(async () => {
+    kb = await openTestKb('sqlite');
+    snap = await kb.store.snapshot();
+  });
+  afterAll(() => kb?.drop());
+  return { snapshot: () => snap!, kb: () => kb! };
 }

@@ -2,28 +2,21 @@
  * Every safety check type over the starter knowledge base, with positive and negative cases.
  * Findings must carry a severity, an explanation and the ids of the active facts they rest on.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCheck, type CheckOutcome } from '../../src/tools/knowledge-base/checks.js';
 import { SafetyCheckInput, type SafetyCheckInput as In } from '../../src/tools/knowledge-base/schema.js';
-import type { KbSnapshot } from '../../src/tools/knowledge-base/snapshot.js';
-import { openTestKb, type TestKb } from '../helpers/kb.js';
+import { useStarterKb } from '../helpers/kb.js';
 
-let kb: TestKb;
-let snap: KbSnapshot;
-beforeAll(async () => {
-  kb = await openTestKb('sqlite');
-  snap = await kb.store.snapshot();
-});
-afterAll(() => kb.drop());
+const starter = useStarterKb();
 
 type Med = { name: string; dose?: { value: number; unit: string } | null; route?: string | null; frequencyPerDay?: number | null };
 const med = (m: Med | string) => (typeof m === 'string' ? { name: m, dose: null, route: null, frequencyPerDay: null } : { dose: null, route: null, frequencyPerDay: null, ...m });
 function check(kind: In['kind'], meds: Array<Med | string>, extra: Partial<In> = {}): CheckOutcome {
-  const out = runCheck(snap, SafetyCheckInput.parse({ kind, medications: meds.map(med), ...extra }));
+  const out = runCheck(starter.snapshot(), SafetyCheckInput.parse({ kind, medications: meds.map(med), ...extra }));
   // Every finding rests on facts that exist and are active in this snapshot.
   for (const f of out.findings) {
     expect(f.factIds.length).toBeGreaterThan(0);
-    for (const id of f.factIds) expect(snap.facts.get(id)?.status, `${f.summary} cites ${id}`).toBe('active');
+    for (const id of f.factIds) expect(starter.snapshot().facts.get(id)?.status, `${f.summary} cites ${id}`).toBe('active');
     expect(f.explanation.length).toBeGreaterThan(10);
   }
   return out;

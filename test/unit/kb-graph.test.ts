@@ -3,15 +3,10 @@
  * its safety findings from KB facts, and every KB citation in the plan resolves to a fact
  * retrieved in the case.
  */
-import { MemorySaver } from '@langchain/langgraph';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { knowledgePlanner, templateDrafter } from '../../src/agents/knowledge-mode.js';
-import type { ReviewRequest } from '../../src/domain/plan.js';
-import { compileClinicalCaseGraph } from '../../src/graphs/clinical-case/graph.js';
-import type { ClinicalCaseStateValue } from '../../src/graphs/clinical-case/state.js';
-import { parseSubmission } from '../../src/queues/producer.js';
 import { LocalKnowledgeBaseClient } from '../../src/tools/knowledge-base/client.js';
 import { loadExampleCases } from '../helpers/cases.js';
+import { runToReview } from '../helpers/graph-run.js';
 import { openTestKb, type TestKb } from '../helpers/kb.js';
 import { fakeImaging, fakeLiterature, type Recorder } from '../helpers/tool-doubles.js';
 
@@ -39,15 +34,7 @@ afterAll(() => kb.drop());
 describe('clinical-case graph with the real knowledge base', () => {
   it.each(loadExampleCases().map((e) => [e.file, e] as const))('%s', async (file, example) => {
     const recorder: Recorder = { requests: [] };
-    const graph = compileClinicalCaseGraph(
-      { tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb.store), literature: fakeLiterature(recorder), imaging: fakeImaging(recorder) }, planner: knowledgePlanner, drafter: templateDrafter, maxRevisions: 2 },
-      new MemorySaver(),
-    );
-    const submission = parseSubmission(example.submission, []);
-    const config = { configurable: { thread_id: submission.caseId } };
-    const out = await graph.invoke({ caseId: submission.caseId, submission, receivedAt: '2026-11-24T12:00:00.000Z' }, config);
-    const request = (out as { __interrupt__?: Array<{ value: ReviewRequest }> }).__interrupt__![0]!.value;
-    const state = (await graph.getState(config)).values as ClinicalCaseStateValue;
+    const { request, state } = await runToReview(example, { knowledgeBase: new LocalKnowledgeBaseClient(kb.store), literature: fakeLiterature(recorder), imaging: fakeImaging(recorder) });
 
     expect(Object.values(state.results).every((r) => r.status === 'ok'), file).toBe(true);
     const safety = request.findings.filter((f) => f.code === 'safety');

@@ -2,20 +2,13 @@
  * Normalisation against the starter knowledge base: brand, generic, salt, Chinese, lay,
  * misspelt and coded terms map to canonical entities; anything else is unknown, never guessed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveTerm, type TermContext } from '../../src/tools/knowledge-base/resolve.js';
-import type { KbSnapshot } from '../../src/tools/knowledge-base/snapshot.js';
-import { openTestKb, type TestKb } from '../helpers/kb.js';
+import { useStarterKb } from '../helpers/kb.js';
 
-let kb: TestKb;
-let snap: KbSnapshot;
-beforeAll(async () => {
-  kb = await openTestKb('sqlite');
-  snap = await kb.store.snapshot();
-});
-afterAll(() => kb.drop());
+const starter = useStarterKb();
 
-const ids = (term: string, context: TermContext = 'medication') => resolveTerm(snap, term, context).entities.map((e) => e.id);
+const ids = (term: string, context: TermContext = 'medication') => resolveTerm(starter.snapshot(), term, context).entities.map((e) => e.id);
 
 describe('normalisation', () => {
   it.each([
@@ -71,7 +64,7 @@ describe('normalisation', () => {
     ['amoxicilin', 'drug:amoxicillin'],
     ['paracetemol', 'drug:paracetamol'],
   ])('curated misspelling: %s → %s', (term, id) => {
-    const r = resolveTerm(snap, term, 'medication');
+    const r = resolveTerm(starter.snapshot(), term, 'medication');
     expect(r.entities.map((e) => e.id)).toEqual([id]);
     expect(r.entities[0]!.match).toBe('exact');
   });
@@ -82,26 +75,26 @@ describe('normalisation', () => {
   });
 
   it('an RxNorm code wins over an unrecognised name, and agrees with a recognised one', () => {
-    expect(resolveTerm(snap, { text: 'Pharmacy item 4471', codes: [{ system: 'rxnorm', code: '11289' }] }, 'medication').entities.map((e) => [e.id, e.match])).toEqual([['drug:warfarin', 'code']]);
-    expect(ids('Coumadin')).toEqual(resolveTerm(snap, { text: 'Coumadin', codes: [{ system: 'rxnorm', code: '11289' }] }, 'medication').entities.map((e) => e.id));
+    expect(resolveTerm(starter.snapshot(), { text: 'Pharmacy item 4471', codes: [{ system: 'rxnorm', code: '11289' }] }, 'medication').entities.map((e) => [e.id, e.match])).toEqual([['drug:warfarin', 'code']]);
+    expect(ids('Coumadin')).toEqual(resolveTerm(starter.snapshot(), { text: 'Coumadin', codes: [{ system: 'rxnorm', code: '11289' }] }, 'medication').entities.map((e) => e.id));
   });
 
   it('a code that contradicts the name is unknown, with the conflict explained', () => {
-    const r = resolveTerm(snap, { text: 'ibuprofen', codes: [{ system: 'rxnorm', code: '11289' }] }, 'medication');
+    const r = resolveTerm(starter.snapshot(), { text: 'ibuprofen', codes: [{ system: 'rxnorm', code: '11289' }] }, 'medication');
     expect(r.entities).toEqual([]);
     expect(r.conflict).toMatch(/RXNORM code 11289 is Warfarin but the name “ibuprofen” is Ibuprofen/);
   });
 
   it('unknown terms are unknown: suggestions are offered, never used', () => {
     for (const t of ['zzzdrug', 'warfarn', 'Panadolx extra', 'water', 'blood', 'pill']) expect(ids(t), t).toEqual([]);
-    expect(resolveTerm(snap, 'warfarn', 'medication').suggestions).toContain('Warfarin');
+    expect(resolveTerm(starter.snapshot(), 'warfarn', 'medication').suggestions).toContain('Warfarin');
   });
 
   it('conditions: codes, synonyms, Chinese and phrases inside problem text', () => {
     expect(ids('CKD stage 4 with type 2 diabetes', 'condition').sort()).toEqual(['cond:ckd', 'cond:type-2-diabetes']);
     expect(ids('慢性肾脏病', 'condition')).toEqual(['cond:ckd']);
     expect(ids('HFrEF', 'condition')).toEqual(['cond:hfref']);
-    expect(resolveTerm(snap, { text: 'problem 7', codes: [{ system: 'icd10', code: 'E11' }] }, 'condition').entities.map((e) => e.id)).toEqual(['cond:type-2-diabetes']);
+    expect(resolveTerm(starter.snapshot(), { text: 'problem 7', codes: [{ system: 'icd10', code: 'E11' }] }, 'condition').entities.map((e) => e.id)).toEqual(['cond:type-2-diabetes']);
     expect(ids('ingrown toenail', 'condition')).toEqual([]);
   });
 

@@ -4,11 +4,10 @@
  * The report (caught / missed / wrongly flagged) is printed and written to .data/kb-recall.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/tools/knowledge-base/checks.js';
 import { SafetyCheckInput } from '../../src/tools/knowledge-base/schema.js';
-import type { KbSnapshot } from '../../src/tools/knowledge-base/snapshot.js';
-import { openTestKb, type TestKb } from '../helpers/kb.js';
+import { useStarterKb } from '../helpers/kb.js';
 
 type Pair = [a: string, b: string, source: string];
 
@@ -118,16 +117,10 @@ const NOT_INTERACTING: Pair[] = [
   ['amoxicillin', 'clavulanic acid', 'Augmentin FDA label (fixed-dose combination)'],
 ];
 
-let kb: TestKb;
-let snap: KbSnapshot;
-beforeAll(async () => {
-  kb = await openTestKb('sqlite');
-  snap = await kb.store.snapshot();
-});
-afterAll(() => kb.drop());
+const starter = useStarterKb();
 
 const flagged = (a: string, b: string) =>
-  runCheck(snap, SafetyCheckInput.parse({ kind: 'interaction', medications: [a, b].map((name) => ({ name, dose: null, route: null, frequencyPerDay: null })) }));
+  runCheck(starter.snapshot(), SafetyCheckInput.parse({ kind: 'interaction', medications: [a, b].map((name) => ({ name, dose: null, route: null, frequencyPerDay: null })) }));
 
 describe('interaction recall table', () => {
   it('has at least 40 pairs of each kind, each with a source, all drugs known to the knowledge base', () => {

@@ -2,14 +2,9 @@
  * Every synthetic case, end to end through the knowledge-driven graph with the test-double
  * tools: the expected steps and the expected findings for each.
  */
-import { MemorySaver } from '@langchain/langgraph';
 import { describe, expect, it } from 'vitest';
-import { knowledgePlanner, templateDrafter } from '../../src/agents/knowledge-mode.js';
-import type { ReviewRequest } from '../../src/domain/plan.js';
-import { compileClinicalCaseGraph } from '../../src/graphs/clinical-case/graph.js';
-import type { ClinicalCaseStateValue } from '../../src/graphs/clinical-case/state.js';
-import { parseSubmission } from '../../src/queues/producer.js';
 import { loadExampleCases } from '../helpers/cases.js';
+import { runToReview } from '../helpers/graph-run.js';
 import { fakeImaging, fakeKnowledgeBase, fakeLiterature, type Recorder } from '../helpers/tool-doubles.js';
 
 interface Expected {
@@ -56,15 +51,7 @@ describe('synthetic cases', () => {
   it.each(examples.map((e) => [e.file, e] as const))('%s: expected steps and findings', async (file, example) => {
     const expected = EXPECTED[file]!;
     const recorder: Recorder = { requests: [] };
-    const graph = compileClinicalCaseGraph(
-      { tools: { knowledgeBase: fakeKnowledgeBase(recorder), literature: fakeLiterature(recorder), imaging: fakeImaging(recorder) }, planner: knowledgePlanner, drafter: templateDrafter, maxRevisions: 2 },
-      new MemorySaver(),
-    );
-    const submission = parseSubmission(example.submission, []);
-    const config = { configurable: { thread_id: submission.caseId } };
-    const out = await graph.invoke({ caseId: submission.caseId, submission, receivedAt: '2026-11-24T12:00:00.000Z' }, config);
-    const request = (out as { __interrupt__?: Array<{ value: ReviewRequest }> }).__interrupt__![0]!.value;
-    const state = (await graph.getState(config)).values as ClinicalCaseStateValue;
+    const { request, state } = await runToReview(example, { knowledgeBase: fakeKnowledgeBase(recorder), literature: fakeLiterature(recorder), imaging: fakeImaging(recorder) });
 
     expect(state.steps.map((s) => s.id).sort()).toEqual([...expected.steps].sort());
     expect(Object.values(state.results).every((r) => r.status === 'ok')).toBe(true);

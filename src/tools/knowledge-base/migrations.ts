@@ -4,6 +4,16 @@
  */
 import type { Migration } from '../../infra/sql.js';
 
+/** The provenance and versioning columns entities and facts share (part of migration 1: never change). */
+const VERSIONED = `  attrs TEXT NOT NULL,
+  source TEXT NOT NULL,
+  added_by TEXT NOT NULL,
+  added_at TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  edit_id TEXT`;
+
 export const KB_MIGRATIONS: readonly Migration[] = [
   {
     id: 1,
@@ -13,28 +23,14 @@ CREATE TABLE kb_entities (
   id TEXT PRIMARY KEY,
   type TEXT NOT NULL,
   name TEXT NOT NULL,
-  attrs TEXT NOT NULL,
-  source TEXT NOT NULL,
-  added_by TEXT NOT NULL,
-  added_at TEXT NOT NULL,
-  version INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  updated_at TEXT NOT NULL,
-  edit_id TEXT
+${VERSIONED}
 );
 CREATE TABLE kb_facts (
   id TEXT PRIMARY KEY,
   relation TEXT NOT NULL,
   subject TEXT NOT NULL REFERENCES kb_entities (id),
   object TEXT REFERENCES kb_entities (id),
-  attrs TEXT NOT NULL,
-  source TEXT NOT NULL,
-  added_by TEXT NOT NULL,
-  added_at TEXT NOT NULL,
-  version INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  updated_at TEXT NOT NULL,
-  edit_id TEXT
+${VERSIONED}
 );
 CREATE INDEX kb_facts_subject ON kb_facts (subject, relation);
 CREATE INDEX kb_facts_object ON kb_facts (object, relation);

@@ -20,15 +20,15 @@ const run = async (fn: (signal: AbortSignal) => Promise<{ data: unknown; version
 
 export function knowledgeBaseTools(client: KnowledgeBaseClient) {
   return [
-    tool((input) => run((signal) => client.lookup(input, signal)), {
+    tool(async (input) => run((signal) => client.lookup(input, signal)), {
       name: 'kb_lookup',
       description: 'Map drug, condition and allergen names (brand, generic, Chinese or lay terms) to knowledge-base entities, with their guideline, monitoring and indication facts. Unknown terms come back with entity null.',
       schema: KbLookupInput,
     }),
-    tool((input) => run((signal) => client.check(input, signal)), {
+    tool(async (input) => run((signal) => client.check(input, signal)), {
       name: 'kb_safety_check',
       description: 'Run one drug-safety check (interaction, allergy, dose, contraindication, duplicate_therapy) over a medication list. Findings carry severity and the fact ids they rest on.',
       schema: SafetyCheckInput,
     }),
-  ];
+  ] as const;
 }
