@@ -95,6 +95,16 @@ export const EnvSchema = z
      * in kb/starter), a folder of CSV files or a JSON file in the importer's format, or `none`.
      */
     KB_SEED: z.string().min(1).default('starter'),
+    /** E-utilities base URL for literature search: NCBI (https://eutils.ncbi.nlm.nih.gov/entrez/eutils) or the local service. Unset: literature steps report "not configured". */
+    LITERATURE_BASE_URL: z.string().url().optional(),
+    NCBI_API_KEY: z.string().min(1).optional(),
+    /** Contact e-mail sent to NCBI with every request, as NCBI asks. */
+    NCBI_EMAIL: z.string().email().optional(),
+    LITERATURE_CACHE_TTL_SECONDS: int(0, 30 * 24 * 3600).default(86_400),
+    /** The local literature service: corpus (PubMed XML/.gz or JSONL file or folder), index folder, port. */
+    LITERATURE_CORPUS: z.string().min(1).optional(),
+    LITERATURE_INDEX_DIR: z.string().min(1).optional(),
+    LITERATURE_PORT: int(0, 65535).default(8790),
     /** Real public data sets (read-only), e.g. ../shared/data. */
     SHARED_DATA_DIR: z.string().min(1).default('../shared/data'),
 
@@ -145,6 +155,15 @@ export interface Config {
   readonly knowledgeBase: { readonly sqlitePath: string; readonly seed: string | null };
   readonly dataDir: string;
   readonly sharedDataDir: string;
+  readonly literature: {
+    readonly baseUrl: string | undefined;
+    readonly apiKey: string | undefined;
+    readonly email: string | undefined;
+    readonly cacheTtlSeconds: number;
+    readonly corpus: string | undefined;
+    readonly indexDir: string;
+    readonly port: number;
+  };
   readonly model:
     | { readonly mode: 'knowledge-driven' }
     | { readonly mode: 'llm'; readonly model: string; readonly baseUrl: string | undefined; readonly apiKey: string | undefined };
@@ -202,6 +221,15 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     }),
     dataDir,
     sharedDataDir: path.resolve(cwd, e.SHARED_DATA_DIR),
+    literature: Object.freeze({
+      baseUrl: e.LITERATURE_BASE_URL,
+      apiKey: e.NCBI_API_KEY,
+      email: e.NCBI_EMAIL,
+      cacheTtlSeconds: e.LITERATURE_CACHE_TTL_SECONDS,
+      corpus: e.LITERATURE_CORPUS ? path.resolve(cwd, e.LITERATURE_CORPUS) : undefined,
+      indexDir: path.resolve(cwd, e.LITERATURE_INDEX_DIR ?? path.join(e.DATA_DIR, 'literature-index')),
+      port: e.LITERATURE_PORT,
+    }),
     model: e.OPENAI_MODEL
       ? Object.freeze({ mode: 'llm' as const, model: e.OPENAI_MODEL, baseUrl: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY })
       : Object.freeze({ mode: 'knowledge-driven' as const }),

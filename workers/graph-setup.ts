@@ -14,13 +14,20 @@ import { ClinicalCaseRuntime } from '../src/graphs/clinical-case/runtime.js';
 import { openCheckpointer } from '../src/infra/checkpointer.js';
 import { LocalKnowledgeBaseClient } from '../src/tools/knowledge-base/client.js';
 import { openKnowledgeBase } from '../src/tools/knowledge-base/open.js';
+import { literatureClient } from '../src/tools/literature/open.js';
+import { createFailFastRedis } from '../src/queues/connection.js';
 
 /** Open the tools the configuration names. A tool that is not configured reports "not configured" in its steps. */
 export async function openToolBox(config: Config): Promise<{ tools: ToolBox; close: () => Promise<void> }> {
   const kb = await openKnowledgeBase({ databaseUrl: config.database.url, sqlitePath: config.knowledgeBase.sqlitePath, seed: config.knowledgeBase.seed });
+  // The literature cache and the shared NCBI rate budget live in Redis.
+  const redis = config.literature.baseUrl && config.redis.url ? createFailFastRedis(config.redis.url, 'literature-cache') : null;
   return {
-    tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb), literature: null, imaging: null },
-    close: () => kb.close(),
+    tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb), literature: literatureClient(config, redis), imaging: null },
+    close: async () => {
+      await kb.close();
+      if (redis) await redis.quit().catch(() => undefined);
+    },
   };
 }
 

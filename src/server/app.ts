@@ -9,11 +9,13 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { CaseProducer } from '../queues/producer.js';
 import type { KnowledgeBaseStore } from '../tools/knowledge-base/store.js';
+import type { LiteratureClient } from '../tools/literature/schema.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { problem, sendProblem } from './problem.js';
 import { registerCaseRoutes } from './routes/cases.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerKnowledgeBaseRoutes } from './routes/knowledge-base.js';
+import { registerLiteratureRoutes } from './routes/literature.js';
 
 export interface ServerDeps {
   config: Config;
@@ -22,6 +24,8 @@ export interface ServerDeps {
   checkRedis: () => Promise<void>;
   /** The knowledge base behind /v1/kb; without it those routes are not served. */
   knowledgeBase?: KnowledgeBaseStore;
+  /** The literature client behind /v1/literature/search (null: the route answers 503 not configured). */
+  literature?: LiteratureClient | null;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -69,5 +73,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, { checkRedis: deps.checkRedis });
   registerCaseRoutes(app, { producer: deps.producer, tokens: config.auth.serviceTokens });
   if (deps.knowledgeBase) registerKnowledgeBaseRoutes(app, { store: deps.knowledgeBase, registry: config.auth });
+  registerLiteratureRoutes(app, { client: deps.literature ?? null, registry: config.auth });
   return app;
 }

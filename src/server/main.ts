@@ -4,6 +4,7 @@ import { createLogger } from '../logger.js';
 import { createFailFastRedis, waitForRedis } from '../queues/connection.js';
 import { CaseProducer } from '../queues/producer.js';
 import { openKnowledgeBase } from '../tools/knowledge-base/open.js';
+import { literatureClient } from '../tools/literature/open.js';
 import { buildServer } from './app.js';
 
 async function main(): Promise<void> {
@@ -30,7 +31,9 @@ async function main(): Promise<void> {
     seed: config.knowledgeBase.seed,
     onSeed: (r) => logger.info({ revision: r.revision, entities: r.entities.added, facts: r.facts.added, ms: Math.round(r.durationMs) }, 'knowledge base seeded'),
   });
-  const app = await buildServer({ config, logger, producer, knowledgeBase, checkRedis: async () => void (await redis.ping()) });
+  const literature = literatureClient(config, redis);
+  if (!literature) logger.warn('LITERATURE_BASE_URL is unset: /v1/literature/search answers 503 and literature steps report "not configured"');
+  const app = await buildServer({ config, logger, producer, knowledgeBase, literature, checkRedis: async () => void (await redis.ping()) });
   await app.listen({ host: config.http.host, port: config.http.port });
 
   let closing = false;

@@ -19,6 +19,7 @@ import {
   KbSearchResult,
 } from './routes/knowledge-base.js';
 import { KbFact } from '../tools/knowledge-base/schema.js';
+import { LiteratureQuery, LiteratureResult } from '../tools/literature/schema.js';
 
 const schema = (s: z.ZodType, io: 'input' | 'output') => {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Record<string, unknown>;
@@ -67,6 +68,8 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
         KbEditView: schema(KbEditView, 'output'),
         KbEditList: schema(KbEditList, 'output'),
         KbDecisionRequest: schema(KbDecisionRequest, 'input'),
+        LiteratureQuery: schema(LiteratureQuery, 'input'),
+        LiteratureResult: schema(LiteratureResult.extend({ source: LiteratureResult.shape.query }), 'output'),
       },
     },
     paths: {
@@ -222,6 +225,23 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
           },
         ]),
       ),
+      '/v1/literature/search': {
+        post: {
+          summary: 'Search PubMed (or the local PubMed-compatible service) the way plan steps do (reviewer, kb_editor)',
+          description: 'The intent and concepts become a tagged PubMed query with filters (humans, last N years, publication types); citations come back with PMID, title, journal, year, authors, publication types, MeSH and the matching snippet, guidelines, meta-analyses and RCTs first. Records are never invented: no match is an empty list.',
+          tags: ['literature'],
+          security: staff,
+          requestBody: jsonBody('LiteratureQuery'),
+          responses: {
+            '200': ok('The query sent and the citations', 'LiteratureResult'),
+            '400': problemResponse('Invalid request'),
+            '401': problemResponse('Missing or invalid token'),
+            '403': problemResponse('Role not allowed'),
+            '502': problemResponse('The E-utilities answer was malformed'),
+            '503': problemResponse('Not configured (LITERATURE_NOT_CONFIGURED) or unreachable'),
+          },
+        },
+      },
       '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'The process is up' } } } },
       '/readyz': { get: { summary: 'Readiness (checks Redis)', responses: { '200': { description: 'Ready' }, '503': { description: 'A dependency is down' } } } },
       '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1 document' } } } },

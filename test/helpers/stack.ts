@@ -13,6 +13,7 @@ import { createFailFastRedis, createRedis, waitForRedis } from '../../src/queues
 import { CaseProducer } from '../../src/queues/producer.js';
 import { buildServer } from '../../src/server/app.js';
 import type { KnowledgeBaseStore } from '../../src/tools/knowledge-base/store.js';
+import type { LiteratureClient } from '../../src/tools/literature/schema.js';
 import { startCaseWorker, type CaseWorkerHandle } from '../../workers/cases-worker.js';
 import { openCaseRuntime } from '../../workers/graph-setup.js';
 
@@ -36,7 +37,7 @@ export interface ApiStack {
   close(): Promise<void>;
 }
 
-export async function startApi(config: Config, logs = new LogCapture(), extra: { knowledgeBase?: KnowledgeBaseStore } = {}): Promise<ApiStack> {
+export async function startApi(config: Config, logs = new LogCapture(), extra: { knowledgeBase?: KnowledgeBaseStore; literature?: LiteratureClient | null } = {}): Promise<ApiStack> {
   const logger = createLogger({ logLevel: 'debug' }, 'api', logs);
   const redis = createFailFastRedis(config.redis.url!, 'test-api');
   redis.on('error', (err) => logger.debug({ err: err.message }, 'redis error'));

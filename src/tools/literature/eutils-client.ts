@@ -1,0 +1,198 @@
+/**
+ * A client for the PubMed E-utilities subset the graph needs: esearch (ids for a query) then
+ * efetch (full records as XML). The same client talks to NCBI or to the local service: only
+ * the base URL differs.
+ *
+ * - NCBI's rate limits: 3 requests/s without an API key, 10 with. Requests are spaced within
+ *   the process, and across processes through a per-second counter in Redis when one is given.
+ * - Retries on 429 and 5xx with exponential backoff (honouring Retry-After), a timeout per
+ *   request, and the caller's abort signal.
+ * - Responses are cached in Redis with a TTL (keyed by the request without the API key).
+ * - Errors are coded ToolErrors: bad queries are not retried, outages are.
+ */
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { ToolError } from '../common.js';
+import { parseEsearch, parsePubmedXml, PubmedFormatError, type PubmedRecord } from './pubmed-xml.js';
+import { buildPubmedQuery, PRIORITY_TYPES } from './query.js';
+import { LiteratureQuery, type Citation, type LiteratureClient, type LiteratureResult } from './schema.js';
+
+export interface EutilsOptions {
+  /** e.g. https://eutils.ncbi.nlm.nih.gov/entrez/eutils or http://127.0.0.1:8790/entrez/eutils */
+  baseUrl: string;
+  apiKey?: string | undefined;
+  /** NCBI asks for `tool` and `email` on every request. */
+  tool?: string;
+  email?: string | undefined;
+  /** Requests per second; default 3, or 10 with an API key. */
+  rateLimit?: number;
+  timeoutMs?: number;
+  retries?: number;
+  backoffMs?: number;
+  redis?: Redis | null;
+  /** Redis key prefix for cache and rate counters (Cluster-safe: one hash tag). */
+  keyPrefix?: string;
+  cacheTtlSeconds?: number;
+  /** A name for provenance: "pubmed" or "local-pubmed". */
+  sourceName?: string;
+  fetch?: typeof fetch;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(new ToolError('TIMEOUT', 'cancelled', true));
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(new ToolError('TIMEOUT', 'cancelled', true));
+    }, { once: true });
+  });
+
+export class EutilsClient implements LiteratureClient {
+  private readonly rate: number;
+  private nextSlot = 0;
+  private readonly base: string;
+  readonly stats = { requests: 0, cacheHits: 0, retries: 0 };
+
+  constructor(private readonly o: EutilsOptions) {
+    this.rate = o.rateLimit ?? (o.apiKey ? 10 : 3);
+    this.base = o.baseUrl.replace(/\/+$/, '');
+  }
+
+  private key(kind: string, id: string) {
+    return `{${this.o.keyPrefix ?? 'co'}:eutils}:${kind}:${id}`;
+  }
+
+  /** Wait for a slot: local spacing, then (with Redis) a shared per-second budget. */
+  private async slot(signal: AbortSignal): Promise<void> {
+    const interval = 1000 / this.rate;
+    const now = Date.now();
+    const at = Math.max(now, this.nextSlot);
+    this.nextSlot = at + interval;
+    if (at > now) await sleep(at - now, signal);
+    const redis = this.o.redis;
+    if (!redis) return;
+    for (;;) {
+      const second = Math.floor(Date.now() / 1000);
+      const k = this.key('rate', String(second));
+      const n = await redis.incr(k);
+      if (n === 1) await redis.pexpire(k, 2000);
+      if (n <= this.rate) return;
+      await sleep(1000 - (Date.now() % 1000) + 5, signal);
+    }
+  }
+
+  private async get(path: 'esearch.fcgi' | 'efetch.fcgi', params: Record<string, string>, signal: AbortSignal): Promise<string> {
+    const query = new URLSearchParams({ db: 'pubmed', ...params, tool: this.o.tool ?? 'clinical-orchestrator', ...(this.o.email ? { email: this.o.email } : {}) });
+    const cacheKey = this.key('cache', createHash('sha256').update(`${this.base}/${path}?${query.toString()}`).digest('hex'));
+    if (this.o.redis) {
+      const hit = await this.o.redis.get(cacheKey).catch(() => null);
+      if (hit !== null) {
+        this.stats.cacheHits++;
+        return hit;
+      }
+    }
+    if (this.o.apiKey) query.set('api_key', this.o.apiKey);
+    const url = `${this.base}/${path}?${query.toString()}`;
+    const retries = this.o.retries ?? 3;
+    let lastError: ToolError | null = null;
+    let retryAfterMs: number | null = null;
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      if (attempt > 0) {
+        this.stats.retries++;
+        await sleep(retryAfterMs ?? (this.o.backoffMs ?? 500) * 2 ** (attempt - 1), signal);
+        retryAfterMs = null;
+      }
+      await this.slot(signal);
+      this.stats.requests++;
+      const timeout = AbortSignal.timeout(this.o.timeoutMs ?? 10_000);
+      let res: Response;
+      try {
+        res = await (this.o.fetch ?? fetch)(url, { signal: AbortSignal.any([signal, timeout]), headers: { accept: 'application/xml, application/json' } });
+      } catch (err) {
+        if (signal.aborted) throw new ToolError('TIMEOUT', 'cancelled', true);
+        lastError = new ToolError(timeout.aborted ? 'TIMEOUT' : 'UNREACHABLE', `${path}: ${timeout.aborted ? 'timed out' : err instanceof Error ? err.message : String(err)}`, true, { cause: err });
+        continue;
+      }
+      const body = await res.text();
+      if (res.status === 429 || res.status >= 500) {
+        const retryAfter = Number(res.headers.get('retry-after'));
+        if (Number.isFinite(retryAfter) && retryAfter > 0) retryAfterMs = Math.min(retryAfter * 1000, 30_000);
+        lastError = new ToolError('UNREACHABLE', `${path}: HTTP ${res.status}`, true);
+        continue;
+      }
+      if (!res.ok) throw new ToolError(res.status === 400 ? 'INVALID_INPUT' : 'BAD_RESPONSE', `${path}: HTTP ${res.status}: ${body.slice(0, 200)}`, false);
+      if (this.o.redis) await this.o.redis.set(cacheKey, body, 'EX', this.o.cacheTtlSeconds ?? 86_400).catch(() => undefined);
+      return body;
+    }
+    throw lastError ?? new ToolError('UNREACHABLE', `${path}: no answer`, true);
+  }
+
+  async esearch(term: string, retmax: number, signal: AbortSignal) {
+    try {
+      return parseEsearch(await this.get('esearch.fcgi', { term, retmax: String(retmax), retmode: 'json', sort: 'relevance' }, signal));
+    } catch (err) {
+      if (err instanceof PubmedFormatError) throw new ToolError('BAD_RESPONSE', err.message, false);
+      throw err;
+    }
+  }
+
+  async efetch(ids: readonly string[], signal: AbortSignal): Promise<PubmedRecord[]> {
+    if (!ids.length) return [];
+    try {
+      return parsePubmedXml(await this.get('efetch.fcgi', { id: ids.join(','), retmode: 'xml', rettype: 'abstract' }, signal));
+    } catch (err) {
+      if (err instanceof PubmedFormatError) throw new ToolError('BAD_RESPONSE', err.message, false);
+      throw err;
+    }
+  }
+
+  /** Step intent → query → ids → records, guidelines, meta-analyses and RCTs first, with the matching snippet. */
+  async search(input: LiteratureQuery, signal: AbortSignal): Promise<{ data: LiteratureResult; version: string | null }> {
+    const parsed = LiteratureQuery.safeParse(input);
+    if (!parsed.success) throw new ToolError('INVALID_INPUT', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), false);
+    const q = parsed.data;
+    let query = buildPubmedQuery(q);
+    let found = await this.esearch(query, Math.min(q.topK * 4, 100), signal);
+    if (!found.ids.length && q.terms.length > 1) {
+      // Nothing for the main concept with the others: widen to the main concept alone.
+      query = buildPubmedQuery(q, new Date(), { mainOnly: true });
+      found = await this.esearch(query, Math.min(q.topK * 4, 100), signal);
+    }
+    const records = await this.efetch(found.ids, signal);
+    const byId = new Map(records.map((r) => [r.pmid, r]));
+    const ordered = found.ids.map((id) => byId.get(id)).filter((r): r is PubmedRecord => r !== undefined);
+    const citations = rankCitations(ordered, q.terms).slice(0, q.topK);
+    return { data: { query, citations }, version: this.o.sourceName ?? 'pubmed' };
+  }
+}
+
+const priority = (r: PubmedRecord) => {
+  const i = PRIORITY_TYPES.findIndex((t) => r.publicationTypes.some((p) => p.toLowerCase() === t.toLowerCase()));
+  return i < 0 ? PRIORITY_TYPES.length : i;
+};
+
+/** The sentence of the abstract (or the title) that mentions the most query words. */
+export function snippetFor(r: PubmedRecord, terms: readonly string[]): string | null {
+  const words = [...new Set(terms.flatMap((t) => t.toLowerCase().split(/[^\p{L}\p{N}]+/u)).filter((w) => w.length > 2))];
+  const sentences = [...(r.abstract ?? '').split(/(?<=[.!?])\s+/), r.title].filter(Boolean); // abstract first: it says more than the title on a tie
+  let best: string | null = null;
+  let bestScore = 0;
+  for (const s of sentences) {
+    const lower = s.toLowerCase();
+    const score = words.filter((w) => lower.includes(w)).length;
+    if (score > bestScore) {
+      best = s;
+      bestScore = score;
+    }
+  }
+  return best && best.length > 400 ? `${best.slice(0, 397)}…` : best;
+}
+
+/** Keep the search engine's relevance order within each evidence tier; higher tiers first. */
+export function rankCitations(records: readonly PubmedRecord[], terms: readonly string[]): Citation[] {
+  return records
+    .map((r, i) => ({ r, i, p: priority(r) }))
+    .sort((a, b) => a.p - b.p || a.i - b.i)
+    .map(({ r }) => ({ ...r, snippet: snippetFor(r, terms) }));
+}

@@ -1,0 +1,181 @@
+/**
+ * PubMed E-utilities formats: efetch XML (`PubmedArticleSet`, the format of NCBI's baseline
+ * files), esearch XML (`eSearchResult`) and esearch JSON (`esearchresult`). Parsed into typed
+ * records; anything malformed is a coded error, never a half-filled record. The local service
+ * writes the same XML back (`toPubmedXml`), so one client reads both.
+ */
+import { XMLParser } from 'fast-xml-parser';
+import { z } from 'zod';
+
+export const PubmedRecord = z.object({
+  pmid: z.string().regex(/^\d{1,9}$/),
+  title: z.string(),
+  abstract: z.string().nullable(),
+  journal: z.string(),
+  year: z.number().int().nullable(),
+  authors: z.array(z.string()),
+  publicationTypes: z.array(z.string()),
+  mesh: z.array(z.string()),
+});
+export type PubmedRecord = z.infer<typeof PubmedRecord>;
+
+export class PubmedFormatError extends Error {
+  readonly code = 'BAD_RESPONSE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'PubmedFormatError';
+  }
+}
+
+const ALWAYS_ARRAY = new Set(['PubmedArticle', 'PubmedBookArticle', 'AbstractText', 'Author', 'PublicationType', 'MeshHeading', 'QualifierName', 'Id', 'ArticleId', 'ELocationID']);
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@',
+  textNodeName: '#text',
+  // Titles and abstracts carry inline markup (<i>, <sup>, <sub>): keep it as text, strip below.
+  stopNodes: ['*.ArticleTitle', '*.AbstractText', '*.VernacularTitle'],
+  isArray: (name) => ALWAYS_ARRAY.has(name),
+  parseTagValue: false,
+  processEntities: true,
+  htmlEntities: true,
+});
+
+const textOf = (n: unknown): string => {
+  if (n === undefined || n === null) return '';
+  if (typeof n === 'string' || typeof n === 'number') return String(n);
+  if (Array.isArray(n)) return n.map(textOf).join(' ');
+  const o = n as Record<string, unknown>;
+  return textOf(o['#text']);
+};
+const clean = (s: string) =>
+  s
+    .replace(/<[^>]+>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ')
+    .trim();
+const arr = (n: unknown): unknown[] => (n === undefined || n === null ? [] : Array.isArray(n) ? n : [n]);
+const obj = (n: unknown): Record<string, unknown> => (n && typeof n === 'object' && !Array.isArray(n) ? (n as Record<string, unknown>) : {});
+
+function yearOf(article: Record<string, unknown>): number | null {
+  const pub = obj(obj(obj(obj(article.Journal).JournalIssue).PubDate));
+  const y = textOf(pub.Year) || textOf(pub.MedlineDate).match(/\b(1[89]\d\d|20\d\d)\b/)?.[1] || textOf(obj(arr(article.ArticleDate)[0]).Year);
+  const n = Number(y);
+  return Number.isInteger(n) && n > 1800 ? n : null;
+}
+
+function recordOf(article: Record<string, unknown>): PubmedRecord {
+  const citation = obj(article.MedlineCitation);
+  const pmid = textOf(citation.PMID).trim();
+  if (!/^\d{1,9}$/.test(pmid)) throw new PubmedFormatError(`a PubmedArticle has no valid PMID (${JSON.stringify(pmid).slice(0, 40)})`);
+  const a = obj(citation.Article);
+  const abstractParts = arr(obj(a.Abstract).AbstractText).map((p) => {
+    const label = typeof p === 'object' && p ? textOf((p as Record<string, unknown>)['@Label']) : '';
+    const text = clean(textOf(p));
+    return label && text ? `${label}: ${text}` : text;
+  });
+  const authors = arr(obj(a.AuthorList).Author).flatMap((au) => {
+    const o = obj(au);
+    if (o.CollectiveName) return [clean(textOf(o.CollectiveName))];
+    const last = clean(textOf(o.LastName));
+    const initials = clean(textOf(o.Initials)) || clean(textOf(o.ForeName)).split(/\s+/).map((w) => w[0] ?? '').join('');
+    return last ? [`${last}${initials ? ` ${initials}` : ''}`] : [];
+  });
+  const mesh = arr(obj(citation.MeshHeadingList).MeshHeading).map((h) => clean(textOf(obj(h).DescriptorName))).filter(Boolean);
+  return PubmedRecord.parse({
+    pmid,
+    title: clean(textOf(a.ArticleTitle)) || clean(textOf(a.VernacularTitle)),
+    abstract: abstractParts.filter(Boolean).join(' ') || null,
+    journal: clean(textOf(obj(a.Journal).Title)) || clean(textOf(obj(citation.MedlineJournalInfo).MedlineTA)),
+    year: yearOf(a),
+    authors,
+    publicationTypes: arr(obj(a.PublicationTypeList).PublicationType).map((p) => clean(textOf(p))).filter(Boolean),
+    mesh,
+  });
+}
+
+/** Parse an efetch response or a baseline file (`PubmedArticleSet`). Book records are skipped. */
+export function parsePubmedXml(xml: string): PubmedRecord[] {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parser.parse(xml) as Record<string, unknown>;
+  } catch (err) {
+    throw new PubmedFormatError(`not well-formed XML: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (doc.eFetchResult) throw new PubmedFormatError(`E-utilities error: ${clean(textOf(obj(doc.eFetchResult).ERROR))}`);
+  const set = doc.PubmedArticleSet;
+  if (set === undefined) throw new PubmedFormatError('expected a PubmedArticleSet');
+  return arr(obj(set).PubmedArticle).map((a) => recordOf(obj(a)));
+}
+
+export interface SearchIds {
+  count: number;
+  ids: string[];
+  queryTranslation: string | null;
+}
+
+/** Parse an esearch response, XML or JSON (`retmode=json`). */
+export function parseEsearch(body: string): SearchIds {
+  const trimmed = body.trimStart();
+  if (trimmed.startsWith('{')) {
+    let json: unknown;
+    try {
+      json = JSON.parse(trimmed);
+    } catch {
+      throw new PubmedFormatError('esearch JSON is malformed');
+    }
+    const r = obj(obj(json).esearchresult);
+    if (r.ERROR || r.error) throw new PubmedFormatError(`E-utilities error: ${String(r.ERROR ?? r.error)}`);
+    const ids = arr(r.idlist).map(String);
+    if (r.count === undefined || !ids.every((i) => /^\d{1,9}$/.test(i))) throw new PubmedFormatError('esearch JSON lacks count or has invalid ids');
+    return { count: Number(r.count), ids, queryTranslation: typeof r.querytranslation === 'string' ? r.querytranslation : null };
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = parser.parse(body) as Record<string, unknown>;
+  } catch {
+    throw new PubmedFormatError('esearch XML is malformed');
+  }
+  const r = obj(doc.eSearchResult);
+  if (!doc.eSearchResult) throw new PubmedFormatError('expected an eSearchResult');
+  if (r.ERROR) throw new PubmedFormatError(`E-utilities error: ${clean(textOf(r.ERROR))}`);
+  const ids = arr(obj(r.IdList).Id).map((i) => textOf(i).trim());
+  if (!ids.every((i) => /^\d{1,9}$/.test(i))) throw new PubmedFormatError('esearch XML has invalid ids');
+  return { count: Number(textOf(r.Count) || 0), ids, queryTranslation: textOf(r.QueryTranslation) || null };
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** Serialise records as an efetch `PubmedArticleSet` (the subset of elements parsed above). */
+export function toPubmedXml(records: readonly PubmedRecord[]): string {
+  const body = records
+    .map((r) => {
+      const authors = r.authors.map((a) => {
+        const [last, initials] = [a.replace(/\s+\S+$/, ''), a.match(/\s(\S+)$/)?.[1] ?? ''];
+        return `<Author><LastName>${esc(last)}</LastName><Initials>${esc(initials)}</Initials></Author>`;
+      });
+      return (
+        `<PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM"><PMID Version="1">${r.pmid}</PMID><Article PubModel="Print">` +
+        `<Journal><JournalIssue><PubDate>${r.year ? `<Year>${r.year}</Year>` : ''}</PubDate></JournalIssue><Title>${esc(r.journal)}</Title></Journal>` +
+        `<ArticleTitle>${esc(r.title)}</ArticleTitle>` +
+        (r.abstract ? `<Abstract><AbstractText>${esc(r.abstract)}</AbstractText></Abstract>` : '') +
+        (authors.length ? `<AuthorList CompleteYN="Y">${authors.join('')}</AuthorList>` : '') +
+        `<PublicationTypeList>${r.publicationTypes.map((p) => `<PublicationType>${esc(p)}</PublicationType>`).join('')}</PublicationTypeList>` +
+        `</Article>` +
+        (r.mesh.length ? `<MeshHeadingList>${r.mesh.map((m) => `<MeshHeading><DescriptorName>${esc(m)}</DescriptorName></MeshHeading>`).join('')}</MeshHeadingList>` : '') +
+        `</MedlineCitation></PubmedArticle>`
+      );
+    })
+    .join('\n');
+  return `<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2024//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_240101.dtd">\n<PubmedArticleSet>\n${body}\n</PubmedArticleSet>\n`;
+}
+
+/** An esearch XML answer (what the local service returns when `retmode` is not json). */
+export function toEsearchXml(r: SearchIds & { retmax: number; retstart: number }): string {
+  return `<?xml version="1.0" encoding="UTF-8" ?>\n<eSearchResult><Count>${r.count}</Count><RetMax>${r.retmax}</RetMax><RetStart>${r.retstart}</RetStart><IdList>${r.ids.map((i) => `<Id>${i}</Id>`).join('')}</IdList>${r.queryTranslation ? `<QueryTranslation>${esc(r.queryTranslation)}</QueryTranslation>` : ''}</eSearchResult>\n`;
+}
+
