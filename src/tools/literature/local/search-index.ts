@@ -45,6 +45,11 @@ export function stderrProgress(label = 'literature'): Progress {
   };
 }
 
+const meshTest = (text: string) => {
+  const want = text.toLowerCase();
+  return (r: PubmedRecord) => r.mesh.some((m) => m.toLowerCase() === want);
+};
+
 export class LiteratureIndex {
   private constructor(
     private readonly mini: MiniSearch<Doc>,
@@ -138,7 +143,8 @@ export class LiteratureIndex {
         return { kind: 'scored', scores: this.leaf(node.text, fields, ranking) };
       }
       case 'and': {
-        const parts = node.children.map((c) => this.evaluate(c, ranking));
+        // A MeSH term that must hold (e.g. humans[mh]) filters candidates instead of scoring every tagged record.
+        const parts = node.children.map((c) => (c.kind === 'term' && c.field === 'mh' ? { kind: 'filter' as const, test: meshTest(c.text) } : this.evaluate(c, ranking)));
         const tests = parts.flatMap((p) => (p.kind === 'filter' ? [p.test] : []));
         const sets = parts.flatMap((p) => (p.kind === 'scored' ? [p.scores] : []));
         if (!sets.length) return { kind: 'filter', test: (r) => tests.every((t) => t(r)) };
