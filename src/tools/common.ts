@@ -92,3 +92,17 @@ export async function callTool<T>(
     provenance: { source, version: null, retrievedAt: now().toISOString(), attempts, durationMs: Math.round(performance.now() - started) },
   };
 }
+
+/**
+ * For LangChain tool wrappers: run a client call and answer JSON, `{status: 'ok', version, data}`
+ * or a coded error object — never a throw and never prose, so a model sees a stable shape.
+ */
+export async function toolJson(fn: (signal: AbortSignal) => Promise<{ data: unknown; version: string | null }>, signal: AbortSignal = new AbortController().signal): Promise<string> {
+  try {
+    const { data, version } = await fn(signal);
+    return JSON.stringify({ status: 'ok', version, data });
+  } catch (err) {
+    const e = err instanceof ToolError ? err : new ToolError('INTERNAL', err instanceof Error ? err.message : String(err), false);
+    return JSON.stringify({ status: 'error', code: e.code, message: e.message });
+  }
+}

@@ -5,27 +5,17 @@
  * to cite as `kb:<id>`; failures come back as a coded error object, never as prose.
  */
 import { tool } from '@langchain/core/tools';
-import { ToolError } from '../common.js';
+import { toolJson } from '../common.js';
 import { KbLookupInput, SafetyCheckInput, type KnowledgeBaseClient } from './schema.js';
-
-const run = async (fn: (signal: AbortSignal) => Promise<{ data: unknown; version: string | null }>): Promise<string> => {
-  try {
-    const { data, version } = await fn(new AbortController().signal);
-    return JSON.stringify({ status: 'ok', version, data });
-  } catch (err) {
-    const e = err instanceof ToolError ? err : new ToolError('INTERNAL', err instanceof Error ? err.message : String(err), false);
-    return JSON.stringify({ status: 'error', code: e.code, message: e.message });
-  }
-};
 
 export function knowledgeBaseTools(client: KnowledgeBaseClient) {
   return [
-    tool(async (input) => run((signal) => client.lookup(input, signal)), {
+    tool(async (input) => toolJson((signal) => client.lookup(input, signal)), {
       name: 'kb_lookup',
       description: 'Map drug, condition and allergen names (brand, generic, Chinese or lay terms) to knowledge-base entities, with their guideline, monitoring and indication facts. Unknown terms come back with entity null.',
       schema: KbLookupInput,
     }),
-    tool(async (input) => run((signal) => client.check(input, signal)), {
+    tool(async (input) => toolJson((signal) => client.check(input, signal)), {
       name: 'kb_safety_check',
       description: 'Run one drug-safety check (interaction, allergy, dose, contraindication, duplicate_therapy) over a medication list. Findings carry severity and the fact ids they rest on.',
       schema: SafetyCheckInput,
