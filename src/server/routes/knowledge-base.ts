@@ -7,8 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { toFieldIssues } from '../../domain/validation.js';
-import { runCheck } from '../../tools/knowledge-base/checks.js';
-import { kbVersion, lookupFacts } from '../../tools/knowledge-base/client.js';
+import { checkResult, kbVersion, lookupFacts } from '../../tools/knowledge-base/client.js';
 import { KbError, type KbErrorCode } from '../../tools/knowledge-base/errors.js';
 import { EditProposal, EditStatus, EntityId, type StoredEdit, type StoredFact } from '../../tools/knowledge-base/model.js';
 import { resolveTerm, searchEntities } from '../../tools/knowledge-base/resolve.js';
@@ -183,9 +182,7 @@ export function registerKnowledgeBaseRoutes(app: FastifyInstance, deps: { store:
     const body = SafetyCheckInput.safeParse(request.body);
     if (!body.success) return invalid(reply, body.error, 'body');
     const kb = await store.snapshot();
-    const out = runCheck(kb, body.data);
-    const facts = out.factIds.map((id) => kb.facts.get(id)).filter((f): f is StoredFact => f !== undefined).map((f) => factOf(f, kb));
-    return { version: kbVersion(kb), kind: out.kind, checked: out.checked, unknownTerms: out.unknownTerms, findings: out.findings, unchecked: out.unchecked, facts };
+    return { version: kbVersion(kb), ...checkResult(kb, body.data) };
   }));
 
   app.post('/v1/kb/edits', { preHandler: propose }, handle(async (request, reply) => {

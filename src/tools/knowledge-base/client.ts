@@ -4,7 +4,7 @@
  * become coded ToolErrors (bad input is not retryable; a database problem is).
  */
 import { ToolError } from '../common.js';
-import { runCheck } from './checks.js';
+import { runCheck, type CheckInput } from './checks.js';
 import type { StoredFact } from './model.js';
 import { resolveTerm } from './resolve.js';
 import { KbLookupInput, SafetyCheckInput, type KbFact, type KbLookupResult, type KnowledgeBaseClient, type SafetyCheckResult } from './schema.js';
@@ -23,6 +23,13 @@ export function lookupFacts(kb: KbSnapshot, entityId: string): StoredFact[] {
 }
 
 export const kbVersion = (kb: KbSnapshot) => `kb-r${kb.revision}`;
+
+/** One check over a snapshot, with the cited facts (statements and provenance) attached. */
+export function checkResult(kb: KbSnapshot, input: CheckInput): SafetyCheckResult {
+  const outcome = runCheck(kb, input);
+  const facts = outcome.factIds.map((id) => kb.facts.get(id)).filter((f): f is StoredFact => f !== undefined).map((f) => toKbFact(f, kb));
+  return { kind: outcome.kind, checked: outcome.checked, unknownTerms: outcome.unknownTerms, findings: outcome.findings, unchecked: outcome.unchecked, facts };
+}
 
 export class LocalKnowledgeBaseClient implements KnowledgeBaseClient {
   constructor(private readonly store: KnowledgeBaseStore) {}
@@ -55,11 +62,6 @@ export class LocalKnowledgeBaseClient implements KnowledgeBaseClient {
     const parsed = SafetyCheckInput.safeParse(input);
     if (!parsed.success) throw new ToolError('INVALID_INPUT', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), false);
     const kb = await this.snapshot(signal);
-    const outcome = runCheck(kb, parsed.data);
-    const facts = outcome.factIds.map((id) => kb.facts.get(id)).filter((f): f is StoredFact => f !== undefined).map((f) => toKbFact(f, kb));
-    return {
-      data: { kind: outcome.kind, checked: outcome.checked, unknownTerms: outcome.unknownTerms, findings: outcome.findings, unchecked: outcome.unchecked, facts },
-      version: kbVersion(kb),
-    };
+    return { data: checkResult(kb, parsed.data), version: kbVersion(kb) };
   }
 }
