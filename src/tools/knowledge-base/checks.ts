@@ -40,13 +40,13 @@ interface ResolvedMedication {
   nameFacts: string[];
 }
 
-function resolveMedications(kb: KbSnapshot, meds: readonly Medication[]): { resolved: ResolvedMedication[]; unknown: string[] } {
+function resolveMedications(kb: KbSnapshot, meds: readonly Medication[]): { resolved: ResolvedMedication[]; unknown: Resolution[] } {
   const resolved: ResolvedMedication[] = [];
-  const unknown: string[] = [];
+  const unknown: Resolution[] = [];
   for (const med of meds) {
     const resolution = resolveTerm(kb, { text: med.name, codes: med.codes }, 'medication');
     if (!resolution.entities.length) {
-      unknown.push(med.name);
+      unknown.push(resolution);
       continue;
     }
     const entityIds = resolution.entities.map((e) => e.id);
@@ -386,11 +386,10 @@ function duplicates(kb: KbSnapshot, meds: ResolvedMedication[]): SafetyFinding[]
 /** Run one check kind over a snapshot. Pure: the same snapshot and input give the same outcome. */
 export function runCheck(kb: KbSnapshot, input: CheckInput): CheckOutcome {
   const { resolved, unknown } = resolveMedications(kb, input.medications);
-  const out: CheckOutcome = { kind: input.kind, checked: resolved.map((r) => r.med.name), unknownTerms: [...unknown], findings: [], unchecked: [], factIds: [] };
-  for (const med of input.medications.filter((m) => unknown.includes(m.name))) {
-    const r = resolveTerm(kb, { text: med.name, codes: med.codes }, 'medication');
+  const out: CheckOutcome = { kind: input.kind, checked: resolved.map((r) => r.med.name), unknownTerms: unknown.map((r) => r.term), findings: [], unchecked: [], factIds: [] };
+  for (const r of unknown) {
     const s = r.suggestions;
-    out.unchecked.push({ term: med.name, reason: r.conflict ? `${r.conflict}: not checked until the record is corrected` : `not in the knowledge base${s.length ? ` (did you mean ${s.join(', ')}?)` : ''}: not checked` });
+    out.unchecked.push({ term: r.term, reason: r.conflict ? `${r.conflict}: not checked until the record is corrected` : `not in the knowledge base${s.length ? ` (did you mean ${s.join(', ')}?)` : ''}: not checked` });
   }
   switch (input.kind) {
     case 'interaction':

@@ -225,7 +225,6 @@ export class KnowledgeBaseStore {
       const revision = await this.currentRevision(tx);
       if (op.op === 'add_entity') {
         targetId = op.entity.id;
-        if (entityTypeOf(op.entity.id) === undefined) throw new KbError('KB_INVALID', `bad entity id ${op.entity.id}`);
         const existing = await tx.query('SELECT id FROM kb_entities WHERE id = ?', [targetId]);
         if (existing.length) throw new KbError('KB_CONFLICT', `entity ${targetId} already exists`);
       } else if (op.op === 'add_fact') {
