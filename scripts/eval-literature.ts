@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/config.js';
-import { evaluateRetrieval, parsePubmedQa } from '../src/tools/literature/local/evaluate.js';
+import { evaluateRetrieval, parsePubmedQa, qaIndex } from '../src/tools/literature/local/evaluate.js';
 
 const config = loadConfig(process.env);
 const root = config.sharedDataDir;
@@ -27,6 +27,8 @@ if (!sets.length) {
 const results = sets.map((file) => {
   const items = parsePubmedQa(JSON.parse(readFileSync(file, 'utf8')));
   process.stderr.write(`[eval:literature] ${file}: ${items.length} questions\n`);
-  return { file, split: path.basename(file), onlyOneSplit: sets.length === 1, tuned: evaluateRetrieval(items, 'tuned'), libraryDefault: evaluateRetrieval(items, 'default') };
+  // One index; the two rankings differ only in how it is searched.
+  const index = qaIndex(items);
+  return { file, split: path.basename(file), onlyOneSplit: sets.length === 1, tuned: evaluateRetrieval(items, 'tuned', index), libraryDefault: evaluateRetrieval(items, 'default', index) };
 });
 process.stdout.write(`${JSON.stringify({ evaluation: 'literature-retrieval', date: new Date().toISOString(), results }, null, 2)}\n`);

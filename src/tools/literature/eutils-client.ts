@@ -48,6 +48,16 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     }, { once: true });
   });
 
+/** Parse an answer; a malformed one is a non-retryable BAD_RESPONSE. */
+function parsed<T>(parse: (body: string) => T, body: string): T {
+  try {
+    return parse(body);
+  } catch (err) {
+    if (err instanceof PubmedFormatError) throw new ToolError('BAD_RESPONSE', err.message, false);
+    throw err;
+  }
+}
+
 export class EutilsClient implements LiteratureClient {
   private readonly rate: number;
   private nextSlot = 0;
@@ -129,22 +139,12 @@ export class EutilsClient implements LiteratureClient {
   }
 
   async esearch(term: string, retmax: number, signal: AbortSignal) {
-    try {
-      return parseEsearch(await this.get('esearch.fcgi', { term, retmax: String(retmax), retmode: 'json', sort: 'relevance' }, signal));
-    } catch (err) {
-      if (err instanceof PubmedFormatError) throw new ToolError('BAD_RESPONSE', err.message, false);
-      throw err;
-    }
+    return parsed(parseEsearch, await this.get('esearch.fcgi', { term, retmax: String(retmax), retmode: 'json', sort: 'relevance' }, signal));
   }
 
   async efetch(ids: readonly string[], signal: AbortSignal): Promise<PubmedRecord[]> {
     if (!ids.length) return [];
-    try {
-      return parsePubmedXml(await this.get('efetch.fcgi', { id: ids.join(','), retmode: 'xml', rettype: 'abstract' }, signal));
-    } catch (err) {
-      if (err instanceof PubmedFormatError) throw new ToolError('BAD_RESPONSE', err.message, false);
-      throw err;
-    }
+    return parsed(parsePubmedXml, await this.get('efetch.fcgi', { id: ids.join(','), retmode: 'xml', rettype: 'abstract' }, signal));
   }
 
   /** Step intent → query → ids → records, guidelines, meta-analyses and RCTs first, with the matching snippet. */

@@ -34,18 +34,18 @@ export function questionQuery(question: string): string {
   return words.length ? words.map((w) => `"${w}"[tiab]`).join(' OR ') : '"none"[tiab]';
 }
 
-export function evaluateRetrieval(items: readonly QaItem[], ranking: RankingName, index?: LiteratureIndex) {
-  const idx =
-    index ??
-    LiteratureIndex.fromRecords(
-      items.map((q): PubmedRecord => ({ pmid: q.pmid, title: '', abstract: q.contexts.join(' '), journal: '', year: q.year, authors: [], publicationTypes: [], mesh: q.mesh })),
-    );
+/** One document per question: its contexts as the abstract, under its own PMID. */
+export function qaIndex(items: readonly QaItem[]): LiteratureIndex {
+  return LiteratureIndex.fromRecords(items.map((q): PubmedRecord => ({ pmid: q.pmid, title: '', abstract: q.contexts.join(' '), journal: '', year: q.year, authors: [], publicationTypes: [], mesh: q.mesh })));
+}
+
+export function evaluateRetrieval(items: readonly QaItem[], ranking: RankingName, index: LiteratureIndex = qaIndex(items)) {
   let r1 = 0;
   let r5 = 0;
   let r10 = 0;
   let mrr = 0;
   for (const q of items) {
-    const { ids } = idx.search(questionQuery(q.question), { retmax: 10, ranking });
+    const { ids } = index.search(questionQuery(q.question), { retmax: 10, ranking });
     const rank = ids.indexOf(q.pmid) + 1;
     if (rank === 1) r1++;
     if (rank >= 1 && rank <= 5) r5++;
