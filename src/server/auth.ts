@@ -15,10 +15,18 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-export function identifyService(authorization: string | undefined, tokens: readonly ServiceToken[]): string | null {
+/** The SHA-256 of the bearer token presented, or null when the header is not a well-formed bearer token. */
+function presentedHash(authorization: string | undefined): Buffer | null {
   const match = /^Bearer ([A-Za-z0-9._~+/=-]{16,512})$/.exec(authorization ?? '');
-  if (!match) return null;
-  const presented = Buffer.from(hashToken(match[1]!), 'hex');
+  return match ? Buffer.from(hashToken(match[1]!), 'hex') : null;
+}
+
+export function identifyService(authorization: string | undefined, tokens: readonly ServiceToken[]): string | null {
+  const presented = presentedHash(authorization);
+  return presented ? matchToken(presented, tokens) : null;
+}
+
+function matchToken(presented: Buffer, tokens: readonly ServiceToken[]): string | null {
   let found: string | null = null;
   for (const token of tokens) {
     // Compare against every entry so timing does not reveal which one matched.
@@ -68,8 +76,10 @@ export interface TokenRegistry {
 }
 
 export function identifyPrincipal(authorization: string | undefined, registry: TokenRegistry): Principal | null {
-  const service = identifyService(authorization, registry.serviceTokens);
-  const staffName = identifyService(authorization, registry.staffTokens);
+  const presented = presentedHash(authorization);
+  if (!presented) return null;
+  const service = matchToken(presented, registry.serviceTokens);
+  const staffName = matchToken(presented, registry.staffTokens);
   if (service) return { name: service, kind: 'service', roles: ['service'] };
   if (staffName) return { name: staffName, kind: 'staff', roles: registry.staffTokens.find((t) => t.name === staffName)!.roles };
   return null;
