@@ -1,35 +1,32 @@
 /**
- * The local literature index: BM25 (MiniSearch) over title, abstract and MeSH, with PubMed-style
- * boolean queries and filters (publication type, publication year). Built once with a progress
- * bar and persisted next to a fingerprint of the corpus, so a restart loads instead of
+ * The local literature index: BM25 over title, abstract and MeSH (`bm25.ts`, MiniSearch's
+ * scoring on typed-array postings), with PubMed-style boolean queries and filters (MeSH heading,
+ * publication type, publication year) evaluated on sorted document lists. Built once with a
+ * progress bar and persisted next to a fingerprint of the corpus, so a restart loads instead of
  * rebuilding.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import MiniSearch, { type Options, type SearchOptions } from 'minisearch';
 import type { PubmedRecord } from '../pubmed-xml.js';
 import { parsePubmedQuery, type QueryNode } from '../query.js';
+import { Bm25Builder, Bm25Index, difference, EMPTY, intersect, keep, union, type Bm25Params, type Postings } from './bm25.js';
 import { corpusFiles, corpusFingerprint, readCorpus } from './corpus.js';
 
-interface Doc {
-  id: string;
-  title: string;
-  abstract: string;
-  mesh: string;
-}
-
-/** Ranking settings. `tuned` is what the service uses; `default` is MiniSearch's own BM25, for comparison. */
-export const RANKINGS = {
+/**
+ * Ranking settings. `tuned` is what the service uses; `default` is MiniSearch's own BM25
+ * defaults (every field weighted 1; k 1.2, b 0.7, d 0.5), for comparison.
+ */
+export const RANKINGS: Record<'tuned' | 'default', { boost: Readonly<Record<string, number>>; bm25: Bm25Params }> = {
   tuned: { boost: { title: 2, mesh: 1.5, abstract: 1 }, bm25: { k: 1.2, b: 0.75, d: 0.5 } },
-  default: { boost: {}, bm25: undefined },
-} as const;
+  default: { boost: {}, bm25: { k: 1.2, b: 0.7, d: 0.5 } },
+};
 export type RankingName = keyof typeof RANKINGS;
+type Ranking = (typeof RANKINGS)[RankingName];
 
-const INDEX_VERSION = 1;
+const INDEX_VERSION = 2;
 const FIELDS = ['title', 'abstract', 'mesh'] as const;
-const options: Options<Doc> = { fields: [...FIELDS], storeFields: [], idField: 'id' };
-const toDoc = (r: PubmedRecord): Doc => ({ id: r.pmid, title: r.title, abstract: r.abstract ?? '', mesh: r.mesh.join(' ; ') });
+const fieldTexts = (r: PubmedRecord) => [r.title, r.abstract ?? '', r.mesh.join(' ; ')];
 
 export type Progress = (done: number, total: number | null, phase: string) => void;
 
@@ -45,35 +42,77 @@ export function stderrProgress(label = 'literature'): Progress {
   };
 }
 
-const meshTest = (text: string) => {
-  const want = text.toLowerCase();
-  return (r: PubmedRecord) => r.mesh.some((m) => m.toLowerCase() === want);
-};
+/** Per-document labels (MeSH headings, publication types) as interned ids in one flat list. */
+class Labels {
+  private readonly ids = new Map<string, number>();
+  private readonly offsets: number[] = [0];
+  private readonly flat: number[] = [];
+  add(labels: readonly string[]): void {
+    for (const l of labels) {
+      const key = l.toLowerCase();
+      let id = this.ids.get(key);
+      if (id === undefined) this.ids.set(key, (id = this.ids.size));
+      this.flat.push(id);
+    }
+    this.offsets.push(this.flat.length);
+  }
+  /** A test for "document carries this label" (never true for a label no document carries). */
+  has(label: string): (doc: number) => boolean {
+    const id = this.ids.get(label.toLowerCase());
+    if (id === undefined) return () => false;
+    return (doc) => {
+      for (let i = this.offsets[doc]!; i < this.offsets[doc + 1]!; i++) if (this.flat[i] === id) return true;
+      return false;
+    };
+  }
+}
+
+type Evaluated = { kind: 'scored'; postings: Postings } | { kind: 'filter'; test: (doc: number) => boolean };
 
 export class LiteratureIndex {
+  private readonly pmids: string[] = [];
+  private readonly years: Int32Array;
+  private readonly mesh = new Labels();
+  private readonly types = new Labels();
+
   private constructor(
-    private readonly mini: MiniSearch<Doc>,
+    private readonly bm25: Bm25Index,
+    /** Records by PMID, in document order. */
     readonly records: ReadonlyMap<string, PubmedRecord>,
     readonly fingerprint: string,
-  ) {}
+  ) {
+    this.years = new Int32Array(records.size);
+    for (const r of records.values()) {
+      this.years[this.pmids.length] = r.year ?? -1;
+      this.pmids.push(r.pmid);
+      this.mesh.add(r.mesh);
+      this.types.add(r.publicationTypes);
+    }
+    if (bm25.docCount !== this.pmids.length) throw new Error(`index holds ${bm25.docCount} documents but ${this.pmids.length} records were given`);
+  }
 
   get size(): number {
     return this.records.size;
   }
 
+  /** The BM25 part, for persisting and benchmarks. */
+  get bm25Index(): Bm25Index {
+    return this.bm25;
+  }
+
   /** An index over records already in memory (tests, evaluation, benchmarks). */
   static fromRecords(records: Iterable<PubmedRecord>, progress?: Progress, total: number | null = null): LiteratureIndex {
     const map = new Map<string, PubmedRecord>();
-    const mini = new MiniSearch<Doc>(options);
+    const builder = new Bm25Builder(FIELDS);
     let n = 0;
     for (const r of records) {
       if (map.has(r.pmid)) continue; // a later baseline file may repeat a record; keep the first
       map.set(r.pmid, r);
-      mini.add(toDoc(r));
+      builder.add(fieldTexts(r));
       if (++n % 1000 === 0) progress?.(n, total, 'indexing');
     }
     progress?.(n, total ?? n, 'indexing');
-    return new LiteratureIndex(mini, map, 'in-memory');
+    return new LiteratureIndex(builder.build(), map, 'in-memory');
   }
 
   /**
@@ -83,7 +122,7 @@ export class LiteratureIndex {
   static async open(corpus: string, indexDir: string, progress: Progress = () => undefined): Promise<{ index: LiteratureIndex; loaded: boolean }> {
     const files = corpusFiles(corpus);
     const fingerprint = createHash('sha256').update(`v${INDEX_VERSION}|${corpusFingerprint(files)}`).digest('hex').slice(0, 16);
-    const indexFile = path.join(indexDir, `literature-${fingerprint}.index.json`);
+    const indexFile = path.join(indexDir, `literature-${fingerprint}.bm25`);
     const recordsFile = path.join(indexDir, `literature-${fingerprint}.records.jsonl`);
     if (existsSync(indexFile) && existsSync(recordsFile)) {
       progress(0, null, 'loading persisted index');
@@ -93,91 +132,86 @@ export class LiteratureIndex {
         const r = JSON.parse(line) as PubmedRecord;
         records.set(r.pmid, r);
       }
-      const mini = await MiniSearch.loadJSONAsync<Doc>(readFileSync(indexFile, 'utf8'), options);
-      return { index: new LiteratureIndex(mini, records, fingerprint), loaded: true };
+      return { index: new LiteratureIndex(Bm25Index.deserialize(readFileSync(indexFile)), records, fingerprint), loaded: true };
     }
     const all: PubmedRecord[] = [];
     for await (const r of readCorpus(files, (f, i) => progress(i, files.length, `reading ${path.basename(f)}`))) all.push(r);
     const built = LiteratureIndex.fromRecords(all, progress, all.length);
     mkdirSync(indexDir, { recursive: true });
-    const tmp = `${indexFile}.${process.pid}.tmp`;
-    writeFileSync(`${recordsFile}.${process.pid}.tmp`, [...built.records.values()].map((r) => JSON.stringify(r)).join('\n') + '\n');
-    renameSync(`${recordsFile}.${process.pid}.tmp`, recordsFile);
-    writeFileSync(tmp, JSON.stringify(built.mini));
-    renameSync(tmp, indexFile);
-    return { index: new LiteratureIndex(built.mini, built.records, fingerprint), loaded: false };
+    const write = (file: string, data: string | Buffer) => {
+      writeFileSync(`${file}.${process.pid}.tmp`, data);
+      renameSync(`${file}.${process.pid}.tmp`, file);
+    };
+    write(recordsFile, [...built.records.values()].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    write(indexFile, built.bm25.serialize());
+    return { index: new LiteratureIndex(built.bm25, built.records, fingerprint), loaded: false };
   }
 
-  /** Evaluate a PubMed-style query; ids by descending relevance, with the total count. */
-  search(query: string, opts: { retstart?: number; retmax?: number; ranking?: RankingName } = {}): { count: number; ids: string[] } {
-    const tree = parsePubmedQuery(query);
-    const ranking = RANKINGS[opts.ranking ?? 'tuned'];
-    const scored = this.evaluate(tree, ranking);
-    const set = scored.kind === 'scored' ? scored.scores : this.scan(scored.test);
-    const ids = [...set.entries()].sort((a, b) => b[1] - a[1] || Number(b[0]) - Number(a[0])).map(([id]) => id);
+  /**
+   * Evaluate a PubMed-style query: PMIDs by descending relevance (ties: newest PMID first) with
+   * their BM25 scores (0 for documents matched by filters only), and the total count.
+   */
+  search(query: string, opts: { retstart?: number; retmax?: number; ranking?: RankingName } = {}): { count: number; ids: string[]; scores: number[] } {
+    const evaluated = this.evaluate(parsePubmedQuery(query), RANKINGS[opts.ranking ?? 'tuned']);
+    const hits = evaluated.kind === 'scored' ? evaluated.postings : this.scan(evaluated.test);
     const start = opts.retstart ?? 0;
-    return { count: ids.length, ids: ids.slice(start, start + (opts.retmax ?? 20)) };
+    const page = this.top(hits, start + (opts.retmax ?? 20)).slice(start);
+    return { count: hits.docs.length, ids: page.map((i) => this.pmids[hits.docs[i]!]!), scores: page.map((i) => hits.scores[i]!) };
   }
 
-  private leaf(text: string, fields: readonly string[], ranking: (typeof RANKINGS)[RankingName]): Map<string, number> {
-    const o: SearchOptions = { fields: [...fields], combineWith: 'AND', prefix: false, fuzzy: false, boost: { ...ranking.boost }, ...(ranking.bm25 ? { bm25: ranking.bm25 } : {}) };
-    return new Map(this.mini.search(text, o).map((r) => [String(r.id), r.score]));
+  /** Positions of the best `k` hits, ordered; only the candidates at or above the k-th best score are sorted with a comparator. */
+  private top({ docs, scores }: Postings, k: number): number[] {
+    if (!docs.length || k <= 0) return [];
+    let threshold = -Infinity;
+    if (docs.length > k) {
+      const sorted = Float64Array.from(scores).sort();
+      threshold = sorted[sorted.length - k]!;
+    }
+    const candidates: number[] = [];
+    for (let i = 0; i < docs.length; i++) if (scores[i]! >= threshold) candidates.push(i);
+    const pmidNumber = (i: number) => Number(this.pmids[docs[i]!]);
+    candidates.sort((a, b) => scores[b]! - scores[a]! || pmidNumber(b) - pmidNumber(a));
+    return candidates.slice(0, k);
   }
 
-  private scan(test: (r: PubmedRecord) => boolean): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const [id, r] of this.records) if (test(r)) out.set(id, 0);
-    return out;
+  private scan(test: (doc: number) => boolean): Postings {
+    const all = new Int32Array(this.pmids.length);
+    for (let d = 0; d < all.length; d++) all[d] = d;
+    return keep({ docs: all, scores: new Float64Array(all.length) }, test);
   }
 
-  private evaluate(node: QueryNode, ranking: (typeof RANKINGS)[RankingName]): { kind: 'scored'; scores: Map<string, number> } | { kind: 'filter'; test: (r: PubmedRecord) => boolean } {
+  private evaluate(node: QueryNode, ranking: Ranking): Evaluated {
     switch (node.kind) {
       case 'range':
-        return { kind: 'filter', test: (r) => r.year !== null && r.year >= node.from && r.year <= node.to };
+        return { kind: 'filter', test: (d) => this.years[d]! >= node.from && this.years[d]! <= node.to };
       case 'term': {
-        if (node.field === 'pt') {
-          const want = node.text.toLowerCase();
-          return { kind: 'filter', test: (r) => r.publicationTypes.some((p) => p.toLowerCase() === want) };
-        }
+        if (node.field === 'pt') return { kind: 'filter', test: this.types.has(node.text) };
         const fields = node.field === 'ti' ? ['title'] : node.field === 'ab' ? ['abstract'] : node.field === 'mh' ? ['mesh'] : node.field === 'tiab' ? ['title', 'abstract'] : [...FIELDS];
-        return { kind: 'scored', scores: this.leaf(node.text, fields, ranking) };
+        return { kind: 'scored', postings: this.bm25.search(node.text, fields, ranking.boost, ranking.bm25) };
       }
       case 'and': {
         // A MeSH term that must hold (e.g. humans[mh]) filters candidates instead of scoring every tagged record.
-        const parts = node.children.map((c) => (c.kind === 'term' && c.field === 'mh' ? { kind: 'filter' as const, test: meshTest(c.text) } : this.evaluate(c, ranking)));
+        const parts = node.children.map((c): Evaluated => (c.kind === 'term' && c.field === 'mh' ? { kind: 'filter', test: this.mesh.has(c.text) } : this.evaluate(c, ranking)));
         const tests = parts.flatMap((p) => (p.kind === 'filter' ? [p.test] : []));
-        const sets = parts.flatMap((p) => (p.kind === 'scored' ? [p.scores] : []));
-        if (!sets.length) return { kind: 'filter', test: (r) => tests.every((t) => t(r)) };
-        sets.sort((a, b) => a.size - b.size);
-        const out = new Map<string, number>();
-        for (const [id, score] of sets[0]!) {
-          let total = score;
-          let keep = true;
-          for (const s of sets.slice(1)) {
-            const v = s.get(id);
-            if (v === undefined) {
-              keep = false;
-              break;
-            }
-            total += v;
-          }
-          if (keep && tests.every((t) => t(this.records.get(id)!))) out.set(id, total);
-        }
-        return { kind: 'scored', scores: out };
+        const sets = parts.flatMap((p) => (p.kind === 'scored' ? [p.postings] : []));
+        if (!sets.length) return { kind: 'filter', test: (d) => tests.every((t) => t(d)) };
+        let acc = sets.reduce((a, b) => intersect(a, b));
+        if (tests.length) acc = keep(acc, (d) => tests.every((t) => t(d)));
+        return { kind: 'scored', postings: acc };
       }
       case 'or': {
         const parts = node.children.map((c) => this.evaluate(c, ranking));
-        if (parts.every((p) => p.kind === 'filter')) return { kind: 'filter', test: (r) => parts.some((p) => (p as { test: (r: PubmedRecord) => boolean }).test(r)) };
-        const out = new Map<string, number>();
-        for (const p of parts) for (const [id, v] of p.kind === 'scored' ? p.scores : this.scan(p.test)) out.set(id, (out.get(id) ?? 0) + v);
-        return { kind: 'scored', scores: out };
+        if (parts.every((p) => p.kind === 'filter')) return { kind: 'filter', test: (d) => parts.some((p) => (p as { test: (d: number) => boolean }).test(d)) };
+        return { kind: 'scored', postings: parts.reduce((acc: Postings, p) => union(acc, p.kind === 'scored' ? p.postings : this.scan(p.test)), EMPTY) };
       }
       case 'not': {
         const left = this.evaluate(node.left, ranking);
         const right = this.evaluate(node.right, ranking);
-        const excluded = (id: string) => (right.kind === 'scored' ? right.scores.has(id) : right.test(this.records.get(id)!));
-        if (left.kind === 'filter') return { kind: 'filter', test: (r) => left.test(r) && !excluded(r.pmid) };
-        return { kind: 'scored', scores: new Map([...left.scores].filter(([id]) => !excluded(id))) };
+        if (right.kind === 'filter') {
+          const excluded = right.test;
+          return left.kind === 'filter' ? { kind: 'filter', test: (d) => left.test(d) && !excluded(d) } : { kind: 'scored', postings: keep(left.postings, (d) => !excluded(d)) };
+        }
+        return { kind: 'scored', postings: difference(left.kind === 'scored' ? left.postings : this.scan(left.test), right.postings) };
       }
     }
   }
