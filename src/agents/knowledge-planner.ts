@@ -2,8 +2,9 @@
  * The deterministic, knowledge-driven planner used when no model is configured. It derives
  * the steps from the case itself: a knowledge-base lookup of every medication, problem and
  * allergen; contraindication and duplicate-therapy checks; literature searches for the main
- * problems (after the lookup, so they use canonical names). Mandatory safety steps are merged
- * in afterwards by code, as for any planner.
+ * problems (the problem as a search concept, without stage and qualifiers, plus the core names
+ * of the first medications). Mandatory safety steps are merged in afterwards by code, as for
+ * any planner.
  */
 import type { MinimisedCase } from '../clinical/normalise.js';
 import type { PlanStep } from '../graphs/clinical-case/steps.js';
@@ -19,6 +20,22 @@ export function coreDrugName(name: string): string {
     .replace(/\s+/g, ' ')
     .trim()
     .toLowerCase();
+}
+
+/**
+ * A problem as a literature concept: without bracketed qualifiers, stage/grade/class suffixes
+ * and "unspecified", e.g. "Chronic kidney disease stage 3b" → "Chronic kidney disease",
+ * "Community-acquired pneumonia (suspected)" → "Community-acquired pneumonia". Type numbers
+ * ("Type 2 diabetes mellitus") are kept: they name a different disease, not a stage.
+ */
+export function literatureConcept(problem: string): string {
+  const concept = problem
+    .replace(/\(.*?\)/g, ' ')
+    .replace(/,?\s*\b(stage|grade|class|nyha class|ckd)\s+[0-9ivx]+[a-e]?\b.*$/i, ' ')
+    .replace(/,?\s*\bunspecified\b/gi, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return concept || problem.trim();
 }
 
 export function knowledgeDrivenPlan(view: MinimisedCase): PlanStep[] {
@@ -57,7 +74,7 @@ export function knowledgeDrivenPlan(view: MinimisedCase): PlanStep[] {
       id: `lit:${i + 1}`,
       type: 'literature_search',
       purpose: `Find guideline-level evidence on managing ${p.text} relevant to the clinical question`,
-      inputs: { ...empty, terms: [p.text, ...meds.slice(0, 3).map((m) => coreDrugName(m.name))] },
+      inputs: { ...empty, terms: [literatureConcept(p.text), ...meds.slice(0, 3).map((m) => coreDrugName(m.name))] },
       dependsOn: lookupTerms.length > 0 ? ['kb:lookup'] : [],
       mandatory: false,
     });

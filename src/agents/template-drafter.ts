@@ -70,7 +70,11 @@ export function templateDraft(input: DraftInput): Plan {
   // Literature: what was found, by title, citing the PMIDs.
   for (const s of steps.filter((x) => x.type === 'literature_search')) {
     const r = results[s.id];
-    if (r?.status !== 'ok' || r.evidence.length === 0) continue;
+    if (r?.status !== 'ok') continue;
+    if (r.evidence.length === 0) {
+      add('recommendations', `Literature for “${s.inputs.terms[0] ?? s.purpose}”: the search found no matching records, so no literature is cited for it.`, [], [], false);
+      continue;
+    }
     add('recommendations', `Literature for “${s.inputs.terms[0] ?? s.purpose}”: ${r.evidence.slice(0, 3).map((e: Evidence) => `${e.title} — ${e.source}`).join('; ')}. Review these sources before acting.`, r.evidence.slice(0, 3).map((e) => e.id));
   }
 

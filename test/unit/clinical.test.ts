@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { detectInjections, scanText } from '../../src/clinical/injection.js';
 import { normaliseCase, scrubText } from '../../src/clinical/normalise.js';
-import { knowledgeDrivenPlan, coreDrugName } from '../../src/agents/knowledge-planner.js';
+import { knowledgeDrivenPlan, coreDrugName, literatureConcept } from '../../src/agents/knowledge-planner.js';
 import { mandatorySteps, mergeMandatory, readySteps, type PlanStep } from '../../src/graphs/clinical-case/steps.js';
 import { parseSubmission } from '../../src/queues/producer.js';
 import { minimalSubmission } from '../helpers/cases.js';
@@ -129,5 +129,15 @@ describe('plan steps', () => {
   it('coreDrugName strips strengths and forms', () => {
     expect(coreDrugName('Ibuprofen 400 mg tablets (bought over the counter)')).toBe('ibuprofen');
     expect(coreDrugName('metformin modified-release 500mg')).toBe('metformin');
+  });
+
+  it('literatureConcept drops stages and qualifiers but keeps disease types', () => {
+    expect(literatureConcept('Chronic kidney disease stage 3b')).toBe('Chronic kidney disease');
+    expect(literatureConcept('Chronic kidney disease, stage 4 (severe)')).toBe('Chronic kidney disease');
+    expect(literatureConcept('Community-acquired pneumonia (suspected)')).toBe('Community-acquired pneumonia');
+    expect(literatureConcept('Heart failure, NYHA class III')).toBe('Heart failure');
+    expect(literatureConcept('Hypertension, unspecified')).toBe('Hypertension');
+    expect(literatureConcept('Type 2 diabetes mellitus')).toBe('Type 2 diabetes mellitus');
+    expect(literatureConcept('(suspected)')).toBe('(suspected)');
   });
 });
