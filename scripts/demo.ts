@@ -3,6 +3,7 @@
  *
  *   - a real redis-server with AOF under .data/demo/redis (unless REDIS_URL is set)
  *   - the API server and a cases worker, each its own process, logging to .data/demo/logs
+ *   - the local literature service when LITERATURE_CORPUS is set (and LITERATURE_BASE_URL is not)
  *   - every case in examples/cases submitted over HTTP, followed until it finishes,
  *     plus one resubmission to show idempotency
  *
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
 
   const token = `demo-${randomBytes(16).toString('hex')}`;
   const port = process.env.HTTP_PORT ? Number(process.env.HTTP_PORT) : await freePort();
-  const env = {
+  const baseEnv = {
     REDIS_URL: redisUrl,
     HTTP_PORT: String(port),
     HTTP_HOST: '127.0.0.1',
@@ -102,6 +103,20 @@ async function main(): Promise<void> {
     KEY_PREFIX: config.redis.keyPrefix,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   };
+  const env: Record<string, string> = { ...baseEnv };
+  if (config.literature.baseUrl) {
+    say(`literature     ${config.literature.baseUrl}  (from LITERATURE_BASE_URL)`);
+  } else if (config.literature.corpus) {
+    const litPort = await freePort();
+    children.push(startProcess('literature', 'src/tools/literature/local/main.ts', { ...baseEnv, LITERATURE_PORT: String(litPort) }));
+    say(`literature     building or loading the index for ${config.literature.corpus} (progress in ${path.join(LOG_DIR, 'literature.log')})`);
+    await waitForHttp(`http://127.0.0.1:${litPort}/healthz`, 30 * 60_000);
+    env.LITERATURE_BASE_URL = `http://127.0.0.1:${litPort}/entrez/eutils`;
+    say(`literature     ${env.LITERATURE_BASE_URL}  (local E-utilities service)`);
+  } else {
+    say('literature     none: set LITERATURE_CORPUS to PubMed baseline XML (e.g. a pubmed25nXXXX.xml.gz file from');
+    say('               https://ftp.ncbi.nlm.nih.gov/pubmed/baseline/) or LITERATURE_BASE_URL to NCBI; literature steps report "unavailable"');
+  }
   children.push(startProcess('api', 'src/server/main.ts', env));
   children.push(startProcess('cases-worker', 'workers/cases.ts', env));
   const base = `http://127.0.0.1:${port}`;
@@ -164,7 +179,8 @@ async function main(): Promise<void> {
       for (const [section, recs] of Object.entries(plan.sections)) {
         for (const r of recs.slice(0, 2)) say(`  [${section}] ${r.text.slice(0, 110)}${r.text.length > 110 ? '…' : ''}  (cites ${r.citations.slice(0, 3).join(', ') || 'nothing'})`);
       }
-      say(`  ${plan.unavailable?.length ?? 0} checks were NOT done because no knowledge base, literature or imaging service is configured yet; the plan says so.`);
+      const skipped = (plan.unavailable ?? []) as Array<{ type: string; reason: string }>;
+      if (skipped.length) say(`  ${skipped.length} step(s) could NOT be done and the plan says so: ${[...new Set(skipped.map((u) => `${u.type} (${u.reason})`))].join('; ')}`);
     }
   }
   const final = new Map([...drafted].filter(([, v]) => v.status !== 'failed'));
