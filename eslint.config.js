@@ -22,7 +22,7 @@ export default tseslint.config(
   },
   {
     // Entry points, scripts, tests and config are where the environment is read.
-    files: ['src/config.ts', 'src/**/main.ts', 'src/graphs/*/studio.ts', 'workers/*.ts', 'scripts/**', 'bench/**', 'test/**', 'vitest.config.ts'],
+    files: ['src/config.ts', 'src/**/main.ts', 'services/**/main.ts', 'src/graphs/*/studio.ts', 'workers/*.ts', 'scripts/**', 'bench/**', 'test/**', 'vitest.config.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

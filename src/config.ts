@@ -105,6 +105,29 @@ export const EnvSchema = z
     LITERATURE_CORPUS: z.string().min(1).optional(),
     LITERATURE_INDEX_DIR: z.string().min(1).optional(),
     LITERATURE_PORT: int(0, 65535).default(8790),
+    /** Imaging: the Open Inference Protocol (KServe v2) server the imaging tool calls (ours, Triton, KServe, MLServer). Unset: imaging steps report "not configured". */
+    IMAGING_BASE_URL: z.string().url().optional(),
+    IMAGING_MODEL_NAME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).default('pneumonia-cnn'),
+    IMAGING_MODEL_VERSION: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/).optional(),
+    /** Override the model's published threshold and indeterminate band (needed for servers that publish none, e.g. a plain Triton model). */
+    IMAGING_THRESHOLD: z.coerce.number().min(0).max(1).optional(),
+    IMAGING_INDETERMINATE_LOW: z.coerce.number().min(0).max(1).optional(),
+    IMAGING_INDETERMINATE_HIGH: z.coerce.number().min(0).max(1).optional(),
+    IMAGING_TIMEOUT_MS: int(100, 120_000).default(5000),
+    IMAGING_RETRIES: int(0, 10).default(2),
+    /** Consecutive failures that open the imaging circuit breaker, and how long it stays open before one trial call. */
+    IMAGING_BREAKER_FAILURES: int(1, 1000).default(5),
+    IMAGING_BREAKER_HALF_OPEN_MS: int(100, 3_600_000).default(30_000),
+    /** Largest image accepted (bytes), by the imaging service and by the tool (inline or fetched). */
+    IMAGING_MAX_IMAGE_BYTES: int(1024, 512 * 1024 * 1024).default(32 * 1024 * 1024),
+    /** The imaging service itself: the model directory (meta.json + model file), port and largest batch. */
+    IMAGING_MODEL_DIR: z.string().min(1).default('models/pneumonia-cnn/tfjs'),
+    IMAGING_PORT: int(0, 65535).default(8791),
+    IMAGING_MAX_BATCH: int(1, 4096).default(64),
+    /** DICOMweb (WADO-RS) server holding the studies a case references by UID; the tool fetches instances from here only. */
+    DICOMWEB_BASE_URL: z.string().url().optional(),
+    /** Bearer token for the DICOMweb server, if it needs one. */
+    DICOMWEB_TOKEN: z.string().min(1).optional(),
     /** Real public data sets (read-only), e.g. ../shared/data. */
     SHARED_DATA_DIR: z.string().min(1).default('../shared/data'),
 
@@ -134,6 +157,11 @@ export const EnvSchema = z
     TRUST_PROXY: bool.default(false),
   })
   .superRefine((env, ctx) => {
+    if ((env.IMAGING_INDETERMINATE_LOW === undefined) !== (env.IMAGING_INDETERMINATE_HIGH === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [env.IMAGING_INDETERMINATE_LOW === undefined ? 'IMAGING_INDETERMINATE_LOW' : 'IMAGING_INDETERMINATE_HIGH'], message: 'set both IMAGING_INDETERMINATE_LOW and IMAGING_INDETERMINATE_HIGH, or neither' });
+    } else if (env.IMAGING_INDETERMINATE_LOW !== undefined && env.IMAGING_INDETERMINATE_HIGH !== undefined && env.IMAGING_INDETERMINATE_LOW > env.IMAGING_INDETERMINATE_HIGH) {
+      ctx.addIssue({ code: 'custom', path: ['IMAGING_INDETERMINATE_LOW'], message: 'must not exceed IMAGING_INDETERMINATE_HIGH' });
+    }
     if (env.OPENAI_MODEL && !env.OPENAI_BASE_URL && !env.OPENAI_API_KEY) {
       ctx.addIssue({
         code: 'custom',
@@ -163,6 +191,19 @@ export interface Config {
     readonly corpus: string | undefined;
     readonly indexDir: string;
     readonly port: number;
+  };
+  readonly imaging: {
+    readonly baseUrl: string | undefined;
+    readonly modelName: string;
+    readonly modelVersion: string | undefined;
+    readonly threshold: number | undefined;
+    readonly indeterminateBand: readonly [number, number] | undefined;
+    readonly timeoutMs: number;
+    readonly retries: number;
+    readonly breaker: { readonly failures: number; readonly halfOpenAfterMs: number };
+    readonly maxImageBytes: number;
+    readonly service: { readonly modelDir: string; readonly port: number; readonly maxBatch: number };
+    readonly dicomweb: { readonly baseUrl: string; readonly token: string | undefined } | null;
   };
   readonly model:
     | { readonly mode: 'knowledge-driven' }
@@ -229,6 +270,19 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       corpus: e.LITERATURE_CORPUS ? path.resolve(cwd, e.LITERATURE_CORPUS) : undefined,
       indexDir: path.resolve(cwd, e.LITERATURE_INDEX_DIR ?? path.join(e.DATA_DIR, 'literature-index')),
       port: e.LITERATURE_PORT,
+    }),
+    imaging: Object.freeze({
+      baseUrl: e.IMAGING_BASE_URL,
+      modelName: e.IMAGING_MODEL_NAME,
+      modelVersion: e.IMAGING_MODEL_VERSION,
+      threshold: e.IMAGING_THRESHOLD,
+      indeterminateBand: e.IMAGING_INDETERMINATE_LOW !== undefined && e.IMAGING_INDETERMINATE_HIGH !== undefined ? Object.freeze([e.IMAGING_INDETERMINATE_LOW, e.IMAGING_INDETERMINATE_HIGH] as const) : undefined,
+      timeoutMs: e.IMAGING_TIMEOUT_MS,
+      retries: e.IMAGING_RETRIES,
+      breaker: Object.freeze({ failures: e.IMAGING_BREAKER_FAILURES, halfOpenAfterMs: e.IMAGING_BREAKER_HALF_OPEN_MS }),
+      maxImageBytes: e.IMAGING_MAX_IMAGE_BYTES,
+      service: Object.freeze({ modelDir: path.resolve(cwd, e.IMAGING_MODEL_DIR), port: e.IMAGING_PORT, maxBatch: e.IMAGING_MAX_BATCH }),
+      dicomweb: e.DICOMWEB_BASE_URL ? Object.freeze({ baseUrl: e.DICOMWEB_BASE_URL, token: e.DICOMWEB_TOKEN }) : null,
     }),
     model: e.OPENAI_MODEL
       ? Object.freeze({ mode: 'llm' as const, model: e.OPENAI_MODEL, baseUrl: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY })

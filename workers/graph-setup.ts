@@ -14,6 +14,7 @@ import { ClinicalCaseRuntime } from '../src/graphs/clinical-case/runtime.js';
 import { openCheckpointer } from '../src/infra/checkpointer.js';
 import { LocalKnowledgeBaseClient } from '../src/tools/knowledge-base/client.js';
 import { openKnowledgeBase } from '../src/tools/knowledge-base/open.js';
+import { imagingClient } from '../src/tools/imaging/open.js';
 import { literatureClient } from '../src/tools/literature/open.js';
 import { createFailFastRedis } from '../src/queues/connection.js';
 
@@ -23,7 +24,7 @@ export async function openToolBox(config: Config): Promise<{ tools: ToolBox; clo
   // The literature cache and the shared NCBI rate budget live in Redis.
   const redis = config.literature.baseUrl && config.redis.url ? createFailFastRedis(config.redis.url, 'literature-cache') : null;
   return {
-    tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb), literature: literatureClient(config, redis), imaging: null },
+    tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb), literature: literatureClient(config, redis), imaging: imagingClient(config) },
     close: async () => {
       await kb.close();
       if (redis) await redis.quit().catch(() => undefined);

@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import type { CaseSubmission } from '../domain/case.js';
 import type { CodeableConcept, Dosage, ImagingStudy, KnownResource, Patient, Quantity } from '../domain/fhir.js';
+import { DicomUid, IMAGE_CONTENT_TYPES, type ImageSource } from '../domain/imaging.js';
 
 export const MedicationView = z.object({
   ref: z.string(),
@@ -65,9 +66,29 @@ export const CaseView = z.object({
 /** The PHI-minimised view of a case. */
 export type MinimisedCase = z.infer<typeof CaseView>;
 
-/** In-process only: what the view's local references stand for (never sent out). */
+/**
+ * In-process only: where each imaging reference's pixels are (DICOM UIDs or an inline
+ * attachment). Only the imaging tool reads it, to fetch and decode the pixels locally; it is
+ * never sent to a model, logged or put on the review queue.
+ */
 export interface ReferenceMap {
-  imaging: Record<string, { studyUid: string | null; endpoints: string[] }>;
+  imaging: Record<string, ImageSource>;
+}
+
+const uidOf = (value: string | undefined) => {
+  const v = value?.replace(/^urn:oid:/, '').trim();
+  return v && DicomUid.safeParse(v).success ? v : null;
+};
+
+/** The DICOMweb instance an ImagingStudy points at: study UID (identifier urn:dicom:uid), first series, first instance. */
+function studySource(study: ImagingStudy): ImageSource {
+  const studyUid = uidOf(study.identifier?.find((i) => i.system === 'urn:dicom:uid')?.value);
+  const series = study.series?.find((s) => s.instance?.length);
+  const seriesUid = uidOf(series?.uid);
+  const instanceUid = uidOf(series?.instance?.[0]?.uid);
+  if (!studyUid) return { kind: 'none', reason: 'the ImagingStudy has no study instance UID (identifier with system urn:dicom:uid)' };
+  if (!seriesUid || !instanceUid) return { kind: 'none', reason: 'the ImagingStudy lists no series and instance UID' };
+  return { kind: 'dicomweb', studyUid, seriesUid, instanceUid };
 }
 
 const ACTIVE_MED = new Set(['active', 'on-hold', 'intended', 'unknown']);
@@ -262,12 +283,22 @@ export function normaliseCase(submission: CaseSubmission, at: Date): { view: Min
           instances: r.numberOfInstances ?? null,
           daysBeforeCase: daysBefore(r.started, at),
         });
-        refs.imaging[ref] = { studyUid: r.identifier?.find((i) => i.system === 'urn:dicom:uid')?.value ?? series?.uid ?? null, endpoints: (r.endpoint ?? []).map((e) => e.reference ?? '').filter(Boolean) };
+        refs.imaging[ref] = studySource(r);
         break;
       }
       case 'DocumentReference': {
         const r = resource;
         for (const c of r.content) {
+          const type = c.attachment.contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+          if ((IMAGE_CONTENT_TYPES as readonly string[]).includes(type)) {
+            // An image attachment is an imaging study of its own; its pixels stay in-process.
+            const ref = `img-${view.imaging.length + 1}`;
+            view.imaging.push({ ref, modality: null, bodySite: null, description: r.description ? scrub(r.description) : conceptText(r.type) ? scrub(conceptText(r.type)!) : null, instances: 1, daysBeforeCase: daysBefore(r.date, at) });
+            refs.imaging[ref] = c.attachment.data
+              ? { kind: 'inline', contentType: type, base64: c.attachment.data.replace(/\s+/g, '') }
+              : { kind: 'none', reason: 'the image attachment has no inline data (images are fetched only from the configured DICOMweb server, never from a URL in the case)' };
+            continue;
+          }
           const text = decodeText(c.attachment.data);
           if (text) view.notes.push({ ref: `note-${view.notes.length + 1}`, source: r.description ? scrub(r.description) : 'document', text: scrub(text) });
         }

@@ -88,6 +88,7 @@ export function fakeImaging(recorder: Recorder): ImagingClient {
         data: {
           studyRef: input.studyRef,
           findings: [{ id: 'f1', label: `${SYNTHETIC} pneumonia`, score: 0.5, threshold: 0.5, indeterminateBand: [0.4, 0.6] as [number, number], interpretation: 'indeterminate' as const, model: { name: 'test-double', version: '0' } }],
+          preprocessing: [],
         },
         version: 'test-imaging',
       });

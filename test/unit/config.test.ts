@@ -37,6 +37,18 @@ describe('loadConfig', () => {
     expect(loadConfig({ KB_SEED: 'site/kb' }, '/srv/app').knowledgeBase.seed).toBe('/srv/app/site/kb');
   });
 
+  it('parses the imaging settings: tool, overrides in pairs, service and DICOMweb', () => {
+    const none = loadConfig({}, '/srv/app').imaging;
+    expect(none).toMatchObject({ baseUrl: undefined, modelName: 'pneumonia-cnn', threshold: undefined, indeterminateBand: undefined, dicomweb: null, breaker: { failures: 5, halfOpenAfterMs: 30_000 } });
+    expect(none.service.modelDir).toBe('/srv/app/models/pneumonia-cnn/tfjs');
+    const set = loadConfig({ IMAGING_BASE_URL: 'http://triton:8000', IMAGING_THRESHOLD: '0.4', IMAGING_INDETERMINATE_LOW: '0.3', IMAGING_INDETERMINATE_HIGH: '0.6', DICOMWEB_BASE_URL: 'https://pacs.example.org/dicom-web', DICOMWEB_TOKEN: 'x' }).imaging;
+    expect(set).toMatchObject({ baseUrl: 'http://triton:8000', threshold: 0.4, indeterminateBand: [0.3, 0.6], dicomweb: { baseUrl: 'https://pacs.example.org/dicom-web', token: 'x' } });
+    expect(() => loadConfig({ IMAGING_INDETERMINATE_LOW: '0.3' })).toThrow(/IMAGING_INDETERMINATE_HIGH: set both/);
+    expect(() => loadConfig({ IMAGING_INDETERMINATE_LOW: '0.7', IMAGING_INDETERMINATE_HIGH: '0.2' })).toThrow(/IMAGING_INDETERMINATE_LOW: must not exceed/);
+    expect(() => loadConfig({ IMAGING_THRESHOLD: '1.5' })).toThrow(/IMAGING_THRESHOLD/);
+    expect(() => loadConfig({ IMAGING_MODEL_NAME: '../etc' })).toThrow(/IMAGING_MODEL_NAME/);
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadConfig({ REDIS_URL: '', HTTP_PORT: ' ' }).http.port).toBe(8080);
   });

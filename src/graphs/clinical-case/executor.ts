@@ -7,7 +7,8 @@
 import type { MinimisedCase } from '../../clinical/normalise.js';
 import { coreDrugName } from '../../agents/knowledge-planner.js';
 import { callTool, DEFAULT_CALL_POLICY, ToolError, type CallPolicy, type ToolOutcome } from '../../tools/common.js';
-import type { ImagingClient, ImagingResult } from '../../tools/imaging/schema.js';
+import type { ImageSource } from '../../domain/imaging.js';
+import type { ImagingClient, ImagingInput, ImagingResult } from '../../tools/imaging/schema.js';
 import type { KbFact, KbLookupResult, KnowledgeBaseClient, SafetyCheckInput, SafetyCheckKind, SafetyCheckResult } from '../../tools/knowledge-base/schema.js';
 import type { LiteratureClient, LiteratureResult } from '../../tools/literature/schema.js';
 import type { Evidence } from '../../domain/plan.js';
@@ -92,7 +93,7 @@ function toResult(step: PlanStep, outcome: ToolOutcome<unknown>, evidence: Evide
     : { stepId: step.id, type: step.type, status: 'unavailable', code: outcome.code, reason: outcome.reason, provenance: outcome.provenance, evidence: [], findings: [], unknownTerms: [] };
 }
 
-export async function executeStep(step: PlanStep, view: MinimisedCase, tools: ToolBox): Promise<StepResult> {
+export async function executeStep(step: PlanStep, view: MinimisedCase, tools: ToolBox, image: ImageSource | null = null): Promise<StepResult> {
   const policy = tools.policy ?? DEFAULT_CALL_POLICY;
   const kb = tools.knowledgeBase;
   switch (step.type) {
@@ -125,7 +126,13 @@ export async function executeStep(step: PlanStep, view: MinimisedCase, tools: To
     case 'imaging_analysis': {
       const img = tools.imaging;
       const study = view.imaging.find((s) => s.ref === step.inputs.studyRef);
-      const input = { studyRef: step.inputs.studyRef ?? '', modality: study?.modality ?? null, bodySite: study?.bodySite ?? null, description: study?.description ?? null, image: { kind: 'none' as const } };
+      const input: ImagingInput = {
+        studyRef: step.inputs.studyRef ?? '',
+        modality: study?.modality ?? null,
+        bodySite: study?.bodySite ?? null,
+        description: study?.description ?? null,
+        image: image ?? { kind: 'none', reason: 'the case gives no image for this study' },
+      };
       const outcome: ToolOutcome<ImagingResult> = await callTool('imaging', img ? (signal) => img.analyse(input, signal) : notConfigured('the imaging model service'), policy, tools.now);
       const evidence: Evidence[] =
         outcome.status === 'ok'
@@ -133,7 +140,7 @@ export async function executeStep(step: PlanStep, view: MinimisedCase, tools: To
               id: `img:${outcome.data.studyRef}:${f.id}`,
               kind: 'imaging' as const,
               title: `${f.label}: ${f.interpretation} (score ${f.score.toFixed(2)}, threshold ${f.threshold.toFixed(2)}, indeterminate ${f.indeterminateBand[0]}–${f.indeterminateBand[1]})`,
-              detail: null,
+              detail: outcome.data.preprocessing.length ? `Image preparation: ${outcome.data.preprocessing.join(', ')}` : null,
               source: `${f.model.name} ${f.model.version}`,
               url: null,
             }))

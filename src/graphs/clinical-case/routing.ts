@@ -7,7 +7,9 @@ import { readySteps } from './steps.js';
 export function dispatchSteps(state: ClinicalCaseStateValue): Send[] | 'draft' {
   const ready = readySteps(state.steps, new Set(Object.keys(state.results)));
   if (ready.length === 0) return 'draft';
-  return ready.map((step) => new Send('execute_step', { step, view: state.view }));
+  return ready.map((step) =>
+    new Send('execute_step', step.type === 'imaging_analysis' && step.inputs.studyRef ? { step, view: state.view, image: state.imageSources[step.inputs.studyRef] ?? null } : { step, view: state.view }),
+  );
 }
 
 export function afterReview(state: ClinicalCaseStateValue): 'finalize' | 'apply_edit' | 'revise' | 'close' | 'review' {

@@ -7,6 +7,7 @@ import { ReducedValue, StateSchema } from '@langchain/langgraph';
 import { z } from 'zod';
 import { CaseView as MinimisedCaseSchema } from '../../clinical/normalise.js';
 import { CaseSubmission } from '../../domain/case.js';
+import { ImageSource } from '../../domain/imaging.js';
 import { Plan, ReviewDecision, VerificationFinding } from '../../domain/plan.js';
 import { StepResult } from './evidence.js';
 import { PlanStep } from './steps.js';
@@ -30,6 +31,12 @@ export const ClinicalCaseState = new StateSchema({
   receivedAt: z.string(),
   /** The PHI-minimised view: the only form of the case sent to a model or a tool. */
   view: MinimisedCaseSchema.nullable().default(null),
+  /**
+   * Where each imaging reference's pixels are (DICOM UIDs or an inline attachment), by view ref.
+   * In-process only: passed to the imaging tool, which fetches and decodes the pixels locally and
+   * sends only a grey-level tensor out; never given to a model, logged or put on the review queue.
+   */
+  imageSources: z.record(z.string(), ImageSource).default(() => ({})),
   /** Instructions found embedded in case text (flagged, never obeyed). */
   injections: z.array(InjectionHitSchema).default(() => []),
   /** The current plan's atomic steps (replaced when the case is re-planned). */

@@ -1,9 +1,11 @@
 /**
  * Imaging tool contract: one study in, model findings out, each with model name and version,
- * score, calibrated threshold and an explicit indeterminate band. The inference service and the
- * client are the imaging issue; the graph depends only on this contract.
+ * score, calibrated threshold and an explicit indeterminate band. The graph depends only on
+ * this contract; the client (client.ts) speaks the Open Inference Protocol to the imaging
+ * service, Triton, KServe or MLServer.
  */
 import { z } from 'zod';
+import { ImageSource } from '../../domain/imaging.js';
 
 export const ImagingInput = z.object({
   /** Pseudonymised study reference (never a DICOM UID or accession number). */
@@ -11,12 +13,7 @@ export const ImagingInput = z.object({
   modality: z.string().nullable(),
   bodySite: z.string().nullable(),
   description: z.string().nullable(),
-  /** Where the pixels are: inline data, a DICOMweb (WADO-RS) URL, or none known. */
-  image: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('inline'), contentType: z.string(), base64: z.string() }),
-    z.object({ kind: z.literal('wado-rs'), url: z.string().url() }),
-    z.object({ kind: z.literal('none') }),
-  ]),
+  image: ImageSource,
 });
 export type ImagingInput = z.infer<typeof ImagingInput>;
 
@@ -32,7 +29,12 @@ export const ImagingFinding = z.object({
 });
 export type ImagingFinding = z.infer<typeof ImagingFinding>;
 
-export const ImagingResult = z.object({ studyRef: z.string(), findings: z.array(ImagingFinding) });
+export const ImagingResult = z.object({
+  studyRef: z.string(),
+  findings: z.array(ImagingFinding),
+  /** How the pixels were prepared (format, windowing, inversion, resize), for the reviewer. */
+  preprocessing: z.array(z.string()).default([]),
+});
 export type ImagingResult = z.infer<typeof ImagingResult>;
 
 export interface ImagingClient {

@@ -8,6 +8,6 @@ export function normaliseNode(state: ClinicalCaseStateValue): ClinicalCaseUpdate
     if (state.view) return {};
     throw new Error(`case ${state.caseId} has neither a submission nor a view`);
   }
-  const { view } = normaliseCase(state.submission, new Date(state.receivedAt));
-  return { view, injections: detectInjections(view), submission: null, status: 'drafting' };
+  const { view, refs } = normaliseCase(state.submission, new Date(state.receivedAt));
+  return { view, imageSources: refs.imaging, injections: detectInjections(view), submission: null, status: 'drafting' };
 }
