@@ -4,6 +4,10 @@
  *   - a real redis-server with AOF under .data/demo/redis (unless REDIS_URL is set)
  *   - the API server and a cases worker, each its own process, logging to .data/demo/logs
  *   - the local literature service when LITERATURE_CORPUS is set (and LITERATURE_BASE_URL is not)
+ *   - the imaging-model service (Open Inference Protocol) with the committed model, unless
+ *     IMAGING_BASE_URL points at another server (Triton, KServe, MLServer)
+ *   - one extra case with a real chest X-ray attached inline, taken at run time from the
+ *     PneumoniaMNIST validation split under SHARED_DATA_DIR (CC BY 4.0; nothing is copied into the repo)
  *   - every case in examples/cases submitted over HTTP, followed until it finishes,
  *     plus one resubmission to show idempotency
  *
@@ -11,7 +15,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { PNG } from 'pngjs';
+import { loadSplit } from '../src/imaging/npy.js';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { freePort, startLocalRedis, type LocalRedis } from '../src/infra/redis-server.js';
@@ -117,6 +123,15 @@ async function main(): Promise<void> {
     say('literature     none: set LITERATURE_CORPUS to PubMed baseline XML (e.g. a pubmed25nXXXX.xml.gz file from');
     say('               https://ftp.ncbi.nlm.nih.gov/pubmed/baseline/) or LITERATURE_BASE_URL to NCBI; literature steps report "unavailable"');
   }
+  if (config.imaging.baseUrl) {
+    say(`imaging        ${config.imaging.baseUrl}  (from IMAGING_BASE_URL)`);
+  } else {
+    const imagingPort = await freePort();
+    children.push(startProcess('imaging', 'services/imaging/main.ts', { ...baseEnv, IMAGING_PORT: String(imagingPort) }));
+    await waitForHttp(`http://127.0.0.1:${imagingPort}/v2/health/ready`, 120_000);
+    env.IMAGING_BASE_URL = `http://127.0.0.1:${imagingPort}`;
+    say(`imaging        ${env.IMAGING_BASE_URL}/v2/models/${config.imaging.modelName}  (Open Inference Protocol, model ${path.relative(ROOT, config.imaging.service.modelDir)})`);
+  }
   children.push(startProcess('api', 'src/server/main.ts', env));
   children.push(startProcess('cases-worker', 'workers/cases.ts', env));
   const base = `http://127.0.0.1:${port}`;
@@ -127,10 +142,16 @@ async function main(): Promise<void> {
   const runTag = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
   const examplesDir = path.join(ROOT, 'examples', 'cases');
   const ids: string[] = [];
+  const submissions: Array<{ file: string; submission: { caseId: string } }> = readdirSync(examplesDir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => ({ file, submission: (JSON.parse(readFileSync(path.join(examplesDir, file), 'utf8')) as { submission: { caseId: string } }).submission }));
+  const xray = imagingCase(path.join(examplesDir, 'pneumonia-penicillin-allergy.json'), path.join(config.sharedDataDir, 'pneumoniamnist', 'pneumoniamnist-trainval.npz'));
+  if (xray) submissions.push(xray);
+  else say('\n(no PneumoniaMNIST data under SHARED_DATA_DIR: the demo runs without a case carrying an X-ray image)');
   say('\nSubmitting synthetic cases (examples/cases, all SYNTHETIC):');
-  for (const file of readdirSync(examplesDir).filter((f) => f.endsWith('.json')).sort()) {
-    const example = JSON.parse(readFileSync(path.join(examplesDir, file), 'utf8')) as { submission: { caseId: string } };
-    const submission = { ...example.submission, caseId: `${example.submission.caseId}-${runTag}` };
+  for (const { file, submission: original } of submissions) {
+    const submission = { ...original, caseId: `${original.caseId}-${runTag}` };
     const res = await fetch(`${base}/v1/cases`, { method: 'POST', headers, body: JSON.stringify(submission) });
     const body = (await res.json()) as CaseView;
     say(`  POST ${file.padEnd(36)} -> ${res.status} ${body.status}  ${submission.caseId}`);
@@ -163,26 +184,30 @@ async function main(): Promise<void> {
   }
 
   // A scripted stand-in for a clinician, so the demo shows the whole loop. Real decisions come from the review UI.
-  const approveId = ids.find((id) => id.startsWith('syn-polypharmacy'));
-  let approved: CaseView | null = null;
-  if (approveId && drafted.get(approveId)?.status === 'awaiting_review') {
-    const producerRedis = createRedis(redisUrl, 'demo-reviewer');
-    const producer = CaseProducer.fromConfig(loadConfig({ ...process.env, REDIS_URL: redisUrl }), producerRedis);
-    await producer.submitDecision(approveId, { action: 'approve', revision: 1, reviewer: 'demo-scripted-reviewer', decidedAt: new Date().toISOString() });
-    await producer.close();
-    await producerRedis.quit();
-    approved = await follow(approveId, ['approved']);
-    say(`\nScripted demo reviewer approved ${approveId}: status ${approved?.status ?? 'not approved in time'}`);
-    const plan = approved?.plan as { label?: string; sections?: Record<string, Array<{ text: string; citations: string[] }>>; unavailable?: unknown[] } | null;
-    if (plan?.sections) {
-      say(`  ${plan.label}`);
-      for (const [section, recs] of Object.entries(plan.sections)) {
-        for (const r of recs.slice(0, 2)) say(`  [${section}] ${r.text.slice(0, 110)}${r.text.length > 110 ? '…' : ''}  (cites ${r.citations.slice(0, 3).join(', ') || 'nothing'})`);
-      }
-      const skipped = (plan.unavailable ?? []) as Array<{ type: string; reason: string }>;
-      if (skipped.length) say(`  ${skipped.length} step(s) could NOT be done and the plan says so: ${[...new Set(skipped.map((u) => `${u.type} (${u.reason})`))].join('; ')}`);
+  const producerRedis = createRedis(redisUrl, 'demo-reviewer');
+  const producer = CaseProducer.fromConfig(loadConfig({ ...process.env, REDIS_URL: redisUrl }), producerRedis);
+  type DemoPlan = { label?: string; sections?: Record<string, Array<{ text: string; citations: string[] }>>; unavailable?: Array<{ type: string; reason: string }> } | null;
+  const approve = async (id: string | undefined): Promise<CaseView | null> => {
+    if (!id || drafted.get(id)?.status !== 'awaiting_review') return null;
+    await producer.submitDecision(id, { action: 'approve', revision: 1, reviewer: 'demo-scripted-reviewer', decidedAt: new Date().toISOString() });
+    const view = await follow(id, ['approved']);
+    say(`\nScripted demo reviewer approved ${id}: status ${view?.status ?? 'not approved in time'}`);
+    return view;
+  };
+  const approved = await approve(ids.find((id) => id.startsWith('syn-polypharmacy')));
+  const plan = approved?.plan as DemoPlan;
+  if (plan?.sections) {
+    say(`  ${plan.label}`);
+    for (const [section, recs] of Object.entries(plan.sections)) {
+      for (const r of recs.slice(0, 2)) say(`  [${section}] ${r.text.slice(0, 110)}${r.text.length > 110 ? '…' : ''}  (cites ${r.citations.slice(0, 3).join(', ') || 'nothing'})`);
     }
+    const skipped = plan.unavailable ?? [];
+    if (skipped.length) say(`  ${skipped.length} step(s) could NOT be done and the plan says so: ${[...new Set(skipped.map((u) => `${u.type} (${u.reason})`))].join('; ')}`);
   }
+  const xrayPlan = (await approve(ids.find((id) => id.startsWith('syn-pneumonia-xray'))))?.plan as DemoPlan;
+  for (const r of Object.values(xrayPlan?.sections ?? {}).flat().filter((x) => x.citations.some((c) => c.startsWith('img:')))) say(`  [imaging] ${r.text}  (cites ${r.citations.join(', ')})`);
+  await producer.close();
+  await producerRedis.quit();
   const final = new Map([...drafted].filter(([, v]) => v.status !== 'failed'));
   say(`
 Where to look:
@@ -190,7 +215,8 @@ Where to look:
   OpenAPI document        ${base}/openapi.json
   Health / readiness      ${base}/healthz   ${base}/readyz
   A case                  curl -H 'authorization: Bearer ${token}' ${base}/v1/cases/${ids[0]}
-  Logs (JSON, no PHI)     ${LOG_DIR}/api.log  ${LOG_DIR}/cases-worker.log
+  Imaging model           ${env.IMAGING_BASE_URL ?? config.imaging.baseUrl}/v2/models/${config.imaging.modelName}
+  Logs (JSON, no PHI)     ${LOG_DIR}/api.log  ${LOG_DIR}/cases-worker.log  ${LOG_DIR}/imaging.log
   Redis                   redis-cli -u ${redisUrl} keys '${config.redis.keyPrefix}:case:*'
 The other cases wait in the \`review\` queue for a human decision (the review UI is not built yet).`);
 
@@ -206,6 +232,35 @@ The other cases wait in the \`review\` queue for a human decision (the review UI
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+}
+
+/**
+ * The pneumonia example with its ImagingStudy replaced by a real chest X-ray attached inline as a
+ * PNG: validation image 0 of PneumoniaMNIST (MedMNIST v2, Kermany et al.; CC BY 4.0), read from
+ * the shared data at run time. Null when the data is not on this machine.
+ */
+function imagingCase(exampleFile: string, npz: string): { file: string; submission: { caseId: string } } | null {
+  if (!existsSync(npz)) return null;
+  const val = loadSplit(npz, ['val']);
+  const index = val.labels.indexOf(1);
+  const png = new PNG({ width: val.width, height: val.height });
+  for (let i = 0; i < val.width * val.height; i++) {
+    const g = val.images[index * val.width * val.height + i]!;
+    png.data.set([g, g, g, 255], i * 4);
+  }
+  const example = JSON.parse(readFileSync(exampleFile, 'utf8')) as { submission: { caseId: string; bundle: { entry: Array<{ resource: { resourceType: string } }> } } };
+  const submission = example.submission;
+  submission.caseId = 'syn-pneumonia-xray-001';
+  submission.bundle.entry = submission.bundle.entry.filter((e) => e.resource.resourceType !== 'ImagingStudy');
+  submission.bundle.entry.push({
+    resource: {
+      resourceType: 'DocumentReference',
+      status: 'current',
+      description: `Chest radiograph: PneumoniaMNIST validation image ${index} (CC BY 4.0)`,
+      content: [{ attachment: { contentType: 'image/png', data: PNG.sync.write(png).toString('base64') } }],
+    } as { resourceType: string },
+  });
+  return { file: 'pneumonia + inline X-ray (PneumoniaMNIST)', submission };
 }
 
 main().catch(async (err: unknown) => {
