@@ -33,4 +33,14 @@ export default tseslint.config(
     files: ['eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // The review UI's browser script: plain JavaScript, no build step.
+    files: ['src/server/review-ui/client/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', setTimeout: 'readonly', setInterval: 'readonly', HTMLElement: 'readonly', URL: 'readonly' },
+    },
+  },
 );

@@ -155,6 +155,22 @@ export const EnvSchema = z
     JOB_RETENTION_SECONDS: int(60, 90 * 24 * 3600).default(7 * 24 * 3600),
 
     TRUST_PROXY: bool.default(false),
+
+    /** How long a reviewer's claim lasts without renewal (the review UI renews it while open). */
+    REVIEW_LEASE_MS: int(5_000, 24 * 3600 * 1000).default(120_000),
+    /** Staff browser sessions: lifetime, and whether the cookie is Secure (HTTPS only; default on in production). */
+    SESSION_TTL_SECONDS: int(60, 30 * 24 * 3600).default(8 * 3600),
+    COOKIE_SECURE: bool.optional(),
+    /** Sign-in attempts allowed per account name and client address within the window. */
+    LOGIN_RATE_MAX: int(1, 10_000).default(10),
+    LOGIN_RATE_WINDOW_MS: int(1000, 24 * 3600 * 1000).default(10 * 60 * 1000),
+    /** Webhook signing secrets (comma-separated, ≥ 32 characters each); the first signs, all are sent during rotation. */
+    WEBHOOK_SECRETS: csv.pipe(z.array(z.string().min(32, 'each webhook secret needs at least 32 characters'))).default([]),
+    /** Delivery attempts before a webhook is dead-lettered, the first backoff (doubling) and the per-attempt timeout. */
+    WEBHOOK_ATTEMPTS: int(1, 50).default(8),
+    WEBHOOK_BACKOFF_MS: int(10, 3_600_000).default(2000),
+    WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
+    DELIVERY_CONCURRENCY: int(1, 256).default(8),
   })
   .superRefine((env, ctx) => {
     if ((env.IMAGING_INDETERMINATE_LOW === undefined) !== (env.IMAGING_INDETERMINATE_HIGH === undefined)) {
@@ -220,7 +236,11 @@ export interface Config {
     readonly attempts: number;
     readonly retentionSeconds: number;
   };
-  readonly review: { readonly maxRevisions: number };
+  readonly review: { readonly maxRevisions: number; readonly leaseMs: number };
+  readonly sessions: { readonly ttlSeconds: number; readonly cookieSecure: boolean; readonly loginRateLimit: { readonly max: number; readonly windowMs: number } };
+  /** Staff accounts: their SQLite file when there is no DATABASE_URL. */
+  readonly accounts: { readonly sqlitePath: string };
+  readonly delivery: { readonly secrets: readonly string[]; readonly attempts: number; readonly backoffMs: number; readonly timeoutMs: number; readonly concurrency: number };
 }
 
 export class ConfigError extends Error {
@@ -299,7 +319,20 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       attempts: e.CASE_JOB_ATTEMPTS,
       retentionSeconds: e.JOB_RETENTION_SECONDS,
     }),
-    review: Object.freeze({ maxRevisions: e.MAX_REVISIONS }),
+    review: Object.freeze({ maxRevisions: e.MAX_REVISIONS, leaseMs: e.REVIEW_LEASE_MS }),
+    sessions: Object.freeze({
+      ttlSeconds: e.SESSION_TTL_SECONDS,
+      cookieSecure: e.COOKIE_SECURE ?? e.NODE_ENV === 'production',
+      loginRateLimit: Object.freeze({ max: e.LOGIN_RATE_MAX, windowMs: e.LOGIN_RATE_WINDOW_MS }),
+    }),
+    accounts: Object.freeze({ sqlitePath: path.join(dataDir, 'accounts.sqlite') }),
+    delivery: Object.freeze({
+      secrets: Object.freeze([...e.WEBHOOK_SECRETS]),
+      attempts: e.WEBHOOK_ATTEMPTS,
+      backoffMs: e.WEBHOOK_BACKOFF_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      concurrency: e.DELIVERY_CONCURRENCY,
+    }),
   });
 }
 

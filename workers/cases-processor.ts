@@ -14,8 +14,11 @@ import { DelayedError, UnrecoverableError, type Job, type Queue } from 'bullmq';
 import { CaseJobData, ResumeJobData, reviewPriority, type ReviewJobData } from '../src/domain/case.js';
 import { summariseCase } from '../src/domain/case-summary.js';
 import { AppError, describeError } from '../src/errors.js';
-import { DecisionRefusedError, type CaseOutcome, type ClinicalCaseRuntime } from '../src/graphs/clinical-case/runtime.js';
+import { DecisionRefusedError, type CaseOutcome, type ClinicalCaseRuntime, type GraphEvent } from '../src/graphs/clinical-case/runtime.js';
+import type { DeliveryJobData } from '../src/domain/review.js';
 import type { Logger } from '../src/logger.js';
+import type { Metrics } from '../src/metrics/metrics.js';
+import type { AuditLog } from '../src/queues/audit.js';
 import type { CaseRecord, CaseStore } from '../src/queues/case-store.js';
 import { reviewJobId } from '../src/queues/names.js';
 
@@ -23,10 +26,17 @@ export interface CaseProcessorDeps {
   store: CaseStore;
   runtime: ClinicalCaseRuntime;
   reviewQueue: Queue<ReviewJobData>;
+  /** Enqueue the delivery of a closed case revision (idempotent per revision). */
+  enqueueDelivery: (data: DeliveryJobData) => Promise<void>;
+  audit: AuditLog;
+  metrics: Metrics;
   logger: Logger;
   /** Recorded on each case so readers know what produced its state. */
   pipelineName?: string;
 }
+
+const ACTOR = 'system:cases-worker';
+const CLOSED: readonly CaseRecord['status'][] = ['approved', 'rejected', 'escalated'];
 
 export interface CaseJobResult {
   caseId: string;
@@ -42,6 +52,8 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
   const { store, runtime } = deps;
   const pipeline = deps.pipelineName ?? 'clinical-case-graph';
 
+  const audit = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.tryAppend(entry, (err) => deps.logger.error({ caseId: entry.caseId, err: String(err) }, 'audit append failed'));
+
   /** Record progress as graph nodes finish (consecutive repeats, e.g. parallel steps, count once). */
   function progressRecorder(caseId: string, initial: string[]) {
     const completed = [...initial];
@@ -52,21 +64,63 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
     };
   }
 
+  /** Audit every node start and finish, and count tool calls. Never fails the case: a recording error is logged. */
+  function eventRecorder(caseId: string, revision: () => number | null) {
+    return (e: GraphEvent) => recordEvent(caseId, revision(), e).catch((err: unknown) => deps.logger.error({ caseId, node: e.node, err: String(err) }, 'could not record a graph event'));
+  }
+
+  async function recordEvent(caseId: string, revision: number | null, e: GraphEvent): Promise<void> {
+    {
+      const detail = { node: e.node, ...(e.step ? { stepId: e.step.id, stepType: e.step.type } : {}), ...(e.detail ?? {}) };
+      const event = e.kind === 'started' ? 'step_started' : e.node === 'draft' ? 'drafted' : e.node === 'verify' ? 'verified' : 'step_finished';
+      await audit({ caseId, event, actor: ACTOR, revision, detail });
+      if (e.kind === 'finished' && e.node === 'execute_step' && e.detail) {
+        const tool = String(e.detail.source ?? 'unknown');
+        await deps.metrics.inc('co_tool_calls_total', { tool, outcome: e.detail.status === 'ok' ? 'ok' : String(e.detail.code ?? 'unavailable') });
+        await deps.metrics.observe('co_tool_latency_seconds', Number(e.detail.durationMs ?? 0) / 1000, { tool });
+      }
+    }
+  }
+
+  /** Hand a closed case to delivery (idempotent: one delivery job per revision). */
+  async function ensureDelivery(record: CaseRecord, logger: Logger): Promise<void> {
+    if (!CLOSED.includes(record.status) || record.delivery?.status === 'delivered') return;
+    await deps.enqueueDelivery({ caseId: record.caseId, revision: record.revision, status: record.status as DeliveryJobData['status'], enqueuedAt: new Date().toISOString() });
+    logger.info({ status: record.status, callback: record.hasCallback }, 'delivery enqueued');
+  }
+
   async function applyOutcome(record: CaseRecord, outcome: CaseOutcome, logger: Logger): Promise<CaseJobResult> {
     const caseId = record.caseId;
     if (outcome.kind === 'review') {
       const data: ReviewJobData = { caseId, revision: outcome.revision, casePriority: record.priority, maxSeverity: outcome.maxSeverity, request: outcome.request, enqueuedAt: new Date().toISOString() };
       await deps.reviewQueue.add('review', data, { jobId: reviewJobId(caseId, outcome.revision), priority: reviewPriority(record.priority, outcome.maxSeverity) });
       await store.transition(caseId, ['running'], { status: 'awaiting_review', currentStep: 'review', revision: outcome.revision, maxSeverity: outcome.maxSeverity });
+      await audit({ caseId, event: 'review_enqueued', actor: ACTOR, revision: outcome.revision, detail: { maxSeverity: outcome.maxSeverity, findings: outcome.request.findings.length, priority: reviewPriority(record.priority, outcome.maxSeverity) } });
       logger.info({ revision: outcome.revision, maxSeverity: outcome.maxSeverity }, 'case awaiting review');
       return { caseId, status: 'awaiting_review' };
     }
+    const decision = outcome.decision;
     const done = await store.transition(
       caseId,
       ['running'],
-      { status: outcome.status, currentStep: null, revision: outcome.revision, plan: outcome.status === 'approved' ? outcome.plan : null, closedReason: outcome.closedReason, completedAt: new Date().toISOString() },
+      {
+        status: outcome.status,
+        currentStep: null,
+        revision: outcome.revision,
+        plan: outcome.status === 'approved' ? outcome.plan : null,
+        closedReason: outcome.closedReason,
+        decidedBy: decision?.reviewer ?? null,
+        decidedAt: decision?.decidedAt ?? null,
+        delivery: { status: 'pending', channel: record.hasCallback ? 'webhook' : 'api', attempts: 0, lastError: null, deliveredAt: null },
+        completedAt: new Date().toISOString(),
+      },
       'completions',
     );
+    if (done === 'applied') {
+      await audit({ caseId, event: 'closed', actor: ACTOR, revision: outcome.revision, detail: { status: outcome.status, decidedBy: decision?.reviewer ?? null } });
+      await deps.metrics.inc('co_cases_closed_total', { status: outcome.status });
+    }
+    await ensureDelivery((await store.get(caseId))!, logger);
     logger.info({ status: outcome.status, revision: outcome.revision, applied: done }, 'case closed');
     return { caseId, status: done === 'applied' ? outcome.status : 'skipped' };
   }
@@ -84,8 +138,10 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
     const final = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (err instanceof DecisionRefusedError) {
       await store.transition(caseId, ['running'], { status: 'awaiting_review', currentStep: 'review', error: { code: err.code, message: err.message } });
+      await audit({ caseId, event: 'decision_refused', actor: ACTOR, revision: null, detail: { code: err.code } });
     } else {
       await store.transition(caseId, ['running'], final ? { status: 'failed', error, currentStep: null } : { status: restoreTo, error });
+      if (final) await audit({ caseId, event: 'failed', actor: ACTOR, revision: null, detail: { code: error.code } });
     }
     logger.warn({ err: error, final }, final ? 'job failed' : 'job attempt failed; will retry');
     if (permanent) throw new UnrecoverableError(`${error.code}: ${error.message}`);
@@ -117,7 +173,7 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
     if (start === 'missing') throw new UnrecoverableError(`CASE_NOT_FOUND: no record for case ${caseId}`);
     logger.info({ pipeline, mode: data.mode }, 'case started');
     try {
-      const outcome = await runtime.start(data.submission, data.enqueuedAt, data.mode, { signal, onNode: progressRecorder(caseId, []) });
+      const outcome = await runtime.start(data.submission, data.enqueuedAt, data.mode, { signal, onNode: progressRecorder(caseId, []), onEvent: eventRecorder(caseId, () => 1) });
       const record = (await store.get(caseId))!;
       return await applyOutcome(record, outcome, logger);
     } catch (err) {
@@ -138,11 +194,23 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
     const record = (await store.get(caseId))!;
     if (moved === 'wrong-state') {
       logger.info({ status: record.status }, 'case already closed; decision not applied again');
+      // A crash after closing but before handing over to delivery: hand over now.
+      await ensureDelivery(record, logger);
       return { caseId, status: 'skipped' };
     }
     logger.info('resuming with a review decision');
+    await audit({ caseId, event: 'resumed', actor: ACTOR, revision: decision.revision, detail: { action: decision.action, reviewer: decision.reviewer } });
+    let revision = decision.revision;
+    const progress = progressRecorder(caseId, record.completedSteps);
     try {
-      const outcome = await runtime.resume(caseId, decision, { signal, onNode: progressRecorder(caseId, record.completedSteps) });
+      const outcome = await runtime.resume(caseId, decision, {
+        signal,
+        onNode: async (node) => {
+          if (node === 'revise') revision++;
+          await progress(node);
+        },
+        onEvent: eventRecorder(caseId, () => revision),
+      });
       return await applyOutcome(record, outcome, logger);
     } catch (err) {
       return onError(err, job, caseId, token, signal, logger, 'awaiting_review');

@@ -8,7 +8,10 @@ import type { Config } from '../src/config.js';
 import type { ReviewJobData } from '../src/domain/case.js';
 import type { ClinicalCaseRuntime } from '../src/graphs/clinical-case/runtime.js';
 import type { Logger } from '../src/logger.js';
+import { Metrics } from '../src/metrics/metrics.js';
+import { AuditLog } from '../src/queues/audit.js';
 import { CaseStore } from '../src/queues/case-store.js';
+import { DeliveryQueues } from '../src/queues/delivery.js';
 import { QUEUES, bullPrefix } from '../src/queues/names.js';
 import { caseQueueOptions } from '../src/queues/producer.js';
 import { createCaseProcessor, type CaseJobResult } from './cases-processor.js';
@@ -42,7 +45,16 @@ export function startCaseWorker(opts: { config: Config; redis: Redis; logger: Lo
     defaultJobOptions: { removeOnComplete: { age: config.worker.retentionSeconds }, removeOnFail: { age: config.worker.retentionSeconds } },
   });
   reviewQueue.on('error', (err) => logger.warn({ err: err.message }, 'review queue error'));
-  const processor = createCaseProcessor({ store, runtime, reviewQueue, logger });
+  const deliveries = new DeliveryQueues({ redis, keyPrefix: config.redis.keyPrefix, attempts: config.delivery.attempts, backoffMs: config.delivery.backoffMs, retentionSeconds: config.worker.retentionSeconds, onError: (err) => logger.warn({ err: err.message }, 'delivery queue error') });
+  const processor = createCaseProcessor({
+    store,
+    runtime,
+    reviewQueue,
+    enqueueDelivery: (data) => deliveries.enqueue(data),
+    audit: new AuditLog(redis, config.redis.keyPrefix),
+    metrics: new Metrics(redis, config.redis.keyPrefix),
+    logger,
+  });
   const worker = new Worker<unknown, CaseJobResult>(QUEUES.cases, processor, {
     ...caseQueueOptions(redis, config.redis.keyPrefix),
     concurrency: config.worker.concurrency,
@@ -80,6 +92,7 @@ export function startCaseWorker(opts: { config: Config; redis: Redis; logger: Lo
     async close() {
       await closeWorker();
       await reviewQueue.close();
+      await deliveries.close();
     },
   };
 }

@@ -6,7 +6,7 @@
  * of the first medications). Mandatory safety steps are merged in afterwards by code, as for
  * any planner.
  */
-import type { MinimisedCase } from '../clinical/normalise.js';
+import type { MinimisedCase } from '../domain/minimised-case.js';
 import type { PlanStep } from '../graphs/clinical-case/steps.js';
 
 const MAX_LITERATURE_SEARCHES = 3;

@@ -7,7 +7,7 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { z } from 'zod';
-import type { MinimisedCase } from '../clinical/normalise.js';
+import type { MinimisedCase } from '../domain/minimised-case.js';
 import type { Planner } from '../graphs/clinical-case/deps.js';
 import { PlanStep, StepType } from '../graphs/clinical-case/steps.js';
 import { knowledgeDrivenPlan } from './knowledge-planner.js';

@@ -4,7 +4,7 @@
  * statement citing the evidence it comes from, and it says plainly what could not be checked.
  * It writes no clinical claim of its own.
  */
-import type { MinimisedCase } from '../clinical/normalise.js';
+import type { MinimisedCase } from '../domain/minimised-case.js';
 import type { Evidence, Plan, PlanSections, Recommendation } from '../domain/plan.js';
 import type { StepResult } from '../graphs/clinical-case/evidence.js';
 import type { PlanStep } from '../graphs/clinical-case/steps.js';

@@ -3,7 +3,7 @@
  * role-play requests, requests to skip or fake human review, and chat-template markers. Case
  * text is data and is never obeyed; this only flags it so the reviewer sees it.
  */
-import type { MinimisedCase } from './normalise.js';
+import type { MinimisedCase } from '../domain/minimised-case.js';
 
 export interface InjectionHit {
   /** JSON Pointer into the minimised view, e.g. `/notes/0/text`. */

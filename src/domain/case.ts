@@ -71,6 +71,17 @@ export const CaseSummaryCounts = z.object({
   notes: z.number().int(),
 });
 
+/** Delivery of a closed case to its submitter: a webhook when a callback URL was given, else availability via the API. */
+export const DeliveryState = z.object({
+  status: z.enum(['pending', 'delivered', 'failed', 'not_requested']),
+  /** `webhook` or `api` (read with GET /v1/cases/:id). */
+  channel: z.enum(['webhook', 'api']),
+  attempts: z.number().int(),
+  lastError: z.string().nullable(),
+  deliveredAt: z.string().nullable(),
+});
+export type DeliveryState = z.infer<typeof DeliveryState>;
+
 /** What `GET /v1/cases/:id` returns. Holds no PHI: ids, states, counts and (later) the reviewed plan. */
 export const CaseView = z.object({
   caseId: CaseId,
@@ -89,6 +100,10 @@ export const CaseView = z.object({
   maxSeverity: FindingSeverity.nullable(),
   plan: z.unknown().nullable().describe('The plan a human approved (sections with citations); null until then.'),
   closedReason: z.string().nullable(),
+  /** The human decision that closed the case: who and when (null until then). */
+  decidedBy: z.string().nullable(),
+  decidedAt: z.string().nullable(),
+  delivery: DeliveryState.nullable(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),

@@ -6,6 +6,7 @@
  * record itself, or `review:r<n>` for a reviewer's comments.
  */
 import { z } from 'zod';
+import { MinimisedCaseSchema } from './minimised-case.js';
 
 export const Severity = z.enum(['info', 'low', 'moderate', 'high', 'critical']);
 export type Severity = z.infer<typeof Severity>;
@@ -101,6 +102,9 @@ export const ReviewDecision = z.discriminatedUnion('action', [
 ]);
 export type ReviewDecision = z.infer<typeof ReviewDecision>;
 
+export const ReviewerComment = z.object({ revision: z.number().int(), reviewer: z.string(), comments: z.string(), at: z.string() });
+export type ReviewerComment = z.infer<typeof ReviewerComment>;
+
 export const ReviewRequest = z.object({
   caseId: z.string(),
   revision: z.number().int(),
@@ -108,5 +112,11 @@ export const ReviewRequest = z.object({
   evidence: z.array(Evidence),
   findings: z.array(VerificationFinding),
   allowedActions: z.array(ReviewAction),
+  /** The PHI-minimised case, as the reviewer sees it. */
+  view: MinimisedCaseSchema.nullable().default(null),
+  /** The plan of the previous revision, to show what changed after a request for changes. */
+  previousPlan: Plan.nullable().default(null),
+  /** Reviewer comments that led to each revision so far. */
+  reviewerComments: z.array(ReviewerComment).default([]),
 });
 export type ReviewRequest = z.infer<typeof ReviewRequest>;

@@ -7,7 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { CasePriority, CaseStatus, CaseSummaryCounts, FindingSeverity, type CaseView } from '../domain/case.js';
+import { CasePriority, CaseStatus, CaseSummaryCounts, DeliveryState, FindingSeverity, type CaseView } from '../domain/case.js';
 import { caseRecordKey } from './names.js';
 
 const CREATE_SCRIPT = `
@@ -48,6 +48,8 @@ export const CaseRecord = z.object({
   inputDigest: z.string(),
   mode: z.enum(['knowledge-driven', 'llm']),
   hasCallback: z.enum(['0', '1']).transform((v) => v === '1'),
+  /** Where the finalized plan is POSTed (a backend service URL, not PHI); null without one. */
+  callbackUrl: nullableString,
   pipeline: nullableString,
   currentStep: nullableString,
   completedSteps: json(z.array(z.string())).default([]),
@@ -62,6 +64,9 @@ export const CaseRecord = z.object({
     .pipe(FindingSeverity.nullable()),
   plan: json(z.unknown().nullable()).default(null),
   closedReason: nullableString,
+  decidedBy: nullableString,
+  decidedAt: nullableString,
+  delivery: json(DeliveryState.nullable()).default(null),
   error: json(z.object({ code: z.string(), message: z.string() }).nullable()).default(null),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -69,7 +74,7 @@ export const CaseRecord = z.object({
 });
 export type CaseRecord = z.infer<typeof CaseRecord>;
 
-export type NewCaseRecord = Pick<CaseRecord, 'caseId' | 'priority' | 'submittedBy' | 'inputDigest' | 'mode' | 'hasCallback'>;
+export type NewCaseRecord = Pick<CaseRecord, 'caseId' | 'priority' | 'submittedBy' | 'inputDigest' | 'mode' | 'hasCallback' | 'callbackUrl'>;
 
 /** Fields a transition may set. Objects are stored as JSON. */
 export interface CaseUpdate {
@@ -82,12 +87,15 @@ export interface CaseUpdate {
   maxSeverity?: CaseRecord['maxSeverity'];
   plan?: unknown;
   closedReason?: string | null;
+  decidedBy?: string | null;
+  decidedAt?: string | null;
+  delivery?: CaseRecord['delivery'];
   error?: CaseRecord['error'];
   completedAt?: string;
 }
 
 /** Fields stored as plain strings, where null is stored as the empty string. */
-const NULLABLE_STRING_FIELDS = new Set(['currentStep', 'maxSeverity', 'closedReason']);
+const NULLABLE_STRING_FIELDS = new Set(['currentStep', 'maxSeverity', 'closedReason', 'decidedBy', 'decidedAt', 'callbackUrl']);
 
 export type TransitionResult = 'applied' | 'wrong-state' | 'missing';
 
@@ -129,6 +137,9 @@ export class CaseStore {
       maxSeverity: null,
       plan: null,
       closedReason: null,
+      decidedBy: null,
+      decidedAt: null,
+      delivery: null,
       error: null,
       createdAt: at,
       updatedAt: at,
@@ -147,6 +158,7 @@ export class CaseStore {
       inputDigest: record.inputDigest,
       mode: record.mode,
       hasCallback: record.hasCallback ? '1' : '0',
+      ...(record.callbackUrl ? { callbackUrl: record.callbackUrl } : {}),
       completedSteps: '[]',
       attempts: '0',
       completions: '0',
@@ -154,6 +166,7 @@ export class CaseStore {
       revision: '1',
       plan: 'null',
       error: 'null',
+      delivery: 'null',
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
     };
@@ -207,6 +220,9 @@ export function toCaseView(record: CaseRecord): CaseView {
     maxSeverity: record.maxSeverity,
     plan: record.status === 'approved' ? record.plan : null,
     closedReason: record.closedReason,
+    decidedBy: record.decidedBy,
+    decidedAt: record.decidedAt,
+    delivery: record.delivery,
     error: record.error,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,

@@ -6,7 +6,7 @@
  * need that) while different queues can live on different shards. Case records use a hash
  * tag on the case id, so per-case keys stay together and cases spread across the cluster.
  */
-export const QUEUES = { cases: 'cases', review: 'review' } as const;
+export const QUEUES = { cases: 'cases', review: 'review', delivery: 'delivery', deadLetter: 'dead-letter' } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 /** The BullMQ `prefix` option for a queue: a Cluster hash tag per queue. */
@@ -31,4 +31,43 @@ export function reviewJobId(caseId: string, revision: number): string {
 
 export function caseRecordKey(keyPrefix: string, caseId: string): string {
   return `${keyPrefix}:case:{${caseId}}`;
+}
+
+/** BullMQ job id of a case's delivery: one per case revision, so a finalized plan is delivered once. */
+export function deliveryJobId(caseId: string, revision: number): string {
+  return `deliver.${caseId}.r${revision}`;
+}
+
+/** The id receivers deduplicate on: stable for a case revision across retries. */
+export function deliveryId(caseId: string, revision: number): string {
+  return `${caseId}.r${revision}`;
+}
+
+export function deadLetterJobId(caseId: string, revision: number): string {
+  return `dead.${caseId}.r${revision}`;
+}
+
+/** The append-only audit log of a case (a Redis Stream), in the case's hash slot. */
+export function auditKey(keyPrefix: string, caseId: string): string {
+  return `${keyPrefix}:audit:{${caseId}}`;
+}
+
+/** Decisions of a case by revision (a Redis hash, first write wins), in the case's hash slot. */
+export function decisionsKey(keyPrefix: string, caseId: string): string {
+  return `${keyPrefix}:decisions:{${caseId}}`;
+}
+
+/** Review claims (job id → reviewer and lock token), in the review queue's hash slot. */
+export function claimsKey(keyPrefix: string): string {
+  return `{${keyPrefix}:review}:claims`;
+}
+
+/** Serialises claims of specific review items with claims of the next one. */
+export function claimMutexKey(keyPrefix: string): string {
+  return `{${keyPrefix}:review}:claim-mutex`;
+}
+
+/** Counters and histograms shared by every process, rendered by GET /metrics. */
+export function metricsKey(keyPrefix: string): string {
+  return `{${keyPrefix}:metrics}`;
 }

@@ -16,6 +16,7 @@ import { BULLMQ_PRIORITY, CaseSubmission, ResumeJobData, type CaseJobData, type 
 import type { ReviewDecision } from '../domain/plan.js';
 import { CaseValidationError, toFieldIssues } from '../domain/validation.js';
 import { CaseIdConflictError } from '../errors.js';
+import { AuditLog } from './audit.js';
 import { CaseStore, type CaseRecord } from './case-store.js';
 import { QUEUES, bullPrefix, caseJobId, resumeJobId } from './names.js';
 
@@ -43,9 +44,11 @@ export function caseQueueOptions(redis: Redis, keyPrefix: string) {
 export class CaseProducer {
   readonly queue: Queue<CaseJobData>;
   readonly store: CaseStore;
+  readonly audit: AuditLog;
 
   constructor(private readonly options: CaseProducerOptions) {
     this.store = new CaseStore(options.redis, options.keyPrefix);
+    this.audit = new AuditLog(options.redis, options.keyPrefix);
     this.queue = new Queue<CaseJobData>(QUEUES.cases, {
       ...caseQueueOptions(options.redis, options.keyPrefix),
       defaultJobOptions: {
@@ -83,6 +86,7 @@ export class CaseProducer {
       inputDigest,
       mode: this.options.mode,
       hasCallback: submission.callbackUrl !== undefined,
+      callbackUrl: submission.callbackUrl ?? null,
     };
     const created = await this.store.create(newRecord);
     if (!created) {
@@ -96,6 +100,8 @@ export class CaseProducer {
     }
 
     const data: CaseJobData = { submission, submittedBy, enqueuedAt: new Date().toISOString(), mode: this.options.mode };
+    // Audited before the job exists, so the trail starts with it (a crash here and a resubmission record it twice).
+    await this.audit.append({ caseId, event: 'enqueued', actor: submittedBy, revision: null, detail: { priority: submission.priority, callback: submission.callbackUrl !== undefined, mode: this.options.mode, resubmitted: !created } });
     await this.queue.add('case', data, { jobId: caseJobId(caseId), priority: BULLMQ_PRIORITY[submission.priority] });
     const moved = await this.store.transition(caseId, ['accepted'], { status: 'queued' });
     // A fresh case that moved to `queued` is known without reading it back; anything else is read.

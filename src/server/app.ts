@@ -3,16 +3,32 @@
  * it imports neither workers nor graph internals.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { AccountStore } from '../auth/accounts.js';
+import type { SessionStore } from '../auth/sessions.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { DecisionStore } from '../queues/decisions.js';
+import type { DeliveryQueues } from '../queues/delivery.js';
 import type { CaseProducer } from '../queues/producer.js';
+import type { ReviewQueue } from '../queues/review-queue.js';
 import type { KnowledgeBaseStore } from '../tools/knowledge-base/store.js';
 import type { LiteratureClient } from '../tools/literature/schema.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { problem, sendProblem } from './problem.js';
+import { Authenticator } from './auth.js';
+import { registerAuthRoutes } from './routes/auth.js';
 import { registerCaseRoutes } from './routes/cases.js';
+import { registerOpsRoutes } from './routes/ops.js';
+import { registerReviewUi } from './routes/review-ui.js';
+import { registerReviewRoutes } from './routes/reviews.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerKnowledgeBaseRoutes } from './routes/knowledge-base.js';
 import { registerLiteratureRoutes } from './routes/literature.js';
@@ -26,6 +42,21 @@ export interface ServerDeps {
   knowledgeBase?: KnowledgeBaseStore;
   /** The literature client behind /v1/literature/search (null: the route answers 503 not configured). */
   literature?: LiteratureClient | null;
+  /** Human review, staff sign-in, the review UI, delivery operations and metrics; without it those routes are not served. */
+  review?: ReviewDeps;
+}
+
+export interface ReviewDeps {
+  /** For login rate limits shared by every API process. */
+  redis: Redis;
+  queue: ReviewQueue;
+  decisions: DecisionStore;
+  accounts: AccountStore;
+  sessions: SessionStore;
+  deliveries: DeliveryQueues;
+  metrics: Metrics;
+  /** The `cases` queue, for depths and Bull Board (the others come from `queue` and `deliveries`). */
+  casesQueue: Queue;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -70,9 +101,34 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, () => document);
 
+  await app.register(cookie);
+  const r = deps.review;
+  await app.register(rateLimit, { global: false, ...(r ? { redis: r.redis, nameSpace: `{${config.redis.keyPrefix}:ratelimit}:` } : {}) });
+  const auth = new Authenticator(config.auth, r?.sessions ?? null, r?.accounts ?? null);
+
   registerHealthRoutes(app, { checkRedis: deps.checkRedis });
-  registerCaseRoutes(app, { producer: deps.producer, tokens: config.auth.serviceTokens });
-  if (deps.knowledgeBase) registerKnowledgeBaseRoutes(app, { store: deps.knowledgeBase, registry: config.auth });
-  registerLiteratureRoutes(app, { client: deps.literature ?? null, registry: config.auth });
+  registerCaseRoutes(app, { producer: deps.producer, auth, audit: deps.producer.audit });
+  if (deps.knowledgeBase) registerKnowledgeBaseRoutes(app, { store: deps.knowledgeBase, auth });
+  registerLiteratureRoutes(app, { client: deps.literature ?? null, auth });
+  if (r) {
+    const store = deps.producer.store;
+    const audit = deps.producer.audit;
+    const sessionDeps = { accounts: r.accounts, sessions: r.sessions, cookieSecure: config.sessions.cookieSecure, loginRateLimit: config.sessions.loginRateLimit };
+    registerAuthRoutes(app, { auth, ...sessionDeps });
+    registerReviewRoutes(app, { auth, queue: r.queue, decisions: r.decisions, audit, store });
+    await registerOpsRoutes(app, {
+      auth,
+      metrics: r.metrics,
+      queues: { cases: r.casesQueue, review: r.queue.queue, delivery: r.deliveries.delivery, deadLetter: r.deliveries.deadLetter },
+      deliveries: r.deliveries,
+      store,
+      audit,
+    });
+    // Forms (urlencoded) only for the UI: the /v1 API stays JSON-only.
+    await app.register(async (ui) => {
+      await ui.register(formbody);
+      registerReviewUi(ui, { auth, queue: r.queue, decisions: r.decisions, audit, store, leaseMs: config.review.leaseMs, ...sessionDeps });
+    });
+  }
   return app;
 }

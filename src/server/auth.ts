@@ -1,9 +1,21 @@
 /**
- * Service-token authentication. Only SHA-256 hashes of tokens are configured; a presented
- * bearer token is hashed and compared in constant time with every configured hash.
+ * Authentication and roles for every route.
+ *
+ * - Bearer tokens: service tokens (submit and read their own cases) and staff API tokens with
+ *   roles. Only SHA-256 hashes are configured; a presented token is hashed once and compared in
+ *   constant time with every configured hash.
+ * - Sessions: staff accounts log in with a password (scrypt-hashed in the accounts store) and
+ *   get an HttpOnly, SameSite=Strict session cookie. State-changing requests on a session must
+ *   carry its CSRF token (header `x-csrf-token` or form field `_csrf`); bearer requests need
+ *   none, as no browser sends them on its own.
+ *
+ * Roles: `service`, `reviewer`, `kb_editor`, `ops`, `admin` (admin may do everything staff may).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AccountStore } from '../auth/accounts.js';
+import { csrfMatches, type SessionStore } from '../auth/sessions.js';
 import { problem, sendProblem } from './problem.js';
 
 export interface ServiceToken {
@@ -21,11 +33,6 @@ function presentedHash(authorization: string | undefined): Buffer | null {
   return match ? Buffer.from(hashToken(match[1]!), 'hex') : null;
 }
 
-export function identifyService(authorization: string | undefined, tokens: readonly ServiceToken[]): string | null {
-  const presented = presentedHash(authorization);
-  return presented ? matchToken(presented, tokens) : null;
-}
-
 function matchToken(presented: Buffer, tokens: readonly ServiceToken[]): string | null {
   let found: string | null = null;
   for (const token of tokens) {
@@ -35,35 +42,14 @@ function matchToken(presented: Buffer, tokens: readonly ServiceToken[]): string 
   return found;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The authenticated service, set by requireService. */
-    service?: string;
-  }
-}
-
-export function requireService(tokens: readonly ServiceToken[]) {
-  return async function (request: FastifyRequest, reply: FastifyReply) {
-    const service = identifyService(request.headers.authorization, tokens);
-    if (!service) {
-      reply.header('www-authenticate', 'Bearer realm="clinical-orchestrator"');
-      return sendProblem(reply, problem(401, 'UNAUTHENTICATED', 'Authentication required', 'send a valid service token as "Authorization: Bearer <token>"'));
-    }
-    request.service = service;
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Principals with roles: services (their own cases) and staff (reviewers, knowledge-base
-// editors, ops, admins). Staff authenticate with API tokens here; the review UI's accounts
-// build on the same roles.
-
 export type Role = 'service' | 'reviewer' | 'kb_editor' | 'ops' | 'admin';
 
 export interface Principal {
   readonly name: string;
   readonly kind: 'service' | 'staff';
   readonly roles: readonly Role[];
+  /** How the request authenticated. */
+  readonly via: 'token' | 'session';
 }
 
 export interface StaffToken extends ServiceToken {
@@ -80,29 +66,111 @@ export function identifyPrincipal(authorization: string | undefined, registry: T
   if (!presented) return null;
   const service = matchToken(presented, registry.serviceTokens);
   const staffName = matchToken(presented, registry.staffTokens);
-  if (service) return { name: service, kind: 'service', roles: ['service'] };
-  if (staffName) return { name: staffName, kind: 'staff', roles: registry.staffTokens.find((t) => t.name === staffName)!.roles };
+  if (service) return { name: service, kind: 'service', roles: ['service'], via: 'token' };
+  if (staffName) return { name: staffName, kind: 'staff', roles: registry.staffTokens.find((t) => t.name === staffName)!.roles, via: 'token' };
   return null;
 }
 
+export const SESSION_COOKIE = 'co_session';
+
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The authenticated principal, set by requireRole. */
+    /** The authenticated principal, set by the auth pre-handlers. */
     principal?: Principal;
+    /** The authenticated service (service-token routes). */
+    service?: string;
+    /** The session cookie value, when the request authenticated with a session. */
+    sessionToken?: string;
   }
 }
 
-/** Authenticate, then allow only principals holding one of `roles` (admin is always allowed). */
-export function requireRole(registry: TokenRegistry, roles: readonly Role[]) {
-  return async function (request: FastifyRequest, reply: FastifyReply) {
-    const principal = identifyPrincipal(request.headers.authorization, registry);
-    if (!principal) {
-      reply.header('www-authenticate', 'Bearer realm="clinical-orchestrator"');
-      return sendProblem(reply, problem(401, 'UNAUTHENTICATED', 'Authentication required', 'send a valid token as "Authorization: Bearer <token>"'));
+export type AuthResult = { principal: Principal; sessionToken: string | null } | { failure: 'none' | 'invalid_token' | 'expired_session' };
+
+/** Resolves who a request is from: a bearer token first, else a session cookie. */
+export class Authenticator {
+  /** A short cache of accounts, so a disabled account stops working within seconds without a query per request. */
+  private readonly cache = new Map<string, { at: number; roles: Role[] | null }>();
+
+  constructor(
+    readonly registry: TokenRegistry,
+    readonly sessions: SessionStore | null = null,
+    readonly accounts: AccountStore | null = null,
+  ) {}
+
+  private async accountRoles(name: string): Promise<Role[] | null> {
+    const hit = this.cache.get(name);
+    if (hit && Date.now() - hit.at < 5000) return hit.roles;
+    const account = await this.accounts!.get(name);
+    const roles = account && !account.disabled ? account.roles : null;
+    this.cache.set(name, { at: Date.now(), roles });
+    return roles;
+  }
+
+  forget(name: string): void {
+    this.cache.delete(name);
+  }
+
+  async authenticate(request: FastifyRequest): Promise<AuthResult> {
+    const header = request.headers.authorization;
+    if (header !== undefined) {
+      const principal = identifyPrincipal(header, this.registry);
+      return principal ? { principal, sessionToken: null } : { failure: 'invalid_token' };
     }
-    if (!principal.roles.some((r) => r === 'admin' || roles.includes(r))) {
+    const token = request.cookies?.[SESSION_COOKIE];
+    if (!token || !this.sessions || !this.accounts) return { failure: 'none' };
+    const session = await this.sessions.get(token);
+    if (!session) return { failure: 'expired_session' };
+    const roles = await this.accountRoles(session.account);
+    if (!roles) return { failure: 'expired_session' };
+    return { principal: { name: session.account, kind: 'staff', roles, via: 'session' }, sessionToken: token };
+  }
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+const explain = {
+  none: 'send a valid token as "Authorization: Bearer <token>", or log in',
+  invalid_token: 'the bearer token is not valid',
+  expired_session: 'your session has expired or was ended; log in again',
+} as const;
+
+export interface RequireOptions {
+  /** For browser pages: redirect to the login page instead of answering 401. */
+  loginRedirect?: string;
+}
+
+/** The CSRF token presented with a request: the `x-csrf-token` header or the `_csrf` form field. */
+function presentedCsrf(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-csrf-token'];
+  if (typeof header === 'string') return header;
+  const body = request.body as Record<string, unknown> | undefined;
+  return body && typeof body === 'object' && typeof body._csrf === 'string' ? body._csrf : undefined;
+}
+
+/** Authenticate, then allow only principals holding one of `roles` (admin is allowed wherever staff are). */
+export function requireRole(auth: Authenticator, roles: readonly Role[], options: RequireOptions = {}) {
+  const staffRoute = roles.some((r) => r !== 'service');
+  return async function (request: FastifyRequest, reply: FastifyReply) {
+    const result = await auth.authenticate(request);
+    if ('failure' in result) {
+      if (options.loginRedirect && result.failure !== 'invalid_token') return reply.redirect(`${options.loginRedirect}?next=${encodeURIComponent(request.url)}`, 303);
+      reply.header('www-authenticate', 'Bearer realm="clinical-orchestrator"');
+      return sendProblem(reply, problem(401, result.failure === 'expired_session' ? 'SESSION_EXPIRED' : 'UNAUTHENTICATED', 'Authentication required', explain[result.failure]));
+    }
+    const { principal, sessionToken } = result;
+    if (!principal.roles.some((r) => (r === 'admin' && staffRoute) || roles.includes(r))) {
       return sendProblem(reply, problem(403, 'FORBIDDEN', 'Forbidden', `this needs one of the roles: ${roles.join(', ')}`));
     }
+    if (sessionToken && UNSAFE.has(request.method) && !csrfMatches(sessionToken, presentedCsrf(request))) {
+      return sendProblem(reply, problem(403, 'CSRF_INVALID', 'Missing or invalid CSRF token', 'reload the page and try again'));
+    }
     request.principal = principal;
+    request.sessionToken = sessionToken ?? undefined;
+    if (principal.kind === 'service') request.service = principal.name;
   };
+}
+
+/** Service-token routes: only services (they act on their own cases). */
+export function requireService(auth: Authenticator) {
+  return requireRole(auth, ['service']);
 }

@@ -20,6 +20,10 @@ import {
 } from './routes/knowledge-base.js';
 import { KbFact } from '../tools/knowledge-base/schema.js';
 import { LiteratureQuery, LiteratureResult } from '../tools/literature/schema.js';
+import { AuditEvent, ClaimView, DecisionInput, DeliveryPayload, ReviewList } from '../domain/review.js';
+import { AccountCreate, AccountPatch, AccountView, LoginInput, SessionView } from './routes/auth.js';
+import { DeadLetterList } from './routes/ops.js';
+import { DecisionResponse, ReviewCase, ReviewDetail } from './routes/reviews.js';
 
 const schema = (s: z.ZodType, io: 'input' | 'output') => {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Record<string, unknown>;
@@ -29,13 +33,23 @@ const schema = (s: z.ZodType, io: 'input' | 'output') => {
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const jsonBody = (name: string) => ({ required: true, content: { 'application/json': { schema: ref(name) } } });
 const ok = (description: string, name: string) => ({ description, content: { 'application/json': { schema: ref(name) } } });
-const staff = [{ staffToken: [] }];
-const anyToken = [{ serviceToken: [] }, { staffToken: [] }];
-
 const problemResponse = (description: string) => ({
   description,
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDetails' } } },
 });
+const staff = [{ staffToken: [] }, { session: [] }];
+const anyToken = [{ serviceToken: [] }, { staffToken: [] }, { session: [] }];
+const caseParams = [
+  { name: 'caseId', in: 'path', required: true, schema: { type: 'string' } },
+  { name: 'revision', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } },
+];
+const staffErrors = { '401': problemResponse('Missing or invalid token, or the session expired (SESSION_EXPIRED)'), '403': problemResponse('Role not allowed, or a session request without its CSRF token (CSRF_INVALID)') };
+const reviewErrors = {
+  ...staffErrors,
+  '404': problemResponse('No such review item (REVIEW_NOT_FOUND)'),
+  '409': problemResponse('ALREADY_CLAIMED (by someone else), NOT_CLAIMED, LEASE_EXPIRED (your claim lapsed; the item went back to the queue) or ALREADY_DECIDED'),
+};
+
 
 export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
   return {
@@ -51,6 +65,12 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
       securitySchemes: {
         serviceToken: { type: 'http', scheme: 'bearer', description: 'A service token; only its SHA-256 is configured on the server.' },
         staffToken: { type: 'http', scheme: 'bearer', description: 'A staff API token with roles (reviewer, kb_editor, ops, admin); only its SHA-256 is configured.' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'co_session',
+          description: 'A staff session from POST /v1/auth/login (HttpOnly, SameSite=Strict). State-changing requests also need the session\'s CSRF token in `x-csrf-token`.',
+        },
       },
       schemas: {
         CaseSubmission: schema(CaseSubmission, 'input'),
@@ -70,6 +90,20 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
         KbDecisionRequest: schema(KbDecisionRequest, 'input'),
         LiteratureQuery: schema(LiteratureQuery, 'input'),
         LiteratureResult: schema(LiteratureResult.extend({ source: LiteratureResult.shape.query }), 'output'),
+        AuditEvent: schema(AuditEvent, 'output'),
+        ReviewList: schema(ReviewList, 'output'),
+        ClaimView: schema(ClaimView, 'output'),
+        ReviewDetail: schema(ReviewDetail, 'output'),
+        ReviewCase: schema(ReviewCase, 'output'),
+        DecisionInput: schema(DecisionInput, 'input'),
+        DecisionResponse: schema(DecisionResponse, 'output'),
+        DeliveryPayload: schema(DeliveryPayload, 'output'),
+        DeadLetterList: schema(DeadLetterList, 'output'),
+        LoginInput: schema(LoginInput, 'input'),
+        SessionView: schema(SessionView, 'output'),
+        AccountView: schema(AccountView, 'output'),
+        AccountCreate: schema(AccountCreate, 'input'),
+        AccountPatch: schema(AccountPatch, 'input'),
       },
     },
     paths: {
@@ -103,6 +137,105 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
             '401': problemResponse('Missing or invalid service token'),
             '404': problemResponse('No such case for this service'),
           },
+        },
+      },
+      '/v1/cases/{id}/audit': {
+        get: {
+          summary: 'The append-only audit log of a case: every event with its actor and time (a service reads its own cases; reviewer and ops any)',
+          security: anyToken,
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: 'Events, oldest first', content: { 'application/json': { schema: { type: 'object', properties: { caseId: { type: 'string' }, events: { type: 'array', items: ref('AuditEvent') } } } } } },
+            '401': problemResponse('Missing or invalid token'),
+            '403': problemResponse('Role not allowed'),
+            '404': problemResponse('No such case (for this service)'),
+          },
+        },
+      },
+      '/v1/auth/login': {
+        post: {
+          summary: 'Staff sign-in: a session cookie and its CSRF token',
+          description: 'Rate limited per account name and client address (LOGIN_RATE_MAX per LOGIN_RATE_WINDOW_MS; 429 LOGIN_RATE_LIMITED). Every failure is the same 401.',
+          tags: ['auth'],
+          requestBody: jsonBody('LoginInput'),
+          responses: { '200': ok('Signed in (Set-Cookie: co_session)', 'SessionView'), '400': problemResponse('Malformed request'), '401': problemResponse('LOGIN_FAILED'), '429': problemResponse('LOGIN_RATE_LIMITED') },
+        },
+      },
+      '/v1/auth/logout': { post: { summary: 'End the session', tags: ['auth'], security: staff, responses: { '204': { description: 'Signed out' }, ...staffErrors } } },
+      '/v1/auth/session': { get: { summary: 'The signed-in account and the CSRF token', tags: ['auth'], security: [{ session: [] }], responses: { '200': ok('The session', 'SessionView'), ...staffErrors } } },
+      '/v1/admin/accounts': {
+        get: { summary: 'Staff accounts (admin)', tags: ['auth'], security: staff, responses: { '200': { description: 'Accounts', content: { 'application/json': { schema: { type: 'object', properties: { accounts: { type: 'array', items: ref('AccountView') } } } } } }, ...staffErrors } },
+        post: {
+          summary: 'Create a staff account (admin); the password is stored scrypt-hashed',
+          tags: ['auth'],
+          security: staff,
+          requestBody: jsonBody('AccountCreate'),
+          responses: { '201': ok('Created', 'AccountView'), '400': problemResponse('Invalid name, roles or password (12+ characters)'), ...staffErrors, '409': problemResponse('ACCOUNT_EXISTS') },
+        },
+      },
+      '/v1/admin/accounts/{name}': {
+        patch: {
+          summary: "Change an account's roles, password or disabled flag (admin); a new password or disabling ends its sessions",
+          tags: ['auth'],
+          security: staff,
+          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: jsonBody('AccountPatch'),
+          responses: { '200': ok('Changed', 'AccountView'), '400': problemResponse('Invalid change'), ...staffErrors, '404': problemResponse('ACCOUNT_NOT_FOUND') },
+        },
+      },
+      '/v1/reviews': {
+        get: { summary: 'The review queue: waiting and claimed items, by case priority, severity, then age (reviewer)', tags: ['review'], security: staff, responses: { '200': ok('The queue', 'ReviewList'), ...staffErrors } },
+      },
+      '/v1/reviews/claim': {
+        post: {
+          summary: 'Claim the next item: a lease of REVIEW_LEASE_MS, renewed with …/lease (reviewer)',
+          tags: ['review'],
+          security: staff,
+          responses: { '200': ok('Your claim', 'ClaimView'), '204': { description: 'Nothing is waiting' }, ...staffErrors, '503': problemResponse('REVIEW_BUSY: try again') },
+        },
+      },
+      '/v1/reviews/{caseId}': {
+        get: {
+          summary: "A case as reviewers see it: status and delivery, every decision, the audit trail (reviewer)",
+          tags: ['review'],
+          security: staff,
+          parameters: [{ name: 'caseId', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': ok('The case', 'ReviewCase'), ...staffErrors, '404': problemResponse('No such case') },
+        },
+      },
+      '/v1/reviews/{caseId}/revisions/{revision}': {
+        get: {
+          summary: 'One revision: the PHI-minimised case, the plan with its evidence, verification findings, the diff to the previous revision and the comments that led to it, your claim, the decision (reviewer)',
+          tags: ['review'],
+          security: staff,
+          parameters: caseParams,
+          responses: { '200': ok('The revision', 'ReviewDetail'), ...staffErrors, '404': problemResponse('REVIEW_NOT_FOUND') },
+        },
+      },
+      '/v1/reviews/{caseId}/revisions/{revision}/claim': { post: { summary: 'Claim this item (yours again if you hold it)', tags: ['review'], security: staff, parameters: caseParams, responses: { '200': ok('Your claim', 'ClaimView'), ...reviewErrors } } },
+      '/v1/reviews/{caseId}/revisions/{revision}/lease': { post: { summary: 'Renew your lease', tags: ['review'], security: staff, parameters: caseParams, responses: { '200': ok('The renewed claim', 'ClaimView'), ...reviewErrors } } },
+      '/v1/reviews/{caseId}/revisions/{revision}/release': { post: { summary: 'Give the item back to the queue', tags: ['review'], security: staff, parameters: caseParams, responses: { '204': { description: 'Released' }, ...reviewErrors } } },
+      '/v1/reviews/{caseId}/revisions/{revision}/decision': {
+        post: {
+          summary: 'Decide: approve, edit (edit-and-approve, the diff is stored), request changes (the plan is revised) or reject (reviewer; needs a live lease)',
+          description: 'Recorded with your identity and time, then handed to the case workers once (job resume.<case>.r<revision>); the graph applies it exactly once.',
+          tags: ['review'],
+          security: staff,
+          parameters: caseParams,
+          requestBody: jsonBody('DecisionInput'),
+          responses: { '201': ok('Recorded', 'DecisionResponse'), '200': ok('Already recorded (returned as stored)', 'DecisionResponse'), '400': problemResponse('DECISION_INVALID'), ...reviewErrors },
+        },
+      },
+      '/v1/ops/dead-letters': { get: { summary: 'Deliveries that failed for good (ops)', tags: ['ops'], security: staff, responses: { '200': ok('Dead letters', 'DeadLetterList'), ...staffErrors } } },
+      '/v1/ops/dead-letters/{caseId}/revisions/{revision}/retry': {
+        post: { summary: 'Send a dead-lettered delivery again, with all its attempts (ops)', tags: ['ops'], security: staff, parameters: caseParams, responses: { '202': { description: 'Re-enqueued' }, ...staffErrors, '404': problemResponse('DEAD_LETTER_NOT_FOUND') } },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics (ops): queue depths, review wait and time to decision, decisions by action, tool calls and latency, deliveries and failures',
+          tags: ['ops'],
+          security: staff,
+          responses: { '200': { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } }, ...staffErrors },
         },
       },
       '/v1/kb/version': {

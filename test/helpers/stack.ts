@@ -9,9 +9,16 @@ import type { Config } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { rm } from 'node:fs/promises';
 import type { GraphDeps } from '../../src/graphs/clinical-case/deps.js';
+import { AccountStore } from '../../src/auth/accounts.js';
+import { SessionStore } from '../../src/auth/sessions.js';
+import { Metrics } from '../../src/metrics/metrics.js';
 import { createFailFastRedis, createRedis, waitForRedis } from '../../src/queues/connection.js';
+import { DecisionStore } from '../../src/queues/decisions.js';
+import { DeliveryQueues } from '../../src/queues/delivery.js';
 import { CaseProducer } from '../../src/queues/producer.js';
-import { buildServer } from '../../src/server/app.js';
+import { ReviewQueue } from '../../src/queues/review-queue.js';
+import { buildServer, type ReviewDeps } from '../../src/server/app.js';
+import { startDeliveryWorker, type DeliveryWorkerHandle } from '../../workers/delivery-worker.js';
 import type { KnowledgeBaseStore } from '../../src/tools/knowledge-base/store.js';
 import type { LiteratureClient } from '../../src/tools/literature/schema.js';
 import { startCaseWorker, type CaseWorkerHandle } from '../../workers/cases-worker.js';
@@ -34,25 +41,76 @@ export interface ApiStack {
   producer: CaseProducer;
   redis: Redis;
   logs: LogCapture;
+  /** With `review: true`: the review queue, accounts, sessions, deliveries and metrics behind the review routes. */
+  review: ReviewDeps | null;
   close(): Promise<void>;
 }
 
-export async function startApi(config: Config, logs = new LogCapture(), extra: { knowledgeBase?: KnowledgeBaseStore; literature?: LiteratureClient | null } = {}): Promise<ApiStack> {
+export async function startApi(
+  config: Config,
+  logs = new LogCapture(),
+  extra: { knowledgeBase?: KnowledgeBaseStore; literature?: LiteratureClient | null; review?: boolean } = {},
+): Promise<ApiStack> {
   const logger = createLogger({ logLevel: 'debug' }, 'api', logs);
   const redis = createFailFastRedis(config.redis.url!, 'test-api');
   redis.on('error', (err) => logger.debug({ err: err.message }, 'redis error'));
   await waitForRedis(redis);
   const producer = CaseProducer.fromConfig(config, redis, (err) => logger.debug({ err: err.message }, 'queue error'));
-  const app = await buildServer({ config, logger, producer, ...extra, checkRedis: async () => void (await redis.ping()) });
+  let review: ReviewDeps | null = null;
+  let queueRedis: Redis | null = null;
+  if (extra.review) {
+    queueRedis = createRedis(config.redis.url!, 'test-api-review');
+    queueRedis.on('error', (err) => logger.debug({ err: err.message }, 'redis error'));
+    const prefix = config.redis.keyPrefix;
+    const metrics = new Metrics(redis, prefix);
+    const decisions = new DecisionStore(redis, prefix);
+    const queue = new ReviewQueue({ redis: queueRedis, keyPrefix: prefix, leaseMs: config.review.leaseMs, decisions, sink: producer, audit: producer.audit, metrics });
+    await queue.start();
+    review = {
+      redis,
+      queue,
+      decisions,
+      metrics,
+      accounts: await AccountStore.open({ databaseUrl: undefined, sqlitePath: config.accounts.sqlitePath }),
+      sessions: new SessionStore(redis, prefix, config.sessions.ttlSeconds),
+      deliveries: new DeliveryQueues({ redis, keyPrefix: prefix, attempts: config.delivery.attempts, backoffMs: config.delivery.backoffMs, retentionSeconds: config.worker.retentionSeconds }),
+      casesQueue: producer.queue,
+    };
+  }
+  const { review: _wanted, ...tools } = extra;
+  const app = await buildServer({ config, logger, producer, ...tools, ...(review ? { review } : {}), checkRedis: async () => void (await redis.ping()) });
   await app.ready();
   return {
     app,
     producer,
     redis,
     logs,
+    review,
     async close() {
       await app.close();
+      if (review) {
+        await review.queue.close();
+        await review.deliveries.close();
+        await review.accounts.close();
+      }
       await producer.close();
+      await queueRedis?.quit();
+      await redis.quit();
+    },
+  };
+}
+
+/** An in-process delivery worker. */
+export async function startDelivery(config: Config, logs = new LogCapture()): Promise<{ handle: DeliveryWorkerHandle; close(): Promise<void> }> {
+  const logger = createLogger({ logLevel: 'debug' }, 'delivery-worker', logs);
+  const redis = createRedis(config.redis.url!, 'test-delivery');
+  redis.on('error', (err) => logger.debug({ err: err.message }, 'redis error'));
+  const handle = startDeliveryWorker({ config, redis, logger });
+  await handle.worker.waitUntilReady();
+  return {
+    handle,
+    async close() {
+      await handle.close();
       await redis.quit();
     },
   };

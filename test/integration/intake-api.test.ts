@@ -136,6 +136,7 @@ describe('POST /v1/cases', () => {
       inputDigest: createHash('sha256').update(JSON.stringify(submission)).digest('hex'),
       mode: 'knowledge-driven',
       hasCallback: false,
+      callbackUrl: null,
     });
     expect(await api.producer.queue.getJob('case.crash-1')).toBeUndefined();
     const res = await api.app.inject({ method: 'POST', url: '/v1/cases', headers: auth, payload: minimalSubmission('crash-1') });

@@ -164,6 +164,6 @@ describe('/v1/kb', () => {
     }
     expect((await call('POST', `/v1/kb/edits/${editId}/apply`, 'editor', {})).statusCode).toBe(200);
     // Service tokens cannot use staff endpoints and staff tokens cannot submit cases.
-    expect((await api.app.inject({ method: 'GET', url: '/v1/cases/any-case', headers: { authorization: `Bearer ${TOKENS.reviewer}` } })).statusCode).toBe(401);
+    expect((await api.app.inject({ method: 'GET', url: '/v1/cases/any-case', headers: { authorization: `Bearer ${TOKENS.reviewer}` } })).statusCode).toBe(403);
   });
 });

@@ -52,7 +52,7 @@ describe('enqueueCase', () => {
 
   it('marks a case failed, without retrying, when its job data is corrupt', async () => {
     // A job written by something that bypassed the producer: the record exists, the data does not match the schema.
-    await producer.store.create({ caseId: 'corrupt-1', priority: 'routine', submittedBy: 'svc', inputDigest: 'x', mode: 'knowledge-driven', hasCallback: false });
+    await producer.store.create({ caseId: 'corrupt-1', priority: 'routine', submittedBy: 'svc', inputDigest: 'x', mode: 'knowledge-driven', hasCallback: false, callbackUrl: null });
     await producer.queue.add('case', { submission: { caseId: 'corrupt-1' } } as never, { jobId: 'case.corrupt-1' });
     const failed = await waitUntil(async () => {
       const r = await producer.get('corrupt-1');

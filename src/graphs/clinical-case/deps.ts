@@ -1,5 +1,5 @@
 /** What the graph's nodes need from outside: tools, a planner, a drafter and limits. */
-import type { MinimisedCase } from '../../clinical/normalise.js';
+import type { MinimisedCase } from '../../domain/minimised-case.js';
 import type { DraftInput } from '../../agents/template-drafter.js';
 import type { Plan } from '../../domain/plan.js';
 import type { ToolBox } from './executor.js';

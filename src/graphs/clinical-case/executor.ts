@@ -4,7 +4,7 @@
  * PHI-minimised view reaches a tool. A missing or failing tool becomes an "unavailable"
  * result; it never throws.
  */
-import type { MinimisedCase } from '../../clinical/normalise.js';
+import type { MinimisedCase } from '../../domain/minimised-case.js';
 import { coreDrugName } from '../../agents/knowledge-planner.js';
 import { callTool, DEFAULT_CALL_POLICY, ToolError, type CallPolicy, type ToolOutcome } from '../../tools/common.js';
 import type { ImageSource } from '../../domain/imaging.js';

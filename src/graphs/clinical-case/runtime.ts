@@ -13,12 +13,46 @@ import type { ClinicalCaseStateValue } from './state.js';
 
 export type CaseOutcome =
   | { kind: 'review'; revision: number; request: ReviewRequest; maxSeverity: ReturnType<typeof maxSeverity> }
-  | { kind: 'closed'; status: 'approved' | 'rejected' | 'escalated'; revision: number; plan: Plan | null; closedReason: string | null };
+  | { kind: 'closed'; status: 'approved' | 'rejected' | 'escalated'; revision: number; plan: Plan | null; closedReason: string | null; decision: ReviewDecision | null };
+
+/** What a node run did, for progress and the audit log: ids, codes and counts only. */
+export interface GraphEvent {
+  kind: 'started' | 'finished';
+  node: string;
+  /** For tool steps (execute_step). */
+  step?: { id: string; type: string };
+  /** Facts of a finished node: a tool step's status, source, code and duration; a draft's or verification's counts. */
+  detail?: Record<string, string | number | boolean | null>;
+}
 
 export interface RunOptions {
   signal?: AbortSignal;
   /** Called with each graph node as it finishes. */
   onNode?: (node: string) => Promise<void> | void;
+  /** Called when a node starts and when it finishes (not when it is interrupted). */
+  onEvent?: (event: GraphEvent) => Promise<void> | void;
+}
+
+/** A finished task's writes: `[channel, value]` pairs, or an object by channel (LangGraph versions differ). */
+type Writes = Array<[string, unknown]> | Record<string, unknown>;
+
+/** The audit facts of a finished node, from the channel writes it made. */
+function finishedDetail(node: string, writes: Writes): GraphEvent['detail'] {
+  const write = (channel: string) => (Array.isArray(writes) ? writes.find(([c]) => c === channel)?.[1] : writes[channel]);
+  if (node === 'execute_step') {
+    const results = Object.values((write('results') ?? {}) as Record<string, { status: string; code: string | null; provenance: { source: string; durationMs: number; attempts: number } }>);
+    const r = results[0];
+    return r ? { status: r.status, code: r.code, source: r.provenance.source, durationMs: r.provenance.durationMs, attempts: r.provenance.attempts } : {};
+  }
+  if (node === 'draft') {
+    const plan = write('plan') as Plan | undefined;
+    return plan ? { revision: plan.revision, mode: plan.mode, recommendations: Object.values(plan.sections).flat().length, unavailable: plan.unavailable.length } : {};
+  }
+  if (node === 'verify') {
+    const findings = (write('findings') ?? []) as Array<{ severity: Parameters<typeof maxSeverity>[0][number]['severity'] }>;
+    return { findings: findings.length, maxSeverity: maxSeverity(findings) };
+  }
+  return {};
 }
 
 const MAX_PARALLEL_LISTENERS = 500;
@@ -44,9 +78,19 @@ export class ClinicalCaseRuntime {
   private async drive(input: unknown, caseId: string, options: RunOptions): Promise<void> {
     // Every parallel step task listens on the run's abort signal; a wide plan has more than Node's default 10 listeners.
     if (options.signal) setMaxListeners(MAX_PARALLEL_LISTENERS, options.signal);
-    const stream = await this.graph.stream(input as never, { ...this.config(caseId, options.signal), streamMode: 'updates' });
-    for await (const chunk of stream as AsyncIterable<Record<string, unknown>>) {
-      for (const node of Object.keys(chunk)) if (node !== '__interrupt__') await options.onNode?.(node);
+    const stream = await this.graph.stream(input as never, { ...this.config(caseId, options.signal), streamMode: 'tasks' });
+    const steps = new Map<string, { id: string; type: string }>();
+    for await (const task of stream as AsyncIterable<{ id: string; name: string; input?: unknown; result?: Writes; error?: unknown; interrupts: unknown[] }>) {
+      if (task.name.startsWith('__')) continue;
+      if (task.result === undefined) {
+        const step = (task.input as { step?: { id: string; type: string } } | undefined)?.step;
+        if (task.name === 'execute_step' && step) steps.set(task.id, { id: step.id, type: step.type });
+        await options.onEvent?.({ kind: 'started', node: task.name, ...(steps.has(task.id) ? { step: steps.get(task.id)! } : {}) });
+        continue;
+      }
+      if (task.error || task.interrupts.length) continue;
+      await options.onEvent?.({ kind: 'finished', node: task.name, ...(steps.has(task.id) ? { step: steps.get(task.id)! } : {}), detail: finishedDetail(task.name, task.result) });
+      await options.onNode?.(task.name);
     }
   }
 
@@ -56,7 +100,7 @@ export class ClinicalCaseRuntime {
     if (!values) return null;
     if (interrupt) return { kind: 'review', revision: interrupt.revision, request: interrupt, maxSeverity: maxSeverity(interrupt.findings) };
     if (next.length === 0 && (values.status === 'approved' || values.status === 'rejected' || values.status === 'escalated')) {
-      return { kind: 'closed', status: values.status, revision: values.revision, plan: values.plan, closedReason: values.closedReason };
+      return { kind: 'closed', status: values.status, revision: values.revision, plan: values.plan, closedReason: values.closedReason, decision: values.decisions.at(-1) ?? null };
     }
     return null;
   }

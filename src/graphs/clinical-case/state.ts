@@ -5,7 +5,7 @@
  */
 import { ReducedValue, StateSchema } from '@langchain/langgraph';
 import { z } from 'zod';
-import { CaseView as MinimisedCaseSchema } from '../../clinical/normalise.js';
+import { MinimisedCaseSchema } from '../../domain/minimised-case.js';
 import { CaseSubmission } from '../../domain/case.js';
 import { ImageSource } from '../../domain/imaging.js';
 import { Plan, ReviewDecision, VerificationFinding } from '../../domain/plan.js';
@@ -53,6 +53,8 @@ export const ClinicalCaseState = new StateSchema({
   }),
   /** The current draft (or, after an edit, the human-edited plan). */
   plan: Plan.nullable().default(null),
+  /** The plan of the revision before this one (set when changes are requested), for the reviewer's diff. */
+  previousPlan: Plan.nullable().default(null),
   /** Findings of the latest verification. */
   findings: z.array(VerificationFinding).default(() => []),
   /** 1 for the first draft; +1 for every request for changes. */

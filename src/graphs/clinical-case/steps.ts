@@ -5,7 +5,7 @@
  * planner (deterministic or model) can remove them.
  */
 import { z } from 'zod';
-import type { MinimisedCase } from '../../clinical/normalise.js';
+import type { MinimisedCase } from '../../domain/minimised-case.js';
 
 export { StepType } from '../../domain/plan.js';
 import { StepType } from '../../domain/plan.js';

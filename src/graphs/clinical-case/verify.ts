@@ -8,7 +8,7 @@
  *   - unavailable tools are reported.
  */
 import type { InjectionHit } from '../../clinical/injection.js';
-import type { MinimisedCase } from '../../clinical/normalise.js';
+import type { MinimisedCase } from '../../domain/minimised-case.js';
 import { coreDrugName } from '../../agents/knowledge-planner.js';
 import { callTool, DEFAULT_CALL_POLICY } from '../../tools/common.js';
 import type { SafetyCheckKind } from '../../tools/knowledge-base/schema.js';

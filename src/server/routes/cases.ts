@@ -4,11 +4,13 @@ import { CaseValidationError } from '../../domain/validation.js';
 import { CaseIdConflictError } from '../../errors.js';
 import { toCaseView } from '../../queues/case-store.js';
 import type { CaseProducer } from '../../queues/producer.js';
-import { requireService, type ServiceToken } from '../auth.js';
+import type { AuditLog } from '../../queues/audit.js';
+import { requireRole, requireService, type Authenticator } from '../auth.js';
 import { problem, sendProblem } from '../problem.js';
 
-export function registerCaseRoutes(app: FastifyInstance, deps: { producer: CaseProducer; tokens: readonly ServiceToken[] }): void {
-  const auth = requireService(deps.tokens);
+export function registerCaseRoutes(app: FastifyInstance, deps: { producer: CaseProducer; auth: Authenticator; audit: AuditLog }): void {
+  const auth = requireService(deps.auth);
+  const auditReaders = requireRole(deps.auth, ['service', 'reviewer', 'ops']);
 
   app.post('/v1/cases', { preHandler: auth }, async (request, reply) => {
     try {
@@ -39,5 +41,16 @@ export function registerCaseRoutes(app: FastifyInstance, deps: { producer: CaseP
       return sendProblem(reply, problem(404, 'CASE_NOT_FOUND', 'Case not found', `no case ${id.data} for this service`));
     }
     return reply.send(toCaseView(record));
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/cases/:id/audit', { preHandler: auditReaders }, async (request, reply) => {
+    const id = CaseId.safeParse(request.params.id);
+    if (!id.success) return sendProblem(reply, problem(400, 'CASE_ID_INVALID', 'Invalid case id', id.error.issues[0]?.message));
+    const record = await deps.producer.get(id.data);
+    // A service sees only its own cases; another's is reported as not found.
+    if (!record || (request.principal!.kind === 'service' && record.submittedBy !== request.principal!.name)) {
+      return sendProblem(reply, problem(404, 'CASE_NOT_FOUND', 'Case not found', `no case ${id.data}`));
+    }
+    return { caseId: id.data, events: await deps.audit.list(id.data) };
   });
 }

@@ -15,7 +15,7 @@ import { EntityType, KbFact, SafetyCheckInput, SafetyCheckResult, SafetyFinding 
 import type { KbSnapshot } from '../../tools/knowledge-base/snapshot.js';
 import { toKbFact } from '../../tools/knowledge-base/statements.js';
 import type { KnowledgeBaseStore } from '../../tools/knowledge-base/store.js';
-import { requireRole, type TokenRegistry } from '../auth.js';
+import { requireRole, type Authenticator } from '../auth.js';
 import { problem, sendProblem } from '../problem.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -108,11 +108,11 @@ function invalid(reply: FastifyReply, error: z.ZodError, where: 'body' | 'query'
 const idOf = (request: FastifyRequest) => (request.params as { id?: string }).id;
 const editView = (e: StoredEdit) => ({ ...e, operation: e.operation as unknown as Record<string, unknown> });
 
-export function registerKnowledgeBaseRoutes(app: FastifyInstance, deps: { store: KnowledgeBaseStore; registry: TokenRegistry }): void {
+export function registerKnowledgeBaseRoutes(app: FastifyInstance, deps: { store: KnowledgeBaseStore; auth: Authenticator }): void {
   const { store } = deps;
-  const read = requireRole(deps.registry, ['service', 'reviewer', 'kb_editor', 'ops']);
-  const propose = requireRole(deps.registry, ['reviewer', 'kb_editor']);
-  const decide = requireRole(deps.registry, ['kb_editor']);
+  const read = requireRole(deps.auth, ['service', 'reviewer', 'kb_editor', 'ops']);
+  const propose = requireRole(deps.auth, ['reviewer', 'kb_editor']);
+  const decide = requireRole(deps.auth, ['kb_editor']);
 
   const handle =
     <T>(fn: (request: FastifyRequest, reply: FastifyReply) => Promise<T>) =>

@@ -1,4 +1,4 @@
-import type { MinimisedCase } from '../../../clinical/normalise.js';
+import type { MinimisedCase } from '../../../domain/minimised-case.js';
 import type { ImageSource } from '../../../domain/imaging.js';
 import type { GraphDeps } from '../deps.js';
 import { executeStep } from '../executor.js';

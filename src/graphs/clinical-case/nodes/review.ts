@@ -6,7 +6,17 @@ import type { ClinicalCaseStateValue, ClinicalCaseUpdate } from '../state.js';
 export function reviewRequestOf(state: ClinicalCaseStateValue): ReviewRequest {
   const evidence = new Map<string, ReviewRequest['evidence'][number]>();
   for (const r of Object.values(state.results)) for (const e of r.evidence) evidence.set(e.id, e);
-  return { caseId: state.caseId, revision: state.revision, plan: state.plan!, evidence: [...evidence.values()], findings: state.findings, allowedActions: ['approve', 'edit', 'request_changes', 'reject'] };
+  return {
+    caseId: state.caseId,
+    revision: state.revision,
+    plan: state.plan!,
+    evidence: [...evidence.values()],
+    findings: state.findings,
+    allowedActions: ['approve', 'edit', 'request_changes', 'reject'],
+    view: state.view,
+    previousPlan: state.previousPlan,
+    reviewerComments: state.reviewerComments,
+  };
 }
 
 /** Why a resume value is not an acceptable decision for this state, or null when it is. */

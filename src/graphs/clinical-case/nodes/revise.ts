@@ -10,6 +10,6 @@ export function reviseNode(deps: Pick<GraphDeps, 'maxRevisions'>) {
     if (state.revision >= deps.maxRevisions + 1) {
       return { reviewerComments: comments, status: 'escalated', closedReason: `changes were requested ${state.revision} times (limit ${deps.maxRevisions}); escalated for senior review` };
     }
-    return { reviewerComments: comments, revision: state.revision + 1, status: 'drafting' };
+    return { reviewerComments: comments, previousPlan: state.plan, revision: state.revision + 1, status: 'drafting' };
   };
 }

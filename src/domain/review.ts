@@ -1,0 +1,133 @@
+/**
+ * Human review, audit and delivery contracts: what the review API and UI take and show, what
+ * is recorded for each decision, the append-only audit events of a case, and what a backend
+ * service receives when a case is finalized.
+ */
+import { z } from 'zod';
+import { CaseId, CasePriority } from './case.js';
+import { PlanDiff } from './plan-diff.js';
+import { Plan, PlanSections, ReviewDecision, Severity } from './plan.js';
+
+/** A reviewer's decision as submitted over HTTP; identity and time are added by the server. */
+export const DecisionInput = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('approve') }),
+  /** Edit-and-approve: the full edited sections (the diff against the draft is stored). */
+  z.strictObject({ action: z.literal('edit'), sections: PlanSections }),
+  z.strictObject({ action: z.literal('request_changes'), comments: z.string().trim().min(3, 'say what should change (at least 3 characters)').max(10_000) }),
+  z.strictObject({ action: z.literal('reject'), reason: z.string().trim().min(3, 'give the reason (at least 3 characters)').max(10_000) }),
+]);
+export type DecisionInput = z.infer<typeof DecisionInput>;
+
+/** What is stored for a decided revision: the decision, who and when, and for edits the diff. */
+export const DecisionRecord = z.object({
+  caseId: CaseId,
+  revision: z.number().int(),
+  decision: ReviewDecision,
+  diff: PlanDiff.nullable(),
+  recordedAt: z.string(),
+});
+export type DecisionRecord = z.infer<typeof DecisionRecord>;
+
+export const ReviewItemState = z.enum(['waiting', 'claimed', 'decided']);
+
+/** One entry of the review queue. */
+export const ReviewListItem = z.object({
+  caseId: CaseId,
+  revision: z.number().int(),
+  casePriority: CasePriority,
+  maxSeverity: Severity.nullable(),
+  /** Verification findings by severity. */
+  findings: z.record(Severity, z.number().int()),
+  state: ReviewItemState,
+  claimedBy: z.string().nullable(),
+  leaseExpiresAt: z.string().nullable(),
+  enqueuedAt: z.string(),
+  waitingSeconds: z.number(),
+  /** BullMQ priority (lower is served first): case priority, then the most severe finding. */
+  queuePriority: z.number().int(),
+});
+export type ReviewListItem = z.infer<typeof ReviewListItem>;
+
+export const ReviewList = z.object({ items: z.array(ReviewListItem), counts: z.object({ waiting: z.number().int(), claimed: z.number().int() }) });
+
+/** A held claim: the lease on one review item. */
+export const ClaimView = z.object({
+  caseId: CaseId,
+  revision: z.number().int(),
+  claimedBy: z.string(),
+  claimedAt: z.string(),
+  leaseExpiresAt: z.string(),
+  leaseMs: z.number().int(),
+});
+export type ClaimView = z.infer<typeof ClaimView>;
+
+export const AUDIT_EVENTS = [
+  'enqueued',
+  'step_started',
+  'step_finished',
+  'drafted',
+  'verified',
+  'review_enqueued',
+  'claimed',
+  'released',
+  'lease_expired',
+  'decided',
+  'decision_refused',
+  'resumed',
+  'closed',
+  'failed',
+  'delivery_attempt_failed',
+  'delivered',
+  'dead_lettered',
+  'delivery_retried',
+] as const;
+export const AuditEventName = z.enum(AUDIT_EVENTS);
+export type AuditEventName = z.infer<typeof AuditEventName>;
+
+/** One entry of a case's append-only audit log. Details are ids, codes, counts and names of staff: never patient data. */
+export const AuditEvent = z.object({
+  /** The Redis Stream id: time-ordered and unique. */
+  id: z.string(),
+  caseId: CaseId,
+  event: AuditEventName,
+  /** Who: a service, a reviewer or ops account, or `system:<component>`. */
+  actor: z.string(),
+  at: z.string(),
+  revision: z.number().int().nullable(),
+  detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+});
+export type AuditEvent = z.infer<typeof AuditEvent>;
+export type AuditEntry = Omit<AuditEvent, 'id' | 'at'> & { at?: string };
+
+/** The webhook body POSTed to a case's callback URL when it is finalized. */
+export const DeliveryPayload = z.object({
+  /** Stable per case and revision: receivers deduplicate on it. */
+  deliveryId: z.string(),
+  caseId: CaseId,
+  status: z.enum(['approved', 'rejected', 'escalated']),
+  revision: z.number().int(),
+  /** The plan a human approved; null otherwise. */
+  plan: Plan.nullable(),
+  closedReason: z.string().nullable(),
+  decidedBy: z.string().nullable(),
+  decidedAt: z.string().nullable(),
+  sentAt: z.string(),
+});
+export type DeliveryPayload = z.infer<typeof DeliveryPayload>;
+
+/** Data of a job on the `delivery` queue. */
+export const DeliveryJobData = z.object({ caseId: CaseId, revision: z.number().int(), status: DeliveryPayload.shape.status, enqueuedAt: z.string() });
+export type DeliveryJobData = z.infer<typeof DeliveryJobData>;
+
+/** Data of a job on the `dead-letter` queue: a delivery that failed for good. */
+export const DeadLetterJobData = z.object({
+  caseId: CaseId,
+  revision: z.number().int(),
+  deliveryId: z.string(),
+  /** Host of the callback URL (never its path or query). */
+  host: z.string(),
+  attempts: z.number().int(),
+  lastError: z.string(),
+  failedAt: z.string(),
+});
+export type DeadLetterJobData = z.infer<typeof DeadLetterJobData>;

@@ -1,0 +1,361 @@
+/**
+ * The human-review queue on BullMQ. A review job (`review.<caseId>.r<revision>`) waits, ordered
+ * by BullMQ priority (case priority, then the most severe verification finding) and age.
+ *
+ * Claims are BullMQ manual processing: claiming moves the job to `active` under a lock whose
+ * token only the server knows (kept in the claims hash with the reviewer's name). The lock is
+ * the lease: the UI renews it (`extendLock`); if it lapses, BullMQ's stalled-job check puts the
+ * job back in the queue, where anyone can claim it. Two reviewers can never hold one item: a
+ * BullMQ lock has one token. A specific item is claimed by raising its priority to the front
+ * and taking the next job, under a short Redis mutex that all claims share.
+ *
+ * Deciding requires a live lease. The decision is recorded first (first write wins, see
+ * DecisionStore), then handed to the case workers as a `resume` job with a deterministic id,
+ * then the review job is completed. A crash between those steps leaves the job to come back to
+ * the queue; whoever picks it up next finds the recorded decision and finishes the hand-over
+ * instead of deciding again. The case worker applies a decision to the graph once.
+ */
+import { randomUUID } from 'node:crypto';
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ReviewJobData } from '../domain/case.js';
+import { diffPlans } from '../domain/plan-diff.js';
+import { SEVERITY_RANK, type ReviewDecision, type Severity } from '../domain/plan.js';
+import type { ClaimView, DecisionInput, DecisionRecord, ReviewListItem } from '../domain/review.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { AuditLog } from './audit.js';
+import type { DecisionStore } from './decisions.js';
+import { bullPrefix, claimMutexKey, claimsKey, QUEUES, reviewJobId } from './names.js';
+
+export type ReviewErrorCode = 'REVIEW_NOT_FOUND' | 'ALREADY_CLAIMED' | 'ALREADY_DECIDED' | 'NOT_CLAIMED' | 'LEASE_EXPIRED' | 'REVIEW_BUSY' | 'NOT_CLAIMABLE';
+
+const STATUS: Record<ReviewErrorCode, number> = { REVIEW_NOT_FOUND: 404, ALREADY_CLAIMED: 409, ALREADY_DECIDED: 409, NOT_CLAIMED: 409, LEASE_EXPIRED: 409, REVIEW_BUSY: 503, NOT_CLAIMABLE: 409 };
+
+export class ReviewError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ReviewErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ReviewError';
+    this.status = STATUS[code];
+  }
+}
+
+interface Claim {
+  reviewer: string;
+  token: string;
+  claimedAt: string;
+  renewedAt: string;
+}
+
+/** Hands a recorded decision to the case workers (idempotent per case revision). */
+export interface DecisionSink {
+  submitDecision(caseId: string, decision: ReviewDecision): Promise<void>;
+}
+
+export interface ReviewQueueOptions {
+  /** A BullMQ-safe connection (maxRetriesPerRequest: null). */
+  redis: Redis;
+  keyPrefix: string;
+  leaseMs: number;
+  decisions: DecisionStore;
+  sink: DecisionSink;
+  audit: AuditLog;
+  metrics: Metrics;
+  now?: () => Date;
+  onError?: (err: unknown) => void;
+}
+
+const RELEASE_MUTEX = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+/** Review priorities are ≥ 10 (see reviewPriority); 1 puts an item at the front. */
+const FRONT = 1;
+
+export class ReviewQueue {
+  readonly queue: Queue<ReviewJobData>;
+  private readonly worker: Worker<ReviewJobData>;
+  private readonly now: () => Date;
+  private readonly onError: (err: unknown) => void;
+
+  constructor(private readonly o: ReviewQueueOptions) {
+    const prefix = bullPrefix(o.keyPrefix, QUEUES.review);
+    this.now = o.now ?? (() => new Date());
+    this.onError = o.onError ?? (() => undefined);
+    this.queue = new Queue<ReviewJobData>(QUEUES.review, { connection: o.redis, prefix });
+    this.queue.on('error', this.onError);
+    // No processor: jobs are taken by claims. The lock duration is the lease; an abandoned
+    // claim stalls and returns to the queue (never failed: abandonment is not an error).
+    this.worker = new Worker<ReviewJobData>(QUEUES.review, null, {
+      connection: o.redis,
+      prefix,
+      autorun: false,
+      lockDuration: o.leaseMs,
+      stalledInterval: Math.max(500, Math.min(30_000, Math.floor(o.leaseMs / 2))),
+      maxStalledCount: 1_000_000,
+    });
+    this.worker.on('error', this.onError);
+    this.worker.on('stalled', (jobId: string) => void this.onLeaseExpired(jobId).catch(this.onError));
+  }
+
+  /** Start returning abandoned claims to the queue (run it in every API process). */
+  async start(): Promise<void> {
+    await this.worker.startStalledCheckTimer();
+  }
+
+  async close(): Promise<void> {
+    await this.worker.close();
+    await this.queue.close();
+  }
+
+  private parseJob(job: Job<ReviewJobData>): ReviewJobData {
+    return ReviewJobData.parse(job.data);
+  }
+
+  private async withMutex<T>(fn: () => Promise<T>): Promise<T> {
+    const key = claimMutexKey(this.o.keyPrefix);
+    const token = randomUUID();
+    const deadline = Date.now() + 5000;
+    while ((await this.o.redis.set(key, token, 'PX', 5000, 'NX')) !== 'OK') {
+      if (Date.now() > deadline) throw new ReviewError('REVIEW_BUSY', 'the review queue is busy; try again');
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
+    }
+    try {
+      return await fn();
+    } finally {
+      await this.o.redis.eval(RELEASE_MUTEX, 1, key, token).catch(this.onError);
+    }
+  }
+
+  private async getClaim(jobId: string): Promise<Claim | null> {
+    const raw = await this.o.redis.hget(claimsKey(this.o.keyPrefix), jobId);
+    return raw ? (JSON.parse(raw) as Claim) : null;
+  }
+
+  private async setClaim(jobId: string, claim: Claim): Promise<void> {
+    await this.o.redis.hset(claimsKey(this.o.keyPrefix), jobId, JSON.stringify(claim));
+  }
+
+  private async dropClaim(jobId: string, token: string): Promise<void> {
+    // Only the claim with this token: a newer claimant's entry stays.
+    const current = await this.getClaim(jobId);
+    if (current?.token === token) await this.o.redis.hdel(claimsKey(this.o.keyPrefix), jobId);
+  }
+
+  private leaseView(data: ReviewJobData, claim: Claim): ClaimView {
+    return {
+      caseId: data.caseId,
+      revision: data.revision,
+      claimedBy: claim.reviewer,
+      claimedAt: claim.claimedAt,
+      leaseExpiresAt: new Date(Date.parse(claim.renewedAt) + this.o.leaseMs).toISOString(),
+      leaseMs: this.o.leaseMs,
+    };
+  }
+
+  /** If the revision was decided already (a crash after recording), finish the hand-over and report true. */
+  private async finishIfDecided(job: Job<ReviewJobData>, token: string): Promise<boolean> {
+    const data = this.parseJob(job);
+    const record = await this.o.decisions.get(data.caseId, data.revision);
+    if (!record) return false;
+    await this.o.sink.submitDecision(data.caseId, record.decision);
+    await job.moveToCompleted({ action: record.decision.action, reviewer: record.decision.reviewer, decidedAt: record.decision.decidedAt, recovered: true }, token, false);
+    return true;
+  }
+
+  private async recordClaim(job: Job<ReviewJobData>, token: string, reviewer: string, kind: 'next' | 'specific'): Promise<ClaimView> {
+    const data = this.parseJob(job);
+    const at = this.now().toISOString();
+    const claim: Claim = { reviewer, token, claimedAt: at, renewedAt: at };
+    await this.setClaim(job.id!, claim);
+    await job.updateProgress({ claimedBy: reviewer, claimedAt: at }).catch(this.onError);
+    const first = (await this.o.redis.hincrby(claimsKey(this.o.keyPrefix), `count:${job.id!}`, 1)) === 1;
+    await this.o.audit.append({ caseId: data.caseId, event: 'claimed', actor: reviewer, revision: data.revision, detail: { kind, leaseMs: this.o.leaseMs } });
+    await this.o.metrics.inc('co_review_claims_total', { kind });
+    if (first) await this.o.metrics.observe('co_review_wait_seconds', (Date.parse(at) - Date.parse(data.enqueuedAt)) / 1000);
+    return this.leaseView(data, claim);
+  }
+
+  /** Claim the next item: highest priority first, then the oldest. Null when the queue is empty. */
+  claimNext(reviewer: string): Promise<ClaimView | null> {
+    return this.withMutex(async () => {
+      for (;;) {
+        const token = randomUUID();
+        const job = (await this.worker.getNextJob(token, { block: false })) as Job<ReviewJobData> | undefined;
+        if (!job) return null;
+        if (await this.finishIfDecided(job, token)) continue;
+        return this.recordClaim(job, token, reviewer, 'next');
+      }
+    });
+  }
+
+  /** Claim one item. A reviewer who already holds it gets their lease back. */
+  async claim(caseId: string, revision: number, reviewer: string): Promise<ClaimView> {
+    const id = reviewJobId(caseId, revision);
+    return this.withMutex(async () => {
+      const job = await this.queue.getJob(id);
+      if (!job) throw new ReviewError('REVIEW_NOT_FOUND', `no review item for case ${caseId} revision ${revision}`);
+      const state = await job.getState();
+      if (state === 'active') {
+        const claim = await this.getClaim(id);
+        if (claim?.reviewer === reviewer) return this.leaseView(this.parseJob(job), claim);
+        throw new ReviewError('ALREADY_CLAIMED', `case ${caseId} revision ${revision} is being reviewed by ${claim?.reviewer ?? 'someone else'}`);
+      }
+      if (state === 'completed') throw new ReviewError('ALREADY_DECIDED', `case ${caseId} revision ${revision} has been decided`);
+      if (state !== 'waiting' && state !== 'prioritized') throw new ReviewError('NOT_CLAIMABLE', `case ${caseId} revision ${revision} cannot be claimed (${state})`);
+      const priority = job.opts.priority ?? job.priority;
+      await job.changePriority({ priority: FRONT });
+      const token = randomUUID();
+      const got = (await this.worker.getNextJob(token, { block: false })) as Job<ReviewJobData> | undefined;
+      if (got?.id !== id) {
+        // Cannot happen while every claim holds the mutex; undo and report rather than hold the wrong item.
+        if (got) await got.moveToWait(token);
+        await job.changePriority({ priority });
+        throw new ReviewError('REVIEW_BUSY', 'the review queue changed while claiming; try again');
+      }
+      await got.changePriority({ priority });
+      if (await this.finishIfDecided(got, token)) throw new ReviewError('ALREADY_DECIDED', `case ${caseId} revision ${revision} has been decided`);
+      return this.recordClaim(got, token, reviewer, 'specific');
+    });
+  }
+
+  /** The job and lock token of a claim this reviewer holds, or a clear error. */
+  private async held(caseId: string, revision: number, reviewer: string): Promise<{ job: Job<ReviewJobData>; claim: Claim }> {
+    const id = reviewJobId(caseId, revision);
+    const [job, claim] = await Promise.all([this.queue.getJob(id), this.getClaim(id)]);
+    if (!job) throw new ReviewError('REVIEW_NOT_FOUND', `no review item for case ${caseId} revision ${revision}`);
+    if (await job.isCompleted()) throw new ReviewError('ALREADY_DECIDED', `case ${caseId} revision ${revision} has been decided`);
+    if (!claim || claim.reviewer !== reviewer) {
+      throw claim
+        ? new ReviewError('ALREADY_CLAIMED', `case ${caseId} revision ${revision} is being reviewed by ${claim.reviewer}`)
+        : new ReviewError('NOT_CLAIMED', `you do not hold a claim on case ${caseId} revision ${revision}; claim it first`);
+    }
+    return { job, claim };
+  }
+
+  private expired(caseId: string, revision: number, claim: Claim): ReviewError {
+    const at = new Date(Date.parse(claim.renewedAt) + this.o.leaseMs).toISOString();
+    return new ReviewError('LEASE_EXPIRED', `your claim on case ${caseId} revision ${revision} expired at ${at} and the item went back to the queue; claim it again to decide`);
+  }
+
+  /** Extend the lease. Fails with LEASE_EXPIRED when it has lapsed. */
+  async renew(caseId: string, revision: number, reviewer: string): Promise<ClaimView> {
+    const { job, claim } = await this.held(caseId, revision, reviewer);
+    const ok = await job.extendLock(claim.token, this.o.leaseMs).catch(() => 0);
+    if (!ok) {
+      await this.dropClaim(job.id!, claim.token);
+      throw this.expired(caseId, revision, claim);
+    }
+    const renewed = { ...claim, renewedAt: this.now().toISOString() };
+    await this.setClaim(job.id!, renewed);
+    return this.leaseView(this.parseJob(job), renewed);
+  }
+
+  /** Give the item back to the queue. */
+  async release(caseId: string, revision: number, reviewer: string): Promise<void> {
+    const { job, claim } = await this.held(caseId, revision, reviewer);
+    try {
+      await job.moveToWait(claim.token);
+    } catch {
+      await this.dropClaim(job.id!, claim.token);
+      throw this.expired(caseId, revision, claim);
+    }
+    await this.dropClaim(job.id!, claim.token);
+    await this.o.audit.append({ caseId, event: 'released', actor: reviewer, revision, detail: {} });
+  }
+
+  /**
+   * Record a decision on a held item and hand it to the case workers. Requires a live lease.
+   * Returns the recorded decision (an earlier one, if the revision was decided already).
+   */
+  async decide(caseId: string, revision: number, reviewer: string, input: DecisionInput): Promise<{ record: DecisionRecord; created: boolean }> {
+    const { job, claim } = await this.held(caseId, revision, reviewer);
+    if (!(await job.extendLock(claim.token, this.o.leaseMs).catch(() => 0))) {
+      await this.dropClaim(job.id!, claim.token);
+      throw this.expired(caseId, revision, claim);
+    }
+    const data = this.parseJob(job);
+    const decidedAt = this.now().toISOString();
+    const base = { revision, reviewer, decidedAt };
+    const decision: ReviewDecision =
+      input.action === 'approve'
+        ? { action: 'approve', ...base }
+        : input.action === 'edit'
+          ? { action: 'edit', sections: input.sections, ...base }
+          : input.action === 'request_changes'
+            ? { action: 'request_changes', comments: input.comments, ...base }
+            : { action: 'reject', reason: input.reason, ...base };
+    const diff = decision.action === 'edit' ? diffPlans(data.request.plan.sections, decision.sections) : null;
+    const { record, created } = await this.o.decisions.record({ caseId, revision, decision, diff, recordedAt: decidedAt });
+    if (created) {
+      await this.o.audit.append({
+        caseId,
+        event: 'decided',
+        actor: reviewer,
+        revision,
+        detail: { action: decision.action, ...(diff ? { added: diff.added, removed: diff.removed, changed: diff.changed } : {}) },
+      });
+      await this.o.metrics.inc('co_review_decisions_total', { action: decision.action });
+      await this.o.metrics.observe('co_review_time_to_decision_seconds', (Date.parse(decidedAt) - Date.parse(data.enqueuedAt)) / 1000);
+    }
+    await this.o.sink.submitDecision(caseId, record.decision);
+    await job.moveToCompleted({ action: record.decision.action, reviewer: record.decision.reviewer, decidedAt: record.decision.decidedAt }, claim.token, false);
+    await this.dropClaim(job.id!, claim.token);
+    return { record, created };
+  }
+
+  private async onLeaseExpired(jobId: string): Promise<void> {
+    const claim = await this.getClaim(jobId);
+    const job = await this.queue.getJob(jobId);
+    if (!job) return;
+    const data = this.parseJob(job);
+    if (claim) await this.dropClaim(jobId, claim.token);
+    await this.o.metrics.inc('co_review_leases_expired_total');
+    await this.o.audit.append({ caseId: data.caseId, event: 'lease_expired', actor: 'system:review-queue', revision: data.revision, detail: { claimedBy: claim?.reviewer ?? null } });
+  }
+
+  /** The lease this reviewer holds on an item, or null. */
+  async claimOf(caseId: string, revision: number, reviewer: string): Promise<ClaimView | null> {
+    const id = reviewJobId(caseId, revision);
+    const [job, claim] = await Promise.all([this.queue.getJob(id), this.getClaim(id)]);
+    if (!job || claim?.reviewer !== reviewer || (await job.getState()) !== 'active') return null;
+    return this.leaseView(this.parseJob(job), claim);
+  }
+
+  /** One item and its state, or null. */
+  async item(caseId: string, revision: number): Promise<{ data: ReviewJobData; listItem: ReviewListItem } | null> {
+    const job = await this.queue.getJob(reviewJobId(caseId, revision));
+    if (!job) return null;
+    const state = await job.getState();
+    return { data: this.parseJob(job), listItem: await this.toListItem(job, state === 'active' ? 'claimed' : state === 'completed' ? 'decided' : 'waiting') };
+  }
+
+  private async toListItem(job: Job<ReviewJobData>, state: ReviewListItem['state']): Promise<ReviewListItem> {
+    const data = this.parseJob(job);
+    const claim = state === 'claimed' ? await this.getClaim(job.id!) : null;
+    const findings = { info: 0, low: 0, moderate: 0, high: 0, critical: 0 } as Record<Severity, number>;
+    for (const f of data.request.findings) findings[f.severity]++;
+    return {
+      caseId: data.caseId,
+      revision: data.revision,
+      casePriority: data.casePriority,
+      maxSeverity: data.maxSeverity,
+      findings,
+      state,
+      claimedBy: claim?.reviewer ?? null,
+      leaseExpiresAt: claim ? new Date(Date.parse(claim.renewedAt) + this.o.leaseMs).toISOString() : null,
+      enqueuedAt: data.enqueuedAt,
+      waitingSeconds: Math.max(0, Math.round((this.now().getTime() - Date.parse(data.enqueuedAt)) / 1000)),
+      queuePriority: job.opts.priority ?? job.priority,
+    };
+  }
+
+  /** Waiting and claimed items in the order they are served: priority, then age. */
+  async list(limit = 500): Promise<ReviewListItem[]> {
+    const [waiting, active] = await Promise.all([this.queue.getJobs(['prioritized', 'waiting'], 0, limit - 1), this.queue.getJobs(['active'], 0, limit - 1)]);
+    const items = await Promise.all([...waiting.map((j) => this.toListItem(j, 'waiting')), ...active.map((j) => this.toListItem(j, 'claimed'))]);
+    return items.sort(
+      (a, b) => a.queuePriority - b.queuePriority || SEVERITY_RANK[b.maxSeverity ?? 'info'] - SEVERITY_RANK[a.maxSeverity ?? 'info'] || Date.parse(a.enqueuedAt) - Date.parse(b.enqueuedAt),
+    );
+  }
+}

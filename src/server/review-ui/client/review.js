@@ -1,0 +1,140 @@
+// The review UI's only script (served at /review/static/review.js; no inline script, strict CSP).
+// - renews the lease on the item you hold while the page is open, and says so clearly when the
+//   lease is lost (actions are then disabled: a decision on an expired lease would be refused);
+// - polls for the revised plan after a request for changes, and for delivery after a close;
+// - refreshes the queue; keyboard shortcuts (n claim next, c claim, a approve, r request
+//   changes, x reject, e edit) when the focus is not in a text field.
+'use strict';
+
+(function () {
+  const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.getAttribute('content') ?? null;
+  const csrf = meta('csrf-token');
+  const caseId = meta('case-id');
+  const revision = meta('revision');
+
+  function banner(text) {
+    const el = document.getElementById('lease-banner');
+    if (!el) return;
+    el.textContent = text;
+    el.hidden = false;
+  }
+
+  function disableDecisions() {
+    for (const b of document.querySelectorAll('button.needs-lease')) {
+      b.disabled = true;
+      b.setAttribute('aria-disabled', 'true');
+    }
+  }
+
+  async function post(url) {
+    return fetch(url, { method: 'POST', headers: { 'x-csrf-token': csrf ?? '', accept: 'application/json' }, credentials: 'same-origin' });
+  }
+
+  async function getJson(url) {
+    const res = await fetch(url, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+    return res.ok ? res.json() : null;
+  }
+
+  // Lease renewal: every third of the lease, while the page is open.
+  const leaseMs = Number(meta('lease-ms'));
+  if (caseId && revision && leaseMs > 0) {
+    const url = `/v1/reviews/${encodeURIComponent(caseId)}/revisions/${revision}/lease`;
+    let lost = false;
+    const renew = async () => {
+      if (lost) return;
+      try {
+        const res = await post(url);
+        if (res.ok) {
+          const claim = await res.json();
+          const t = document.querySelector('#lease time');
+          if (t) {
+            t.setAttribute('datetime', claim.leaseExpiresAt);
+            t.textContent = claim.leaseExpiresAt.slice(11, 19);
+          }
+          return;
+        }
+        const problem = await res.json().catch(() => ({}));
+        if (res.status === 409 || res.status === 401) {
+          lost = true;
+          disableDecisions();
+          banner(`Your claim on this case was lost: ${problem.detail ?? problem.title ?? `HTTP ${res.status}`}. Your decision was not recorded. Reload the page to claim it again.`);
+        }
+      } catch {
+        // A network blip: the next renewal tries again (the lease outlives two missed renewals).
+      }
+    };
+    setInterval(renew, Math.max(2000, Math.floor(leaseMs / 3)));
+  }
+
+  // After a request for changes: wait for the revised plan.
+  const waitingFor = document.querySelector('[data-poll-revision]');
+  if (waitingFor && caseId) {
+    const next = waitingFor.getAttribute('data-poll-revision');
+    const poll = async () => {
+      const item = await getJson(`/v1/reviews/${encodeURIComponent(caseId)}/revisions/${next}`).catch(() => null);
+      if (item) {
+        waitingFor.innerHTML = '';
+        const a = document.createElement('a');
+        a.href = `/review/cases/${encodeURIComponent(caseId)}/${next}`;
+        a.textContent = `Revision ${next} is ready for review: open it`;
+        a.id = 'revised-link';
+        waitingFor.appendChild(a);
+        waitingFor.setAttribute('role', 'status');
+        return;
+      }
+      setTimeout(poll, 1000);
+    };
+    setTimeout(poll, 500);
+  }
+
+  // After a close: wait for delivery.
+  const status = document.querySelector('[data-poll-delivery]');
+  if (status && caseId) {
+    const poll = async () => {
+      const data = await getJson(`/v1/reviews/${encodeURIComponent(caseId)}`).catch(() => null);
+      const c = data?.case;
+      if (c) {
+        const d = c.delivery;
+        status.textContent = `Case status: ${c.status}${d ? ` · delivery: ${d.status} (${d.channel})${d.deliveredAt ? ` at ${d.deliveredAt.replace('T', ' ').slice(0, 19)}` : ''}` : ''}`;
+        if (d?.status === 'delivered' || d?.status === 'failed') {
+          status.setAttribute('role', 'status');
+          status.classList.add(`delivery-${d.status}`);
+          return;
+        }
+      }
+      setTimeout(poll, 1000);
+    };
+    setTimeout(poll, 500);
+  }
+
+  // Keep the queue fresh.
+  const refresh = document.querySelector('[data-autorefresh]');
+  if (refresh) setTimeout(() => window.location.reload(), Number(refresh.getAttribute('data-autorefresh')) || 15000);
+
+  // Keyboard shortcuts.
+  document.addEventListener('keydown', (event) => {
+    const target = event.target;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))) return;
+    const button = document.querySelector(`[data-shortcut="${event.key}"]`);
+    if (button instanceof HTMLElement && !button.hasAttribute('disabled')) {
+      event.preventDefault();
+      if (button.tagName === 'SUMMARY') {
+        button.parentElement.open = true;
+        button.parentElement.querySelector('textarea')?.focus();
+      } else button.focus();
+      return;
+    }
+    const field = document.querySelector(`[data-shortcut-focus="${event.key}"]`);
+    if (field instanceof HTMLElement) {
+      event.preventDefault();
+      field.focus();
+    }
+  });
+
+  // Confirm destructive actions.
+  for (const form of document.querySelectorAll('form')) {
+    const action = form.querySelector('input[name="action"]')?.value;
+    if (action === 'reject') form.addEventListener('submit', (e) => { if (!window.confirm('Reject this plan? The case closes.')) e.preventDefault(); });
+  }
+})();

@@ -1,0 +1,145 @@
+/**
+ * Staff sign-in and accounts.
+ *
+ *   POST /v1/auth/login      name + password → session cookie and CSRF token (rate limited)
+ *   POST /v1/auth/logout     end the session
+ *   GET  /v1/auth/session    who is signed in, and the CSRF token for state changes
+ *   GET  /v1/admin/accounts, POST /v1/admin/accounts, PATCH /v1/admin/accounts/:name   (admin)
+ *
+ * Login failures all answer the same 401 whatever was wrong, after the same password-hash
+ * work, so neither the message nor the timing tells which account names exist.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { STAFF_ROLES } from '../../config.js';
+import { AccountError, AccountName, type Account, type AccountStore } from '../../auth/accounts.js';
+import { csrfTokenFor, type SessionStore } from '../../auth/sessions.js';
+import { toFieldIssues } from '../../domain/validation.js';
+import { requireRole, SESSION_COOKIE, type Authenticator } from '../auth.js';
+import { problem, sendProblem } from '../problem.js';
+
+export const LoginInput = z.object({ name: z.string().trim().toLowerCase().min(1).max(64), password: z.string().min(1).max(1024), next: z.string().max(2000).optional() });
+export const SessionView = z.object({ account: z.string(), roles: z.array(z.enum(STAFF_ROLES)), csrfToken: z.string(), expiresAt: z.string() });
+export const AccountView = z.object({ name: z.string(), roles: z.array(z.enum(STAFF_ROLES)), disabled: z.boolean(), createdAt: z.string(), updatedAt: z.string() });
+export const AccountCreate = z.strictObject({ name: AccountName, password: z.string().min(1).max(1024), roles: z.array(z.enum(STAFF_ROLES)).min(1) });
+export const AccountPatch = z.strictObject({ password: z.string().min(1).max(1024).optional(), roles: z.array(z.enum(STAFF_ROLES)).min(1).optional(), disabled: z.boolean().optional() });
+
+export interface AuthRouteDeps {
+  auth: Authenticator;
+  accounts: AccountStore;
+  sessions: SessionStore;
+  cookieSecure: boolean;
+  /** Attempts per name and client address within `window`. */
+  loginRateLimit: { max: number; windowMs: number };
+}
+
+export interface LoginOutcome {
+  account: Account;
+  token: string;
+  expiresAt: string;
+}
+
+/** Shared by the JSON login and the review UI's form login. */
+export async function login(deps: Pick<AuthRouteDeps, 'accounts' | 'sessions' | 'cookieSecure'>, reply: FastifyReply, name: string, password: string): Promise<LoginOutcome | null> {
+  const account = await deps.accounts.verify(name, password);
+  if (!account) return null;
+  const { token, session } = await deps.sessions.create(account.name);
+  reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: deps.cookieSecure, path: '/', maxAge: deps.sessions.ttlSeconds });
+  return { account, token, expiresAt: session.expiresAt };
+}
+
+export async function logout(deps: Pick<AuthRouteDeps, 'sessions'>, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  await deps.sessions.destroy(request.cookies[SESSION_COOKIE]);
+  reply.clearCookie(SESSION_COOKIE, { path: '/' });
+}
+
+/** Rate-limit key for logins: the client address and the name tried (case-folded). */
+export function loginRateKey(request: FastifyRequest): string {
+  const body = request.body as { name?: unknown } | undefined;
+  const name = typeof body?.name === 'string' ? body.name.trim().toLowerCase().slice(0, 64) : '';
+  return `login:${request.ip}:${name}`;
+}
+
+export function loginRateConfig(limit: AuthRouteDeps['loginRateLimit']) {
+  return {
+    rateLimit: {
+      max: limit.max,
+      timeWindow: limit.windowMs,
+      hook: 'preHandler' as const,
+      keyGenerator: loginRateKey,
+      errorResponseBuilder: (_req: FastifyRequest, ctx: { after: string }) => ({
+        ...problem(429, 'LOGIN_RATE_LIMITED', 'Too many sign-in attempts', `try again in ${ctx.after}`),
+        statusCode: 429,
+      }),
+    },
+  };
+}
+
+function accountProblem(reply: FastifyReply, err: AccountError) {
+  const status = err.code === 'ACCOUNT_EXISTS' ? 409 : err.code === 'ACCOUNT_NOT_FOUND' ? 404 : 400;
+  return sendProblem(reply, problem(status, err.code, 'Account request refused', err.message));
+}
+
+export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): void {
+  const staff = requireRole(deps.auth, ['reviewer', 'kb_editor', 'ops']);
+  const admin = requireRole(deps.auth, ['admin']);
+
+  app.post('/v1/auth/login', { config: loginRateConfig(deps.loginRateLimit) }, async (request, reply) => {
+    const body = LoginInput.safeParse(request.body);
+    if (!body.success) return sendProblem(reply, problem(400, 'VALIDATION_FAILED', 'Invalid sign-in request', body.error.issues[0]?.message, toFieldIssues(body.error)));
+    const outcome = await login(deps, reply, body.data.name, body.data.password);
+    if (!outcome) {
+      request.log.info({ event: 'login_failed' }, 'sign-in refused');
+      return sendProblem(reply, problem(401, 'LOGIN_FAILED', 'Sign-in failed', 'wrong account name or password, or the account is disabled'));
+    }
+    request.log.info({ account: outcome.account.name, event: 'login' }, 'signed in');
+    return { account: outcome.account.name, roles: outcome.account.roles, csrfToken: csrfTokenFor(outcome.token), expiresAt: outcome.expiresAt };
+  });
+
+  app.post('/v1/auth/logout', { preHandler: staff }, async (request, reply) => {
+    await logout(deps, request, reply);
+    return reply.status(204).send();
+  });
+
+  app.get('/v1/auth/session', { preHandler: staff }, async (request, reply) => {
+    if (!request.sessionToken) return sendProblem(reply, problem(400, 'NOT_A_SESSION', 'Not a session', 'this request authenticated with a token, not a session'));
+    const session = (await deps.sessions.get(request.sessionToken))!;
+    return { account: request.principal!.name, roles: request.principal!.roles, csrfToken: csrfTokenFor(request.sessionToken), expiresAt: session.expiresAt };
+  });
+
+  app.get('/v1/admin/accounts', { preHandler: admin }, async () => ({ accounts: await deps.accounts.list() }));
+
+  app.post('/v1/admin/accounts', { preHandler: admin }, async (request, reply) => {
+    const body = AccountCreate.safeParse(request.body);
+    if (!body.success) return sendProblem(reply, problem(400, 'VALIDATION_FAILED', 'Invalid account', body.error.issues[0]?.message, toFieldIssues(body.error)));
+    try {
+      const account = await deps.accounts.create(body.data.name, body.data.password, body.data.roles);
+      request.log.info({ account: account.name, roles: account.roles, by: request.principal!.name }, 'account created');
+      return reply.status(201).send(account);
+    } catch (err) {
+      if (err instanceof AccountError) return accountProblem(reply, err);
+      throw err;
+    }
+  });
+
+  app.patch<{ Params: { name: string } }>('/v1/admin/accounts/:name', { preHandler: admin }, async (request, reply) => {
+    const body = AccountPatch.safeParse(request.body);
+    if (!body.success) return sendProblem(reply, problem(400, 'VALIDATION_FAILED', 'Invalid account change', body.error.issues[0]?.message, toFieldIssues(body.error)));
+    const name = request.params.name;
+    try {
+      let account = await deps.accounts.get(name);
+      if (!account) throw new AccountError('ACCOUNT_NOT_FOUND', `no account ${name}`);
+      if (body.data.roles) account = await deps.accounts.setRoles(name, body.data.roles);
+      if (body.data.disabled !== undefined) account = await deps.accounts.setDisabled(name, body.data.disabled);
+      if (body.data.password) account = await deps.accounts.setPassword(name, body.data.password);
+      // A changed password, a disabled account or fewer roles take effect now, not at session expiry.
+      if (body.data.password || body.data.disabled) await deps.sessions.destroyAll(name);
+      deps.auth.forget(name);
+      request.log.info({ account: name, by: request.principal!.name, changed: Object.keys(body.data) }, 'account changed');
+      return account;
+    } catch (err) {
+      if (err instanceof AccountError) return accountProblem(reply, err);
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,111 @@
+/**
+ * Operations (role `ops`; admin too):
+ *
+ *   GET  /metrics                                                   Prometheus text: queue depths, review and decision times, decisions, tools, deliveries
+ *   GET  /v1/ops/dead-letters                                       deliveries that failed for good
+ *   POST /v1/ops/dead-letters/:caseId/revisions/:revision/retry     send one again (with all its attempts)
+ *   /ops/queues                                                     Bull Board over every queue
+ *
+ * Bull Board shows `cases` and `review` read-only (a retried or promoted review job would
+ * break its lease); `delivery` and `dead-letter` allow its actions. Its own requests carry no
+ * CSRF token, so for it a session must also come from this origin (SameSite=Strict cookie plus
+ * an Origin/Referer check).
+ */
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { Queue } from 'bullmq';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { CaseId } from '../../domain/case.js';
+import { DeadLetterJobData } from '../../domain/review.js';
+import { renderPrometheus, type Gauge, type Metrics } from '../../metrics/metrics.js';
+import type { AuditLog } from '../../queues/audit.js';
+import type { CaseStore } from '../../queues/case-store.js';
+import type { DeliveryQueues } from '../../queues/delivery.js';
+import { requireRole, type Authenticator } from '../auth.js';
+import { problem, sendProblem } from '../problem.js';
+
+export const DeadLetterList = z.object({ items: z.array(DeadLetterJobData.extend({ deadLetteredAt: z.string() })) });
+
+export interface OpsRouteDeps {
+  auth: Authenticator;
+  metrics: Metrics;
+  /** Every queue, for depths and Bull Board. */
+  queues: { cases: Queue; review: Queue; delivery: Queue; deadLetter: Queue };
+  deliveries: DeliveryQueues;
+  store: CaseStore;
+  audit: AuditLog;
+}
+
+const STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'waiting-children'] as const;
+
+export async function queueDepths(queues: OpsRouteDeps['queues']): Promise<Gauge> {
+  const samples: Gauge['samples'] = [];
+  for (const q of Object.values(queues)) {
+    const counts = await q.getJobCounts(...STATES);
+    for (const state of STATES) samples.push({ labels: { queue: q.name, state }, value: counts[state] ?? 0 });
+  }
+  return { name: 'co_queue_jobs', help: 'Jobs per queue and state (BullMQ), read at scrape time.', samples };
+}
+
+/** Same-origin check for session requests that cannot carry a CSRF token (Bull Board's own calls). */
+function sameOrigin(request: FastifyRequest): boolean {
+  const origin = request.headers.origin ?? request.headers.referer;
+  if (!origin) return request.method === 'GET' || request.method === 'HEAD';
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+export async function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps): Promise<void> {
+  const ops = requireRole(deps.auth, ['ops']);
+
+  app.get('/metrics', { preHandler: ops }, async (_request, reply) => {
+    const [snapshot, depths] = await Promise.all([deps.metrics.snapshot(), queueDepths(deps.queues)]);
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(renderPrometheus(snapshot, [depths]));
+  });
+
+  app.get('/v1/ops/dead-letters', { preHandler: ops }, async () => ({ items: await deps.deliveries.deadLetters() }));
+
+  app.post<{ Params: { caseId: string; revision: string } }>('/v1/ops/dead-letters/:caseId/revisions/:revision/retry', { preHandler: ops }, async (request, reply) => {
+    const caseId = CaseId.safeParse(request.params.caseId);
+    const revision = z.coerce.number().int().min(1).safeParse(request.params.revision);
+    if (!caseId.success || !revision.success) return sendProblem(reply, problem(400, 'VALIDATION_FAILED', 'Invalid case id or revision'));
+    const record = await deps.store.get(caseId.data);
+    if (!record || !['approved', 'rejected', 'escalated'].includes(record.status)) return sendProblem(reply, problem(404, 'DEAD_LETTER_NOT_FOUND', 'Nothing to retry', `case ${caseId.data} is not a closed case`));
+    const retried = await deps.deliveries.retry(caseId.data, revision.data, record.status as 'approved' | 'rejected' | 'escalated');
+    if (!retried) return sendProblem(reply, problem(404, 'DEAD_LETTER_NOT_FOUND', 'Nothing to retry', `no dead-lettered delivery for case ${caseId.data} revision ${revision.data}`));
+    await deps.store.transition(caseId.data, ['approved', 'rejected', 'escalated'], { delivery: { status: 'pending', channel: 'webhook', attempts: 0, lastError: null, deliveredAt: null } });
+    await deps.audit.append({ caseId: caseId.data, event: 'delivery_retried', actor: request.principal!.name, revision: revision.data, detail: {} });
+    return reply.status(202).send({ caseId: caseId.data, revision: revision.data, status: 'pending' });
+  });
+
+  const board = new FastifyAdapter();
+  createBullBoard({
+    queues: [
+      new BullMQAdapter(deps.queues.cases, { readOnlyMode: true, description: 'Case jobs: draft (case) and resume (decision)' }),
+      new BullMQAdapter(deps.queues.review, { readOnlyMode: true, description: 'Plans waiting for a human decision (claimed = active)' }),
+      new BullMQAdapter(deps.queues.delivery, { description: 'Webhook deliveries of finalized plans' }),
+      new BullMQAdapter(deps.queues.deadLetter, { description: 'Deliveries that failed for good (retry: POST /v1/ops/dead-letters/…/retry)' }),
+    ],
+    serverAdapter: board,
+    options: { uiConfig: { boardTitle: 'clinical-orchestrator' } },
+  });
+  board.setBasePath('/ops/queues');
+  await app.register(async (scope) => {
+    scope.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+      const result = await deps.auth.authenticate(request);
+      if ('failure' in result) {
+        if (result.failure === 'invalid_token') return sendProblem(reply, problem(401, 'UNAUTHENTICATED', 'Authentication required', 'the bearer token is not valid'));
+        return reply.redirect(`/review/login?next=${encodeURIComponent(request.url)}`, 303);
+      }
+      if (!result.principal.roles.some((r) => r === 'ops' || r === 'admin')) return sendProblem(reply, problem(403, 'FORBIDDEN', 'Forbidden', 'Bull Board needs the ops role'));
+      if (result.sessionToken && !sameOrigin(request)) return sendProblem(reply, problem(403, 'CSRF_INVALID', 'Cross-origin request refused'));
+      request.principal = result.principal;
+    });
+    await scope.register(board.registerPlugin(), { prefix: '/ops/queues' });
+  });
+}

@@ -1,0 +1,162 @@
+/**
+ * The review API (role `reviewer`; admin too): the queue, claims with leases, the case as the
+ * reviewer sees it, and decisions. The review web UI uses the same routes for lease renewal; a
+ * scripted reviewer (benchmarks, integration tests) uses all of them with a staff token.
+ *
+ *   GET  /v1/reviews                                        the queue (priority, then age)
+ *   POST /v1/reviews/claim                                  claim the next item (204 when empty)
+ *   GET  /v1/reviews/:caseId                                a case's status, decisions and audit trail
+ *   GET  /v1/reviews/:caseId/revisions/:revision            one revision: plan, evidence, findings, diff, claim
+ *   POST /v1/reviews/:caseId/revisions/:revision/claim      claim that item
+ *   POST /v1/reviews/:caseId/revisions/:revision/lease      renew the lease
+ *   POST /v1/reviews/:caseId/revisions/:revision/release    give it back
+ *   POST /v1/reviews/:caseId/revisions/:revision/decision   approve, edit, request changes or reject
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { CaseId, CaseView } from '../../domain/case.js';
+import { diffPlans, PlanDiff } from '../../domain/plan-diff.js';
+import { ReviewRequest } from '../../domain/plan.js';
+import { AuditEvent, ClaimView, DecisionInput, DecisionRecord, ReviewList, ReviewListItem } from '../../domain/review.js';
+import { toFieldIssues } from '../../domain/validation.js';
+import type { AuditLog } from '../../queues/audit.js';
+import { toCaseView, type CaseStore } from '../../queues/case-store.js';
+import type { DecisionStore } from '../../queues/decisions.js';
+import { ReviewError, type ReviewQueue } from '../../queues/review-queue.js';
+import { requireRole, type Authenticator } from '../auth.js';
+import { problem, sendProblem } from '../problem.js';
+
+export const ReviewDetail = z.object({
+  item: ReviewListItem,
+  request: ReviewRequest,
+  /** Your claim on this item, when you hold one. */
+  claim: ClaimView.nullable(),
+  decision: DecisionRecord.nullable(),
+  /** What changed since the previous revision (null for the first). */
+  diffToPrevious: PlanDiff.nullable(),
+});
+export type ReviewDetail = z.infer<typeof ReviewDetail>;
+
+export const ReviewCase = z.object({ case: CaseView, decisions: z.array(DecisionRecord), audit: z.array(AuditEvent) });
+export const DecisionResponse = z.object({ created: z.boolean(), record: DecisionRecord });
+
+export interface ReviewRouteDeps {
+  auth: Authenticator;
+  queue: ReviewQueue;
+  decisions: DecisionStore;
+  audit: AuditLog;
+  store: CaseStore;
+}
+
+const Params = z.object({ caseId: CaseId, revision: z.coerce.number().int().min(1).max(1000) });
+
+export function reviewErrorProblem(err: ReviewError) {
+  const titles: Record<ReviewError['code'], string> = {
+    REVIEW_NOT_FOUND: 'Review item not found',
+    ALREADY_CLAIMED: 'Claimed by someone else',
+    ALREADY_DECIDED: 'Already decided',
+    NOT_CLAIMED: 'Not claimed',
+    LEASE_EXPIRED: 'Your claim expired',
+    REVIEW_BUSY: 'Review queue busy',
+    NOT_CLAIMABLE: 'Not claimable',
+  };
+  return problem(err.status, err.code, titles[err.code], err.message);
+}
+
+/** Everything the reviewer sees for one revision. */
+export async function reviewDetail(deps: Pick<ReviewRouteDeps, 'queue' | 'decisions'>, caseId: string, revision: number, reviewer: string): Promise<ReviewDetail | null> {
+  const found = await deps.queue.item(caseId, revision);
+  if (!found) return null;
+  const { data, listItem } = found;
+  const request = data.request;
+  return {
+    item: listItem,
+    request,
+    claim: await deps.queue.claimOf(caseId, revision, reviewer),
+    decision: await deps.decisions.get(caseId, revision),
+    diffToPrevious: request.previousPlan ? diffPlans(request.previousPlan.sections, request.plan.sections) : null,
+  };
+}
+
+export function registerReviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps): void {
+  const reviewer = requireRole(deps.auth, ['reviewer']);
+  const fail = (reply: FastifyReply, err: unknown) => {
+    if (err instanceof ReviewError) return sendProblem(reply, reviewErrorProblem(err));
+    throw err;
+  };
+  const params = (raw: unknown, reply: FastifyReply) => {
+    const p = Params.safeParse(raw);
+    if (!p.success) void sendProblem(reply, problem(400, 'VALIDATION_FAILED', 'Invalid case id or revision', p.error.issues[0]?.message, toFieldIssues(p.error)));
+    return p.success ? p.data : null;
+  };
+
+  app.get('/v1/reviews', { preHandler: reviewer }, async () => {
+    const items = await deps.queue.list();
+    return ReviewList.parse({ items, counts: { waiting: items.filter((i) => i.state === 'waiting').length, claimed: items.filter((i) => i.state === 'claimed').length } });
+  });
+
+  app.post('/v1/reviews/claim', { preHandler: reviewer }, async (request, reply) => {
+    try {
+      const claim = await deps.queue.claimNext(request.principal!.name);
+      return claim ? reply.send(claim) : reply.status(204).send();
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+
+  app.get<{ Params: { caseId: string } }>('/v1/reviews/:caseId', { preHandler: reviewer }, async (request, reply) => {
+    const id = CaseId.safeParse(request.params.caseId);
+    if (!id.success) return sendProblem(reply, problem(400, 'CASE_ID_INVALID', 'Invalid case id', id.error.issues[0]?.message));
+    const record = await deps.store.get(id.data);
+    if (!record) return sendProblem(reply, problem(404, 'CASE_NOT_FOUND', 'Case not found', `no case ${id.data}`));
+    return { case: toCaseView(record), decisions: await deps.decisions.list(id.data), audit: await deps.audit.list(id.data) };
+  });
+
+  app.get('/v1/reviews/:caseId/revisions/:revision', { preHandler: reviewer }, async (request, reply) => {
+    const p = params(request.params, reply);
+    if (!p) return reply;
+    const detail = await reviewDetail(deps, p.caseId, p.revision, request.principal!.name);
+    if (!detail) return sendProblem(reply, problem(404, 'REVIEW_NOT_FOUND', 'Review item not found', `no review item for case ${p.caseId} revision ${p.revision}`));
+    return detail;
+  });
+
+  for (const [action, run] of [
+    ['claim', (c: string, r: number, who: string) => deps.queue.claim(c, r, who)],
+    ['lease', (c: string, r: number, who: string) => deps.queue.renew(c, r, who)],
+  ] as const) {
+    app.post(`/v1/reviews/:caseId/revisions/:revision/${action}`, { preHandler: reviewer }, async (request, reply) => {
+      const p = params(request.params, reply);
+      if (!p) return reply;
+      try {
+        return await run(p.caseId, p.revision, request.principal!.name);
+      } catch (err) {
+        return fail(reply, err);
+      }
+    });
+  }
+
+  app.post('/v1/reviews/:caseId/revisions/:revision/release', { preHandler: reviewer }, async (request, reply) => {
+    const p = params(request.params, reply);
+    if (!p) return reply;
+    try {
+      await deps.queue.release(p.caseId, p.revision, request.principal!.name);
+      return reply.status(204).send();
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+
+  app.post('/v1/reviews/:caseId/revisions/:revision/decision', { preHandler: reviewer }, async (request, reply) => {
+    const p = params(request.params, reply);
+    if (!p) return reply;
+    const body = DecisionInput.safeParse(request.body);
+    if (!body.success) return sendProblem(reply, problem(400, 'DECISION_INVALID', 'Invalid decision', body.error.issues[0]?.message, toFieldIssues(body.error)));
+    try {
+      const { record, created } = await deps.queue.decide(p.caseId, p.revision, request.principal!.name, body.data);
+      request.log.info({ caseId: p.caseId, revision: p.revision, action: record.decision.action, reviewer: record.decision.reviewer, created }, 'review decision recorded');
+      return reply.status(created ? 201 : 200).send({ created, record });
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * The `delivery` job processor, exported on its own. For a closed case revision it POSTs the
+ * signed webhook to the case's callback URL (or, without one, records that the result is
+ * available through `GET /v1/cases/:id`), and records the delivery state and audit events.
+ *
+ * Retries are BullMQ's (attempts with exponential backoff). A delivery that cannot succeed (a
+ * forbidden address, a 4xx, a redirect) or has used its last attempt is copied to the
+ * dead-letter queue before the job fails. Delivered once: a case whose delivery is recorded is
+ * not sent again, and receivers deduplicate on `X-CO-Delivery-Id` (a crash after the POST but
+ * before the record means one more POST with the same id).
+ */
+import { UnrecoverableError, type Job } from 'bullmq';
+import { DeliveryJobData, DeliveryPayload, type DeadLetterJobData } from '../src/domain/review.js';
+import { DeliveryError, postWebhook, signatureHeader } from '../src/delivery/webhook.js';
+import type { Logger } from '../src/logger.js';
+import type { Metrics } from '../src/metrics/metrics.js';
+import type { AuditLog } from '../src/queues/audit.js';
+import type { CaseRecord, CaseStore } from '../src/queues/case-store.js';
+import { deliveryId } from '../src/queues/names.js';
+
+export interface DeliveryProcessorDeps {
+  store: CaseStore;
+  audit: AuditLog;
+  metrics: Metrics;
+  addDeadLetter: (data: DeadLetterJobData) => Promise<void>;
+  logger: Logger;
+  secrets: readonly string[];
+  timeoutMs: number;
+  hostAllowlist: readonly string[];
+  now?: () => Date;
+}
+
+const TERMINAL: CaseRecord['status'][] = ['approved', 'rejected', 'escalated'];
+const ACTOR = 'system:delivery-worker';
+
+export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
+  const now = deps.now ?? (() => new Date());
+  const audit = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.tryAppend(entry, (err) => deps.logger.error({ err: String(err) }, 'audit append failed'));
+
+  return async function processDelivery(job: Job): Promise<{ status: 'delivered' | 'skipped'; channel?: 'webhook' | 'api' }> {
+    const parsed = DeliveryJobData.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError('JOB_DATA_INVALID: job data does not match the delivery job schema');
+    const { caseId, revision } = parsed.data;
+    const logger = deps.logger.child({ caseId, revision, jobId: job.id, attempt: job.attemptsMade + 1 });
+    const record = await deps.store.get(caseId);
+    if (!record) throw new UnrecoverableError(`CASE_NOT_FOUND: no record for case ${caseId}`);
+    if (!TERMINAL.includes(record.status)) throw new UnrecoverableError(`CASE_NOT_CLOSED: case ${caseId} is ${record.status}`);
+    if (record.delivery?.status === 'delivered') {
+      logger.info('already delivered; not sent again');
+      return { status: 'skipped' };
+    }
+    const decidedAt = record.decidedAt;
+    const observeLatency = () => (decidedAt ? deps.metrics.observe('co_delivery_decision_to_delivered_seconds', Math.max(0, (now().getTime() - Date.parse(decidedAt)) / 1000)) : Promise.resolve());
+
+    if (!record.callbackUrl) {
+      await deps.store.transition(caseId, TERMINAL, { delivery: { status: 'delivered', channel: 'api', attempts: 0, lastError: null, deliveredAt: now().toISOString() } });
+      await audit({ caseId, event: 'delivered', actor: ACTOR, revision, detail: { channel: 'api' } });
+      await deps.metrics.inc('co_delivery_attempts_total', { result: 'delivered' });
+      await observeLatency();
+      return { status: 'delivered', channel: 'api' };
+    }
+
+    const id = deliveryId(caseId, revision);
+    const payload: DeliveryPayload = {
+      deliveryId: id,
+      caseId,
+      status: record.status as DeliveryPayload['status'],
+      revision,
+      plan: record.status === 'approved' ? (record.plan as DeliveryPayload['plan']) : null,
+      closedReason: record.closedReason,
+      decidedBy: record.decidedBy,
+      decidedAt: record.decidedAt,
+      sentAt: now().toISOString(),
+    };
+    const body = JSON.stringify(DeliveryPayload.parse(payload));
+    const timestamp = String(Math.floor(now().getTime() / 1000));
+    const attempt = job.attemptsMade + 1;
+    const attempts = job.opts.attempts ?? 1;
+    const host = new URL(record.callbackUrl).host;
+    try {
+      const status = await postWebhook(record.callbackUrl, body, {
+        timeoutMs: deps.timeoutMs,
+        allowlist: deps.hostAllowlist,
+        headers: { 'x-co-delivery-id': id, 'x-co-timestamp': timestamp, ...(deps.secrets.length ? { 'x-co-signature': signatureHeader(body, timestamp, deps.secrets) } : {}) },
+      });
+      await deps.store.transition(caseId, TERMINAL, { delivery: { status: 'delivered', channel: 'webhook', attempts: attempt, lastError: null, deliveredAt: now().toISOString() } });
+      await audit({ caseId, event: 'delivered', actor: ACTOR, revision, detail: { channel: 'webhook', host, attempt, httpStatus: status } });
+      await deps.metrics.inc('co_delivery_attempts_total', { result: 'delivered' });
+      await observeLatency();
+      logger.info({ host, attempt, status }, 'delivered');
+      return { status: 'delivered', channel: 'webhook' };
+    } catch (err) {
+      const e = err instanceof DeliveryError ? err : new DeliveryError('network', err instanceof Error ? err.message : String(err), true);
+      const final = !e.retryable || attempt >= attempts;
+      await deps.metrics.inc('co_delivery_attempts_total', { result: 'failed' });
+      await deps.metrics.inc('co_delivery_failures_total', { reason: e.reason });
+      await deps.store.transition(caseId, TERMINAL, { delivery: { status: final ? 'failed' : 'pending', channel: 'webhook', attempts: attempt, lastError: `${e.reason}: ${e.message}`.slice(0, 500), deliveredAt: null } });
+      await audit({ caseId, event: 'delivery_attempt_failed', actor: ACTOR, revision, detail: { host, attempt, of: attempts, reason: e.reason, httpStatus: e.status, final } });
+      logger.warn({ host, attempt, of: attempts, reason: e.reason, final }, final ? 'delivery failed for good; dead-lettered' : 'delivery attempt failed; will retry');
+      if (!final) throw e;
+      await deps.addDeadLetter({ caseId, revision, deliveryId: id, host, attempts: attempt, lastError: `${e.reason}: ${e.message}`.slice(0, 500), failedAt: now().toISOString() });
+      await deps.metrics.inc('co_delivery_dead_letters_total');
+      await audit({ caseId, event: 'dead_lettered', actor: ACTOR, revision, detail: { host, attempts: attempt, reason: e.reason } });
+      throw new UnrecoverableError(`DELIVERY_FAILED: ${e.reason}: ${e.message}`);
+    }
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * BullMQ wiring for the `delivery` queue: the Worker with its concurrency and lock, and a
+ * close() that lets active deliveries finish within the grace period.
+ */
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../src/config.js';
+import type { Logger } from '../src/logger.js';
+import { Metrics } from '../src/metrics/metrics.js';
+import { AuditLog } from '../src/queues/audit.js';
+import { CaseStore } from '../src/queues/case-store.js';
+import { DeliveryQueues } from '../src/queues/delivery.js';
+import { bullPrefix, QUEUES } from '../src/queues/names.js';
+import { createDeliveryProcessor } from './delivery-processor.js';
+
+export interface DeliveryWorkerHandle {
+  worker: Worker;
+  queues: DeliveryQueues;
+  close(): Promise<void>;
+}
+
+export function startDeliveryWorker(opts: { config: Config; redis: Redis; logger: Logger }): DeliveryWorkerHandle {
+  const { config, redis, logger } = opts;
+  const queues = new DeliveryQueues({ redis, keyPrefix: config.redis.keyPrefix, attempts: config.delivery.attempts, backoffMs: config.delivery.backoffMs, retentionSeconds: config.worker.retentionSeconds, onError: (err) => logger.warn({ err: err.message }, 'delivery queue error') });
+  if (config.delivery.secrets.length === 0) logger.warn('WEBHOOK_SECRETS is empty: webhooks are sent unsigned');
+  const processor = createDeliveryProcessor({
+    store: new CaseStore(redis, config.redis.keyPrefix),
+    audit: new AuditLog(redis, config.redis.keyPrefix),
+    metrics: new Metrics(redis, config.redis.keyPrefix),
+    addDeadLetter: (data) => queues.addDeadLetter(data),
+    logger,
+    secrets: config.delivery.secrets,
+    timeoutMs: config.delivery.timeoutMs,
+    hostAllowlist: config.callbacks.hostAllowlist,
+  });
+  const worker = new Worker(QUEUES.delivery, processor, {
+    connection: redis,
+    prefix: bullPrefix(config.redis.keyPrefix, QUEUES.delivery),
+    concurrency: config.delivery.concurrency,
+    lockDuration: Math.max(config.worker.lockMs, config.delivery.timeoutMs * 2),
+    maxStalledCount: 5,
+  });
+  worker.on('error', (err) => logger.error({ err: err.message }, 'delivery worker error'));
+  return {
+    worker,
+    queues,
+    async close() {
+      // Deliveries are short (bounded by WEBHOOK_TIMEOUT_MS); one interrupted by a hard stop is retried.
+      await Promise.race([worker.close(), new Promise((r) => setTimeout(r, config.worker.shutdownGraceMs))]);
+      await queues.close();
+    },
+  };
+}
