@@ -161,7 +161,7 @@ export const EnvSchema = z
     /** Staff browser sessions: lifetime, and whether the cookie is Secure (HTTPS only; default on in production). */
     SESSION_TTL_SECONDS: int(60, 30 * 24 * 3600).default(8 * 3600),
     COOKIE_SECURE: bool.optional(),
-    /** Sign-in attempts allowed per account name and client address within the window. */
+    /** Failed sign-in attempts allowed per account name and client address within the window; then sign-in is refused until it ends. */
     LOGIN_RATE_MAX: int(1, 10_000).default(10),
     LOGIN_RATE_WINDOW_MS: int(1000, 24 * 3600 * 1000).default(10 * 60 * 1000),
     /** Webhook signing secrets (comma-separated, ≥ 32 characters each); the first signs, all are sent during rotation. */

@@ -5,12 +5,12 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AccountStore } from '../auth/accounts.js';
+import { LoginLimiter } from '../auth/login-limiter.js';
 import type { SessionStore } from '../auth/sessions.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -32,6 +32,13 @@ import { registerReviewRoutes } from './routes/reviews.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerKnowledgeBaseRoutes } from './routes/knowledge-base.js';
 import { registerLiteratureRoutes } from './routes/literature.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Method and URL pattern of every route (HEAD excluded). */
+    registeredRoutes: ReadonlyArray<{ method: string; url: string }>;
+  }
+}
 
 export interface ServerDeps {
   config: Config;
@@ -71,6 +78,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // One line per request (the onResponse hook below) instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
   });
+  // Every route as registered, for the authorisation matrix test and the docs.
+  const routes: Array<{ method: string; url: string }> = [];
+  app.decorate('registeredRoutes', routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
+  });
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info({ method: request.method, url: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
     done();
@@ -103,7 +116,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   await app.register(cookie);
   const r = deps.review;
-  await app.register(rateLimit, { global: false, ...(r ? { redis: r.redis, nameSpace: `{${config.redis.keyPrefix}:ratelimit}:` } : {}) });
   const auth = new Authenticator(config.auth, r?.sessions ?? null, r?.accounts ?? null);
 
   registerHealthRoutes(app, { checkRedis: deps.checkRedis });
@@ -113,7 +125,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   if (r) {
     const store = deps.producer.store;
     const audit = deps.producer.audit;
-    const sessionDeps = { accounts: r.accounts, sessions: r.sessions, cookieSecure: config.sessions.cookieSecure, loginRateLimit: config.sessions.loginRateLimit };
+    const limiter = new LoginLimiter(r.redis, config.redis.keyPrefix, config.sessions.loginRateLimit.max, config.sessions.loginRateLimit.windowMs);
+    const sessionDeps = { accounts: r.accounts, sessions: r.sessions, cookieSecure: config.sessions.cookieSecure, limiter };
     registerAuthRoutes(app, { auth, ...sessionDeps });
     registerReviewRoutes(app, { auth, queue: r.queue, decisions: r.decisions, audit, store });
     await registerOpsRoutes(app, {

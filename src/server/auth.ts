@@ -128,6 +128,20 @@ export class Authenticator {
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/**
+ * Whether a request's Origin (or Referer) is this server. `whenAbsent` answers requests that
+ * carry neither header (some clients send none; SameSite=Strict cookies still protect sessions).
+ */
+export function isSameOrigin(request: FastifyRequest, whenAbsent: boolean): boolean {
+  const origin = request.headers.origin ?? request.headers.referer;
+  if (!origin) return whenAbsent;
+  try {
+    return new URL(origin).host === new URL(`http://${request.headers.host ?? ''}`).host;
+  } catch {
+    return false;
+  }
+}
+
 const explain = {
   none: 'send a valid token as "Authorization: Bearer <token>", or log in',
   invalid_token: 'the bearer token is not valid',

@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { STAFF_ROLES } from '../../config.js';
 import { AccountError, AccountName, type Account, type AccountStore } from '../../auth/accounts.js';
+import type { LoginLimiter } from '../../auth/login-limiter.js';
 import { csrfTokenFor, type SessionStore } from '../../auth/sessions.js';
 import { toFieldIssues } from '../../domain/validation.js';
 import { requireRole, SESSION_COOKIE, type Authenticator } from '../auth.js';
@@ -29,20 +30,21 @@ export interface AuthRouteDeps {
   accounts: AccountStore;
   sessions: SessionStore;
   cookieSecure: boolean;
-  /** Attempts per name and client address within `window`. */
-  loginRateLimit: { max: number; windowMs: number };
+  /** Attempts per name and client address within a window, shared by both sign-in routes. */
+  limiter: LoginLimiter;
 }
 
-export interface LoginOutcome {
-  account: Account;
-  token: string;
-  expiresAt: string;
-}
+export type LoginOutcome = { account: Account; token: string; expiresAt: string } | { failed: 'credentials' } | { failed: 'rate_limited'; retryAfterSeconds: number };
 
 /** Shared by the JSON login and the review UI's form login. */
-export async function login(deps: Pick<AuthRouteDeps, 'accounts' | 'sessions' | 'cookieSecure'>, reply: FastifyReply, name: string, password: string): Promise<LoginOutcome | null> {
+export async function login(deps: Pick<AuthRouteDeps, 'accounts' | 'sessions' | 'cookieSecure' | 'limiter'>, request: FastifyRequest, reply: FastifyReply, name: string, password: string): Promise<LoginOutcome> {
+  const limited = await deps.limiter.blocked(request.ip, name);
+  if (limited) return { failed: 'rate_limited', retryAfterSeconds: Math.ceil(limited.retryAfterMs / 1000) };
   const account = await deps.accounts.verify(name, password);
-  if (!account) return null;
+  if (!account) {
+    await deps.limiter.failed(request.ip, name);
+    return { failed: 'credentials' };
+  }
   const { token, session } = await deps.sessions.create(account.name);
   reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: deps.cookieSecure, path: '/', maxAge: deps.sessions.ttlSeconds });
   return { account, token, expiresAt: session.expiresAt };
@@ -51,28 +53,6 @@ export async function login(deps: Pick<AuthRouteDeps, 'accounts' | 'sessions' | 
 export async function logout(deps: Pick<AuthRouteDeps, 'sessions'>, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   await deps.sessions.destroy(request.cookies[SESSION_COOKIE]);
   reply.clearCookie(SESSION_COOKIE, { path: '/' });
-}
-
-/** Rate-limit key for logins: the client address and the name tried (case-folded). */
-export function loginRateKey(request: FastifyRequest): string {
-  const body = request.body as { name?: unknown } | undefined;
-  const name = typeof body?.name === 'string' ? body.name.trim().toLowerCase().slice(0, 64) : '';
-  return `login:${request.ip}:${name}`;
-}
-
-export function loginRateConfig(limit: AuthRouteDeps['loginRateLimit']) {
-  return {
-    rateLimit: {
-      max: limit.max,
-      timeWindow: limit.windowMs,
-      hook: 'preHandler' as const,
-      keyGenerator: loginRateKey,
-      errorResponseBuilder: (_req: FastifyRequest, ctx: { after: string }) => ({
-        ...problem(429, 'LOGIN_RATE_LIMITED', 'Too many sign-in attempts', `try again in ${ctx.after}`),
-        statusCode: 429,
-      }),
-    },
-  };
 }
 
 function accountProblem(reply: FastifyReply, err: AccountError) {
@@ -84,12 +64,16 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
   const staff = requireRole(deps.auth, ['reviewer', 'kb_editor', 'ops']);
   const admin = requireRole(deps.auth, ['admin']);
 
-  app.post('/v1/auth/login', { config: loginRateConfig(deps.loginRateLimit) }, async (request, reply) => {
+  app.post('/v1/auth/login', async (request, reply) => {
     const body = LoginInput.safeParse(request.body);
     if (!body.success) return sendProblem(reply, problem(400, 'VALIDATION_FAILED', 'Invalid sign-in request', body.error.issues[0]?.message, toFieldIssues(body.error)));
-    const outcome = await login(deps, reply, body.data.name, body.data.password);
-    if (!outcome) {
-      request.log.info({ event: 'login_failed' }, 'sign-in refused');
+    const outcome = await login(deps, request, reply, body.data.name, body.data.password);
+    if ('failed' in outcome) {
+      request.log.info({ event: 'login_failed', reason: outcome.failed }, 'sign-in refused');
+      if (outcome.failed === 'rate_limited') {
+        reply.header('retry-after', String(outcome.retryAfterSeconds));
+        return sendProblem(reply, problem(429, 'LOGIN_RATE_LIMITED', 'Too many sign-in attempts', `try again in ${outcome.retryAfterSeconds} s`));
+      }
       return sendProblem(reply, problem(401, 'LOGIN_FAILED', 'Sign-in failed', 'wrong account name or password, or the account is disabled'));
     }
     request.log.info({ account: outcome.account.name, event: 'login' }, 'signed in');

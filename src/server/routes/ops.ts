@@ -23,7 +23,7 @@ import { renderPrometheus, type Gauge, type Metrics } from '../../metrics/metric
 import type { AuditLog } from '../../queues/audit.js';
 import type { CaseStore } from '../../queues/case-store.js';
 import type { DeliveryQueues } from '../../queues/delivery.js';
-import { requireRole, type Authenticator } from '../auth.js';
+import { isSameOrigin, requireRole, type Authenticator } from '../auth.js';
 import { problem, sendProblem } from '../problem.js';
 
 export const DeadLetterList = z.object({ items: z.array(DeadLetterJobData.extend({ deadLetteredAt: z.string() })) });
@@ -47,17 +47,6 @@ export async function queueDepths(queues: OpsRouteDeps['queues']): Promise<Gauge
     for (const state of STATES) samples.push({ labels: { queue: q.name, state }, value: counts[state] ?? 0 });
   }
   return { name: 'co_queue_jobs', help: 'Jobs per queue and state (BullMQ), read at scrape time.', samples };
-}
-
-/** Same-origin check for session requests that cannot carry a CSRF token (Bull Board's own calls). */
-function sameOrigin(request: FastifyRequest): boolean {
-  const origin = request.headers.origin ?? request.headers.referer;
-  if (!origin) return request.method === 'GET' || request.method === 'HEAD';
-  try {
-    return new URL(origin).host === request.headers.host;
-  } catch {
-    return false;
-  }
 }
 
 export async function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps): Promise<void> {
@@ -103,7 +92,7 @@ export async function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps
         return reply.redirect(`/review/login?next=${encodeURIComponent(request.url)}`, 303);
       }
       if (!result.principal.roles.some((r) => r === 'ops' || r === 'admin')) return sendProblem(reply, problem(403, 'FORBIDDEN', 'Forbidden', 'Bull Board needs the ops role'));
-      if (result.sessionToken && !sameOrigin(request)) return sendProblem(reply, problem(403, 'CSRF_INVALID', 'Cross-origin request refused'));
+      if (result.sessionToken && !isSameOrigin(request, request.method === 'GET' || request.method === 'HEAD')) return sendProblem(reply, problem(403, 'CSRF_INVALID', 'Cross-origin request refused'));
       request.principal = result.principal;
     });
     await scope.register(board.registerPlugin(), { prefix: '/ops/queues' });

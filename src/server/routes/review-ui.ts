@@ -14,16 +14,16 @@ import { SECTION_NAMES, type PlanSections } from '../../domain/plan.js';
 import { DecisionInput } from '../../domain/review.js';
 import { toCaseView } from '../../queues/case-store.js';
 import { ReviewError } from '../../queues/review-queue.js';
-import { requireRole } from '../auth.js';
+import { isSameOrigin, requireRole } from '../auth.js';
 import { casePage, loginPage, queuePage, type Flash, type PageUser } from '../review-ui/pages.js';
-import { login, loginRateConfig, logout, LoginInput, type AuthRouteDeps } from './auth.js';
+import { login, logout, LoginInput, type AuthRouteDeps } from './auth.js';
 import { reviewDetail, type ReviewRouteDeps } from './reviews.js';
 
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const asset = (name: string) => readFileSync(fileURLToPath(new URL(`../review-ui/client/${name}`, import.meta.url)), 'utf8');
 
-export type ReviewUiDeps = ReviewRouteDeps & Pick<AuthRouteDeps, 'accounts' | 'sessions' | 'cookieSecure' | 'loginRateLimit'> & { leaseMs: number };
+export type ReviewUiDeps = ReviewRouteDeps & Pick<AuthRouteDeps, 'accounts' | 'sessions' | 'cookieSecure' | 'limiter'> & { leaseMs: number };
 
 const caseUrl = (caseId: string, revision: number) => `/review/cases/${encodeURIComponent(caseId)}/${revision}`;
 /** A flash message travels in the redirect's query string (text only; it is escaped on render). */
@@ -53,16 +53,6 @@ export function editedSections(drafted: PlanSections, form: Record<string, unkno
   return out;
 }
 
-function sameOriginForm(request: FastifyRequest): boolean {
-  const origin = request.headers.origin ?? request.headers.referer;
-  if (!origin) return true; // some clients send neither; SameSite=Strict cookies still protect the session
-  try {
-    return new URL(origin).host === request.headers.host;
-  } catch {
-    return false;
-  }
-}
-
 export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void {
   const page = requireRole(deps.auth, ['reviewer'], { loginRedirect: '/review/login' });
   const js = asset('review.js');
@@ -85,14 +75,15 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
 
   app.get('/review/login', (request, reply) => send(reply, loginPage(safeNext((request.query as { next?: unknown }).next), flashOf(request))));
 
-  app.post('/review/login', { config: loginRateConfig(deps.loginRateLimit) }, async (request, reply) => {
+  app.post('/review/login', async (request, reply) => {
     const body = LoginInput.safeParse(request.body);
     const next = safeNext((request.body as { next?: unknown } | undefined)?.next);
-    if (!sameOriginForm(request)) return send(reply, loginPage(next, { kind: 'error', text: 'Sign-in refused: the form was not sent from this site.' }), 403);
+    if (!isSameOrigin(request, true)) return send(reply, loginPage(next, { kind: 'error', text: 'Sign-in refused: the form was not sent from this site.' }), 403);
     if (!body.success) return send(reply, loginPage(next, { kind: 'error', text: 'Enter your account name and password.' }), 400);
-    const outcome = await login(deps, reply, body.data.name, body.data.password);
-    if (!outcome) {
-      request.log.info({ event: 'login_failed' }, 'sign-in refused');
+    const outcome = await login(deps, request, reply, body.data.name, body.data.password);
+    if ('failed' in outcome) {
+      request.log.info({ event: 'login_failed', reason: outcome.failed }, 'sign-in refused');
+      if (outcome.failed === 'rate_limited') return send(reply.header('retry-after', String(outcome.retryAfterSeconds)), loginPage(next, { kind: 'error', text: `Too many sign-in attempts; try again in ${outcome.retryAfterSeconds} s.` }), 429);
       return send(reply, loginPage(next, { kind: 'error', text: 'Sign-in failed: wrong account name or password, or the account is disabled.' }), 401);
     }
     request.log.info({ account: outcome.account.name, event: 'login' }, 'signed in');

@@ -1,0 +1,280 @@
+/**
+ * Authentication and authorisation of every route:
+ *
+ * - the role × route matrix over every registered route (a route missing from the matrix
+ *   fails the test), for anonymous callers, forged bearer tokens, ended sessions, and each role;
+ * - staff sign-in: session cookies (HttpOnly, SameSite=Strict), passwords stored scrypt-hashed,
+ *   the same refusal for unknown names and wrong passwords, disabled accounts, logout;
+ * - CSRF: session requests that change state need the session's token; bearer requests do not;
+ * - login rate limiting per name and address;
+ * - the admin accounts API, and sessions ended by a password change.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AccountStore } from '../../src/auth/accounts.js';
+import { hashToken } from '../../src/server/auth.js';
+import { deletePrefix, testConfig, TEST_TOKEN, uniquePrefix } from '../helpers/env.js';
+import { openTestKb, type TestKb } from '../helpers/kb.js';
+import { startApi, type ApiStack } from '../helpers/stack.js';
+
+const TOKENS = {
+  service: TEST_TOKEN,
+  reviewer: 'matrix-reviewer-token-0123456789abc',
+  kb_editor: 'matrix-kb-editor-token-0123456789ab',
+  ops: 'matrix-ops-token-0123456789abcdefgh',
+  admin: 'matrix-admin-token-0123456789abcdefg',
+};
+const prefix = uniquePrefix();
+const config = testConfig(prefix, {
+  STAFF_TOKENS: [`t-reviewer:${hashToken(TOKENS.reviewer)}:reviewer`, `t-editor:${hashToken(TOKENS.kb_editor)}:kb_editor`, `t-ops:${hashToken(TOKENS.ops)}:ops`, `t-admin:${hashToken(TOKENS.admin)}:admin`].join(','),
+  LOGIN_RATE_MAX: '4',
+  LOGIN_RATE_WINDOW_MS: '60000',
+});
+const PASSWORD = 'correct horse battery staple';
+let api: ApiStack;
+let kb: TestKb;
+let accounts: AccountStore;
+
+beforeAll(async () => {
+  kb = await openTestKb('sqlite');
+  api = await startApi(config, undefined, { review: true, knowledgeBase: kb.store });
+  accounts = api.review!.accounts;
+  await accounts.create('dr-session', PASSWORD, ['reviewer']);
+  await accounts.create('ops-session', PASSWORD, ['ops']);
+  await accounts.create('gone', PASSWORD, ['reviewer']);
+  await accounts.setDisabled('gone', true);
+});
+afterAll(async () => {
+  await api?.close();
+  await kb?.drop();
+  await deletePrefix(prefix);
+});
+
+const cookieOf = (setCookie: string | string[] | undefined) => /co_session=([^;]+)/.exec([setCookie ?? []].flat().join(';'))?.[1];
+
+async function signIn(name: string, password = PASSWORD) {
+  const res = await api.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { name, password } });
+  return { res, cookie: cookieOf(res.headers['set-cookie']), csrf: res.statusCode === 200 ? res.json<{ csrfToken: string }>().csrfToken : '' };
+}
+
+type Principal = 'anonymous' | 'forged' | 'ended_session' | keyof typeof TOKENS;
+const PRINCIPALS: Principal[] = ['anonymous', 'forged', 'ended_session', 'service', 'reviewer', 'kb_editor', 'ops', 'admin'];
+const STAFF_ALL: Principal[] = ['reviewer', 'kb_editor', 'ops', 'admin'];
+const REVIEW: Principal[] = ['reviewer', 'admin'];
+const OPS: Principal[] = ['ops', 'admin'];
+const KB_READ: Principal[] = ['service', 'reviewer', 'kb_editor', 'ops', 'admin'];
+const KB_PROPOSE: Principal[] = ['reviewer', 'kb_editor', 'admin'];
+type Rule = Principal[] | 'public';
+
+/** Every route, by `METHOD /pattern`. A new route without an entry here fails the test. */
+const MATRIX: Record<string, Rule> = {
+  'GET /healthz': 'public',
+  'GET /readyz': 'public',
+  'GET /openapi.json': 'public',
+  'POST /v1/cases': ['service'],
+  'GET /v1/cases/:id': ['service'],
+  'GET /v1/cases/:id/audit': ['service', 'reviewer', 'ops', 'admin'],
+  'GET /v1/kb/version': KB_READ,
+  'GET /v1/kb/entities': KB_READ,
+  'GET /v1/kb/entities/:id': KB_READ,
+  'GET /v1/kb/facts/:id': KB_READ,
+  'GET /v1/kb/facts/:id/history': KB_READ,
+  'POST /v1/kb/normalise': KB_READ,
+  'POST /v1/kb/checks': KB_READ,
+  'GET /v1/kb/edits': KB_PROPOSE,
+  'POST /v1/kb/edits': KB_PROPOSE,
+  'GET /v1/kb/edits/:id': KB_PROPOSE,
+  'POST /v1/kb/edits/:id/apply': ['kb_editor', 'admin'],
+  'POST /v1/kb/edits/:id/reject': ['kb_editor', 'admin'],
+  'POST /v1/literature/search': ['reviewer', 'kb_editor', 'admin'],
+  'POST /v1/auth/login': 'public',
+  'POST /v1/auth/logout': STAFF_ALL,
+  'GET /v1/auth/session': STAFF_ALL,
+  'GET /v1/admin/accounts': ['admin'],
+  'POST /v1/admin/accounts': ['admin'],
+  'PATCH /v1/admin/accounts/:name': ['admin'],
+  'GET /v1/reviews': REVIEW,
+  'POST /v1/reviews/claim': REVIEW,
+  'GET /v1/reviews/:caseId': REVIEW,
+  'GET /v1/reviews/:caseId/revisions/:revision': REVIEW,
+  'POST /v1/reviews/:caseId/revisions/:revision/claim': REVIEW,
+  'POST /v1/reviews/:caseId/revisions/:revision/lease': REVIEW,
+  'POST /v1/reviews/:caseId/revisions/:revision/release': REVIEW,
+  'POST /v1/reviews/:caseId/revisions/:revision/decision': REVIEW,
+  'GET /v1/ops/dead-letters': OPS,
+  'POST /v1/ops/dead-letters/:caseId/revisions/:revision/retry': OPS,
+  'GET /metrics': OPS,
+  'GET /review/login': 'public',
+  'POST /review/login': 'public',
+  'GET /review/static/review.js': 'public',
+  'GET /review/static/review.css': 'public',
+  'POST /review/logout': REVIEW,
+  'GET /review': REVIEW,
+  'POST /review/claim-next': REVIEW,
+  'GET /review/cases/:caseId/:revision': REVIEW,
+  'POST /review/cases/:caseId/:revision/claim': REVIEW,
+  'POST /review/cases/:caseId/:revision/release': REVIEW,
+  'POST /review/cases/:caseId/:revision/decision': REVIEW,
+};
+/** Routes a plugin registers under a prefix: Swagger UI (public) and Bull Board (ops). */
+const PREFIX_RULES: Array<[string, Rule]> = [
+  ['/docs', 'public'],
+  ['/ops/queues', OPS],
+];
+
+const concrete = (url: string) =>
+  url
+    .replace(':caseId', 'matrix-case')
+    .replace(':revision', '1')
+    .replace(':id', 'matrix-case')
+    .replace(':name', 'nobody')
+    .replace(':queueName', 'dead-letter')
+    .replace(':jobId', 'no-such-job')
+    .replace(':schedulerId', 'none')
+    .replace(':queueStatus', 'failed')
+    .replace('*', 'missing.css');
+
+let endedSession = '';
+
+function headersFor(who: Principal): Record<string, string> {
+  switch (who) {
+    case 'anonymous':
+      return {};
+    case 'forged':
+      return { authorization: 'Bearer forged-token-0123456789abcdefghijkl' };
+    case 'ended_session':
+      return { cookie: `co_session=${endedSession}` };
+    default:
+      return { authorization: `Bearer ${TOKENS[who]}` };
+  }
+}
+
+/** Was the request refused by authentication or authorisation (as opposed to anything the route itself answered)? */
+function refused(res: { statusCode: number; headers: Record<string, unknown>; body: string }): boolean {
+  if (res.statusCode === 303) return String(res.headers.location).startsWith('/review/login?next=');
+  if (res.statusCode !== 401 && res.statusCode !== 403) return false;
+  try {
+    return ['UNAUTHENTICATED', 'SESSION_EXPIRED', 'FORBIDDEN', 'CSRF_INVALID'].includes((JSON.parse(res.body) as { code?: string }).code ?? '');
+  } catch {
+    return false;
+  }
+}
+
+describe('authorisation matrix', () => {
+  it('covers every registered route', () => {
+    const routes = [...new Set(api.app.registeredRoutes.map((r) => `${r.method} ${r.url}`))];
+    const missing = routes.filter((r) => !(r in MATRIX) && !PREFIX_RULES.some(([p]) => r.split(' ')[1]!.startsWith(p)));
+    expect(missing, 'routes without an entry in the authorisation matrix').toEqual([]);
+    const stale = Object.keys(MATRIX).filter((k) => !routes.includes(k));
+    expect(stale, 'matrix entries for routes that no longer exist').toEqual([]);
+  });
+
+  it('every route × every principal: anonymous, forged token, ended session, service, reviewer, kb_editor, ops, admin', async () => {
+    const s = await signIn('dr-session');
+    await api.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: { cookie: `co_session=${s.cookie!}`, 'x-csrf-token': s.csrf } });
+    endedSession = s.cookie!;
+    const routes = [...new Set(api.app.registeredRoutes.map((r) => `${r.method} ${r.url}`))];
+    const failures: string[] = [];
+    for (const route of routes) {
+      const [method, url] = route.split(' ') as [string, string];
+      const rule = MATRIX[route] ?? PREFIX_RULES.find(([p]) => url.startsWith(p))![1];
+      for (const who of PRINCIPALS) {
+        const res = await api.app.inject({ method: method as 'GET', url: concrete(url), headers: { ...headersFor(who), ...(method === 'GET' ? {} : { 'content-type': 'application/json' }) }, payload: method === 'GET' ? undefined : '{}' });
+        const allowed = rule === 'public' || rule.includes(who);
+        if (refused(res) === allowed) failures.push(`${route} as ${who}: ${res.statusCode} ${res.body.slice(0, 80)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+});
+
+describe('sessions, CSRF and sign-in', () => {
+  it('signs in with a password: an HttpOnly, SameSite=Strict cookie and a CSRF token; passwords are stored hashed', async () => {
+    const { res, cookie, csrf } = await signIn('dr-session');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ account: 'dr-session', roles: ['reviewer'] });
+    const setCookie = String(res.headers['set-cookie']);
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Strict/);
+    expect(cookie).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(csrf).toMatch(/^[0-9a-f]{64}$/);
+    const session = await api.app.inject({ method: 'GET', url: '/v1/auth/session', headers: { cookie: `co_session=${cookie!}` } });
+    expect(session.json()).toMatchObject({ account: 'dr-session', csrfToken: csrf });
+    // Redis holds the session under the token's hash, never the token.
+    const keys = await api.redis.keys(`${prefix}:session:*`);
+    expect(keys.some((k) => k.endsWith(hashToken(cookie!)))).toBe(true);
+    expect(keys.some((k) => k.includes(cookie!))).toBe(false);
+  });
+
+  it('refuses wrong passwords, unknown names and disabled accounts alike', async () => {
+    for (const [name, password] of [['dr-session', 'wrong password here'], ['no-such-account', PASSWORD], ['gone', PASSWORD]] as const) {
+      const { res } = await signIn(name, password);
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ code: 'LOGIN_FAILED', detail: 'wrong account name or password, or the account is disabled' });
+      expect(res.headers['set-cookie']).toBeUndefined();
+    }
+  });
+
+  it('needs the CSRF token for state changes on a session, and not for bearer tokens', async () => {
+    const { cookie, csrf } = await signIn('dr-session');
+    const session = { cookie: `co_session=${cookie!}` };
+    const none = await api.app.inject({ method: 'POST', url: '/v1/reviews/claim', headers: session });
+    expect([none.statusCode, none.json<{ code: string }>().code]).toEqual([403, 'CSRF_INVALID']);
+    const wrong = await api.app.inject({ method: 'POST', url: '/v1/reviews/claim', headers: { ...session, 'x-csrf-token': 'f'.repeat(64) } });
+    expect(wrong.statusCode).toBe(403);
+    const other = await signIn('dr-session');
+    expect((await api.app.inject({ method: 'POST', url: '/v1/reviews/claim', headers: { ...session, 'x-csrf-token': other.csrf } })).statusCode).toBe(403);
+    expect((await api.app.inject({ method: 'POST', url: '/v1/reviews/claim', headers: { ...session, 'x-csrf-token': csrf } })).statusCode).toBe(204);
+    // Reads need none; a form post carries it as a field.
+    expect((await api.app.inject({ method: 'GET', url: '/v1/reviews', headers: session })).statusCode).toBe(200);
+    const form = await api.app.inject({ method: 'POST', url: '/review/claim-next', headers: { ...session, 'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${csrf}` });
+    expect(form.statusCode).toBe(303);
+    const formNoToken = await api.app.inject({ method: 'POST', url: '/review/claim-next', headers: { ...session, 'content-type': 'application/x-www-form-urlencoded' }, payload: '' });
+    expect(formNoToken.statusCode).toBe(403);
+    expect((await api.app.inject({ method: 'POST', url: '/v1/reviews/claim', headers: { authorization: `Bearer ${TOKENS.reviewer}` } })).statusCode).toBe(204);
+  });
+
+  it('rate-limits sign-in per account name and address, whatever the password', async () => {
+    for (let i = 0; i < 4; i++) expect((await signIn('ops-session', 'wrong password here')).res.statusCode).toBe(401);
+    const limited = await signIn('ops-session');
+    expect(limited.res.statusCode).toBe(429);
+    expect(limited.res.json()).toMatchObject({ code: 'LOGIN_RATE_LIMITED' });
+    const form = await api.app.inject({ method: 'POST', url: '/review/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `name=ops-session&password=${encodeURIComponent(PASSWORD)}` });
+    expect(form.statusCode).toBe(429);
+    // Another name is not held back by that one.
+    expect((await signIn('dr-session')).res.statusCode).toBe(200);
+  });
+
+  it('the review UI signs in with a form, refuses cross-origin posts and open redirects', async () => {
+    const ok = await api.app.inject({ method: 'POST', url: '/review/login', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost:80', host: 'localhost:80' }, payload: `name=dr-session&password=${encodeURIComponent(PASSWORD)}&next=/review/cases/x/1` });
+    expect(ok.statusCode).toBe(303);
+    expect(ok.headers.location).toBe('/review/cases/x/1');
+    expect(cookieOf(ok.headers['set-cookie'])).toBeTruthy();
+    const evil = await api.app.inject({ method: 'POST', url: '/review/login', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example', host: 'localhost:80' }, payload: `name=dr-session&password=${encodeURIComponent(PASSWORD)}` });
+    expect(evil.statusCode).toBe(403);
+    const away = await api.app.inject({ method: 'POST', url: '/review/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `name=dr-session&password=${encodeURIComponent(PASSWORD)}&next=//evil.example/x` });
+    expect(away.headers.location).toBe('/review');
+    const page = await api.app.inject({ method: 'GET', url: '/review/login?next=/review' });
+    expect(page.headers['content-security-policy']).toMatch(/script-src 'self'/);
+    expect(page.body).toContain('<form method="post" action="/review/login"');
+  });
+
+  it('admins manage accounts; a password change ends the account’s sessions', async () => {
+    const admin = { authorization: `Bearer ${TOKENS.admin}` };
+    const created = await api.app.inject({ method: 'POST', url: '/v1/admin/accounts', headers: admin, payload: { name: 'dr-new', password: 'a fresh long password', roles: ['reviewer', 'kb_editor'] } });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ name: 'dr-new', roles: ['kb_editor', 'reviewer'], disabled: false });
+    expect(created.body).not.toContain('password');
+    expect((await api.app.inject({ method: 'POST', url: '/v1/admin/accounts', headers: admin, payload: { name: 'dr-new', password: 'a fresh long password', roles: ['reviewer'] } })).statusCode).toBe(409);
+    expect((await api.app.inject({ method: 'POST', url: '/v1/admin/accounts', headers: admin, payload: { name: 'dr-weak', password: 'short', roles: ['reviewer'] } })).json<{ detail: string }>().detail).toMatch(/12 characters/);
+    const s = await signIn('dr-new', 'a fresh long password');
+    expect(s.res.statusCode).toBe(200);
+    const changed = await api.app.inject({ method: 'PATCH', url: '/v1/admin/accounts/dr-new', headers: admin, payload: { password: 'another long password' } });
+    expect(changed.statusCode).toBe(200);
+    const after = await api.app.inject({ method: 'GET', url: '/v1/reviews', headers: { cookie: `co_session=${s.cookie!}` } });
+    expect([after.statusCode, after.json<{ code: string }>().code]).toEqual([401, 'SESSION_EXPIRED']);
+    expect((await signIn('dr-new', 'a fresh long password')).res.statusCode).toBe(401);
+    expect((await signIn('dr-new', 'another long password')).res.statusCode).toBe(200);
+    const stored = await accounts.get('dr-new');
+    expect(JSON.stringify(stored)).not.toContain('another long password');
+  });
+});
