@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make demo` need and is missing: Node dependencies, a
 # redis-server (Debian package) when REDIS_URL is unset and, for the tests, PostgreSQL (Debian
-# package) when DATABASE_URL is unset. Safe to run repeatedly.
+# package) when DATABASE_URL is unset and Chromium (Debian package) for the browser tests.
+# Safe to run repeatedly.
 #   usage: scripts/ensure-deps.sh [demo|test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +54,13 @@ if [ "${1:-demo}" = "test" ] && [ -z "${DATABASE_URL:-}" ]; then
     apt_install postgresql || fail "PostgreSQL is missing and could not be installed with apt-get (need root or passwordless sudo on Debian/Ubuntu).
        Install it yourself (sudo apt-get install postgresql), or set DATABASE_URL to an existing PostgreSQL >= 13."
   fi
+fi
+
+# --- Chromium (tests only: the review UI runs in real headless Chromium via playwright-core) ---
+if [ "${1:-demo}" = "test" ] && [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  say "installing chromium (apt-get) for the review UI browser tests"
+  apt_install chromium || fail "Chromium is missing and could not be installed with apt-get (need root or passwordless sudo on Debian/Ubuntu).
+       Install it yourself (sudo apt-get install chromium), or set CHROMIUM_PATH to a Chromium or Chrome binary."
 fi
 
 say "ready"

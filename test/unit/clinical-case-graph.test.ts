@@ -156,6 +156,8 @@ describe('clinical-case graph (knowledge-driven)', () => {
     sections.recommendations.push({ id: 'h1', text: 'Stop ibuprofen; use paracetamol instead.', citations: ['pmid:123456789'], medications: ['paracetamol'], supported: true });
     const done = await graph.invoke(new Command({ resume: decide(1, { action: 'edit', sections }) }), config);
     expect(done.status).toBe('approved');
+    // The edited plan is the next revision, with the draft as its previous one.
+    expect([done.revision, done.plan!.revision, done.previousPlan!.revision]).toEqual([2, 2, 1]);
     expect(done.humanEdits).toHaveLength(1);
     expect(done.humanEdits[0]!.reviewer).toBe('dr-test');
     expect(done.plan!.label).toMatch(/Edited by dr-test/);
@@ -163,6 +165,26 @@ describe('clinical-case graph (knowledge-driven)', () => {
     const edited = done.plan!.sections.recommendations.find((r: { id: string }) => r.id === 'h1');
     expect(edited!.supported).toBe(false);
     expect(done.findings.some((f) => f.code === 'unresolved_citation' && f.location === 'h1')).toBe(true);
+  });
+
+  it('an edit that leaves a critical finding comes back for review as the next revision', async () => {
+    const { graph } = setup();
+    const { out, config } = await start(graph, 'dental-amoxicillin-allergy');
+    const request = interruptOf(out);
+    expect(request.findings.some((f) => f.severity === 'critical')).toBe(true);
+    const sections = structuredClone(request.plan.sections);
+    sections.assessment[0]!.text = 'Edited assessment.';
+    const again = await graph.invoke(new Command({ resume: decide(1, { action: 'edit', sections }) }), config);
+    const second = interruptOf(again);
+    expect(second.revision).toBe(2);
+    expect(second.plan.sections.assessment[0]!.text).toBe('Edited assessment.');
+    expect(second.previousPlan?.revision).toBe(1);
+    expect((await graph.getState(config)).next).toEqual(['review']);
+    // A decision for the old revision is refused; one for the new revision closes the case.
+    const stale = await graph.invoke(new Command({ resume: decide(1, { action: 'approve' }) }), config);
+    expect(interruptOf(stale).revision).toBe(2);
+    const done = await graph.invoke(new Command({ resume: decide(2, { action: 'approve' }) }), config);
+    expect(done).toMatchObject({ status: 'approved', revision: 2 });
   });
 
   it('escalates when revisions run out', async () => {

@@ -32,7 +32,8 @@ export function afterReview(state: ClinicalCaseStateValue): 'finalize' | 'apply_
 /** After verification: an edited plan is finalized unless verification found something critical; anything else goes to review. */
 export function afterVerify(state: ClinicalCaseStateValue): 'finalize' | 'review' {
   const last = state.decisions.at(-1);
-  const edited = last?.action === 'edit' && last.revision === state.revision && state.humanEdits.some((e) => e.revision === state.revision && e.at === last.decidedAt);
+  // The edit made the current revision (apply_edit opens revision + 1) and has not been reviewed since.
+  const edited = last?.action === 'edit' && state.revision === last.revision + 1 && state.humanEdits.some((e) => e.revision === last.revision && e.at === last.decidedAt);
   if (edited && !state.findings.some((f) => f.severity === 'critical')) return 'finalize';
   return 'review';
 }

@@ -41,6 +41,7 @@ function layout(title: string, user: PageUser | null, csrf: string | null, body:
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · clinical-orchestrator review</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/review/static/review.css">
 ${csrf ? html`<meta name="csrf-token" content="${csrf}">` : ''}
 ${join(Object.entries(meta).map(([k, v]) => html`<meta name="${k}" content="${v}">`))}
@@ -155,7 +156,7 @@ function citation(id: string, evidence: ReadonlyMap<string, Evidence>): Html {
   const e = evidence.get(id);
   if (id.startsWith('case:')) return html`<li class="cite cite-case"><a href="#ref-${id.slice(5)}">${id}</a> <span class="muted">the case record</span></li>`;
   if (id.startsWith('review:')) return html`<li class="cite cite-review">${id} <span class="muted">reviewer comments</span></li>`;
-  if (!e) return html`<li class="cite cite-missing"><strong>${id}</strong> <span class="sev-high">does not resolve to evidence retrieved for this case</span></li>`;
+  if (!e) return html`<li class="cite cite-missing"><strong>${id}</strong> <span class="warn">does not resolve to evidence retrieved for this case</span></li>`;
   switch (e.kind) {
     case 'kb_fact':
       return html`<li class="cite cite-kb"><span class="kind">KB</span> <code>${id}</code> ${e.title} <span class="muted">— ${e.source}${e.detail ? ` (${e.detail})` : ''}</span></li>`;
@@ -266,7 +267,8 @@ function decisionView(record: DecisionRecord): Html {
   return html`<section class="card decided" aria-labelledby="decided-title">
   <h2 id="decided-title">Decided: ${d.action.replace('_', ' ')}</h2>
   <p>By <strong>${d.reviewer}</strong> at <time datetime="${d.decidedAt}">${d.decidedAt.replace('T', ' ').slice(0, 19)}</time>.</p>
-  ${d.action === 'request_changes' ? html`<blockquote>${d.comments}</blockquote><p id="revision-status" class="muted" data-poll-revision="${record.revision + 1}">The plan is being revised…</p>` : ''}
+  ${d.action === 'request_changes' ? html`<blockquote>${d.comments}</blockquote><p id="revision-status" class="muted">The plan is being revised…</p>` : ''}
+  ${d.action === 'edit' ? html`<p id="revision-status" class="muted">The edited plan is being verified; it is finalized, or comes back as revision ${record.revision + 1} if a critical finding remains.</p>` : ''}
   ${d.action === 'reject' ? html`<blockquote>${d.reason}</blockquote>` : ''}
   ${record.diff ? html`<h3>Edits</h3>${diffView(record.diff)}` : ''}
 </section>`;
@@ -292,7 +294,7 @@ export function casePage(input: CasePageInput): Html {
   const mine = claim !== null;
   const closed = caseView && ['approved', 'rejected', 'escalated', 'failed'].includes(caseView.status);
   const status = caseView
-    ? html`<p class="status" id="case-status" data-case="${item.caseId}" ${closed && caseView.delivery?.status !== 'delivered' ? html`data-poll-delivery="1"` : ''}>Case status: <strong>${caseView.status}</strong>${
+    ? html`<p class="status" id="case-status" ${(decision || closed) && caseView.delivery?.status !== 'delivered' ? html`data-poll="1"` : ''}>Case status: <strong>${caseView.status}</strong>${
         caseView.delivery ? html` · delivery: <strong class="delivery-${caseView.delivery.status}">${caseView.delivery.status}</strong> (${caseView.delivery.channel})${caseView.delivery.deliveredAt ? html` at <time datetime="${caseView.delivery.deliveredAt}">${caseView.delivery.deliveredAt.replace('T', ' ').slice(0, 19)}</time>` : ''}` : ''
       }</p>`
     : '';

@@ -1,7 +1,7 @@
 // The review UI's only script (served at /review/static/review.js; no inline script, strict CSP).
 // - renews the lease on the item you hold while the page is open, and says so clearly when the
 //   lease is lost (actions are then disabled: a decision on an expired lease would be refused);
-// - polls for the revised plan after a request for changes, and for delivery after a close;
+// - after a decision, follows the case: links the next revision when one is queued, shows delivery;
 // - refreshes the queue; keyboard shortcuts (n claim next, c claim, a approve, r request
 //   changes, x reject, e edit) when the focus is not in a text field.
 'use strict';
@@ -66,36 +66,29 @@
     setInterval(renew, Math.max(2000, Math.floor(leaseMs / 3)));
   }
 
-  // After a request for changes: wait for the revised plan.
-  const waitingFor = document.querySelector('[data-poll-revision]');
-  if (waitingFor && caseId) {
-    const next = waitingFor.getAttribute('data-poll-revision');
-    const poll = async () => {
-      const item = await getJson(`/v1/reviews/${encodeURIComponent(caseId)}/revisions/${next}`).catch(() => null);
-      if (item) {
-        waitingFor.innerHTML = '';
-        const a = document.createElement('a');
-        a.href = `/review/cases/${encodeURIComponent(caseId)}/${next}`;
-        a.textContent = `Revision ${next} is ready for review: open it`;
-        a.id = 'revised-link';
-        waitingFor.appendChild(a);
-        waitingFor.setAttribute('role', 'status');
-        return;
-      }
-      setTimeout(poll, 1000);
-    };
-    setTimeout(poll, 500);
-  }
-
-  // After a close: wait for delivery.
-  const status = document.querySelector('[data-poll-delivery]');
-  if (status && caseId) {
+  // After a decision: follow the case until a newer revision is queued or the result is delivered.
+  const status = document.querySelector('[data-poll]');
+  if (status && caseId && revision) {
+    const shown = Number(revision);
+    let linked = false;
     const poll = async () => {
       const data = await getJson(`/v1/reviews/${encodeURIComponent(caseId)}`).catch(() => null);
       const c = data?.case;
       if (c) {
         const d = c.delivery;
         status.textContent = `Case status: ${c.status}${d ? ` · delivery: ${d.status} (${d.channel})${d.deliveredAt ? ` at ${d.deliveredAt.replace('T', ' ').slice(0, 19)}` : ''}` : ''}`;
+        const newer = Math.max(0, ...(data.audit ?? []).filter((e) => e.event === 'review_enqueued' && e.revision > shown).map((e) => e.revision));
+        if (newer && !linked) {
+          linked = true;
+          const target = document.getElementById('revision-status') ?? status;
+          target.textContent = '';
+          const a = document.createElement('a');
+          a.href = `/review/cases/${encodeURIComponent(caseId)}/${newer}`;
+          a.textContent = `Revision ${newer} is ready for review: open it`;
+          a.id = 'revised-link';
+          target.appendChild(a);
+          target.setAttribute('role', 'status');
+        }
         if (d?.status === 'delivered' || d?.status === 'failed') {
           status.setAttribute('role', 'status');
           status.classList.add(`delivery-${d.status}`);

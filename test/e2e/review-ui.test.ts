@@ -1,0 +1,203 @@
+/**
+ * The review web UI in real headless Chromium (Debian's chromium driven by playwright-core),
+ * against the real server on a socket, the real graph, case worker and delivery worker on real
+ * Redis, at a laptop's width (1366 × 768):
+ *
+ *   sign in → the queue with severity badges → claim the next item from the keyboard → read the
+ *   plan's citations (knowledge-base facts with their source) → lose the lease and see it said
+ *   → claim again → request changes → see the revised plan arrive with the diff and the
+ *   comments → claim it → approve → see the case delivered to the webhook; and the inline
+ *   editor's edit-and-approve on a second case.
+ *
+ * Screenshots of the key screens go to SCREENSHOT_DIR (default .data/screenshots; the ones in
+ * docs/screenshots were made with SCREENSHOT_DIR=docs/screenshots).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalKnowledgeBaseClient } from '../../src/tools/knowledge-base/client.js';
+import { loadExampleCases } from '../helpers/cases.js';
+import { deletePrefix, testConfig, TEST_TOKEN, uniquePrefix, waitUntil } from '../helpers/env.js';
+import { openTestKb, type TestKb } from '../helpers/kb.js';
+import { ROOT } from '../helpers/processes.js';
+import { startApi, startDelivery, startWorker, type ApiStack } from '../helpers/stack.js';
+import { startReceiver, type Receiver } from '../helpers/webhook.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = path.resolve(ROOT, process.env.SCREENSHOT_DIR ?? '.data/screenshots');
+const SECRET = 'ui-test-webhook-secret-0123456789abcdef';
+const PASSWORD = 'review ui test password';
+const prefix = uniquePrefix();
+const config = testConfig(prefix, { REVIEW_LEASE_MS: '6000', WEBHOOK_SECRETS: SECRET, CALLBACK_HOST_ALLOWLIST: '127.0.0.1', WEBHOOK_BACKOFF_MS: '50' });
+const examples = loadExampleCases();
+
+let api: ApiStack;
+let worker: Awaited<ReturnType<typeof startWorker>>;
+let delivery: Awaited<ReturnType<typeof startDelivery>>;
+let receiver: Receiver;
+let kb: TestKb;
+let browser: Browser;
+let base: string;
+let profile: string;
+
+async function submit(file: string, caseId: string) {
+  const example = examples.find((e) => e.file === file)!;
+  const res = await fetch(`${base}/v1/cases`, { method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ ...example.submission, caseId, callbackUrl: receiver.url }) });
+  expect(res.status).toBe(202);
+  await waitUntil(async () => (await api.producer.get(caseId))?.status === 'awaiting_review', 30_000, `${caseId} to be drafted`);
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  kb = await openTestKb('sqlite');
+  api = await startApi(config, undefined, { review: true });
+  await api.app.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`;
+  await api.review!.accounts.create('dr-ui', PASSWORD, ['reviewer']);
+  worker = await startWorker(config, undefined, { tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb.store), literature: null, imaging: null } });
+  delivery = await startDelivery(config);
+  receiver = await startReceiver(SECRET);
+  profile = mkdtempSync(path.join(tmpdir(), 'chromium-'));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await delivery?.close();
+  await worker?.close();
+  await api?.close();
+  await receiver?.close();
+  await kb?.drop();
+  await deletePrefix(prefix);
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+describe('review UI in headless Chromium', () => {
+  it('sign in, claim from the keyboard, read citations, survive a lost lease, request changes, see the revision, approve, see it delivered', async () => {
+    await submit('polypharmacy-ckd.json', 'ui-case-1');
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      // The lost lease's 409 is expected below; anything else is an error.
+      if (m.type() === 'error' && !/status of 409/.test(m.text())) errors.push(m.text());
+    });
+
+    await page.goto(`${base}/review`);
+    await expect.poll(() => page.url()).toContain('/review/login?next=');
+    await shot(page, 'review-login');
+    await page.getByLabel('Account').fill('dr-ui');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/review`);
+
+    // The queue: severity badge, priority, claim buttons; it fits a laptop's width.
+    const row = page.locator('tr', { hasText: 'ui-case-1' });
+    await expect.poll(() => row.locator('.badge').textContent()).toBe('high');
+    expect(Number(await page.evaluate('document.documentElement.scrollWidth'))).toBeLessThanOrEqual(1366);
+    await shot(page, 'review-queue');
+
+    // Keyboard only: "n" focuses "Claim next", Enter claims it.
+    await page.keyboard.press('n');
+    expect(String(await page.evaluate('document.activeElement && document.activeElement.textContent'))).toMatch(/Claim next/);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/review\/cases\/ui-case-1\/1$/);
+    await expect.poll(() => page.locator('#lease').textContent()).toMatch(/claimed by you/);
+
+    await shot(page, 'review-case');
+    // Citations resolve: knowledge-base facts with their source, the case record.
+    const kbCite = page.locator('.cite-kb').first();
+    expect(await kbCite.textContent()).toMatch(/KB .*kb:.+—/);
+    expect(await page.locator('.cite-missing').count()).toBe(0);
+    expect(await page.locator('.finding').count()).toBeGreaterThan(0);
+    await kbCite.scrollIntoViewIfNeeded();
+    await shot(page, 'review-citations');
+    await page.locator('.cite-case a').first().click();
+    expect(page.url()).toMatch(/#ref-/);
+
+    // The lease is lost (here: released behind the page's back); the page says so and disables the decision buttons.
+    await api.review!.queue.release('ui-case-1', 1, 'dr-ui');
+    const banner = page.locator('#lease-banner');
+    await banner.waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await banner.textContent()).toMatch(/Your claim on this case was lost: .*not recorded/);
+    expect(await page.getByRole('button', { name: /^Approve/ }).isDisabled()).toBe(true);
+    await shot(page, 'review-lease-lost');
+
+    // Claim again, request changes.
+    await page.reload();
+    await page.getByRole('button', { name: /^Claim/ }).click();
+    await expect.poll(() => page.locator('#lease').textContent()).toMatch(/claimed by you/);
+    await page.getByLabel('Request changes: what should change').fill('Say explicitly how to stop the ibuprofen and what to use instead.');
+    await page.getByRole('button', { name: /^Request changes/ }).click();
+    await expect.poll(() => page.locator('#flash').textContent()).toMatch(/Decision recorded: request changes/);
+
+    // The revised plan arrives; the page links to it.
+    const link = page.locator('#revised-link');
+    await link.waitFor({ timeout: 30_000 });
+    await link.click();
+    await page.waitForURL(/\/review\/cases\/ui-case-1\/2$/);
+    expect(await page.locator('#diff-title').textContent()).toMatch(/Changes since revision 1/);
+    expect(await page.locator('.diffs blockquote').first().textContent()).toContain('Say explicitly how to stop the ibuprofen');
+    await page.keyboard.press('c');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('#lease').textContent()).toMatch(/claimed by you/);
+    await page.locator('#diff-title').scrollIntoViewIfNeeded();
+    await shot(page, 'review-revision-diff');
+
+    // Approve; the case is finalized and delivered.
+    await page.getByRole('button', { name: /^Approve/ }).click();
+    await expect.poll(() => page.locator('#decided-title').textContent()).toMatch(/Decided: approve/);
+    await expect.poll(() => page.locator('#case-status').textContent(), { timeout: 30_000 }).toMatch(/approved · delivery: delivered \(webhook\)/);
+    await page.locator('#case-status').scrollIntoViewIfNeeded();
+    await shot(page, 'review-delivered');
+    const hooks = receiver.received.filter((r) => r.headers['x-co-delivery-id'] === 'ui-case-1.r2');
+    expect(hooks).toHaveLength(1);
+    expect(hooks[0]!.signatureValid).toBe(true);
+    expect(JSON.parse(hooks[0]!.body)).toMatchObject({ status: 'approved', decidedBy: 'dr-ui', revision: 2 });
+
+    // The audit trail on the page (reloaded) holds every event through delivery.
+    await page.reload();
+    const auditText = await page.locator('table.audit').textContent();
+    for (const e of ['claimed', 'released', 'decided', 'delivered']) expect(auditText).toContain(e);
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 120_000);
+
+  it('edits the plan inline and approves it; the edit is recorded as a diff', async () => {
+    await submit('polypharmacy-ckd.json', 'ui-case-2');
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const page = await context.newPage();
+    await page.goto(`${base}/review/login`);
+    await page.getByLabel('Account').fill('dr-ui');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/review`);
+    await page.locator('tr', { hasText: 'ui-case-2' }).getByRole('button', { name: 'Claim' }).click();
+    await page.waitForURL(/ui-case-2\/1$/);
+    await page.keyboard.press('e');
+    const first = page.locator('textarea[name="text.assessment.0"]');
+    await first.fill('Edited by the reviewer: severe renal impairment; review every renally cleared drug.');
+    await page.locator('input[name="remove.patientCommunication.0"]').check();
+    await shot(page, 'review-inline-edit');
+    await page.getByRole('button', { name: 'Save edits and approve' }).click();
+    await expect.poll(() => page.locator('#decided-title').textContent()).toMatch(/Decided: edit/);
+    expect(await page.locator('.decided .diff-add').first().textContent()).toContain('Edited by the reviewer');
+    const record = await api.review!.decisions.get('ui-case-2', 1);
+    expect(record?.decision.action).toBe('edit');
+    expect(record?.diff).toMatchObject({ changed: 1, removed: 1 });
+    await expect.poll(async () => (await api.producer.get('ui-case-2'))?.status, { timeout: 30_000 }).toBe('approved');
+    const plan = (await api.producer.get('ui-case-2'))!.plan as { sections: { assessment: Array<{ text: string }>; patientCommunication: unknown[] } };
+    expect(plan.sections.assessment[0]!.text).toMatch(/^Edited by the reviewer/);
+    expect(plan.sections.patientCommunication).toEqual([]);
+    await context.close();
+  }, 120_000);
+});
