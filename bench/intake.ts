@@ -20,7 +20,6 @@
  * BENCH_CONCURRENCY (worker concurrency, default 16), BENCH_ROUNDS (default 2), REDIS_URL,
  * BENCH_PROFILE_DIR (write V8 CPU profiles of the spawned processes there).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -31,8 +30,8 @@ import { Pool } from 'undici';
 import { freePort, startLocalRedis, type LocalRedis } from '../src/infra/redis-server.js';
 import { QUEUES, bullPrefix } from '../src/queues/names.js';
 import { hashToken } from '../src/server/auth.js';
+import { cpuMs, spawnEntry, stop, summarise, waitForHttp, waitForWorkers, type RoundResult } from './common.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const N = Number(process.env.BENCH_N ?? 3000);
 const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 32);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -42,26 +41,6 @@ const E2E_N = Number(process.env.BENCH_E2E_N ?? 300);
 const TOKEN = `bench-${randomBytes(16).toString('hex')}`;
 
 const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
-
-interface RoundResult {
-  n: number;
-  seconds: number;
-  throughputPerSec: number;
-  latencyMs: { p50: number; p99: number; max: number };
-  /** CPU milliseconds per case spent by each process during the round. */
-  cpuMsPerCase?: Record<string, number>;
-}
-
-/** User + system CPU time of a process in ms, from /proc (Linux). */
-function cpuMs(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, at 100 ticks/s
-  } catch {
-    return NaN;
-  }
-}
 
 async function measureCpu<T extends RoundResult>(pids: Record<string, number | undefined>, run: () => Promise<T>): Promise<T> {
   const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
@@ -75,62 +54,6 @@ async function measureCpu<T extends RoundResult>(pids: Record<string, number | u
 }
 
 let redisPid: number | undefined;
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-function summarise(latencies: number[], seconds: number): RoundResult {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const r = (x: number) => Math.round(x * 100) / 100;
-  return {
-    n: latencies.length,
-    seconds: r(seconds),
-    throughputPerSec: r(latencies.length / seconds),
-    latencyMs: { p50: r(percentile(sorted, 50)), p99: r(percentile(sorted, 99)), max: r(sorted[sorted.length - 1] ?? NaN) },
-  };
-}
-
-function spawnEntry(entry: string, env: Record<string, string>): ChildProcess {
-  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(ROOT, entry)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  child.once('exit', (code) => {
-    if (code !== 0 && code !== null) progress(`${entry} exited with ${code}`);
-  });
-  return child;
-}
-
-/** Wait until `count` workers are connected to the queue (BullMQ lists them by client name). */
-async function waitForWorkers(queue: Queue, count = 1, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await queue.getWorkersCount()) < count) {
-    if (Date.now() > deadline) throw new Error(`no worker connected to ${queue.name} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > deadline) throw new Error(`${url} not ready within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
 /**
  * Submit `count` items with at most INFLIGHT in flight. Latency runs from the start of the
  * submission to the moment the load generator sees the job's `completed` event.

@@ -8,8 +8,12 @@
  *     IMAGING_BASE_URL points at another server (Triton, KServe, MLServer)
  *   - one extra case with a real chest X-ray attached inline, taken at run time from the
  *     PneumoniaMNIST validation split under SHARED_DATA_DIR (CC BY 4.0; nothing is copied into the repo)
- *   - every case in examples/cases submitted over HTTP, followed until it finishes,
- *     plus one resubmission to show idempotency
+ *   - a delivery worker, and a webhook receiver in this process that checks each signature
+ *   - staff accounts for the review UI (a reviewer and an ops account, passwords printed once)
+ *   - every case in examples/cases submitted over HTTP with a callback URL, followed until it
+ *     reaches review, plus one resubmission to show idempotency
+ *   - a clearly labelled scripted reviewer that claims and approves two cases over the review
+ *     API, then waits for their signed webhooks
  *
  * Then it prints where to look and keeps running until Ctrl-C (or exits with --once).
  */
@@ -23,8 +27,10 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { freePort, startLocalRedis, type LocalRedis } from '../src/infra/redis-server.js';
 import { hashToken } from '../src/server/auth.js';
 import type { CaseView } from '../src/domain/case.js';
-import { createRedis } from '../src/queues/connection.js';
-import { CaseProducer } from '../src/queues/producer.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AccountStore } from '../src/auth/accounts.js';
+import { verifySignature } from '../src/delivery/webhook.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DEMO_DIR = path.join(ROOT, '.data', 'demo');
@@ -62,8 +68,11 @@ let stopping = false;
 const children: ChildProcess[] = [];
 let redis: LocalRedis | undefined;
 
+let closeReceiver: (() => void) | undefined;
+
 async function stopAll(): Promise<void> {
   stopping = true;
+  closeReceiver?.();
   await Promise.all(
     children.map(
       (child) =>
@@ -100,15 +109,47 @@ async function main(): Promise<void> {
   }
 
   const token = `demo-${randomBytes(16).toString('hex')}`;
+  const reviewerToken = `demo-reviewer-${randomBytes(16).toString('hex')}`;
+  const opsToken = `demo-ops-${randomBytes(16).toString('hex')}`;
+  const webhookSecret = randomBytes(24).toString('hex');
   const port = process.env.HTTP_PORT ? Number(process.env.HTTP_PORT) : await freePort();
+
+  // A webhook receiver standing in for the backend service: it checks each delivery's signature.
+  const deliveries: Array<{ id: string; valid: boolean }> = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      deliveries.push({ id: String(req.headers['x-co-delivery-id']), valid: verifySignature(body, String(req.headers['x-co-timestamp']), String(req.headers['x-co-signature']), webhookSecret) });
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/care-plans`;
+  closeReceiver = () => receiver.close();
+
   const baseEnv = {
     REDIS_URL: redisUrl,
     HTTP_PORT: String(port),
     HTTP_HOST: '127.0.0.1',
     SERVICE_TOKENS: `demo:${hashToken(token)}`,
+    // The scripted reviewer and the metrics example use staff tokens; people use accounts.
+    STAFF_TOKENS: `demo-scripted-reviewer:${hashToken(reviewerToken)}:reviewer,demo-ops-token:${hashToken(opsToken)}:ops`,
+    WEBHOOK_SECRETS: webhookSecret,
+    CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
     KEY_PREFIX: config.redis.keyPrefix,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   };
+
+  // Accounts for the review UI: created on the first run, passwords reset (and printed) on every run.
+  const accounts = await AccountStore.open({ databaseUrl: config.database.url, sqlitePath: config.accounts.sqlitePath });
+  const passwords: Record<string, string> = {};
+  for (const [name, roles] of [['demo-reviewer', ['reviewer']], ['demo-ops', ['ops']]] as const) {
+    passwords[name] = randomBytes(12).toString('base64url');
+    if (await accounts.get(name)) await accounts.setPassword(name, passwords[name]);
+    else await accounts.create(name, passwords[name], [...roles]);
+  }
+  await accounts.close();
   const env: Record<string, string> = { ...baseEnv };
   if (config.literature.baseUrl) {
     say(`literature     ${config.literature.baseUrl}  (from LITERATURE_BASE_URL)`);
@@ -134,6 +175,7 @@ async function main(): Promise<void> {
   }
   children.push(startProcess('api', 'src/server/main.ts', env));
   children.push(startProcess('cases-worker', 'workers/cases.ts', env));
+  children.push(startProcess('delivery-worker', 'workers/delivery.ts', env));
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/readyz`, 30_000);
   say(`api            ${base}  (mode: ${config.model.mode})`);
@@ -151,7 +193,7 @@ async function main(): Promise<void> {
   else say('\n(no PneumoniaMNIST data under SHARED_DATA_DIR: the demo runs without a case carrying an X-ray image)');
   say('\nSubmitting synthetic cases (examples/cases, all SYNTHETIC):');
   for (const { file, submission: original } of submissions) {
-    const submission = { ...original, caseId: `${original.caseId}-${runTag}` };
+    const submission = { ...original, caseId: `${original.caseId}-${runTag}`, callbackUrl };
     const res = await fetch(`${base}/v1/cases`, { method: 'POST', headers, body: JSON.stringify(submission) });
     const body = (await res.json()) as CaseView;
     say(`  POST ${file.padEnd(36)} -> ${res.status} ${body.status}  ${submission.caseId}`);
@@ -183,15 +225,22 @@ async function main(): Promise<void> {
     say(`  ${id.padEnd(48)} ${view.status.padEnd(16)} revision ${view.revision}, worst finding: ${view.maxSeverity ?? 'none'}`);
   }
 
-  // A scripted stand-in for a clinician, so the demo shows the whole loop. Real decisions come from the review UI.
-  const producerRedis = createRedis(redisUrl, 'demo-reviewer');
-  const producer = CaseProducer.fromConfig(loadConfig({ ...process.env, REDIS_URL: redisUrl }), producerRedis);
+  // A scripted stand-in for a clinician, so the demo shows the whole loop over the review API. Real decisions come from the review UI.
+  const staff = { authorization: `Bearer ${reviewerToken}`, 'content-type': 'application/json' };
   type DemoPlan = { label?: string; sections?: Record<string, Array<{ text: string; citations: string[] }>>; unavailable?: Array<{ type: string; reason: string }> } | null;
   const approve = async (id: string | undefined): Promise<CaseView | null> => {
     if (!id || drafted.get(id)?.status !== 'awaiting_review') return null;
-    await producer.submitDecision(id, { action: 'approve', revision: 1, reviewer: 'demo-scripted-reviewer', decidedAt: new Date().toISOString() });
+    const claim = await fetch(`${base}/v1/reviews/${id}/revisions/1/claim`, { method: 'POST', headers: { authorization: staff.authorization } });
+    const decision = claim.ok ? await fetch(`${base}/v1/reviews/${id}/revisions/1/decision`, { method: 'POST', headers: staff, body: JSON.stringify({ action: 'approve' }) }) : claim;
+    if (!decision.ok) {
+      say(`  !! the scripted reviewer could not decide ${id}: HTTP ${decision.status}`);
+      return null;
+    }
     const view = await follow(id, ['approved']);
-    say(`\nScripted demo reviewer approved ${id}: status ${view?.status ?? 'not approved in time'}`);
+    const deadline = Date.now() + 30_000;
+    while (!deliveries.some((d) => d.id === `${id}.r1`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const hook = deliveries.find((d) => d.id === `${id}.r1`);
+    say(`\nScripted demo reviewer (staff token "demo-scripted-reviewer") claimed and approved ${id}: status ${view?.status ?? 'not approved in time'}; webhook ${hook ? `received, signature ${hook.valid ? 'valid' : 'INVALID'}` : 'not received in time'}`);
     return view;
   };
   const approved = await approve(ids.find((id) => id.startsWith('syn-polypharmacy')));
@@ -206,19 +255,21 @@ async function main(): Promise<void> {
   }
   const xrayPlan = (await approve(ids.find((id) => id.startsWith('syn-pneumonia-xray'))))?.plan as DemoPlan;
   for (const r of Object.values(xrayPlan?.sections ?? {}).flat().filter((x) => x.citations.some((c) => c.startsWith('img:')))) say(`  [imaging] ${r.text}  (cites ${r.citations.join(', ')})`);
-  await producer.close();
-  await producerRedis.quit();
   const final = new Map([...drafted].filter(([, v]) => v.status !== 'failed'));
   say(`
 Where to look:
+  Review UI               ${base}/review   sign in as demo-reviewer / ${passwords['demo-reviewer']}
+  Queues (Bull Board)     ${base}/ops/queues   sign in as demo-ops / ${passwords['demo-ops']}
+  Metrics (Prometheus)    curl -H 'authorization: Bearer ${opsToken}' ${base}/metrics
+  An audit trail          curl -H 'authorization: Bearer ${token}' ${base}/v1/cases/${ids[0]}/audit
   API docs (Swagger UI)   ${base}/docs
   OpenAPI document        ${base}/openapi.json
   Health / readiness      ${base}/healthz   ${base}/readyz
   A case                  curl -H 'authorization: Bearer ${token}' ${base}/v1/cases/${ids[0]}
   Imaging model           ${env.IMAGING_BASE_URL ?? config.imaging.baseUrl}/v2/models/${config.imaging.modelName}
-  Logs (JSON, no PHI)     ${LOG_DIR}/api.log  ${LOG_DIR}/cases-worker.log  ${LOG_DIR}/imaging.log
+  Logs (JSON, no PHI)     ${LOG_DIR}/api.log  ${LOG_DIR}/cases-worker.log  ${LOG_DIR}/delivery-worker.log  ${LOG_DIR}/imaging.log
   Redis                   redis-cli -u ${redisUrl} keys '${config.redis.keyPrefix}:case:*'
-The other cases wait in the \`review\` queue for a human decision (the review UI is not built yet).`);
+The other ${ids.length - 2} cases wait in the review queue for a human decision: open the review UI.`);
 
   if (once) {
     await stopAll();

@@ -7,7 +7,8 @@
  * the lease: the UI renews it (`extendLock`); if it lapses, BullMQ's stalled-job check puts the
  * job back in the queue, where anyone can claim it. Two reviewers can never hold one item: a
  * BullMQ lock has one token. A specific item is claimed by raising its priority to the front
- * and taking the next job, under a short Redis mutex that all claims share.
+ * and taking the next job, under a short Redis mutex shared by specific claims; a claim of the
+ * next item that takes it first wins, and the specific claim gives back what it got.
  *
  * Deciding requires a live lease. The decision is recorded first (first write wins, see
  * DecisionStore), then handed to the case workers as a `resume` job with a deterministic id,
@@ -176,17 +177,19 @@ export class ReviewQueue {
     return this.leaseView(data, claim);
   }
 
-  /** Claim the next item: highest priority first, then the oldest. Null when the queue is empty. */
-  claimNext(reviewer: string): Promise<ClaimView | null> {
-    return this.withMutex(async () => {
-      for (;;) {
-        const token = randomUUID();
-        const job = (await this.worker.getNextJob(token, { block: false })) as Job<ReviewJobData> | undefined;
-        if (!job) return null;
-        if (await this.finishIfDecided(job, token)) continue;
-        return this.recordClaim(job, token, reviewer, 'next');
-      }
-    });
+  /**
+   * Claim the next item: highest priority first, then the oldest. Null when the queue is empty.
+   * BullMQ's move to active is atomic, so this needs no mutex; a concurrent claim of a specific
+   * item that loses the race to it reports the item as claimed.
+   */
+  async claimNext(reviewer: string): Promise<ClaimView | null> {
+    for (;;) {
+      const token = randomUUID();
+      const job = (await this.worker.getNextJob(token, { block: false })) as Job<ReviewJobData> | undefined;
+      if (!job) return null;
+      if (await this.finishIfDecided(job, token)) continue;
+      return this.recordClaim(job, token, reviewer, 'next');
+    }
   }
 
   /** Claim one item. A reviewer who already holds it gets their lease back. */
@@ -208,9 +211,11 @@ export class ReviewQueue {
       const token = randomUUID();
       const got = (await this.worker.getNextJob(token, { block: false })) as Job<ReviewJobData> | undefined;
       if (got?.id !== id) {
-        // Cannot happen while every claim holds the mutex; undo and report rather than hold the wrong item.
+        // A concurrent claim of the next item took this one first: give back what we got and report who has it.
         if (got) await got.moveToWait(token);
         await job.changePriority({ priority });
+        const claim = await this.getClaim(id);
+        if ((await job.getState()) === 'active') throw new ReviewError('ALREADY_CLAIMED', `case ${caseId} revision ${revision} is being reviewed by ${claim?.reviewer ?? 'someone else'}`);
         throw new ReviewError('REVIEW_BUSY', 'the review queue changed while claiming; try again');
       }
       await got.changePriority({ priority });

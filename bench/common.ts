@@ -1,0 +1,85 @@
+/** Helpers shared by the benchmarks that run the stack as separate processes. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Queue } from 'bullmq';
+
+export const ROOT = path.resolve(import.meta.dirname, '..');
+
+export const progressFor = (name: string) => (msg: string) => process.stderr.write(`[${name}] ${msg}\n`);
+
+export interface RoundResult {
+  n: number;
+  seconds: number;
+  throughputPerSec: number;
+  latencyMs: { p50: number; p99: number; max: number };
+  /** CPU milliseconds per case spent by each process during the round. */
+  cpuMsPerCase?: Record<string, number>;
+}
+
+/** User + system CPU time of a process in ms, from /proc (Linux). */
+export function cpuMs(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, at 100 ticks/s
+  } catch {
+    return NaN;
+  }
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export function summarise(latencies: number[], seconds: number): RoundResult {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const r = (x: number) => Math.round(x * 100) / 100;
+  return {
+    n: latencies.length,
+    seconds: r(seconds),
+    throughputPerSec: r(latencies.length / seconds),
+    latencyMs: { p50: r(percentile(sorted, 50)), p99: r(percentile(sorted, 99)), max: r(sorted[sorted.length - 1] ?? NaN) },
+  };
+}
+
+export function spawnEntry(entry: string, env: Record<string, string>): ChildProcess {
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(ROOT, entry)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  child.once('exit', (code) => {
+    if (code !== 0 && code !== null) process.stderr.write(`[bench] ${entry} exited with ${code}\n`);
+  });
+  return child;
+}
+
+/** Wait until `count` workers are connected to the queue (BullMQ lists them by client name). */
+export async function waitForWorkers(queue: Queue, count = 1, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await queue.getWorkersCount()) < count) {
+    if (Date.now() > deadline) throw new Error(`no worker connected to ${queue.name} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${url} not ready within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
