@@ -345,3 +345,21 @@ export function requireRedisUrl(config: Config): string {
   }
   return config.redis.url;
 }
+
+/**
+ * For entry points: the configuration, or exit 2 with the message naming each bad variable.
+ * `needsRedis` also requires REDIS_URL.
+ */
+export function loadConfigOrExit(environment: Readonly<Record<string, string | undefined>>, options: { needsRedis?: boolean } = {}): Config {
+  try {
+    const config = loadConfig(environment);
+    if (options.needsRedis) requireRedisUrl(config);
+    return config;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

@@ -2,28 +2,17 @@
  * Entry point of a `cases` worker process: `tsx workers/cases.ts` (or node dist/workers/cases.js).
  * Run as many of these as the load needs; they share Redis and the checkpoint database.
  */
-import { ConfigError, loadConfig, requireRedisUrl } from '../src/config.js';
+import { loadConfigOrExit, requireRedisUrl } from '../src/config.js';
 import type { GraphDeps } from '../src/graphs/clinical-case/deps.js';
 import { createLogger } from '../src/logger.js';
 import { createRedis } from '../src/queues/connection.js';
 import { startCaseWorker } from './cases-worker.js';
 import { openCaseRuntime } from './graph-setup.js';
-import { installShutdown } from './lifecycle.js';
+import { installShutdown } from '../src/infra/shutdown.js';
 
 export async function runCaseWorkerProcess(overrides: Partial<GraphDeps> = {}): Promise<void> {
-  let config;
-  let runtime;
-  try {
-    config = loadConfig(process.env);
-    requireRedisUrl(config);
-    runtime = await openCaseRuntime(config, overrides);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit(process.env, { needsRedis: true });
+  const runtime = await openCaseRuntime(config, overrides);
   const logger = createLogger(config, 'cases-worker');
   const redis = createRedis(requireRedisUrl(config), 'cases-worker');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));

@@ -2,24 +2,14 @@
  * Entry point of a delivery worker process: `tsx workers/delivery.ts`. Sends finalized plans to
  * the callback URLs of their cases (signed webhooks, retries, dead-letter). Run one or more.
  */
-import { ConfigError, loadConfig, requireRedisUrl } from '../src/config.js';
+import { loadConfigOrExit, requireRedisUrl } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createRedis } from '../src/queues/connection.js';
 import { startDeliveryWorker } from './delivery-worker.js';
-import { installShutdown } from './lifecycle.js';
+import { installShutdown } from '../src/infra/shutdown.js';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-    requireRedisUrl(config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit(process.env, { needsRedis: true });
   const logger = createLogger(config, 'delivery-worker');
   const redis = createRedis(requireRedisUrl(config), 'delivery-worker');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));

@@ -6,6 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { installShutdown } from '../../src/infra/shutdown.js';
 import { ModelLoadError } from '../../src/imaging/model.js';
 import { createLogger } from '../../src/logger.js';
 import { buildImagingService } from './app.js';
@@ -22,18 +23,10 @@ async function main(): Promise<void> {
   await app.listen({ host: config.http.host, port: config.imaging.service.port });
   const { port } = app.server.address() as AddressInfo;
   logger.info({ url: `http://${config.http.host}:${port}/v2/models/${meta.name}` }, 'imaging service ready (set IMAGING_BASE_URL to the base of this URL)');
-  let closing = false;
-  const stop = async (signal: string) => {
-    if (closing) process.exit(1);
-    closing = true;
-    logger.info({ signal }, 'shutting down');
-    await app.close();
-    await runtime.close();
-    logger.info('shutdown complete');
-    process.exit(0);
-  };
-  process.on('SIGTERM', (s) => void stop(s));
-  process.on('SIGINT', (s) => void stop(s));
+  installShutdown(logger, [
+    { name: 'http', close: () => app.close() },
+    { name: 'model', close: () => runtime.close() },
+  ]);
 }
 
 main().catch((err: unknown) => {

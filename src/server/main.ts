@@ -1,5 +1,6 @@
 /** Entry point of the API server: `tsx src/server/main.ts` (or node dist/src/server/main.js). */
-import { ConfigError, loadConfig, requireRedisUrl } from '../config.js';
+import { loadConfigOrExit, requireRedisUrl } from '../config.js';
+import { installShutdown } from '../infra/shutdown.js';
 import { createLogger } from '../logger.js';
 import { AccountStore } from '../auth/accounts.js';
 import { SessionStore } from '../auth/sessions.js';
@@ -14,17 +15,7 @@ import { literatureClient } from '../tools/literature/open.js';
 import { buildServer } from './app.js';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-    requireRedisUrl(config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit(process.env, { needsRedis: true });
   const logger = createLogger(config, 'api');
   if (config.auth.serviceTokens.length === 0) logger.warn('SERVICE_TOKENS is empty: every /v1 request will get 401');
   const redis = createFailFastRedis(requireRedisUrl(config), 'api');
@@ -71,24 +62,15 @@ async function main(): Promise<void> {
   });
   await app.listen({ host: config.http.host, port: config.http.port });
 
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) process.exit(1);
-    closing = true;
-    logger.info({ signal }, 'shutting down');
-    await app.close(); // stop accepting requests, finish in-flight ones
-    await reviewQueue.close(); // then the queues
-    await deliveries.close();
-    await producer.close();
-    await queueRedis.quit(); // then the connections
-    await redis.quit();
-    await knowledgeBase.close();
-    await accounts.close();
-    logger.info('shutdown complete');
-    process.exit(0);
-  };
-  process.on('SIGTERM', (s) => void shutdown(s));
-  process.on('SIGINT', (s) => void shutdown(s));
+  // Requests first (in-flight ones finish), then the queues, then the connections and stores.
+  installShutdown(logger, [
+    { name: 'http', close: () => app.close() },
+    { name: 'review-queue', close: () => reviewQueue.close() },
+    { name: 'delivery-queues', close: () => deliveries.close() },
+    { name: 'cases-queue', close: () => producer.close() },
+    { name: 'redis', close: async () => void (await Promise.all([queueRedis.quit(), redis.quit()])) },
+    { name: 'stores', close: async () => void (await Promise.all([knowledgeBase.close(), accounts.close()])) },
+  ]);
 }
 
 main().catch((err: unknown) => {

@@ -18,13 +18,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalKnowledgeBaseClient } from '../../src/tools/knowledge-base/client.js';
 import { loadExampleCases } from '../helpers/cases.js';
-import { deletePrefix, testConfig, TEST_TOKEN, uniquePrefix, waitUntil } from '../helpers/env.js';
-import { openTestKb, type TestKb } from '../helpers/kb.js';
+import { testConfig, TEST_TOKEN, uniquePrefix, waitUntil } from '../helpers/env.js';
 import { ROOT } from '../helpers/processes.js';
-import { startApi, startDelivery, startWorker, type ApiStack } from '../helpers/stack.js';
-import { startReceiver, type Receiver } from '../helpers/webhook.js';
+import { startReviewStack, type ApiStack, type ReviewStack } from '../helpers/stack.js';
+import type { Receiver } from '../helpers/webhook.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(ROOT, process.env.SCREENSHOT_DIR ?? '.data/screenshots');
@@ -34,11 +32,9 @@ const prefix = uniquePrefix();
 const config = testConfig(prefix, { REVIEW_LEASE_MS: '6000', WEBHOOK_SECRETS: SECRET, CALLBACK_HOST_ALLOWLIST: '127.0.0.1', WEBHOOK_BACKOFF_MS: '50' });
 const examples = loadExampleCases();
 
+let stack: ReviewStack;
 let api: ApiStack;
-let worker: Awaited<ReturnType<typeof startWorker>>;
-let delivery: Awaited<ReturnType<typeof startDelivery>>;
 let receiver: Receiver;
-let kb: TestKb;
 let browser: Browser;
 let base: string;
 let profile: string;
@@ -54,14 +50,11 @@ const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHO
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  kb = await openTestKb('sqlite');
-  api = await startApi(config, undefined, { review: true });
+  stack = await startReviewStack(config, SECRET);
+  ({ api, receiver } = stack);
   await api.app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`;
   await api.review!.accounts.create('dr-ui', PASSWORD, ['reviewer']);
-  worker = await startWorker(config, undefined, { tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb.store), literature: null, imaging: null } });
-  delivery = await startDelivery(config);
-  receiver = await startReceiver(SECRET);
   profile = mkdtempSync(path.join(tmpdir(), 'chromium-'));
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -71,12 +64,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
-  await delivery?.close();
-  await worker?.close();
-  await api?.close();
-  await receiver?.close();
-  await kb?.drop();
-  await deletePrefix(prefix);
+  await stack?.close();
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 

@@ -19,6 +19,10 @@ import { CaseProducer } from '../../src/queues/producer.js';
 import { ReviewQueue } from '../../src/queues/review-queue.js';
 import { buildServer, type ReviewDeps } from '../../src/server/app.js';
 import { startDeliveryWorker, type DeliveryWorkerHandle } from '../../workers/delivery-worker.js';
+import { LocalKnowledgeBaseClient } from '../../src/tools/knowledge-base/client.js';
+import { deletePrefix } from './env.js';
+import { openTestKb, type TestKb } from './kb.js';
+import { startReceiver, type Receiver } from './webhook.js';
 import type { KnowledgeBaseStore } from '../../src/tools/knowledge-base/store.js';
 import type { LiteratureClient } from '../../src/tools/literature/schema.js';
 import { startCaseWorker, type CaseWorkerHandle } from '../../workers/cases-worker.js';
@@ -140,6 +144,39 @@ export async function startWorker(config: Config, logs = new LogCapture(), overr
       await runtime.close();
       await redis.quit();
       await rm(config.dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ReviewStack {
+  api: ApiStack;
+  kb: TestKb;
+  receiver: Receiver;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole review loop in-process on real Redis: the API with review, a cases worker using
+ * the starter knowledge base (no literature or imaging), a delivery worker, and a webhook
+ * receiver verifying `secret`. Closes everything and deletes the suite's keys.
+ */
+export async function startReviewStack(config: Config, secret: string): Promise<ReviewStack> {
+  const kb = await openTestKb('sqlite');
+  const api = await startApi(config, undefined, { review: true });
+  const worker = await startWorker(config, undefined, { tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb.store), literature: null, imaging: null } });
+  const delivery = await startDelivery(config);
+  const receiver = await startReceiver(secret);
+  return {
+    api,
+    kb,
+    receiver,
+    async close() {
+      await delivery.close();
+      await worker.close();
+      await api.close();
+      await receiver.close();
+      await kb.drop();
+      await deletePrefix(config.redis.keyPrefix);
     },
   };
 }

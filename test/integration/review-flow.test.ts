@@ -11,11 +11,9 @@ import type { CaseView } from '../../src/domain/case.js';
 import type { ReviewDetail } from '../../src/server/routes/reviews.js';
 import { hashToken } from '../../src/server/auth.js';
 import { identifiersOf, loadExampleCases } from '../helpers/cases.js';
-import { deletePrefix, testConfig, TEST_TOKEN, uniquePrefix, waitUntil } from '../helpers/env.js';
-import { openTestKb, type TestKb } from '../helpers/kb.js';
-import { startApi, startDelivery, startWorker, type ApiStack } from '../helpers/stack.js';
-import { startReceiver, type Receiver } from '../helpers/webhook.js';
-import { LocalKnowledgeBaseClient } from '../../src/tools/knowledge-base/client.js';
+import { testConfig, TEST_TOKEN, uniquePrefix, waitUntil } from '../helpers/env.js';
+import { startReviewStack, type ApiStack, type ReviewStack } from '../helpers/stack.js';
+import type { Receiver } from '../helpers/webhook.js';
 
 const prefix = uniquePrefix();
 const REVIEWER = 'reviewer-token-0123456789abcdef';
@@ -28,30 +26,20 @@ const config = testConfig(prefix, {
   WEBHOOK_BACKOFF_MS: '50',
 });
 const example = loadExampleCases().find((e) => e.file === 'polypharmacy-ckd.json')!;
+let stack: ReviewStack;
 let api: ApiStack;
-let worker: Awaited<ReturnType<typeof startWorker>>;
-let delivery: Awaited<ReturnType<typeof startDelivery>>;
 let receiver: Receiver;
-let kb: TestKb;
 
 const service = { authorization: `Bearer ${TEST_TOKEN}` };
 const reviewer = { authorization: `Bearer ${REVIEWER}` };
 const inject = (method: 'GET' | 'POST', url: string, headers: Record<string, string>, payload?: unknown) => api.app.inject({ method, url, headers, ...(payload !== undefined ? { payload: payload as object } : {}) });
 
 beforeAll(async () => {
-  kb = await openTestKb('sqlite');
-  api = await startApi(config, undefined, { review: true });
-  worker = await startWorker(config, undefined, { tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb.store), literature: null, imaging: null } });
-  delivery = await startDelivery(config);
-  receiver = await startReceiver(SECRET);
+  stack = await startReviewStack(config, SECRET);
+  ({ api, receiver } = stack);
 });
 afterAll(async () => {
-  await delivery?.close();
-  await worker?.close();
-  await api?.close();
-  await receiver?.close();
-  await kb?.drop();
-  await deletePrefix(prefix);
+  await stack?.close();
 });
 
 describe('review, revision, approval and delivery over HTTP', () => {

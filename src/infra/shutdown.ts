@@ -3,7 +3,7 @@
  * order given (workers, then queues, then connections), each awaited, and the process exits.
  * A second signal exits at once.
  */
-import type { Logger } from '../src/logger.js';
+import type { Logger } from '../logger.js';
 
 export interface Closer {
   name: string;
