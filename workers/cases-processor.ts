@@ -70,15 +70,13 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
   }
 
   async function recordEvent(caseId: string, revision: number | null, e: GraphEvent): Promise<void> {
-    {
-      const detail = { node: e.node, ...(e.step ? { stepId: e.step.id, stepType: e.step.type } : {}), ...(e.detail ?? {}) };
-      const event = e.kind === 'started' ? 'step_started' : e.node === 'draft' ? 'drafted' : e.node === 'verify' ? 'verified' : 'step_finished';
-      await audit({ caseId, event, actor: ACTOR, revision, detail });
-      if (e.kind === 'finished' && e.node === 'execute_step' && e.detail) {
-        const tool = String(e.detail.source ?? 'unknown');
-        await deps.metrics.inc('co_tool_calls_total', { tool, outcome: e.detail.status === 'ok' ? 'ok' : String(e.detail.code ?? 'unavailable') });
-        await deps.metrics.observe('co_tool_latency_seconds', Number(e.detail.durationMs ?? 0) / 1000, { tool });
-      }
+    const detail = { node: e.node, ...(e.step ? { stepId: e.step.id, stepType: e.step.type } : {}), ...(e.detail ?? {}) };
+    const event = e.kind === 'started' ? 'step_started' : e.node === 'draft' ? 'drafted' : e.node === 'verify' ? 'verified' : 'step_finished';
+    await audit({ caseId, event, actor: ACTOR, revision, detail });
+    if (e.kind === 'finished' && e.node === 'execute_step' && e.detail) {
+      const tool = String(e.detail.source ?? 'unknown');
+      await deps.metrics.inc('co_tool_calls_total', { tool, outcome: e.detail.status === 'ok' ? 'ok' : String(e.detail.code ?? 'unavailable') });
+      await deps.metrics.observe('co_tool_latency_seconds', Number(e.detail.durationMs ?? 0) / 1000, { tool });
     }
   }
 

@@ -161,6 +161,7 @@ export class ReviewQueue {
     if (!record) return false;
     await this.o.sink.submitDecision(data.caseId, record.decision);
     await job.moveToCompleted({ action: record.decision.action, reviewer: record.decision.reviewer, decidedAt: record.decision.decidedAt, recovered: true }, token, false);
+    await this.o.redis.hdel(claimsKey(this.o.keyPrefix), `count:${job.id!}`);
     return true;
   }
 
@@ -306,6 +307,7 @@ export class ReviewQueue {
     await this.o.sink.submitDecision(caseId, record.decision);
     await job.moveToCompleted({ action: record.decision.action, reviewer: record.decision.reviewer, decidedAt: record.decision.decidedAt }, claim.token, false);
     await this.dropClaim(job.id!, claim.token);
+    await this.o.redis.hdel(claimsKey(this.o.keyPrefix), `count:${job.id!}`);
     return { record, created };
   }
 
@@ -319,25 +321,23 @@ export class ReviewQueue {
     await this.o.audit.append({ caseId: data.caseId, event: 'lease_expired', actor: 'system:review-queue', revision: data.revision, detail: { claimedBy: claim?.reviewer ?? null } });
   }
 
-  /** The lease this reviewer holds on an item, or null. */
-  async claimOf(caseId: string, revision: number, reviewer: string): Promise<ClaimView | null> {
+  /** One item, its state and, when `reviewer` holds it, their lease; null when there is no such item. */
+  async item(caseId: string, revision: number, reviewer?: string): Promise<{ data: ReviewJobData; listItem: ReviewListItem; claim: ClaimView | null } | null> {
     const id = reviewJobId(caseId, revision);
     const [job, claim] = await Promise.all([this.queue.getJob(id), this.getClaim(id)]);
-    if (!job || claim?.reviewer !== reviewer || (await job.getState()) !== 'active') return null;
-    return this.leaseView(this.parseJob(job), claim);
-  }
-
-  /** One item and its state, or null. */
-  async item(caseId: string, revision: number): Promise<{ data: ReviewJobData; listItem: ReviewListItem } | null> {
-    const job = await this.queue.getJob(reviewJobId(caseId, revision));
     if (!job) return null;
     const state = await job.getState();
-    return { data: this.parseJob(job), listItem: await this.toListItem(job, state === 'active' ? 'claimed' : state === 'completed' ? 'decided' : 'waiting') };
+    const data = this.parseJob(job);
+    const claimed = state === 'active';
+    return {
+      data,
+      listItem: this.toListItem(job, claimed ? 'claimed' : state === 'completed' ? 'decided' : 'waiting', claimed ? claim : null),
+      claim: claimed && claim && claim.reviewer === reviewer ? this.leaseView(data, claim) : null,
+    };
   }
 
-  private async toListItem(job: Job<ReviewJobData>, state: ReviewListItem['state']): Promise<ReviewListItem> {
+  private toListItem(job: Job<ReviewJobData>, state: ReviewListItem['state'], claim: Claim | null): ReviewListItem {
     const data = this.parseJob(job);
-    const claim = state === 'claimed' ? await this.getClaim(job.id!) : null;
     const findings = { info: 0, low: 0, moderate: 0, high: 0, critical: 0 } as Record<Severity, number>;
     for (const f of data.request.findings) findings[f.severity]++;
     return {
@@ -357,8 +357,13 @@ export class ReviewQueue {
 
   /** Waiting and claimed items in the order they are served: priority, then age. */
   async list(limit = 500): Promise<ReviewListItem[]> {
-    const [waiting, active] = await Promise.all([this.queue.getJobs(['prioritized', 'waiting'], 0, limit - 1), this.queue.getJobs(['active'], 0, limit - 1)]);
-    const items = await Promise.all([...waiting.map((j) => this.toListItem(j, 'waiting')), ...active.map((j) => this.toListItem(j, 'claimed'))]);
+    const [waiting, active, claims] = await Promise.all([
+      this.queue.getJobs(['prioritized', 'waiting'], 0, limit - 1),
+      this.queue.getJobs(['active'], 0, limit - 1),
+      this.o.redis.hgetall(claimsKey(this.o.keyPrefix)),
+    ]);
+    const claimOf = (id: string) => (claims[id] ? (JSON.parse(claims[id]) as Claim) : null);
+    const items = [...waiting.map((j) => this.toListItem(j, 'waiting', null)), ...active.map((j) => this.toListItem(j, 'claimed', claimOf(j.id!)))];
     return items.sort(
       (a, b) => a.queuePriority - b.queuePriority || SEVERITY_RANK[b.maxSeverity ?? 'info'] - SEVERITY_RANK[a.maxSeverity ?? 'info'] || Date.parse(a.enqueuedAt) - Date.parse(b.enqueuedAt),
     );

@@ -65,14 +65,14 @@ export function reviewErrorProblem(err: ReviewError) {
 
 /** Everything the reviewer sees for one revision. */
 export async function reviewDetail(deps: Pick<ReviewRouteDeps, 'queue' | 'decisions'>, caseId: string, revision: number, reviewer: string): Promise<ReviewDetail | null> {
-  const found = await deps.queue.item(caseId, revision);
+  const found = await deps.queue.item(caseId, revision, reviewer);
   if (!found) return null;
-  const { data, listItem } = found;
+  const { data, listItem, claim } = found;
   const request = data.request;
   return {
     item: listItem,
     request,
-    claim: await deps.queue.claimOf(caseId, revision, reviewer),
+    claim,
     decision: await deps.decisions.get(caseId, revision),
     diffToPrevious: request.previousPlan ? diffPlans(request.previousPlan.sections, request.plan.sections) : null,
   };
