@@ -7,7 +7,6 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AccountStore } from '../auth/accounts.js';
 import { LoginLimiter } from '../auth/login-limiter.js';
@@ -62,8 +61,6 @@ export interface ReviewDeps {
   sessions: SessionStore;
   deliveries: DeliveryQueues;
   metrics: Metrics;
-  /** The `cases` queue, for depths and Bull Board (the others come from `queue` and `deliveries`). */
-  casesQueue: Queue;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -132,7 +129,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     await registerOpsRoutes(app, {
       auth,
       metrics: r.metrics,
-      queues: { cases: r.casesQueue, review: r.queue.queue, delivery: r.deliveries.delivery, deadLetter: r.deliveries.deadLetter },
+      queues: { cases: deps.producer.queue, review: r.queue.queue, delivery: r.deliveries.delivery, deadLetter: r.deliveries.deadLetter },
       deliveries: r.deliveries,
       store,
       audit,

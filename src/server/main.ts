@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     knowledgeBase,
     literature,
     checkRedis: async () => void (await redis.ping()),
-    review: { redis, queue: reviewQueue, decisions, accounts, sessions, deliveries, metrics, casesQueue: producer.queue },
+    review: { redis, queue: reviewQueue, decisions, accounts, sessions, deliveries, metrics },
   });
   await app.listen({ host: config.http.host, port: config.http.port });
 

@@ -78,7 +78,6 @@ export async function startApi(
       accounts: await AccountStore.open({ databaseUrl: undefined, sqlitePath: config.accounts.sqlitePath }),
       sessions: new SessionStore(redis, prefix, config.sessions.ttlSeconds),
       deliveries: new DeliveryQueues({ redis, keyPrefix: prefix, attempts: config.delivery.attempts, backoffMs: config.delivery.backoffMs, retentionSeconds: config.worker.retentionSeconds }),
-      casesQueue: producer.queue,
     };
   }
   const { review: _wanted, ...tools } = extra;
