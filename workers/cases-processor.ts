@@ -11,7 +11,7 @@
  * over, and a decision that was already applied is not applied again.
  */
 import { DelayedError, UnrecoverableError, type Job, type Queue } from 'bullmq';
-import { CaseJobData, ResumeJobData, reviewPriority, type ReviewJobData } from '../src/domain/case.js';
+import { CaseJobData, CLOSED_STATUSES, ResumeJobData, reviewPriority, type ClosedStatus, type ReviewJobData } from '../src/domain/case.js';
 import { summariseCase } from '../src/domain/case-summary.js';
 import { AppError, describeError } from '../src/errors.js';
 import { DecisionRefusedError, type CaseOutcome, type ClinicalCaseRuntime, type GraphEvent } from '../src/graphs/clinical-case/runtime.js';
@@ -36,7 +36,6 @@ export interface CaseProcessorDeps {
 }
 
 const ACTOR = 'system:cases-worker';
-const CLOSED: readonly CaseRecord['status'][] = ['approved', 'rejected', 'escalated'];
 
 export interface CaseJobResult {
   caseId: string;
@@ -82,8 +81,8 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
 
   /** Hand a closed case to delivery (idempotent: one delivery job per revision). */
   async function ensureDelivery(record: CaseRecord, logger: Logger): Promise<void> {
-    if (!CLOSED.includes(record.status) || record.delivery?.status === 'delivered') return;
-    await deps.enqueueDelivery({ caseId: record.caseId, revision: record.revision, status: record.status as DeliveryJobData['status'], enqueuedAt: new Date().toISOString() });
+    if (!(CLOSED_STATUSES as readonly string[]).includes(record.status) || record.delivery?.status === 'delivered') return;
+    await deps.enqueueDelivery({ caseId: record.caseId, revision: record.revision, status: record.status as ClosedStatus, enqueuedAt: new Date().toISOString() });
     logger.info({ status: record.status, callback: record.hasCallback }, 'delivery enqueued');
   }
 

@@ -45,7 +45,7 @@ export function startCaseWorker(opts: { config: Config; redis: Redis; logger: Lo
     defaultJobOptions: { removeOnComplete: { age: config.worker.retentionSeconds }, removeOnFail: { age: config.worker.retentionSeconds } },
   });
   reviewQueue.on('error', (err) => logger.warn({ err: err.message }, 'review queue error'));
-  const deliveries = new DeliveryQueues({ redis, keyPrefix: config.redis.keyPrefix, attempts: config.delivery.attempts, backoffMs: config.delivery.backoffMs, retentionSeconds: config.worker.retentionSeconds, onError: (err) => logger.warn({ err: err.message }, 'delivery queue error') });
+  const deliveries = DeliveryQueues.fromConfig(config, redis, (err) => logger.warn({ err: err.message }, 'delivery queue error'));
   const processor = createCaseProcessor({
     store,
     runtime,

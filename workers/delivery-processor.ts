@@ -15,7 +15,8 @@ import { DeliveryError, postWebhook, signatureHeader } from '../src/delivery/web
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics/metrics.js';
 import type { AuditLog } from '../src/queues/audit.js';
-import type { CaseRecord, CaseStore } from '../src/queues/case-store.js';
+import type { CaseStore } from '../src/queues/case-store.js';
+import { CLOSED_STATUSES, type ClosedStatus } from '../src/domain/case.js';
 import { deliveryId } from '../src/queues/names.js';
 
 export interface DeliveryProcessorDeps {
@@ -30,7 +31,6 @@ export interface DeliveryProcessorDeps {
   now?: () => Date;
 }
 
-const TERMINAL: CaseRecord['status'][] = ['approved', 'rejected', 'escalated'];
 const ACTOR = 'system:delivery-worker';
 
 export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
@@ -44,7 +44,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     const logger = deps.logger.child({ caseId, revision, jobId: job.id, attempt: job.attemptsMade + 1 });
     const record = await deps.store.get(caseId);
     if (!record) throw new UnrecoverableError(`CASE_NOT_FOUND: no record for case ${caseId}`);
-    if (!TERMINAL.includes(record.status)) throw new UnrecoverableError(`CASE_NOT_CLOSED: case ${caseId} is ${record.status}`);
+    if (!(CLOSED_STATUSES as readonly string[]).includes(record.status)) throw new UnrecoverableError(`CASE_NOT_CLOSED: case ${caseId} is ${record.status}`);
     if (record.delivery?.status === 'delivered') {
       logger.info('already delivered; not sent again');
       return { status: 'skipped' };
@@ -53,7 +53,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     const observeLatency = () => (decidedAt ? deps.metrics.observe('co_delivery_decision_to_delivered_seconds', Math.max(0, (now().getTime() - Date.parse(decidedAt)) / 1000)) : Promise.resolve());
 
     if (!record.callbackUrl) {
-      await deps.store.transition(caseId, TERMINAL, { delivery: { status: 'delivered', channel: 'api', attempts: 0, lastError: null, deliveredAt: now().toISOString() } });
+      await deps.store.transition(caseId, CLOSED_STATUSES, { delivery: { status: 'delivered', channel: 'api', attempts: 0, lastError: null, deliveredAt: now().toISOString() } });
       await audit({ caseId, event: 'delivered', actor: ACTOR, revision, detail: { channel: 'api' } });
       await deps.metrics.inc('co_delivery_attempts_total', { result: 'delivered' });
       await observeLatency();
@@ -64,7 +64,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     const payload: DeliveryPayload = {
       deliveryId: id,
       caseId,
-      status: record.status as DeliveryPayload['status'],
+      status: record.status as ClosedStatus,
       revision,
       plan: record.status === 'approved' ? (record.plan as DeliveryPayload['plan']) : null,
       closedReason: record.closedReason,
@@ -83,7 +83,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
         allowlist: deps.hostAllowlist,
         headers: { 'x-co-delivery-id': id, 'x-co-timestamp': timestamp, ...(deps.secrets.length ? { 'x-co-signature': signatureHeader(body, timestamp, deps.secrets) } : {}) },
       });
-      await deps.store.transition(caseId, TERMINAL, { delivery: { status: 'delivered', channel: 'webhook', attempts: attempt, lastError: null, deliveredAt: now().toISOString() } });
+      await deps.store.transition(caseId, CLOSED_STATUSES, { delivery: { status: 'delivered', channel: 'webhook', attempts: attempt, lastError: null, deliveredAt: now().toISOString() } });
       await audit({ caseId, event: 'delivered', actor: ACTOR, revision, detail: { channel: 'webhook', host, attempt, httpStatus: status } });
       await deps.metrics.inc('co_delivery_attempts_total', { result: 'delivered' });
       await observeLatency();
@@ -94,7 +94,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       const final = !e.retryable || attempt >= attempts;
       await deps.metrics.inc('co_delivery_attempts_total', { result: 'failed' });
       await deps.metrics.inc('co_delivery_failures_total', { reason: e.reason });
-      await deps.store.transition(caseId, TERMINAL, { delivery: { status: final ? 'failed' : 'pending', channel: 'webhook', attempts: attempt, lastError: `${e.reason}: ${e.message}`.slice(0, 500), deliveredAt: null } });
+      await deps.store.transition(caseId, CLOSED_STATUSES, { delivery: { status: final ? 'failed' : 'pending', channel: 'webhook', attempts: attempt, lastError: `${e.reason}: ${e.message}`.slice(0, 500), deliveredAt: null } });
       await audit({ caseId, event: 'delivery_attempt_failed', actor: ACTOR, revision, detail: { host, attempt, of: attempts, reason: e.reason, httpStatus: e.status, final } });
       logger.warn({ host, attempt, of: attempts, reason: e.reason, final }, final ? 'delivery failed for good; dead-lettered' : 'delivery attempt failed; will retry');
       if (!final) throw e;

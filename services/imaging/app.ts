@@ -10,6 +10,7 @@ import type { Logger } from '../../src/logger.js';
 import { flattenNumbers, InferenceRequest, type InferenceResponse, type ModelMetadataResponse } from '../../src/imaging/oip.js';
 import { ImageError } from '../../src/imaging/image.js';
 import { decodeImage, resizeGrey } from '../../src/imaging/pixels.js';
+import { interpretation } from '../../src/domain/imaging.js';
 import type { ModelRuntime } from './runtime.js';
 
 export interface ImagingServiceOptions {
@@ -27,11 +28,6 @@ const IMAGE_TYPES = ['application/dicom', 'image/png', 'image/jpeg', 'applicatio
 type ErrorCode = 'MODEL_NOT_FOUND' | 'BAD_REQUEST' | 'BAD_TENSOR' | 'BATCH_TOO_LARGE' | ImageError['code'] | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'INTERNAL' | 'NOT_FOUND';
 
 const fail = (reply: FastifyReply, status: number, code: ErrorCode, error: string) => reply.status(status).send({ error, code });
-
-export function interpretation(score: number, threshold: number, band: readonly [number, number]): 'positive' | 'negative' | 'indeterminate' {
-  if (score >= band[0] && score <= band[1]) return 'indeterminate';
-  return score >= threshold ? 'positive' : 'negative';
-}
 
 export async function buildImagingService(options: ImagingServiceOptions): Promise<FastifyInstance> {
   const { runtime } = options;

@@ -59,6 +59,9 @@ export const CaseStatus = z.enum([
 ]);
 export type CaseStatus = z.infer<typeof CaseStatus>;
 export const TERMINAL_STATUSES: readonly CaseStatus[] = ['approved', 'rejected', 'escalated', 'failed'];
+/** Terminal statuses a human decision produced: these cases are delivered. */
+export const CLOSED_STATUSES = ['approved', 'rejected', 'escalated'] as const satisfies readonly CaseStatus[];
+export type ClosedStatus = (typeof CLOSED_STATUSES)[number];
 
 export const FindingSeverity = Severity;
 

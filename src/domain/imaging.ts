@@ -1,6 +1,8 @@
 /**
- * Where a study's pixels are: the in-process reference the normaliser derives from the bundle
- * and the imaging tool consumes. It never reaches a model, a log or the review queue.
+ * Imaging contracts without dependencies: where a study's pixels are (the in-process reference
+ * the normaliser derives from the bundle and the imaging tool consumes; it never reaches a
+ * model, a log or the review queue), and how a calibrated score reads against its threshold and
+ * indeterminate band (shared by the imaging service and the tool).
  */
 import { z } from 'zod';
 
@@ -20,3 +22,9 @@ export type ImageSource = z.infer<typeof ImageSource>;
 
 /** Attachment content types that are images for the imaging tool. */
 export const IMAGE_CONTENT_TYPES = ['application/dicom', 'image/png', 'image/jpeg'] as const;
+
+/** How a calibrated score reads: inside the band (inclusive) indeterminate, else against the threshold. */
+export function interpretation(score: number, threshold: number, band: readonly [number, number]): 'positive' | 'negative' | 'indeterminate' {
+  if (score >= band[0] && score <= band[1]) return 'indeterminate';
+  return score >= threshold ? 'positive' : 'negative';
+}

@@ -4,7 +4,7 @@
  * service receives when a case is finalized.
  */
 import { z } from 'zod';
-import { CaseId, CasePriority } from './case.js';
+import { CaseId, CasePriority, CLOSED_STATUSES } from './case.js';
 import { PlanDiff } from './plan-diff.js';
 import { Plan, PlanSections, ReviewDecision, Severity } from './plan.js';
 
@@ -104,7 +104,7 @@ export const DeliveryPayload = z.object({
   /** Stable per case and revision: receivers deduplicate on it. */
   deliveryId: z.string(),
   caseId: CaseId,
-  status: z.enum(['approved', 'rejected', 'escalated']),
+  status: z.enum(CLOSED_STATUSES),
   revision: z.number().int(),
   /** The plan a human approved; null otherwise. */
   plan: Plan.nullable(),

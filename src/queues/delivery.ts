@@ -6,6 +6,7 @@
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
 import { DeadLetterJobData, DeliveryJobData } from '../domain/review.js';
 import { bullPrefix, deadLetterJobId, deliveryJobId, QUEUES } from './names.js';
 
@@ -56,6 +57,10 @@ export class DeliveryQueues {
     await this.enqueue(data);
     await dead.remove();
     return data;
+  }
+
+  static fromConfig(config: Config, redis: Redis, onError?: (err: Error) => void): DeliveryQueues {
+    return new DeliveryQueues({ redis, keyPrefix: config.redis.keyPrefix, attempts: config.delivery.attempts, backoffMs: config.delivery.backoffMs, retentionSeconds: config.worker.retentionSeconds, ...(onError ? { onError } : {}) });
   }
 
   async close(): Promise<void> {

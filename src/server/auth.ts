@@ -151,6 +151,12 @@ const explain = {
 export interface RequireOptions {
   /** For browser pages: redirect to the login page instead of answering 401. */
   loginRedirect?: string;
+  /**
+   * How state changes on a session are protected from cross-site requests: the session's CSRF
+   * token (default), or, for pages whose own requests cannot carry one (Bull Board), the
+   * Origin/Referer matching this server (GETs without either header pass).
+   */
+  csrf?: 'token' | 'same-origin';
 }
 
 /** The CSRF token presented with a request: the `x-csrf-token` header or the `_csrf` form field. */
@@ -175,7 +181,10 @@ export function requireRole(auth: Authenticator, roles: readonly Role[], options
     if (!principal.roles.some((r) => (r === 'admin' && staffRoute) || roles.includes(r))) {
       return sendProblem(reply, problem(403, 'FORBIDDEN', 'Forbidden', `this needs one of the roles: ${roles.join(', ')}`));
     }
-    if (sessionToken && UNSAFE.has(request.method) && !csrfMatches(sessionToken, presentedCsrf(request))) {
+    if (sessionToken && options.csrf === 'same-origin' && !isSameOrigin(request, !UNSAFE.has(request.method))) {
+      return sendProblem(reply, problem(403, 'CSRF_INVALID', 'Cross-origin request refused'));
+    }
+    if (sessionToken && options.csrf !== 'same-origin' && UNSAFE.has(request.method) && !csrfMatches(sessionToken, presentedCsrf(request))) {
       return sendProblem(reply, problem(403, 'CSRF_INVALID', 'Missing or invalid CSRF token', 'reload the page and try again'));
     }
     request.principal = principal;

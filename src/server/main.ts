@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     onError: (err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'review queue error'),
   });
   await reviewQueue.start();
-  const deliveries = new DeliveryQueues({ redis, keyPrefix: prefix, attempts: config.delivery.attempts, backoffMs: config.delivery.backoffMs, retentionSeconds: config.worker.retentionSeconds, onError: (err) => logger.warn({ err: err.message }, 'delivery queue error') });
+  const deliveries = DeliveryQueues.fromConfig(config, redis, (err) => logger.warn({ err: err.message }, 'delivery queue error'));
   const accounts = await AccountStore.open({ databaseUrl: config.database.url, sqlitePath: config.accounts.sqlitePath });
   const sessions = new SessionStore(redis, prefix, config.sessions.ttlSeconds);
   if ((await accounts.list()).length === 0) logger.warn('no staff accounts yet: create one with `npm run accounts -- add <name> --roles reviewer` to use the review UI');

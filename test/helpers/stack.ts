@@ -77,7 +77,7 @@ export async function startApi(
       metrics,
       accounts: await AccountStore.open({ databaseUrl: undefined, sqlitePath: config.accounts.sqlitePath }),
       sessions: new SessionStore(redis, prefix, config.sessions.ttlSeconds),
-      deliveries: new DeliveryQueues({ redis, keyPrefix: prefix, attempts: config.delivery.attempts, backoffMs: config.delivery.backoffMs, retentionSeconds: config.worker.retentionSeconds }),
+      deliveries: DeliveryQueues.fromConfig(config, redis),
     };
   }
   const { review: _wanted, ...tools } = extra;

@@ -4,7 +4,7 @@
  * and buttons keep it usable from the keyboard; `client/review.js` adds lease renewal, the
  * lease-loss banner, polling for a revised plan and for delivery, and a few shortcuts.
  */
-import type { CaseView } from '../../domain/case.js';
+import { TERMINAL_STATUSES, type CaseView } from '../../domain/case.js';
 import type { MinimisedCase } from '../../domain/minimised-case.js';
 import type { DiffEntry, PlanDiff } from '../../domain/plan-diff.js';
 import { SECTION_NAMES, SEVERITY_RANK, type Evidence, type PlanSections, type Severity } from '../../domain/plan.js';
@@ -32,7 +32,7 @@ const SECTION_TITLES: Record<keyof PlanSections, string> = {
 
 const severityBadge = (s: Severity | null) => (s ? html`<span class="badge sev-${s}" title="most severe verification finding">${s}</span>` : html`<span class="badge sev-none">none</span>`);
 const ago = (seconds: number) => (seconds < 90 ? `${seconds} s` : seconds < 5400 ? `${Math.round(seconds / 60)} min` : seconds < 129_600 ? `${Math.round(seconds / 3600)} h` : `${Math.round(seconds / 86_400)} d`);
-const caseUrl = (caseId: string, revision: number) => `/review/cases/${encodeURIComponent(caseId)}/${revision}`;
+export const caseUrl = (caseId: string, revision: number) => `/review/cases/${encodeURIComponent(caseId)}/${revision}`;
 
 function layout(title: string, user: PageUser | null, csrf: string | null, body: Html, flash?: Flash | null, meta: Record<string, string> = {}): Html {
   return html`<!doctype html>
@@ -292,7 +292,7 @@ export function casePage(input: CasePageInput): Html {
   const findingsByRec = new Map<string, Severity>();
   for (const f of findings) if (f.location && !findingsByRec.has(f.location)) findingsByRec.set(f.location, f.severity);
   const mine = claim !== null;
-  const closed = caseView && ['approved', 'rejected', 'escalated', 'failed'].includes(caseView.status);
+  const closed = caseView && TERMINAL_STATUSES.includes(caseView.status);
   const status = caseView
     ? html`<p class="status" id="case-status" ${(decision || closed) && caseView.delivery?.status !== 'delivered' ? html`data-poll="1"` : ''}>Case status: <strong>${caseView.status}</strong>${
         caseView.delivery ? html` · delivery: <strong class="delivery-${caseView.delivery.status}">${caseView.delivery.status}</strong> (${caseView.delivery.channel})${caseView.delivery.deliveredAt ? html` at <time datetime="${caseView.delivery.deliveredAt}">${caseView.delivery.deliveredAt.replace('T', ' ').slice(0, 19)}</time>` : ''}` : ''

@@ -15,16 +15,17 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { CaseId } from '../../domain/case.js';
+import { CLOSED_STATUSES, type ClosedStatus } from '../../domain/case.js';
 import { DeadLetterJobData } from '../../domain/review.js';
 import { renderPrometheus, type Gauge, type Metrics } from '../../metrics/metrics.js';
 import type { AuditLog } from '../../queues/audit.js';
 import type { CaseStore } from '../../queues/case-store.js';
 import type { DeliveryQueues } from '../../queues/delivery.js';
-import { isSameOrigin, requireRole, type Authenticator } from '../auth.js';
+import { requireRole, type Authenticator } from '../auth.js';
 import { problem, sendProblem } from '../problem.js';
+import { ReviewItemParams } from './reviews.js';
 
 export const DeadLetterList = z.object({ items: z.array(DeadLetterJobData.extend({ deadLetteredAt: z.string() })) });
 
@@ -59,17 +60,17 @@ export async function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps
 
   app.get('/v1/ops/dead-letters', { preHandler: ops }, async () => ({ items: await deps.deliveries.deadLetters() }));
 
-  app.post<{ Params: { caseId: string; revision: string } }>('/v1/ops/dead-letters/:caseId/revisions/:revision/retry', { preHandler: ops }, async (request, reply) => {
-    const caseId = CaseId.safeParse(request.params.caseId);
-    const revision = z.coerce.number().int().min(1).safeParse(request.params.revision);
-    if (!caseId.success || !revision.success) return sendProblem(reply, problem(400, 'VALIDATION_FAILED', 'Invalid case id or revision'));
-    const record = await deps.store.get(caseId.data);
-    if (!record || !['approved', 'rejected', 'escalated'].includes(record.status)) return sendProblem(reply, problem(404, 'DEAD_LETTER_NOT_FOUND', 'Nothing to retry', `case ${caseId.data} is not a closed case`));
-    const retried = await deps.deliveries.retry(caseId.data, revision.data, record.status as 'approved' | 'rejected' | 'escalated');
-    if (!retried) return sendProblem(reply, problem(404, 'DEAD_LETTER_NOT_FOUND', 'Nothing to retry', `no dead-lettered delivery for case ${caseId.data} revision ${revision.data}`));
-    await deps.store.transition(caseId.data, ['approved', 'rejected', 'escalated'], { delivery: { status: 'pending', channel: 'webhook', attempts: 0, lastError: null, deliveredAt: null } });
-    await deps.audit.append({ caseId: caseId.data, event: 'delivery_retried', actor: request.principal!.name, revision: revision.data, detail: {} });
-    return reply.status(202).send({ caseId: caseId.data, revision: revision.data, status: 'pending' });
+  app.post('/v1/ops/dead-letters/:caseId/revisions/:revision/retry', { preHandler: ops }, async (request, reply) => {
+    const params = ReviewItemParams.safeParse(request.params);
+    if (!params.success) return sendProblem(reply, problem(400, 'VALIDATION_FAILED', 'Invalid case id or revision'));
+    const { caseId, revision } = params.data;
+    const record = await deps.store.get(caseId);
+    if (!record || !(CLOSED_STATUSES as readonly string[]).includes(record.status)) return sendProblem(reply, problem(404, 'DEAD_LETTER_NOT_FOUND', 'Nothing to retry', `case ${caseId} is not a closed case`));
+    const retried = await deps.deliveries.retry(caseId, revision, record.status as ClosedStatus);
+    if (!retried) return sendProblem(reply, problem(404, 'DEAD_LETTER_NOT_FOUND', 'Nothing to retry', `no dead-lettered delivery for case ${caseId} revision ${revision}`));
+    await deps.store.transition(caseId, CLOSED_STATUSES, { delivery: { status: 'pending', channel: 'webhook', attempts: 0, lastError: null, deliveredAt: null } });
+    await deps.audit.append({ caseId, event: 'delivery_retried', actor: request.principal!.name, revision, detail: {} });
+    return reply.status(202).send({ caseId, revision, status: 'pending' });
   });
 
   const board = new FastifyAdapter();
@@ -85,16 +86,8 @@ export async function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps
   });
   board.setBasePath('/ops/queues');
   await app.register(async (scope) => {
-    scope.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-      const result = await deps.auth.authenticate(request);
-      if ('failure' in result) {
-        if (result.failure === 'invalid_token') return sendProblem(reply, problem(401, 'UNAUTHENTICATED', 'Authentication required', 'the bearer token is not valid'));
-        return reply.redirect(`/review/login?next=${encodeURIComponent(request.url)}`, 303);
-      }
-      if (!result.principal.roles.some((r) => r === 'ops' || r === 'admin')) return sendProblem(reply, problem(403, 'FORBIDDEN', 'Forbidden', 'Bull Board needs the ops role'));
-      if (result.sessionToken && !isSameOrigin(request, request.method === 'GET' || request.method === 'HEAD')) return sendProblem(reply, problem(403, 'CSRF_INVALID', 'Cross-origin request refused'));
-      request.principal = result.principal;
-    });
+    // Bull Board's own requests carry no CSRF token: for sessions, they must come from this origin.
+    scope.addHook('preHandler', requireRole(deps.auth, ['ops'], { loginRedirect: '/review/login', csrf: 'same-origin' }));
     await scope.register(board.registerPlugin(), { prefix: '/ops/queues' });
   });
 }

@@ -7,17 +7,15 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { csrfTokenFor } from '../../auth/sessions.js';
-import { CaseId } from '../../domain/case.js';
 import { SECTION_NAMES, type PlanSections } from '../../domain/plan.js';
 import { DecisionInput } from '../../domain/review.js';
 import { toCaseView } from '../../queues/case-store.js';
 import { ReviewError } from '../../queues/review-queue.js';
 import { isSameOrigin, requireRole } from '../auth.js';
-import { casePage, loginPage, queuePage, type Flash, type PageUser } from '../review-ui/pages.js';
+import { casePage, caseUrl, loginPage, queuePage, type Flash, type PageUser } from '../review-ui/pages.js';
 import { login, logout, LoginInput, type AuthRouteDeps } from './auth.js';
-import { reviewDetail, type ReviewRouteDeps } from './reviews.js';
+import { reviewDetail, ReviewItemParams, type ReviewRouteDeps } from './reviews.js';
 
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -25,7 +23,6 @@ const asset = (name: string) => readFileSync(fileURLToPath(new URL(`../review-ui
 
 export type ReviewUiDeps = ReviewRouteDeps & Pick<AuthRouteDeps, 'accounts' | 'sessions' | 'cookieSecure' | 'limiter'> & { leaseMs: number };
 
-const caseUrl = (caseId: string, revision: number) => `/review/cases/${encodeURIComponent(caseId)}/${revision}`;
 /** A flash message travels in the redirect's query string (text only; it is escaped on render). */
 const withFlash = (url: string, flash: Flash) => `${url}?${flash.kind}=${encodeURIComponent(flash.text.slice(0, 500))}`;
 const flashOf = (request: FastifyRequest): Flash | null => {
@@ -36,8 +33,6 @@ const flashOf = (request: FastifyRequest): Flash | null => {
 };
 /** Only local paths may follow a sign-in (no open redirect). */
 const safeNext = (next: unknown) => (typeof next === 'string' && /^\/(review|ops)(\/|$|\?)/.test(next) && !next.startsWith('//') ? next : '/review');
-
-const Params = z.object({ caseId: CaseId, revision: z.coerce.number().int().min(1).max(1000) });
 
 /** The edit form's fields (`text.<section>.<i>`, `remove.<section>.<i>`) applied to the drafted sections. */
 export function editedSections(drafted: PlanSections, form: Record<string, unknown>): PlanSections {
@@ -113,7 +108,7 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
   });
 
   app.get('/review/cases/:caseId/:revision', { preHandler: page }, async (request, reply) => {
-    const p = Params.safeParse(request.params);
+    const p = ReviewItemParams.safeParse(request.params);
     if (!p.success) return reply.redirect(withFlash('/review', { kind: 'error', text: 'That is not a review item.' }), 303);
     const { caseId, revision } = p.data;
     const detail = await reviewDetail(deps, caseId, revision, request.principal!.name);
@@ -123,7 +118,7 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
   });
 
   app.post('/review/cases/:caseId/:revision/claim', { preHandler: page }, async (request, reply) => {
-    const p = Params.parse(request.params);
+    const p = ReviewItemParams.parse(request.params);
     try {
       await deps.queue.claim(p.caseId, p.revision, request.principal!.name);
       return reply.redirect(caseUrl(p.caseId, p.revision), 303);
@@ -133,7 +128,7 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
   });
 
   app.post('/review/cases/:caseId/:revision/release', { preHandler: page }, async (request, reply) => {
-    const p = Params.parse(request.params);
+    const p = ReviewItemParams.parse(request.params);
     try {
       await deps.queue.release(p.caseId, p.revision, request.principal!.name);
       return reply.redirect(withFlash('/review', { kind: 'info', text: `Released case ${p.caseId} revision ${p.revision} to the queue.` }), 303);
@@ -143,7 +138,7 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
   });
 
   app.post('/review/cases/:caseId/:revision/decision', { preHandler: page }, async (request, reply) => {
-    const p = Params.parse(request.params);
+    const p = ReviewItemParams.parse(request.params);
     const form = (request.body ?? {}) as Record<string, unknown>;
     const here = caseUrl(p.caseId, p.revision);
     let raw: unknown = { action: form.action };

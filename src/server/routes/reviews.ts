@@ -48,7 +48,8 @@ export interface ReviewRouteDeps {
   store: CaseStore;
 }
 
-const Params = z.object({ caseId: CaseId, revision: z.coerce.number().int().min(1).max(1000) });
+/** A review item's path parameters. */
+export const ReviewItemParams = z.object({ caseId: CaseId, revision: z.coerce.number().int().min(1).max(1000) });
 
 export function reviewErrorProblem(err: ReviewError) {
   const titles: Record<ReviewError['code'], string> = {
@@ -85,7 +86,7 @@ export function registerReviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps
     throw err;
   };
   const params = (raw: unknown, reply: FastifyReply) => {
-    const p = Params.safeParse(raw);
+    const p = ReviewItemParams.safeParse(raw);
     if (!p.success) void sendProblem(reply, problem(400, 'VALIDATION_FAILED', 'Invalid case id or revision', p.error.issues[0]?.message, toFieldIssues(p.error)));
     return p.success ? p.data : null;
   };

@@ -19,6 +19,7 @@
 import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry, wrap, type CircuitState } from 'cockatiel';
 import type { z } from 'zod';
 import { ImageError } from '../../imaging/image.js';
+import { interpretation } from '../../domain/imaging.js';
 import { InferenceResponse, ModelConfigResponse, ModelMetadataResponse, type InferenceRequest } from '../../imaging/oip.js';
 import { decodeImage, resizeGrey } from '../../imaging/pixels.js';
 import { ToolError } from '../common.js';
@@ -226,7 +227,7 @@ export class KServeImagingClient implements ImagingClient {
       score,
       threshold: info.threshold,
       indeterminateBand: [info.band[0], info.band[1]],
-      interpretation: score >= info.band[0] && score <= info.band[1] ? 'indeterminate' : score >= info.threshold ? 'positive' : 'negative',
+      interpretation: interpretation(score, info.threshold, info.band),
       model: { name: response.model_name, version },
     };
     return {
