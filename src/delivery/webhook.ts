@@ -55,13 +55,12 @@ export function guardedLookup(allowlist: readonly string[]): LookupFunction {
   return (hostname, options, callback) => {
     dns.lookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, '', 4);
-      const list = addresses;
       if (!allowed.has(hostname.toLowerCase())) {
-        const bad = list.find((a) => isNonPublicAddress(a.address));
+        const bad = addresses.find((a) => isNonPublicAddress(a.address));
         if (bad) return callback(new DeliveryError('forbidden_address', `${hostname} resolves to a non-public address (${bad.address}); add it to CALLBACK_HOST_ALLOWLIST to allow it`, false), '', 4);
       }
-      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
-      const first = list[0];
+      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      const first = addresses[0];
       if (!first) return callback(new Error(`no address for ${hostname}`), '', 4);
       callback(null, first.address, first.family);
     });
