@@ -52,6 +52,8 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
   const pipeline = deps.pipelineName ?? 'clinical-case-graph';
 
   const audit = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.tryAppend(entry, (err) => deps.logger.error({ caseId: entry.caseId, err: String(err) }, 'audit append failed'));
+  /** A milestone (review_enqueued, closed): written once even when a crash makes the job run again. */
+  const milestone = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.tryAppendOnce(entry, (err) => deps.logger.error({ caseId: entry.caseId, err: String(err) }, 'audit append failed'));
 
   /** Record progress as graph nodes finish (consecutive repeats, e.g. parallel steps, count once). */
   function progressRecorder(caseId: string, initial: string[]) {
@@ -90,13 +92,16 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
     const caseId = record.caseId;
     if (outcome.kind === 'review') {
       const data: ReviewJobData = { caseId, revision: outcome.revision, casePriority: record.priority, maxSeverity: outcome.maxSeverity, request: outcome.request, enqueuedAt: new Date().toISOString() };
+      // Audited before the job exists (once): a crash after the job or the transition cannot lose it.
+      await milestone({ caseId, event: 'review_enqueued', actor: ACTOR, revision: outcome.revision, detail: { maxSeverity: outcome.maxSeverity, findings: outcome.request.findings.length, priority: reviewPriority(record.priority, outcome.maxSeverity) } });
       await deps.reviewQueue.add('review', data, { jobId: reviewJobId(caseId, outcome.revision), priority: reviewPriority(record.priority, outcome.maxSeverity) });
       await store.transition(caseId, ['running'], { status: 'awaiting_review', currentStep: 'review', revision: outcome.revision, maxSeverity: outcome.maxSeverity });
-      await audit({ caseId, event: 'review_enqueued', actor: ACTOR, revision: outcome.revision, detail: { maxSeverity: outcome.maxSeverity, findings: outcome.request.findings.length, priority: reviewPriority(record.priority, outcome.maxSeverity) } });
       logger.info({ revision: outcome.revision, maxSeverity: outcome.maxSeverity }, 'case awaiting review');
       return { caseId, status: 'awaiting_review' };
     }
     const decision = outcome.decision;
+    // Audited before the record moves (once), for the same reason.
+    await milestone({ caseId, event: 'closed', actor: ACTOR, revision: outcome.revision, detail: { status: outcome.status, decidedBy: decision?.reviewer ?? null } });
     const done = await store.transition(
       caseId,
       ['running'],
@@ -113,10 +118,7 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
       },
       'completions',
     );
-    if (done === 'applied') {
-      await audit({ caseId, event: 'closed', actor: ACTOR, revision: outcome.revision, detail: { status: outcome.status, decidedBy: decision?.reviewer ?? null } });
-      await deps.metrics.inc('co_cases_closed_total', { status: outcome.status });
-    }
+    if (done === 'applied') await deps.metrics.inc('co_cases_closed_total', { status: outcome.status });
     await ensureDelivery((await store.get(caseId))!, logger);
     logger.info({ status: outcome.status, revision: outcome.revision, applied: done }, 'case closed');
     return { caseId, status: done === 'applied' ? outcome.status : 'skipped' };

@@ -35,7 +35,10 @@ const ACTOR = 'system:delivery-worker';
 
 export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
   const now = deps.now ?? (() => new Date());
-  const audit = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.tryAppend(entry, (err) => deps.logger.error({ err: String(err) }, 'audit append failed'));
+  const onAuditError = (err: unknown) => deps.logger.error({ err: String(err) }, 'audit append failed');
+  const audit = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.tryAppend(entry, onAuditError);
+  /** `delivered` is a milestone: once per revision, also when a crash came between the delivery and its audit entry. */
+  const delivered = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.tryAppendOnce(entry, onAuditError);
 
   return async function processDelivery(job: Job): Promise<{ status: 'delivered' | 'skipped'; channel?: 'webhook' | 'api' }> {
     const parsed = DeliveryJobData.safeParse(job.data);
@@ -47,6 +50,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     if (!(CLOSED_STATUSES as readonly string[]).includes(record.status)) throw new UnrecoverableError(`CASE_NOT_CLOSED: case ${caseId} is ${record.status}`);
     if (record.delivery?.status === 'delivered') {
       logger.info('already delivered; not sent again');
+      await delivered({ caseId, event: 'delivered', actor: ACTOR, revision, at: record.delivery.deliveredAt ?? undefined, detail: { channel: record.delivery.channel, recovered: true } });
       return { status: 'skipped' };
     }
     const decidedAt = record.decidedAt;
@@ -54,7 +58,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
 
     if (!record.callbackUrl) {
       await deps.store.transition(caseId, CLOSED_STATUSES, { delivery: { status: 'delivered', channel: 'api', attempts: 0, lastError: null, deliveredAt: now().toISOString() } });
-      await audit({ caseId, event: 'delivered', actor: ACTOR, revision, detail: { channel: 'api' } });
+      await delivered({ caseId, event: 'delivered', actor: ACTOR, revision, detail: { channel: 'api' } });
       await deps.metrics.inc('co_delivery_attempts_total', { result: 'delivered' });
       await observeLatency();
       return { status: 'delivered', channel: 'api' };
@@ -84,7 +88,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
         headers: { 'x-co-delivery-id': id, 'x-co-timestamp': timestamp, ...(deps.secrets.length ? { 'x-co-signature': signatureHeader(body, timestamp, deps.secrets) } : {}) },
       });
       await deps.store.transition(caseId, CLOSED_STATUSES, { delivery: { status: 'delivered', channel: 'webhook', attempts: attempt, lastError: null, deliveredAt: now().toISOString() } });
-      await audit({ caseId, event: 'delivered', actor: ACTOR, revision, detail: { channel: 'webhook', host, attempt, httpStatus: status } });
+      await delivered({ caseId, event: 'delivered', actor: ACTOR, revision, detail: { channel: 'webhook', host, attempt, httpStatus: status } });
       await deps.metrics.inc('co_delivery_attempts_total', { result: 'delivered' });
       await observeLatency();
       logger.info({ host, attempt, status }, 'delivered');

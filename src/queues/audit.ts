@@ -4,12 +4,25 @@
  * service, a staff account or `system:<component>`), the time, the revision and details that
  * are ids, codes, counts and staff names: never patient data.
  *
- * Appends are at-least-once: a job that is redelivered after a crash may append an event again;
- * readers see both, in order.
+ * Progress events (steps started and finished) are at-least-once: a job that is redelivered
+ * after a crash may append them again; readers see both, in order. Milestones (enqueued,
+ * review_enqueued, decided, closed, delivered) are written with `appendOnce`: a marker and the
+ * stream entry in one Lua script, so the step that writes them can be retried after a crash
+ * without losing or doubling the event.
  */
 import type { Redis } from 'ioredis';
 import { AuditEvent, type AuditEntry } from '../domain/review.js';
-import { auditKey } from './names.js';
+import { auditKey, auditOnceKey } from './names.js';
+
+/** KEYS[1] the marker hash, KEYS[2] the stream; ARGV[1] the marker field, then the stream fields. Same hash slot. */
+const APPEND_ONCE = `
+if redis.call('HSETNX', KEYS[1], ARGV[1], '1') == 0 then return false end
+return redis.call('XADD', KEYS[2], '*', unpack(ARGV, 2))
+`;
+
+interface AuditScripts {
+  coAuditOnce(marker: string, stream: string, field: string, ...fields: string[]): Promise<string | null>;
+}
 
 export class AuditLog {
   constructor(
@@ -18,22 +31,29 @@ export class AuditLog {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  private fields(entry: AuditEntry): string[] {
+    return ['event', entry.event, 'actor', entry.actor, 'at', entry.at ?? this.now().toISOString(), 'revision', entry.revision === null ? '' : String(entry.revision), 'detail', JSON.stringify(entry.detail)];
+  }
+
   async append(entry: AuditEntry): Promise<string> {
-    const id = await this.redis.xadd(
-      auditKey(this.keyPrefix, entry.caseId),
-      '*',
-      'event',
-      entry.event,
-      'actor',
-      entry.actor,
-      'at',
-      entry.at ?? this.now().toISOString(),
-      'revision',
-      entry.revision === null ? '' : String(entry.revision),
-      'detail',
-      JSON.stringify(entry.detail),
-    );
+    const id = await this.redis.xadd(auditKey(this.keyPrefix, entry.caseId), '*', ...this.fields(entry));
     return id!;
+  }
+
+  /**
+   * Append a milestone once per case and `once` key (e.g. `closed`, `decided:r2`): a retry
+   * after a crash writes it if it is missing and does nothing if it is there. Returns the
+   * stream id, or null when it had been written before.
+   */
+  async appendOnce(entry: AuditEntry, once: string = entry.revision === null ? entry.event : `${entry.event}:r${entry.revision}`): Promise<string | null> {
+    if (!('coAuditOnce' in this.redis)) this.redis.defineCommand('coAuditOnce', { numberOfKeys: 2, lua: APPEND_ONCE });
+    const scripts = this.redis as unknown as AuditScripts;
+    return scripts.coAuditOnce(auditOnceKey(this.keyPrefix, entry.caseId), auditKey(this.keyPrefix, entry.caseId), once, ...this.fields(entry));
+  }
+
+  /** `appendOnce` without letting an audit failure fail the caller's work; the failure is reported. */
+  async tryAppendOnce(entry: AuditEntry, onError: (err: unknown) => void): Promise<void> {
+    await this.appendOnce(entry).catch(onError);
   }
 
   /** Append without letting an audit failure fail the caller's work; the failure is reported. */

@@ -52,6 +52,11 @@ export function auditKey(keyPrefix: string, caseId: string): string {
   return `${keyPrefix}:audit:{${caseId}}`;
 }
 
+/** Which audit milestones of a case have been written (a hash used by AuditLog.appendOnce), in the case's hash slot. */
+export function auditOnceKey(keyPrefix: string, caseId: string): string {
+  return `${keyPrefix}:audit-once:{${caseId}}`;
+}
+
 /** Decisions of a case by revision (a Redis hash, first write wins), in the case's hash slot. */
 export function decisionsKey(keyPrefix: string, caseId: string): string {
   return `${keyPrefix}:decisions:{${caseId}}`;

@@ -100,8 +100,8 @@ export class CaseProducer {
     }
 
     const data: CaseJobData = { submission, submittedBy, enqueuedAt: new Date().toISOString(), mode: this.options.mode };
-    // Audited before the job exists, so the trail starts with it (a crash here and a resubmission record it twice).
-    await this.audit.append({ caseId, event: 'enqueued', actor: submittedBy, revision: null, detail: { priority: submission.priority, callback: submission.callbackUrl !== undefined, mode: this.options.mode, resubmitted: !created } });
+    // Audited before the job exists, so the trail starts with it; once, however often a crashed submit is repeated.
+    await this.audit.appendOnce({ caseId, event: 'enqueued', actor: submittedBy, revision: null, detail: { priority: submission.priority, callback: submission.callbackUrl !== undefined, mode: this.options.mode, resubmitted: !created } });
     await this.queue.add('case', data, { jobId: caseJobId(caseId), priority: BULLMQ_PRIORITY[submission.priority] });
     const moved = await this.store.transition(caseId, ['accepted'], { status: 'queued' });
     // A fresh case that moved to `queued` is known without reading it back; anything else is read.

@@ -159,6 +159,8 @@ export class ReviewQueue {
     const data = this.parseJob(job);
     const record = await this.o.decisions.get(data.caseId, data.revision);
     if (!record) return false;
+    // The API may have crashed between recording the decision and auditing it.
+    await this.o.audit.appendOnce({ caseId: data.caseId, event: 'decided', actor: record.decision.reviewer, revision: data.revision, at: record.decision.decidedAt, detail: { action: record.decision.action, recovered: true } });
     await this.o.sink.submitDecision(data.caseId, record.decision);
     await job.moveToCompleted({ action: record.decision.action, reviewer: record.decision.reviewer, decidedAt: record.decision.decidedAt, recovered: true }, token, false);
     await this.o.redis.hdel(claimsKey(this.o.keyPrefix), `count:${job.id!}`);
@@ -293,14 +295,17 @@ export class ReviewQueue {
             : { action: 'reject', reason: input.reason, ...base };
     const diff = decision.action === 'edit' ? diffPlans(data.request.plan.sections, decision.sections) : null;
     const { record, created } = await this.o.decisions.record({ caseId, revision, decision, diff, recordedAt: decidedAt });
+    // Audited once per revision: also when an earlier request recorded the decision and crashed before auditing it.
+    const d = record.diff;
+    await this.o.audit.appendOnce({
+      caseId,
+      event: 'decided',
+      actor: record.decision.reviewer,
+      revision,
+      at: record.decision.decidedAt,
+      detail: { action: record.decision.action, ...(d ? { added: d.added, removed: d.removed, changed: d.changed } : {}) },
+    });
     if (created) {
-      await this.o.audit.append({
-        caseId,
-        event: 'decided',
-        actor: reviewer,
-        revision,
-        detail: { action: decision.action, ...(diff ? { added: diff.added, removed: diff.removed, changed: diff.changed } : {}) },
-      });
       await this.o.metrics.inc('co_review_decisions_total', { action: decision.action });
       await this.o.metrics.observe('co_review_time_to_decision_seconds', (Date.parse(decidedAt) - Date.parse(data.enqueuedAt)) / 1000);
     }

@@ -170,7 +170,7 @@ describe('review queue', () => {
   });
 
   it('finishes the hand-over of a decision recorded just before a crash, instead of offering the item again', async () => {
-    await withQueue(1000, async ({ queue, decisions, producer }) => {
+    await withQueue(1000, async ({ queue, decisions, producer, audit }) => {
       await addReviewJob(queue, reviewJob('crash-1'));
       await addReviewJob(queue, reviewJob('next-1', { severity: 'low' }));
       const claim = (await queue.claimNext('dr-a'))!;
@@ -183,6 +183,12 @@ describe('review queue', () => {
       expect((await queue.claimNext('dr-b'))!.caseId).toBe('next-1');
       expect(await (await queue.queue.getJob('review.crash-1.r1'))!.getState()).toBe('completed');
       expect((await producer.queue.getJob('resume.crash-1.r1'))?.data).toEqual({ caseId: 'crash-1', decision });
+      // The audit trail gets the decision the crash kept it from, once, at the decision's time.
+      const decided = (await audit.list('crash-1')).filter((e) => e.event === 'decided');
+      expect(decided).toEqual([expect.objectContaining({ actor: 'dr-a', revision: 1, at: decision.decidedAt, detail: { action: 'approve', recovered: true } })]);
+      // A second recovery (another crash) does not write it again.
+      await audit.appendOnce({ caseId: 'crash-1', event: 'decided', actor: 'dr-a', revision: 1, detail: { action: 'approve' } });
+      expect((await audit.list('crash-1')).filter((e) => e.event === 'decided')).toHaveLength(1);
     });
   });
 

@@ -1,0 +1,326 @@
+/**
+ * The whole pipeline as deployed, for the chaos and soak suites: a dedicated `redis-server`
+ * with AOF on, the API server, cases workers and a delivery worker as separate Node processes,
+ * a local webhook receiver, a submitter and scripted reviewers that talk HTTP only.
+ *
+ * Every process's output (JSON log lines) is kept across restarts so suites can scan it.
+ * Nothing here reaches into the processes: faults are real signals and a real Redis restart.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort, startLocalRedis, type LocalRedis } from '../../src/infra/redis-server.js';
+import { AuditLog } from '../../src/queues/audit.js';
+import { CaseStore, type CaseRecord } from '../../src/queues/case-store.js';
+import { DecisionStore } from '../../src/queues/decisions.js';
+import { hashToken } from '../../src/server/auth.js';
+import { TERMINAL_STATUSES } from '../../src/domain/case.js';
+import type { AuditEvent, DecisionRecord } from '../../src/domain/review.js';
+import { identifiersOf, loadExampleCases, type ExampleCase } from './cases.js';
+import { ROOT, spawnTs, waitForLine, type Spawned } from './processes.js';
+import { startReceiver, type Receiver } from './webhook.js';
+
+/** What the scripted reviewer does with a case, decided from its id alone (so the expected end state is known). */
+export type ReviewPolicy = 'approve' | 'reject' | 'changes_then_approve';
+
+export function policyFor(caseId: string): ReviewPolicy {
+  const h = createHash('sha256').update(caseId).digest()[0]! % 10;
+  return h < 7 ? 'approve' : h === 7 ? 'reject' : 'changes_then_approve';
+}
+
+export const expectedEnd = (p: ReviewPolicy) => ({ status: p === 'reject' ? 'rejected' : 'approved', revision: p === 'changes_then_approve' ? 2 : 1 }) as const;
+
+const hex = (seed: string, n: number) => createHash('sha256').update(seed).digest('hex').slice(0, n);
+
+/**
+ * A copy of an example case with a new, unique synthetic identity (name, MRN, phone, e-mail,
+ * address), replaced everywhere the old identity appeared, so a PHI scan can look for strings
+ * no other case shares. Everything stays labelled synthetic.
+ */
+export function withSyntheticIdentity(example: ExampleCase, caseId: string, callbackUrl: string): { submission: Record<string, unknown>; identifiers: string[] } {
+  const old = identifiersOf(example.submission).filter((s) => s.length >= 4 && !/^\d{4}-\d{2}-\d{2}$/.test(s));
+  const tag = hex(caseId, 8);
+  let json = JSON.stringify({ ...example.submission, caseId, callbackUrl });
+  const fresh: string[] = [];
+  old.forEach((value, i) => {
+    const replacement = value.includes('@') ? `syn.${tag}.${i}@example.invalid` : /^\+?[\d ]+$/.test(value) ? `+44 1632 ${String(parseInt(tag.slice(0, 6), 16) % 1_000_000).padStart(6, '0')}` : `Syn${tag}x${i}`;
+    json = json.split(value).join(replacement);
+    fresh.push(replacement);
+  });
+  const dates = identifiersOf(example.submission).filter((s) => /^\d{4}-\d{2}-\d{2}$/.test(s));
+  return { submission: JSON.parse(json) as Record<string, unknown>, identifiers: [...fresh, ...dates] };
+}
+
+type Role = 'api' | 'delivery' | `cases-${number}`;
+
+export interface PipelineOptions {
+  /** Cases workers (separate processes). */
+  caseWorkers?: number;
+  /** Extra environment for every process. */
+  env?: Record<string, string>;
+  logLevel?: string;
+}
+
+export interface Figures {
+  cases: number;
+  kills: Record<string, number>;
+  redisRestarts: number;
+  submitRetries: number;
+  reviewerErrors: number;
+  decisions: number;
+}
+
+export class Pipeline {
+  readonly prefix = `chaos${randomBytes(4).toString('hex')}`;
+  readonly serviceToken = `svc-${randomBytes(16).toString('hex')}`;
+  readonly reviewerToken = `rev-${randomBytes(16).toString('hex')}`;
+  readonly secret = randomBytes(24).toString('hex');
+  readonly dataDir: string;
+  readonly procs = new Map<Role, Spawned>();
+  /** Output of every process that has exited (killed or stopped). */
+  readonly pastOutput: string[] = [];
+  readonly figures: Figures = { cases: 0, kills: {}, redisRestarts: 0, submitRetries: 0, reviewerErrors: 0, decisions: 0 };
+  /** Decisions the reviewer got a 201 for: `${caseId}.r${revision}` → action. */
+  readonly acknowledged = new Map<string, string>();
+  /** Decisions the reviewer sent, whatever the answer (a crash may have eaten the answer). */
+  readonly attempted = new Map<string, string>();
+  redis!: LocalRedis;
+  client!: Redis;
+  receiver!: Receiver;
+  base = '';
+  private env: Record<string, string> = {};
+
+  private constructor(private readonly options: PipelineOptions) {
+    this.dataDir = path.join(ROOT, '.data', `pipeline-${this.prefix}`);
+  }
+
+  static async start(options: PipelineOptions = {}): Promise<Pipeline> {
+    const p = new Pipeline(options);
+    await p.boot();
+    return p;
+  }
+
+  get caseWorkerRoles(): Role[] {
+    return Array.from({ length: this.options.caseWorkers ?? 2 }, (_, i) => `cases-${i + 1}` as const);
+  }
+
+  private async boot(): Promise<void> {
+    mkdirSync(this.dataDir, { recursive: true });
+    this.redis = await startLocalRedis({ dataDir: path.join(this.dataDir, 'redis'), appendonly: true });
+    this.client = new Redis(this.redis.url, { maxRetriesPerRequest: null, lazyConnect: false });
+    this.client.on('error', () => undefined);
+    this.receiver = await startReceiver(this.secret);
+    const port = await freePort();
+    this.base = `http://127.0.0.1:${port}`;
+    this.env = {
+      NODE_ENV: 'production',
+      LOG_LEVEL: this.options.logLevel ?? 'info',
+      REDIS_URL: this.redis.url,
+      KEY_PREFIX: this.prefix,
+      DATA_DIR: path.join(this.dataDir, 'data'),
+      HTTP_PORT: String(port),
+      SERVICE_TOKENS: `ehr-gateway:${hashToken(this.serviceToken)}`,
+      STAFF_TOKENS: `dr-chaos:${hashToken(this.reviewerToken)}:reviewer`,
+      WEBHOOK_SECRETS: this.secret,
+      CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
+      // Short locks so a killed process's jobs come back quickly.
+      WORKER_LOCK_MS: '2000',
+      REVIEW_LEASE_MS: '5000',
+      WEBHOOK_BACKOFF_MS: '100',
+      WEBHOOK_ATTEMPTS: '30',
+      WEBHOOK_TIMEOUT_MS: '2000',
+      CASE_JOB_ATTEMPTS: '10',
+      SHUTDOWN_GRACE_MS: '2000',
+      ...this.options.env,
+    };
+    // The API first: it creates and seeds the knowledge base the workers then open.
+    await this.spawn('api', true);
+    await Promise.all([...this.caseWorkerRoles.map((r) => this.spawn(r, true)), this.spawn('delivery', true)]);
+  }
+
+  private entry(role: Role): [string, RegExp] {
+    if (role === 'api') return ['src/server/main.ts', /server listening|"listening"|Server listening/i];
+    if (role === 'delivery') return ['workers/delivery.ts', /delivery worker ready/];
+    return ['workers/cases.ts', /cases worker ready/];
+  }
+
+  async spawn(role: Role, waitReady: boolean): Promise<void> {
+    const [entry, ready] = this.entry(role);
+    const proc = spawnTs(entry, this.env);
+    this.procs.set(role, proc);
+    if (!waitReady) return;
+    if (role === 'api') await this.waitForApi();
+    else await waitForLine(proc, ready, 60_000);
+  }
+
+  async waitForApi(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        if ((await fetch(`${this.base}/readyz`)).ok) return;
+      } catch {
+        /* not yet */
+      }
+      if (Date.now() > deadline) throw new Error(`API not ready:\n${this.procs.get('api')?.output().slice(-4000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** SIGKILL a process and start it again (without waiting for it to be ready). */
+  async kill(role: Role, restartAfterMs = 0): Promise<void> {
+    const proc = this.procs.get(role);
+    if (!proc) return;
+    if (proc.child.exitCode === null && proc.child.signalCode === null) {
+      proc.child.kill('SIGKILL');
+      this.figures.kills[role.startsWith('cases') ? 'cases' : role] = (this.figures.kills[role.startsWith('cases') ? 'cases' : role] ?? 0) + 1;
+    }
+    await proc.exited;
+    this.pastOutput.push(proc.output());
+    if (restartAfterMs > 0) await new Promise((r) => setTimeout(r, restartAfterMs));
+    await this.spawn(role, false);
+  }
+
+  /** Stop redis-server (SIGTERM, AOF flushed), keep it down for `downMs`, start it again on the same port. */
+  async restartRedis(downMs: number): Promise<void> {
+    await this.redis.stop();
+    await new Promise((r) => setTimeout(r, downMs));
+    await this.redis.restart();
+    this.figures.redisRestarts += 1;
+  }
+
+  roles(): Role[] {
+    return [...this.procs.keys()];
+  }
+
+  /** Everything every process printed so far. */
+  allOutput(): string[] {
+    return [...this.pastOutput, ...[...this.procs.values()].map((p) => p.output())];
+  }
+
+  async request(method: 'GET' | 'POST', p: string, token: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> | null }> {
+    const res = await fetch(`${this.base}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await res.text();
+    let json: Record<string, unknown> | null = null;
+    try {
+      json = text ? (JSON.parse(text) as Record<string, unknown>) : null;
+    } catch {
+      json = { raw: text };
+    }
+    return { status: res.status, json };
+  }
+
+  /** Submit over HTTP until accepted: a crash or restart only delays it (the same case id and body are idempotent). */
+  async submit(submission: Record<string, unknown>, deadline: number): Promise<void> {
+    for (;;) {
+      try {
+        const res = await this.request('POST', '/v1/cases', this.serviceToken, submission);
+        if (res.status === 202 || res.status === 200) return;
+        if (res.status < 500 && res.status !== 429) throw new Error(`intake refused ${String(submission.caseId)}: ${res.status} ${JSON.stringify(res.json)}`);
+      } catch (err) {
+        if (err instanceof Error && err.message.startsWith('intake refused')) throw err;
+      }
+      this.figures.submitRetries += 1;
+      if (Date.now() > deadline) throw new Error(`could not submit ${String(submission.caseId)} before the deadline`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /**
+   * One scripted reviewer's turn: claim the next item and decide it by the case's policy.
+   * 'empty' when there was nothing to claim; 'error' when a process or Redis was down (counted; the caller waits and retries).
+   */
+  async reviewOnce(): Promise<'decided' | 'empty' | 'error'> {
+    let claimed: { caseId: string; revision: number } | null = null;
+    try {
+      const claim = await this.request('POST', '/v1/reviews/claim', this.reviewerToken);
+      if (claim.status === 204) return 'empty';
+      if (claim.status !== 200) {
+        this.figures.reviewerErrors += 1;
+        return 'error';
+      }
+      claimed = claim.json as { caseId: string; revision: number };
+      const { caseId, revision } = claimed;
+      const policy = policyFor(caseId);
+      const decision =
+        policy === 'reject' ? { action: 'reject', reason: 'Scripted reviewer: rejected by policy.' } : policy === 'changes_then_approve' && revision === 1 ? { action: 'request_changes', comments: 'Scripted reviewer: please state the monitoring plan.' } : { action: 'approve' };
+      const key = `${caseId}.r${revision}`;
+      this.attempted.set(key, decision.action);
+      const res = await this.request('POST', `/v1/reviews/${caseId}/revisions/${revision}/decision`, this.reviewerToken, decision);
+      if (res.status === 201 || res.status === 200) {
+        this.acknowledged.set(key, decision.action);
+        this.figures.decisions += 1;
+        return 'decided';
+      }
+      this.figures.reviewerErrors += 1;
+      return 'error';
+    } catch {
+      this.figures.reviewerErrors += 1;
+      return 'error';
+    }
+  }
+
+  store(): CaseStore {
+    return new CaseStore(this.client, this.prefix);
+  }
+
+  async records(caseIds: readonly string[]): Promise<Map<string, CaseRecord | null>> {
+    const store = this.store();
+    const out = new Map<string, CaseRecord | null>();
+    for (let i = 0; i < caseIds.length; i += 100) {
+      const chunk = caseIds.slice(i, i + 100);
+      const got = await Promise.all(chunk.map((id) => store.get(id)));
+      chunk.forEach((id, k) => out.set(id, got[k] ?? null));
+    }
+    return out;
+  }
+
+  /** Cases that are terminal and, when closed by a human, delivered. */
+  static settled(r: CaseRecord | null): boolean {
+    if (!r || !TERMINAL_STATUSES.includes(r.status)) return false;
+    return r.status === 'failed' || r.delivery?.status === 'delivered' || r.delivery?.status === 'failed';
+  }
+
+  async decisionsOf(caseId: string): Promise<DecisionRecord[]> {
+    return new DecisionStore(this.client, this.prefix).list(caseId);
+  }
+
+  async auditOf(caseId: string): Promise<AuditEvent[]> {
+    return new AuditLog(this.client, this.prefix).list(caseId);
+  }
+
+  async usedMemoryBytes(): Promise<number> {
+    const info = await this.client.info('memory');
+    return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? NaN);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      [...this.procs.values()].map(async (p) => {
+        if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
+        const t = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
+        await p.exited;
+        clearTimeout(t);
+      }),
+    );
+    this.client.disconnect();
+    await this.receiver.close();
+    await this.redis.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Cases for a run: the example cases in turn, each with its own synthetic identity. */
+export function chaosCases(n: number, callbackUrl: string, runTag: string): Array<{ caseId: string; submission: Record<string, unknown>; identifiers: string[] }> {
+  const examples = loadExampleCases();
+  return Array.from({ length: n }, (_, i) => {
+    const caseId = `chaos-${runTag}-${String(i).padStart(5, '0')}`;
+    const ex = examples[i % examples.length]!;
+    return { caseId, ...withSyntheticIdentity(ex, caseId, callbackUrl) };
+  });
+}
