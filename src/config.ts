@@ -101,6 +101,9 @@ export const EnvSchema = z
     /** Contact e-mail sent to NCBI with every request, as NCBI asks. */
     NCBI_EMAIL: z.string().email().optional(),
     LITERATURE_CACHE_TTL_SECONDS: int(0, 30 * 24 * 3600).default(86_400),
+    /** Consecutive failed literature requests that open its circuit breaker, and how long it stays open before one trial call. */
+    LITERATURE_BREAKER_FAILURES: int(1, 1000).default(5),
+    LITERATURE_BREAKER_HALF_OPEN_MS: int(100, 3_600_000).default(30_000),
     /** The local literature service: corpus (PubMed XML/.gz or JSONL file or folder), index folder, port. */
     LITERATURE_CORPUS: z.string().min(1).optional(),
     LITERATURE_INDEX_DIR: z.string().min(1).optional(),
@@ -204,6 +207,7 @@ export interface Config {
     readonly apiKey: string | undefined;
     readonly email: string | undefined;
     readonly cacheTtlSeconds: number;
+    readonly breaker: { readonly failures: number; readonly halfOpenAfterMs: number };
     readonly corpus: string | undefined;
     readonly indexDir: string;
     readonly port: number;
@@ -287,6 +291,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       apiKey: e.NCBI_API_KEY,
       email: e.NCBI_EMAIL,
       cacheTtlSeconds: e.LITERATURE_CACHE_TTL_SECONDS,
+      breaker: Object.freeze({ failures: e.LITERATURE_BREAKER_FAILURES, halfOpenAfterMs: e.LITERATURE_BREAKER_HALF_OPEN_MS }),
       corpus: e.LITERATURE_CORPUS ? path.resolve(cwd, e.LITERATURE_CORPUS) : undefined,
       indexDir: path.resolve(cwd, e.LITERATURE_INDEX_DIR ?? path.join(e.DATA_DIR, 'literature-index')),
       port: e.LITERATURE_PORT,

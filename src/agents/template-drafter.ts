@@ -86,7 +86,7 @@ export function templateDraft(input: DraftInput): Plan {
   }
 
   // What could not be checked.
-  const unavailable = steps.filter((s) => results[s.id]?.status === 'unavailable').map((s) => ({ stepId: s.id, type: s.type, reason: results[s.id]!.reason ?? 'unavailable' }));
+  const unavailable = steps.filter((s) => results[s.id]?.status === 'unavailable').map((s) => ({ stepId: s.id, type: s.type, reason: results[s.id]!.reason ?? 'unavailable', code: results[s.id]!.code }));
   for (const u of unavailable) {
     const step = steps.find((s) => s.id === u.stepId)!;
     add('recommendations', `NOT CHECKED: ${sentence(step.purpose)} The tool was unavailable (${u.reason}); do this check manually before acting on this plan.`, [], step.inputs.medicationRefs.map(medName), false);

@@ -66,7 +66,15 @@ export const Plan = z.object({
   label: z.string(),
   sections: PlanSections,
   /** Steps whose tool was unavailable: the plan must show them. */
-  unavailable: z.array(z.object({ stepId: z.string(), type: StepType, reason: z.string() })),
+  unavailable: z.array(
+    z.object({
+      stepId: z.string(),
+      type: StepType,
+      reason: z.string(),
+      /** The tool failure code: TIMEOUT, UNREACHABLE, BAD_RESPONSE, CIRCUIT_OPEN, NOT_CONFIGURED, INVALID_INPUT or INTERNAL. */
+      code: z.string().max(40).nullable().optional(),
+    }),
+  ),
 });
 export type Plan = z.infer<typeof Plan>;
 

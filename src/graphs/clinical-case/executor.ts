@@ -8,9 +8,9 @@ import type { MinimisedCase } from '../../domain/minimised-case.js';
 import { coreDrugName } from '../../agents/knowledge-planner.js';
 import { callTool, DEFAULT_CALL_POLICY, ToolError, type CallPolicy, type ToolOutcome } from '../../tools/common.js';
 import type { ImageSource } from '../../domain/imaging.js';
-import type { ImagingClient, ImagingInput, ImagingResult } from '../../tools/imaging/schema.js';
-import type { KbFact, KbLookupResult, KnowledgeBaseClient, SafetyCheckInput, SafetyCheckKind, SafetyCheckResult } from '../../tools/knowledge-base/schema.js';
-import type { LiteratureClient, LiteratureResult } from '../../tools/literature/schema.js';
+import { ImagingResult, type ImagingClient, type ImagingInput } from '../../tools/imaging/schema.js';
+import { KbLookupResult, SafetyCheckResult, type KbFact, type KnowledgeBaseClient, type SafetyCheckInput, type SafetyCheckKind } from '../../tools/knowledge-base/schema.js';
+import { LiteratureResult, type LiteratureClient } from '../../tools/literature/schema.js';
 import type { Evidence } from '../../domain/plan.js';
 import type { StepResult } from './evidence.js';
 import type { PlanStep, StepType } from './steps.js';
@@ -98,7 +98,7 @@ export async function executeStep(step: PlanStep, view: MinimisedCase, tools: To
   const kb = tools.knowledgeBase;
   switch (step.type) {
     case 'kb_lookup': {
-      const outcome: ToolOutcome<KbLookupResult> = await callTool('knowledge-base', kb ? (signal) => kb.lookup({ terms: step.inputs.terms, requestedBy: step.id }, signal) : notConfigured('the knowledge base'), policy, tools.now);
+      const outcome: ToolOutcome<KbLookupResult> = await callTool('knowledge-base', kb ? (signal) => kb.lookup({ terms: step.inputs.terms, requestedBy: step.id }, signal) : notConfigured('the knowledge base'), policy, tools.now, KbLookupResult);
       const data = outcome.status === 'ok' ? outcome.data : null;
       return toResult(step, outcome, data ? data.facts.map(factEvidence) : [], [], data ? data.resolved.filter((r) => r.entity === null).map((r) => r.term) : []);
     }
@@ -109,6 +109,7 @@ export async function executeStep(step: PlanStep, view: MinimisedCase, tools: To
         lit ? (signal) => lit.search({ intent: step.purpose, terms: step.inputs.terms }, signal) : notConfigured('literature search'),
         policy,
         tools.now,
+        LiteratureResult,
       );
       const evidence: Evidence[] =
         outcome.status === 'ok'
@@ -133,7 +134,7 @@ export async function executeStep(step: PlanStep, view: MinimisedCase, tools: To
         description: study?.description ?? null,
         image: image ?? { kind: 'none', reason: 'the case gives no image for this study' },
       };
-      const outcome: ToolOutcome<ImagingResult> = await callTool('imaging', img ? (signal) => img.analyse(input, signal) : notConfigured('the imaging model service'), policy, tools.now);
+      const outcome: ToolOutcome<ImagingResult> = await callTool('imaging', img ? (signal) => img.analyse(input, signal) : notConfigured('the imaging model service'), policy, tools.now, ImagingResult);
       const evidence: Evidence[] =
         outcome.status === 'ok'
           ? outcome.data.findings.map((f) => ({
@@ -150,7 +151,7 @@ export async function executeStep(step: PlanStep, view: MinimisedCase, tools: To
     default: {
       const kind = CHECK_KIND[step.type]!;
       const input = checkInput(view, kind, step.inputs.medicationRefs, step.id);
-      const outcome: ToolOutcome<SafetyCheckResult> = await callTool('knowledge-base', kb ? (signal) => kb.check(input, signal) : notConfigured('the knowledge base'), policy, tools.now);
+      const outcome: ToolOutcome<SafetyCheckResult> = await callTool('knowledge-base', kb ? (signal) => kb.check(input, signal) : notConfigured('the knowledge base'), policy, tools.now, SafetyCheckResult);
       const data = outcome.status === 'ok' ? outcome.data : null;
       return toResult(step, outcome, data ? data.facts.map(factEvidence) : [], data?.findings ?? [], data?.unknownTerms ?? []);
     }

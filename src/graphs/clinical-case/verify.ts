@@ -11,7 +11,7 @@ import type { InjectionHit } from '../../clinical/injection.js';
 import type { MinimisedCase } from '../../domain/minimised-case.js';
 import { coreDrugName } from '../../agents/knowledge-planner.js';
 import { callTool, DEFAULT_CALL_POLICY } from '../../tools/common.js';
-import type { SafetyCheckKind } from '../../tools/knowledge-base/schema.js';
+import { SafetyCheckResult, type SafetyCheckKind } from '../../tools/knowledge-base/schema.js';
 import { SECTION_NAMES, type Plan, type VerificationFinding } from '../../domain/plan.js';
 import type { StepResult } from './evidence.js';
 import { checkInput, type ToolBox } from './executor.js';
@@ -60,7 +60,7 @@ export async function verifyPlan(input: VerifyInput, tools: ToolBox): Promise<{ 
     const kb = tools.knowledgeBase;
     const outcomes = await Promise.all(
       VERIFY_KINDS.map((kind) =>
-        kb ? callTool('knowledge-base', (signal) => kb.check(checkInput(view, kind, [], 'verification', newNames), signal), tools.policy ?? DEFAULT_CALL_POLICY, tools.now) : Promise.resolve(null),
+        kb ? callTool('knowledge-base', (signal) => kb.check(checkInput(view, kind, [], 'verification', newNames), signal), tools.policy ?? DEFAULT_CALL_POLICY, tools.now, SafetyCheckResult) : Promise.resolve(null),
       ),
     );
     for (const [i, kind] of VERIFY_KINDS.entries()) {

@@ -330,7 +330,7 @@ ${status}
       <h2 id="findings-title">Verification findings <span class="muted">(${findings.length})</span></h2>
       ${findings.length ? html`<ul class="findings">${findings.map((f) => html`<li class="finding sev-border-${f.severity}">${severityBadge(f.severity)} <span class="code">${f.code.replace(/_/g, ' ')}</span> ${f.message}${f.location ? html` <a href="#rec-${f.location}" class="small">${f.location}</a>` : ''}</li>`)}</ul>` : html`<p class="muted">None.</p>`}
     </section>
-    ${request.plan.unavailable.length ? html`<section class="card unavailable" aria-labelledby="na-title"><h2 id="na-title">Not checked</h2><ul>${request.plan.unavailable.map((u) => html`<li><strong>${u.type.replace(/_/g, ' ')}</strong> (${u.stepId}): ${u.reason}</li>`)}</ul></section>` : ''}
+    ${request.plan.unavailable.length ? html`<section class="card unavailable" aria-labelledby="na-title"><h2 id="na-title">Not checked</h2><ul>${request.plan.unavailable.map((u) => html`<li><strong>${u.type.replace(/_/g, ' ')}</strong> (${u.stepId})${u.code ? html` <code>${u.code}</code>` : ''}: ${u.reason}</li>`)}</ul></section>` : ''}
     <section class="card plan" aria-labelledby="plan-title"><h2 id="plan-title">Plan</h2>${planSections(request.plan.sections, evidence, findingsByRec)}</section>
     ${
       detail.diffToPrevious

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { ToolError } from '../common.js';
+import { serviceBreaker, ToolError, type BreakerOptions } from '../common.js';
 import { parseEsearch, parsePubmedXml, PubmedFormatError, type PubmedRecord } from './pubmed-xml.js';
 import { buildPubmedQuery, PRIORITY_TYPES } from './query.js';
 import { LiteratureQuery, type Citation, type LiteratureClient, type LiteratureResult } from './schema.js';
@@ -35,6 +35,8 @@ export interface EutilsOptions {
   cacheTtlSeconds?: number;
   /** A name for provenance: "pubmed" or "local-pubmed". */
   sourceName?: string;
+  /** A circuit breaker over the requests (each with its retries); none when unset. */
+  breaker?: BreakerOptions;
   fetch?: typeof fetch;
 }
 
@@ -62,11 +64,14 @@ export class EutilsClient implements LiteratureClient {
   private readonly rate: number;
   private nextSlot = 0;
   private readonly base: string;
-  readonly stats = { requests: 0, cacheHits: 0, retries: 0 };
+  readonly stats = { requests: 0, cacheHits: 0, retries: 0, breakerOpened: 0 };
+  readonly breaker;
 
   constructor(private readonly o: EutilsOptions) {
     this.rate = o.rateLimit ?? (o.apiKey ? 10 : 3);
     this.base = o.baseUrl.replace(/\/+$/, '');
+    this.breaker = o.breaker ? serviceBreaker('literature service', o.breaker) : null;
+    this.breaker?.policy.onBreak(() => this.stats.breakerOpened++);
   }
 
   private key(kind: string, id: string) {
@@ -104,6 +109,12 @@ export class EutilsClient implements LiteratureClient {
     }
     if (this.o.apiKey) query.set('api_key', this.o.apiKey);
     const url = `${this.base}/${path}?${query.toString()}`;
+    const exchange = () => this.exchange(url, path, cacheKey, signal);
+    return this.breaker ? this.breaker.run(exchange) : exchange();
+  }
+
+  /** One request with its retries (429/5xx honouring Retry-After, network errors, timeouts). */
+  private async exchange(url: string, path: string, cacheKey: string, signal: AbortSignal): Promise<string> {
     const retries = this.o.retries ?? 3;
     let lastError: ToolError | null = null;
     let retryAfterMs: number | null = null;

@@ -14,6 +14,7 @@ export function literatureClient(config: Config, redis: Redis | null): EutilsCli
     redis,
     keyPrefix: config.redis.keyPrefix,
     cacheTtlSeconds: l.cacheTtlSeconds,
+    breaker: l.breaker,
     // NCBI's limits apply to NCBI; the local service takes what it is given.
     rateLimit: ncbi ? undefined : 50,
     sourceName: ncbi ? 'pubmed' : 'local-pubmed',
