@@ -23,6 +23,50 @@ const RULES: Array<[string, RegExp]> = [
   ['chat-template', /(<\|im_(start|end)\|>|\[\/?INST\]|^\s*(system|assistant)\s*:|###\s*(instruction|system))/im],
 ];
 
+/**
+ * Characters that change how text reads without being visible: bidirectional overrides and
+ * isolates (Trojan Source), zero-width characters, other format characters, C0/C1 controls
+ * other than tab and newlines, and unpaired surrogates.
+ */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const HIDDEN = /[\p{Cf}\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|\p{Cs}/gu;
+
+/** Text as the system uses it: NFKC-normalised (full-width and compatibility forms folded), hidden characters removed. */
+export function cleanText(text: string): string {
+  return text.replace(HIDDEN, '').normalize('NFKC').replace(HIDDEN, '');
+}
+
+const codePoints = (chars: string[]) => {
+  const counts = new Map<string, number>();
+  for (const c of chars) {
+    const cp = `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+    counts.set(cp, (counts.get(cp) ?? 0) + 1);
+  }
+  return [...counts].map(([cp, n]) => (n > 1 ? `${cp} ×${n}` : cp)).join(', ');
+};
+
+/**
+ * Find hidden characters anywhere in a submission (base64 attachment data aside). The hits
+ * name the field and the code points, never the text: the raw submission may hold PHI.
+ */
+export function detectHiddenCharacters(submission: unknown, limit = 20): InjectionHit[] {
+  const hits: InjectionHit[] = [];
+  const walk = (value: unknown, pointer: string, depth: number): void => {
+    if (hits.length >= limit || depth > 64) return;
+    if (typeof value === 'string') {
+      const found = value.match(HIDDEN);
+      if (found) hits.push({ pointer, rule: 'hidden-characters', excerpt: codePoints(found) });
+      return;
+    }
+    if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${pointer}/${i}`, depth + 1));
+    else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) if (k !== 'data') walk(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, depth + 1);
+    }
+  };
+  walk(submission, '', 0);
+  return hits;
+}
+
 function excerpt(text: string, index: number): string {
   const start = Math.max(0, index - 30);
   return `${start > 0 ? '…' : ''}${text.slice(start, index + 90).replace(/\s+/g, ' ').trim()}${index + 90 < text.length ? '…' : ''}`;

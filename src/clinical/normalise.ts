@@ -12,6 +12,7 @@ import type { CaseSubmission } from '../domain/case.js';
 import type { CodeableConcept, Dosage, ImagingStudy, KnownResource, Patient, Quantity } from '../domain/fhir.js';
 import { DicomUid, IMAGE_CONTENT_TYPES, type ImageSource } from '../domain/imaging.js';
 import type { MedicationView, MinimisedCase } from '../domain/minimised-case.js';
+import { cleanText } from './injection.js';
 
 /**
  * In-process only: where each imaging reference's pixels are (DICOM UIDs or an inline
@@ -79,17 +80,18 @@ function medicationCodes(concept: CodeableConcept | undefined): MedicationView['
   });
 }
 
-function doseOf(dosage: Dosage | undefined): { value: number; unit: string } | null {
+function doseOf(dosage: Dosage | undefined, scrub: (s: string) => string): { value: number; unit: string } | null {
   const q: Quantity | undefined = dosage?.doseAndRate?.find((d) => d.doseQuantity)?.doseQuantity;
   if (q?.value === undefined) return null;
-  return { value: q.value, unit: q.unit ?? q.code ?? '' };
+  return { value: q.value, unit: scrub(q.unit ?? q.code ?? '') };
 }
 
 /** Every identifying string in the bundle: used to scrub free text. */
 export function identifyingStrings(submission: CaseSubmission): string[] {
   const out = new Set<string>();
   const add = (s: string | undefined) => {
-    const t = s?.trim();
+    // Cleaned like the text they are looked for in, so hidden characters inside a name do not hide it.
+    const t = s === undefined ? undefined : cleanText(s).trim();
     if (t && t.length >= 3) out.add(t);
   };
   for (const { fullUrl, resource } of submission.bundle.entry) {
@@ -126,9 +128,9 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/\b(MRN|NHS|SSN|ID)[\s:#-]*[A-Z0-9-]{4,}\b/gi, '[ID]'],
 ];
 
-/** Remove identifying strings and identifier-shaped patterns from free text. */
+/** Clean free text (NFKC, hidden characters removed), then remove identifying strings and identifier-shaped patterns. */
 export function scrubText(text: string, identifying: readonly string[]): string {
-  let out = text;
+  let out = cleanText(text);
   for (const s of identifying) out = out.replace(new RegExp(escapeRegExp(s), 'gi'), '[REDACTED]');
   for (const [re, token] of PATTERNS) out = out.replace(re, token);
   return out;
@@ -149,6 +151,8 @@ function decodeText(base64: string | undefined): string | null {
 export function normaliseCase(submission: CaseSubmission, at: Date): { view: MinimisedCase; refs: ReferenceMap } {
   const identifying = identifyingStrings(submission);
   const scrub = (s: string) => scrubText(s, identifying);
+  /** Short coded text (routes, units, statuses) is case text too: cleaned and scrubbed like the rest. */
+  const scrubOrNull = (s: string | null | undefined) => (s ? scrub(s) : null);
   const view: MinimisedCase = { question: scrub(submission.question), patient: { age: null, sex: null }, problems: [], medications: [], allergies: [], labs: [], imaging: [], notes: [] };
   const refs: ReferenceMap = { imaging: {} };
   const addNotes = (source: string, notes: Array<{ text: string }> | undefined) => {
@@ -166,7 +170,7 @@ export function normaliseCase(submission: CaseSubmission, at: Date): { view: Min
       case 'Condition': {
         const r = resource;
         const ref = `problem-${view.problems.length + 1}`;
-        view.problems.push({ ref, text: scrub(conceptText(r.code) ?? 'unspecified condition'), status: conceptText(r.clinicalStatus) });
+        view.problems.push({ ref, text: scrub(conceptText(r.code) ?? 'unspecified condition'), status: scrubOrNull(conceptText(r.clinicalStatus)) });
         addNotes(`${ref} note`, r.note);
         break;
       }
@@ -179,8 +183,8 @@ export function normaliseCase(submission: CaseSubmission, at: Date): { view: Min
         view.medications.push({
           ref,
           name: scrub(conceptText(r.medicationCodeableConcept) ?? r.medicationReference?.display ?? 'unnamed medication'),
-          dose: doseOf(dosage),
-          route: conceptText(dosage?.route),
+          dose: doseOf(dosage, scrub),
+          route: scrubOrNull(conceptText(dosage?.route)),
           frequencyPerDay: perDay(dosage),
           instructions: dosage?.text ? scrub(dosage.text) : null,
           status: r.status,
@@ -210,10 +214,10 @@ export function normaliseCase(submission: CaseSubmission, at: Date): { view: Min
           name: scrub(conceptText(r.code) ?? 'observation'),
           loinc: r.code.coding?.find((c) => c.system === 'http://loinc.org')?.code ?? null,
           value: r.valueQuantity?.value ?? null,
-          valueText: r.valueString ? scrub(r.valueString) : conceptText(r.valueCodeableConcept),
-          unit: r.valueQuantity?.unit ?? r.valueQuantity?.code ?? null,
+          valueText: r.valueString ? scrub(r.valueString) : scrubOrNull(conceptText(r.valueCodeableConcept)),
+          unit: scrubOrNull(r.valueQuantity?.unit ?? r.valueQuantity?.code),
           daysBeforeCase: daysBefore(r.effectiveDateTime ?? r.issued, at),
-          interpretation: r.interpretation?.map(conceptText).filter(Boolean).join(', ') || null,
+          interpretation: scrubOrNull(r.interpretation?.map(conceptText).filter(Boolean).join(', ')),
         });
         addNotes(`${ref} note`, r.note);
         break;
@@ -224,8 +228,8 @@ export function normaliseCase(submission: CaseSubmission, at: Date): { view: Min
         const series = r.series?.[0];
         view.imaging.push({
           ref,
-          modality: r.modality?.[0]?.code ?? series?.modality.code ?? null,
-          bodySite: series?.bodySite?.display ?? series?.bodySite?.code ?? null,
+          modality: scrubOrNull(r.modality?.[0]?.code ?? series?.modality.code),
+          bodySite: scrubOrNull(series?.bodySite?.display ?? series?.bodySite?.code),
           description: r.description ? scrub(r.description) : null,
           instances: r.numberOfInstances ?? null,
           daysBeforeCase: daysBefore(r.started, at),
@@ -240,14 +244,19 @@ export function normaliseCase(submission: CaseSubmission, at: Date): { view: Min
           if ((IMAGE_CONTENT_TYPES as readonly string[]).includes(type)) {
             // An image attachment is an imaging study of its own; its pixels stay in-process.
             const ref = `img-${view.imaging.length + 1}`;
-            view.imaging.push({ ref, modality: null, bodySite: null, description: r.description ? scrub(r.description) : conceptText(r.type) ? scrub(conceptText(r.type)!) : null, instances: 1, daysBeforeCase: daysBefore(r.date, at) });
+            const described = r.description ?? conceptText(r.type);
+            const title = c.attachment.title ? `file ${c.attachment.title}` : null;
+            const description = [described, title].filter(Boolean).join('; ');
+            view.imaging.push({ ref, modality: null, bodySite: null, description: description ? scrub(description) : null, instances: 1, daysBeforeCase: daysBefore(r.date, at) });
             refs.imaging[ref] = c.attachment.data
               ? { kind: 'inline', contentType: type, base64: c.attachment.data.replace(/\s+/g, '') }
               : { kind: 'none', reason: 'the image attachment has no inline data (images are fetched only from the configured DICOMweb server, never from a URL in the case)' };
             continue;
           }
           const text = decodeText(c.attachment.data);
-          if (text) view.notes.push({ ref: `note-${view.notes.length + 1}`, source: r.description ? scrub(r.description) : 'document', text: scrub(text) });
+          // The file name is data like the rest: it is shown (scrubbed) and scanned for instructions.
+          const source = [r.description, c.attachment.title ? `file ${c.attachment.title}` : null].filter(Boolean).join('; ');
+          if (text) view.notes.push({ ref: `note-${view.notes.length + 1}`, source: source ? scrub(source) : 'document', text: scrub(text) });
         }
         break;
       }

@@ -8,6 +8,7 @@
  * `id`. Every string and array is bounded so that hostile payloads cannot grow state.
  */
 import { z } from 'zod';
+import { DicomUid } from './imaging.js';
 
 const MAX_SHORT = 256;
 const MAX_TEXT = 20_000;
@@ -56,6 +57,33 @@ const Address = z.object({
   postalCode: str().optional(),
   country: str().optional(),
 });
+/** A DICOM UID as FHIR carries it (`urn:oid:` optional). Anything else — paths, URLs, `..` — is refused at intake. */
+const FhirDicomUid = z
+  .string()
+  .max(80)
+  .refine((v) => DicomUid.safeParse(v.replace(/^urn:oid:/, '')).success, { message: 'must be a DICOM UID (digits and dots, at most 64 characters, optionally prefixed urn:oid:)', params: { zodCode: 'dicom_uid' } });
+
+/**
+ * An attachment URL. This system never fetches one (pixels come inline or from the configured
+ * DICOMweb server by UID), but a reference that tries to reach the file system or climb out of a
+ * path is refused rather than carried along: absolute http(s) or urn: URLs, or a relative FHIR
+ * reference (`Binary/123`), without `..` segments, backslashes or control characters.
+ */
+const AttachmentUrl = str(2048).refine(
+  (v) => {
+    let decoded = v;
+    try {
+      decoded = decodeURIComponent(v);
+    } catch {
+      return false;
+    }
+    // eslint-disable-next-line no-control-regex -- control characters are refused
+    if (/(^|[/\\])\.\.([/\\]|$)|\\|[\u0000-\u001f]/.test(decoded)) return false;
+    return /^https?:\/\/[^\s]+$/i.test(v) || /^urn:[a-z0-9][a-z0-9-]{0,31}:\S+$/i.test(v) || /^[A-Z][A-Za-z]{1,63}\/[A-Za-z0-9\-.]{1,64}$/.test(v);
+  },
+  { message: 'attachment.url must be an http(s) or urn: URL or a relative FHIR reference (Type/id), without ".." segments; file paths are refused', params: { zodCode: 'attachment_url' } },
+);
+
 const Range = z.object({ low: Quantity.optional(), high: Quantity.optional() });
 const Ratio = z.object({ numerator: Quantity.optional(), denominator: Quantity.optional() });
 
@@ -192,14 +220,20 @@ export const ImagingStudy = z.object({
   description: str(2000).optional(),
   series: arr(
     z.object({
-      uid: str(),
+      uid: FhirDicomUid,
       modality: Coding,
       description: str(2000).optional(),
       bodySite: Coding.optional(),
-      instance: arr(z.object({ uid: str(), sopClass: Coding, number: z.number().int().min(0).optional() }), 500).optional(),
+      instance: arr(z.object({ uid: FhirDicomUid, sopClass: Coding, number: z.number().int().min(0).optional() }), 500).optional(),
     }),
     100,
   ).optional(),
+}).superRefine((study, ctx) => {
+  study.identifier?.forEach((id, i) => {
+    if (id.system === 'urn:dicom:uid' && !FhirDicomUid.safeParse(id.value ?? '').success) {
+      ctx.addIssue({ code: 'custom', path: ['identifier', i, 'value'], message: 'a urn:dicom:uid identifier must be a DICOM UID (digits and dots, optionally prefixed urn:oid:)', params: { zodCode: 'dicom_uid' } });
+    }
+  });
 });
 
 export const DocumentReference = z.object({
@@ -216,7 +250,7 @@ export const DocumentReference = z.object({
         contentType: str().optional(),
         /** base64; text/plain notes are decoded by the normaliser. Bounded by the request size limit too. */
         data: z.string().max(1_000_000).regex(/^[A-Za-z0-9+/=\s]*$/, 'attachment.data must be base64').optional(),
-        url: str(2048).optional(),
+        url: AttachmentUrl.optional(),
         title: str().optional(),
       }),
     }),

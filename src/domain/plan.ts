@@ -80,7 +80,7 @@ export type Plan = z.infer<typeof Plan>;
 
 export const VerificationFinding = z.object({
   id: z.string(),
-  code: z.enum(['unresolved_citation', 'uncited_claim', 'safety', 'kb_unavailable', 'tool_unavailable', 'embedded_instruction', 'unknown_term']),
+  code: z.enum(['unresolved_citation', 'uncited_claim', 'safety', 'kb_unavailable', 'tool_unavailable', 'embedded_instruction', 'hidden_characters', 'unknown_term']),
   severity: Severity,
   message: z.string(),
   /** Where: a recommendation id or a JSON Pointer into the case view. */

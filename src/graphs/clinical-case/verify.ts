@@ -83,6 +83,10 @@ export async function verifyPlan(input: VerifyInput, tools: ToolBox): Promise<{ 
   }
 
   for (const hit of input.injections) {
+    if (hit.rule === 'hidden-characters') {
+      add({ code: 'hidden_characters', severity: 'moderate', message: `The record has invisible or direction-changing characters here (${hit.excerpt}); they were removed before the text was used. Check the source record.`, location: hit.pointer, citations: [] });
+      continue;
+    }
     add({ code: 'embedded_instruction', severity: 'high', message: `Case text contains an instruction aimed at the system (${hit.rule}); it was treated as data and not followed: “${hit.excerpt}”`, location: hit.pointer, citations: [] });
   }
   for (const u of plan.unavailable) add({ code: 'tool_unavailable', severity: 'moderate', message: `${u.type} (${u.stepId}) was not done: ${u.reason}`, location: u.stepId, citations: [] });
