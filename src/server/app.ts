@@ -2,7 +2,7 @@
  * The HTTP server (fastify). It depends on the case producer and a Redis health check only:
  * it imports neither workers nor graph internals.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
@@ -21,6 +21,7 @@ import type { ReviewQueue } from '../queues/review-queue.js';
 import type { KnowledgeBaseStore } from '../tools/knowledge-base/store.js';
 import type { LiteratureClient } from '../tools/literature/schema.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { jsonDepth, MAX_JSON_DEPTH } from './json-depth.js';
 import { problem, sendProblem } from './problem.js';
 import { Authenticator } from './auth.js';
 import { registerAuthRoutes } from './routes/auth.js';
@@ -93,6 +94,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (status === 400 && (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError)) {
       return sendProblem(reply, problem(400, 'MALFORMED_JSON', 'Malformed JSON', 'the request body is not valid JSON'));
     }
+    if (err.code === 'JSON_TOO_DEEP') return sendProblem(reply, problem(400, 'JSON_TOO_DEEP', 'JSON nested too deeply', err.message));
     if (status >= 400 && status < 500) return sendProblem(reply, problem(status, err.code ?? 'BAD_REQUEST', 'Bad request', err.message));
     request.log.error({ err: { code: err.code, message: err.message, stack: err.stack } }, 'unhandled error');
     const redisDown = /ECONNREFUSED|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable/i.test(err.message);
@@ -102,8 +104,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     );
   });
   // Cases are JSON only (application/json or application/fhir+json); anything else is a 415.
-  app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  // Nesting is bounded before parsing: a body nested deeper than MAX_JSON_DEPTH is a clear 400, never a stack overflow.
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  const boundedJson = (request: FastifyRequest, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (jsonDepth(text) > MAX_JSON_DEPTH) return done(Object.assign(new Error(`the request body is nested deeper than ${MAX_JSON_DEPTH} levels`), { statusCode: 400, code: 'JSON_TOO_DEEP' }));
+    void parseJson(request, text, done);
+  };
+  app.addContentTypeParser(['application/json', 'application/fhir+json'], { parseAs: 'string' }, boundedJson);
   app.setNotFoundHandler((request, reply) => sendProblem(reply, problem(404, 'NOT_FOUND', 'Not found', `no route for ${request.method} ${request.url.split('?')[0]}`)));
 
   const document = buildOpenApiDocument({ maxBodyBytes: config.http.maxBodyBytes });
