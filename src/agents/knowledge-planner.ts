@@ -10,6 +10,16 @@ import type { MinimisedCase } from '../domain/minimised-case.js';
 import type { PlanStep } from '../graphs/clinical-case/steps.js';
 
 const MAX_LITERATURE_SEARCHES = 3;
+/** Step terms are at most 200 characters (the step schema's bound); case text can be longer. */
+const MAX_TERM = 200;
+
+/** Text cut to `max` characters at a word boundary where there is one. */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  const space = cut.lastIndexOf(' ');
+  return (space > max / 2 ? cut.slice(0, space) : cut).trim();
+}
 
 /** Drug names without strengths and packaging, e.g. "ibuprofen 400 mg tablets (OTC)" → "ibuprofen". */
 export function coreDrugName(name: string): string {
@@ -42,7 +52,7 @@ export function knowledgeDrivenPlan(view: MinimisedCase): PlanStep[] {
   const empty = { medicationRefs: [], studyRef: null, terms: [] };
   const meds = view.medications;
   const steps: PlanStep[] = [];
-  const lookupTerms = [...new Set([...meds.map((m) => coreDrugName(m.name)), ...view.problems.map((p) => p.text), ...view.allergies.map((a) => a.substance)])]
+  const lookupTerms = [...new Set([...meds.map((m) => coreDrugName(m.name)), ...view.problems.map((p) => p.text), ...view.allergies.map((a) => a.substance)].map((t) => clip(t, MAX_TERM)))]
     .filter(Boolean)
     .slice(0, 20);
   if (lookupTerms.length > 0) {
@@ -73,8 +83,8 @@ export function knowledgeDrivenPlan(view: MinimisedCase): PlanStep[] {
     steps.push({
       id: `lit:${i + 1}`,
       type: 'literature_search',
-      purpose: `Find guideline-level evidence on managing ${p.text} relevant to the clinical question`,
-      inputs: { ...empty, terms: [literatureConcept(p.text), ...meds.slice(0, 3).map((m) => coreDrugName(m.name))] },
+      purpose: `Find guideline-level evidence on managing ${clip(p.text, 300)} relevant to the clinical question`,
+      inputs: { ...empty, terms: [literatureConcept(p.text), ...meds.slice(0, 3).map((m) => coreDrugName(m.name))].map((t) => clip(t, MAX_TERM)).filter(Boolean) },
       dependsOn: lookupTerms.length > 0 ? ['kb:lookup'] : [],
       mandatory: false,
     });

@@ -4,6 +4,7 @@
  * statement citing the evidence it comes from, and it says plainly what could not be checked.
  * It writes no clinical claim of its own.
  */
+import { clip } from './knowledge-planner.js';
 import type { MinimisedCase } from '../domain/minimised-case.js';
 import type { Evidence, Plan, PlanSections, Recommendation } from '../domain/plan.js';
 import type { StepResult } from '../graphs/clinical-case/evidence.js';
@@ -23,12 +24,17 @@ export interface DraftInput {
 
 const sentence = (s: string) => (/[.!?]$/.test(s.trim()) ? s.trim() : `${s.trim()}.`);
 
+const MAX_STATEMENT = 4000;
+const SHORTENED = ' … (shortened; the case record has the full text)';
+
 export function templateDraft(input: DraftInput): Plan {
   const { view, steps, results } = input;
   const sections: PlanSections = { assessment: [], recommendations: [], medicationChanges: [], monitoring: [], patientCommunication: [] };
   let n = 0;
   const add = (section: keyof PlanSections, text: string, citations: string[], medications: string[] = [], supported = true): Recommendation => {
-    const rec: Recommendation = { id: `r${++n}`, text, citations: [...new Set(citations)], medications, supported };
+    // A statement is at most 4,000 characters (the plan schema's bound); a case can list more than that.
+    const bounded = text.length > MAX_STATEMENT ? `${clip(text, MAX_STATEMENT - SHORTENED.length)}${SHORTENED}` : text;
+    const rec: Recommendation = { id: `r${++n}`, text: bounded, citations: [...new Set(citations)], medications, supported };
     sections[section].push(rec);
     return rec;
   };

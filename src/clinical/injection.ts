@@ -81,14 +81,17 @@ export function scanText(pointer: string, text: string): InjectionHit[] {
   return hits;
 }
 
-/** Scan every free-text field of a minimised case. */
+/** Fields of the view that are references or codes, not case text. */
+const NOT_TEXT = new Set(['ref', 'loinc', 'codes', 'sex']);
+
+/** Scan every text field of a minimised case (free text and short coded text alike), wherever it sits. */
 export function detectInjections(view: MinimisedCase): InjectionHit[] {
-  const hits: InjectionHit[] = [...scanText('/question', view.question)];
-  view.notes.forEach((n, i) => hits.push(...scanText(`/notes/${i}/text`, n.text), ...scanText(`/notes/${i}/source`, n.source)));
-  view.problems.forEach((p, i) => hits.push(...scanText(`/problems/${i}/text`, p.text)));
-  view.medications.forEach((m, i) => hits.push(...scanText(`/medications/${i}/name`, m.name), ...(m.instructions ? scanText(`/medications/${i}/instructions`, m.instructions) : [])));
-  view.labs.forEach((l, i) => hits.push(...scanText(`/labs/${i}/name`, l.name), ...(l.valueText ? scanText(`/labs/${i}/valueText`, l.valueText) : [])));
-  view.allergies.forEach((a, i) => hits.push(...scanText(`/allergies/${i}/substance`, a.substance)));
-  view.imaging.forEach((s, i) => s.description && hits.push(...scanText(`/imaging/${i}/description`, s.description)));
+  const hits: InjectionHit[] = [];
+  const walk = (value: unknown, pointer: string): void => {
+    if (typeof value === 'string') hits.push(...scanText(pointer, value));
+    else if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${pointer}/${i}`));
+    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) if (!NOT_TEXT.has(k)) walk(v, `${pointer}/${k}`);
+  };
+  walk(view, '');
   return hits;
 }
