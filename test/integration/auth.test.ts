@@ -2,7 +2,8 @@
  * Authentication and authorisation of every route:
  *
  * - the role × route matrix over every registered route (a route missing from the matrix
- *   fails the test), for anonymous callers, forged bearer tokens, ended sessions, and each role;
+ *   fails the test), for anonymous callers, forged and tampered bearer tokens, ended, expired and
+ *   tampered sessions, and each role;
  * - staff sign-in: session cookies (HttpOnly, SameSite=Strict), passwords stored scrypt-hashed,
  *   the same refusal for unknown names and wrong passwords, disabled accounts, logout;
  * - CSRF: session requests that change state need the session's token; bearer requests do not;
@@ -12,6 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountStore } from '../../src/auth/accounts.js';
 import { hashToken } from '../../src/server/auth.js';
+import { SessionStore } from '../../src/auth/sessions.js';
 import { deletePrefix, testConfig, TEST_TOKEN, uniquePrefix } from '../helpers/env.js';
 import { openTestKb, type TestKb } from '../helpers/kb.js';
 import { startApi, type ApiStack } from '../helpers/stack.js';
@@ -56,8 +58,10 @@ async function signIn(name: string, password = PASSWORD) {
   return { res, cookie: cookieOf(res.headers['set-cookie']), csrf: res.statusCode === 200 ? res.json<{ csrfToken: string }>().csrfToken : '' };
 }
 
-type Principal = 'anonymous' | 'forged' | 'ended_session' | keyof typeof TOKENS;
-const PRINCIPALS: Principal[] = ['anonymous', 'forged', 'ended_session', 'service', 'reviewer', 'kb_editor', 'ops', 'admin'];
+type Principal = 'anonymous' | 'forged' | 'tampered_token' | 'ended_session' | 'expired_session' | 'tampered_session' | keyof typeof TOKENS;
+const PRINCIPALS: Principal[] = ['anonymous', 'forged', 'tampered_token', 'ended_session', 'expired_session', 'tampered_session', 'service', 'reviewer', 'kb_editor', 'ops', 'admin'];
+/** A valid credential with one character changed. */
+const tamper = (s: string) => `${s.slice(0, -1)}${s.endsWith('a') ? 'b' : 'a'}`;
 const STAFF_ALL: Principal[] = ['reviewer', 'kb_editor', 'ops', 'admin'];
 const REVIEW: Principal[] = ['reviewer', 'admin'];
 const OPS: Principal[] = ['ops', 'admin'];
@@ -134,6 +138,8 @@ const concrete = (url: string) =>
     .replace('*', 'missing.css');
 
 let endedSession = '';
+let expiredSession = '';
+let liveSession = '';
 
 function headersFor(who: Principal): Record<string, string> {
   switch (who) {
@@ -141,8 +147,14 @@ function headersFor(who: Principal): Record<string, string> {
       return {};
     case 'forged':
       return { authorization: 'Bearer forged-token-0123456789abcdefghijkl' };
+    case 'tampered_token':
+      return { authorization: `Bearer ${tamper(TOKENS.admin)}` };
     case 'ended_session':
       return { cookie: `co_session=${endedSession}` };
+    case 'expired_session':
+      return { cookie: `co_session=${expiredSession}` };
+    case 'tampered_session':
+      return { cookie: `co_session=${tamper(liveSession)}` };
     default:
       return { authorization: `Bearer ${TOKENS[who]}` };
   }
@@ -168,10 +180,16 @@ describe('authorisation matrix', () => {
     expect(stale, 'matrix entries for routes that no longer exist').toEqual([]);
   });
 
-  it('every route × every principal: anonymous, forged token, ended session, service, reviewer, kb_editor, ops, admin', async () => {
+  it('every route × every principal: anonymous, forged and tampered tokens, ended, expired and tampered sessions, service, reviewer, kb_editor, ops, admin', async () => {
     const s = await signIn('dr-session');
     await api.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: { cookie: `co_session=${s.cookie!}`, 'x-csrf-token': s.csrf } });
     endedSession = s.cookie!;
+    // An ops session that lapsed: created with a one-second lifetime, then waited out (Redis expires it).
+    expiredSession = (await new SessionStore(api.redis, prefix, 1).create('ops-session')).token;
+    liveSession = (await signIn('dr-session')).cookie!;
+    // Both worked a moment ago, so refusing them below is the expiry and the tampering at work.
+    for (const c of [expiredSession, liveSession]) expect((await api.app.inject({ method: 'GET', url: '/v1/auth/session', headers: { cookie: `co_session=${c}` } })).statusCode).toBe(200);
+    await new Promise((r) => setTimeout(r, 1200));
     const routes = [...new Set(api.app.registeredRoutes.map((r) => `${r.method} ${r.url}`))];
     const failures: string[] = [];
     for (const route of routes) {
