@@ -2,7 +2,9 @@
  * Entry point of a `cases` worker process: `tsx workers/cases.ts` (or node dist/workers/cases.js).
  * Run as many of these as the load needs; they share Redis and the checkpoint database.
  */
+import { setMaxListeners } from 'node:events';
 import { loadConfigOrExit, requireRedisUrl } from '../src/config.js';
+import { MAX_PARALLEL_LISTENERS } from '../src/graphs/clinical-case/runtime.js';
 import type { GraphDeps } from '../src/graphs/clinical-case/deps.js';
 import { createLogger } from '../src/logger.js';
 import { createRedis } from '../src/queues/connection.js';
@@ -11,6 +13,9 @@ import { openCaseRuntime } from './graph-setup.js';
 import { installShutdown } from '../src/infra/shutdown.js';
 
 export async function runCaseWorkerProcess(overrides: Partial<GraphDeps> = {}): Promise<void> {
+  // LangGraph combines the run's signal with its own into new signals that every parallel step task
+  // listens on; raise Node's default warning threshold (10) for the signals of this process.
+  setMaxListeners(MAX_PARALLEL_LISTENERS);
   const config = loadConfigOrExit(process.env, { needsRedis: true });
   const runtime = await openCaseRuntime(config, overrides);
   const logger = createLogger(config, 'cases-worker');

@@ -55,7 +55,7 @@ function finishedDetail(node: string, writes: Writes): GraphEvent['detail'] {
   return {};
 }
 
-const MAX_PARALLEL_LISTENERS = 500;
+export const MAX_PARALLEL_LISTENERS = 500;
 
 export class DecisionRefusedError extends Error {
   readonly code = 'DECISION_REFUSED';
