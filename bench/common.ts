@@ -1,5 +1,7 @@
 /** Helpers shared by the benchmarks that run the stack as separate processes. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Queue } from 'bullmq';
@@ -83,3 +85,23 @@ export function stop(child: ChildProcess): Promise<void> {
   });
 }
 
+
+/** The submission of one of the example cases (examples/cases/<file>). */
+export function exampleSubmission(file = 'polypharmacy-ckd.json'): Record<string, unknown> {
+  return (JSON.parse(readFileSync(path.join(ROOT, 'examples/cases', file), 'utf8')) as { submission: Record<string, unknown> }).submission;
+}
+
+/** A webhook receiver on 127.0.0.1 that notes the first arrival time of each delivery id. */
+export async function startArrivalReceiver(): Promise<{ delivered: Map<string, number>; callbackUrl: string; close(): void }> {
+  const delivered = new Map<string, number>();
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const id = String(req.headers['x-co-delivery-id'] ?? '');
+      if (!delivered.has(id)) delivered.set(id, Date.now());
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { delivered, callbackUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, close: () => void server.close() };
+}

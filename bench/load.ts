@@ -19,8 +19,6 @@
  *      with no-op processors.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,7 +29,7 @@ import { freePort, startLocalRedis } from '../src/infra/redis-server.js';
 import { AuditLog } from '../src/queues/audit.js';
 import { bullPrefix, QUEUES } from '../src/queues/names.js';
 import { hashToken } from '../src/server/auth.js';
-import { percentile, progressFor, spawnEntry, stop, waitForHttp } from './common.js';
+import { exampleSubmission, percentile, progressFor, spawnEntry, startArrivalReceiver, stop, waitForHttp } from './common.js';
 
 const N = Number(process.env.LOAD_N ?? 10_000);
 const CALIBRATE = Number(process.env.LOAD_CALIBRATE ?? 1000);
@@ -62,19 +60,9 @@ async function main(): Promise<void> {
   const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-load-'));
   const keyPrefix = `load${randomBytes(4).toString('hex')}`;
-  const template = (JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../examples/cases/polypharmacy-ckd.json'), 'utf8')) as { submission: Record<string, unknown> }).submission;
-
-  const delivered = new Map<string, number>();
-  const receiver = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const id = String(req.headers['x-co-delivery-id'] ?? '');
-      if (!delivered.has(id)) delivered.set(id, Date.now());
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  const template = exampleSubmission();
+  const receiver = await startArrivalReceiver();
+  const { delivered, callbackUrl } = receiver;
 
   const port = await freePort();
   const env = {

@@ -22,9 +22,7 @@
  * Environment: BENCH_REVIEW_N (default 1000), BENCH_REVIEWERS (default 8), BENCH_INFLIGHT (default 32).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
@@ -32,7 +30,7 @@ import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { freePort, startLocalRedis } from '../src/infra/redis-server.js';
 import { hashToken } from '../src/server/auth.js';
-import { percentile, progressFor, spawnEntry, stop, waitForHttp } from './common.js';
+import { exampleSubmission, percentile, progressFor, spawnEntry, startArrivalReceiver, stop, waitForHttp } from './common.js';
 
 const N = Number(process.env.BENCH_REVIEW_N ?? 1000);
 const REVIEWERS = Number(process.env.BENCH_REVIEWERS ?? 8);
@@ -81,20 +79,10 @@ async function main(): Promise<void> {
   const redisUrl = process.env.REDIS_URL ?? local!.url;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-review-'));
   const keyPrefix = `bench${randomBytes(4).toString('hex')}`;
-  const template = (JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../examples/cases/polypharmacy-ckd.json'), 'utf8')) as { submission: Record<string, unknown> }).submission;
-
+  const template = exampleSubmission();
   // The webhook receiver: arrival time per case.
-  const delivered = new Map<string, number>();
-  const receiver = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const id = String(req.headers['x-co-delivery-id'] ?? '');
-      if (!delivered.has(id)) delivered.set(id, Date.now());
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  const receiver = await startArrivalReceiver();
+  const { delivered, callbackUrl } = receiver;
 
   const port = await freePort();
   const env = {

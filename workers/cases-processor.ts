@@ -88,14 +88,31 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
     logger.info({ status: record.status, callback: record.hasCallback }, 'delivery enqueued');
   }
 
+  /** The review job of a revision (deterministic id: adding it again is a no-op). */
+  async function addReviewJob(record: CaseRecord, outcome: Extract<CaseOutcome, { kind: 'review' }>): Promise<void> {
+    const data: ReviewJobData = { caseId: record.caseId, revision: outcome.revision, casePriority: record.priority, maxSeverity: outcome.maxSeverity, request: outcome.request, enqueuedAt: new Date().toISOString() };
+    await deps.reviewQueue.add('review', data, { jobId: reviewJobId(record.caseId, outcome.revision), priority: reviewPriority(record.priority, outcome.maxSeverity) });
+  }
+
+  /** A case that says awaiting_review but whose review job was never added (a crash in between): add it from the checkpoint. */
+  async function enqueueMissingReview(record: CaseRecord, logger: Logger): Promise<void> {
+    if (record.status !== 'awaiting_review' || (await deps.reviewQueue.getJob(reviewJobId(record.caseId, record.revision)))) return;
+    const outcome = await runtime.outcome(record.caseId);
+    if (outcome?.kind !== 'review' || outcome.revision !== record.revision) return;
+    await addReviewJob(record, outcome);
+    logger.warn({ revision: record.revision }, 'review job was missing after a crash; enqueued');
+  }
+
   async function applyOutcome(record: CaseRecord, outcome: CaseOutcome, logger: Logger): Promise<CaseJobResult> {
     const caseId = record.caseId;
     if (outcome.kind === 'review') {
-      const data: ReviewJobData = { caseId, revision: outcome.revision, casePriority: record.priority, maxSeverity: outcome.maxSeverity, request: outcome.request, enqueuedAt: new Date().toISOString() };
-      // Audited before the job exists (once): a crash after the job or the transition cannot lose it.
+      // Audited first (once), then the record, then the review job last: a reviewer can only act on
+      // a case whose record already says awaiting_review, so the resume that follows a fast decision
+      // is never overtaken by this transition. A crash before the job is added is mended when the
+      // case job runs again (enqueueMissingReview).
       await milestone({ caseId, event: 'review_enqueued', actor: ACTOR, revision: outcome.revision, detail: { maxSeverity: outcome.maxSeverity, findings: outcome.request.findings.length, priority: reviewPriority(record.priority, outcome.maxSeverity) } });
-      await deps.reviewQueue.add('review', data, { jobId: reviewJobId(caseId, outcome.revision), priority: reviewPriority(record.priority, outcome.maxSeverity) });
       await store.transition(caseId, ['running'], { status: 'awaiting_review', currentStep: 'review', revision: outcome.revision, maxSeverity: outcome.maxSeverity });
+      await addReviewJob(record, outcome);
       logger.info({ revision: outcome.revision, maxSeverity: outcome.maxSeverity }, 'case awaiting review');
       return { caseId, status: 'awaiting_review' };
     }
@@ -159,6 +176,13 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
     const data = parsed.data;
     const caseId = data.submission.caseId;
     const logger = deps.logger.child({ caseId, jobId: job.id, attempt: job.attemptsMade + 1 });
+    // A case job that runs again after its worker died once the review job existed: the case is
+    // past drafting (a reviewer may already have decided and a resume be running). Never drive it again.
+    const current = await store.get(caseId);
+    if (current?.status === 'running' && (await deps.reviewQueue.getJob(reviewJobId(caseId, current.revision)))) {
+      logger.info('case already went to review; not started again');
+      return { caseId, status: 'skipped' };
+    }
     const start = await store.transition(
       caseId,
       ['accepted', 'queued', 'running'],
@@ -166,6 +190,7 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
       'attempts',
     );
     if (start === 'wrong-state') {
+      await enqueueMissingReview((await store.get(caseId))!, logger);
       logger.info('case already past drafting; duplicate delivery ignored');
       return { caseId, status: 'skipped' };
     }
