@@ -1,10 +1,15 @@
 /** Helpers shared by the benchmarks that run the stack as separate processes. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Queue } from 'bullmq';
+import { freePort } from '../src/infra/redis-server.js';
+import { hashToken } from '../src/server/auth.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -104,4 +109,30 @@ export async function startArrivalReceiver(): Promise<{ delivered: Map<string, n
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { delivered, callbackUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, close: () => void server.close() };
+}
+
+/**
+ * The environment for a benchmark's stack processes (API, workers) sharing one Redis: its own key
+ * prefix, data folder and port, a service token and a reviewer token (hashes only), signed
+ * webhooks allowed to 127.0.0.1, concurrency 16.
+ */
+export async function stackEnv(name: string, redisUrl: string, tokens: { service: string; reviewer: string }, extra: Record<string, string> = {}) {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`));
+  const keyPrefix = `${name}${randomBytes(4).toString('hex')}`;
+  const env: Record<string, string> = {
+    REDIS_URL: redisUrl,
+    KEY_PREFIX: keyPrefix,
+    DATA_DIR: dataDir,
+    HTTP_PORT: String(port),
+    SERVICE_TOKENS: `${name}:${hashToken(tokens.service)}`,
+    STAFF_TOKENS: `${name}-reviewer:${hashToken(tokens.reviewer)}:reviewer`,
+    WEBHOOK_SECRETS: randomBytes(24).toString('hex'),
+    CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
+    WORKER_CONCURRENCY: '16',
+    DELIVERY_CONCURRENCY: '16',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+  return { env, dataDir, keyPrefix, base: `http://127.0.0.1:${port}` };
 }

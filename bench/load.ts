@@ -19,17 +19,16 @@
  *      with no-op processors.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
-import { freePort, startLocalRedis } from '../src/infra/redis-server.js';
+import { startLocalRedis } from '../src/infra/redis-server.js';
 import { AuditLog } from '../src/queues/audit.js';
 import { bullPrefix, QUEUES } from '../src/queues/names.js';
-import { hashToken } from '../src/server/auth.js';
-import { exampleSubmission, percentile, progressFor, spawnEntry, startArrivalReceiver, stop, waitForHttp } from './common.js';
+import { exampleSubmission, percentile, progressFor, spawnEntry, stackEnv, startArrivalReceiver, stop, waitForHttp } from './common.js';
 
 const N = Number(process.env.LOAD_N ?? 10_000);
 const CALIBRATE = Number(process.env.LOAD_CALIBRATE ?? 1000);
@@ -58,29 +57,12 @@ async function main(): Promise<void> {
   const redisUrl = process.env.REDIS_URL ?? local!.url;
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-load-'));
-  const keyPrefix = `load${randomBytes(4).toString('hex')}`;
   const template = exampleSubmission();
   const receiver = await startArrivalReceiver();
   const { delivered, callbackUrl } = receiver;
 
-  const port = await freePort();
-  const env = {
-    REDIS_URL: redisUrl,
-    KEY_PREFIX: keyPrefix,
-    DATA_DIR: dataDir,
-    HTTP_PORT: String(port),
-    SERVICE_TOKENS: `load:${hashToken(SERVICE)}`,
-    STAFF_TOKENS: `load-reviewer:${hashToken(REVIEWER)}:reviewer`,
-    WEBHOOK_SECRETS: randomBytes(24).toString('hex'),
-    CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
-    WORKER_CONCURRENCY: '16',
-    DELIVERY_CONCURRENCY: '16',
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-  };
+  const { env, dataDir, keyPrefix, base } = await stackEnv('load', redisUrl, { service: SERVICE, reviewer: REVIEWER }, { NODE_ENV: 'production' });
   const api = spawnEntry('src/server/main.ts', env);
-  const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/readyz`, 60_000);
   const workers = Array.from({ length: WORKERS }, () => spawnEntry('workers/cases.ts', env));
   const deliveryWorker = spawnEntry('workers/delivery.ts', env);

@@ -22,15 +22,14 @@
  * Environment: BENCH_REVIEW_N (default 1000), BENCH_REVIEWERS (default 8), BENCH_INFLIGHT (default 32).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
-import { freePort, startLocalRedis } from '../src/infra/redis-server.js';
-import { hashToken } from '../src/server/auth.js';
-import { exampleSubmission, percentile, progressFor, spawnEntry, startArrivalReceiver, stop, waitForHttp } from './common.js';
+import { startLocalRedis } from '../src/infra/redis-server.js';
+import { exampleSubmission, percentile, progressFor, spawnEntry, stackEnv, startArrivalReceiver, stop, waitForHttp } from './common.js';
 
 const N = Number(process.env.BENCH_REVIEW_N ?? 1000);
 const REVIEWERS = Number(process.env.BENCH_REVIEWERS ?? 8);
@@ -40,7 +39,6 @@ const RATE = Number(process.env.BENCH_REVIEW_RATE ?? 10);
 const progress = progressFor('bench:review');
 const SERVICE = `svc-${randomBytes(16).toString('hex')}`;
 const REVIEWER = `rev-${randomBytes(16).toString('hex')}`;
-const SECRET = randomBytes(24).toString('hex');
 const r2 = (x: number) => Math.round(x * 100) / 100;
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -77,31 +75,15 @@ async function rawBaseline(redisUrl: string, payload: unknown): Promise<{ jobs: 
 async function main(): Promise<void> {
   const local = process.env.REDIS_URL ? null : await startLocalRedis({ dataDir: path.resolve('.data', `bench-review-redis-${process.pid}`), appendonly: false });
   const redisUrl = process.env.REDIS_URL ?? local!.url;
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-review-'));
-  const keyPrefix = `bench${randomBytes(4).toString('hex')}`;
   const template = exampleSubmission();
   // The webhook receiver: arrival time per case.
   const receiver = await startArrivalReceiver();
   const { delivered, callbackUrl } = receiver;
 
-  const port = await freePort();
-  const env = {
-    REDIS_URL: redisUrl,
-    KEY_PREFIX: keyPrefix,
-    DATA_DIR: dataDir,
-    HTTP_PORT: String(port),
-    SERVICE_TOKENS: `bench:${hashToken(SERVICE)}`,
-    STAFF_TOKENS: `bench-reviewer:${hashToken(REVIEWER)}:reviewer`,
-    WEBHOOK_SECRETS: SECRET,
-    CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
-    WORKER_CONCURRENCY: '16',
-    DELIVERY_CONCURRENCY: '16',
-    LOG_LEVEL: 'warn',
-  };
+  const { env, dataDir, base } = await stackEnv('bench', redisUrl, { service: SERVICE, reviewer: REVIEWER });
   const api = spawnEntry('src/server/main.ts', env);
   let worker = spawnEntry('workers/cases.ts', env);
   const deliveryWorker = spawnEntry('workers/delivery.ts', env);
-  const base = `http://127.0.0.1:${port}`;
   const pool = new Pool(base, { connections: Math.max(INFLIGHT, REVIEWERS), pipelining: 1 });
   const request = async (method: 'GET' | 'POST', p: string, token: string, body?: unknown) => {
     const res = await pool.request({ method, path: p, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
