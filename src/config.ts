@@ -149,6 +149,8 @@ export const EnvSchema = z
     WORKER_CONCURRENCY: int(1, 256).default(8),
     /** BullMQ lock duration: how long a crashed worker holds a job before another takes it over. */
     WORKER_LOCK_MS: int(1000, 10 * 60 * 1000).default(30_000),
+    /** How often a case job may lose its worker (lock expired: a crash, a kill) before it counts as failed; guards against jobs that crash every worker they reach. */
+    WORKER_MAX_STALLS: int(1, 1000).default(2),
     /** On SIGTERM, how long active jobs may run on before the worker stops waiting for them. */
     SHUTDOWN_GRACE_MS: int(0, 10 * 60 * 1000).default(25_000),
     CASE_JOB_ATTEMPTS: int(1, 20).default(3),
@@ -236,6 +238,7 @@ export interface Config {
   readonly worker: {
     readonly concurrency: number;
     readonly lockMs: number;
+    readonly maxStalls: number;
     readonly shutdownGraceMs: number;
     readonly attempts: number;
     readonly retentionSeconds: number;
@@ -320,6 +323,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     worker: Object.freeze({
       concurrency: e.WORKER_CONCURRENCY,
       lockMs: e.WORKER_LOCK_MS,
+      maxStalls: e.WORKER_MAX_STALLS,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
       attempts: e.CASE_JOB_ATTEMPTS,
       retentionSeconds: e.JOB_RETENTION_SECONDS,

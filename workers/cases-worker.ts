@@ -60,16 +60,20 @@ export function startCaseWorker(opts: { config: Config; redis: Redis; logger: Lo
     concurrency: config.worker.concurrency,
     lockDuration: config.worker.lockMs,
     stalledInterval: Math.max(1000, Math.floor(config.worker.lockMs / 2)),
-    maxStalledCount: 2,
+    maxStalledCount: config.worker.maxStalls,
   });
 
   worker.on('failed', (job: Job | undefined, err: Error) => {
-    // Covers failures the processor never saw, e.g. a job that stalled too often.
-    const caseId = job?.name === 'case' && job.id?.startsWith('case.') ? job.id.slice(5) : undefined;
-    const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError' : false;
+    // Covers failures the processor never saw, e.g. a job that stalled too often. A case job or a
+    // resume job that fails for good leaves the case failed, with the reason: never silently stuck
+    // in running or awaiting_review (a resume job's review item is already decided).
+    const caseId = /^(?:case|resume)\.(.+?)(?:\.r\d+)?$/.exec(job?.id ?? '')?.[1];
+    const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError' || /stalled more than allowable limit/.test(err.message) : false;
     if (caseId && final) {
+      const from = job!.name === 'resume' ? (['awaiting_review', 'running'] as const) : (['accepted', 'queued', 'running'] as const);
       store
-        .transition(caseId, ['accepted', 'queued', 'running'], { status: 'failed', currentStep: null, error: { code: 'JOB_FAILED', message: err.message.slice(0, 500) } })
+        .transition(caseId, [...from], { status: 'failed', currentStep: null, error: { code: 'JOB_FAILED', message: err.message.slice(0, 500) } })
+        .then((applied) => applied === 'applied' && logger.error({ caseId, jobId: job!.id, err: err.message }, 'case failed for good'))
         .catch((e: unknown) => logger.error({ caseId, err: String(e) }, 'could not record case failure'));
     }
   });

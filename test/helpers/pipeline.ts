@@ -131,6 +131,8 @@ export class Pipeline {
       WEBHOOK_ATTEMPTS: '30',
       WEBHOOK_TIMEOUT_MS: '2000',
       CASE_JOB_ATTEMPTS: '10',
+      // Every process is killed every few seconds: losing a worker is the test, not a poison job.
+      WORKER_MAX_STALLS: '20',
       SHUTDOWN_GRACE_MS: '2000',
       ...this.options.env,
     };

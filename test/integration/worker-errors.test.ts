@@ -71,8 +71,8 @@ describe('worker error handling', () => {
       return r?.status === 'failed' ? r : undefined;
     });
     expect(failed).toMatchObject({ attempts: 1, currentStep: null, error: { code: 'PIPELINE_STEP_FAILED', message: 'step decompose failed: input can never work' } });
-    const job = await producer.queue.getJob('case.permanent-1');
-    expect(await job?.getState()).toBe('failed');
+    // The record is written before BullMQ moves the job to failed: wait for the move.
+    await waitUntil(async () => (await (await producer.queue.getJob('case.permanent-1'))?.getState()) === 'failed', 10_000, 'the job to fail');
     expect(calls.get('permanent: is the list safe?')).toBe(1);
   });
 });

@@ -17,6 +17,18 @@ export type GraphCaseStatus = z.infer<typeof CaseStatus>;
 
 export const InjectionHitSchema = z.object({ pointer: z.string(), rule: z.string(), excerpt: z.string() });
 
+/**
+ * An append reducer that ignores entries already present (same key). A node's writes can be
+ * applied twice when a crash falls between saving them and the next checkpoint (the runtime then
+ * replays them); the history must not grow twice.
+ */
+function appendUnique<T>(key: (item: T) => string) {
+  return (current: T[], update: T[]): T[] => {
+    const seen = new Set(current.map(key));
+    return [...current, ...update.filter((u) => !seen.has(key(u)) && seen.add(key(u)))];
+  };
+}
+
 export const ClinicalCaseState = new StateSchema({
   /** The case id (also the thread id). */
   caseId: z.string(),
@@ -62,24 +74,24 @@ export const ClinicalCaseState = new StateSchema({
   /** Reviewer comments that led to each revision. Reducer: append. */
   reviewerComments: new ReducedValue(z.array(z.object({ revision: z.number().int(), reviewer: z.string(), comments: z.string(), at: z.string() })).default(() => []), {
     inputSchema: z.array(z.object({ revision: z.number().int(), reviewer: z.string(), comments: z.string(), at: z.string() })),
-    reducer: (current, update) => [...current, ...update],
+    reducer: appendUnique((c) => `${c.revision}|${c.reviewer}|${c.at}`),
   }),
   /** Every human decision, in order. Reducer: append. */
   decisions: new ReducedValue(z.array(ReviewDecision).default(() => []), {
     inputSchema: z.array(ReviewDecision),
-    reducer: (current, update) => [...current, ...update],
+    reducer: appendUnique((d) => `${d.revision}|${d.reviewer}|${d.decidedAt}|${d.action}`),
   }),
   /** Plans as drafted before a human edit replaced them, with the edit's author. Reducer: append. */
   humanEdits: new ReducedValue(z.array(z.object({ revision: z.number().int(), reviewer: z.string(), at: z.string(), before: Plan, after: Plan })).default(() => []), {
     inputSchema: z.array(z.object({ revision: z.number().int(), reviewer: z.string(), at: z.string(), before: Plan, after: Plan })),
-    reducer: (current, update) => [...current, ...update],
+    reducer: appendUnique((e) => `${e.revision}|${e.reviewer}|${e.at}`),
   }),
   /** Whether the latest review round produced a valid decision (false: it is asked again). */
   decisionAccepted: z.boolean().default(false),
   /** Decisions that were refused (wrong shape or stale revision), with the reason. Reducer: append. */
   refusedDecisions: new ReducedValue(z.array(z.object({ at: z.string(), reason: z.string() })).default(() => []), {
     inputSchema: z.array(z.object({ at: z.string(), reason: z.string() })),
-    reducer: (current, update) => [...current, ...update],
+    reducer: appendUnique((r) => `${r.at}|${r.reason}`),
   }),
   status: CaseStatus.default('drafting'),
   /** Why the case closed without approval (rejection reason, escalation). */
