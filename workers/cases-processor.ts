@@ -213,6 +213,12 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
     }
     const { caseId, decision } = parsed.data;
     const logger = deps.logger.child({ caseId, jobId: job.id, revision: decision.revision, action: decision.action });
+    // A resume job that runs again after its worker died, once the revision it drafted is in review:
+    // its work is done, and a reviewer may already be acting on the next revision. Never act again.
+    if (await deps.reviewQueue.getJob(reviewJobId(caseId, decision.revision + 1))) {
+      logger.info('decision already applied; the next revision is in review');
+      return { caseId, status: 'skipped' };
+    }
     const moved = await store.transition(caseId, ['awaiting_review', 'running'], { status: 'running', currentStep: 'resume', error: null });
     if (moved === 'missing') throw new UnrecoverableError(`CASE_NOT_FOUND: no record for case ${caseId}`);
     const record = (await store.get(caseId))!;

@@ -48,6 +48,11 @@ export class DeliveryQueues {
   }
 
   /** Send a dead-lettered delivery again: the failed job is replaced by a fresh one with all its attempts. Null when nothing is dead-lettered. */
+  /** Whether a delivery of this revision is dead-lettered. */
+  async isDeadLettered(caseId: string, revision: number): Promise<boolean> {
+    return (await this.deadLetter.getJob(deadLetterJobId(caseId, revision))) !== undefined;
+  }
+
   async retry(caseId: string, revision: number, status: DeliveryJobData['status']): Promise<DeliveryJobData | null> {
     const dead = await this.deadLetter.getJob(deadLetterJobId(caseId, revision));
     if (!dead) return null;

@@ -43,7 +43,7 @@ async function submit(file: string, caseId: string) {
   const example = examples.find((e) => e.file === file)!;
   const res = await fetch(`${base}/v1/cases`, { method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ ...example.submission, caseId, callbackUrl: receiver.url }) });
   expect(res.status).toBe(202);
-  await waitUntil(async () => (await api.producer.get(caseId))?.status === 'awaiting_review', 30_000, `${caseId} to be drafted`);
+  await waitUntil(async () => (await api.review!.queue.item(caseId, 1)) !== null, 30_000, `${caseId} to be drafted`);
 }
 
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });

@@ -296,6 +296,19 @@ export class Pipeline {
     return new AuditLog(this.client, this.prefix).list(caseId);
   }
 
+  /** For a case that did not settle: the state of its jobs, so a failure says where it stopped. */
+  async diagnose(caseId: string, revision: number): Promise<string> {
+    const job = async (queue: 'cases' | 'review', id: string) => {
+      const key = `{${this.prefix}:${queue}}:${queue}:${id}`;
+      const [finishedOn, failedReason, returnvalue, ats, stc] = await this.client.hmget(key, 'finishedOn', 'failedReason', 'returnvalue', 'ats', 'stc');
+      if (!(await this.client.exists(key))) return `${id}: none`;
+      return `${id}: ${finishedOn ? 'finished' : 'open'} starts=${ats ?? 0} stalls=${stc ?? 0}${failedReason ? ` failed="${failedReason.slice(0, 120)}"` : ''}${returnvalue ? ` → ${returnvalue.slice(0, 80)}` : ''}`;
+    };
+    const parts = [await job('cases', `case.${caseId}`), await job('review', `review.${caseId}.r${revision}`)];
+    for (let r = 1; r <= revision; r++) parts.push(await job('cases', `resume.${caseId}.r${r}`));
+    return parts.join('; ');
+  }
+
   async usedMemoryBytes(): Promise<number> {
     const info = await this.client.info('memory');
     return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? NaN);

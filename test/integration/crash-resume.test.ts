@@ -99,7 +99,7 @@ describe.each(['resume', 'revise', 'review-written', 'verify-written'])('SIGKILL
     try {
       await waitForLine(first, /cases worker ready/);
       await producer.submit({ ...polypharmacy.submission, caseId }, 'ehr-gateway');
-      await waitUntil(async () => (await producer.get(caseId))?.status === 'awaiting_review', 30_000, 'the first draft');
+      await waitUntil(async () => (await reviewQueue.getJob(`review.${caseId}.r1`)) ?? undefined, 30_000, 'the first draft in review');
       // A reviewer decides over the real review queue: recorded, then handed over as the resume job.
       await review.queue.claim(caseId, 1, 'dr-crash');
       await review.queue.decide(caseId, 1, 'dr-crash', { action: 'request_changes', comments: 'Add the INR plan.' });

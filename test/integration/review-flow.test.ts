@@ -47,7 +47,7 @@ describe('review, revision, approval and delivery over HTTP', () => {
     const caseId = 'flow-1';
     const submitted = await inject('POST', '/v1/cases', service, { ...example.submission, caseId, callbackUrl: receiver.url });
     expect(submitted.statusCode).toBe(202);
-    await waitUntil(async () => (await api.producer.get(caseId))?.status === 'awaiting_review', 30_000, 'the first draft');
+    await waitUntil(async () => (await api.review!.queue.item(caseId, 1)) !== null, 30_000, 'the first draft');
 
     // The queue shows it with its severity; the reviewer claims the next item.
     const list = (await inject('GET', '/v1/reviews', reviewer)).json<{ items: Array<{ caseId: string; maxSeverity: string; state: string }> }>();
@@ -124,7 +124,7 @@ describe('review, revision, approval and delivery over HTTP', () => {
   it('refuses decisions without a claim, with an invalid body, or on a decided revision', async () => {
     const caseId = 'flow-2';
     await inject('POST', '/v1/cases', service, { ...example.submission, caseId });
-    await waitUntil(async () => (await api.producer.get(caseId))?.status === 'awaiting_review', 30_000, 'the draft');
+    await waitUntil(async () => (await api.review!.queue.item(caseId, 1)) !== null, 30_000, 'the draft');
     const noClaim = await inject('POST', `/v1/reviews/${caseId}/revisions/1/decision`, reviewer, { action: 'approve' });
     expect([noClaim.statusCode, noClaim.json<{ code: string }>().code]).toEqual([409, 'NOT_CLAIMED']);
     await inject('POST', `/v1/reviews/${caseId}/revisions/1/claim`, reviewer);

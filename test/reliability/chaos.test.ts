@@ -101,7 +101,7 @@ describe('chaos: random SIGKILLs and a Redis restart', () => {
     for (const id of ids) {
       const r = records.get(id);
       const want = expectedEnd(policyFor(id));
-      if (!r || !Pipeline.settled(r)) losses.push(`${id}: ${r ? `${r.status} r${r.revision} delivery ${r.delivery?.status ?? '-'} ${JSON.stringify(r.error)}` : 'no record'}`);
+      if (!r || !Pipeline.settled(r)) losses.push(`${id}: ${r ? `${r.status} r${r.revision} step ${r.currentStep} delivery ${r.delivery?.status ?? '-'} ${JSON.stringify(r.error)} | ${await p.diagnose(id, r.revision)}` : 'no record'}`);
       else if (r.status !== want.status || r.revision !== want.revision || r.delivery?.status !== 'delivered') wrongEnd.push(`${id}: ${r.status} r${r.revision} delivery ${r.delivery?.status}, wanted ${want.status} r${want.revision}`);
     }
 

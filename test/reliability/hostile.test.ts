@@ -116,7 +116,7 @@ describe('hostile input corpus', () => {
             return rec && rec.status !== 'queued' && rec.status !== 'running' && rec.status !== 'accepted' ? rec : undefined;
           }, 90_000, `${caseId} to be drafted`);
           expect(r.status, `${c.file}: ${JSON.stringify(r.error)}`).toBe('awaiting_review');
-          results.set(c.file, (await reviewQueue.getJob(reviewJobId(caseId, 1)))!.data);
+          results.set(c.file, (await waitUntil(async () => (await reviewQueue.getJob(reviewJobId(caseId, 1))) ?? undefined, 10_000, `the review job of ${caseId}`)).data);
         }),
       );
     }, 120_000);

@@ -88,8 +88,9 @@ async function runCases(n: number, label: string): Promise<ReviewJobData[]> {
         return r && ['awaiting_review', 'failed'].includes(r.status) ? r : undefined;
       }, 60_000, `${caseId} to reach review`);
       expect(record.status, JSON.stringify(record.error)).toBe('awaiting_review');
-      const job = await reviewQueue.getJob(reviewJobId(caseId, 1));
-      return job!.data;
+      // The record says awaiting_review a moment before the review job is added.
+      const job = await waitUntil(async () => (await reviewQueue.getJob(reviewJobId(caseId, 1))) ?? undefined, 10_000, `the review job of ${caseId}`);
+      return job.data;
     }),
   );
 }

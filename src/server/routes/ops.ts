@@ -66,10 +66,12 @@ export async function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps
     const { caseId, revision } = params.data;
     const record = await deps.store.get(caseId);
     if (!record || !(CLOSED_STATUSES as readonly string[]).includes(record.status)) return sendProblem(reply, problem(404, 'DEAD_LETTER_NOT_FOUND', 'Nothing to retry', `case ${caseId} is not a closed case`));
-    const retried = await deps.deliveries.retry(caseId, revision, record.status as ClosedStatus);
-    if (!retried) return sendProblem(reply, problem(404, 'DEAD_LETTER_NOT_FOUND', 'Nothing to retry', `no dead-lettered delivery for case ${caseId} revision ${revision}`));
+    const nothing = () => sendProblem(reply, problem(404, 'DEAD_LETTER_NOT_FOUND', 'Nothing to retry', `no dead-lettered delivery for case ${caseId} revision ${revision}`));
+    if (!(await deps.deliveries.isDeadLettered(caseId, revision))) return nothing();
+    // Record and audit the retry before the job exists: a fast delivery must not be overwritten by "pending".
     await deps.store.transition(caseId, CLOSED_STATUSES, { delivery: { status: 'pending', channel: 'webhook', attempts: 0, lastError: null, deliveredAt: null } });
     await deps.audit.append({ caseId, event: 'delivery_retried', actor: request.principal!.name, revision, detail: {} });
+    if (!(await deps.deliveries.retry(caseId, revision, record.status as ClosedStatus))) return nothing();
     return reply.status(202).send({ caseId, revision, status: 'pending' });
   });
 
