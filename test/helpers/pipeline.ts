@@ -68,6 +68,8 @@ export interface Figures {
   redisRestarts: number;
   submitRetries: number;
   reviewerErrors: number;
+  /** What the reviewer's failed requests answered (status or network error), counted. */
+  reviewerErrorKinds: Record<string, number>;
   decisions: number;
 }
 
@@ -80,7 +82,7 @@ export class Pipeline {
   readonly procs = new Map<Role, Spawned>();
   /** Output of every process that has exited (killed or stopped). */
   readonly pastOutput: string[] = [];
-  readonly figures: Figures = { cases: 0, kills: {}, redisRestarts: 0, submitRetries: 0, reviewerErrors: 0, decisions: 0 };
+  readonly figures: Figures = { cases: 0, kills: {}, redisRestarts: 0, submitRetries: 0, reviewerErrors: 0, reviewerErrorKinds: {}, decisions: 0 };
   /** Decisions the reviewer got a 201 for: `${caseId}.r${revision}` → action. */
   readonly acknowledged = new Map<string, string>();
   /** Decisions the reviewer sent, whatever the answer (a crash may have eaten the answer). */
@@ -243,7 +245,7 @@ export class Pipeline {
       const claim = await this.request('POST', '/v1/reviews/claim', this.reviewerToken);
       if (claim.status === 204) return 'empty';
       if (claim.status !== 200) {
-        this.figures.reviewerErrors += 1;
+        this.reviewerError(`claim ${claim.status} ${JSON.stringify(claim.json?.code ?? '')}`);
         return 'error';
       }
       claimed = claim.json as { caseId: string; revision: number };
@@ -259,12 +261,17 @@ export class Pipeline {
         this.figures.decisions += 1;
         return 'decided';
       }
-      this.figures.reviewerErrors += 1;
+      this.reviewerError(`decision ${res.status} ${JSON.stringify(res.json?.code ?? '')}`);
       return 'error';
-    } catch {
-      this.figures.reviewerErrors += 1;
+    } catch (err) {
+      this.reviewerError(`network ${err instanceof Error ? (err.cause as { code?: string } | undefined)?.code ?? err.name : 'error'}`);
       return 'error';
     }
+  }
+
+  private reviewerError(kind: string): void {
+    this.figures.reviewerErrors += 1;
+    this.figures.reviewerErrorKinds[kind] = (this.figures.reviewerErrorKinds[kind] ?? 0) + 1;
   }
 
   store(): CaseStore {

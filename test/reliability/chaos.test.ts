@@ -168,6 +168,7 @@ describe('chaos: random SIGKILLs and a Redis restart', () => {
       auditProblems: auditProblems.length,
       decisionsAcknowledged: p.acknowledged.size,
       reviewerErrorsRetried: p.figures.reviewerErrors,
+      reviewerErrorKinds: p.figures.reviewerErrorKinds,
       submitRetries: p.figures.submitRetries,
       webhooksReceived: p.receiver.received.length,
       phiHits: phi.length,
