@@ -37,8 +37,12 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
   const now = deps.now ?? (() => new Date());
   const onAuditError = (err: unknown) => deps.logger.error({ err: String(err) }, 'audit append failed');
   const audit = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.tryAppend(entry, onAuditError);
-  /** `delivered` is a milestone: once per revision, also when a crash came between the delivery and its audit entry. */
-  const delivered = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.tryAppendOnce(entry, onAuditError);
+  /**
+   * `delivered` is a milestone: once per revision, also when a crash came between the delivery and
+   * its audit entry. A failure to write it fails the attempt (Redis down): the retry finds the case
+   * delivered and writes it then, instead of losing it (found by the 5,000-case soak).
+   */
+  const delivered = async (entry: Parameters<AuditLog['append']>[0]) => void (await deps.audit.appendOnce(entry));
 
   return async function processDelivery(job: Job): Promise<{ status: 'delivered' | 'skipped'; channel?: 'webhook' | 'api' }> {
     const parsed = DeliveryJobData.safeParse(job.data);
@@ -81,18 +85,13 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     const attempt = job.attemptsMade + 1;
     const attempts = job.opts.attempts ?? 1;
     const host = new URL(record.callbackUrl).host;
+    let status: number;
     try {
-      const status = await postWebhook(record.callbackUrl, body, {
+      status = await postWebhook(record.callbackUrl, body, {
         timeoutMs: deps.timeoutMs,
         allowlist: deps.hostAllowlist,
         headers: { 'x-co-delivery-id': id, 'x-co-timestamp': timestamp, ...(deps.secrets.length ? { 'x-co-signature': signatureHeader(body, timestamp, deps.secrets) } : {}) },
       });
-      await deps.store.transition(caseId, CLOSED_STATUSES, { delivery: { status: 'delivered', channel: 'webhook', attempts: attempt, lastError: null, deliveredAt: now().toISOString() } });
-      await delivered({ caseId, event: 'delivered', actor: ACTOR, revision, detail: { channel: 'webhook', host, attempt, httpStatus: status } });
-      await deps.metrics.inc('co_delivery_attempts_total', { result: 'delivered' });
-      await observeLatency();
-      logger.info({ host, attempt, status }, 'delivered');
-      return { status: 'delivered', channel: 'webhook' };
     } catch (err) {
       const e = err instanceof DeliveryError ? err : new DeliveryError('network', err instanceof Error ? err.message : String(err), true);
       const final = !e.retryable || attempt >= attempts;
@@ -107,5 +106,12 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       await audit({ caseId, event: 'dead_lettered', actor: ACTOR, revision, detail: { host, attempts: attempt, reason: e.reason } });
       throw new UnrecoverableError(`DELIVERY_FAILED: ${e.reason}: ${e.message}`);
     }
+    // Outside the try: a failure from here on (Redis down) is not a failed delivery; the retry finds the case delivered.
+    await deps.store.transition(caseId, CLOSED_STATUSES, { delivery: { status: 'delivered', channel: 'webhook', attempts: attempt, lastError: null, deliveredAt: now().toISOString() } });
+    await delivered({ caseId, event: 'delivered', actor: ACTOR, revision, detail: { channel: 'webhook', host, attempt, httpStatus: status } });
+    await deps.metrics.inc('co_delivery_attempts_total', { result: 'delivered' });
+    await observeLatency();
+    logger.info({ host, attempt, status }, 'delivered');
+    return { status: 'delivered', channel: 'webhook' };
   };
 }

@@ -51,10 +51,6 @@ export class AuditLog {
     return scripts.coAuditOnce(auditOnceKey(this.keyPrefix, entry.caseId), auditKey(this.keyPrefix, entry.caseId), once, ...this.fields(entry));
   }
 
-  /** `appendOnce` without letting an audit failure fail the caller's work; the failure is reported. */
-  async tryAppendOnce(entry: AuditEntry, onError: (err: unknown) => void): Promise<void> {
-    await this.appendOnce(entry).catch(onError);
-  }
 
   /** Append without letting an audit failure fail the caller's work; the failure is reported. */
   async tryAppend(entry: AuditEntry, onError: (err: unknown) => void): Promise<void> {
