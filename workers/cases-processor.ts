@@ -53,7 +53,7 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
 
   const audit = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.tryAppend(entry, (err) => deps.logger.error({ caseId: entry.caseId, err: String(err) }, 'audit append failed'));
   /** A milestone (review_enqueued, closed): written once even when a crash makes the job run again; a failure to write it fails the attempt, so the retry writes it. */
-  const milestone = async (entry: Parameters<AuditLog['append']>[0]) => void (await deps.audit.appendOnce(entry));
+  const milestone = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.appendOnce(entry);
 
   /** Record progress as graph nodes finish (consecutive repeats, e.g. parallel steps, count once). */
   function progressRecorder(caseId: string, initial: string[]) {

@@ -42,7 +42,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
    * its audit entry. A failure to write it fails the attempt (Redis down): the retry finds the case
    * delivered and writes it then, instead of losing it (found by the 5,000-case soak).
    */
-  const delivered = async (entry: Parameters<AuditLog['append']>[0]) => void (await deps.audit.appendOnce(entry));
+  const delivered = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.appendOnce(entry);
 
   return async function processDelivery(job: Job): Promise<{ status: 'delivered' | 'skipped'; channel?: 'webhook' | 'api' }> {
     const parsed = DeliveryJobData.safeParse(job.data);

@@ -29,7 +29,10 @@ export class AuditLog {
     private readonly redis: Redis,
     private readonly keyPrefix: string,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    // defineCommand runs the script by SHA (EVALSHA) and reloads it after a Redis restart.
+    if (!('coAuditOnce' in redis)) redis.defineCommand('coAuditOnce', { numberOfKeys: 2, lua: APPEND_ONCE });
+  }
 
   private fields(entry: AuditEntry): string[] {
     return ['event', entry.event, 'actor', entry.actor, 'at', entry.at ?? this.now().toISOString(), 'revision', entry.revision === null ? '' : String(entry.revision), 'detail', JSON.stringify(entry.detail)];
@@ -46,7 +49,6 @@ export class AuditLog {
    * stream id, or null when it had been written before.
    */
   async appendOnce(entry: AuditEntry, once: string = entry.revision === null ? entry.event : `${entry.event}:r${entry.revision}`): Promise<string | null> {
-    if (!('coAuditOnce' in this.redis)) this.redis.defineCommand('coAuditOnce', { numberOfKeys: 2, lua: APPEND_ONCE });
     const scripts = this.redis as unknown as AuditScripts;
     return scripts.coAuditOnce(auditOnceKey(this.keyPrefix, entry.caseId), auditKey(this.keyPrefix, entry.caseId), once, ...this.fields(entry));
   }

@@ -68,8 +68,22 @@ export class ClinicalCaseRuntime {
     return { configurable: { thread_id: caseId }, ...(signal ? { signal } : {}) };
   }
 
+  /**
+   * The thread as it stands. Reading it also finishes a step a crash left half-saved: LangGraph
+   * saves each finished task's writes at once and the next checkpoint after the superstep; a
+   * process killed in between leaves a checkpoint whose tasks all have their writes but no next
+   * step, and the graph would not move from it again (found by the 5,000-case chaos soak: a review
+   * decision and a verification stuck this way). The saved writes are then applied as the node
+   * that made them, so the graph continues exactly as it would have; otherwise nothing is written.
+   */
   async state(caseId: string): Promise<{ values: ClinicalCaseStateValue | null; next: string[]; interrupt: ReviewRequest | null }> {
-    const snapshot = await this.graph.getState(this.config(caseId));
+    const config = this.config(caseId);
+    let snapshot = await this.graph.getState(config);
+    const tasks = snapshot.tasks as ReadonlyArray<{ name: string; result?: unknown }>;
+    if (snapshot.next.length === 0 && tasks.length > 0 && tasks.every((t) => t.result !== undefined)) {
+      for (const t of tasks) await this.graph.updateState(config, t.result, t.name);
+      snapshot = await this.graph.getState(config);
+    }
     const values = snapshot.values as Partial<ClinicalCaseStateValue>;
     const interrupt = snapshot.tasks.flatMap((t) => t.interrupts ?? []).at(0)?.value as ReviewRequest | undefined;
     return { values: values.caseId ? (values as ClinicalCaseStateValue) : null, next: [...snapshot.next], interrupt: interrupt ?? null };
@@ -94,26 +108,8 @@ export class ClinicalCaseRuntime {
     }
   }
 
-  /**
-   * Finish a step a crash left half-saved. LangGraph saves each finished task's writes at once and
-   * the next checkpoint after the superstep; a process killed in between leaves a checkpoint whose
-   * tasks all have their writes but no next step, and the graph would not move from it again
-   * (found by the 5,000-case chaos soak: a review decision and a verification stuck this way).
-   * The saved writes are applied as the node that made them, so the graph continues exactly as it
-   * would have. Safe to call at any time: otherwise it does nothing.
-   */
-  async repair(caseId: string): Promise<boolean> {
-    const config = this.config(caseId);
-    const snapshot = await this.graph.getState(config);
-    const tasks = snapshot.tasks as ReadonlyArray<{ name: string; result?: unknown }>;
-    if (snapshot.next.length > 0 || tasks.length === 0 || !tasks.every((t) => t.result !== undefined)) return false;
-    for (const t of tasks) await this.graph.updateState(config, t.result, t.name);
-    return true;
-  }
-
   /** The outcome of the case as it stands: waiting for review, or closed. Null while it still has work to do. */
   async outcome(caseId: string): Promise<CaseOutcome | null> {
-    await this.repair(caseId);
     const { values, next, interrupt } = await this.state(caseId);
     if (!values) return null;
     if (interrupt) return { kind: 'review', revision: interrupt.revision, request: interrupt, maxSeverity: maxSeverity(interrupt.findings) };
@@ -141,7 +137,6 @@ export class ClinicalCaseRuntime {
    * already applied (a redelivered job) is not applied again.
    */
   async resume(caseId: string, decision: ReviewDecision, options: RunOptions = {}): Promise<CaseOutcome> {
-    await this.repair(caseId);
     const { values, interrupt, next } = await this.state(caseId);
     if (!values) throw new DecisionRefusedError(`case ${caseId} has no graph state`);
     const applied = values.decisions.some((d) => d.decidedAt === decision.decidedAt && d.reviewer === decision.reviewer && d.revision === decision.revision);
