@@ -87,7 +87,7 @@ describe.each(['decompose', 'execute', 'draft', 'verify', 'review'])('SIGKILL du
   });
 });
 
-describe.each(['resume', 'revise', 'review-written', 'verify-written'])('SIGKILL at %s, after a review decision was recorded', (stage) => {
+describe.each(['resume', 'revise', 'review-written', 'verify-written', 'collect-written'])('SIGKILL at %s, after a review decision was recorded', (stage) => {
   it('resumes the case once after a restart: one new revision, the comments once, the decision once', async () => {
     const caseId = `crash-decision-${stage}`;
     const marker = path.join(workDir, `${stage}.killed`);

@@ -141,8 +141,10 @@ export class ClinicalCaseRuntime {
     if (!values) throw new DecisionRefusedError(`case ${caseId} has no graph state`);
     const applied = values.decisions.some((d) => d.decidedAt === decision.decidedAt && d.reviewer === decision.reviewer && d.revision === decision.revision);
     if (applied) {
-      // Finish whatever the crashed run left, then report.
-      if (!interrupt && next.length > 0) await this.drive(null, caseId, options);
+      // Finish whatever the crashed run left, then report. A crash may leave nothing to run next
+      // yet no outcome: a node that writes no state (collect) had its route saved but not the next
+      // checkpoint; LangGraph continues from its saved writes when driven.
+      if (!interrupt && (next.length > 0 || !(await this.outcome(caseId)))) await this.drive(null, caseId, options);
       return this.mustHaveOutcome(caseId);
     }
     if (!interrupt) throw new DecisionRefusedError(`case ${caseId} is not waiting for review`);
