@@ -16,13 +16,27 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'Read the environment only in src/config.ts (and entry points); pass Config down.' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Read the environment only in src/config.ts (and entry points); pass Config down.',
+        },
       ],
     },
   },
   {
     // Entry points, scripts, tests and config are where the environment is read.
-    files: ['src/config.ts', 'src/**/main.ts', 'services/**/main.ts', 'src/graphs/*/studio.ts', 'workers/*.ts', 'scripts/**', 'bench/**', 'test/**', 'vitest.config.ts'],
+    files: [
+      'src/config.ts',
+      'src/**/main.ts',
+      'services/**/main.ts',
+      'src/graphs/*/studio.ts',
+      'workers/*.ts',
+      'scripts/**',
+      'bench/**',
+      'test/**',
+      'vitest.config.ts',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
   {
@@ -40,7 +54,15 @@ export default tseslint.config(
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
       sourceType: 'script',
-      globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', setTimeout: 'readonly', setInterval: 'readonly', HTMLElement: 'readonly', URL: 'readonly' },
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+        setInterval: 'readonly',
+        HTMLElement: 'readonly',
+        URL: 'readonly',
+      },
     },
   },
 );

@@ -47,13 +47,21 @@ export function summarise(latencies: number[], seconds: number): RoundResult {
     n: latencies.length,
     seconds: r(seconds),
     throughputPerSec: r(latencies.length / seconds),
-    latencyMs: { p50: r(percentile(sorted, 50)), p99: r(percentile(sorted, 99)), max: r(sorted[sorted.length - 1] ?? NaN) },
+    latencyMs: {
+      p50: r(percentile(sorted, 50)),
+      p99: r(percentile(sorted, 99)),
+      max: r(sorted[sorted.length - 1] ?? NaN),
+    },
   };
 }
 
 export function spawnEntry(entry: string, env: Record<string, string>): ChildProcess {
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(ROOT, entry)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(ROOT, entry)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   child.once('exit', (code) => {
     if (code !== 0 && code !== null) process.stderr.write(`[bench] ${entry} exited with ${code}\n`);
   });
@@ -90,14 +98,19 @@ export function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-
 /** The submission of one of the example cases (examples/cases/<file>). */
 export function exampleSubmission(file = 'polypharmacy-ckd.json'): Record<string, unknown> {
-  return (JSON.parse(readFileSync(path.join(ROOT, 'examples/cases', file), 'utf8')) as { submission: Record<string, unknown> }).submission;
+  return (
+    JSON.parse(readFileSync(path.join(ROOT, 'examples/cases', file), 'utf8')) as { submission: Record<string, unknown> }
+  ).submission;
 }
 
 /** A webhook receiver on 127.0.0.1 that notes the first arrival time of each delivery id. */
-export async function startArrivalReceiver(): Promise<{ delivered: Map<string, number>; callbackUrl: string; close(): void }> {
+export async function startArrivalReceiver(): Promise<{
+  delivered: Map<string, number>;
+  callbackUrl: string;
+  close(): void;
+}> {
   const delivered = new Map<string, number>();
   const server = createServer((req, res) => {
     req.resume();
@@ -108,7 +121,11 @@ export async function startArrivalReceiver(): Promise<{ delivered: Map<string, n
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { delivered, callbackUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, close: () => void server.close() };
+  return {
+    delivered,
+    callbackUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    close: () => void server.close(),
+  };
 }
 
 /**
@@ -116,7 +133,12 @@ export async function startArrivalReceiver(): Promise<{ delivered: Map<string, n
  * prefix, data folder and port, a service token and a reviewer token (hashes only), signed
  * webhooks allowed to 127.0.0.1, concurrency 16.
  */
-export async function stackEnv(name: string, redisUrl: string, tokens: { service: string; reviewer: string }, extra: Record<string, string> = {}) {
+export async function stackEnv(
+  name: string,
+  redisUrl: string,
+  tokens: { service: string; reviewer: string },
+  extra: Record<string, string> = {},
+) {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`));
   const keyPrefix = `${name}${randomBytes(4).toString('hex')}`;

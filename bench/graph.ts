@@ -33,8 +33,16 @@ const SIZES = [5, 20, 80];
 const progress = (m: string) => process.stderr.write(`[bench:graph] ${m}\n`);
 
 const emptyKb: KnowledgeBaseClient = {
-  lookup: (input) => Promise.resolve({ data: { resolved: input.terms.map((term) => ({ term, entity: null })), facts: [] }, version: 'empty' }),
-  check: (input) => Promise.resolve({ data: { kind: input.kind, checked: [], unknownTerms: [], findings: [], unchecked: [], facts: [] }, version: 'empty' }),
+  lookup: (input) =>
+    Promise.resolve({
+      data: { resolved: input.terms.map((term) => ({ term, entity: null })), facts: [] },
+      version: 'empty',
+    }),
+  check: (input) =>
+    Promise.resolve({
+      data: { kind: input.kind, checked: [], unknownTerms: [], findings: [], unchecked: [], facts: [] },
+      version: 'empty',
+    }),
 };
 
 /** One medication gives 2 mandatory steps (allergy, dose); the planner adds n - 2 independent lookups. */
@@ -42,7 +50,14 @@ const sizedPlanner = (n: number): Planner => ({
   kind: 'knowledge-driven',
   plan: () =>
     Promise.resolve({
-      steps: Array.from({ length: n - 2 }, (_, i): PlanStep => ({ id: `lookup-${i}`, type: 'kb_lookup', purpose: `lookup ${i}`, inputs: { medicationRefs: [], studyRef: null, terms: [`term-${i}`] }, dependsOn: [], mandatory: false })),
+      steps: Array.from({ length: n - 2 }, (_, i): PlanStep => ({
+        id: `lookup-${i}`,
+        type: 'kb_lookup',
+        purpose: `lookup ${i}`,
+        inputs: { medicationRefs: [], studyRef: null, terms: [`term-${i}`] },
+        dependsOn: [],
+        mandatory: false,
+      })),
       planner: 'knowledge-driven',
       note: null,
     }),
@@ -57,7 +72,14 @@ const submission = parseSubmission(
       type: 'collection',
       entry: [
         { resource: { resourceType: 'Patient', id: 'p1', birthDate: '1950-05-05' } },
-        { resource: { resourceType: 'MedicationStatement', status: 'active', medicationCodeableConcept: { text: 'drug-a' }, subject: { reference: 'Patient/p1' } } },
+        {
+          resource: {
+            resourceType: 'MedicationStatement',
+            status: 'active',
+            medicationCodeableConcept: { text: 'drug-a' },
+            subject: { reference: 'Patient/p1' },
+          },
+        },
       ],
     },
   },
@@ -65,7 +87,17 @@ const submission = parseSubmission(
 );
 
 function deps(n: number): GraphDeps {
-  return { tools: { knowledgeBase: emptyKb, literature: null, imaging: null, policy: { timeoutMs: 1000, retries: 0, backoffMs: 1 } }, planner: sizedPlanner(n), drafter: templateDrafter, maxRevisions: 3 };
+  return {
+    tools: {
+      knowledgeBase: emptyKb,
+      literature: null,
+      imaging: null,
+      policy: { timeoutMs: 1000, retries: 0, backoffMs: 1 },
+    },
+    planner: sizedPlanner(n),
+    drafter: templateDrafter,
+    maxRevisions: 3,
+  };
 }
 
 /** The same work without LangGraph: node functions called directly, steps in parallel. */
@@ -105,7 +137,10 @@ async function measure(run: (i: number) => Promise<unknown>): Promise<Measure> {
     cases: CASES,
     casesPerSec: Math.round(CASES / seconds),
     cpuMsPerCase: r((cpu.user + cpu.system) / 1000 / CASES),
-    wallMsPerCase: { p50: r(wall[Math.floor(wall.length * 0.5)]!), p99: r(wall[Math.min(wall.length - 1, Math.ceil(wall.length * 0.99) - 1)]!) },
+    wallMsPerCase: {
+      p50: r(wall[Math.floor(wall.length * 0.5)]!),
+      p99: r(wall[Math.min(wall.length - 1, Math.ceil(wall.length * 0.99) - 1)]!),
+    },
   };
 }
 
@@ -127,7 +162,12 @@ async function main(): Promise<void> {
       progress(`${n} steps: LangGraph, SQLite checkpointer`);
       const sqlite = openSqliteCheckpointer(path.join(dir, `g${n}.sqlite`));
       const sqlGraph = compileClinicalCaseGraph(deps(n), sqlite.saver);
-      const sqliteRun = await measure((i) => sqlGraph.invoke({ caseId: `c${i}`, submission, receivedAt: new Date().toISOString() }, { configurable: { thread_id: `sql-${n}-${i}` } }));
+      const sqliteRun = await measure((i) =>
+        sqlGraph.invoke(
+          { caseId: `c${i}`, submission, receivedAt: new Date().toISOString() },
+          { configurable: { thread_id: `sql-${n}-${i}` } },
+        ),
+      );
       await sqlite.close();
       out[`steps_${n}`] = {
         steps: n,
@@ -142,10 +182,12 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  process.stdout.write(`${JSON.stringify({ benchmark: 'clinical-case-graph', date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, casesPerSize: CASES, results: out }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ benchmark: 'clinical-case-graph', date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, casesPerSize: CASES, results: out }, null, 2)}\n`,
+  );
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench:graph failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`bench:graph failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -27,7 +27,13 @@ const pct = (xs: number[], p: number) => {
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 1000) / 1000;
 };
 
-async function measure(label: string, count: number, imagesPerCall: number, fn: (i: number) => Promise<unknown>, concurrency = 1) {
+async function measure(
+  label: string,
+  count: number,
+  imagesPerCall: number,
+  fn: (i: number) => Promise<unknown>,
+  concurrency = 1,
+) {
   for (let i = 0; i < Math.min(20, count); i++) await fn(i); // warm-up
   const latencies: number[] = [];
   let next = 0;
@@ -43,7 +49,14 @@ async function measure(label: string, count: number, imagesPerCall: number, fn: 
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  const result = { calls: count, imagesPerCall, concurrency, p50ms: pct(latencies, 50), p99ms: pct(latencies, 99), imagesPerSecond: Math.round((count * imagesPerCall) / seconds) };
+  const result = {
+    calls: count,
+    imagesPerCall,
+    concurrency,
+    p50ms: pct(latencies, 50),
+    p99ms: pct(latencies, 99),
+    imagesPerSecond: Math.round((count * imagesPerCall) / seconds),
+  };
   progress(`${label}: p50 ${result.p50ms} ms, p99 ${result.p99ms} ms, ${result.imagesPerSecond} images/s`);
   return result;
 }
@@ -55,7 +68,9 @@ images.forEach((img, i) => batch.set(img, i * 784));
 async function inProcess(runtime: ModelRuntime) {
   return {
     single: await measure(`${runtime.engine} in-process, 1 image`, N, 1, (i) => runtime.predict(images[i % 64]!, 1)),
-    batch64: await measure(`${runtime.engine} in-process, batch 64`, Math.max(20, N / 8), 64, () => runtime.predict(batch, 64)),
+    batch64: await measure(`${runtime.engine} in-process, batch 64`, Math.max(20, N / 8), 64, () =>
+      runtime.predict(batch, 64),
+    ),
   };
 }
 
@@ -71,25 +86,54 @@ const infer = (data: Float32Array, n: number) =>
   fetch(`${base}/v2/models/pneumonia-cnn/infer`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ inputs: [{ name: 'image', shape: [n, 28, 28, 1], datatype: 'FP32', data: Array.from(data) }] }),
+    body: JSON.stringify({
+      inputs: [{ name: 'image', shape: [n, 28, 28, 1], datatype: 'FP32', data: Array.from(data) }],
+    }),
   }).then((r) => r.json());
 const big = new Uint8Array(512 * 512);
 const src = sampleImage(0).pixels;
-for (let y = 0; y < 512; y++) for (let x = 0; x < 512; x++) big[y * 512 + x] = src[Math.floor((y * 28) / 512) * 28 + Math.floor((x * 28) / 512)]!;
-const dicom = makeDicom({ rows: 512, cols: 512, values: Array.from(big, (g) => g * 16), bitsStored: 12, window: { center: 2048, width: 4096 } });
+for (let y = 0; y < 512; y++)
+  for (let x = 0; x < 512; x++) big[y * 512 + x] = src[Math.floor((y * 28) / 512) * 28 + Math.floor((x * 28) / 512)]!;
+const dicom = makeDicom({
+  rows: 512,
+  cols: 512,
+  values: Array.from(big, (g) => g * 16),
+  bitsStored: 12,
+  window: { center: 2048, width: 4096 },
+});
 
 const http = {
   inferSingle: await measure('service infer, 1 image', N, 1, (i) => infer(images[i % 64]!, 1)),
   inferSingleConcurrent8: await measure('service infer, 1 image, 8 clients', N, 1, (i) => infer(images[i % 64]!, 1), 8),
   inferBatch64: await measure('service infer, batch 64', Math.max(20, N / 8), 64, () => infer(batch, 64)),
   analyseDicom512: await measure('service /v1/analyse, 512×512 12-bit DICOM', Math.max(50, N / 4), 1, () =>
-    fetch(`${base}/v1/analyse`, { method: 'POST', headers: { 'content-type': 'application/dicom' }, body: dicom }).then((r) => r.json()),
+    fetch(`${base}/v1/analyse`, { method: 'POST', headers: { 'content-type': 'application/dicom' }, body: dicom }).then(
+      (r) => r.json(),
+    ),
   ),
 };
-const client = new KServeImagingClient({ baseUrl: base, model: 'pneumonia-cnn', timeoutMs: 5000, retries: 0, breaker: { failures: 100, halfOpenAfterMs: 1000 }, maxImageBytes: 1e7 });
-const pngs = Array.from({ length: 16 }, (_, i) => Buffer.from(makePng(28, 28, sampleImage(i).pixels)).toString('base64'));
+const client = new KServeImagingClient({
+  baseUrl: base,
+  model: 'pneumonia-cnn',
+  timeoutMs: 5000,
+  retries: 0,
+  breaker: { failures: 100, halfOpenAfterMs: 1000 },
+  maxImageBytes: 1e7,
+});
+const pngs = Array.from({ length: 16 }, (_, i) =>
+  Buffer.from(makePng(28, 28, sampleImage(i).pixels)).toString('base64'),
+);
 const tool = await measure('imaging tool client (PNG → finding)', N, 1, (i) =>
-  client.analyse({ studyRef: 'img-1', modality: 'CR', bodySite: null, description: null, image: { kind: 'inline', contentType: 'image/png', base64: pngs[i % 16]! } }, new AbortController().signal),
+  client.analyse(
+    {
+      studyRef: 'img-1',
+      modality: 'CR',
+      bodySite: null,
+      description: null,
+      image: { kind: 'inline', contentType: 'image/png', base64: pngs[i % 16]! },
+    },
+    new AbortController().signal,
+  ),
 );
 await app.close();
 await tfjs.close();
@@ -103,7 +147,12 @@ process.stdout.write(
       date: new Date().toISOString(),
       node: process.version,
       cpus: os.cpus().length,
-      model: { dir: 'models/pneumonia-cnn', input: '28×28×1', served: 'tfjs-wasm', configuredModel: config.imaging.modelName },
+      model: {
+        dir: 'models/pneumonia-cnn',
+        input: '28×28×1',
+        served: 'tfjs-wasm',
+        configuredModel: config.imaging.modelName,
+      },
       images: sampleImage(0).label === null ? 'generated' : 'PneumoniaMNIST validation',
       baseline,
       http,

@@ -42,7 +42,10 @@ const TOKEN = `bench-${randomBytes(16).toString('hex')}`;
 
 const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
-async function measureCpu<T extends RoundResult>(pids: Record<string, number | undefined>, run: () => Promise<T>): Promise<T> {
+async function measureCpu<T extends RoundResult>(
+  pids: Record<string, number | undefined>,
+  run: () => Promise<T>,
+): Promise<T> {
   const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
   const self0 = process.cpuUsage();
   const result = await run();
@@ -58,7 +61,12 @@ let redisPid: number | undefined;
  * Submit `count` items with at most INFLIGHT in flight. Latency runs from the start of the
  * submission to the moment the load generator sees the job's `completed` event.
  */
-async function drive(count: number, events: QueueEvents, jobIdOf: (i: number) => string, submit: (i: number) => Promise<void>): Promise<RoundResult> {
+async function drive(
+  count: number,
+  events: QueueEvents,
+  jobIdOf: (i: number) => string,
+  submit: (i: number) => Promise<void>,
+): Promise<RoundResult> {
   const starts = new Map<string, number>();
   const latencies: number[] = [];
   let resolveAll!: () => void;
@@ -87,16 +95,33 @@ async function drive(count: number, events: QueueEvents, jobIdOf: (i: number) =>
   return summarise(latencies, seconds);
 }
 
-async function baselineRound(redisUrl: string, count: number, payload: Record<string, unknown> | null): Promise<RoundResult> {
+async function baselineRound(
+  redisUrl: string,
+  count: number,
+  payload: Record<string, unknown> | null,
+): Promise<RoundResult> {
   const prefix = `{bench-raw-${randomBytes(4).toString('hex')}}`;
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue('raw', { connection, prefix });
   const events = new QueueEvents('raw', { connection: { url: redisUrl }, prefix });
   await events.waitUntilReady();
-  const worker = spawnEntry('bench/raw-worker.ts', { REDIS_URL: redisUrl, RAW_PREFIX: prefix, WORKER_CONCURRENCY: String(CONCURRENCY) });
+  const worker = spawnEntry('bench/raw-worker.ts', {
+    REDIS_URL: redisUrl,
+    RAW_PREFIX: prefix,
+    WORKER_CONCURRENCY: String(CONCURRENCY),
+  });
   await waitForWorkers(queue);
   const result = await measureCpu({ worker: worker.pid, redis: redisPid }, () =>
-    drive(count, events, (i) => `raw.${i}`, async (i) => void (await queue.add('noop', payload ? { ...payload, caseId: `raw-${i}` } : { i }, { jobId: `raw.${i}`, removeOnComplete: true }))),
+    drive(
+      count,
+      events,
+      (i) => `raw.${i}`,
+      async (i) =>
+        void (await queue.add('noop', payload ? { ...payload, caseId: `raw-${i}` } : { i }, {
+          jobId: `raw.${i}`,
+          removeOnComplete: true,
+        })),
+    ),
   );
   await stop(worker);
   await events.close();
@@ -106,7 +131,12 @@ async function baselineRound(redisUrl: string, count: number, payload: Record<st
   return result;
 }
 
-async function pipelineRound(redisUrl: string, count: number, template: Record<string, unknown>, consumer: 'no-op' | 'graph'): Promise<RoundResult> {
+async function pipelineRound(
+  redisUrl: string,
+  count: number,
+  template: Record<string, unknown>,
+  consumer: 'no-op' | 'graph',
+): Promise<RoundResult> {
   const keyPrefix = `bench${randomBytes(4).toString('hex')}`;
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-intake-'));
@@ -127,7 +157,12 @@ async function pipelineRound(redisUrl: string, count: number, template: Record<s
   const worker =
     consumer === 'graph'
       ? spawnEntry('workers/cases.ts', env)
-      : spawnEntry('bench/raw-worker.ts', { REDIS_URL: redisUrl, RAW_PREFIX: prefix, RAW_QUEUE: QUEUES.cases, WORKER_CONCURRENCY: String(CONCURRENCY) });
+      : spawnEntry('bench/raw-worker.ts', {
+          REDIS_URL: redisUrl,
+          RAW_PREFIX: prefix,
+          RAW_QUEUE: QUEUES.cases,
+          WORKER_CONCURRENCY: String(CONCURRENCY),
+        });
   const watchRedis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const watchQueue = new Queue(QUEUES.cases, { connection: watchRedis, prefix });
   await Promise.all([waitForHttp(`http://127.0.0.1:${port}/readyz`), waitForWorkers(watchQueue)]);
@@ -136,11 +171,21 @@ async function pipelineRound(redisUrl: string, count: number, template: Record<s
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: INFLIGHT, pipelining: 1 });
   const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
   const result = await measureCpu({ api: api.pid, worker: worker.pid, redis: redisPid }, () =>
-    drive(count, events, (i) => `case.bench-${i}`, async (i) => {
-      const res = await pool.request({ path: '/v1/cases', method: 'POST', headers, body: JSON.stringify({ ...template, caseId: `bench-${i}` }) });
-      const text = await res.body.text();
-      if (res.statusCode !== 202) throw new Error(`intake answered ${res.statusCode}: ${text}`);
-    }),
+    drive(
+      count,
+      events,
+      (i) => `case.bench-${i}`,
+      async (i) => {
+        const res = await pool.request({
+          path: '/v1/cases',
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ ...template, caseId: `bench-${i}` }),
+        });
+        const text = await res.body.text();
+        if (res.statusCode !== 202) throw new Error(`intake answered ${res.statusCode}: ${text}`);
+      },
+    ),
   );
   await pool.close();
   await Promise.all([stop(api), stop(worker)]);
@@ -169,7 +214,9 @@ async function main(): Promise<void> {
     redisUrl = local.url;
     redisPid = local.pid;
   }
-  const example = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../examples/cases/polypharmacy-ckd.json'), 'utf8')) as { submission: Record<string, unknown> };
+  const example = JSON.parse(
+    readFileSync(path.resolve(import.meta.dirname, '../examples/cases/polypharmacy-ckd.json'), 'utf8'),
+  ) as { submission: Record<string, unknown> };
   const template = example.submission;
   const payloadBytes = Buffer.byteLength(JSON.stringify(template));
 
@@ -198,13 +245,50 @@ async function main(): Promise<void> {
     const out = {
       benchmark: 'intake-to-worker',
       date: new Date().toISOString(),
-      machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memGiB: Math.round(os.totalmem() / 2 ** 30) },
-      settings: { casesPerRound: N, rounds: ROUNDS, inflight: INFLIGHT, workerConcurrency: CONCURRENCY, payloadBytes, redis: local ? 'local redis-server, no persistence' : 'REDIS_URL', processes: 'load generator + API server + one worker (pipeline); load generator + one worker (baseline)' },
-      baselineTinyPayload: { description: 'raw BullMQ: Queue.add({ i }) -> no-op Worker process -> completed event', rounds: tiny, meanThroughputPerSec: Math.round(mean(tiny)) },
-      baseline: { description: 'raw BullMQ carrying the same case payload: Queue.add(case) -> no-op Worker process -> completed event', rounds: baseline, meanThroughputPerSec: Math.round(mean(baseline)) },
-      intake: { description: 'HTTP POST /v1/cases -> API server process -> the same no-op worker process on the cases queue -> completed event', rounds: pipeline, meanThroughputPerSec: Math.round(mean(pipeline)) },
-      endToEnd: { description: 'HTTP -> API -> one cases worker process running the clinical-case graph (SQLite, no tools configured) -> case waiting for review', rounds: endToEnd, meanThroughputPerSec: Math.round(mean(endToEnd)) },
-      ratio: { intakeOverBaselineThroughput: ratio, intakeOverTinyPayloadBaseline: ratioTo(tiny), goal: 0.5, meetsGoal: ratio >= 0.5 },
+      machine: {
+        node: process.version,
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? 'unknown',
+        memGiB: Math.round(os.totalmem() / 2 ** 30),
+      },
+      settings: {
+        casesPerRound: N,
+        rounds: ROUNDS,
+        inflight: INFLIGHT,
+        workerConcurrency: CONCURRENCY,
+        payloadBytes,
+        redis: local ? 'local redis-server, no persistence' : 'REDIS_URL',
+        processes: 'load generator + API server + one worker (pipeline); load generator + one worker (baseline)',
+      },
+      baselineTinyPayload: {
+        description: 'raw BullMQ: Queue.add({ i }) -> no-op Worker process -> completed event',
+        rounds: tiny,
+        meanThroughputPerSec: Math.round(mean(tiny)),
+      },
+      baseline: {
+        description:
+          'raw BullMQ carrying the same case payload: Queue.add(case) -> no-op Worker process -> completed event',
+        rounds: baseline,
+        meanThroughputPerSec: Math.round(mean(baseline)),
+      },
+      intake: {
+        description:
+          'HTTP POST /v1/cases -> API server process -> the same no-op worker process on the cases queue -> completed event',
+        rounds: pipeline,
+        meanThroughputPerSec: Math.round(mean(pipeline)),
+      },
+      endToEnd: {
+        description:
+          'HTTP -> API -> one cases worker process running the clinical-case graph (SQLite, no tools configured) -> case waiting for review',
+        rounds: endToEnd,
+        meanThroughputPerSec: Math.round(mean(endToEnd)),
+      },
+      ratio: {
+        intakeOverBaselineThroughput: ratio,
+        intakeOverTinyPayloadBaseline: ratioTo(tiny),
+        goal: 0.5,
+        meetsGoal: ratio >= 0.5,
+      },
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } finally {
@@ -214,6 +298,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -35,17 +35,50 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 1000) / 1000;
 };
-const stats = (xs: number[]) => ({ p50: pct(xs, 50), p99: pct(xs, 99), mean: Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 1000) / 1000 });
+const stats = (xs: number[]) => ({
+  p50: pct(xs, 50),
+  p99: pct(xs, 99),
+  mean: Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 1000) / 1000,
+});
 
 /** A 20-drug list an older patient with multimorbidity might plausibly have (names as records write them). */
 const MEDS: Array<[string, number, string, number]> = [
-  ['warfarin', 5, 'mg', 1], ['Zestril', 20, 'mg', 1], ['spironolactone', 25, 'mg', 1], ['metformin hydrochloride', 1000, 'mg', 2], ['atorvastatin', 40, 'mg', 1],
-  ['amlodipine besylate', 10, 'mg', 1], ['furosemide', 40, 'mg', 1], ['omeprazole', 20, 'mg', 1], ['sertraline', 100, 'mg', 1], ['gabapentin', 300, 'mg', 3],
-  ['levothyroxine', 100, 'mcg', 1], ['allopurinol', 300, 'mg', 1], ['paracetamol', 1, 'g', 4], ['ibuprofen', 400, 'mg', 3], ['clopidogrel', 75, 'mg', 1],
-  ['tramadol', 50, 'mg', 4], ['digoxin', 125, 'mcg', 1], ['bisoprolol', 5, 'mg', 1], ['tamsulosin', 0.4, 'mg', 1], ['donepezil', 10, 'mg', 1],
+  ['warfarin', 5, 'mg', 1],
+  ['Zestril', 20, 'mg', 1],
+  ['spironolactone', 25, 'mg', 1],
+  ['metformin hydrochloride', 1000, 'mg', 2],
+  ['atorvastatin', 40, 'mg', 1],
+  ['amlodipine besylate', 10, 'mg', 1],
+  ['furosemide', 40, 'mg', 1],
+  ['omeprazole', 20, 'mg', 1],
+  ['sertraline', 100, 'mg', 1],
+  ['gabapentin', 300, 'mg', 3],
+  ['levothyroxine', 100, 'mcg', 1],
+  ['allopurinol', 300, 'mg', 1],
+  ['paracetamol', 1, 'g', 4],
+  ['ibuprofen', 400, 'mg', 3],
+  ['clopidogrel', 75, 'mg', 1],
+  ['tramadol', 50, 'mg', 4],
+  ['digoxin', 125, 'mcg', 1],
+  ['bisoprolol', 5, 'mg', 1],
+  ['tamsulosin', 0.4, 'mg', 1],
+  ['donepezil', 10, 'mg', 1],
 ];
-const medications = MEDS.map(([name, value, unit, freq]) => ({ name, dose: { value, unit }, route: 'oral', frequencyPerDay: freq }));
-const common = { medications, allergies: ['penicillin', 'sulfa'], conditions: ['CKD stage 3b', 'type 2 diabetes', 'atrial fibrillation'], renal: { egfr: 38, creatinineMgDl: null }, ageBand: '78', sex: 'female', weightKg: 62 };
+const medications = MEDS.map(([name, value, unit, freq]) => ({
+  name,
+  dose: { value, unit },
+  route: 'oral',
+  frequencyPerDay: freq,
+}));
+const common = {
+  medications,
+  allergies: ['penicillin', 'sulfa'],
+  conditions: ['CKD stage 3b', 'type 2 diabetes', 'atrial fibrillation'],
+  renal: { egfr: 38, creatinineMgDl: null },
+  ageBand: '78',
+  sex: 'female',
+  weightKg: 62,
+};
 const input = (kind: 'interaction' | 'allergy' | 'dose') => SafetyCheckInput.parse({ kind, ...common });
 
 /** Baseline: the same interaction question answered with SQL against the store, pair by pair. */
@@ -53,7 +86,10 @@ async function sqlInteractions(db: SqlDatabase, names: string[]): Promise<number
   const resolved: string[][] = [];
   for (const name of names) {
     const folded = foldText(name);
-    const hit = await db.query<{ subject: string }>("SELECT subject FROM kb_facts WHERE relation = 'known_as' AND status = 'active' AND lower(json_extract(attrs, '$.name')) IN (?, ?)", [folded, folded.split(' ')[0]!]);
+    const hit = await db.query<{ subject: string }>(
+      "SELECT subject FROM kb_facts WHERE relation = 'known_as' AND status = 'active' AND lower(json_extract(attrs, '$.name')) IN (?, ?)",
+      [folded, folded.split(' ')[0]!],
+    );
     const start = hit[0]?.subject;
     if (!start) {
       resolved.push([]);
@@ -92,7 +128,14 @@ async function checks() {
   const al = input('allergy');
   const dose = input('dose');
   const pairsFlagged = runCheck(snap, ix).findings.length;
-  const times = { interaction: [] as number[], allergy: [] as number[], dose: [] as number[], allThree: [] as number[], client: [] as number[], sqlBaseline: [] as number[] };
+  const times = {
+    interaction: [] as number[],
+    allergy: [] as number[],
+    dose: [] as number[],
+    allThree: [] as number[],
+    client: [] as number[],
+    sqlBaseline: [] as number[],
+  };
   for (let i = 0; i < 200; i++) runCheck(snap, ix); // warm-up
   progress(`checks: ${ITERATIONS} iterations of a 20-drug list (${pairsFlagged} interacting pairs found)`);
   for (let i = 0; i < ITERATIONS; i++) {
@@ -117,7 +160,10 @@ async function checks() {
   let baselineFlagged = 0;
   for (let i = 0; i < baselineRuns; i++) {
     const t0 = performance.now();
-    baselineFlagged = await sqlInteractions(store.db, MEDS.map((m) => m[0]));
+    baselineFlagged = await sqlInteractions(
+      store.db,
+      MEDS.map((m) => m[0]),
+    );
     times.sqlBaseline.push(performance.now() - t0);
   }
   // Cold path: what the first check after a revision change pays (load active rows, build the indexes).
@@ -138,7 +184,12 @@ async function checks() {
     interactingPairsFound: pairsFlagged,
     sqlBaselinePairsFound: baselineFlagged,
     iterations: ITERATIONS,
-    msPure: { interaction: stats(times.interaction), allergy: stats(times.allergy), dose: stats(times.dose), allThree: all },
+    msPure: {
+      interaction: stats(times.interaction),
+      allergy: stats(times.allergy),
+      dose: stats(times.dose),
+      allThree: all,
+    },
     msThroughClient: stats(times.client),
     msSqlBaselineInteractionOnly: stats(times.sqlBaseline),
     baselineRuns,
@@ -155,7 +206,10 @@ function writeSyntheticSet(folder: string, rows: number): { ingredients: number 
   mkdirSync(folder, { recursive: true });
   const n = Math.ceil((1 + Math.sqrt(1 + 8 * rows)) / 2) + 1; // enough ingredients for `rows` distinct pairs
   const ingredients = Math.max(n, 2000);
-  writeFileSync(path.join(folder, 'sources.csv'), 'key,label,citation\nsyn,Synthetic benchmark data,"Generated by bench/kb.ts; not clinical data"\n');
+  writeFileSync(
+    path.join(folder, 'sources.csv'),
+    'key,label,citation\nsyn,Synthetic benchmark data,"Generated by bench/kb.ts; not clinical data"\n',
+  );
   const ing = ['id,name,source'];
   for (let i = 0; i < ingredients; i++) ing.push(`syn-${i},Synthdrug ${i},syn`);
   writeFileSync(path.join(folder, 'ingredients.csv'), `${ing.join('\n')}\n`);
@@ -164,7 +218,9 @@ function writeSyntheticSet(folder: string, rows: number): { ingredients: number 
   let written = 0;
   for (let step = 1; written < rows; step++) {
     for (let i = 0; i < ingredients && written < rows; i++) {
-      ix.push(`syn-${i},syn-${(i + step) % ingredients},${sev[(i + step) % 4]},Synthetic mechanism ${written}.,Synthetic management.,syn`);
+      ix.push(
+        `syn-${i},syn-${(i + step) % ingredients},${sev[(i + step) % 4]},Synthetic mechanism ${written}.,Synthetic management.,syn`,
+      );
       written++;
     }
   }
@@ -193,8 +249,33 @@ async function imports() {
   // Floor: the same rows inserted straight into empty tables (no CSV, no validation, no history).
   const raw = openSqlite(path.join(dir, 'raw.sqlite'));
   await migrate(raw, 'kb', KB_MIGRATIONS);
-  const cols = ['id', 'relation', 'subject', 'object', 'attrs', 'source', 'added_by', 'added_at', 'version', 'status', 'updated_at', 'edit_id'];
-  const ecols = ['id', 'type', 'name', 'attrs', 'source', 'added_by', 'added_at', 'version', 'status', 'updated_at', 'edit_id'];
+  const cols = [
+    'id',
+    'relation',
+    'subject',
+    'object',
+    'attrs',
+    'source',
+    'added_by',
+    'added_at',
+    'version',
+    'status',
+    'updated_at',
+    'edit_id',
+  ];
+  const ecols = [
+    'id',
+    'type',
+    'name',
+    'attrs',
+    'source',
+    'added_by',
+    'added_at',
+    'version',
+    'status',
+    'updated_at',
+    'edit_id',
+  ];
   const values = rows.map((r) => cols.map((c) => (r[c] ?? null) as string | number | null));
   const evalues = entityRows.map((r) => ecols.map((c) => (r[c] ?? null) as string | number | null));
   const t2 = performance.now();
@@ -225,7 +306,9 @@ async function main() {
   try {
     const checkResults = await checks();
     const importResults = await imports();
-    process.stdout.write(`${JSON.stringify({ benchmark: 'knowledge-base', date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, checks: checkResults, import: importResults }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ benchmark: 'knowledge-base', date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, checks: checkResults, import: importResults }, null, 2)}\n`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -235,4 +318,3 @@ main().catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });
-

@@ -40,7 +40,10 @@ const memory = async () => {
 const mb = (bytes: number) => Math.round(bytes / 1e6);
 
 const now = new Date('2026-11-25T00:00:00Z');
-const queries = generateQueryTerms(QUERIES).map((terms) => ({ terms, query: buildPubmedQuery({ intent: 'bench', terms }, now) }));
+const queries = generateQueryTerms(QUERIES).map((terms) => ({
+  terms,
+  query: buildPubmedQuery({ intent: 'bench', terms }, now),
+}));
 
 function timeQueries(search: (q: string) => { ids: string[] }, n = queries.length) {
   for (const q of queries.slice(0, 20)) search(q.query); // warm-up
@@ -79,7 +82,9 @@ async function main() {
   const mini = timed(() => new MiniSearchReference(generateAbstracts(BASELINE_DOCS)));
   const afterMini = await memory();
   const miniQuery = timeQueries((q) => mini.value.search(q, { retmax: 20 }), Math.min(200, queries.length));
-  process.stderr.write(`[bench:literature] MiniSearch baseline on ${BASELINE_DOCS}: build ${mini.ms} ms, query p99 ${miniQuery.p99ms} ms\n`);
+  process.stderr.write(
+    `[bench:literature] MiniSearch baseline on ${BASELINE_DOCS}: build ${mini.ms} ms, query p99 ${miniQuery.p99ms} ms\n`,
+  );
   const docs = [...small.value.records.values()].map((r) => `${r.title} ${r.abstract ?? ''}`.toLowerCase());
   const scan: number[] = [];
   for (const q of queries.slice(0, 50)) {
@@ -96,12 +101,17 @@ async function main() {
     date: new Date().toISOString(),
     node: process.version,
     cpus: os.cpus().length,
-    note: 'generated abstract-sized documents (title 11 words, abstract 160 words), not real records; queries of the graph\'s shape',
+    note: "generated abstract-sized documents (title 11 words, abstract 160 words), not real records; queries of the graph's shape",
     index: {
       documents: DOCS,
       terms: index.bm25Index.terms,
       build: { ms: built.ms, docsPerSecond: Math.round(DOCS / (built.ms / 1000)), targetUnder60s: built.ms < 60_000 },
-      memoryMb: { heap: mb(after.heap - before.heap), typedArrays: mb(after.buffers - before.buffers), rssAfter: mb(after.rss), includesRecords: true },
+      memoryMb: {
+        heap: mb(after.heap - before.heap),
+        typedArrays: mb(after.buffers - before.buffers),
+        rssAfter: mb(after.rss),
+        includesRecords: true,
+      },
       persisted: { bytes: saved.value.length, saveMs: saved.ms, loadMs: loaded.ms },
       query: { ...query, targetP99Under20ms: query.p99ms < 20 },
     },

@@ -28,7 +28,16 @@ import { Pool } from 'undici';
 import { startLocalRedis } from '../src/infra/redis-server.js';
 import { AuditLog } from '../src/queues/audit.js';
 import { bullPrefix, QUEUES } from '../src/queues/names.js';
-import { exampleSubmission, percentile, progressFor, spawnEntry, stackEnv, startArrivalReceiver, stop, waitForHttp } from './common.js';
+import {
+  exampleSubmission,
+  percentile,
+  progressFor,
+  spawnEntry,
+  stackEnv,
+  startArrivalReceiver,
+  stop,
+  waitForHttp,
+} from './common.js';
 
 const N = Number(process.env.LOAD_N ?? 10_000);
 const CALIBRATE = Number(process.env.LOAD_CALIBRATE ?? 1000);
@@ -53,7 +62,9 @@ const rssMb = (pid: number | undefined) => {
 };
 
 async function main(): Promise<void> {
-  const local = process.env.REDIS_URL ? null : await startLocalRedis({ dataDir: path.resolve('.data', `bench-load-redis-${process.pid}`), appendonly: true });
+  const local = process.env.REDIS_URL
+    ? null
+    : await startLocalRedis({ dataDir: path.resolve('.data', `bench-load-redis-${process.pid}`), appendonly: true });
   const redisUrl = process.env.REDIS_URL ?? local!.url;
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
@@ -61,7 +72,12 @@ async function main(): Promise<void> {
   const receiver = await startArrivalReceiver();
   const { delivered, callbackUrl } = receiver;
 
-  const { env, dataDir, keyPrefix, base } = await stackEnv('load', redisUrl, { service: SERVICE, reviewer: REVIEWER }, { NODE_ENV: 'production' });
+  const { env, dataDir, keyPrefix, base } = await stackEnv(
+    'load',
+    redisUrl,
+    { service: SERVICE, reviewer: REVIEWER },
+    { NODE_ENV: 'production' },
+  );
   const api = spawnEntry('src/server/main.ts', env);
   await waitForHttp(`${base}/readyz`, 60_000);
   const workers = Array.from({ length: WORKERS }, () => spawnEntry('workers/cases.ts', env));
@@ -73,7 +89,15 @@ async function main(): Promise<void> {
   }, 1000);
   const pool = new Pool(base, { connections: 64, pipelining: 1 });
   const request = async (method: 'GET' | 'POST', p: string, token: string, body?: unknown) => {
-    const res = await pool.request({ method, path: p, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const res = await pool.request({
+      method,
+      path: p,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
     const text = await res.body.text();
     return { status: res.statusCode, json: text ? (JSON.parse(text) as Record<string, unknown>) : null };
   };
@@ -107,7 +131,11 @@ async function main(): Promise<void> {
     const memBefore = await usedMemory();
     const t0 = performance.now();
     let next = 0;
-    await Promise.all(Array.from({ length: 32 }, async () => { while (next < CALIBRATE) await submit(`load-cal-${next++}`); }));
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < CALIBRATE) await submit(`load-cal-${next++}`);
+      }),
+    );
     for (;;) {
       const depth = await reviewDepth();
       if (depth >= CALIBRATE) break;
@@ -117,7 +145,9 @@ async function main(): Promise<void> {
     const draftSeconds = (performance.now() - t0) / 1000;
     const memWaiting = await usedMemory();
     const draftRate = CALIBRATE / draftSeconds;
-    progress(`drafted ${CALIBRATE} in ${draftSeconds.toFixed(1)} s (${draftRate.toFixed(1)}/s); ${((memWaiting - memBefore) / CALIBRATE / 1024).toFixed(1)} KiB per waiting case; approving them`);
+    progress(
+      `drafted ${CALIBRATE} in ${draftSeconds.toFixed(1)} s (${draftRate.toFixed(1)}/s); ${((memWaiting - memBefore) / CALIBRATE / 1024).toFixed(1)} KiB per waiting case; approving them`,
+    );
     const t1 = performance.now();
     reviewing = true;
     while (delivered.size < CALIBRATE) {
@@ -128,7 +158,9 @@ async function main(): Promise<void> {
     const closeRate = CALIBRATE / closeSeconds;
     const capacity = 1 / (1 / draftRate + 1 / closeRate);
     const rate = capacity * UTILISATION;
-    progress(`closed ${CALIBRATE} in ${closeSeconds.toFixed(1)} s (${closeRate.toFixed(1)}/s); combined capacity ${capacity.toFixed(1)}/s; sustained run at ${rate.toFixed(1)}/s`);
+    progress(
+      `closed ${CALIBRATE} in ${closeSeconds.toFixed(1)} s (${closeRate.toFixed(1)}/s); combined capacity ${capacity.toFixed(1)}/s; sustained run at ${rate.toFixed(1)}/s`,
+    );
 
     // 2. Sustained, open loop.
     const before = delivered.size;
@@ -143,7 +175,8 @@ async function main(): Promise<void> {
       submittedAt.set(id, Date.now());
       const p = submit(id).finally(() => inflight.delete(p));
       inflight.add(p);
-      if (i % 1000 === 999) progress(`submitted ${i + 1}/${N}; delivered ${delivered.size - before}; review queue ${await reviewDepth()}`);
+      if (i % 1000 === 999)
+        progress(`submitted ${i + 1}/${N}; delivered ${delivered.size - before}; review queue ${await reviewDepth()}`);
     }
     await Promise.all(inflight);
     while (delivered.size - before < N) {
@@ -157,7 +190,9 @@ async function main(): Promise<void> {
     const drafting: number[] = [];
     const closing: number[] = [];
     for (let i = 0; i < N; i += 200) {
-      const batch = await Promise.all(Array.from({ length: Math.min(200, N - i) }, (_, k) => audit.list(`load-${i + k}`)));
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(200, N - i) }, (_, k) => audit.list(`load-${i + k}`)),
+      );
       batch.forEach((events, k) => {
         const at = (name: string) => Date.parse(events.find((e) => e.event === name)?.at ?? '');
         const d = at('review_enqueued') - at('enqueued');
@@ -181,14 +216,53 @@ async function main(): Promise<void> {
       benchmark: 'load',
       date: new Date().toISOString(),
       machine: { node: process.version, cpus: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30) },
-      settings: { cases: N, calibrationCases: CALIBRATE, caseWorkers: WORKERS, workerConcurrency: 16, reviewers: REVIEWERS, utilisation: UTILISATION, redis: local ? 'local redis-server, AOF appendfsync everysec' : 'REDIS_URL', tools: 'zero-latency: local SQLite knowledge base; literature and imaging not configured', review: 'automated: scripted reviewers approve over HTTP' },
-      capacity: { draftingPerSecond: r2(draftRate), closingPerSecond: r2(closeRate), combinedPerSecond: r2(capacity), description: 'drafting: intake → graph → review queue with reviewers off; closing: approve → resume → close → signed webhook; combined: both sharing the machine' },
-      redisMemory: { bytesPerWaitingCase: Math.round((memWaiting - memBefore) / CALIBRATE), waitingCases: CALIBRATE, description: 'used_memory growth with the calibration cases waiting for review: case record, review job with its payload, audit stream, queue bookkeeping (checkpoints are in SQLite)' },
-      sustained: { cases: N, offeredPerSecond: r2(rate), seconds: r2(sustainedSeconds), deliveredPerSecond: r2(sustained) },
-      latencyMsExcludingReview: { endToEnd: stats(latency), intakeToReviewQueue: stats(drafting), decisionToDelivered: stats(closing) },
-      rssMb: Object.fromEntries(Object.entries(rss).map(([k, xs]) => [k, { peak: peak(xs), end: r2(xs.at(-1) ?? NaN) }])),
-      rawBullmq: { ...raw, description: 'raw BullMQ, same payload, same Redis: Queue.add → Worker (no-op, adds to review) → 8 manual getNextJob/moveToCompleted loops (add to resume) → Worker (no-op, adds to delivery) → Worker (no-op)' },
-      ratio: { sustainedOverRawBullmq: r2(sustained / raw.perSecond), capacityOverRawBullmq: r2(capacity / raw.perSecond) },
+      settings: {
+        cases: N,
+        calibrationCases: CALIBRATE,
+        caseWorkers: WORKERS,
+        workerConcurrency: 16,
+        reviewers: REVIEWERS,
+        utilisation: UTILISATION,
+        redis: local ? 'local redis-server, AOF appendfsync everysec' : 'REDIS_URL',
+        tools: 'zero-latency: local SQLite knowledge base; literature and imaging not configured',
+        review: 'automated: scripted reviewers approve over HTTP',
+      },
+      capacity: {
+        draftingPerSecond: r2(draftRate),
+        closingPerSecond: r2(closeRate),
+        combinedPerSecond: r2(capacity),
+        description:
+          'drafting: intake → graph → review queue with reviewers off; closing: approve → resume → close → signed webhook; combined: both sharing the machine',
+      },
+      redisMemory: {
+        bytesPerWaitingCase: Math.round((memWaiting - memBefore) / CALIBRATE),
+        waitingCases: CALIBRATE,
+        description:
+          'used_memory growth with the calibration cases waiting for review: case record, review job with its payload, audit stream, queue bookkeeping (checkpoints are in SQLite)',
+      },
+      sustained: {
+        cases: N,
+        offeredPerSecond: r2(rate),
+        seconds: r2(sustainedSeconds),
+        deliveredPerSecond: r2(sustained),
+      },
+      latencyMsExcludingReview: {
+        endToEnd: stats(latency),
+        intakeToReviewQueue: stats(drafting),
+        decisionToDelivered: stats(closing),
+      },
+      rssMb: Object.fromEntries(
+        Object.entries(rss).map(([k, xs]) => [k, { peak: peak(xs), end: r2(xs.at(-1) ?? NaN) }]),
+      ),
+      rawBullmq: {
+        ...raw,
+        description:
+          'raw BullMQ, same payload, same Redis: Queue.add → Worker (no-op, adds to review) → 8 manual getNextJob/moveToCompleted loops (add to resume) → Worker (no-op, adds to delivery) → Worker (no-op)',
+      },
+      ratio: {
+        sustainedOverRawBullmq: r2(sustained / raw.perSecond),
+        capacityOverRawBullmq: r2(capacity / raw.perSecond),
+      },
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } finally {
@@ -207,7 +281,12 @@ async function main(): Promise<void> {
 }
 
 /** The pipeline's four queue hops in raw BullMQ, no-op work at each. */
-async function rawPipeline(redisUrl: string, payload: unknown, n: number, workers: number): Promise<{ jobs: number; seconds: number; perSecond: number }> {
+async function rawPipeline(
+  redisUrl: string,
+  payload: unknown,
+  n: number,
+  workers: number,
+): Promise<{ jobs: number; seconds: number; perSecond: number }> {
   const prefix = `{bench-raw-load-${randomBytes(4).toString('hex')}}`;
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const q = (name: string) => new Queue(name, { connection, prefix, defaultJobOptions: { removeOnComplete: true } });
@@ -217,12 +296,28 @@ async function rawPipeline(redisUrl: string, payload: unknown, n: number, worker
   const delivery = q('delivery');
   let done = 0;
   const opts = { connection, prefix, concurrency: 16 };
-  const caseWorkers = Array.from({ length: workers }, () => new Worker('cases', async (job: Job) => void (await review.add('review', job.data as object, { jobId: `r.${job.id}` })), opts));
-  const resumeWorker = new Worker('resume', async (job: Job) => void (await delivery.add('deliver', { id: job.id }, { jobId: `d.${job.id}` })), opts);
-  const deliveryWorker = new Worker('delivery', () => {
-    done++;
-    return Promise.resolve();
-  }, opts);
+  const caseWorkers = Array.from(
+    { length: workers },
+    () =>
+      new Worker(
+        'cases',
+        async (job: Job) => void (await review.add('review', job.data as object, { jobId: `r.${job.id}` })),
+        opts,
+      ),
+  );
+  const resumeWorker = new Worker(
+    'resume',
+    async (job: Job) => void (await delivery.add('deliver', { id: job.id }, { jobId: `d.${job.id}` })),
+    opts,
+  );
+  const deliveryWorker = new Worker(
+    'delivery',
+    () => {
+      done++;
+      return Promise.resolve();
+    },
+    opts,
+  );
   const manual = new Worker('review', null, { connection, prefix, autorun: false, lockDuration: 60_000 });
   let stopping = false;
   const t0 = performance.now();
@@ -238,7 +333,14 @@ async function rawPipeline(redisUrl: string, payload: unknown, n: number, worker
       await resume.add('resume', { action: 'approve' }, { jobId: `s.${job.id}` });
     }
   });
-  for (let i = 0; i < n; i += 500) await cases.addBulk(Array.from({ length: Math.min(500, n - i) }, (_, k) => ({ name: 'case', data: payload as object, opts: { jobId: `c${i + k}` } })));
+  for (let i = 0; i < n; i += 500)
+    await cases.addBulk(
+      Array.from({ length: Math.min(500, n - i) }, (_, k) => ({
+        name: 'case',
+        data: payload as object,
+        opts: { jobId: `c${i + k}` },
+      })),
+    );
   while (done < n) await sleep(20);
   const seconds = (performance.now() - t0) / 1000;
   stopping = true;

@@ -3,7 +3,11 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
 const connection = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
-const worker = new Worker(process.env.RAW_QUEUE ?? 'raw', () => Promise.resolve(undefined), { connection, prefix: process.env.RAW_PREFIX!, concurrency: Number(process.env.WORKER_CONCURRENCY ?? 16) });
+const worker = new Worker(process.env.RAW_QUEUE ?? 'raw', () => Promise.resolve(undefined), {
+  connection,
+  prefix: process.env.RAW_PREFIX!,
+  concurrency: Number(process.env.WORKER_CONCURRENCY ?? 16),
+});
 await worker.waitUntilReady();
 process.on('SIGTERM', () => {
   void worker.close().then(() => {

@@ -29,7 +29,16 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { startLocalRedis } from '../src/infra/redis-server.js';
-import { exampleSubmission, percentile, progressFor, spawnEntry, stackEnv, startArrivalReceiver, stop, waitForHttp } from './common.js';
+import {
+  exampleSubmission,
+  percentile,
+  progressFor,
+  spawnEntry,
+  stackEnv,
+  startArrivalReceiver,
+  stop,
+  waitForHttp,
+} from './common.js';
 
 const N = Number(process.env.BENCH_REVIEW_N ?? 1000);
 const REVIEWERS = Number(process.env.BENCH_REVIEWERS ?? 8);
@@ -45,12 +54,22 @@ const stats = (xs: number[]) => {
   return { n: s.length, p50: r2(percentile(s, 50)), p99: r2(percentile(s, 99)), max: r2(s.at(-1) ?? NaN) };
 };
 
-async function rawBaseline(redisUrl: string, payload: unknown): Promise<{ jobs: number; seconds: number; perSecond: number }> {
+async function rawBaseline(
+  redisUrl: string,
+  payload: unknown,
+): Promise<{ jobs: number; seconds: number; perSecond: number }> {
   const prefix = `{bench-raw-review-${randomBytes(4).toString('hex')}}`;
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue('raw-review', { connection, prefix });
   const worker = new Worker('raw-review', null, { connection, prefix, autorun: false, lockDuration: 60_000 });
-  for (let i = 0; i < N; i += 200) await queue.addBulk(Array.from({ length: Math.min(200, N - i) }, (_, k) => ({ name: 'review', data: payload, opts: { jobId: `raw.${i + k}`, priority: 10 + ((i + k) % 6) } })));
+  for (let i = 0; i < N; i += 200)
+    await queue.addBulk(
+      Array.from({ length: Math.min(200, N - i) }, (_, k) => ({
+        name: 'review',
+        data: payload,
+        opts: { jobId: `raw.${i + k}`, priority: 10 + ((i + k) % 6) },
+      })),
+    );
   let done = 0;
   const t0 = performance.now();
   await Promise.all(
@@ -73,7 +92,9 @@ async function rawBaseline(redisUrl: string, payload: unknown): Promise<{ jobs: 
 }
 
 async function main(): Promise<void> {
-  const local = process.env.REDIS_URL ? null : await startLocalRedis({ dataDir: path.resolve('.data', `bench-review-redis-${process.pid}`), appendonly: false });
+  const local = process.env.REDIS_URL
+    ? null
+    : await startLocalRedis({ dataDir: path.resolve('.data', `bench-review-redis-${process.pid}`), appendonly: false });
   const redisUrl = process.env.REDIS_URL ?? local!.url;
   const template = exampleSubmission();
   // The webhook receiver: arrival time per case.
@@ -86,7 +107,15 @@ async function main(): Promise<void> {
   const deliveryWorker = spawnEntry('workers/delivery.ts', env);
   const pool = new Pool(base, { connections: Math.max(INFLIGHT, REVIEWERS), pipelining: 1 });
   const request = async (method: 'GET' | 'POST', p: string, token: string, body?: unknown) => {
-    const res = await pool.request({ method, path: p, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const res = await pool.request({
+      method,
+      path: p,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
     const text = await res.body.text();
     return { status: res.statusCode, json: text ? (JSON.parse(text) as Record<string, unknown>) : null };
   };
@@ -114,11 +143,14 @@ async function main(): Promise<void> {
       const items = (list.json?.items ?? []) as Array<{ caseId: string }>;
       for (const i of items) if (!inQueue.has(i.caseId)) inQueue.set(i.caseId, performance.now());
       if (inQueue.size >= N) break;
-      if (performance.now() - t0 > 30 * 60_000) throw new Error(`only ${inQueue.size}/${N} cases reached review in 30 min`);
+      if (performance.now() - t0 > 30 * 60_000)
+        throw new Error(`only ${inQueue.size}/${N} cases reached review in 30 min`);
       await new Promise((r) => setTimeout(r, 250));
     }
     const draftSeconds = (performance.now() - t0) / 1000;
-    progress(`${N} cases waiting for review after ${draftSeconds.toFixed(1)} s; deciding with ${REVIEWERS} scripted reviewers`);
+    progress(
+      `${N} cases waiting for review after ${draftSeconds.toFixed(1)} s; deciding with ${REVIEWERS} scripted reviewers`,
+    );
 
     // The scripted reviewer: claim the next item, approve it.
     const decidedAt = new Map<string, number>();
@@ -129,10 +161,15 @@ async function main(): Promise<void> {
       if (claim.status !== 200) throw new Error(`claim answered ${claim.status}`);
       const { caseId, revision } = claim.json as { caseId: string; revision: number };
       const started = performance.now();
-      const decision = await request('POST', `/v1/reviews/${caseId}/revisions/${revision}/decision`, REVIEWER, { action: 'approve' });
+      const decision = await request('POST', `/v1/reviews/${caseId}/revisions/${revision}/decision`, REVIEWER, {
+        action: 'approve',
+      });
       if (decision.status !== 201) throw new Error(`decision answered ${decision.status}`);
       decisionMs.push(performance.now() - started);
-      decidedAt.set(`${caseId}.r${revision}`, Date.parse((decision.json as { record: { recordedAt: string } }).record.recordedAt));
+      decidedAt.set(
+        `${caseId}.r${revision}`,
+        Date.parse((decision.json as { record: { recordedAt: string } }).record.recordedAt),
+      );
       return true;
     };
     const waitDelivered = async (count: number, timeoutMs: number) => {
@@ -156,7 +193,11 @@ async function main(): Promise<void> {
     progress(`deciding the other ${N - PACED} with ${REVIEWERS} scripted reviewers, cases worker stopped`);
     const burstStart = decidedAt.size;
     const t1 = performance.now();
-    await Promise.all(Array.from({ length: REVIEWERS }, async () => { while (await decideNext()); }));
+    await Promise.all(
+      Array.from({ length: REVIEWERS }, async () => {
+        while (await decideNext());
+      }),
+    );
     const reviewSeconds = (performance.now() - t1) / 1000;
     const burst = decidedAt.size - burstStart;
     progress(`decided ${burst} in ${reviewSeconds.toFixed(1)} s; restarting the cases worker to drain the backlog`);
@@ -167,19 +208,59 @@ async function main(): Promise<void> {
 
     progress('raw BullMQ baseline (manual getNextJob + moveToCompleted)');
     const sample = await request('GET', `/v1/reviews/bench-review-0/revisions/1`, REVIEWER);
-    const payload = { caseId: 'raw', revision: 1, request: (sample.json as { request: unknown } | null)?.request ?? {}, enqueuedAt: new Date().toISOString() };
+    const payload = {
+      caseId: 'raw',
+      revision: 1,
+      request: (sample.json as { request: unknown } | null)?.request ?? {},
+      enqueuedAt: new Date().toISOString(),
+    };
     const raw = await rawBaseline(redisUrl, payload);
     const reviewPerSecond = Math.round(burst / reviewSeconds);
     const out = {
       benchmark: 'review-loop',
       date: new Date().toISOString(),
       machine: { node: process.version, cpus: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30) },
-      settings: { cases: N, reviewers: REVIEWERS, inflight: INFLIGHT, processes: 'load generator + API server + one cases worker + one delivery worker', redis: local ? 'local redis-server, no persistence' : 'REDIS_URL', payloadBytes: Buffer.byteLength(JSON.stringify(payload)) },
-      enqueueToReview: { cases: inQueue.size, seconds: r2(draftSeconds), casesPerSecond: r2(inQueue.size / draftSeconds), latencyMs: stats([...inQueue].map(([id, at]) => at - submitted.get(id)!)) },
-      review: { decided: burst, seconds: r2(reviewSeconds), decisionsPerSecond: reviewPerSecond, decisionRequestMs: stats(decisionMs), description: 'per decision: POST /v1/reviews/claim, then POST …/decision (approve), over HTTP; cases worker stopped' },
-      decisionToDelivered: { decided: PACED, ratePerSecond: RATE, delivered: paced.length, ms: stats(paced), description: 'paced decisions, workers running: decision recorded → graph resumes → case closed → delivery worker → signed webhook received' },
-      backlog: { decisions: burst, drainSeconds: r2(drainSeconds), deliveredPerSecond: r2(burst / drainSeconds), allDelivered: delivered.size === decidedAt.size, description: 'the burst’s decisions resumed, closed and delivered by one cases worker and one delivery worker' },
-      rawBullmq: { ...raw, description: 'raw BullMQ: Worker.getNextJob(token) + moveToCompleted, same payload, same concurrency, no HTTP' },
+      settings: {
+        cases: N,
+        reviewers: REVIEWERS,
+        inflight: INFLIGHT,
+        processes: 'load generator + API server + one cases worker + one delivery worker',
+        redis: local ? 'local redis-server, no persistence' : 'REDIS_URL',
+        payloadBytes: Buffer.byteLength(JSON.stringify(payload)),
+      },
+      enqueueToReview: {
+        cases: inQueue.size,
+        seconds: r2(draftSeconds),
+        casesPerSecond: r2(inQueue.size / draftSeconds),
+        latencyMs: stats([...inQueue].map(([id, at]) => at - submitted.get(id)!)),
+      },
+      review: {
+        decided: burst,
+        seconds: r2(reviewSeconds),
+        decisionsPerSecond: reviewPerSecond,
+        decisionRequestMs: stats(decisionMs),
+        description:
+          'per decision: POST /v1/reviews/claim, then POST …/decision (approve), over HTTP; cases worker stopped',
+      },
+      decisionToDelivered: {
+        decided: PACED,
+        ratePerSecond: RATE,
+        delivered: paced.length,
+        ms: stats(paced),
+        description:
+          'paced decisions, workers running: decision recorded → graph resumes → case closed → delivery worker → signed webhook received',
+      },
+      backlog: {
+        decisions: burst,
+        drainSeconds: r2(drainSeconds),
+        deliveredPerSecond: r2(burst / drainSeconds),
+        allDelivered: delivered.size === decidedAt.size,
+        description: 'the burst’s decisions resumed, closed and delivered by one cases worker and one delivery worker',
+      },
+      rawBullmq: {
+        ...raw,
+        description: 'raw BullMQ: Worker.getNextJob(token) + moveToCompleted, same payload, same concurrency, no HTTP',
+      },
       ratio: { reviewQueueOverRawBullmq: r2(reviewPerSecond / raw.perSecond) },
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

@@ -11,9 +11,13 @@ import { parseArgs } from 'node:util';
 import { AccountError, AccountStore } from '../src/auth/accounts.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { roles: { type: 'string' }, generate: { type: 'boolean' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { roles: { type: 'string' }, generate: { type: 'boolean' } },
+});
 const [command, name, extra] = positionals;
-const usage = 'usage: npm run accounts -- add <name> --roles reviewer[,ops,...] [--generate] | list | set-password <name> [--generate] | roles <name> <roles> | disable <name> | enable <name>';
+const usage =
+  'usage: npm run accounts -- add <name> --roles reviewer[,ops,...] [--generate] | list | set-password <name> [--generate] | roles <name> <roles> | disable <name> | enable <name>';
 
 async function password(): Promise<string> {
   if (values.generate) {
@@ -21,10 +25,15 @@ async function password(): Promise<string> {
     process.stdout.write(`generated password (shown once): ${generated}\n`);
     return generated;
   }
-  if (process.stdin.isTTY) throw new Error('pipe the password on standard input (e.g. `read -s P; printf %s "$P" | npm run accounts -- add …`) or pass --generate');
+  if (process.stdin.isTTY)
+    throw new Error(
+      'pipe the password on standard input (e.g. `read -s P; printf %s "$P" | npm run accounts -- add …`) or pass --generate',
+    );
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 let config;
@@ -39,8 +48,13 @@ try {
 }
 const store = await AccountStore.open({ databaseUrl: config.database.url, sqlitePath: config.accounts.sqlitePath });
 try {
-  const roles = (s: string | undefined) => (s ?? '').split(',').map((r) => r.trim()).filter(Boolean);
-  const show = (a: { name: string; roles: string[]; disabled: boolean }) => `${a.name}\t${a.roles.join(',')}\t${a.disabled ? 'disabled' : 'enabled'}`;
+  const roles = (s: string | undefined) =>
+    (s ?? '')
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean);
+  const show = (a: { name: string; roles: string[]; disabled: boolean }) =>
+    `${a.name}\t${a.roles.join(',')}\t${a.disabled ? 'disabled' : 'enabled'}`;
   switch (command) {
     case 'add':
       if (!name || !values.roles) throw new AccountError('ACCOUNT_INVALID', usage);

@@ -41,11 +41,16 @@ const say = (msg: string) => process.stdout.write(`${msg}\n`);
 
 function startProcess(name: string, entry: string, env: Record<string, string>): ChildProcess {
   const log = createWriteStream(path.join(LOG_DIR, `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   child.once('exit', (code, signal) => {
-    if (!stopping) say(`!! ${name} exited unexpectedly (code ${code}, signal ${signal}); see ${path.join(LOG_DIR, `${name}.log`)}`);
+    if (!stopping)
+      say(`!! ${name} exited unexpectedly (code ${code}, signal ${signal}); see ${path.join(LOG_DIR, `${name}.log`)}`);
   });
   return child;
 }
@@ -120,7 +125,15 @@ async function main(): Promise<void> {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      deliveries.push({ id: String(req.headers['x-co-delivery-id']), valid: verifySignature(body, String(req.headers['x-co-timestamp']), String(req.headers['x-co-signature']), webhookSecret) });
+      deliveries.push({
+        id: String(req.headers['x-co-delivery-id']),
+        valid: verifySignature(
+          body,
+          String(req.headers['x-co-timestamp']),
+          String(req.headers['x-co-signature']),
+          webhookSecret,
+        ),
+      });
       res.writeHead(200).end('ok');
     });
   });
@@ -142,9 +155,15 @@ async function main(): Promise<void> {
   };
 
   // Accounts for the review UI: created on the first run, passwords reset (and printed) on every run.
-  const accounts = await AccountStore.open({ databaseUrl: config.database.url, sqlitePath: config.accounts.sqlitePath });
+  const accounts = await AccountStore.open({
+    databaseUrl: config.database.url,
+    sqlitePath: config.accounts.sqlitePath,
+  });
   const passwords: Record<string, string> = {};
-  for (const [name, roles] of [['demo-reviewer', ['reviewer']], ['demo-ops', ['ops']]] as const) {
+  for (const [name, roles] of [
+    ['demo-reviewer', ['reviewer']],
+    ['demo-ops', ['ops']],
+  ] as const) {
     passwords[name] = randomBytes(12).toString('base64url');
     if (await accounts.get(name)) await accounts.setPassword(name, passwords[name]);
     else await accounts.create(name, passwords[name], [...roles]);
@@ -155,23 +174,36 @@ async function main(): Promise<void> {
     say(`literature     ${config.literature.baseUrl}  (from LITERATURE_BASE_URL)`);
   } else if (config.literature.corpus) {
     const litPort = await freePort();
-    children.push(startProcess('literature', 'src/tools/literature/local/main.ts', { ...baseEnv, LITERATURE_PORT: String(litPort) }));
-    say(`literature     building or loading the index for ${config.literature.corpus} (progress in ${path.join(LOG_DIR, 'literature.log')})`);
+    children.push(
+      startProcess('literature', 'src/tools/literature/local/main.ts', {
+        ...baseEnv,
+        LITERATURE_PORT: String(litPort),
+      }),
+    );
+    say(
+      `literature     building or loading the index for ${config.literature.corpus} (progress in ${path.join(LOG_DIR, 'literature.log')})`,
+    );
     await waitForHttp(`http://127.0.0.1:${litPort}/healthz`, 30 * 60_000);
     env.LITERATURE_BASE_URL = `http://127.0.0.1:${litPort}/entrez/eutils`;
     say(`literature     ${env.LITERATURE_BASE_URL}  (local E-utilities service)`);
   } else {
     say('literature     none: set LITERATURE_CORPUS to PubMed baseline XML (e.g. a pubmed25nXXXX.xml.gz file from');
-    say('               https://ftp.ncbi.nlm.nih.gov/pubmed/baseline/) or LITERATURE_BASE_URL to NCBI; literature steps report "unavailable"');
+    say(
+      '               https://ftp.ncbi.nlm.nih.gov/pubmed/baseline/) or LITERATURE_BASE_URL to NCBI; literature steps report "unavailable"',
+    );
   }
   if (config.imaging.baseUrl) {
     say(`imaging        ${config.imaging.baseUrl}  (from IMAGING_BASE_URL)`);
   } else {
     const imagingPort = await freePort();
-    children.push(startProcess('imaging', 'services/imaging/main.ts', { ...baseEnv, IMAGING_PORT: String(imagingPort) }));
+    children.push(
+      startProcess('imaging', 'services/imaging/main.ts', { ...baseEnv, IMAGING_PORT: String(imagingPort) }),
+    );
     await waitForHttp(`http://127.0.0.1:${imagingPort}/v2/health/ready`, 120_000);
     env.IMAGING_BASE_URL = `http://127.0.0.1:${imagingPort}`;
-    say(`imaging        ${env.IMAGING_BASE_URL}/v2/models/${config.imaging.modelName}  (Open Inference Protocol, model ${path.relative(ROOT, config.imaging.service.modelDir)})`);
+    say(
+      `imaging        ${env.IMAGING_BASE_URL}/v2/models/${config.imaging.modelName}  (Open Inference Protocol, model ${path.relative(ROOT, config.imaging.service.modelDir)})`,
+    );
   }
   children.push(startProcess('api', 'src/server/main.ts', env));
   children.push(startProcess('cases-worker', 'workers/cases.ts', env));
@@ -187,8 +219,15 @@ async function main(): Promise<void> {
   const submissions: Array<{ file: string; submission: { caseId: string } }> = readdirSync(examplesDir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((file) => ({ file, submission: (JSON.parse(readFileSync(path.join(examplesDir, file), 'utf8')) as { submission: { caseId: string } }).submission }));
-  const xray = imagingCase(path.join(examplesDir, 'pneumonia-penicillin-allergy.json'), path.join(config.sharedDataDir, 'pneumoniamnist', 'pneumoniamnist-trainval.npz'));
+    .map((file) => ({
+      file,
+      submission: (JSON.parse(readFileSync(path.join(examplesDir, file), 'utf8')) as { submission: { caseId: string } })
+        .submission,
+    }));
+  const xray = imagingCase(
+    path.join(examplesDir, 'pneumonia-penicillin-allergy.json'),
+    path.join(config.sharedDataDir, 'pneumoniamnist', 'pneumoniamnist-trainval.npz'),
+  );
   if (xray) submissions.push(xray);
   else say('\n(no PneumoniaMNIST data under SHARED_DATA_DIR: the demo runs without a case carrying an X-ray image)');
   say('\nSubmitting synthetic cases (examples/cases, all SYNTHETIC):');
@@ -222,25 +261,43 @@ async function main(): Promise<void> {
       continue;
     }
     drafted.set(id, view);
-    say(`  ${id.padEnd(48)} ${view.status.padEnd(16)} revision ${view.revision}, worst finding: ${view.maxSeverity ?? 'none'}`);
+    say(
+      `  ${id.padEnd(48)} ${view.status.padEnd(16)} revision ${view.revision}, worst finding: ${view.maxSeverity ?? 'none'}`,
+    );
   }
 
   // A scripted stand-in for a clinician, so the demo shows the whole loop over the review API. Real decisions come from the review UI.
   const staff = { authorization: `Bearer ${reviewerToken}`, 'content-type': 'application/json' };
-  type DemoPlan = { label?: string; sections?: Record<string, Array<{ text: string; citations: string[] }>>; unavailable?: Array<{ type: string; reason: string }> } | null;
+  type DemoPlan = {
+    label?: string;
+    sections?: Record<string, Array<{ text: string; citations: string[] }>>;
+    unavailable?: Array<{ type: string; reason: string }>;
+  } | null;
   const approve = async (id: string | undefined): Promise<CaseView | null> => {
     if (!id || drafted.get(id)?.status !== 'awaiting_review') return null;
-    const claim = await fetch(`${base}/v1/reviews/${id}/revisions/1/claim`, { method: 'POST', headers: { authorization: staff.authorization } });
-    const decision = claim.ok ? await fetch(`${base}/v1/reviews/${id}/revisions/1/decision`, { method: 'POST', headers: staff, body: JSON.stringify({ action: 'approve' }) }) : claim;
+    const claim = await fetch(`${base}/v1/reviews/${id}/revisions/1/claim`, {
+      method: 'POST',
+      headers: { authorization: staff.authorization },
+    });
+    const decision = claim.ok
+      ? await fetch(`${base}/v1/reviews/${id}/revisions/1/decision`, {
+          method: 'POST',
+          headers: staff,
+          body: JSON.stringify({ action: 'approve' }),
+        })
+      : claim;
     if (!decision.ok) {
       say(`  !! the scripted reviewer could not decide ${id}: HTTP ${decision.status}`);
       return null;
     }
     const view = await follow(id, ['approved']);
     const deadline = Date.now() + 30_000;
-    while (!deliveries.some((d) => d.id === `${id}.r1`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while (!deliveries.some((d) => d.id === `${id}.r1`) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
     const hook = deliveries.find((d) => d.id === `${id}.r1`);
-    say(`\nScripted demo reviewer (staff token "demo-scripted-reviewer") claimed and approved ${id}: status ${view?.status ?? 'not approved in time'}; webhook ${hook ? `received, signature ${hook.valid ? 'valid' : 'INVALID'}` : 'not received in time'}`);
+    say(
+      `\nScripted demo reviewer (staff token "demo-scripted-reviewer") claimed and approved ${id}: status ${view?.status ?? 'not approved in time'}; webhook ${hook ? `received, signature ${hook.valid ? 'valid' : 'INVALID'}` : 'not received in time'}`,
+    );
     return view;
   };
   const approved = await approve(ids.find((id) => id.startsWith('syn-polypharmacy')));
@@ -248,13 +305,22 @@ async function main(): Promise<void> {
   if (plan?.sections) {
     say(`  ${plan.label}`);
     for (const [section, recs] of Object.entries(plan.sections)) {
-      for (const r of recs.slice(0, 2)) say(`  [${section}] ${r.text.slice(0, 110)}${r.text.length > 110 ? '…' : ''}  (cites ${r.citations.slice(0, 3).join(', ') || 'nothing'})`);
+      for (const r of recs.slice(0, 2))
+        say(
+          `  [${section}] ${r.text.slice(0, 110)}${r.text.length > 110 ? '…' : ''}  (cites ${r.citations.slice(0, 3).join(', ') || 'nothing'})`,
+        );
     }
     const skipped = plan.unavailable ?? [];
-    if (skipped.length) say(`  ${skipped.length} step(s) could NOT be done and the plan says so: ${[...new Set(skipped.map((u) => `${u.type} (${u.reason})`))].join('; ')}`);
+    if (skipped.length)
+      say(
+        `  ${skipped.length} step(s) could NOT be done and the plan says so: ${[...new Set(skipped.map((u) => `${u.type} (${u.reason})`))].join('; ')}`,
+      );
   }
   const xrayPlan = (await approve(ids.find((id) => id.startsWith('syn-pneumonia-xray'))))?.plan as DemoPlan;
-  for (const r of Object.values(xrayPlan?.sections ?? {}).flat().filter((x) => x.citations.some((c) => c.startsWith('img:')))) say(`  [imaging] ${r.text}  (cites ${r.citations.join(', ')})`);
+  for (const r of Object.values(xrayPlan?.sections ?? {})
+    .flat()
+    .filter((x) => x.citations.some((c) => c.startsWith('img:'))))
+    say(`  [imaging] ${r.text}  (cites ${r.citations.join(', ')})`);
   const final = new Map([...drafted].filter(([, v]) => v.status !== 'failed'));
   say(`
 Where to look:
@@ -299,7 +365,9 @@ function imagingCase(exampleFile: string, npz: string): { file: string; submissi
     const g = val.images[index * val.width * val.height + i]!;
     png.data.set([g, g, g, 255], i * 4);
   }
-  const example = JSON.parse(readFileSync(exampleFile, 'utf8')) as { submission: { caseId: string; bundle: { entry: Array<{ resource: { resourceType: string } }> } } };
+  const example = JSON.parse(readFileSync(exampleFile, 'utf8')) as {
+    submission: { caseId: string; bundle: { entry: Array<{ resource: { resourceType: string } }> } };
+  };
   const submission = example.submission;
   submission.caseId = 'syn-pneumonia-xray-001';
   submission.bundle.entry = submission.bundle.entry.filter((e) => e.resource.resourceType !== 'ImagingStudy');

@@ -16,7 +16,9 @@ import { loadSplit } from '../src/imaging/npy.js';
 import { resizeGrey } from '../src/imaging/pixels.js';
 import { bandReport, toUnitFloats } from '../src/imaging/train.js';
 
-const { values: args } = parseArgs({ options: { data: { type: 'string' }, model: { type: 'string' }, split: { type: 'string' } } });
+const { values: args } = parseArgs({
+  options: { data: { type: 'string' }, model: { type: 'string' }, split: { type: 'string' } },
+});
 if (!args.data) {
   process.stderr.write('usage: npm run eval:imaging -- --data PATH.npz [--model DIR] [--split test|val|train]\n');
   process.exit(2);
@@ -31,7 +33,8 @@ const modelDir = path.resolve(args.model ?? config.imaging.service.modelDir);
 const runtime = await loadModelRuntime(modelDir);
 const meta = runtime.meta;
 const split = loadSplit(data, args.split ? [args.split] : ['test', 'val', 'train']);
-if (split.split === 'train') process.stderr.write('eval:imaging: WARNING: scoring the train split, which the model was fitted on\n');
+if (split.split === 'train')
+  process.stderr.write('eval:imaging: WARNING: scoring the train split, which the model was fitted on\n');
 
 // Images of another size are resized the way the service resizes them.
 const { height: h, width: w } = meta.input;
@@ -58,17 +61,37 @@ process.stdout.write(
   `${JSON.stringify(
     {
       evaluation: 'imaging',
-      model: { name: meta.name, version: meta.version, engine: runtime.engine, dir: path.relative(process.cwd(), modelDir) || '.' },
-      data: { file: path.basename(data), sha256: createHash('sha256').update(readFileSync(data)).digest('hex').slice(0, 16), split: split.split, n: m.n, positives: m.positives, negatives: m.negatives },
+      model: {
+        name: meta.name,
+        version: meta.version,
+        engine: runtime.engine,
+        dir: path.relative(process.cwd(), modelDir) || '.',
+      },
+      data: {
+        file: path.basename(data),
+        sha256: createHash('sha256').update(readFileSync(data)).digest('hex').slice(0, 16),
+        split: split.split,
+        n: m.n,
+        positives: m.positives,
+        negatives: m.negatives,
+      },
       auc: round(m.auc),
       accuracy: round(m.accuracy),
       sensitivity: round(m.sensitivity),
       specificity: round(m.specificity),
       threshold: meta.threshold,
       confusion: m.confusion,
-      indeterminate: { band: meta.indeterminateBand, fraction: round(band.fraction), accuracyOutsideBand: round(band.accuracyOutsideBand) },
+      indeterminate: {
+        band: meta.indeterminateBand,
+        fraction: round(band.fraction),
+        accuracyOutsideBand: round(band.accuracyOutsideBand),
+      },
       secondsToScore: Number(seconds.toFixed(2)),
-      anchor: { note: 'MedMNIST v2 ResNet-18 (28) on the official PneumoniaMNIST test split; splits differ, indicative only', auc: 0.944, accuracy: 0.854 },
+      anchor: {
+        note: 'MedMNIST v2 ResNet-18 (28) on the official PneumoniaMNIST test split; splits differ, indicative only',
+        auc: 0.944,
+        accuracy: 0.854,
+      },
     },
     null,
     2,

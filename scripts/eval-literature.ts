@@ -21,7 +21,9 @@ function find(dir: string, depth = 0): string[] {
 
 const sets = find(root);
 if (!sets.length) {
-  process.stdout.write(`${JSON.stringify({ evaluation: 'literature-retrieval', status: 'no question set', searched: root, present: existsSync(root) ? readdirSync(root) : [], note: 'put PubMedQA (ori_pqal.json) under SHARED_DATA_DIR to evaluate' }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ evaluation: 'literature-retrieval', status: 'no question set', searched: root, present: existsSync(root) ? readdirSync(root) : [], note: 'put PubMedQA (ori_pqal.json) under SHARED_DATA_DIR to evaluate' }, null, 2)}\n`,
+  );
   process.exit(0);
 }
 const results = sets.map((file) => {
@@ -29,6 +31,14 @@ const results = sets.map((file) => {
   process.stderr.write(`[eval:literature] ${file}: ${items.length} questions\n`);
   // One index; the two rankings differ only in how it is searched.
   const index = qaIndex(items);
-  return { file, split: path.basename(file), onlyOneSplit: sets.length === 1, tuned: evaluateRetrieval(items, 'tuned', index), libraryDefault: evaluateRetrieval(items, 'default', index) };
+  return {
+    file,
+    split: path.basename(file),
+    onlyOneSplit: sets.length === 1,
+    tuned: evaluateRetrieval(items, 'tuned', index),
+    libraryDefault: evaluateRetrieval(items, 'default', index),
+  };
 });
-process.stdout.write(`${JSON.stringify({ evaluation: 'literature-retrieval', date: new Date().toISOString(), results }, null, 2)}\n`);
+process.stdout.write(
+  `${JSON.stringify({ evaluation: 'literature-retrieval', date: new Date().toISOString(), results }, null, 2)}\n`,
+);

@@ -20,14 +20,25 @@ import { initTf } from '../src/imaging/tf.js';
 import { TrainingConfig, trainCnn } from '../src/imaging/train.js';
 
 const { values: args } = parseArgs({
-  options: { data: { type: 'string' }, out: { type: 'string', default: 'models/pneumonia-cnn' }, config: { type: 'string' }, epochs: { type: 'string' }, version: { type: 'string' }, 'card-only': { type: 'boolean' } },
+  options: {
+    data: { type: 'string' },
+    out: { type: 'string', default: 'models/pneumonia-cnn' },
+    config: { type: 'string' },
+    epochs: { type: 'string' },
+    version: { type: 'string' },
+    'card-only': { type: 'boolean' },
+  },
 });
 if (args['card-only']) {
   const dir = path.resolve(args.out);
   const read = (f: string) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as unknown;
   await writeFile(
     path.join(dir, 'MODEL_CARD.md'),
-    modelCard({ meta: await readModelMeta(path.join(dir, 'tfjs')), config: TrainingConfig.parse(read('training-config.json')), metrics: read('metrics.json') as Parameters<typeof modelCard>[0]['metrics'] }),
+    modelCard({
+      meta: await readModelMeta(path.join(dir, 'tfjs')),
+      config: TrainingConfig.parse(read('training-config.json')),
+      metrics: read('metrics.json') as Parameters<typeof modelCard>[0]['metrics'],
+    }),
   );
   process.stderr.write(`[train:imaging] rewrote ${path.join(dir, 'MODEL_CARD.md')}\n`);
   process.exit(0);
@@ -44,7 +55,10 @@ if (!existsSync(configFile)) {
   process.stderr.write(`train:imaging: no training config at ${configFile} (pass --config FILE)\n`);
   process.exit(2);
 }
-const config = TrainingConfig.parse({ ...(JSON.parse(readFileSync(configFile, 'utf8')) as object), ...(args.epochs ? { epochs: Number(args.epochs) } : {}) });
+const config = TrainingConfig.parse({
+  ...(JSON.parse(readFileSync(configFile, 'utf8')) as object),
+  ...(args.epochs ? { epochs: Number(args.epochs) } : {}),
+});
 
 const backend = await initTf('wasm');
 const train = loadSplit(data, ['train']);
@@ -68,33 +82,61 @@ const common = {
   name: 'pneumonia-cnn',
   version,
   label: 'pneumonia',
-  description: 'Pneumonia vs normal on a paediatric chest X-ray (PneumoniaMNIST, 28×28 grey levels). Research model; decision support under human review; not for diagnosis.',
+  description:
+    'Pneumonia vs normal on a paediatric chest X-ray (PneumoniaMNIST, 28×28 grey levels). Research model; decision support under human review; not for diagnosis.',
   input: { name: 'image', layout: 'NHWC', height: train.height, width: train.width, channels: 1, range: '0-1' },
   threshold: config.threshold,
   indeterminateBand: config.indeterminateBand,
   intendedUse: 'Decision support under human review; not for diagnosis.',
 } as const;
-const tfjsMeta: ModelMeta = { ...common, format: 'tfjs-layers', file: 'model.json', output: { name: 'logit', kind: 'logit' }, calibration: result.calibration };
-const onnxMeta: ModelMeta = { ...common, format: 'onnx', file: 'model.onnx', output: { name: 'probability', kind: 'probability' }, calibration: null };
+const tfjsMeta: ModelMeta = {
+  ...common,
+  format: 'tfjs-layers',
+  file: 'model.json',
+  output: { name: 'logit', kind: 'logit' },
+  calibration: result.calibration,
+};
+const onnxMeta: ModelMeta = {
+  ...common,
+  format: 'onnx',
+  file: 'model.onnx',
+  output: { name: 'probability', kind: 'probability' },
+  calibration: null,
+};
 
 await saveLayersModel(result.model, path.join(out, 'tfjs'));
 await writeFile(path.join(out, 'tfjs', 'meta.json'), `${JSON.stringify(tfjsMeta, null, 2)}\n`);
 await mkdir(path.join(out, 'onnx'), { recursive: true });
-await writeFile(path.join(out, 'onnx', 'model.onnx'), exportOnnx(result.model, { calibration: result.calibration, inputName: 'image', outputName: 'probability', version }));
+await writeFile(
+  path.join(out, 'onnx', 'model.onnx'),
+  exportOnnx(result.model, { calibration: result.calibration, inputName: 'image', outputName: 'probability', version }),
+);
 await writeFile(path.join(out, 'onnx', 'meta.json'), `${JSON.stringify(onnxMeta, null, 2)}\n`);
 
 const metrics = {
   model: 'pneumonia-cnn',
   version,
   date: new Date().toISOString(),
-  data: { file: path.basename(data), sha256: dataSha256, train: { n: train.count, pneumonia: positives(train.labels) }, val: { n: val.count, pneumonia: positives(val.labels) } },
+  data: {
+    file: path.basename(data),
+    sha256: dataSha256,
+    train: { n: train.count, pneumonia: positives(train.labels) },
+    val: { n: val.count, pneumonia: positives(val.labels) },
+  },
   backend,
   trainingSeconds: Math.round(trainingSeconds),
   bestEpoch: result.bestEpoch,
   parameters: result.model.countParams(),
   calibration: result.calibration,
   validation: result.validation,
-  history: result.history.map((h) => ({ ...h, learningRate: Number(h.learningRate.toExponential(3)), trainLoss: Number(h.trainLoss.toFixed(4)), valLoss: Number(h.valLoss.toFixed(4)), valAuc: Number(h.valAuc.toFixed(4)), seconds: Number(h.seconds.toFixed(1)) })),
+  history: result.history.map((h) => ({
+    ...h,
+    learningRate: Number(h.learningRate.toExponential(3)),
+    trainLoss: Number(h.trainLoss.toFixed(4)),
+    valLoss: Number(h.valLoss.toFixed(4)),
+    valAuc: Number(h.valAuc.toFixed(4)),
+    seconds: Number(h.seconds.toFixed(1)),
+  })),
 };
 await writeFile(path.join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
 await writeFile(path.join(out, 'training-config.json'), `${JSON.stringify(config, null, 2)}\n`);
@@ -103,4 +145,6 @@ const v = result.validation;
 process.stderr.write(
   `[train:imaging] best epoch ${result.bestEpoch}; validation AUC ${v.auc.toFixed(4)}, accuracy ${v.atThreshold.accuracy.toFixed(4)}, sensitivity ${v.atThreshold.sensitivity.toFixed(4)}, specificity ${v.atThreshold.specificity.toFixed(4)}; wrote ${out}\n`,
 );
-process.stdout.write(`${JSON.stringify({ version, bestEpoch: result.bestEpoch, validation: { auc: v.auc, accuracy: v.atThreshold.accuracy, sensitivity: v.atThreshold.sensitivity, specificity: v.atThreshold.specificity } }, null, 2)}\n`);
+process.stdout.write(
+  `${JSON.stringify({ version, bestEpoch: result.bestEpoch, validation: { auc: v.auc, accuracy: v.atThreshold.accuracy, sensitivity: v.atThreshold.sensitivity, specificity: v.atThreshold.specificity } }, null, 2)}\n`,
+);

@@ -12,14 +12,12 @@ const bool = z
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-const csv = z
-  .string()
-  .transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter((x) => x.length > 0),
-  );
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0),
+);
 
 /**
  * A service token entry: `name:sha256hex`. Only the SHA-256 of each token is configured;
@@ -29,7 +27,10 @@ const serviceTokens = csv.pipe(
   z.array(
     z
       .string()
-      .regex(/^[a-z0-9][a-z0-9_-]{0,63}:[0-9a-f]{64}$/, 'each entry must be name:sha256hex (lower-case hex of the token)')
+      .regex(
+        /^[a-z0-9][a-z0-9_-]{0,63}:[0-9a-f]{64}$/,
+        'each entry must be name:sha256hex (lower-case hex of the token)',
+      )
       .transform((entry) => {
         const [name, hash] = entry.split(':') as [string, string];
         return { name, sha256: hash };
@@ -49,7 +50,9 @@ const staffTokens = csv.pipe(
     z
       .string()
       .regex(
-        new RegExp(`^[a-z0-9][a-z0-9._-]{0,63}:[0-9a-f]{64}:(${STAFF_ROLES.join('|')})(\\+(${STAFF_ROLES.join('|')}))*$`),
+        new RegExp(
+          `^[a-z0-9][a-z0-9._-]{0,63}:[0-9a-f]{64}:(${STAFF_ROLES.join('|')})(\\+(${STAFF_ROLES.join('|')}))*$`,
+        ),
         `each entry must be name:sha256hex:role[+role], roles: ${STAFF_ROLES.join(', ')}`,
       )
       .transform((entry) => {
@@ -110,8 +113,14 @@ export const EnvSchema = z
     LITERATURE_PORT: int(0, 65535).default(8790),
     /** Imaging: the Open Inference Protocol (KServe v2) server the imaging tool calls (ours, Triton, KServe, MLServer). Unset: imaging steps report "not configured". */
     IMAGING_BASE_URL: z.string().url().optional(),
-    IMAGING_MODEL_NAME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).default('pneumonia-cnn'),
-    IMAGING_MODEL_VERSION: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/).optional(),
+    IMAGING_MODEL_NAME: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
+      .default('pneumonia-cnn'),
+    IMAGING_MODEL_VERSION: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/)
+      .optional(),
     /** Override the model's published threshold and indeterminate band (needed for servers that publish none, e.g. a plain Triton model). */
     IMAGING_THRESHOLD: z.coerce.number().min(0).max(1).optional(),
     IMAGING_INDETERMINATE_LOW: z.coerce.number().min(0).max(1).optional(),
@@ -170,7 +179,9 @@ export const EnvSchema = z
     LOGIN_RATE_MAX: int(1, 10_000).default(10),
     LOGIN_RATE_WINDOW_MS: int(1000, 24 * 3600 * 1000).default(10 * 60 * 1000),
     /** Webhook signing secrets (comma-separated, ≥ 32 characters each); the first signs, all are sent during rotation. */
-    WEBHOOK_SECRETS: csv.pipe(z.array(z.string().min(32, 'each webhook secret needs at least 32 characters'))).default([]),
+    WEBHOOK_SECRETS: csv
+      .pipe(z.array(z.string().min(32, 'each webhook secret needs at least 32 characters')))
+      .default([]),
     /** Delivery attempts before a webhook is dead-lettered, the first backoff (doubling) and the per-attempt timeout. */
     WEBHOOK_ATTEMPTS: int(1, 50).default(8),
     WEBHOOK_BACKOFF_MS: int(10, 3_600_000).default(2000),
@@ -179,9 +190,23 @@ export const EnvSchema = z
   })
   .superRefine((env, ctx) => {
     if ((env.IMAGING_INDETERMINATE_LOW === undefined) !== (env.IMAGING_INDETERMINATE_HIGH === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [env.IMAGING_INDETERMINATE_LOW === undefined ? 'IMAGING_INDETERMINATE_LOW' : 'IMAGING_INDETERMINATE_HIGH'], message: 'set both IMAGING_INDETERMINATE_LOW and IMAGING_INDETERMINATE_HIGH, or neither' });
-    } else if (env.IMAGING_INDETERMINATE_LOW !== undefined && env.IMAGING_INDETERMINATE_HIGH !== undefined && env.IMAGING_INDETERMINATE_LOW > env.IMAGING_INDETERMINATE_HIGH) {
-      ctx.addIssue({ code: 'custom', path: ['IMAGING_INDETERMINATE_LOW'], message: 'must not exceed IMAGING_INDETERMINATE_HIGH' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [
+          env.IMAGING_INDETERMINATE_LOW === undefined ? 'IMAGING_INDETERMINATE_LOW' : 'IMAGING_INDETERMINATE_HIGH',
+        ],
+        message: 'set both IMAGING_INDETERMINATE_LOW and IMAGING_INDETERMINATE_HIGH, or neither',
+      });
+    } else if (
+      env.IMAGING_INDETERMINATE_LOW !== undefined &&
+      env.IMAGING_INDETERMINATE_HIGH !== undefined &&
+      env.IMAGING_INDETERMINATE_LOW > env.IMAGING_INDETERMINATE_HIGH
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['IMAGING_INDETERMINATE_LOW'],
+        message: 'must not exceed IMAGING_INDETERMINATE_HIGH',
+      });
     }
     if (env.OPENAI_MODEL && !env.OPENAI_BASE_URL && !env.OPENAI_API_KEY) {
       ctx.addIssue({
@@ -197,7 +222,12 @@ export type Env = z.infer<typeof EnvSchema>;
 export interface Config {
   readonly env: Env['NODE_ENV'];
   readonly logLevel: Env['LOG_LEVEL'];
-  readonly http: { readonly host: string; readonly port: number; readonly maxBodyBytes: number; readonly trustProxy: boolean };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly maxBodyBytes: number;
+    readonly trustProxy: boolean;
+  };
   readonly redis: { readonly url: string | undefined; readonly keyPrefix: string };
   readonly database: { readonly url: string | undefined; readonly sqlitePath: string };
   /** The knowledge base: its SQLite file (when no DATABASE_URL) and what seeds it when empty (`starter`, a path, or null = nothing). */
@@ -229,10 +259,19 @@ export interface Config {
   };
   readonly model:
     | { readonly mode: 'knowledge-driven' }
-    | { readonly mode: 'llm'; readonly model: string; readonly baseUrl: string | undefined; readonly apiKey: string | undefined };
+    | {
+        readonly mode: 'llm';
+        readonly model: string;
+        readonly baseUrl: string | undefined;
+        readonly apiKey: string | undefined;
+      };
   readonly auth: {
     readonly serviceTokens: ReadonlyArray<{ readonly name: string; readonly sha256: string }>;
-    readonly staffTokens: ReadonlyArray<{ readonly name: string; readonly sha256: string; readonly roles: readonly StaffRole[] }>;
+    readonly staffTokens: ReadonlyArray<{
+      readonly name: string;
+      readonly sha256: string;
+      readonly roles: readonly StaffRole[];
+    }>;
   };
   readonly callbacks: { readonly hostAllowlist: readonly string[] };
   readonly worker: {
@@ -244,10 +283,20 @@ export interface Config {
     readonly retentionSeconds: number;
   };
   readonly review: { readonly maxRevisions: number; readonly leaseMs: number };
-  readonly sessions: { readonly ttlSeconds: number; readonly cookieSecure: boolean; readonly loginRateLimit: { readonly max: number; readonly windowMs: number } };
+  readonly sessions: {
+    readonly ttlSeconds: number;
+    readonly cookieSecure: boolean;
+    readonly loginRateLimit: { readonly max: number; readonly windowMs: number };
+  };
   /** Staff accounts: their SQLite file when there is no DATABASE_URL. */
   readonly accounts: { readonly sqlitePath: string };
-  readonly delivery: { readonly secrets: readonly string[]; readonly attempts: number; readonly backoffMs: number; readonly timeoutMs: number; readonly concurrency: number };
+  readonly delivery: {
+    readonly secrets: readonly string[];
+    readonly attempts: number;
+    readonly backoffMs: number;
+    readonly timeoutMs: number;
+    readonly concurrency: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -270,7 +319,10 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const variable = String(issue.path[0] ?? '(environment)');
-        const shown = variable in cleaned && !/KEY|TOKEN|SECRET|PASSWORD/.test(variable) ? ` (got ${JSON.stringify(cleaned[variable])})` : '';
+        const shown =
+          variable in cleaned && !/KEY|TOKEN|SECRET|PASSWORD/.test(variable)
+            ? ` (got ${JSON.stringify(cleaned[variable])})`
+            : '';
         return { variable, message: `${issue.message}${shown}` };
       }),
     );
@@ -280,7 +332,12 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
   return Object.freeze({
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
-    http: Object.freeze({ host: e.HTTP_HOST, port: e.HTTP_PORT, maxBodyBytes: e.MAX_BODY_BYTES, trustProxy: e.TRUST_PROXY }),
+    http: Object.freeze({
+      host: e.HTTP_HOST,
+      port: e.HTTP_PORT,
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      trustProxy: e.TRUST_PROXY,
+    }),
     redis: Object.freeze({ url: e.REDIS_URL, keyPrefix: e.KEY_PREFIX }),
     database: Object.freeze({ url: e.DATABASE_URL, sqlitePath: path.join(dataDir, 'clinical-orchestrator.sqlite') }),
     knowledgeBase: Object.freeze({
@@ -294,7 +351,10 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       apiKey: e.NCBI_API_KEY,
       email: e.NCBI_EMAIL,
       cacheTtlSeconds: e.LITERATURE_CACHE_TTL_SECONDS,
-      breaker: Object.freeze({ failures: e.LITERATURE_BREAKER_FAILURES, halfOpenAfterMs: e.LITERATURE_BREAKER_HALF_OPEN_MS }),
+      breaker: Object.freeze({
+        failures: e.LITERATURE_BREAKER_FAILURES,
+        halfOpenAfterMs: e.LITERATURE_BREAKER_HALF_OPEN_MS,
+      }),
       corpus: e.LITERATURE_CORPUS ? path.resolve(cwd, e.LITERATURE_CORPUS) : undefined,
       indexDir: path.resolve(cwd, e.LITERATURE_INDEX_DIR ?? path.join(e.DATA_DIR, 'literature-index')),
       port: e.LITERATURE_PORT,
@@ -304,20 +364,34 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       modelName: e.IMAGING_MODEL_NAME,
       modelVersion: e.IMAGING_MODEL_VERSION,
       threshold: e.IMAGING_THRESHOLD,
-      indeterminateBand: e.IMAGING_INDETERMINATE_LOW !== undefined && e.IMAGING_INDETERMINATE_HIGH !== undefined ? Object.freeze([e.IMAGING_INDETERMINATE_LOW, e.IMAGING_INDETERMINATE_HIGH] as const) : undefined,
+      indeterminateBand:
+        e.IMAGING_INDETERMINATE_LOW !== undefined && e.IMAGING_INDETERMINATE_HIGH !== undefined
+          ? Object.freeze([e.IMAGING_INDETERMINATE_LOW, e.IMAGING_INDETERMINATE_HIGH] as const)
+          : undefined,
       timeoutMs: e.IMAGING_TIMEOUT_MS,
       retries: e.IMAGING_RETRIES,
       breaker: Object.freeze({ failures: e.IMAGING_BREAKER_FAILURES, halfOpenAfterMs: e.IMAGING_BREAKER_HALF_OPEN_MS }),
       maxImageBytes: e.IMAGING_MAX_IMAGE_BYTES,
-      service: Object.freeze({ modelDir: path.resolve(cwd, e.IMAGING_MODEL_DIR), port: e.IMAGING_PORT, maxBatch: e.IMAGING_MAX_BATCH }),
+      service: Object.freeze({
+        modelDir: path.resolve(cwd, e.IMAGING_MODEL_DIR),
+        port: e.IMAGING_PORT,
+        maxBatch: e.IMAGING_MAX_BATCH,
+      }),
       dicomweb: e.DICOMWEB_BASE_URL ? Object.freeze({ baseUrl: e.DICOMWEB_BASE_URL, token: e.DICOMWEB_TOKEN }) : null,
     }),
     model: e.OPENAI_MODEL
-      ? Object.freeze({ mode: 'llm' as const, model: e.OPENAI_MODEL, baseUrl: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY })
+      ? Object.freeze({
+          mode: 'llm' as const,
+          model: e.OPENAI_MODEL,
+          baseUrl: e.OPENAI_BASE_URL,
+          apiKey: e.OPENAI_API_KEY,
+        })
       : Object.freeze({ mode: 'knowledge-driven' as const }),
     auth: Object.freeze({
       serviceTokens: Object.freeze(e.SERVICE_TOKENS.map((t) => Object.freeze(t))),
-      staffTokens: Object.freeze(e.STAFF_TOKENS.map((t) => Object.freeze({ ...t, roles: Object.freeze([...t.roles]) }))),
+      staffTokens: Object.freeze(
+        e.STAFF_TOKENS.map((t) => Object.freeze({ ...t, roles: Object.freeze([...t.roles]) })),
+      ),
     }),
     callbacks: Object.freeze({ hostAllowlist: Object.freeze([...e.CALLBACK_HOST_ALLOWLIST]) }),
     worker: Object.freeze({
@@ -349,7 +423,10 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
 export function requireRedisUrl(config: Config): string {
   if (!config.redis.url) {
     throw new ConfigError([
-      { variable: 'REDIS_URL', message: 'required to run the server or a worker (use `make demo` to start a local Redis automatically)' },
+      {
+        variable: 'REDIS_URL',
+        message: 'required to run the server or a worker (use `make demo` to start a local Redis automatically)',
+      },
     ]);
   }
   return config.redis.url;
@@ -359,7 +436,10 @@ export function requireRedisUrl(config: Config): string {
  * For entry points: the configuration, or exit 2 with the message naming each bad variable.
  * `needsRedis` also requires REDIS_URL.
  */
-export function loadConfigOrExit(environment: Readonly<Record<string, string | undefined>>, options: { needsRedis?: boolean } = {}): Config {
+export function loadConfigOrExit(
+  environment: Readonly<Record<string, string | undefined>>,
+  options: { needsRedis?: boolean } = {},
+): Config {
   try {
     const config = loadConfig(environment);
     if (options.needsRedis) requireRedisUrl(config);

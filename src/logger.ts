@@ -38,7 +38,11 @@ export const REDACTED_PATHS = [
   '*.notes',
 ];
 
-export function createLogger(config: Pick<Config, 'logLevel'>, component: string, destination?: DestinationStream): Logger {
+export function createLogger(
+  config: Pick<Config, 'logLevel'>,
+  component: string,
+  destination?: DestinationStream,
+): Logger {
   return pino(
     {
       level: config.logLevel,

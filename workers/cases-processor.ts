@@ -11,10 +11,22 @@
  * over, and a decision that was already applied is not applied again.
  */
 import { DelayedError, UnrecoverableError, type Job, type Queue } from 'bullmq';
-import { CaseJobData, CLOSED_STATUSES, ResumeJobData, reviewPriority, type ClosedStatus, type ReviewJobData } from '../src/domain/case.js';
+import {
+  CaseJobData,
+  CLOSED_STATUSES,
+  ResumeJobData,
+  reviewPriority,
+  type ClosedStatus,
+  type ReviewJobData,
+} from '../src/domain/case.js';
 import { summariseCase } from '../src/domain/case-summary.js';
 import { AppError, describeError } from '../src/errors.js';
-import { DecisionRefusedError, type CaseOutcome, type ClinicalCaseRuntime, type GraphEvent } from '../src/graphs/clinical-case/runtime.js';
+import {
+  DecisionRefusedError,
+  type CaseOutcome,
+  type ClinicalCaseRuntime,
+  type GraphEvent,
+} from '../src/graphs/clinical-case/runtime.js';
 import type { DeliveryJobData } from '../src/domain/review.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics/metrics.js';
@@ -51,7 +63,10 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
   const { store, runtime } = deps;
   const pipeline = deps.pipelineName ?? 'clinical-case-graph';
 
-  const audit = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.tryAppend(entry, (err) => deps.logger.error({ caseId: entry.caseId, err: String(err) }, 'audit append failed'));
+  const audit = (entry: Parameters<AuditLog['append']>[0]) =>
+    deps.audit.tryAppend(entry, (err) =>
+      deps.logger.error({ caseId: entry.caseId, err: String(err) }, 'audit append failed'),
+    );
   /** A milestone (review_enqueued, closed): written once even when a crash makes the job run again; a failure to write it fails the attempt, so the retry writes it. */
   const milestone = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.appendOnce(entry);
 
@@ -67,36 +82,73 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
 
   /** Audit every node start and finish, and count tool calls. Never fails the case: a recording error is logged. */
   function eventRecorder(caseId: string, revision: () => number | null) {
-    return (e: GraphEvent) => recordEvent(caseId, revision(), e).catch((err: unknown) => deps.logger.error({ caseId, node: e.node, err: String(err) }, 'could not record a graph event'));
+    return (e: GraphEvent) =>
+      recordEvent(caseId, revision(), e).catch((err: unknown) =>
+        deps.logger.error({ caseId, node: e.node, err: String(err) }, 'could not record a graph event'),
+      );
   }
 
   async function recordEvent(caseId: string, revision: number | null, e: GraphEvent): Promise<void> {
-    const detail = { node: e.node, ...(e.step ? { stepId: e.step.id, stepType: e.step.type } : {}), ...(e.detail ?? {}) };
-    const event = e.kind === 'started' ? 'step_started' : e.node === 'draft' ? 'drafted' : e.node === 'verify' ? 'verified' : 'step_finished';
+    const detail = {
+      node: e.node,
+      ...(e.step ? { stepId: e.step.id, stepType: e.step.type } : {}),
+      ...(e.detail ?? {}),
+    };
+    const event =
+      e.kind === 'started'
+        ? 'step_started'
+        : e.node === 'draft'
+          ? 'drafted'
+          : e.node === 'verify'
+            ? 'verified'
+            : 'step_finished';
     await audit({ caseId, event, actor: ACTOR, revision, detail });
     if (e.kind === 'finished' && e.node === 'execute_step' && e.detail) {
       const tool = String(e.detail.source ?? 'unknown');
-      await deps.metrics.inc('co_tool_calls_total', { tool, outcome: e.detail.status === 'ok' ? 'ok' : String(e.detail.code ?? 'unavailable') });
+      await deps.metrics.inc('co_tool_calls_total', {
+        tool,
+        outcome: e.detail.status === 'ok' ? 'ok' : String(e.detail.code ?? 'unavailable'),
+      });
       await deps.metrics.observe('co_tool_latency_seconds', Number(e.detail.durationMs ?? 0) / 1000, { tool });
     }
   }
 
   /** Hand a closed case to delivery (idempotent: one delivery job per revision). */
   async function ensureDelivery(record: CaseRecord, logger: Logger): Promise<void> {
-    if (!(CLOSED_STATUSES as readonly string[]).includes(record.status) || record.delivery?.status === 'delivered') return;
-    await deps.enqueueDelivery({ caseId: record.caseId, revision: record.revision, status: record.status as ClosedStatus, enqueuedAt: new Date().toISOString() });
+    if (!(CLOSED_STATUSES as readonly string[]).includes(record.status) || record.delivery?.status === 'delivered')
+      return;
+    await deps.enqueueDelivery({
+      caseId: record.caseId,
+      revision: record.revision,
+      status: record.status as ClosedStatus,
+      enqueuedAt: new Date().toISOString(),
+    });
     logger.info({ status: record.status, callback: record.hasCallback }, 'delivery enqueued');
   }
 
   /** The review job of a revision (deterministic id: adding it again is a no-op). */
   async function addReviewJob(record: CaseRecord, outcome: Extract<CaseOutcome, { kind: 'review' }>): Promise<void> {
-    const data: ReviewJobData = { caseId: record.caseId, revision: outcome.revision, casePriority: record.priority, maxSeverity: outcome.maxSeverity, request: outcome.request, enqueuedAt: new Date().toISOString() };
-    await deps.reviewQueue.add('review', data, { jobId: reviewJobId(record.caseId, outcome.revision), priority: reviewPriority(record.priority, outcome.maxSeverity) });
+    const data: ReviewJobData = {
+      caseId: record.caseId,
+      revision: outcome.revision,
+      casePriority: record.priority,
+      maxSeverity: outcome.maxSeverity,
+      request: outcome.request,
+      enqueuedAt: new Date().toISOString(),
+    };
+    await deps.reviewQueue.add('review', data, {
+      jobId: reviewJobId(record.caseId, outcome.revision),
+      priority: reviewPriority(record.priority, outcome.maxSeverity),
+    });
   }
 
   /** A case that says awaiting_review but whose review job was never added (a crash in between): add it from the checkpoint. */
   async function enqueueMissingReview(record: CaseRecord, logger: Logger): Promise<void> {
-    if (record.status !== 'awaiting_review' || (await deps.reviewQueue.getJob(reviewJobId(record.caseId, record.revision)))) return;
+    if (
+      record.status !== 'awaiting_review' ||
+      (await deps.reviewQueue.getJob(reviewJobId(record.caseId, record.revision)))
+    )
+      return;
     const outcome = await runtime.outcome(record.caseId);
     if (outcome?.kind !== 'review' || outcome.revision !== record.revision) return;
     await addReviewJob(record, outcome);
@@ -110,15 +162,36 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
       // a case whose record already says awaiting_review, so the resume that follows a fast decision
       // is never overtaken by this transition. A crash before the job is added is mended when the
       // case job runs again (enqueueMissingReview).
-      await milestone({ caseId, event: 'review_enqueued', actor: ACTOR, revision: outcome.revision, detail: { maxSeverity: outcome.maxSeverity, findings: outcome.request.findings.length, priority: reviewPriority(record.priority, outcome.maxSeverity) } });
-      await store.transition(caseId, ['running'], { status: 'awaiting_review', currentStep: 'review', revision: outcome.revision, maxSeverity: outcome.maxSeverity });
+      await milestone({
+        caseId,
+        event: 'review_enqueued',
+        actor: ACTOR,
+        revision: outcome.revision,
+        detail: {
+          maxSeverity: outcome.maxSeverity,
+          findings: outcome.request.findings.length,
+          priority: reviewPriority(record.priority, outcome.maxSeverity),
+        },
+      });
+      await store.transition(caseId, ['running'], {
+        status: 'awaiting_review',
+        currentStep: 'review',
+        revision: outcome.revision,
+        maxSeverity: outcome.maxSeverity,
+      });
       await addReviewJob(record, outcome);
       logger.info({ revision: outcome.revision, maxSeverity: outcome.maxSeverity }, 'case awaiting review');
       return { caseId, status: 'awaiting_review' };
     }
     const decision = outcome.decision;
     // Audited before the record moves (once), for the same reason.
-    await milestone({ caseId, event: 'closed', actor: ACTOR, revision: outcome.revision, detail: { status: outcome.status, decidedBy: decision?.reviewer ?? null } });
+    await milestone({
+      caseId,
+      event: 'closed',
+      actor: ACTOR,
+      revision: outcome.revision,
+      detail: { status: outcome.status, decidedBy: decision?.reviewer ?? null },
+    });
     const done = await store.transition(
       caseId,
       ['running'],
@@ -130,7 +203,13 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
         closedReason: outcome.closedReason,
         decidedBy: decision?.reviewer ?? null,
         decidedAt: decision?.decidedAt ?? null,
-        delivery: { status: 'pending', channel: record.hasCallback ? 'webhook' : 'api', attempts: 0, lastError: null, deliveredAt: null },
+        delivery: {
+          status: 'pending',
+          channel: record.hasCallback ? 'webhook' : 'api',
+          attempts: 0,
+          lastError: null,
+          deliveredAt: null,
+        },
         completedAt: new Date().toISOString(),
       },
       'completions',
@@ -142,7 +221,15 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
   }
 
   /** Shared failure handling: requeue on shutdown, retry transient errors, fail permanent ones. */
-  async function onError(err: unknown, job: Job, caseId: string, token: string | undefined, signal: AbortSignal, logger: Logger, restoreTo: 'queued' | 'awaiting_review'): Promise<never> {
+  async function onError(
+    err: unknown,
+    job: Job,
+    caseId: string,
+    token: string | undefined,
+    signal: AbortSignal,
+    logger: Logger,
+    restoreTo: 'queued' | 'awaiting_review',
+  ): Promise<never> {
     if (signal.aborted && token) {
       await store.transition(caseId, ['running'], { status: restoreTo, currentStep: null });
       await job.moveToDelayed(Date.now() + REQUEUE_DELAY_MS, token);
@@ -150,13 +237,24 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
       throw new DelayedError();
     }
     const error = describeError(err);
-    const permanent = err instanceof UnrecoverableError || err instanceof DecisionRefusedError || (err instanceof AppError && !err.retryable);
+    const permanent =
+      err instanceof UnrecoverableError ||
+      err instanceof DecisionRefusedError ||
+      (err instanceof AppError && !err.retryable);
     const final = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (err instanceof DecisionRefusedError) {
-      await store.transition(caseId, ['running'], { status: 'awaiting_review', currentStep: 'review', error: { code: err.code, message: err.message } });
+      await store.transition(caseId, ['running'], {
+        status: 'awaiting_review',
+        currentStep: 'review',
+        error: { code: err.code, message: err.message },
+      });
       await audit({ caseId, event: 'decision_refused', actor: ACTOR, revision: null, detail: { code: err.code } });
     } else {
-      await store.transition(caseId, ['running'], final ? { status: 'failed', error, currentStep: null } : { status: restoreTo, error });
+      await store.transition(
+        caseId,
+        ['running'],
+        final ? { status: 'failed', error, currentStep: null } : { status: restoreTo, error },
+      );
       if (final) await audit({ caseId, event: 'failed', actor: ACTOR, revision: null, detail: { code: error.code } });
     }
     logger.warn({ err: error, final }, final ? 'job failed' : 'job attempt failed; will retry');
@@ -169,7 +267,12 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
     if (!parsed.success) {
       const caseId = caseIdFromJobId(job.id);
       const error = { code: 'JOB_DATA_INVALID', message: 'job data does not match the case job schema' };
-      if (caseId) await store.transition(caseId, ['accepted', 'queued', 'running'], { status: 'failed', error, currentStep: null });
+      if (caseId)
+        await store.transition(caseId, ['accepted', 'queued', 'running'], {
+          status: 'failed',
+          error,
+          currentStep: null,
+        });
       deps.logger.error({ jobId: job.id, issues: parsed.error.issues.length }, 'case job data invalid');
       throw new UnrecoverableError(`${error.code}: ${error.message}`);
     }
@@ -186,7 +289,14 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
     const start = await store.transition(
       caseId,
       ['accepted', 'queued', 'running'],
-      { status: 'running', pipeline, currentStep: 'normalise', completedSteps: [], error: null, summary: summariseCase(data.submission) },
+      {
+        status: 'running',
+        pipeline,
+        currentStep: 'normalise',
+        completedSteps: [],
+        error: null,
+        summary: summariseCase(data.submission),
+      },
       'attempts',
     );
     if (start === 'wrong-state') {
@@ -197,7 +307,11 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
     if (start === 'missing') throw new UnrecoverableError(`CASE_NOT_FOUND: no record for case ${caseId}`);
     logger.info({ pipeline, mode: data.mode }, 'case started');
     try {
-      const outcome = await runtime.start(data.submission, data.enqueuedAt, data.mode, { signal, onNode: progressRecorder(caseId, []), onEvent: eventRecorder(caseId, () => 1) });
+      const outcome = await runtime.start(data.submission, data.enqueuedAt, data.mode, {
+        signal,
+        onNode: progressRecorder(caseId, []),
+        onEvent: eventRecorder(caseId, () => 1),
+      });
       const record = (await store.get(caseId))!;
       return await applyOutcome(record, outcome, logger);
     } catch (err) {
@@ -219,7 +333,11 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
       logger.info('decision already applied; the next revision is in review');
       return { caseId, status: 'skipped' };
     }
-    const moved = await store.transition(caseId, ['awaiting_review', 'running'], { status: 'running', currentStep: 'resume', error: null });
+    const moved = await store.transition(caseId, ['awaiting_review', 'running'], {
+      status: 'running',
+      currentStep: 'resume',
+      error: null,
+    });
     if (moved === 'missing') throw new UnrecoverableError(`CASE_NOT_FOUND: no record for case ${caseId}`);
     const record = (await store.get(caseId))!;
     if (moved === 'wrong-state') {
@@ -229,7 +347,13 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
       return { caseId, status: 'skipped' };
     }
     logger.info('resuming with a review decision');
-    await audit({ caseId, event: 'resumed', actor: ACTOR, revision: decision.revision, detail: { action: decision.action, reviewer: decision.reviewer } });
+    await audit({
+      caseId,
+      event: 'resumed',
+      actor: ACTOR,
+      revision: decision.revision,
+      detail: { action: decision.action, reviewer: decision.reviewer },
+    });
     let revision = decision.revision;
     const progress = progressRecorder(caseId, record.completedSteps);
     try {

@@ -36,16 +36,26 @@ export interface CaseWorkerHandle {
   close(): Promise<void>;
 }
 
-export function startCaseWorker(opts: { config: Config; redis: Redis; logger: Logger; runtime: ClinicalCaseRuntime }): CaseWorkerHandle {
+export function startCaseWorker(opts: {
+  config: Config;
+  redis: Redis;
+  logger: Logger;
+  runtime: ClinicalCaseRuntime;
+}): CaseWorkerHandle {
   const { config, redis, logger, runtime } = opts;
   const store = new CaseStore(redis, config.redis.keyPrefix);
   const reviewQueue = new Queue<ReviewJobData>(QUEUES.review, {
     connection: redis,
     prefix: bullPrefix(config.redis.keyPrefix, QUEUES.review),
-    defaultJobOptions: { removeOnComplete: { age: config.worker.retentionSeconds }, removeOnFail: { age: config.worker.retentionSeconds } },
+    defaultJobOptions: {
+      removeOnComplete: { age: config.worker.retentionSeconds },
+      removeOnFail: { age: config.worker.retentionSeconds },
+    },
   });
   reviewQueue.on('error', (err) => logger.warn({ err: err.message }, 'review queue error'));
-  const deliveries = DeliveryQueues.fromConfig(config, redis, (err) => logger.warn({ err: err.message }, 'delivery queue error'));
+  const deliveries = DeliveryQueues.fromConfig(config, redis, (err) =>
+    logger.warn({ err: err.message }, 'delivery queue error'),
+  );
   const processor = createCaseProcessor({
     store,
     runtime,
@@ -68,12 +78,26 @@ export function startCaseWorker(opts: { config: Config; redis: Redis; logger: Lo
     // resume job that fails for good leaves the case failed, with the reason: never silently stuck
     // in running or awaiting_review (a resume job's review item is already decided).
     const caseId = /^(?:case|resume)\.(.+?)(?:\.r\d+)?$/.exec(job?.id ?? '')?.[1];
-    const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError' || /stalled more than allowable limit/.test(err.message) : false;
+    const final = job
+      ? job.attemptsMade >= (job.opts.attempts ?? 1) ||
+        err.name === 'UnrecoverableError' ||
+        /stalled more than allowable limit/.test(err.message)
+      : false;
     if (caseId && final) {
-      const from = job!.name === 'resume' ? (['awaiting_review', 'running'] as const) : (['accepted', 'queued', 'running'] as const);
+      const from =
+        job!.name === 'resume'
+          ? (['awaiting_review', 'running'] as const)
+          : (['accepted', 'queued', 'running'] as const);
       store
-        .transition(caseId, [...from], { status: 'failed', currentStep: null, error: { code: 'JOB_FAILED', message: err.message.slice(0, 500) } })
-        .then((applied) => applied === 'applied' && logger.error({ caseId, jobId: job!.id, err: err.message }, 'case failed for good'))
+        .transition(caseId, [...from], {
+          status: 'failed',
+          currentStep: null,
+          error: { code: 'JOB_FAILED', message: err.message.slice(0, 500) },
+        })
+        .then(
+          (applied) =>
+            applied === 'applied' && logger.error({ caseId, jobId: job!.id, err: err.message }, 'case failed for good'),
+        )
         .catch((e: unknown) => logger.error({ caseId, err: String(e) }, 'could not record case failure'));
     }
   });
@@ -82,11 +106,17 @@ export function startCaseWorker(opts: { config: Config; redis: Redis; logger: Lo
   async function closeWorker(): Promise<void> {
     const closed = worker.close();
     if ((await within(closed, config.worker.shutdownGraceMs)) === 'done') return;
-    logger.warn({ graceMs: config.worker.shutdownGraceMs }, 'active jobs outlived the grace period; cancelling them (they are requeued)');
+    logger.warn(
+      { graceMs: config.worker.shutdownGraceMs },
+      'active jobs outlived the grace period; cancelling them (they are requeued)',
+    );
     worker.cancelAllJobs('shutdown');
     if ((await within(closed, HARD_STOP_MS)) === 'done') return;
     // A step ignored the abort signal. Stop waiting: its lock expires and another worker re-runs the job.
-    logger.error({ waitedMs: HARD_STOP_MS }, 'jobs did not stop after cancellation; leaving them to the stalled-job check');
+    logger.error(
+      { waitedMs: HARD_STOP_MS },
+      'jobs did not stop after cancellation; leaving them to the stalled-job check',
+    );
   }
 
   return {

@@ -44,24 +44,49 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
    */
   const delivered = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.appendOnce(entry);
 
-  return async function processDelivery(job: Job): Promise<{ status: 'delivered' | 'skipped'; channel?: 'webhook' | 'api' }> {
+  return async function processDelivery(
+    job: Job,
+  ): Promise<{ status: 'delivered' | 'skipped'; channel?: 'webhook' | 'api' }> {
     const parsed = DeliveryJobData.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError('JOB_DATA_INVALID: job data does not match the delivery job schema');
+    if (!parsed.success)
+      throw new UnrecoverableError('JOB_DATA_INVALID: job data does not match the delivery job schema');
     const { caseId, revision } = parsed.data;
     const logger = deps.logger.child({ caseId, revision, jobId: job.id, attempt: job.attemptsMade + 1 });
     const record = await deps.store.get(caseId);
     if (!record) throw new UnrecoverableError(`CASE_NOT_FOUND: no record for case ${caseId}`);
-    if (!(CLOSED_STATUSES as readonly string[]).includes(record.status)) throw new UnrecoverableError(`CASE_NOT_CLOSED: case ${caseId} is ${record.status}`);
+    if (!(CLOSED_STATUSES as readonly string[]).includes(record.status))
+      throw new UnrecoverableError(`CASE_NOT_CLOSED: case ${caseId} is ${record.status}`);
     if (record.delivery?.status === 'delivered') {
       logger.info('already delivered; not sent again');
-      await delivered({ caseId, event: 'delivered', actor: ACTOR, revision, at: record.delivery.deliveredAt ?? undefined, detail: { channel: record.delivery.channel, recovered: true } });
+      await delivered({
+        caseId,
+        event: 'delivered',
+        actor: ACTOR,
+        revision,
+        at: record.delivery.deliveredAt ?? undefined,
+        detail: { channel: record.delivery.channel, recovered: true },
+      });
       return { status: 'skipped' };
     }
     const decidedAt = record.decidedAt;
-    const observeLatency = () => (decidedAt ? deps.metrics.observe('co_delivery_decision_to_delivered_seconds', Math.max(0, (now().getTime() - Date.parse(decidedAt)) / 1000)) : Promise.resolve());
+    const observeLatency = () =>
+      decidedAt
+        ? deps.metrics.observe(
+            'co_delivery_decision_to_delivered_seconds',
+            Math.max(0, (now().getTime() - Date.parse(decidedAt)) / 1000),
+          )
+        : Promise.resolve();
 
     if (!record.callbackUrl) {
-      await deps.store.transition(caseId, CLOSED_STATUSES, { delivery: { status: 'delivered', channel: 'api', attempts: 0, lastError: null, deliveredAt: now().toISOString() } });
+      await deps.store.transition(caseId, CLOSED_STATUSES, {
+        delivery: {
+          status: 'delivered',
+          channel: 'api',
+          attempts: 0,
+          lastError: null,
+          deliveredAt: now().toISOString(),
+        },
+      });
       await delivered({ caseId, event: 'delivered', actor: ACTOR, revision, detail: { channel: 'api' } });
       await deps.metrics.inc('co_delivery_attempts_total', { result: 'delivered' });
       await observeLatency();
@@ -90,25 +115,77 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       status = await postWebhook(record.callbackUrl, body, {
         timeoutMs: deps.timeoutMs,
         allowlist: deps.hostAllowlist,
-        headers: { 'x-co-delivery-id': id, 'x-co-timestamp': timestamp, ...(deps.secrets.length ? { 'x-co-signature': signatureHeader(body, timestamp, deps.secrets) } : {}) },
+        headers: {
+          'x-co-delivery-id': id,
+          'x-co-timestamp': timestamp,
+          ...(deps.secrets.length ? { 'x-co-signature': signatureHeader(body, timestamp, deps.secrets) } : {}),
+        },
       });
     } catch (err) {
-      const e = err instanceof DeliveryError ? err : new DeliveryError('network', err instanceof Error ? err.message : String(err), true);
+      const e =
+        err instanceof DeliveryError
+          ? err
+          : new DeliveryError('network', err instanceof Error ? err.message : String(err), true);
       const final = !e.retryable || attempt >= attempts;
       await deps.metrics.inc('co_delivery_attempts_total', { result: 'failed' });
       await deps.metrics.inc('co_delivery_failures_total', { reason: e.reason });
-      await deps.store.transition(caseId, CLOSED_STATUSES, { delivery: { status: final ? 'failed' : 'pending', channel: 'webhook', attempts: attempt, lastError: `${e.reason}: ${e.message}`.slice(0, 500), deliveredAt: null } });
-      await audit({ caseId, event: 'delivery_attempt_failed', actor: ACTOR, revision, detail: { host, attempt, of: attempts, reason: e.reason, httpStatus: e.status, final } });
-      logger.warn({ host, attempt, of: attempts, reason: e.reason, final }, final ? 'delivery failed for good; dead-lettered' : 'delivery attempt failed; will retry');
+      await deps.store.transition(caseId, CLOSED_STATUSES, {
+        delivery: {
+          status: final ? 'failed' : 'pending',
+          channel: 'webhook',
+          attempts: attempt,
+          lastError: `${e.reason}: ${e.message}`.slice(0, 500),
+          deliveredAt: null,
+        },
+      });
+      await audit({
+        caseId,
+        event: 'delivery_attempt_failed',
+        actor: ACTOR,
+        revision,
+        detail: { host, attempt, of: attempts, reason: e.reason, httpStatus: e.status, final },
+      });
+      logger.warn(
+        { host, attempt, of: attempts, reason: e.reason, final },
+        final ? 'delivery failed for good; dead-lettered' : 'delivery attempt failed; will retry',
+      );
       if (!final) throw e;
-      await deps.addDeadLetter({ caseId, revision, deliveryId: id, host, attempts: attempt, lastError: `${e.reason}: ${e.message}`.slice(0, 500), failedAt: now().toISOString() });
+      await deps.addDeadLetter({
+        caseId,
+        revision,
+        deliveryId: id,
+        host,
+        attempts: attempt,
+        lastError: `${e.reason}: ${e.message}`.slice(0, 500),
+        failedAt: now().toISOString(),
+      });
       await deps.metrics.inc('co_delivery_dead_letters_total');
-      await audit({ caseId, event: 'dead_lettered', actor: ACTOR, revision, detail: { host, attempts: attempt, reason: e.reason } });
+      await audit({
+        caseId,
+        event: 'dead_lettered',
+        actor: ACTOR,
+        revision,
+        detail: { host, attempts: attempt, reason: e.reason },
+      });
       throw new UnrecoverableError(`DELIVERY_FAILED: ${e.reason}: ${e.message}`);
     }
     // Outside the try: a failure from here on (Redis down) is not a failed delivery; the retry finds the case delivered.
-    await deps.store.transition(caseId, CLOSED_STATUSES, { delivery: { status: 'delivered', channel: 'webhook', attempts: attempt, lastError: null, deliveredAt: now().toISOString() } });
-    await delivered({ caseId, event: 'delivered', actor: ACTOR, revision, detail: { channel: 'webhook', host, attempt, httpStatus: status } });
+    await deps.store.transition(caseId, CLOSED_STATUSES, {
+      delivery: {
+        status: 'delivered',
+        channel: 'webhook',
+        attempts: attempt,
+        lastError: null,
+        deliveredAt: now().toISOString(),
+      },
+    });
+    await delivered({
+      caseId,
+      event: 'delivered',
+      actor: ACTOR,
+      revision,
+      detail: { channel: 'webhook', host, attempt, httpStatus: status },
+    });
     await deps.metrics.inc('co_delivery_attempts_total', { result: 'delivered' });
     await observeLatency();
     logger.info({ host, attempt, status }, 'delivered');

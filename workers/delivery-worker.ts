@@ -21,7 +21,9 @@ export interface DeliveryWorkerHandle {
 
 export function startDeliveryWorker(opts: { config: Config; redis: Redis; logger: Logger }): DeliveryWorkerHandle {
   const { config, redis, logger } = opts;
-  const queues = DeliveryQueues.fromConfig(config, redis, (err) => logger.warn({ err: err.message }, 'delivery queue error'));
+  const queues = DeliveryQueues.fromConfig(config, redis, (err) =>
+    logger.warn({ err: err.message }, 'delivery queue error'),
+  );
   if (config.delivery.secrets.length === 0) logger.warn('WEBHOOK_SECRETS is empty: webhooks are sent unsigned');
   const processor = createDeliveryProcessor({
     store: new CaseStore(redis, config.redis.keyPrefix),

@@ -19,7 +19,10 @@ async function main(): Promise<void> {
     { name: 'delivery-worker', close: () => handle.close() },
     { name: 'redis', close: async () => void (await redis.quit()) },
   ]);
-  logger.info({ concurrency: config.delivery.concurrency, attempts: config.delivery.attempts }, 'delivery worker ready');
+  logger.info(
+    { concurrency: config.delivery.concurrency, attempts: config.delivery.attempts },
+    'delivery worker ready',
+  );
 }
 
 main().catch((err: unknown) => {

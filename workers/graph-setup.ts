@@ -20,11 +20,20 @@ import { createFailFastRedis } from '../src/queues/connection.js';
 
 /** Open the tools the configuration names. A tool that is not configured reports "not configured" in its steps. */
 export async function openToolBox(config: Config): Promise<{ tools: ToolBox; close: () => Promise<void> }> {
-  const kb = await openKnowledgeBase({ databaseUrl: config.database.url, sqlitePath: config.knowledgeBase.sqlitePath, seed: config.knowledgeBase.seed });
+  const kb = await openKnowledgeBase({
+    databaseUrl: config.database.url,
+    sqlitePath: config.knowledgeBase.sqlitePath,
+    seed: config.knowledgeBase.seed,
+  });
   // The literature cache and the shared NCBI rate budget live in Redis.
-  const redis = config.literature.baseUrl && config.redis.url ? createFailFastRedis(config.redis.url, 'literature-cache') : null;
+  const redis =
+    config.literature.baseUrl && config.redis.url ? createFailFastRedis(config.redis.url, 'literature-cache') : null;
   return {
-    tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb), literature: literatureClient(config, redis), imaging: imagingClient(config) },
+    tools: {
+      knowledgeBase: new LocalKnowledgeBaseClient(kb),
+      literature: literatureClient(config, redis),
+      imaging: imagingClient(config),
+    },
     close: async () => {
       await kb.close();
       if (redis) await redis.quit().catch(() => undefined);
@@ -32,12 +41,17 @@ export async function openToolBox(config: Config): Promise<{ tools: ToolBox; clo
   };
 }
 
-export async function openCaseRuntime(config: Config, overrides: Partial<GraphDeps> = {}): Promise<{ runtime: ClinicalCaseRuntime; close: () => Promise<void> }> {
+export async function openCaseRuntime(
+  config: Config,
+  overrides: Partial<GraphDeps> = {},
+): Promise<{ runtime: ClinicalCaseRuntime; close: () => Promise<void> }> {
   const checkpointer = await openCheckpointer(config);
-  const toolBox = overrides.tools ? null : await openToolBox(config).catch(async (err: unknown) => {
-    await checkpointer.close();
-    throw err;
-  });
+  const toolBox = overrides.tools
+    ? null
+    : await openToolBox(config).catch(async (err: unknown) => {
+        await checkpointer.close();
+        throw err;
+      });
   const agents =
     config.model.mode === 'llm'
       ? (() => {
@@ -45,7 +59,12 @@ export async function openCaseRuntime(config: Config, overrides: Partial<GraphDe
           return { planner: llmPlanner(model), drafter: llmDrafter(model, config.model.model) };
         })()
       : { planner: knowledgePlanner, drafter: templateDrafter };
-  const deps: GraphDeps = { tools: toolBox?.tools ?? { knowledgeBase: null, literature: null, imaging: null }, ...agents, maxRevisions: config.review.maxRevisions, ...overrides };
+  const deps: GraphDeps = {
+    tools: toolBox?.tools ?? { knowledgeBase: null, literature: null, imaging: null },
+    ...agents,
+    maxRevisions: config.review.maxRevisions,
+    ...overrides,
+  };
   const graph = compileClinicalCaseGraph(deps, checkpointer.saver);
   return {
     runtime: new ClinicalCaseRuntime(graph),

@@ -18,11 +18,22 @@ async function main(): Promise<void> {
   const started = performance.now();
   const runtime = await loadModelRuntime(config.imaging.service.modelDir);
   const { meta } = runtime;
-  logger.info({ model: meta.name, version: meta.version, engine: runtime.engine, ms: Math.round(performance.now() - started) }, 'model loaded');
-  const app = await buildImagingService({ runtime, logger, maxImageBytes: config.imaging.maxImageBytes, maxBatch: config.imaging.service.maxBatch });
+  logger.info(
+    { model: meta.name, version: meta.version, engine: runtime.engine, ms: Math.round(performance.now() - started) },
+    'model loaded',
+  );
+  const app = await buildImagingService({
+    runtime,
+    logger,
+    maxImageBytes: config.imaging.maxImageBytes,
+    maxBatch: config.imaging.service.maxBatch,
+  });
   await app.listen({ host: config.http.host, port: config.imaging.service.port });
   const { port } = app.server.address() as AddressInfo;
-  logger.info({ url: `http://${config.http.host}:${port}/v2/models/${meta.name}` }, 'imaging service ready (set IMAGING_BASE_URL to the base of this URL)');
+  logger.info(
+    { url: `http://${config.http.host}:${port}/v2/models/${meta.name}` },
+    'imaging service ready (set IMAGING_BASE_URL to the base of this URL)',
+  );
   installShutdown(logger, [
     { name: 'http', close: () => app.close() },
     { name: 'model', close: () => runtime.close() },

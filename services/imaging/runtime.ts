@@ -88,7 +88,9 @@ export async function loadModelRuntime(dir: string): Promise<ModelRuntime> {
     const model = await loadLayersModel(dir, meta.file);
     const shape = model.inputs[0]?.shape ?? [];
     if (shape[1] !== meta.input.height || shape[2] !== meta.input.width || shape[3] !== 1) {
-      throw new ModelLoadError(`${file}: model input is [${shape.join(', ')}] but meta.json says [n, ${meta.input.height}, ${meta.input.width}, 1]`);
+      throw new ModelLoadError(
+        `${file}: model input is [${shape.join(', ')}] but meta.json says [n, ${meta.input.height}, ${meta.input.width}, 1]`,
+      );
     }
     return new TfjsRuntime(meta, model);
   }
@@ -96,11 +98,15 @@ export async function loadModelRuntime(dir: string): Promise<ModelRuntime> {
   try {
     session = await ort.InferenceSession.create(file);
   } catch (err) {
-    throw new ModelLoadError(`${file}: onnxruntime could not load the model (${err instanceof Error ? err.message : String(err)})`);
+    throw new ModelLoadError(
+      `${file}: onnxruntime could not load the model (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   if (!session.inputNames.includes(meta.input.name) || !session.outputNames.includes(meta.output.name)) {
     await session.release();
-    throw new ModelLoadError(`${file}: the model has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]; meta.json names input ${meta.input.name} and output ${meta.output.name}`);
+    throw new ModelLoadError(
+      `${file}: the model has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]; meta.json names input ${meta.input.name} and output ${meta.output.name}`,
+    );
   }
   return new OnnxRuntime(meta, session);
 }

@@ -52,11 +52,26 @@ export function knowledgeDrivenPlan(view: MinimisedCase): PlanStep[] {
   const empty = { medicationRefs: [], studyRef: null, terms: [] };
   const meds = view.medications;
   const steps: PlanStep[] = [];
-  const lookupTerms = [...new Set([...meds.map((m) => coreDrugName(m.name)), ...view.problems.map((p) => p.text), ...view.allergies.map((a) => a.substance)].map((t) => clip(t, MAX_TERM)))]
+  const lookupTerms = [
+    ...new Set(
+      [
+        ...meds.map((m) => coreDrugName(m.name)),
+        ...view.problems.map((p) => p.text),
+        ...view.allergies.map((a) => a.substance),
+      ].map((t) => clip(t, MAX_TERM)),
+    ),
+  ]
     .filter(Boolean)
     .slice(0, 20);
   if (lookupTerms.length > 0) {
-    steps.push({ id: 'kb:lookup', type: 'kb_lookup', purpose: 'Map medications, problems and allergens to knowledge-base entities', inputs: { ...empty, terms: lookupTerms }, dependsOn: [], mandatory: false });
+    steps.push({
+      id: 'kb:lookup',
+      type: 'kb_lookup',
+      purpose: 'Map medications, problems and allergens to knowledge-base entities',
+      inputs: { ...empty, terms: lookupTerms },
+      dependsOn: [],
+      mandatory: false,
+    });
   }
   if (meds.length > 0 && view.problems.length > 0) {
     steps.push({
@@ -84,7 +99,12 @@ export function knowledgeDrivenPlan(view: MinimisedCase): PlanStep[] {
       id: `lit:${i + 1}`,
       type: 'literature_search',
       purpose: `Find guideline-level evidence on managing ${clip(p.text, 300)} relevant to the clinical question`,
-      inputs: { ...empty, terms: [literatureConcept(p.text), ...meds.slice(0, 3).map((m) => coreDrugName(m.name))].map((t) => clip(t, MAX_TERM)).filter(Boolean) },
+      inputs: {
+        ...empty,
+        terms: [literatureConcept(p.text), ...meds.slice(0, 3).map((m) => coreDrugName(m.name))]
+          .map((t) => clip(t, MAX_TERM))
+          .filter(Boolean),
+      },
       dependsOn: lookupTerms.length > 0 ? ['kb:lookup'] : [],
       mandatory: false,
     });

@@ -17,9 +17,21 @@ export function llmLabel(modelName: string): string {
 
 /** The evidence a model may cite: ids with short titles, plus the case record's references. */
 export function evidenceForPrompt(input: DraftInput) {
-  const evidence = Object.values(input.results).flatMap((r) => r.evidence.map((e) => ({ id: e.id, kind: e.kind, title: e.title, source: e.source })));
-  const findings = Object.values(input.results).flatMap((r) => r.findings.map((f) => ({ kind: f.kind, severity: f.severity, summary: f.summary, management: f.management, cite: f.factIds.map((id) => `kb:${id}`) })));
-  const unavailable = input.steps.filter((s) => input.results[s.id]?.status === 'unavailable').map((s) => ({ step: s.id, purpose: s.purpose, reason: input.results[s.id]!.reason }));
+  const evidence = Object.values(input.results).flatMap((r) =>
+    r.evidence.map((e) => ({ id: e.id, kind: e.kind, title: e.title, source: e.source })),
+  );
+  const findings = Object.values(input.results).flatMap((r) =>
+    r.findings.map((f) => ({
+      kind: f.kind,
+      severity: f.severity,
+      summary: f.summary,
+      management: f.management,
+      cite: f.factIds.map((id) => `kb:${id}`),
+    })),
+  );
+  const unavailable = input.steps
+    .filter((s) => input.results[s.id]?.status === 'unavailable')
+    .map((s) => ({ step: s.id, purpose: s.purpose, reason: input.results[s.id]!.reason }));
   return { evidence, findings, unavailable };
 }
 
@@ -38,12 +50,22 @@ export function llmDrafter(model: BaseChatModel, modelName: string): Drafter {
           ].join('\n\n'),
         ),
       ];
-      const answer = await invokeStructured(model, messages, { name: 'write_plan', description: 'Write the care plan in five sections, each statement with its citations.', schema: PlanSections });
+      const answer = await invokeStructured(model, messages, {
+        name: 'write_plan',
+        description: 'Write the care plan in five sections, each statement with its citations.',
+        schema: PlanSections,
+      });
       const template = templateDraft(input);
       if (!answer.ok) {
         return { ...template, label: `${template.label} (The model's draft was unusable: ${answer.error}.)` };
       }
-      return { revision: input.revision, mode: 'llm', label: llmLabel(modelName), sections: answer.value, unavailable: template.unavailable };
+      return {
+        revision: input.revision,
+        mode: 'llm',
+        label: llmLabel(modelName),
+        sections: answer.value,
+        unavailable: template.unavailable,
+      };
     },
   };
 }

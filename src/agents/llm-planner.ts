@@ -48,7 +48,11 @@ export function llmPlanner(model: BaseChatModel): Planner {
         advertised: PlannerAnswer.extend({ steps: z.array(ProposedStep).min(1).max(60) }),
       });
       if (!answer.ok) {
-        return { steps: knowledgeDrivenPlan(view), planner: 'llm-fallback', note: `the model's plan was unusable (${answer.error}); the knowledge-driven planner was used` };
+        return {
+          steps: knowledgeDrivenPlan(view),
+          planner: 'llm-fallback',
+          note: `the model's plan was unusable (${answer.error}); the knowledge-driven planner was used`,
+        };
       }
       const steps: PlanStep[] = [];
       const dropped: string[] = [];
@@ -56,19 +60,34 @@ export function llmPlanner(model: BaseChatModel): Planner {
         const p = ProposedStep.safeParse(raw);
         const step = p.success
           ? PlanStep.safeParse({
-              id: p.data.id.toLowerCase().replace(/[^a-z0-9:._-]/g, '-').slice(0, 80) || `step-${i + 1}`,
+              id:
+                p.data.id
+                  .toLowerCase()
+                  .replace(/[^a-z0-9:._-]/g, '-')
+                  .slice(0, 80) || `step-${i + 1}`,
               type: p.data.type,
               purpose: p.data.purpose,
-              inputs: { medicationRefs: p.data.medicationRefs ?? [], studyRef: p.data.studyRef ?? null, terms: p.data.terms ?? [] },
+              inputs: {
+                medicationRefs: p.data.medicationRefs ?? [],
+                studyRef: p.data.studyRef ?? null,
+                terms: p.data.terms ?? [],
+              },
               dependsOn: p.data.dependsOn ?? [],
               mandatory: false,
             })
           : p;
         if (step.success) steps.push(step.data);
-        else dropped.push(`step ${i + 1}: ${step.error.issues[0]?.path.join('.') ?? ''} ${step.error.issues[0]?.message ?? 'invalid'}`);
+        else
+          dropped.push(
+            `step ${i + 1}: ${step.error.issues[0]?.path.join('.') ?? ''} ${step.error.issues[0]?.message ?? 'invalid'}`,
+          );
       });
       if (steps.length === 0) {
-        return { steps: knowledgeDrivenPlan(view), planner: 'llm-fallback', note: `every step the model proposed was invalid (${dropped.join('; ')}); the knowledge-driven planner was used` };
+        return {
+          steps: knowledgeDrivenPlan(view),
+          planner: 'llm-fallback',
+          note: `every step the model proposed was invalid (${dropped.join('; ')}); the knowledge-driven planner was used`,
+        };
       }
       return { steps, planner: 'llm', note: dropped.length ? `dropped invalid steps: ${dropped.join('; ')}` : null };
     },

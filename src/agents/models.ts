@@ -2,7 +2,10 @@
 import { ChatOpenAI } from '@langchain/openai';
 import type { Config } from '../config.js';
 
-export function createChatModel(model: Extract<Config['model'], { mode: 'llm' }>, options: { timeoutMs?: number; maxRetries?: number } = {}): ChatOpenAI {
+export function createChatModel(
+  model: Extract<Config['model'], { mode: 'llm' }>,
+  options: { timeoutMs?: number; maxRetries?: number } = {},
+): ChatOpenAI {
   return new ChatOpenAI({
     model: model.model,
     apiKey: model.apiKey ?? 'not-needed',

@@ -5,7 +5,7 @@
  * a second invalid answer is reported, never used.
  */
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import type { AIMessage} from '@langchain/core/messages';
+import type { AIMessage } from '@langchain/core/messages';
 import { HumanMessage, type BaseMessage } from '@langchain/core/messages';
 import { z } from 'zod';
 
@@ -18,7 +18,8 @@ export interface StructuredTool<T extends z.ZodType> {
   advertised?: z.ZodType;
 }
 
-export type StructuredResult<T> = { ok: true; value: T; attempts: number } | { ok: false; error: string; attempts: number };
+export type StructuredResult<T> =
+  { ok: true; value: T; attempts: number } | { ok: false; error: string; attempts: number };
 
 function argsOf(message: AIMessage, name: string): { args?: unknown; error?: string } {
   const call = message.tool_calls?.find((c) => c.name === name);
@@ -41,17 +42,27 @@ export async function invokeStructured<T extends z.ZodType>(
   maxAttempts = 2,
 ): Promise<StructuredResult<z.output<T>>> {
   if (!model.bindTools) return { ok: false, error: 'the model does not support tool calling', attempts: 0 };
-  const { $schema: _ignored, ...parameters } = z.toJSONSchema(tool.advertised ?? tool.schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  const bound = model.bindTools([{ type: 'function', function: { name: tool.name, description: tool.description, parameters } }], { tool_choice: { type: 'function', function: { name: tool.name } } });
+  const { $schema: _ignored, ...parameters } = z.toJSONSchema(tool.advertised ?? tool.schema, {
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
+  const bound = model.bindTools(
+    [{ type: 'function', function: { name: tool.name, description: tool.description, parameters } }],
+    { tool_choice: { type: 'function', function: { name: tool.name } } },
+  );
   let conversation = [...messages];
   let error = '';
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     let reply: AIMessage;
     try {
-      reply = (await bound.invoke(conversation));
+      reply = await bound.invoke(conversation);
     } catch (err) {
       // The endpoint is down or refused the request (the client has already retried): report, never throw.
-      return { ok: false, error: `the model endpoint failed: ${err instanceof Error ? err.message.slice(0, 200) : String(err)}`, attempts: attempt };
+      return {
+        ok: false,
+        error: `the model endpoint failed: ${err instanceof Error ? err.message.slice(0, 200) : String(err)}`,
+        attempts: attempt,
+      };
     }
     const { args, error: extractError } = argsOf(reply, tool.name);
     if (extractError) error = extractError;
@@ -63,7 +74,12 @@ export async function invokeStructured<T extends z.ZodType>(
         .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
         .join('; ');
     }
-    conversation = [...messages, new HumanMessage(`Your previous answer was rejected: ${error}. Call ${tool.name} again with arguments that match its schema.`)];
+    conversation = [
+      ...messages,
+      new HumanMessage(
+        `Your previous answer was rejected: ${error}. Call ${tool.name} again with arguments that match its schema.`,
+      ),
+    ];
   }
   return { ok: false, error, attempts: maxAttempts };
 }

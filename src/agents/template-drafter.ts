@@ -29,12 +29,30 @@ const SHORTENED = ' … (shortened; the case record has the full text)';
 
 export function templateDraft(input: DraftInput): Plan {
   const { view, steps, results } = input;
-  const sections: PlanSections = { assessment: [], recommendations: [], medicationChanges: [], monitoring: [], patientCommunication: [] };
+  const sections: PlanSections = {
+    assessment: [],
+    recommendations: [],
+    medicationChanges: [],
+    monitoring: [],
+    patientCommunication: [],
+  };
   let n = 0;
-  const add = (section: keyof PlanSections, text: string, citations: string[], medications: string[] = [], supported = true): Recommendation => {
+  const add = (
+    section: keyof PlanSections,
+    text: string,
+    citations: string[],
+    medications: string[] = [],
+    supported = true,
+  ): Recommendation => {
     // A statement is at most 4,000 characters (the plan schema's bound); a case can list more than that.
     const bounded = text.length > MAX_STATEMENT ? `${clip(text, MAX_STATEMENT - SHORTENED.length)}${SHORTENED}` : text;
-    const rec: Recommendation = { id: `r${++n}`, text: bounded, citations: [...new Set(citations)], medications, supported };
+    const rec: Recommendation = {
+      id: `r${++n}`,
+      text: bounded,
+      citations: [...new Set(citations)],
+      medications,
+      supported,
+    };
     sections[section].push(rec);
     return rec;
   };
@@ -42,7 +60,12 @@ export function templateDraft(input: DraftInput): Plan {
 
   // Assessment: a restatement of the case, citing the case record.
   const who = [view.patient.age ? `Age ${view.patient.age}` : null, view.patient.sex].filter(Boolean).join(', ');
-  if (view.problems.length) add('assessment', `${who ? `${who}. ` : ''}Active problems: ${view.problems.map((p) => p.text).join('; ')}.`, view.problems.map((p) => `case:${p.ref}`));
+  if (view.problems.length)
+    add(
+      'assessment',
+      `${who ? `${who}. ` : ''}Active problems: ${view.problems.map((p) => p.text).join('; ')}.`,
+      view.problems.map((p) => `case:${p.ref}`),
+    );
   if (view.medications.length) {
     add(
       'assessment',
@@ -51,13 +74,30 @@ export function templateDraft(input: DraftInput): Plan {
       view.medications.map((m) => m.name),
     );
   }
-  if (view.allergies.length) add('assessment', `Recorded allergies: ${view.allergies.map((a) => `${a.substance}${a.reactions.length ? ` (${a.reactions.join(', ')})` : ''}`).join('; ')}.`, view.allergies.map((a) => `case:${a.ref}`));
+  if (view.allergies.length)
+    add(
+      'assessment',
+      `Recorded allergies: ${view.allergies.map((a) => `${a.substance}${a.reactions.length ? ` (${a.reactions.join(', ')})` : ''}`).join('; ')}.`,
+      view.allergies.map((a) => `case:${a.ref}`),
+    );
   const labs = view.labs.filter((l) => l.value !== null || l.valueText);
-  if (labs.length) add('assessment', `Recent results: ${labs.map((l) => `${l.name} ${l.value ?? l.valueText}${l.unit ? ` ${l.unit}` : ''}${l.daysBeforeCase !== null ? ` (${l.daysBeforeCase} days ago)` : ''}`).join('; ')}.`, labs.map((l) => `case:${l.ref}`));
-  for (const c of input.reviewerComments) add('assessment', `Reviewer comments on revision ${c.revision} (addressed in this revision where the evidence allows): ${c.comments}`, [`review:r${c.revision}`]);
+  if (labs.length)
+    add(
+      'assessment',
+      `Recent results: ${labs.map((l) => `${l.name} ${l.value ?? l.valueText}${l.unit ? ` ${l.unit}` : ''}${l.daysBeforeCase !== null ? ` (${l.daysBeforeCase} days ago)` : ''}`).join('; ')}.`,
+      labs.map((l) => `case:${l.ref}`),
+    );
+  for (const c of input.reviewerComments)
+    add(
+      'assessment',
+      `Reviewer comments on revision ${c.revision} (addressed in this revision where the evidence allows): ${c.comments}`,
+      [`review:r${c.revision}`],
+    );
 
   // Safety findings from the knowledge base, most severe first.
-  const findings = steps.flatMap((s) => (results[s.id]?.status === 'ok' ? results[s.id]!.findings.map((f) => ({ f, step: s })) : []));
+  const findings = steps.flatMap((s) =>
+    results[s.id]?.status === 'ok' ? results[s.id]!.findings.map((f) => ({ f, step: s })) : [],
+  );
   findings.sort((a, b) => SEVERITY_RANK[b.f.severity] - SEVERITY_RANK[a.f.severity]);
   const seen = new Set<string>();
   for (const { f } of findings) {
@@ -65,12 +105,35 @@ export function templateDraft(input: DraftInput): Plan {
     if (seen.has(key)) continue;
     seen.add(key);
     const citations = f.factIds.map((id) => `kb:${id}`);
-    add('medicationChanges', `${f.severity.toUpperCase()} ${f.kind.replace('_', ' ')}: ${sentence(f.summary)}${f.management ? ` Knowledge-base management advice: ${sentence(f.management)}` : ''}`, citations, f.medications);
-    if (/monitor|check|measure|recheck/i.test(f.management ?? '')) add('monitoring', `Monitoring for ${f.medications.join(' + ')}: ${sentence(f.management!)}`, citations, f.medications);
+    add(
+      'medicationChanges',
+      `${f.severity.toUpperCase()} ${f.kind.replace('_', ' ')}: ${sentence(f.summary)}${f.management ? ` Knowledge-base management advice: ${sentence(f.management)}` : ''}`,
+      citations,
+      f.medications,
+    );
+    if (/monitor|check|measure|recheck/i.test(f.management ?? ''))
+      add(
+        'monitoring',
+        `Monitoring for ${f.medications.join(' + ')}: ${sentence(f.management!)}`,
+        citations,
+        f.medications,
+      );
   }
-  const checkedKinds = steps.filter((s) => results[s.id]?.status === 'ok' && s.type !== 'kb_lookup' && s.type !== 'literature_search' && s.type !== 'imaging_analysis');
+  const checkedKinds = steps.filter(
+    (s) =>
+      results[s.id]?.status === 'ok' &&
+      s.type !== 'kb_lookup' &&
+      s.type !== 'literature_search' &&
+      s.type !== 'imaging_analysis',
+  );
   if (checkedKinds.length && findings.length === 0) {
-    add('medicationChanges', 'The knowledge-base safety checks that ran found no interaction, allergy, contraindication, dose or duplication issue for the current medications.', checkedKinds.flatMap((s) => results[s.id]!.evidence.map((e) => e.id)).concat(view.medications.map((m) => `case:${m.ref}`)));
+    add(
+      'medicationChanges',
+      'The knowledge-base safety checks that ran found no interaction, allergy, contraindication, dose or duplication issue for the current medications.',
+      checkedKinds
+        .flatMap((s) => results[s.id]!.evidence.map((e) => e.id))
+        .concat(view.medications.map((m) => `case:${m.ref}`)),
+    );
   }
 
   // Literature: what was found, by title, citing the PMIDs.
@@ -78,32 +141,71 @@ export function templateDraft(input: DraftInput): Plan {
     const r = results[s.id];
     if (r?.status !== 'ok') continue;
     if (r.evidence.length === 0) {
-      add('recommendations', `Literature for “${s.inputs.terms[0] ?? s.purpose}”: the search found no matching records, so no literature is cited for it.`, [], [], false);
+      add(
+        'recommendations',
+        `Literature for “${s.inputs.terms[0] ?? s.purpose}”: the search found no matching records, so no literature is cited for it.`,
+        [],
+        [],
+        false,
+      );
       continue;
     }
-    add('recommendations', `Literature for “${s.inputs.terms[0] ?? s.purpose}”: ${r.evidence.slice(0, 3).map((e: Evidence) => `${e.title} — ${e.source}`).join('; ')}. Review these sources before acting.`, r.evidence.slice(0, 3).map((e) => e.id));
+    add(
+      'recommendations',
+      `Literature for “${s.inputs.terms[0] ?? s.purpose}”: ${r.evidence
+        .slice(0, 3)
+        .map((e: Evidence) => `${e.title} — ${e.source}`)
+        .join('; ')}. Review these sources before acting.`,
+      r.evidence.slice(0, 3).map((e) => e.id),
+    );
   }
 
   // Imaging model findings.
   for (const s of steps.filter((x) => x.type === 'imaging_analysis')) {
     const r = results[s.id];
     if (r?.status !== 'ok') continue;
-    for (const e of r.evidence) add('recommendations', `Imaging model result for ${s.inputs.studyRef} (${e.source}): ${e.title}. Decision support only; the image must be read by a clinician.`, [e.id, `case:${s.inputs.studyRef}`]);
+    for (const e of r.evidence)
+      add(
+        'recommendations',
+        `Imaging model result for ${s.inputs.studyRef} (${e.source}): ${e.title}. Decision support only; the image must be read by a clinician.`,
+        [e.id, `case:${s.inputs.studyRef}`],
+      );
   }
 
   // What could not be checked.
-  const unavailable = steps.filter((s) => results[s.id]?.status === 'unavailable').map((s) => ({ stepId: s.id, type: s.type, reason: results[s.id]!.reason ?? 'unavailable', code: results[s.id]!.code }));
+  const unavailable = steps
+    .filter((s) => results[s.id]?.status === 'unavailable')
+    .map((s) => ({
+      stepId: s.id,
+      type: s.type,
+      reason: results[s.id]!.reason ?? 'unavailable',
+      code: results[s.id]!.code,
+    }));
   for (const u of unavailable) {
     const step = steps.find((s) => s.id === u.stepId)!;
-    add('recommendations', `NOT CHECKED: ${sentence(step.purpose)} The tool was unavailable (${u.reason}); do this check manually before acting on this plan.`, [], step.inputs.medicationRefs.map(medName), false);
+    add(
+      'recommendations',
+      `NOT CHECKED: ${sentence(step.purpose)} The tool was unavailable (${u.reason}); do this check manually before acting on this plan.`,
+      [],
+      step.inputs.medicationRefs.map(medName),
+      false,
+    );
   }
 
   // Patient communication rests on the changes and the record; without either there is nothing to communicate from.
   const talkAbout = sections.medicationChanges
     .flatMap((r) => r.citations)
     .slice(0, 10)
-    .concat(view.medications.slice(0, 1).map((m) => `case:${m.ref}`), view.medications.length ? [] : view.problems.slice(0, 1).map((p) => `case:${p.ref}`));
-  if (talkAbout.length) add('patientCommunication', 'Discuss any medication change and its reason with the patient, using the findings above; confirm understanding and agree a review date.', talkAbout);
+    .concat(
+      view.medications.slice(0, 1).map((m) => `case:${m.ref}`),
+      view.medications.length ? [] : view.problems.slice(0, 1).map((p) => `case:${p.ref}`),
+    );
+  if (talkAbout.length)
+    add(
+      'patientCommunication',
+      'Discuss any medication change and its reason with the patient, using the findings above; confirm understanding and agree a review date.',
+      talkAbout,
+    );
 
   return { revision: input.revision, mode: 'knowledge-driven', label: KNOWLEDGE_DRIVEN_LABEL, sections, unavailable };
 }

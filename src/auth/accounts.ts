@@ -24,8 +24,13 @@ CREATE TABLE auth_accounts (
   },
 ];
 
-export const AccountName = z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'account names: 2–64 lower-case letters, digits, ., _ or -');
-export const StaffRoles = z.array(z.enum(STAFF_ROLES)).min(1).transform((r) => [...new Set(r)].sort());
+export const AccountName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'account names: 2–64 lower-case letters, digits, ., _ or -');
+export const StaffRoles = z
+  .array(z.enum(STAFF_ROLES))
+  .min(1)
+  .transform((r) => [...new Set(r)].sort());
 
 export interface Account {
   name: string;
@@ -54,7 +59,13 @@ type AccountRow = {
   updated_at: string;
 };
 
-const toAccount = (r: AccountRow): Account => ({ name: r.name, roles: r.roles.split(',').filter(Boolean) as StaffRole[], disabled: Number(r.disabled) === 1, createdAt: r.created_at, updatedAt: r.updated_at });
+const toAccount = (r: AccountRow): Account => ({
+  name: r.name,
+  roles: r.roles.split(',').filter(Boolean) as StaffRole[],
+  disabled: Number(r.disabled) === 1,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
 
 /** Checked when a login names an unknown account, so timing does not reveal which names exist. */
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
@@ -86,7 +97,10 @@ export class AccountStore {
     if (problem) throw new AccountError('ACCOUNT_INVALID', problem);
     const at = new Date().toISOString();
     const hash = await hashPassword(password);
-    const inserted = await this.db.run('INSERT INTO auth_accounts (name, password_hash, roles, disabled, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT (name) DO NOTHING', [n.data, hash, r.data.join(','), at, at]);
+    const inserted = await this.db.run(
+      'INSERT INTO auth_accounts (name, password_hash, roles, disabled, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT (name) DO NOTHING',
+      [n.data, hash, r.data.join(','), at, at],
+    );
     if (inserted.changes === 0) throw new AccountError('ACCOUNT_EXISTS', `account ${n.data} exists`);
     return { name: n.data, roles: r.data, disabled: false, createdAt: at, updatedAt: at };
   }
@@ -109,7 +123,11 @@ export class AccountStore {
   }
 
   private async update(name: string, set: string, params: Array<string | number>): Promise<Account> {
-    const result = await this.db.run(`UPDATE auth_accounts SET ${set}, updated_at = ? WHERE name = ?`, [...params, new Date().toISOString(), name]);
+    const result = await this.db.run(`UPDATE auth_accounts SET ${set}, updated_at = ? WHERE name = ?`, [
+      ...params,
+      new Date().toISOString(),
+      name,
+    ]);
     if (result.changes === 0) throw new AccountError('ACCOUNT_NOT_FOUND', `no account ${name}`);
     return (await this.get(name))!;
   }

@@ -38,7 +38,11 @@ export class SessionStore {
   async create(account: string): Promise<{ token: string; session: Session }> {
     const token = randomBytes(32).toString('base64url');
     const now = Date.now();
-    const session: Session = { account, createdAt: new Date(now).toISOString(), expiresAt: new Date(now + this.ttlSeconds * 1000).toISOString() };
+    const session: Session = {
+      account,
+      createdAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + this.ttlSeconds * 1000).toISOString(),
+    };
     await this.redis.set(this.key(token), JSON.stringify(session), 'EX', this.ttlSeconds);
     return { token, session };
   }

@@ -13,11 +13,17 @@ export interface InjectionHit {
 }
 
 const RULES: Array<[string, RegExp]> = [
-  ['override-instructions', /\b(ignore|disregard|forget|override)\b[^.\n]{0,40}\b(previous|prior|above|earlier|all|system|your)\b[^.\n]{0,20}\b(instructions?|prompts?|rules?|guidelines?)\b/i],
+  [
+    'override-instructions',
+    /\b(ignore|disregard|forget|override)\b[^.\n]{0,40}\b(previous|prior|above|earlier|all|system|your)\b[^.\n]{0,20}\b(instructions?|prompts?|rules?|guidelines?)\b/i,
+  ],
   ['new-instructions', /\b(new|updated|real)\s+(system\s+)?instructions?\s*:/i],
   ['role-play', /\b(you are now|act as|pretend (to be|you are)|roleplay as|from now on you)\b/i],
   ['system-prompt', /\b(system prompt|developer message|jailbreak|DAN mode)\b/i],
-  ['review-bypass', /\b(skip|bypass|avoid|no need for|without)\b[^.\n]{0,30}\b(human\s+|clinical\s+)?(review|approval|sign-?off)\b/i],
+  [
+    'review-bypass',
+    /\b(skip|bypass|avoid|no need for|without)\b[^.\n]{0,30}\b(human\s+|clinical\s+)?(review|approval|sign-?off)\b/i,
+  ],
   ['fake-approval', /\b(mark|set|flag|record)\b[^.\n]{0,30}\b(as\s+)?(approved|signed off|finali[sz]ed|reviewed)\b/i],
   ['auto-approve', /\b(auto-?approve|approve (this|the) (plan|case))\b/i],
   ['chat-template', /(<\|im_(start|end)\|>|\[\/?INST\]|^\s*(system|assistant)\s*:|###\s*(instruction|system))/im],
@@ -60,7 +66,8 @@ export function detectHiddenCharacters(submission: unknown, limit = 20): Injecti
     }
     if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${pointer}/${i}`, depth + 1));
     else if (value && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) if (k !== 'data') walk(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, depth + 1);
+      for (const [k, v] of Object.entries(value))
+        if (k !== 'data') walk(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, depth + 1);
     }
   };
   walk(submission, '', 0);
@@ -69,7 +76,10 @@ export function detectHiddenCharacters(submission: unknown, limit = 20): Injecti
 
 function excerpt(text: string, index: number): string {
   const start = Math.max(0, index - 30);
-  return `${start > 0 ? '…' : ''}${text.slice(start, index + 90).replace(/\s+/g, ' ').trim()}${index + 90 < text.length ? '…' : ''}`;
+  return `${start > 0 ? '…' : ''}${text
+    .slice(start, index + 90)
+    .replace(/\s+/g, ' ')
+    .trim()}${index + 90 < text.length ? '…' : ''}`;
 }
 
 export function scanText(pointer: string, text: string): InjectionHit[] {
@@ -90,7 +100,8 @@ export function detectInjections(view: MinimisedCase): InjectionHit[] {
   const walk = (value: unknown, pointer: string): void => {
     if (typeof value === 'string') hits.push(...scanText(pointer, value));
     else if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${pointer}/${i}`));
-    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) if (!NOT_TEXT.has(k)) walk(v, `${pointer}/${k}`);
+    else if (value && typeof value === 'object')
+      for (const [k, v] of Object.entries(value)) if (!NOT_TEXT.has(k)) walk(v, `${pointer}/${k}`);
   };
   walk(view, '');
   return hits;

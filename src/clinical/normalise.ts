@@ -34,7 +34,11 @@ function studySource(study: ImagingStudy): ImageSource {
   const series = study.series?.find((s) => s.instance?.length);
   const seriesUid = uidOf(series?.uid);
   const instanceUid = uidOf(series?.instance?.[0]?.uid);
-  if (!studyUid) return { kind: 'none', reason: 'the ImagingStudy has no study instance UID (identifier with system urn:dicom:uid)' };
+  if (!studyUid)
+    return {
+      kind: 'none',
+      reason: 'the ImagingStudy has no study instance UID (identifier with system urn:dicom:uid)',
+    };
   if (!seriesUid || !instanceUid) return { kind: 'none', reason: 'the ImagingStudy lists no series and instance UID' };
   return { kind: 'dicomweb', studyUid, seriesUid, instanceUid };
 }
@@ -43,7 +47,10 @@ const ACTIVE_MED = new Set(['active', 'on-hold', 'intended', 'unknown']);
 const DAY_MS = 86_400_000;
 
 const conceptText = (c: CodeableConcept | undefined): string | null =>
-  c?.text?.trim() || c?.coding?.find((x) => x.display)?.display?.trim() || c?.coding?.find((x) => x.code)?.code?.trim() || null;
+  c?.text?.trim() ||
+  c?.coding?.find((x) => x.display)?.display?.trim() ||
+  c?.coding?.find((x) => x.code)?.code?.trim() ||
+  null;
 
 function ageOf(birthDate: string | undefined, at: Date): string | null {
   if (!birthDate) return null;
@@ -56,7 +63,9 @@ function ageOf(birthDate: string | undefined, at: Date): string | null {
 
 function daysBefore(dateTime: string | undefined, at: Date): number | null {
   if (!dateTime) return null;
-  const t = Date.parse(dateTime.length === 4 ? `${dateTime}-07-01` : dateTime.length === 7 ? `${dateTime}-15` : dateTime);
+  const t = Date.parse(
+    dateTime.length === 4 ? `${dateTime}-07-01` : dateTime.length === 7 ? `${dateTime}-15` : dateTime,
+  );
   if (Number.isNaN(t)) return null;
   return Math.max(0, Math.round((at.getTime() - t) / DAY_MS));
 }
@@ -153,7 +162,16 @@ export function normaliseCase(submission: CaseSubmission, at: Date): { view: Min
   const scrub = (s: string) => scrubText(s, identifying);
   /** Short coded text (routes, units, statuses) is case text too: cleaned and scrubbed like the rest. */
   const scrubOrNull = (s: string | null | undefined) => (s ? scrub(s) : null);
-  const view: MinimisedCase = { question: scrub(submission.question), patient: { age: null, sex: null }, problems: [], medications: [], allergies: [], labs: [], imaging: [], notes: [] };
+  const view: MinimisedCase = {
+    question: scrub(submission.question),
+    patient: { age: null, sex: null },
+    problems: [],
+    medications: [],
+    allergies: [],
+    labs: [],
+    imaging: [],
+    notes: [],
+  };
   const refs: ReferenceMap = { imaging: {} };
   const addNotes = (source: string, notes: Array<{ text: string }> | undefined) => {
     for (const n of notes ?? []) view.notes.push({ ref: `note-${view.notes.length + 1}`, source, text: scrub(n.text) });
@@ -170,7 +188,11 @@ export function normaliseCase(submission: CaseSubmission, at: Date): { view: Min
       case 'Condition': {
         const r = resource;
         const ref = `problem-${view.problems.length + 1}`;
-        view.problems.push({ ref, text: scrub(conceptText(r.code) ?? 'unspecified condition'), status: scrubOrNull(conceptText(r.clinicalStatus)) });
+        view.problems.push({
+          ref,
+          text: scrub(conceptText(r.code) ?? 'unspecified condition'),
+          status: scrubOrNull(conceptText(r.clinicalStatus)),
+        });
         addNotes(`${ref} note`, r.note);
         break;
       }
@@ -182,7 +204,9 @@ export function normaliseCase(submission: CaseSubmission, at: Date): { view: Min
         const ref = `med-${view.medications.length + 1}`;
         view.medications.push({
           ref,
-          name: scrub(conceptText(r.medicationCodeableConcept) ?? r.medicationReference?.display ?? 'unnamed medication'),
+          name: scrub(
+            conceptText(r.medicationCodeableConcept) ?? r.medicationReference?.display ?? 'unnamed medication',
+          ),
           dose: doseOf(dosage, scrub),
           route: scrubOrNull(conceptText(dosage?.route)),
           frequencyPerDay: perDay(dosage),
@@ -247,16 +271,34 @@ export function normaliseCase(submission: CaseSubmission, at: Date): { view: Min
             const described = r.description ?? conceptText(r.type);
             const title = c.attachment.title ? `file ${c.attachment.title}` : null;
             const description = [described, title].filter(Boolean).join('; ');
-            view.imaging.push({ ref, modality: null, bodySite: null, description: description ? scrub(description) : null, instances: 1, daysBeforeCase: daysBefore(r.date, at) });
+            view.imaging.push({
+              ref,
+              modality: null,
+              bodySite: null,
+              description: description ? scrub(description) : null,
+              instances: 1,
+              daysBeforeCase: daysBefore(r.date, at),
+            });
             refs.imaging[ref] = c.attachment.data
               ? { kind: 'inline', contentType: type, base64: c.attachment.data.replace(/\s+/g, '') }
-              : { kind: 'none', reason: 'the image attachment has no inline data (images are fetched only from the configured DICOMweb server, never from a URL in the case)' };
+              : {
+                  kind: 'none',
+                  reason:
+                    'the image attachment has no inline data (images are fetched only from the configured DICOMweb server, never from a URL in the case)',
+                };
             continue;
           }
           const text = decodeText(c.attachment.data);
           // The file name is data like the rest: it is shown (scrubbed) and scanned for instructions.
-          const source = [r.description, c.attachment.title ? `file ${c.attachment.title}` : null].filter(Boolean).join('; ');
-          if (text) view.notes.push({ ref: `note-${view.notes.length + 1}`, source: source ? scrub(source) : 'document', text: scrub(text) });
+          const source = [r.description, c.attachment.title ? `file ${c.attachment.title}` : null]
+            .filter(Boolean)
+            .join('; ');
+          if (text)
+            view.notes.push({
+              ref: `note-${view.notes.length + 1}`,
+              source: source ? scrub(source) : 'document',
+              text: scrub(text),
+            });
         }
         break;
       }
@@ -264,6 +306,7 @@ export function normaliseCase(submission: CaseSubmission, at: Date): { view: Min
         break;
     }
   }
-  for (const text of submission.notes ?? []) view.notes.push({ ref: `note-${view.notes.length + 1}`, source: 'submission note', text: scrub(text) });
+  for (const text of submission.notes ?? [])
+    view.notes.push({ ref: `note-${view.notes.length + 1}`, source: 'submission note', text: scrub(text) });
   return { view, refs };
 }

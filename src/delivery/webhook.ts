@@ -33,14 +33,22 @@ export class DeliveryError extends Error {
   }
 }
 
-const hmac = (secret: string, timestamp: string, body: string) => createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+const hmac = (secret: string, timestamp: string, body: string) =>
+  createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
 
 export function signatureHeader(body: string, timestamp: string, secrets: readonly string[]): string {
   return secrets.map((s) => `v1=${hmac(s, timestamp, body)}`).join(',');
 }
 
 /** For receivers (and tests): does any v1 signature match, and is the timestamp within `toleranceSeconds`? */
-export function verifySignature(body: string, timestamp: string, header: string, secret: string, toleranceSeconds = 300, now = Date.now()): boolean {
+export function verifySignature(
+  body: string,
+  timestamp: string,
+  header: string,
+  secret: string,
+  toleranceSeconds = 300,
+  now = Date.now(),
+): boolean {
   if (!/^\d{1,12}$/.test(timestamp) || Math.abs(now / 1000 - Number(timestamp)) > toleranceSeconds) return false;
   const expected = Buffer.from(hmac(secret, timestamp, body), 'hex');
   return header.split(',').some((part) => {
@@ -57,9 +65,19 @@ export function guardedLookup(allowlist: readonly string[]): LookupFunction {
       if (err) return callback(err, '', 4);
       if (!allowed.has(hostname.toLowerCase())) {
         const bad = addresses.find((a) => isNonPublicAddress(a.address));
-        if (bad) return callback(new DeliveryError('forbidden_address', `${hostname} resolves to a non-public address (${bad.address}); add it to CALLBACK_HOST_ALLOWLIST to allow it`, false), '', 4);
+        if (bad)
+          return callback(
+            new DeliveryError(
+              'forbidden_address',
+              `${hostname} resolves to a non-public address (${bad.address}); add it to CALLBACK_HOST_ALLOWLIST to allow it`,
+              false,
+            ),
+            '',
+            4,
+          );
       }
-      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      if ((options as { all?: boolean }).all)
+        return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
       const first = addresses[0];
       if (!first) return callback(new Error(`no address for ${hostname}`), '', 4);
       callback(null, first.address, first.family);
@@ -79,7 +97,13 @@ export function postWebhook(url: string, body: string, options: PostOptions): Pr
   const host = target.hostname.replace(/^\[|\]$/g, '');
   const allowed = options.allowlist.map((h) => h.toLowerCase()).includes(host.toLowerCase());
   if (isIP(host) && !allowed && isNonPublicAddress(host)) {
-    return Promise.reject(new DeliveryError('forbidden_address', `${host} is a non-public address; add it to CALLBACK_HOST_ALLOWLIST to allow it`, false));
+    return Promise.reject(
+      new DeliveryError(
+        'forbidden_address',
+        `${host} is a non-public address; add it to CALLBACK_HOST_ALLOWLIST to allow it`,
+        false,
+      ),
+    );
   }
   const client = target.protocol === 'https:' ? https : http;
   return new Promise<number>((resolve, reject) => {
@@ -87,7 +111,12 @@ export function postWebhook(url: string, body: string, options: PostOptions): Pr
       target,
       {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'clinical-orchestrator-delivery/1', ...options.headers },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'user-agent': 'clinical-orchestrator-delivery/1',
+          ...options.headers,
+        },
         lookup: guardedLookup(options.allowlist),
         timeout: options.timeoutMs,
       },
@@ -96,14 +125,27 @@ export function postWebhook(url: string, body: string, options: PostOptions): Pr
         const status = res.statusCode ?? 0;
         res.on('end', () => {
           if (status >= 200 && status < 300) resolve(status);
-          else if (status >= 300 && status < 400) reject(new DeliveryError('redirect', `the callback answered ${status} (redirects are not followed)`, false, status));
-          else if (status === 408 || status === 429 || status >= 500) reject(new DeliveryError('http_5xx', `the callback answered ${status}`, true, status));
+          else if (status >= 300 && status < 400)
+            reject(
+              new DeliveryError(
+                'redirect',
+                `the callback answered ${status} (redirects are not followed)`,
+                false,
+                status,
+              ),
+            );
+          else if (status === 408 || status === 429 || status >= 500)
+            reject(new DeliveryError('http_5xx', `the callback answered ${status}`, true, status));
           else reject(new DeliveryError('http_4xx', `the callback answered ${status}`, false, status));
         });
       },
     );
-    req.on('timeout', () => req.destroy(new DeliveryError('timeout', `no answer within ${options.timeoutMs} ms`, true)));
-    req.on('error', (err) => reject(err instanceof DeliveryError ? err : new DeliveryError('network', err.message, true)));
+    req.on('timeout', () =>
+      req.destroy(new DeliveryError('timeout', `no answer within ${options.timeoutMs} ms`, true)),
+    );
+    req.on('error', (err) =>
+      reject(err instanceof DeliveryError ? err : new DeliveryError('network', err.message, true)),
+    );
     req.end(body);
   });
 }

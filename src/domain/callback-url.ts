@@ -85,8 +85,17 @@ export function callbackUrlProblem(rawUrl: string, hostAllowlist: readonly strin
   if (url.username || url.password) return 'callbackUrl must not carry credentials';
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (hostAllowlist.map((h) => h.toLowerCase()).includes(host)) return null;
-  if (isIP(host) !== 0) return isNonPublicAddress(host) ? `callbackUrl targets a non-public address (${host}); add it to CALLBACK_HOST_ALLOWLIST to allow it` : null;
-  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host.endsWith('.internal') || !host.includes('.')) {
+  if (isIP(host) !== 0)
+    return isNonPublicAddress(host)
+      ? `callbackUrl targets a non-public address (${host}); add it to CALLBACK_HOST_ALLOWLIST to allow it`
+      : null;
+  if (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host.endsWith('.local') ||
+    host.endsWith('.internal') ||
+    !host.includes('.')
+  ) {
     return `callbackUrl targets a local-only host name (${host}); add it to CALLBACK_HOST_ALLOWLIST to allow it`;
   }
   return null;

@@ -9,7 +9,14 @@ import type { CaseSummaryCounts } from './case.js';
 const ACTIVE_MED_STATUSES = new Set(['active', 'on-hold', 'intended', 'unknown']);
 
 export function summariseCase(submission: CaseSubmission): z.infer<typeof CaseSummaryCounts> {
-  const counts = { conditions: 0, medications: 0, allergies: 0, observations: 0, imagingStudies: 0, notes: submission.notes?.length ?? 0 };
+  const counts = {
+    conditions: 0,
+    medications: 0,
+    allergies: 0,
+    observations: 0,
+    imagingStudies: 0,
+    notes: submission.notes?.length ?? 0,
+  };
   for (const { resource } of submission.bundle.entry) {
     switch (resource.resourceType) {
       case 'Condition':
@@ -17,7 +24,8 @@ export function summariseCase(submission: CaseSubmission): z.infer<typeof CaseSu
         break;
       case 'MedicationRequest':
       case 'MedicationStatement':
-        if ('status' in resource && typeof resource.status === 'string' && ACTIVE_MED_STATUSES.has(resource.status)) counts.medications += 1;
+        if ('status' in resource && typeof resource.status === 'string' && ACTIVE_MED_STATUSES.has(resource.status))
+          counts.medications += 1;
         break;
       case 'AllergyIntolerance':
         counts.allergies += 1;

@@ -12,7 +12,10 @@ import { ReviewDecision, ReviewRequest, Severity } from './plan.js';
  */
 export const CaseId = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'case id: 1-128 characters of A-Z, a-z, 0-9, ., _ and -, starting with a letter or digit');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
+    'case id: 1-128 characters of A-Z, a-z, 0-9, ., _ and -, starting with a letter or digit',
+  );
 export type CaseId = z.infer<typeof CaseId>;
 
 /** FHIR request priority codes (http://hl7.org/fhir/request-priority). */
@@ -30,7 +33,10 @@ export const CaseSubmission = z.strictObject({
     .string()
     .max(2048)
     .url()
-    .refine((u) => /^https?:\/\//i.test(u), { message: 'callbackUrl must be an http or https URL', params: { zodCode: 'callback_url_scheme' } })
+    .refine((u) => /^https?:\/\//i.test(u), {
+      message: 'callbackUrl must be an http or https URL',
+      params: { zodCode: 'callback_url_scheme' },
+    })
     .optional(),
   bundle: Bundle,
   /** Free-text notes that are not inside the bundle (e.g. a referral letter), at most 50. */

@@ -61,7 +61,10 @@ const Address = z.object({
 const FhirDicomUid = z
   .string()
   .max(80)
-  .refine((v) => DicomUid.safeParse(v.replace(/^urn:oid:/, '')).success, { message: 'must be a DICOM UID (digits and dots, at most 64 characters, optionally prefixed urn:oid:)', params: { zodCode: 'dicom_uid' } });
+  .refine((v) => DicomUid.safeParse(v.replace(/^urn:oid:/, '')).success, {
+    message: 'must be a DICOM UID (digits and dots, at most 64 characters, optionally prefixed urn:oid:)',
+    params: { zodCode: 'dicom_uid' },
+  });
 
 /**
  * An attachment URL. This system never fetches one (pixels come inline or from the configured
@@ -79,9 +82,17 @@ const AttachmentUrl = str(2048).refine(
     }
     // eslint-disable-next-line no-control-regex -- control characters are refused
     if (/(^|[/\\])\.\.([/\\]|$)|\\|[\u0000-\u001f]/.test(decoded)) return false;
-    return /^https?:\/\/[^\s]+$/i.test(v) || /^urn:[a-z0-9][a-z0-9-]{0,31}:\S+$/i.test(v) || /^[A-Z][A-Za-z]{1,63}\/[A-Za-z0-9\-.]{1,64}$/.test(v);
+    return (
+      /^https?:\/\/[^\s]+$/i.test(v) ||
+      /^urn:[a-z0-9][a-z0-9-]{0,31}:\S+$/i.test(v) ||
+      /^[A-Z][A-Za-z]{1,63}\/[A-Za-z0-9\-.]{1,64}$/.test(v)
+    );
   },
-  { message: 'attachment.url must be an http(s) or urn: URL or a relative FHIR reference (Type/id), without ".." segments; file paths are refused', params: { zodCode: 'attachment_url' } },
+  {
+    message:
+      'attachment.url must be an http(s) or urn: URL or a relative FHIR reference (Type/id), without ".." segments; file paths are refused',
+    params: { zodCode: 'attachment_url' },
+  },
 );
 
 const Range = z.object({ low: Quantity.optional(), high: Quantity.optional() });
@@ -104,7 +115,12 @@ export const Dosage = z.object({
     })
     .optional(),
   doseAndRate: arr(
-    z.object({ doseQuantity: Quantity.optional(), doseRange: Range.optional(), rateQuantity: Quantity.optional(), rateRatio: Ratio.optional() }),
+    z.object({
+      doseQuantity: Quantity.optional(),
+      doseRange: Range.optional(),
+      rateQuantity: Quantity.optional(),
+      rateRatio: Ratio.optional(),
+    }),
     10,
   ).optional(),
   maxDosePerPeriod: Ratio.optional(),
@@ -146,7 +162,16 @@ export const MedicationRequest = z.object({
   resourceType: z.literal('MedicationRequest'),
   ...base,
   status: z.enum(['active', 'on-hold', 'cancelled', 'completed', 'entered-in-error', 'stopped', 'draft', 'unknown']),
-  intent: z.enum(['proposal', 'plan', 'order', 'original-order', 'reflex-order', 'filler-order', 'instance-order', 'option']),
+  intent: z.enum([
+    'proposal',
+    'plan',
+    'order',
+    'original-order',
+    'reflex-order',
+    'filler-order',
+    'instance-order',
+    'option',
+  ]),
   ...medication,
   subject: Reference,
   authoredOn: FhirDateTime.optional(),
@@ -190,7 +215,16 @@ export const AllergyIntolerance = z.object({
 export const Observation = z.object({
   resourceType: z.literal('Observation'),
   ...base,
-  status: z.enum(['registered', 'preliminary', 'final', 'amended', 'corrected', 'cancelled', 'entered-in-error', 'unknown']),
+  status: z.enum([
+    'registered',
+    'preliminary',
+    'final',
+    'amended',
+    'corrected',
+    'cancelled',
+    'entered-in-error',
+    'unknown',
+  ]),
   category: arr(CodeableConcept, 10).optional(),
   code: CodeableConcept,
   subject: Reference.optional(),
@@ -201,40 +235,53 @@ export const Observation = z.object({
   valueCodeableConcept: CodeableConcept.optional(),
   valueBoolean: z.boolean().optional(),
   interpretation: arr(CodeableConcept, 10).optional(),
-  referenceRange: arr(z.object({ low: Quantity.optional(), high: Quantity.optional(), text: str(1024).optional() }), 10).optional(),
+  referenceRange: arr(
+    z.object({ low: Quantity.optional(), high: Quantity.optional(), text: str(1024).optional() }),
+    10,
+  ).optional(),
   note: arr(Annotation, 20).optional(),
 });
 
-export const ImagingStudy = z.object({
-  resourceType: z.literal('ImagingStudy'),
-  ...base,
-  identifier: arr(Identifier, 10).optional(),
-  status: z.enum(['registered', 'available', 'cancelled', 'entered-in-error', 'unknown']),
-  modality: arr(Coding, 10).optional(),
-  subject: Reference,
-  started: FhirDateTime.optional(),
-  endpoint: arr(Reference, 10).optional(),
-  numberOfSeries: z.number().int().min(0).optional(),
-  numberOfInstances: z.number().int().min(0).optional(),
-  procedureCode: arr(CodeableConcept, 10).optional(),
-  description: str(2000).optional(),
-  series: arr(
-    z.object({
-      uid: FhirDicomUid,
-      modality: Coding,
-      description: str(2000).optional(),
-      bodySite: Coding.optional(),
-      instance: arr(z.object({ uid: FhirDicomUid, sopClass: Coding, number: z.number().int().min(0).optional() }), 500).optional(),
-    }),
-    100,
-  ).optional(),
-}).superRefine((study, ctx) => {
-  study.identifier?.forEach((id, i) => {
-    if (id.system === 'urn:dicom:uid' && !FhirDicomUid.safeParse(id.value ?? '').success) {
-      ctx.addIssue({ code: 'custom', path: ['identifier', i, 'value'], message: 'a urn:dicom:uid identifier must be a DICOM UID (digits and dots, optionally prefixed urn:oid:)', params: { zodCode: 'dicom_uid' } });
-    }
+export const ImagingStudy = z
+  .object({
+    resourceType: z.literal('ImagingStudy'),
+    ...base,
+    identifier: arr(Identifier, 10).optional(),
+    status: z.enum(['registered', 'available', 'cancelled', 'entered-in-error', 'unknown']),
+    modality: arr(Coding, 10).optional(),
+    subject: Reference,
+    started: FhirDateTime.optional(),
+    endpoint: arr(Reference, 10).optional(),
+    numberOfSeries: z.number().int().min(0).optional(),
+    numberOfInstances: z.number().int().min(0).optional(),
+    procedureCode: arr(CodeableConcept, 10).optional(),
+    description: str(2000).optional(),
+    series: arr(
+      z.object({
+        uid: FhirDicomUid,
+        modality: Coding,
+        description: str(2000).optional(),
+        bodySite: Coding.optional(),
+        instance: arr(
+          z.object({ uid: FhirDicomUid, sopClass: Coding, number: z.number().int().min(0).optional() }),
+          500,
+        ).optional(),
+      }),
+      100,
+    ).optional(),
+  })
+  .superRefine((study, ctx) => {
+    study.identifier?.forEach((id, i) => {
+      if (id.system === 'urn:dicom:uid' && !FhirDicomUid.safeParse(id.value ?? '').success) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['identifier', i, 'value'],
+          message: 'a urn:dicom:uid identifier must be a DICOM UID (digits and dots, optionally prefixed urn:oid:)',
+          params: { zodCode: 'dicom_uid' },
+        });
+      }
+    });
   });
-});
 
 export const DocumentReference = z.object({
   resourceType: z.literal('DocumentReference'),
@@ -249,7 +296,11 @@ export const DocumentReference = z.object({
       attachment: z.object({
         contentType: str().optional(),
         /** base64; text/plain notes are decoded by the normaliser. Bounded by the request size limit too. */
-        data: z.string().max(1_000_000).regex(/^[A-Za-z0-9+/=\s]*$/, 'attachment.data must be base64').optional(),
+        data: z
+          .string()
+          .max(1_000_000)
+          .regex(/^[A-Za-z0-9+/=\s]*$/, 'attachment.data must be base64')
+          .optional(),
         url: AttachmentUrl.optional(),
         title: str().optional(),
       }),
@@ -293,7 +344,9 @@ const isKnown = (t: string): t is KnownResourceType => Object.hasOwn(KNOWN, t);
 
 /** Dispatch on resourceType: validate known types precisely, reduce unknown ones to type + id. */
 export const Resource = z
-  .looseObject({ resourceType: z.string().regex(/^[A-Z][A-Za-z]{1,63}$/, 'resourceType must be a FHIR resource type name') })
+  .looseObject({
+    resourceType: z.string().regex(/^[A-Z][A-Za-z]{1,63}$/, 'resourceType must be a FHIR resource type name'),
+  })
   .transform((raw, ctx): Resource => {
     const type = raw.resourceType;
     if (!isKnown(type)) {

@@ -7,7 +7,10 @@
 import { z } from 'zod';
 
 /** A DICOM UID: dot-separated digit groups, at most 64 characters (PS3.5 9.1). */
-export const DicomUid = z.string().max(64).regex(/^(0|[1-9]\d*)(\.(0|[1-9]\d*))+$/, 'a DICOM UID (digits and dots)');
+export const DicomUid = z
+  .string()
+  .max(64)
+  .regex(/^(0|[1-9]\d*)(\.(0|[1-9]\d*))+$/, 'a DICOM UID (digits and dots)');
 
 /** Never a free URL: DICOMweb references are UIDs resolved against the configured server. */
 export const ImageSource = z.discriminatedUnion('kind', [
@@ -24,7 +27,11 @@ export type ImageSource = z.infer<typeof ImageSource>;
 export const IMAGE_CONTENT_TYPES = ['application/dicom', 'image/png', 'image/jpeg'] as const;
 
 /** How a calibrated score reads: inside the band (inclusive) indeterminate, else against the threshold. */
-export function interpretation(score: number, threshold: number, band: readonly [number, number]): 'positive' | 'negative' | 'indeterminate' {
+export function interpretation(
+  score: number,
+  threshold: number,
+  band: readonly [number, number],
+): 'positive' | 'negative' | 'indeterminate' {
   if (score >= band[0] && score <= band[1]) return 'indeterminate';
   return score >= threshold ? 'positive' : 'negative';
 }

@@ -49,7 +49,13 @@ export const MinimisedCaseSchema = z.object({
   problems: z.array(z.object({ ref: z.string(), text: z.string(), status: z.string().nullable() })),
   medications: z.array(MedicationView),
   allergies: z.array(
-    z.object({ ref: z.string(), substance: z.string(), criticality: z.string().nullable(), reactions: z.array(z.string()), category: z.array(z.string()) }),
+    z.object({
+      ref: z.string(),
+      substance: z.string(),
+      criticality: z.string().nullable(),
+      reactions: z.array(z.string()),
+      category: z.array(z.string()),
+    }),
   ),
   labs: z.array(LabView),
   imaging: z.array(ImagingStudyView),
@@ -57,4 +63,3 @@ export const MinimisedCaseSchema = z.object({
 });
 /** The PHI-minimised view of a case. */
 export type MinimisedCase = z.infer<typeof MinimisedCaseSchema>;
-

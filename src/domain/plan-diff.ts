@@ -11,7 +11,13 @@ export const DiffEntry = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('unchanged'), text: z.string() }),
   z.object({ kind: z.literal('added'), text: z.string(), citations: z.array(z.string()) }),
   z.object({ kind: z.literal('removed'), text: z.string() }),
-  z.object({ kind: z.literal('changed'), before: z.string(), after: z.string(), citationsBefore: z.array(z.string()), citationsAfter: z.array(z.string()) }),
+  z.object({
+    kind: z.literal('changed'),
+    before: z.string(),
+    after: z.string(),
+    citationsBefore: z.array(z.string()),
+    citationsAfter: z.array(z.string()),
+  }),
 ]);
 export type DiffEntry = z.infer<typeof DiffEntry>;
 
@@ -30,7 +36,10 @@ function diffSection(before: readonly Rec[], after: readonly Rec[]): DiffEntry[]
   const m = after.length;
   // lcs[i][j]: length of the LCS of before[i..] and after[j..].
   const lcs = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i]![j] = before[i]!.text === after[j]!.text ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--)
+      lcs[i]![j] =
+        before[i]!.text === after[j]!.text ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
   const raw: Array<{ kind: 'unchanged' | 'added' | 'removed'; rec: Rec }> = [];
   let i = 0;
   let j = 0;
@@ -44,7 +53,7 @@ function diffSection(before: readonly Rec[], after: readonly Rec[]): DiffEntry[]
   }
   // Within each run of removals and additions, pair them in order as changes.
   const out: DiffEntry[] = [];
-  for (let k = 0; k < raw.length; ) {
+  for (let k = 0; k < raw.length;) {
     if (raw[k]!.kind === 'unchanged') {
       out.push({ kind: 'unchanged', text: raw[k]!.rec.text });
       k++;
@@ -52,9 +61,17 @@ function diffSection(before: readonly Rec[], after: readonly Rec[]): DiffEntry[]
     }
     const removed: Rec[] = [];
     const added: Rec[] = [];
-    for (; k < raw.length && raw[k]!.kind !== 'unchanged'; k++) (raw[k]!.kind === 'removed' ? removed : added).push(raw[k]!.rec);
+    for (; k < raw.length && raw[k]!.kind !== 'unchanged'; k++)
+      (raw[k]!.kind === 'removed' ? removed : added).push(raw[k]!.rec);
     const pairs = Math.min(removed.length, added.length);
-    for (let p = 0; p < pairs; p++) out.push({ kind: 'changed', before: removed[p]!.text, after: added[p]!.text, citationsBefore: removed[p]!.citations, citationsAfter: added[p]!.citations });
+    for (let p = 0; p < pairs; p++)
+      out.push({
+        kind: 'changed',
+        before: removed[p]!.text,
+        after: added[p]!.text,
+        citationsBefore: removed[p]!.citations,
+        citationsAfter: added[p]!.citations,
+      });
     for (const r of removed.slice(pairs)) out.push({ kind: 'removed', text: r.text });
     for (const a of added.slice(pairs)) out.push({ kind: 'added', text: a.text, citations: a.citations });
   }

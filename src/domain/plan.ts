@@ -35,8 +35,6 @@ export const Evidence = z.object({
 });
 export type Evidence = z.infer<typeof Evidence>;
 
-
-
 export const Recommendation = z.object({
   id: z.string(),
   text: z.string().min(1).max(4000),
@@ -57,7 +55,13 @@ export const PlanSections = z.object({
   patientCommunication: z.array(Recommendation),
 });
 export type PlanSections = z.infer<typeof PlanSections>;
-export const SECTION_NAMES = ['assessment', 'recommendations', 'medicationChanges', 'monitoring', 'patientCommunication'] as const;
+export const SECTION_NAMES = [
+  'assessment',
+  'recommendations',
+  'medicationChanges',
+  'monitoring',
+  'patientCommunication',
+] as const;
 
 export const Plan = z.object({
   revision: z.number().int().min(1),
@@ -80,7 +84,16 @@ export type Plan = z.infer<typeof Plan>;
 
 export const VerificationFinding = z.object({
   id: z.string(),
-  code: z.enum(['unresolved_citation', 'uncited_claim', 'safety', 'kb_unavailable', 'tool_unavailable', 'embedded_instruction', 'hidden_characters', 'unknown_term']),
+  code: z.enum([
+    'unresolved_citation',
+    'uncited_claim',
+    'safety',
+    'kb_unavailable',
+    'tool_unavailable',
+    'embedded_instruction',
+    'hidden_characters',
+    'unknown_term',
+  ]),
   severity: Severity,
   message: z.string(),
   /** Where: a recommendation id or a JSON Pointer into the case view. */
@@ -105,12 +118,27 @@ const reviewer = { reviewer: z.string().min(1).max(200), decidedAt: z.string().d
 export const ReviewDecision = z.discriminatedUnion('action', [
   z.object({ action: z.literal('approve'), revision: z.number().int(), ...reviewer }),
   z.object({ action: z.literal('edit'), revision: z.number().int(), sections: PlanSections, ...reviewer }),
-  z.object({ action: z.literal('request_changes'), revision: z.number().int(), comments: z.string().trim().min(3).max(10_000), ...reviewer }),
-  z.object({ action: z.literal('reject'), revision: z.number().int(), reason: z.string().trim().min(3).max(10_000), ...reviewer }),
+  z.object({
+    action: z.literal('request_changes'),
+    revision: z.number().int(),
+    comments: z.string().trim().min(3).max(10_000),
+    ...reviewer,
+  }),
+  z.object({
+    action: z.literal('reject'),
+    revision: z.number().int(),
+    reason: z.string().trim().min(3).max(10_000),
+    ...reviewer,
+  }),
 ]);
 export type ReviewDecision = z.infer<typeof ReviewDecision>;
 
-export const ReviewerComment = z.object({ revision: z.number().int(), reviewer: z.string(), comments: z.string(), at: z.string() });
+export const ReviewerComment = z.object({
+  revision: z.number().int(),
+  reviewer: z.string(),
+  comments: z.string(),
+  at: z.string(),
+});
 export type ReviewerComment = z.infer<typeof ReviewerComment>;
 
 export const ReviewRequest = z.object({

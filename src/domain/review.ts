@@ -13,8 +13,14 @@ export const DecisionInput = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('approve') }),
   /** Edit-and-approve: the full edited sections (the diff against the draft is stored). */
   z.strictObject({ action: z.literal('edit'), sections: PlanSections }),
-  z.strictObject({ action: z.literal('request_changes'), comments: z.string().trim().min(3, 'say what should change (at least 3 characters)').max(10_000) }),
-  z.strictObject({ action: z.literal('reject'), reason: z.string().trim().min(3, 'give the reason (at least 3 characters)').max(10_000) }),
+  z.strictObject({
+    action: z.literal('request_changes'),
+    comments: z.string().trim().min(3, 'say what should change (at least 3 characters)').max(10_000),
+  }),
+  z.strictObject({
+    action: z.literal('reject'),
+    reason: z.string().trim().min(3, 'give the reason (at least 3 characters)').max(10_000),
+  }),
 ]);
 export type DecisionInput = z.infer<typeof DecisionInput>;
 
@@ -48,7 +54,10 @@ export const ReviewListItem = z.object({
 });
 export type ReviewListItem = z.infer<typeof ReviewListItem>;
 
-export const ReviewList = z.object({ items: z.array(ReviewListItem), counts: z.object({ waiting: z.number().int(), claimed: z.number().int() }) });
+export const ReviewList = z.object({
+  items: z.array(ReviewListItem),
+  counts: z.object({ waiting: z.number().int(), claimed: z.number().int() }),
+});
 
 /** A held claim: the lease on one review item. */
 export const ClaimView = z.object({
@@ -116,7 +125,12 @@ export const DeliveryPayload = z.object({
 export type DeliveryPayload = z.infer<typeof DeliveryPayload>;
 
 /** Data of a job on the `delivery` queue. */
-export const DeliveryJobData = z.object({ caseId: CaseId, revision: z.number().int(), status: DeliveryPayload.shape.status, enqueuedAt: z.string() });
+export const DeliveryJobData = z.object({
+  caseId: CaseId,
+  revision: z.number().int(),
+  status: DeliveryPayload.shape.status,
+  enqueuedAt: z.string(),
+});
 export type DeliveryJobData = z.infer<typeof DeliveryJobData>;
 
 /** Data of a job on the `dead-letter` queue: a delivery that failed for good. */

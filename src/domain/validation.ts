@@ -24,6 +24,10 @@ export function toFieldIssues(error: z.ZodError, basePath: readonly PropertyKey[
 
 export class CaseValidationError extends AppError {
   constructor(readonly issues: FieldIssue[]) {
-    super('CASE_INVALID', `the case is invalid: ${issues.length} problem(s), first at ${issues[0]?.pointer || '(root)'}: ${issues[0]?.message ?? ''}`, false);
+    super(
+      'CASE_INVALID',
+      `the case is invalid: ${issues.length} problem(s), first at ${issues[0]?.pointer || '(root)'}: ${issues[0]?.message ?? ''}`,
+      false,
+    );
   }
 }

@@ -42,7 +42,14 @@ export function shuffled(n: number, random: () => number): Uint32Array {
 const uniform = (random: () => number, half: number) => (random() * 2 - 1) * half;
 
 /** Augment one image (h × w, values in [0, 1]) into `out`. */
-export function augmentImage(src: Float32Array, out: Float32Array, h: number, w: number, config: AugmentConfig, random: () => number): void {
+export function augmentImage(
+  src: Float32Array,
+  out: Float32Array,
+  h: number,
+  w: number,
+  config: AugmentConfig,
+  random: () => number,
+): void {
   const angle = (uniform(random, config.rotateDegrees) * Math.PI) / 180;
   const scale = 1 + uniform(random, config.scale);
   const dx = uniform(random, config.shiftPixels);
@@ -68,7 +75,10 @@ export function augmentImage(src: Float32Array, out: Float32Array, h: number, w:
       const fx = sx - x0;
       const fy = sy - y0;
       const v =
-        src[y0 * w + x0]! * (1 - fx) * (1 - fy) + src[y0 * w + x1]! * fx * (1 - fy) + src[y1 * w + x0]! * (1 - fx) * fy + src[y1 * w + x1]! * fx * fy;
+        src[y0 * w + x0]! * (1 - fx) * (1 - fy) +
+        src[y0 * w + x1]! * fx * (1 - fy) +
+        src[y1 * w + x0]! * (1 - fx) * fy +
+        src[y1 * w + x1]! * fx * fy;
       out[y * w + x] = Math.min(1, Math.max(0, (v - 0.5) * contrast + 0.5 + brightness));
     }
   }

@@ -49,7 +49,9 @@ function pixelDataLengthProblem(bytes: Uint8Array): string | null {
     const length = explicit ? view.getUint32(at + 8, true) : view.getUint32(at + 4, true);
     const start = at + (explicit ? 12 : 8);
     if (length === 0xffffffff) return null;
-    return start + length > bytes.length ? `Pixel Data declares ${length} bytes but the file ends after ${bytes.length - start}` : null;
+    return start + length > bytes.length
+      ? `Pixel Data declares ${length} bytes but the file ends after ${bytes.length - start}`
+      : null;
   }
   return 'no Pixel Data element';
 }
@@ -62,31 +64,44 @@ export interface DicomPixels {
 export function decodeDicom(bytes: Uint8Array, limits: ImageLimits): DicomPixels {
   let dict: InstanceType<typeof dcmjs.data.DicomDict>;
   try {
-    dict = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    dict = dcmjs.data.DicomMessage.readFile(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+    );
   } catch (err) {
     throw new ImageError('IMAGE_MALFORMED', `DICOM: ${err instanceof Error ? err.message : String(err)}`);
   }
   const syntaxValue = dict.meta['00020010']?.Value?.[0];
   const syntax = typeof syntaxValue === 'string' ? syntaxValue.replace(/\0/g, '').trim() : '';
   if (!NATIVE_SYNTAXES[syntax]) {
-    throw new ImageError('IMAGE_UNSUPPORTED', `DICOM: transfer syntax ${syntax || '(none)'} is compressed or unsupported; send an uncompressed (explicit VR little endian) instance, or PNG/JPEG`);
+    throw new ImageError(
+      'IMAGE_UNSUPPORTED',
+      `DICOM: transfer syntax ${syntax || '(none)'} is compressed or unsupported; send an uncompressed (explicit VR little endian) instance, or PNG/JPEG`,
+    );
   }
   const lengthProblem = pixelDataLengthProblem(bytes);
-  if (lengthProblem) throw new ImageError('IMAGE_MALFORMED', `DICOM: ${lengthProblem} (truncated or not an image instance)`);
+  if (lengthProblem)
+    throw new ImageError('IMAGE_MALFORMED', `DICOM: ${lengthProblem} (truncated or not an image instance)`);
   const ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.dict);
   const rows = first(ds.Rows);
   const cols = first(ds.Columns);
-  if (rows === null || cols === null) throw new ImageError('IMAGE_MALFORMED', 'DICOM: Rows and Columns are required (is this an image instance?)');
+  if (rows === null || cols === null)
+    throw new ImageError('IMAGE_MALFORMED', 'DICOM: Rows and Columns are required (is this an image instance?)');
   checkPixels(cols, rows, limits);
   const bitsAllocated = first(ds.BitsAllocated) ?? 0;
-  if (bitsAllocated !== 8 && bitsAllocated !== 16) throw new ImageError('IMAGE_UNSUPPORTED', `DICOM: Bits Allocated ${bitsAllocated} is not supported (8 or 16)`);
+  if (bitsAllocated !== 8 && bitsAllocated !== 16)
+    throw new ImageError('IMAGE_UNSUPPORTED', `DICOM: Bits Allocated ${bitsAllocated} is not supported (8 or 16)`);
   const bitsStored = first(ds.BitsStored) ?? bitsAllocated;
-  if (bitsStored < 1 || bitsStored > bitsAllocated) throw new ImageError('IMAGE_MALFORMED', `DICOM: Bits Stored ${bitsStored} with Bits Allocated ${bitsAllocated}`);
+  if (bitsStored < 1 || bitsStored > bitsAllocated)
+    throw new ImageError('IMAGE_MALFORMED', `DICOM: Bits Stored ${bitsStored} with Bits Allocated ${bitsAllocated}`);
   const signed = first(ds.PixelRepresentation) === 1;
   const samples = first(ds.SamplesPerPixel) ?? 1;
   const photometric = text(ds.PhotometricInterpretation) ?? 'MONOCHROME2';
   const supported = samples === 1 ? ['MONOCHROME1', 'MONOCHROME2'] : samples === 3 ? ['RGB', 'YBR_FULL'] : [];
-  if (!supported.includes(photometric)) throw new ImageError('IMAGE_UNSUPPORTED', `DICOM: Photometric Interpretation ${photometric} with ${samples} samples per pixel is not supported`);
+  if (!supported.includes(photometric))
+    throw new ImageError(
+      'IMAGE_UNSUPPORTED',
+      `DICOM: Photometric Interpretation ${photometric} with ${samples} samples per pixel is not supported`,
+    );
   const planar = first(ds.PlanarConfiguration) === 1;
 
   const pixelData = ds.PixelData;
@@ -95,7 +110,11 @@ export function decodeDicom(bytes: Uint8Array, limits: ImageLimits): DicomPixels
   const pixels = rows * cols;
   const bytesPerSample = bitsAllocated / 8;
   const frameBytes = pixels * samples * bytesPerSample;
-  if (buffer.byteLength < frameBytes) throw new ImageError('IMAGE_MALFORMED', `DICOM: Pixel Data has ${buffer.byteLength} bytes; one ${cols}×${rows} frame needs ${frameBytes}`);
+  if (buffer.byteLength < frameBytes)
+    throw new ImageError(
+      'IMAGE_MALFORMED',
+      `DICOM: Pixel Data has ${buffer.byteLength} bytes; one ${cols}×${rows} frame needs ${frameBytes}`,
+    );
   const frames = first(ds.NumberOfFrames) ?? 1;
   const steps: string[] = ['dicom', `${bitsStored}-bit ${signed ? 'signed' : 'unsigned'}`];
   if (frames > 1) steps.push(`first of ${frames} frames`);

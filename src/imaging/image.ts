@@ -35,7 +35,11 @@ export interface ImageLimits {
 export const DEFAULT_IMAGE_LIMITS: ImageLimits = { maxBytes: 32 * 1024 * 1024, maxPixels: 8192 * 8192 };
 
 export function checkPixels(width: number, height: number, limits: ImageLimits): void {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new ImageError('IMAGE_MALFORMED', `invalid image size ${width}×${height}`);
-  if (width * height > limits.maxPixels) throw new ImageError('IMAGE_TOO_LARGE', `the image is ${width}×${height} pixels; the limit is ${limits.maxPixels} pixels`);
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
+    throw new ImageError('IMAGE_MALFORMED', `invalid image size ${width}×${height}`);
+  if (width * height > limits.maxPixels)
+    throw new ImageError(
+      'IMAGE_TOO_LARGE',
+      `the image is ${width}×${height} pixels; the limit is ${limits.maxPixels} pixels`,
+    );
 }
-

@@ -23,7 +23,7 @@ export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): nu
   if (n !== labels.length) throw new Error(`rocAuc: ${n} scores for ${labels.length} labels`);
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
   const ranks = new Float64Array(n);
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && scores[order[j + 1]!] === scores[order[i]!]) j++;
     const rank = (i + j) / 2 + 1;
@@ -97,7 +97,11 @@ const softplus = (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log
  * method with backtracking line search and Platt's smoothed targets ((N₊+1)/(N₊+2) and
  * 1/(N₋+2)), following Lin, Lin & Weng (2007), "A note on Platt's probabilistic outputs".
  */
-export function plattScaling(logits: ArrayLike<number>, labels: ArrayLike<number>, iterations = 100): { a: number; b: number } {
+export function plattScaling(
+  logits: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  iterations = 100,
+): { a: number; b: number } {
   const n = logits.length;
   let positives = 0;
   for (let i = 0; i < n; i++) positives += labels[i] === 1 ? 1 : 0;
@@ -156,9 +160,12 @@ export function plattScaling(logits: ArrayLike<number>, labels: ArrayLike<number
   return { a, b };
 }
 
-
 /** Expected calibration error over `bins` equal-width probability bins. */
-export function expectedCalibrationError(probabilities: ArrayLike<number>, labels: ArrayLike<number>, bins = 10): number {
+export function expectedCalibrationError(
+  probabilities: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  bins = 10,
+): number {
   const count = new Float64Array(bins);
   const conf = new Float64Array(bins);
   const acc = new Float64Array(bins);
@@ -170,6 +177,7 @@ export function expectedCalibrationError(probabilities: ArrayLike<number>, label
     acc[k]! += labels[i]!;
   }
   let ece = 0;
-  for (let k = 0; k < bins; k++) if (count[k]) ece += (count[k]! / probabilities.length) * Math.abs(acc[k]! / count[k]! - conf[k]! / count[k]!);
+  for (let k = 0; k < bins; k++)
+    if (count[k]) ece += (count[k]! / probabilities.length) * Math.abs(acc[k]! / count[k]! - conf[k]! / count[k]!);
   return ece;
 }

@@ -7,7 +7,12 @@ export interface ModelCardInput {
   config: TrainingConfig;
   metrics: {
     date: string;
-    data: { file: string; sha256: string; train: { n: number; pneumonia: number }; val: { n: number; pneumonia: number } };
+    data: {
+      file: string;
+      sha256: string;
+      train: { n: number; pneumonia: number };
+      val: { n: number; pneumonia: number };
+    };
     backend: string;
     trainingSeconds: number;
     bestEpoch: number;

@@ -40,7 +40,9 @@ export const ModelMeta = z.object({
   /** Decision threshold on the (calibrated) probability. */
   threshold: z.number().min(0).max(1),
   /** Probabilities inside [low, high] are reported as indeterminate. */
-  indeterminateBand: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).refine(([lo, hi]) => lo <= hi, 'low must not exceed high'),
+  indeterminateBand: z
+    .tuple([z.number().min(0).max(1), z.number().min(0).max(1)])
+    .refine(([lo, hi]) => lo <= hi, 'low must not exceed high'),
   intendedUse: z.string().default('Decision support under human review; not for diagnosis.'),
 });
 export type ModelMeta = z.infer<typeof ModelMeta>;
@@ -56,7 +58,9 @@ export async function readModelMeta(dir: string): Promise<ModelMeta> {
   try {
     raw = await readFile(file, 'utf8');
   } catch (err) {
-    throw new ModelLoadError(`${file}: cannot read model metadata (${err instanceof Error ? err.message : String(err)}); a model directory needs meta.json beside the model file`);
+    throw new ModelLoadError(
+      `${file}: cannot read model metadata (${err instanceof Error ? err.message : String(err)}); a model directory needs meta.json beside the model file`,
+    );
   }
   let json: unknown;
   try {
@@ -65,8 +69,12 @@ export async function readModelMeta(dir: string): Promise<ModelMeta> {
     throw new ModelLoadError(`${file}: not valid JSON`);
   }
   const parsed = ModelMeta.safeParse(json);
-  if (!parsed.success) throw new ModelLoadError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  if (path.isAbsolute(parsed.data.file) || parsed.data.file.split(/[\\/]/).includes('..')) throw new ModelLoadError(`${file}: "file" must be a name inside the model directory`);
+  if (!parsed.success)
+    throw new ModelLoadError(
+      `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
+  if (path.isAbsolute(parsed.data.file) || parsed.data.file.split(/[\\/]/).includes('..'))
+    throw new ModelLoadError(`${file}: "file" must be a name inside the model directory`);
   return parsed.data;
 }
 
@@ -94,7 +102,15 @@ export function buildCnn(config: CnnConfig, height = 28, width = 28): tf.LayersM
   const init = () => tf.initializers.heNormal({ seed: seed++ });
   const reg = config.l2 > 0 ? tf.regularizers.l2({ l2: config.l2 }) : undefined;
   const conv = (filters: number, name: string) =>
-    tf.layers.conv2d({ name, filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: init(), kernelRegularizer: reg });
+    tf.layers.conv2d({
+      name,
+      filters,
+      kernelSize: 3,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: init(),
+      kernelRegularizer: reg,
+    });
   const input = tf.input({ shape: [height, width, 1], name: 'image' });
   let x = input;
   const block = (filters: number, convs: number, name: string, pool: boolean) => {
@@ -110,7 +126,14 @@ export function buildCnn(config: CnnConfig, height = 28, width = 28): tf.LayersM
   block(f3, 1, 'block3', false);
   x = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.dropout({ name: 'dropout', rate: config.dropout, seed: seed++ }).apply(x) as tf.SymbolicTensor;
-  const logit = tf.layers.dense({ name: 'logit', units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }), kernelRegularizer: reg }).apply(x) as tf.SymbolicTensor;
+  const logit = tf.layers
+    .dense({
+      name: 'logit',
+      units: 1,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }),
+      kernelRegularizer: reg,
+    })
+    .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: logit, name: 'pneumonia_cnn' });
 }
 
@@ -134,14 +157,23 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string, modelF
       };
       await writeFile(path.join(dir, modelFile), `${JSON.stringify(manifest)}\n`);
       await writeFile(path.join(dir, 'weights.bin'), new Uint8Array(weights));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
+      return {
+        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength },
+      };
     }),
   );
 }
 
 const LayersManifest = z.object({
   modelTopology: z.record(z.string(), z.unknown()),
-  weightsManifest: z.array(z.object({ paths: z.array(z.string()), weights: z.array(z.object({ name: z.string(), shape: z.array(z.number()), dtype: z.string() }).passthrough()) })).min(1),
+  weightsManifest: z
+    .array(
+      z.object({
+        paths: z.array(z.string()),
+        weights: z.array(z.object({ name: z.string(), shape: z.array(z.number()), dtype: z.string() }).passthrough()),
+      }),
+    )
+    .min(1),
 });
 
 export async function loadLayersModel(dir: string, modelFile = 'model.json'): Promise<tf.LayersModel> {
@@ -156,25 +188,44 @@ export async function loadLayersModel(dir: string, modelFile = 'model.json'): Pr
   const buffers: ArrayBuffer[] = [];
   for (const group of manifest.weightsManifest) {
     for (const p of group.paths) {
-      if (path.isAbsolute(p) || p.split(/[\\/]/).includes('..')) throw new ModelLoadError(`${file}: weight path ${p} leaves the model directory`);
+      if (path.isAbsolute(p) || p.split(/[\\/]/).includes('..'))
+        throw new ModelLoadError(`${file}: weight path ${p} leaves the model directory`);
       const bytes = await readFile(path.join(dir, p)).catch((err: unknown) => {
-        throw new ModelLoadError(`${file}: cannot read weights ${p} (${err instanceof Error ? err.message : String(err)})`);
+        throw new ModelLoadError(
+          `${file}: cannot read weights ${p} (${err instanceof Error ? err.message : String(err)})`,
+        );
       });
       buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     }
   }
   return tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: manifest.modelTopology, weightSpecs: specs as tf.io.WeightsManifestEntry[], weightData: concatBuffers(buffers) }),
+    tf.io.fromMemory({
+      modelTopology: manifest.modelTopology,
+      weightSpecs: specs as tf.io.WeightsManifestEntry[],
+      weightData: concatBuffers(buffers),
+    }),
   );
 }
 
 /** Read a model's logits for a batch of images (NHWC, values in [0, 1]) in chunks. */
-export function predictLogits(model: tf.LayersModel, images: Float32Array, count: number, height: number, width: number, batch = 256): Float32Array {
+export function predictLogits(
+  model: tf.LayersModel,
+  images: Float32Array,
+  count: number,
+  height: number,
+  width: number,
+  batch = 256,
+): Float32Array {
   const out = new Float32Array(count);
   for (let start = 0; start < count; start += batch) {
     const n = Math.min(batch, count - start);
     const values = tf.tidy(() => {
-      const x = tf.tensor4d(images.subarray(start * height * width, (start + n) * height * width), [n, height, width, 1]);
+      const x = tf.tensor4d(images.subarray(start * height * width, (start + n) * height * width), [
+        n,
+        height,
+        width,
+        1,
+      ]);
       return (model.predict(x) as tf.Tensor).dataSync();
     });
     out.set(values, start);

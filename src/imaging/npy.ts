@@ -19,14 +19,22 @@ export interface NpyArray {
 }
 
 const DTYPES: Record<string, { dtype: NpyArray['dtype']; bytes: number }> = {
-  '|u1': { dtype: 'uint8', bytes: 1 }, '<u1': { dtype: 'uint8', bytes: 1 }, '|b1': { dtype: 'bool', bytes: 1 }, '|i1': { dtype: 'int8', bytes: 1 },
-  '<u2': { dtype: 'uint16', bytes: 2 }, '<i2': { dtype: 'int16', bytes: 2 }, '<i4': { dtype: 'int32', bytes: 4 }, '<i8': { dtype: 'int64', bytes: 8 },
-  '<f4': { dtype: 'float32', bytes: 4 }, '<f8': { dtype: 'float64', bytes: 8 },
+  '|u1': { dtype: 'uint8', bytes: 1 },
+  '<u1': { dtype: 'uint8', bytes: 1 },
+  '|b1': { dtype: 'bool', bytes: 1 },
+  '|i1': { dtype: 'int8', bytes: 1 },
+  '<u2': { dtype: 'uint16', bytes: 2 },
+  '<i2': { dtype: 'int16', bytes: 2 },
+  '<i4': { dtype: 'int32', bytes: 4 },
+  '<i8': { dtype: 'int64', bytes: 8 },
+  '<f4': { dtype: 'float32', bytes: 4 },
+  '<f8': { dtype: 'float64', bytes: 8 },
 };
 
 export function parseNpy(buf: Uint8Array, name = 'array'): NpyArray {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-  if (buf.length < 10 || magic.some((b, i) => buf[i] !== b)) throw new NpyError(`${name}: not a .npy array (bad magic)`);
+  if (buf.length < 10 || magic.some((b, i) => buf[i] !== b))
+    throw new NpyError(`${name}: not a .npy array (bad magic)`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const major = buf[6]!;
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
@@ -35,15 +43,21 @@ export function parseNpy(buf: Uint8Array, name = 'array'): NpyArray {
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || !fortran || shapeText === undefined) throw new NpyError(`${name}: unreadable header ${JSON.stringify(header.slice(0, 120))}`);
+  if (!descr || !fortran || shapeText === undefined)
+    throw new NpyError(`${name}: unreadable header ${JSON.stringify(header.slice(0, 120))}`);
   if (fortran === 'True') throw new NpyError(`${name}: Fortran-order arrays are not supported`);
   const type = DTYPES[descr];
   if (!type) throw new NpyError(`${name}: unsupported dtype ${descr}`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   if (shape.some((n) => !Number.isInteger(n) || n < 0)) throw new NpyError(`${name}: bad shape (${shapeText})`);
   const count = shape.reduce((a, b) => a * b, 1);
   const offset = start + headerLength;
-  if (buf.length - offset < count * type.bytes) throw new NpyError(`${name}: truncated (${buf.length - offset} bytes for ${count} × ${type.bytes})`);
+  if (buf.length - offset < count * type.bytes)
+    throw new NpyError(`${name}: truncated (${buf.length - offset} bytes for ${count} × ${type.bytes})`);
   // Copy into an aligned buffer: the payload offset inside a zip entry need not be aligned.
   const raw = buf.slice(offset, offset + count * type.bytes).buffer;
   const data = (() => {
@@ -79,7 +93,8 @@ export function readNpz(file: string): Record<string, NpyArray> {
     throw new NpyError(`${file}: not a readable .npz (zip) file: ${err instanceof Error ? err.message : String(err)}`);
   }
   const out: Record<string, NpyArray> = {};
-  for (const [name, bytes] of Object.entries(entries)) if (name.endsWith('.npy')) out[name.slice(0, -4)] = parseNpy(bytes, name);
+  for (const [name, bytes] of Object.entries(entries))
+    if (name.endsWith('.npy')) out[name.slice(0, -4)] = parseNpy(bytes, name);
   return out;
 }
 
@@ -96,14 +111,28 @@ export interface ImageSplit {
 export function loadSplit(file: string, preferred: readonly string[] = ['test', 'val', 'train']): ImageSplit {
   const arrays = readNpz(file);
   const split = preferred.find((s) => arrays[`${s}_images`] && arrays[`${s}_labels`]);
-  if (!split) throw new NpyError(`${file}: no <split>_images/<split>_labels pair for ${preferred.join(', ')} (found ${Object.keys(arrays).join(', ') || 'nothing'})`);
+  if (!split)
+    throw new NpyError(
+      `${file}: no <split>_images/<split>_labels pair for ${preferred.join(', ')} (found ${Object.keys(arrays).join(', ') || 'nothing'})`,
+    );
   const images = arrays[`${split}_images`]!;
   const labels = arrays[`${split}_labels`]!;
-  if (images.shape.length !== 3 || images.dtype !== 'uint8') throw new NpyError(`${file}: ${split}_images must be uint8 (n, h, w), got ${images.dtype} (${images.shape.join(', ')})`);
-  if (labels.data.length !== images.shape[0]) throw new NpyError(`${file}: ${labels.data.length} labels for ${images.shape[0]} images`);
+  if (images.shape.length !== 3 || images.dtype !== 'uint8')
+    throw new NpyError(
+      `${file}: ${split}_images must be uint8 (n, h, w), got ${images.dtype} (${images.shape.join(', ')})`,
+    );
+  if (labels.data.length !== images.shape[0])
+    throw new NpyError(`${file}: ${labels.data.length} labels for ${images.shape[0]} images`);
   const bin = Uint8Array.from(labels.data as ArrayLike<number>, (v) => {
     if (v !== 0 && v !== 1) throw new NpyError(`${file}: labels must be 0 or 1, got ${v}`);
     return v;
   });
-  return { split, count: images.shape[0], height: images.shape[1]!, width: images.shape[2]!, images: images.data as Uint8Array, labels: bin };
+  return {
+    split,
+    count: images.shape[0],
+    height: images.shape[1]!,
+    width: images.shape[2]!,
+    images: images.data as Uint8Array,
+    labels: bin,
+  };
 }

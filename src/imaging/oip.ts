@@ -14,7 +14,21 @@
  */
 import { z } from 'zod';
 
-export const OIP_DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'] as const;
+export const OIP_DATATYPES = [
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BYTES',
+] as const;
 
 export const MetadataTensor = z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.number().int()) });
 export type MetadataTensor = z.infer<typeof MetadataTensor>;
@@ -46,7 +60,10 @@ export const InferenceRequest = z.object({
   id: z.string().max(256).optional(),
   parameters: Parameters.optional(),
   inputs: z.array(RequestInput).min(1).max(16),
-  outputs: z.array(z.object({ name: z.string().min(1).max(256), parameters: Parameters.optional() })).max(16).optional(),
+  outputs: z
+    .array(z.object({ name: z.string().min(1).max(256), parameters: Parameters.optional() }))
+    .max(16)
+    .optional(),
 });
 export type InferenceRequest = z.infer<typeof InferenceRequest>;
 

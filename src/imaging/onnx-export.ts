@@ -23,7 +23,12 @@ export interface OnnxExportOptions {
 }
 
 const tensor = (name: string, dims: number[], values: Float32Array) =>
-  onnx.TensorProto.create({ name, dims, dataType: FLOAT, rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) });
+  onnx.TensorProto.create({
+    name,
+    dims,
+    dataType: FLOAT,
+    rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+  });
 
 const ints = (name: string, values: number[]) => onnx.AttributeProto.create({ name, type: INTS, ints: values });
 
@@ -32,7 +37,9 @@ function toOihw(kernel: Float32Array, [kh, kw, ci, co]: number[]): Float32Array 
   const out = new Float32Array(kernel.length);
   for (let y = 0; y < kh!; y++)
     for (let x = 0; x < kw!; x++)
-      for (let i = 0; i < ci!; i++) for (let o = 0; o < co!; o++) out[((o * ci! + i) * kh! + y) * kw! + x] = kernel[((y * kw! + x) * ci! + i) * co! + o]!;
+      for (let i = 0; i < ci!; i++)
+        for (let o = 0; o < co!; o++)
+          out[((o * ci! + i) * kh! + y) * kw! + x] = kernel[((y * kw! + x) * ci! + i) * co! + o]!;
   return out;
 }
 
@@ -51,7 +58,15 @@ export function exportOnnx(model: tf.LayersModel, options: OnnxExportOptions): U
   const inputShape = model.inputs[0]!.shape;
   const [h, w, c] = [inputShape[1]!, inputShape[2]!, inputShape[3]!];
   let current = 'nchw';
-  nodes.push(onnx.NodeProto.create({ opType: 'Transpose', input: [options.inputName], output: [current], name: 'to_nchw', attribute: [ints('perm', [0, 3, 1, 2])] }));
+  nodes.push(
+    onnx.NodeProto.create({
+      opType: 'Transpose',
+      input: [options.inputName],
+      output: [current],
+      name: 'to_nchw',
+      attribute: [ints('perm', [0, 3, 1, 2])],
+    }),
+  );
   let n = 0;
   const next = (what: string) => `${what}_${++n}`;
   const layers = model.layers;
@@ -66,7 +81,8 @@ export function exportOnnx(model: tf.LayersModel, options: OnnxExportOptions): U
         break;
       case 'Conv2D': {
         if ((cfg.strides ?? [1, 1]).some((s) => s !== 1)) throw new Error(`${layer.name}: only stride 1 is exported`);
-        if (cfg.activation && cfg.activation !== 'linear') throw new Error(`${layer.name}: fused activations are not exported`);
+        if (cfg.activation && cfg.activation !== 'linear')
+          throw new Error(`${layer.name}: fused activations are not exported`);
         const kernel = weights[0]!;
         const [kh, kw, , co] = kernel.shape as [number, number, number, number];
         let w4 = toOihw(kernel.values, kernel.shape);
@@ -89,9 +105,25 @@ export function exportOnnx(model: tf.LayersModel, options: OnnxExportOptions): U
         const wName = `${layer.name}_w`;
         const bName = `${layer.name}_b`;
         initializers.push(tensor(wName, [co, w4.length / (co * kh * kw), kh, kw], w4), tensor(bName, [co], bias));
-        const pads = cfg.padding === 'same' ? [Math.floor((kh - 1) / 2), Math.floor((kw - 1) / 2), kh - 1 - Math.floor((kh - 1) / 2), kw - 1 - Math.floor((kw - 1) / 2)] : [0, 0, 0, 0];
+        const pads =
+          cfg.padding === 'same'
+            ? [
+                Math.floor((kh - 1) / 2),
+                Math.floor((kw - 1) / 2),
+                kh - 1 - Math.floor((kh - 1) / 2),
+                kw - 1 - Math.floor((kw - 1) / 2),
+              ]
+            : [0, 0, 0, 0];
         const output = next('conv');
-        nodes.push(onnx.NodeProto.create({ opType: 'Conv', name: layer.name, input: [current, wName, bName], output: [output], attribute: [ints('kernel_shape', [kh, kw]), ints('pads', pads), ints('strides', [1, 1])] }));
+        nodes.push(
+          onnx.NodeProto.create({
+            opType: 'Conv',
+            name: layer.name,
+            input: [current, wName, bName],
+            output: [output],
+            attribute: [ints('kernel_shape', [kh, kw]), ints('pads', pads), ints('strides', [1, 1])],
+          }),
+        );
         current = output;
         break;
       }
@@ -105,24 +137,47 @@ export function exportOnnx(model: tf.LayersModel, options: OnnxExportOptions): U
         if (cfg.padding && cfg.padding !== 'valid') throw new Error(`${layer.name}: only valid pooling is exported`);
         const pool = cfg.poolSize ?? [2, 2];
         const output = next('pool');
-        nodes.push(onnx.NodeProto.create({ opType: 'MaxPool', name: layer.name, input: [current], output: [output], attribute: [ints('kernel_shape', pool), ints('strides', cfg.strides ?? pool)] }));
+        nodes.push(
+          onnx.NodeProto.create({
+            opType: 'MaxPool',
+            name: layer.name,
+            input: [current],
+            output: [output],
+            attribute: [ints('kernel_shape', pool), ints('strides', cfg.strides ?? pool)],
+          }),
+        );
         current = output;
         break;
       }
       case 'GlobalAveragePooling2D': {
         const pooled = next('gap');
         const flat = next('flat');
-        nodes.push(onnx.NodeProto.create({ opType: 'GlobalAveragePool', name: layer.name, input: [current], output: [pooled] }));
-        nodes.push(onnx.NodeProto.create({ opType: 'Flatten', name: `${layer.name}_flatten`, input: [pooled], output: [flat] }));
+        nodes.push(
+          onnx.NodeProto.create({ opType: 'GlobalAveragePool', name: layer.name, input: [current], output: [pooled] }),
+        );
+        nodes.push(
+          onnx.NodeProto.create({ opType: 'Flatten', name: `${layer.name}_flatten`, input: [pooled], output: [flat] }),
+        );
         current = flat;
         break;
       }
       case 'Dense': {
-        if (cfg.activation && cfg.activation !== 'linear') throw new Error(`${layer.name}: only linear dense layers are exported`);
+        if (cfg.activation && cfg.activation !== 'linear')
+          throw new Error(`${layer.name}: only linear dense layers are exported`);
         const [kernel, bias] = weights;
-        initializers.push(tensor(`${layer.name}_w`, kernel!.shape, Float32Array.from(kernel!.values)), tensor(`${layer.name}_b`, bias!.shape, Float32Array.from(bias!.values)));
+        initializers.push(
+          tensor(`${layer.name}_w`, kernel!.shape, Float32Array.from(kernel!.values)),
+          tensor(`${layer.name}_b`, bias!.shape, Float32Array.from(bias!.values)),
+        );
         const output = next('dense');
-        nodes.push(onnx.NodeProto.create({ opType: 'Gemm', name: layer.name, input: [current, `${layer.name}_w`, `${layer.name}_b`], output: [output] }));
+        nodes.push(
+          onnx.NodeProto.create({
+            opType: 'Gemm',
+            name: layer.name,
+            input: [current, `${layer.name}_w`, `${layer.name}_b`],
+            output: [output],
+          }),
+        );
         current = output;
         break;
       }
@@ -132,14 +187,35 @@ export function exportOnnx(model: tf.LayersModel, options: OnnxExportOptions): U
   }
   const cal = options.calibration ?? { a: 1, b: 0 };
   initializers.push(tensor('platt_a', [], Float32Array.of(cal.a)), tensor('platt_b', [], Float32Array.of(cal.b)));
-  nodes.push(onnx.NodeProto.create({ opType: 'Mul', name: 'platt_scale', input: [current, 'platt_a'], output: ['scaled'] }));
-  nodes.push(onnx.NodeProto.create({ opType: 'Add', name: 'platt_shift', input: ['scaled', 'platt_b'], output: ['calibrated_logit'] }));
-  nodes.push(onnx.NodeProto.create({ opType: 'Sigmoid', name: 'probability', input: ['calibrated_logit'], output: [options.outputName] }));
+  nodes.push(
+    onnx.NodeProto.create({ opType: 'Mul', name: 'platt_scale', input: [current, 'platt_a'], output: ['scaled'] }),
+  );
+  nodes.push(
+    onnx.NodeProto.create({
+      opType: 'Add',
+      name: 'platt_shift',
+      input: ['scaled', 'platt_b'],
+      output: ['calibrated_logit'],
+    }),
+  );
+  nodes.push(
+    onnx.NodeProto.create({
+      opType: 'Sigmoid',
+      name: 'probability',
+      input: ['calibrated_logit'],
+      output: [options.outputName],
+    }),
+  );
 
   const valueInfo = (name: string, dims: (number | string)[]) =>
     onnx.ValueInfoProto.create({
       name,
-      type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+      type: {
+        tensorType: {
+          elemType: FLOAT,
+          shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+        },
+      },
     });
   const graph = onnx.GraphProto.create({
     name: model.name,
@@ -153,7 +229,8 @@ export function exportOnnx(model: tf.LayersModel, options: OnnxExportOptions): U
     opsetImport: [{ domain: '', version: 13 }],
     producerName: 'clinical-orchestrator',
     producerVersion: options.version,
-    docString: 'Pneumonia vs normal (PneumoniaMNIST). Output: calibrated probability of pneumonia. Decision support under human review; not for diagnosis.',
+    docString:
+      'Pneumonia vs normal (PneumoniaMNIST). Output: calibrated probability of pneumonia. Decision support under human review; not for diagnosis.',
     graph,
   });
   return onnx.ModelProto.encode(proto).finish();

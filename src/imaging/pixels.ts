@@ -9,30 +9,58 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { decodeDicom } from './dicom.js';
-import { checkPixels, ImageError, DEFAULT_IMAGE_LIMITS, type DecodedImage, type ImageLimits, type GreyImage } from './image.js';
+import {
+  checkPixels,
+  ImageError,
+  DEFAULT_IMAGE_LIMITS,
+  type DecodedImage,
+  type ImageLimits,
+  type GreyImage,
+} from './image.js';
 
 export type ImageFormat = DecodedImage['format'];
 
 /** The format from the bytes themselves (DICOM preamble + "DICM", PNG or JPEG signature). */
 export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
-  if (bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d) return 'dicom';
-  if (bytes.length >= 8 && [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((b, i) => bytes[i] === b)) return 'png';
+  if (bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d)
+    return 'dicom';
+  if (bytes.length >= 8 && [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((b, i) => bytes[i] === b))
+    return 'png';
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
   return null;
 }
 
-const FORMAT_OF_TYPE: Record<string, ImageFormat> = { 'application/dicom': 'dicom', 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg' };
+const FORMAT_OF_TYPE: Record<string, ImageFormat> = {
+  'application/dicom': 'dicom',
+  'image/png': 'png',
+  'image/jpeg': 'jpeg',
+  'image/jpg': 'jpeg',
+};
 
 /** Decode an image; `contentType`, when given, must agree with the bytes. */
-export function decodeImage(bytes: Uint8Array, contentType: string | null = null, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): DecodedImage {
+export function decodeImage(
+  bytes: Uint8Array,
+  contentType: string | null = null,
+  limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+): DecodedImage {
   if (bytes.length === 0) throw new ImageError('IMAGE_EMPTY', 'the image is empty');
-  if (bytes.length > limits.maxBytes) throw new ImageError('IMAGE_TOO_LARGE', `the image is ${bytes.length} bytes; the limit is ${limits.maxBytes}`);
+  if (bytes.length > limits.maxBytes)
+    throw new ImageError('IMAGE_TOO_LARGE', `the image is ${bytes.length} bytes; the limit is ${limits.maxBytes}`);
   const sniffed = sniffFormat(bytes);
   const declaredType = contentType?.split(';')[0]?.trim().toLowerCase() ?? null;
   const declared = declaredType && declaredType !== 'application/octet-stream' ? FORMAT_OF_TYPE[declaredType] : null;
-  if (declared === undefined) throw new ImageError('IMAGE_UNSUPPORTED', `content type ${declaredType} is not supported (use application/dicom, image/png or image/jpeg)`);
-  if (!sniffed) throw new ImageError('IMAGE_MALFORMED', `the bytes are not a DICOM Part 10 file, PNG or JPEG${declared ? ` (declared ${declaredType})` : ''}`);
-  if (declared && declared !== sniffed) throw new ImageError('IMAGE_MALFORMED', `declared ${declaredType} but the bytes are ${sniffed}`);
+  if (declared === undefined)
+    throw new ImageError(
+      'IMAGE_UNSUPPORTED',
+      `content type ${declaredType} is not supported (use application/dicom, image/png or image/jpeg)`,
+    );
+  if (!sniffed)
+    throw new ImageError(
+      'IMAGE_MALFORMED',
+      `the bytes are not a DICOM Part 10 file, PNG or JPEG${declared ? ` (declared ${declaredType})` : ''}`,
+    );
+  if (declared && declared !== sniffed)
+    throw new ImageError('IMAGE_MALFORMED', `declared ${declaredType} but the bytes are ${sniffed}`);
   switch (sniffed) {
     case 'dicom':
       return { format: 'dicom', ...decodeDicom(bytes, limits) };
@@ -64,20 +92,32 @@ function decodePng(bytes: Uint8Array, limits: ImageLimits): { image: GreyImage; 
   } catch (err) {
     throw new ImageError('IMAGE_MALFORMED', `PNG: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return { image: { width: png.width, height: png.height, data: greyFromInterleaved(png.data, png.width, png.height, 4) }, steps: ['png', 'luminance'] };
+  return {
+    image: { width: png.width, height: png.height, data: greyFromInterleaved(png.data, png.width, png.height, 4) },
+    steps: ['png', 'luminance'],
+  };
 }
 
 function decodeJpeg(bytes: Uint8Array, limits: ImageLimits): { image: GreyImage; steps: string[] } {
   let raw: { width: number; height: number; data: Uint8Array };
   try {
-    raw = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: limits.maxPixels / 1e6, maxMemoryUsageInMB: Math.ceil((limits.maxPixels * 8) / 1e6) });
+    raw = jpeg.decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: true,
+      maxResolutionInMP: limits.maxPixels / 1e6,
+      maxMemoryUsageInMB: Math.ceil((limits.maxPixels * 8) / 1e6),
+    });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (/maxResolutionInMP|maxMemoryUsageInMB/.test(message)) throw new ImageError('IMAGE_TOO_LARGE', `JPEG: ${message}`);
+    if (/maxResolutionInMP|maxMemoryUsageInMB/.test(message))
+      throw new ImageError('IMAGE_TOO_LARGE', `JPEG: ${message}`);
     throw new ImageError('IMAGE_MALFORMED', `JPEG: ${message}`);
   }
   checkPixels(raw.width, raw.height, limits);
-  return { image: { width: raw.width, height: raw.height, data: greyFromInterleaved(raw.data, raw.width, raw.height, 4) }, steps: ['jpeg', 'luminance'] };
+  return {
+    image: { width: raw.width, height: raw.height, data: greyFromInterleaved(raw.data, raw.width, raw.height, 4) },
+    steps: ['jpeg', 'luminance'],
+  };
 }
 
 /**
@@ -100,7 +140,11 @@ export function resizeGrey(src: GreyImage, width: number, height: number): GreyI
         const fx = sx - x0;
         const fy = sy - y0;
         const d = src.data;
-        out[y * width + x] = d[y0 * src.width + x0]! * (1 - fx) * (1 - fy) + d[y0 * src.width + x1]! * fx * (1 - fy) + d[y1 * src.width + x0]! * (1 - fx) * fy + d[y1 * src.width + x1]! * fx * fy;
+        out[y * width + x] =
+          d[y0 * src.width + x0]! * (1 - fx) * (1 - fy) +
+          d[y0 * src.width + x1]! * fx * (1 - fy) +
+          d[y1 * src.width + x0]! * (1 - fx) * fy +
+          d[y1 * src.width + x1]! * fx * fy;
       }
     }
     return { width, height, data: out };

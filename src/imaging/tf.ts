@@ -41,11 +41,18 @@ export function registerConv2DBackpropFilter(): void {
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x, dy } = inputs as unknown as { x: Info; dy: Info };
       const { strides, pad, dataFormat, dilations, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
-      const one = (v: number | [number, number] | undefined) => v === undefined || (Array.isArray(v) ? v.every((n) => n === 1) : v === 1);
+      const one = (v: number | [number, number] | undefined) =>
+        v === undefined || (Array.isArray(v) ? v.every((n) => n === 1) : v === 1);
       if (!one(strides) || !one(dilations) || dataFormat !== 'NHWC' || (pad !== 'same' && pad !== 'valid')) {
-        throw new Error('Conv2DBackpropFilter (wasm): only stride 1, dilation 1, NHWC and same/valid padding are supported');
+        throw new Error(
+          'Conv2DBackpropFilter (wasm): only stride 1, dilation 1, NHWC and same/valid padding are supported',
+        );
       }
-      const run = (name: string, kernelInputs: Record<string, unknown>, kernelAttrs: Record<string, unknown> = {}): Info => {
+      const run = (
+        name: string,
+        kernelInputs: Record<string, unknown>,
+        kernelAttrs: Record<string, unknown> = {},
+      ): Info => {
         const kernel = tf.getKernel(name, 'wasm');
         if (!kernel) throw new Error(`wasm kernel ${name} missing`);
         return kernel.kernelFunc({ inputs: kernelInputs as never, backend, attrs: kernelAttrs as never }) as Info;
@@ -57,9 +64,28 @@ export function registerConv2DBackpropFilter(): void {
         const [b, ho, wo] = dy.shape as [number, number, number, number];
         const top = pad === 'same' ? Math.floor((kh - 1) / 2) : 0;
         const left = pad === 'same' ? Math.floor((kw - 1) / 2) : 0;
-        const padded = pad === 'same' ? keep(run('PadV2', { x }, { paddings: [[0, 0], [top, kh - 1 - top], [left, kw - 1 - left], [0, 0]], constantValue: 0 })) : x;
+        const padded =
+          pad === 'same'
+            ? keep(
+                run(
+                  'PadV2',
+                  { x },
+                  {
+                    paddings: [
+                      [0, 0],
+                      [top, kh - 1 - top],
+                      [left, kw - 1 - left],
+                      [0, 0],
+                    ],
+                    constantValue: 0,
+                  },
+                ),
+              )
+            : x;
         const views: Info[] = [];
-        for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) views.push(keep(run('Slice', { x: padded }, { begin: [0, i, j, 0], size: [b, ho, wo, ci] })));
+        for (let i = 0; i < kh; i++)
+          for (let j = 0; j < kw; j++)
+            views.push(keep(run('Slice', { x: padded }, { begin: [0, i, j, 0], size: [b, ho, wo, ci] })));
         const patches = keep(run('Concat', views as never, { axis: 3 }));
         const rows = b * ho * wo;
         const a = keep(run('Reshape', { x: patches }, { shape: [1, rows, kh * kw * ci] }));

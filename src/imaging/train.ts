@@ -66,7 +66,12 @@ const bce = (logits: Float32Array, labels: Uint8Array) => {
 };
 
 /** Evaluate calibrated probabilities for the threshold and band. */
-export function bandReport(probabilities: ArrayLike<number>, labels: ArrayLike<number>, threshold: number, band: readonly [number, number]) {
+export function bandReport(
+  probabilities: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  threshold: number,
+  band: readonly [number, number],
+) {
   let inBand = 0;
   let outside = 0;
   let correctOutside = 0;
@@ -88,7 +93,8 @@ export async function trainCnn(
   onEpoch: (report: EpochReport) => void = () => undefined,
 ): Promise<TrainingResult> {
   const { height: h, width: w } = train;
-  if (val.height !== h || val.width !== w) throw new Error(`train images are ${h}×${w} but validation images are ${val.height}×${val.width}`);
+  if (val.height !== h || val.width !== w)
+    throw new Error(`train images are ${h}×${w} but validation images are ${val.height}×${val.width}`);
   const xTrain = toUnitFloats(train.images);
   const xVal = toUnitFloats(val.images);
   const random = prng(config.model.seed);
@@ -106,7 +112,9 @@ export async function trainCnn(
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
     const started = performance.now();
     const progress = (epoch - 1) / Math.max(1, config.epochs - 1);
-    const lr = config.learningRate * (config.minLearningRateFactor + (1 - config.minLearningRateFactor) * 0.5 * (1 + Math.cos(Math.PI * progress)));
+    const lr =
+      config.learningRate *
+      (config.minLearningRateFactor + (1 - config.minLearningRateFactor) * 0.5 * (1 + Math.cos(Math.PI * progress)));
     setRate(lr);
     const order = shuffled(train.count, random);
     let lossSum = 0;
@@ -114,7 +122,14 @@ export async function trainCnn(
     for (let start = 0; start + config.batchSize <= train.count; start += config.batchSize) {
       for (let k = 0; k < config.batchSize; k++) {
         const i = order[start + k]!;
-        augmentImage(xTrain.subarray(i * pixels, (i + 1) * pixels), batchX.subarray(k * pixels, (k + 1) * pixels), h, w, config.augment, random);
+        augmentImage(
+          xTrain.subarray(i * pixels, (i + 1) * pixels),
+          batchX.subarray(k * pixels, (k + 1) * pixels),
+          h,
+          w,
+          config.augment,
+          random,
+        );
         batchY[k] = train.labels[i]!;
       }
       const x = tf.tensor4d(batchX, [config.batchSize, h, w, 1]);
@@ -135,7 +150,11 @@ export async function trainCnn(
     };
     history.push(report);
     onEpoch(report);
-    if (!best || report.valAuc > best.auc + 1e-9 || (Math.abs(report.valAuc - best.auc) <= 1e-9 && report.valLoss < best.loss)) {
+    if (
+      !best ||
+      report.valAuc > best.auc + 1e-9 ||
+      (Math.abs(report.valAuc - best.auc) <= 1e-9 && report.valLoss < best.loss)
+    ) {
       if (best) tf.dispose(best.weights);
       best = { epoch, auc: report.valAuc, loss: report.valLoss, weights: model.getWeights().map((t) => t.clone()) };
     }
@@ -156,7 +175,10 @@ export async function trainCnn(
       auc: rocAuc(probabilities, val.labels),
       atThreshold: binaryMetrics(probabilities, val.labels, config.threshold),
       youdenThreshold: youdenThreshold(probabilities, val.labels),
-      calibrationError: { before: expectedCalibrationError(raw, val.labels), after: expectedCalibrationError(probabilities, val.labels) },
+      calibrationError: {
+        before: expectedCalibrationError(raw, val.labels),
+        after: expectedCalibrationError(probabilities, val.labels),
+      },
       indeterminate: bandReport(probabilities, val.labels, config.threshold, config.indeterminateBand),
     },
   };

@@ -19,14 +19,18 @@ export interface LocalPostgres {
 export class PostgresMissingError extends Error {
   readonly code = 'POSTGRES_MISSING';
   constructor(detail: string) {
-    super(`PostgreSQL is not available (${detail}). Run \`make test\` (it installs the Debian postgresql package), or set DATABASE_URL to an existing server.`);
+    super(
+      `PostgreSQL is not available (${detail}). Run \`make test\` (it installs the Debian postgresql package), or set DATABASE_URL to an existing server.`,
+    );
   }
 }
 
 function binDir(): string {
   const base = '/usr/lib/postgresql';
   if (existsSync(base)) {
-    const versions = readdirSync(base).filter((v) => existsSync(path.join(base, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(base)
+      .filter((v) => existsSync(path.join(base, v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a));
     if (versions[0]) return path.join(base, versions[0], 'bin');
   }
   const which = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' });
@@ -39,7 +43,8 @@ export async function startLocalPostgres(database = 'clinical_orchestrator'): Pr
   const asRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'co-pg-'));
   const dataDir = path.join(dir, 'data');
-  const run = (cmd: string, args: string[]) => (asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]) as [string, string[]];
+  const run = (cmd: string, args: string[]) =>
+    (asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]) as [string, string[]];
   if (asRoot) {
     const ids = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
     if (ids.status !== 0) throw new PostgresMissingError('running as root but there is no postgres system user');
@@ -47,7 +52,17 @@ export async function startLocalPostgres(database = 'clinical_orchestrator'): Pr
     const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
     chownSync(dir, uid, gid);
   }
-  const [initCmd, initArgs] = run(path.join(bin, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'co', '--no-sync', '-E', 'UTF8']);
+  const [initCmd, initArgs] = run(path.join(bin, 'initdb'), [
+    '-D',
+    dataDir,
+    '-A',
+    'trust',
+    '-U',
+    'co',
+    '--no-sync',
+    '-E',
+    'UTF8',
+  ]);
   const init = spawnSync(initCmd, initArgs, { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout}`);
 
@@ -66,7 +81,9 @@ export async function startLocalPostgres(database = 'clinical_orchestrator'): Pr
   };
   process.once('exit', stopNow);
 
-  const create = spawnSync(path.join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'co', database], { encoding: 'utf8' });
+  const create = spawnSync(path.join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'co', database], {
+    encoding: 'utf8',
+  });
   if (create.status !== 0) throw new Error(`createdb failed: ${create.stderr}`);
 
   return {

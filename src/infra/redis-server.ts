@@ -53,7 +53,9 @@ export function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -102,16 +104,25 @@ export async function startLocalRedis(options: LocalRedisOptions): Promise<Local
   const launch = async () => {
     const logFd = openSync(path.join(dataDir, 'redis.log'), 'a');
     const args = [
-      '--port', String(port),
-      '--bind', '127.0.0.1',
-      '--protected-mode', 'yes',
-      '--dir', dataDir,
-      '--daemonize', 'no',
-      '--save', '',
-      '--appendonly', options.appendonly ? 'yes' : 'no',
-      '--appendfsync', 'everysec',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--protected-mode',
+      'yes',
+      '--dir',
+      dataDir,
+      '--daemonize',
+      'no',
+      '--save',
+      '',
+      '--appendonly',
+      options.appendonly ? 'yes' : 'no',
+      '--appendfsync',
+      'everysec',
       // BullMQ requires that Redis never evicts its keys.
-      '--maxmemory-policy', 'noeviction',
+      '--maxmemory-policy',
+      'noeviction',
     ];
     const proc = spawn(binary, args, { stdio: ['ignore', logFd, logFd], detached: false });
     closeSync(logFd);
@@ -123,10 +134,14 @@ export async function startLocalRedis(options: LocalRedisOptions): Promise<Local
         resolve();
       }),
     );
-    await waitFor(async () => {
-      if (exitedEarly) throw new Error(`redis-server exited during start-up; see ${path.join(dataDir, 'redis.log')}`);
-      return ping(port);
-    }, 10_000, `redis-server on port ${port}`);
+    await waitFor(
+      async () => {
+        if (exitedEarly) throw new Error(`redis-server exited during start-up; see ${path.join(dataDir, 'redis.log')}`);
+        return ping(port);
+      },
+      10_000,
+      `redis-server on port ${port}`,
+    );
   };
 
   const stop = async () => {

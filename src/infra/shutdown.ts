@@ -10,7 +10,11 @@ export interface Closer {
   close(): Promise<void>;
 }
 
-export function installShutdown(logger: Logger, closers: readonly Closer[], exit: (code: number) => void = (c) => process.exit(c)): () => Promise<void> {
+export function installShutdown(
+  logger: Logger,
+  closers: readonly Closer[],
+  exit: (code: number) => void = (c) => process.exit(c),
+): () => Promise<void> {
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
     if (shuttingDown) {

@@ -18,7 +18,12 @@ export interface SqlExecutor {
   query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
   /** Insert many rows of one shape: `INSERT INTO table (cols) VALUES (...), (...)`, in chunks. */
-  insertMany(table: string, columns: readonly string[], rows: readonly SqlValue[][], onConflict?: string): Promise<void>;
+  insertMany(
+    table: string,
+    columns: readonly string[],
+    rows: readonly SqlValue[][],
+    onConflict?: string,
+  ): Promise<void>;
 }
 
 export interface SqlDatabase extends SqlExecutor {
@@ -154,7 +159,12 @@ class PostgresExecutor implements SqlExecutor {
     return { changes: result.rowCount ?? 0 };
   }
 
-  async insertMany(table: string, columns: readonly string[], rows: readonly SqlValue[][], onConflict = ''): Promise<void> {
+  async insertMany(
+    table: string,
+    columns: readonly string[],
+    rows: readonly SqlValue[][],
+    onConflict = '',
+  ): Promise<void> {
     for (const part of chunk(rows, rowsPerInsert(columns.length))) {
       await this.client.query(numberPlaceholders(insertSql(table, columns, part.length, onConflict)), part.flat());
     }
@@ -206,19 +216,29 @@ export function openPostgres(url: string, max = 10): SqlDatabase {
  */
 export async function migrate(db: SqlDatabase, scope: string, migrations: readonly Migration[]): Promise<number[]> {
   const table = `${scope}_migrations`;
-  await db.run(`CREATE TABLE IF NOT EXISTS ${table} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`).catch(async (err: unknown) => {
-    // Two Postgres processes racing on CREATE TABLE IF NOT EXISTS can collide on the catalog.
-    if (db.kind !== 'postgres') throw err;
-    await db.query(`SELECT 1 FROM ${table} LIMIT 1`);
-  });
+  await db
+    .run(`CREATE TABLE IF NOT EXISTS ${table} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`)
+    .catch(async (err: unknown) => {
+      // Two Postgres processes racing on CREATE TABLE IF NOT EXISTS can collide on the catalog.
+      if (db.kind !== 'postgres') throw err;
+      await db.query(`SELECT 1 FROM ${table} LIMIT 1`);
+    });
   const applied: number[] = [];
   for (const m of [...migrations].sort((a, b) => a.id - b.id)) {
     const done = await db.transaction(async (tx) => {
       if (tx.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(hashtext(?))', [table]);
       const seen = await tx.query(`SELECT id FROM ${table} WHERE id = ?`, [m.id]);
       if (seen.length) return false;
-      for (const statement of m.sql.split(/;\s*(?:\n|$)/).map((s) => s.trim()).filter(Boolean)) await tx.run(statement);
-      await tx.run(`INSERT INTO ${table} (id, name, applied_at) VALUES (?, ?, ?)`, [m.id, m.name, new Date().toISOString()]);
+      for (const statement of m.sql
+        .split(/;\s*(?:\n|$)/)
+        .map((s) => s.trim())
+        .filter(Boolean))
+        await tx.run(statement);
+      await tx.run(`INSERT INTO ${table} (id, name, applied_at) VALUES (?, ?, ?)`, [
+        m.id,
+        m.name,
+        new Date().toISOString(),
+      ]);
       return true;
     });
     if (done) applied.push(m.id);

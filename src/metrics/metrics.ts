@@ -21,18 +21,62 @@ export interface MetricDef {
 
 /** Every shared metric: name → definition. */
 export const METRICS = {
-  co_review_wait_seconds: { type: 'histogram', help: 'Time from a revision entering the review queue to its first claim.', labels: [], buckets: HUMAN_SECONDS },
-  co_review_time_to_decision_seconds: { type: 'histogram', help: 'Time from a revision entering the review queue to the recorded decision.', labels: [], buckets: HUMAN_SECONDS },
+  co_review_wait_seconds: {
+    type: 'histogram',
+    help: 'Time from a revision entering the review queue to its first claim.',
+    labels: [],
+    buckets: HUMAN_SECONDS,
+  },
+  co_review_time_to_decision_seconds: {
+    type: 'histogram',
+    help: 'Time from a revision entering the review queue to the recorded decision.',
+    labels: [],
+    buckets: HUMAN_SECONDS,
+  },
   co_review_decisions_total: { type: 'counter', help: 'Recorded review decisions by action.', labels: ['action'] },
   co_review_claims_total: { type: 'counter', help: 'Review claims by kind (next or specific).', labels: ['kind'] },
-  co_review_leases_expired_total: { type: 'counter', help: 'Claims whose lease expired, returning the item to the queue.', labels: [] },
-  co_tool_calls_total: { type: 'counter', help: 'Tool calls made by the case graph, by tool and outcome (ok or the failure code).', labels: ['tool', 'outcome'] },
-  co_tool_latency_seconds: { type: 'histogram', help: 'Tool call latency, including retries.', labels: ['tool'], buckets: MACHINE_SECONDS },
-  co_cases_closed_total: { type: 'counter', help: 'Cases that reached a terminal state, by status.', labels: ['status'] },
-  co_delivery_attempts_total: { type: 'counter', help: 'Delivery attempts by result (delivered, failed).', labels: ['result'] },
-  co_delivery_failures_total: { type: 'counter', help: 'Failed delivery attempts by reason (http_4xx, http_5xx, network, timeout, forbidden_address).', labels: ['reason'] },
-  co_delivery_dead_letters_total: { type: 'counter', help: 'Deliveries moved to the dead-letter queue after their last attempt.', labels: [] },
-  co_delivery_decision_to_delivered_seconds: { type: 'histogram', help: 'Time from the recorded decision to the delivered webhook (or API availability).', labels: [], buckets: MACHINE_SECONDS },
+  co_review_leases_expired_total: {
+    type: 'counter',
+    help: 'Claims whose lease expired, returning the item to the queue.',
+    labels: [],
+  },
+  co_tool_calls_total: {
+    type: 'counter',
+    help: 'Tool calls made by the case graph, by tool and outcome (ok or the failure code).',
+    labels: ['tool', 'outcome'],
+  },
+  co_tool_latency_seconds: {
+    type: 'histogram',
+    help: 'Tool call latency, including retries.',
+    labels: ['tool'],
+    buckets: MACHINE_SECONDS,
+  },
+  co_cases_closed_total: {
+    type: 'counter',
+    help: 'Cases that reached a terminal state, by status.',
+    labels: ['status'],
+  },
+  co_delivery_attempts_total: {
+    type: 'counter',
+    help: 'Delivery attempts by result (delivered, failed).',
+    labels: ['result'],
+  },
+  co_delivery_failures_total: {
+    type: 'counter',
+    help: 'Failed delivery attempts by reason (http_4xx, http_5xx, network, timeout, forbidden_address).',
+    labels: ['reason'],
+  },
+  co_delivery_dead_letters_total: {
+    type: 'counter',
+    help: 'Deliveries moved to the dead-letter queue after their last attempt.',
+    labels: [],
+  },
+  co_delivery_decision_to_delivered_seconds: {
+    type: 'histogram',
+    help: 'Time from the recorded decision to the delivered webhook (or API availability).',
+    labels: [],
+    buckets: MACHINE_SECONDS,
+  },
 } as const satisfies Record<string, MetricDef>;
 
 export type MetricName = keyof typeof METRICS;
@@ -87,8 +131,10 @@ export class Metrics {
 }
 
 const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-const renderLabels = (pairs: Array<[string, string]>) => (pairs.length ? `{${pairs.map(([k, v]) => `${k}="${escape(v)}"`).join(',')}}` : '');
-const parseLabels = (s: string): Array<[string, string]> => (s ? s.split(',').map((p) => p.split('=') as [string, string]) : []);
+const renderLabels = (pairs: Array<[string, string]>) =>
+  pairs.length ? `{${pairs.map(([k, v]) => `${k}="${escape(v)}"`).join(',')}}` : '';
+const parseLabels = (s: string): Array<[string, string]> =>
+  s ? s.split(',').map((p) => p.split('=') as [string, string]) : [];
 
 export interface Gauge {
   name: string;

@@ -35,7 +35,18 @@ export class AuditLog {
   }
 
   private fields(entry: AuditEntry): string[] {
-    return ['event', entry.event, 'actor', entry.actor, 'at', entry.at ?? this.now().toISOString(), 'revision', entry.revision === null ? '' : String(entry.revision), 'detail', JSON.stringify(entry.detail)];
+    return [
+      'event',
+      entry.event,
+      'actor',
+      entry.actor,
+      'at',
+      entry.at ?? this.now().toISOString(),
+      'revision',
+      entry.revision === null ? '' : String(entry.revision),
+      'detail',
+      JSON.stringify(entry.detail),
+    ];
   }
 
   async append(entry: AuditEntry): Promise<string> {
@@ -48,11 +59,18 @@ export class AuditLog {
    * after a crash writes it if it is missing and does nothing if it is there. Returns the
    * stream id, or null when it had been written before.
    */
-  async appendOnce(entry: AuditEntry, once: string = entry.revision === null ? entry.event : `${entry.event}:r${entry.revision}`): Promise<string | null> {
+  async appendOnce(
+    entry: AuditEntry,
+    once: string = entry.revision === null ? entry.event : `${entry.event}:r${entry.revision}`,
+  ): Promise<string | null> {
     const scripts = this.redis as unknown as AuditScripts;
-    return scripts.coAuditOnce(auditOnceKey(this.keyPrefix, entry.caseId), auditKey(this.keyPrefix, entry.caseId), once, ...this.fields(entry));
+    return scripts.coAuditOnce(
+      auditOnceKey(this.keyPrefix, entry.caseId),
+      auditKey(this.keyPrefix, entry.caseId),
+      once,
+      ...this.fields(entry),
+    );
   }
-
 
   /** Append without letting an audit failure fail the caller's work; the failure is reported. */
   async tryAppend(entry: AuditEntry, onError: (err: unknown) => void): Promise<void> {
@@ -62,11 +80,25 @@ export class AuditLog {
   /** The case's events in order, from the start or after a stream id. */
   async list(caseId: string, options: { after?: string; limit?: number } = {}): Promise<AuditEvent[]> {
     const start = options.after ? `(${options.after}` : '-';
-    const rows = await this.redis.xrange(auditKey(this.keyPrefix, caseId), start, '+', 'COUNT', options.limit ?? 10_000);
+    const rows = await this.redis.xrange(
+      auditKey(this.keyPrefix, caseId),
+      start,
+      '+',
+      'COUNT',
+      options.limit ?? 10_000,
+    );
     return rows.map(([id, fields]) => {
       const f: Record<string, string> = {};
       for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-      return AuditEvent.parse({ id, caseId, event: f.event, actor: f.actor, at: f.at, revision: f.revision ? Number(f.revision) : null, detail: JSON.parse(f.detail ?? '{}') as unknown });
+      return AuditEvent.parse({
+        id,
+        caseId,
+        event: f.event,
+        actor: f.actor,
+        at: f.at,
+        revision: f.revision ? Number(f.revision) : null,
+        detail: JSON.parse(f.detail ?? '{}') as unknown,
+      });
     });
   }
 }

@@ -7,7 +7,14 @@
  */
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { CasePriority, CaseStatus, CaseSummaryCounts, DeliveryState, FindingSeverity, type CaseView } from '../domain/case.js';
+import {
+  CasePriority,
+  CaseStatus,
+  CaseSummaryCounts,
+  DeliveryState,
+  FindingSeverity,
+  type CaseView,
+} from '../domain/case.js';
 import { caseRecordKey } from './names.js';
 
 const CREATE_SCRIPT = `
@@ -25,14 +32,17 @@ if #ARGV > 2 then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end
 return 1`;
 
 const json = <T extends z.ZodType>(schema: T) =>
-  z.string().transform((s, ctx) => {
-    try {
-      return JSON.parse(s) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'stored JSON is corrupt' });
-      return z.NEVER;
-    }
-  }).pipe(schema);
+  z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'stored JSON is corrupt' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
 
 const nullableString = z
   .string()
@@ -74,7 +84,10 @@ export const CaseRecord = z.object({
 });
 export type CaseRecord = z.infer<typeof CaseRecord>;
 
-export type NewCaseRecord = Pick<CaseRecord, 'caseId' | 'priority' | 'submittedBy' | 'inputDigest' | 'mode' | 'hasCallback' | 'callbackUrl'>;
+export type NewCaseRecord = Pick<
+  CaseRecord,
+  'caseId' | 'priority' | 'submittedBy' | 'inputDigest' | 'mode' | 'hasCallback' | 'callbackUrl'
+>;
 
 /** Fields a transition may set. Objects are stored as JSON. */
 export interface CaseUpdate {
@@ -95,7 +108,14 @@ export interface CaseUpdate {
 }
 
 /** Fields stored as plain strings, where null is stored as the empty string. */
-const NULLABLE_STRING_FIELDS = new Set(['currentStep', 'maxSeverity', 'closedReason', 'decidedBy', 'decidedAt', 'callbackUrl']);
+const NULLABLE_STRING_FIELDS = new Set([
+  'currentStep',
+  'maxSeverity',
+  'closedReason',
+  'decidedBy',
+  'decidedAt',
+  'callbackUrl',
+]);
 
 export type TransitionResult = 'applied' | 'wrong-state' | 'missing';
 
@@ -114,7 +134,8 @@ export class CaseStore {
   ) {
     // defineCommand runs the scripts by SHA (EVALSHA) and reloads them after a Redis restart.
     if (!('coCaseCreate' in redis)) redis.defineCommand('coCaseCreate', { numberOfKeys: 1, lua: CREATE_SCRIPT });
-    if (!('coCaseTransition' in redis)) redis.defineCommand('coCaseTransition', { numberOfKeys: 1, lua: TRANSITION_SCRIPT });
+    if (!('coCaseTransition' in redis))
+      redis.defineCommand('coCaseTransition', { numberOfKeys: 1, lua: TRANSITION_SCRIPT });
     this.scripts = redis as unknown as CaseScripts;
   }
 
@@ -123,7 +144,11 @@ export class CaseStore {
   }
 
   /** The record as `create` writes it, with the given status. */
-  initialRecord(input: NewCaseRecord, status: CaseRecord['status'] = 'accepted', at = this.now().toISOString()): CaseRecord {
+  initialRecord(
+    input: NewCaseRecord,
+    status: CaseRecord['status'] = 'accepted',
+    at = this.now().toISOString(),
+  ): CaseRecord {
     return {
       ...input,
       status,
@@ -193,7 +218,14 @@ export class CaseStore {
     const pairs: string[] = ['updatedAt', this.now().toISOString()];
     for (const [field, value] of Object.entries(update) as [keyof CaseUpdate, CaseUpdate[keyof CaseUpdate]][]) {
       if (value === undefined) continue;
-      pairs.push(field, typeof value === 'string' ? value : value === null && NULLABLE_STRING_FIELDS.has(field) ? '' : JSON.stringify(value));
+      pairs.push(
+        field,
+        typeof value === 'string'
+          ? value
+          : value === null && NULLABLE_STRING_FIELDS.has(field)
+            ? ''
+            : JSON.stringify(value),
+      );
     }
     const result = await this.scripts.coCaseTransition(this.key(caseId), `,${from.join(',')},`, increment, ...pairs);
     return result === 1 ? 'applied' : result === 0 ? 'wrong-state' : 'missing';

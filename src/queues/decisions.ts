@@ -17,7 +17,8 @@ export class DecisionStore {
   /** Record a decision unless one exists for the revision; returns the stored one either way. */
   async record(record: DecisionRecord): Promise<{ created: boolean; record: DecisionRecord }> {
     const key = decisionsKey(this.keyPrefix, record.caseId);
-    const created = (await this.redis.hsetnx(key, `r${record.revision}`, JSON.stringify(DecisionRecord.parse(record)))) === 1;
+    const created =
+      (await this.redis.hsetnx(key, `r${record.revision}`, JSON.stringify(DecisionRecord.parse(record)))) === 1;
     if (created) return { created, record };
     return { created, record: (await this.get(record.caseId, record.revision))! };
   }

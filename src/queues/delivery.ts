@@ -27,24 +27,39 @@ export class DeliveryQueues {
     this.delivery = new Queue<DeliveryJobData>(QUEUES.delivery, {
       connection: o.redis,
       prefix: bullPrefix(o.keyPrefix, QUEUES.delivery),
-      defaultJobOptions: { attempts: o.attempts, backoff: { type: 'exponential', delay: o.backoffMs }, removeOnComplete: { age: o.retentionSeconds }, removeOnFail: { age: o.retentionSeconds } },
+      defaultJobOptions: {
+        attempts: o.attempts,
+        backoff: { type: 'exponential', delay: o.backoffMs },
+        removeOnComplete: { age: o.retentionSeconds },
+        removeOnFail: { age: o.retentionSeconds },
+      },
     });
-    this.deadLetter = new Queue<DeadLetterJobData>(QUEUES.deadLetter, { connection: o.redis, prefix: bullPrefix(o.keyPrefix, QUEUES.deadLetter) });
+    this.deadLetter = new Queue<DeadLetterJobData>(QUEUES.deadLetter, {
+      connection: o.redis,
+      prefix: bullPrefix(o.keyPrefix, QUEUES.deadLetter),
+    });
     for (const q of [this.delivery, this.deadLetter]) q.on('error', o.onError ?? (() => undefined));
   }
 
   /** Enqueue the delivery of a closed case revision (once: the job id is deterministic). */
   async enqueue(data: DeliveryJobData): Promise<void> {
-    await this.delivery.add('deliver', DeliveryJobData.parse(data), { jobId: deliveryJobId(data.caseId, data.revision) });
+    await this.delivery.add('deliver', DeliveryJobData.parse(data), {
+      jobId: deliveryJobId(data.caseId, data.revision),
+    });
   }
 
   async deadLetters(limit = 500): Promise<Array<DeadLetterJobData & { deadLetteredAt: string }>> {
     const jobs = await this.deadLetter.getJobs(['waiting', 'prioritized'], 0, limit - 1);
-    return jobs.map((j) => ({ ...DeadLetterJobData.parse(j.data), deadLetteredAt: new Date(j.timestamp).toISOString() }));
+    return jobs.map((j) => ({
+      ...DeadLetterJobData.parse(j.data),
+      deadLetteredAt: new Date(j.timestamp).toISOString(),
+    }));
   }
 
   async addDeadLetter(data: DeadLetterJobData): Promise<void> {
-    await this.deadLetter.add('dead-letter', DeadLetterJobData.parse(data), { jobId: deadLetterJobId(data.caseId, data.revision) });
+    await this.deadLetter.add('dead-letter', DeadLetterJobData.parse(data), {
+      jobId: deadLetterJobId(data.caseId, data.revision),
+    });
   }
 
   /** Send a dead-lettered delivery again: the failed job is replaced by a fresh one with all its attempts. Null when nothing is dead-lettered. */
@@ -65,7 +80,14 @@ export class DeliveryQueues {
   }
 
   static fromConfig(config: Config, redis: Redis, onError?: (err: Error) => void): DeliveryQueues {
-    return new DeliveryQueues({ redis, keyPrefix: config.redis.keyPrefix, attempts: config.delivery.attempts, backoffMs: config.delivery.backoffMs, retentionSeconds: config.worker.retentionSeconds, ...(onError ? { onError } : {}) });
+    return new DeliveryQueues({
+      redis,
+      keyPrefix: config.redis.keyPrefix,
+      attempts: config.delivery.attempts,
+      backoffMs: config.delivery.backoffMs,
+      retentionSeconds: config.worker.retentionSeconds,
+      ...(onError ? { onError } : {}),
+    });
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,13 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { callbackUrlProblem } from '../domain/callback-url.js';
-import { BULLMQ_PRIORITY, CaseSubmission, ResumeJobData, type CaseJobData, type CaseSubmissionInput } from '../domain/case.js';
+import {
+  BULLMQ_PRIORITY,
+  CaseSubmission,
+  ResumeJobData,
+  type CaseJobData,
+  type CaseSubmissionInput,
+} from '../domain/case.js';
 import type { ReviewDecision } from '../domain/plan.js';
 import { CaseValidationError, toFieldIssues } from '../domain/validation.js';
 import { CaseIdConflictError } from '../errors.js';
@@ -99,13 +105,30 @@ export class CaseProducer {
       }
     }
 
-    const data: CaseJobData = { submission, submittedBy, enqueuedAt: new Date().toISOString(), mode: this.options.mode };
+    const data: CaseJobData = {
+      submission,
+      submittedBy,
+      enqueuedAt: new Date().toISOString(),
+      mode: this.options.mode,
+    };
     // Audited before the job exists, so the trail starts with it; once, however often a crashed submit is repeated.
-    await this.audit.appendOnce({ caseId, event: 'enqueued', actor: submittedBy, revision: null, detail: { priority: submission.priority, callback: submission.callbackUrl !== undefined, mode: this.options.mode, resubmitted: !created } });
+    await this.audit.appendOnce({
+      caseId,
+      event: 'enqueued',
+      actor: submittedBy,
+      revision: null,
+      detail: {
+        priority: submission.priority,
+        callback: submission.callbackUrl !== undefined,
+        mode: this.options.mode,
+        resubmitted: !created,
+      },
+    });
     await this.queue.add('case', data, { jobId: caseJobId(caseId), priority: BULLMQ_PRIORITY[submission.priority] });
     const moved = await this.store.transition(caseId, ['accepted'], { status: 'queued' });
     // A fresh case that moved to `queued` is known without reading it back; anything else is read.
-    const record = moved === 'applied' && created ? this.store.initialRecord(newRecord, 'queued') : await this.store.get(caseId);
+    const record =
+      moved === 'applied' && created ? this.store.initialRecord(newRecord, 'queued') : await this.store.get(caseId);
     if (!record) throw new Error(`case record ${caseId} vanished after enqueue`);
     return { created, record };
   }
@@ -136,7 +159,8 @@ export function parseSubmission(input: unknown, callbackHostAllowlist: readonly 
   const submission = parsed.data;
   if (submission.callbackUrl) {
     const problem = callbackUrlProblem(submission.callbackUrl, callbackHostAllowlist);
-    if (problem) throw new CaseValidationError([{ pointer: '/callbackUrl', code: 'callback_url_forbidden', message: problem }]);
+    if (problem)
+      throw new CaseValidationError([{ pointer: '/callbackUrl', code: 'callback_url_forbidden', message: problem }]);
   }
   return submission;
 }
@@ -151,6 +175,10 @@ export function parseSubmission(input: unknown, callbackHostAllowlist: readonly 
  * const { created, record } = await enqueueCase(producer, { caseId, question, bundle }, 'ehr-gateway');
  * ```
  */
-export function enqueueCase(producer: CaseProducer, submission: CaseSubmissionInput, submittedBy: string): Promise<SubmitResult> {
+export function enqueueCase(
+  producer: CaseProducer,
+  submission: CaseSubmissionInput,
+  submittedBy: string,
+): Promise<SubmitResult> {
   return producer.submit(submission, submittedBy);
 }

@@ -28,9 +28,24 @@ import type { AuditLog } from './audit.js';
 import type { DecisionStore } from './decisions.js';
 import { bullPrefix, claimMutexKey, claimsKey, QUEUES, reviewJobId } from './names.js';
 
-export type ReviewErrorCode = 'REVIEW_NOT_FOUND' | 'ALREADY_CLAIMED' | 'ALREADY_DECIDED' | 'NOT_CLAIMED' | 'LEASE_EXPIRED' | 'REVIEW_BUSY' | 'NOT_CLAIMABLE';
+export type ReviewErrorCode =
+  | 'REVIEW_NOT_FOUND'
+  | 'ALREADY_CLAIMED'
+  | 'ALREADY_DECIDED'
+  | 'NOT_CLAIMED'
+  | 'LEASE_EXPIRED'
+  | 'REVIEW_BUSY'
+  | 'NOT_CLAIMABLE';
 
-const STATUS: Record<ReviewErrorCode, number> = { REVIEW_NOT_FOUND: 404, ALREADY_CLAIMED: 409, ALREADY_DECIDED: 409, NOT_CLAIMED: 409, LEASE_EXPIRED: 409, REVIEW_BUSY: 503, NOT_CLAIMABLE: 409 };
+const STATUS: Record<ReviewErrorCode, number> = {
+  REVIEW_NOT_FOUND: 404,
+  ALREADY_CLAIMED: 409,
+  ALREADY_DECIDED: 409,
+  NOT_CLAIMED: 409,
+  LEASE_EXPIRED: 409,
+  REVIEW_BUSY: 503,
+  NOT_CLAIMABLE: 409,
+};
 
 export class ReviewError extends Error {
   readonly status: number;
@@ -160,23 +175,51 @@ export class ReviewQueue {
     const record = await this.o.decisions.get(data.caseId, data.revision);
     if (!record) return false;
     // The API may have crashed between recording the decision and auditing it.
-    await this.o.audit.appendOnce({ caseId: data.caseId, event: 'decided', actor: record.decision.reviewer, revision: data.revision, at: record.decision.decidedAt, detail: { action: record.decision.action, recovered: true } });
+    await this.o.audit.appendOnce({
+      caseId: data.caseId,
+      event: 'decided',
+      actor: record.decision.reviewer,
+      revision: data.revision,
+      at: record.decision.decidedAt,
+      detail: { action: record.decision.action, recovered: true },
+    });
     await this.o.sink.submitDecision(data.caseId, record.decision);
-    await job.moveToCompleted({ action: record.decision.action, reviewer: record.decision.reviewer, decidedAt: record.decision.decidedAt, recovered: true }, token, false);
+    await job.moveToCompleted(
+      {
+        action: record.decision.action,
+        reviewer: record.decision.reviewer,
+        decidedAt: record.decision.decidedAt,
+        recovered: true,
+      },
+      token,
+      false,
+    );
     await this.o.redis.hdel(claimsKey(this.o.keyPrefix), `count:${job.id!}`);
     return true;
   }
 
-  private async recordClaim(job: Job<ReviewJobData>, token: string, reviewer: string, kind: 'next' | 'specific'): Promise<ClaimView> {
+  private async recordClaim(
+    job: Job<ReviewJobData>,
+    token: string,
+    reviewer: string,
+    kind: 'next' | 'specific',
+  ): Promise<ClaimView> {
     const data = this.parseJob(job);
     const at = this.now().toISOString();
     const claim: Claim = { reviewer, token, claimedAt: at, renewedAt: at };
     await this.setClaim(job.id!, claim);
     await job.updateProgress({ claimedBy: reviewer, claimedAt: at }).catch(this.onError);
     const first = (await this.o.redis.hincrby(claimsKey(this.o.keyPrefix), `count:${job.id!}`, 1)) === 1;
-    await this.o.audit.append({ caseId: data.caseId, event: 'claimed', actor: reviewer, revision: data.revision, detail: { kind, leaseMs: this.o.leaseMs } });
+    await this.o.audit.append({
+      caseId: data.caseId,
+      event: 'claimed',
+      actor: reviewer,
+      revision: data.revision,
+      detail: { kind, leaseMs: this.o.leaseMs },
+    });
     await this.o.metrics.inc('co_review_claims_total', { kind });
-    if (first) await this.o.metrics.observe('co_review_wait_seconds', (Date.parse(at) - Date.parse(data.enqueuedAt)) / 1000);
+    if (first)
+      await this.o.metrics.observe('co_review_wait_seconds', (Date.parse(at) - Date.parse(data.enqueuedAt)) / 1000);
     return this.leaseView(data, claim);
   }
 
@@ -205,10 +248,15 @@ export class ReviewQueue {
       if (state === 'active') {
         const claim = await this.getClaim(id);
         if (claim?.reviewer === reviewer) return this.leaseView(this.parseJob(job), claim);
-        throw new ReviewError('ALREADY_CLAIMED', `case ${caseId} revision ${revision} is being reviewed by ${claim?.reviewer ?? 'someone else'}`);
+        throw new ReviewError(
+          'ALREADY_CLAIMED',
+          `case ${caseId} revision ${revision} is being reviewed by ${claim?.reviewer ?? 'someone else'}`,
+        );
       }
-      if (state === 'completed') throw new ReviewError('ALREADY_DECIDED', `case ${caseId} revision ${revision} has been decided`);
-      if (state !== 'waiting' && state !== 'prioritized') throw new ReviewError('NOT_CLAIMABLE', `case ${caseId} revision ${revision} cannot be claimed (${state})`);
+      if (state === 'completed')
+        throw new ReviewError('ALREADY_DECIDED', `case ${caseId} revision ${revision} has been decided`);
+      if (state !== 'waiting' && state !== 'prioritized')
+        throw new ReviewError('NOT_CLAIMABLE', `case ${caseId} revision ${revision} cannot be claimed (${state})`);
       const priority = job.opts.priority ?? job.priority;
       await job.changePriority({ priority: FRONT });
       const token = randomUUID();
@@ -218,32 +266,51 @@ export class ReviewQueue {
         if (got) await got.moveToWait(token);
         await job.changePriority({ priority });
         const claim = await this.getClaim(id);
-        if ((await job.getState()) === 'active') throw new ReviewError('ALREADY_CLAIMED', `case ${caseId} revision ${revision} is being reviewed by ${claim?.reviewer ?? 'someone else'}`);
+        if ((await job.getState()) === 'active')
+          throw new ReviewError(
+            'ALREADY_CLAIMED',
+            `case ${caseId} revision ${revision} is being reviewed by ${claim?.reviewer ?? 'someone else'}`,
+          );
         throw new ReviewError('REVIEW_BUSY', 'the review queue changed while claiming; try again');
       }
       await got.changePriority({ priority });
-      if (await this.finishIfDecided(got, token)) throw new ReviewError('ALREADY_DECIDED', `case ${caseId} revision ${revision} has been decided`);
+      if (await this.finishIfDecided(got, token))
+        throw new ReviewError('ALREADY_DECIDED', `case ${caseId} revision ${revision} has been decided`);
       return this.recordClaim(got, token, reviewer, 'specific');
     });
   }
 
   /** The job and lock token of a claim this reviewer holds, or a clear error. */
-  private async held(caseId: string, revision: number, reviewer: string): Promise<{ job: Job<ReviewJobData>; claim: Claim }> {
+  private async held(
+    caseId: string,
+    revision: number,
+    reviewer: string,
+  ): Promise<{ job: Job<ReviewJobData>; claim: Claim }> {
     const id = reviewJobId(caseId, revision);
     const [job, claim] = await Promise.all([this.queue.getJob(id), this.getClaim(id)]);
     if (!job) throw new ReviewError('REVIEW_NOT_FOUND', `no review item for case ${caseId} revision ${revision}`);
-    if (await job.isCompleted()) throw new ReviewError('ALREADY_DECIDED', `case ${caseId} revision ${revision} has been decided`);
+    if (await job.isCompleted())
+      throw new ReviewError('ALREADY_DECIDED', `case ${caseId} revision ${revision} has been decided`);
     if (!claim || claim.reviewer !== reviewer) {
       throw claim
-        ? new ReviewError('ALREADY_CLAIMED', `case ${caseId} revision ${revision} is being reviewed by ${claim.reviewer}`)
-        : new ReviewError('NOT_CLAIMED', `you do not hold a claim on case ${caseId} revision ${revision}; claim it first`);
+        ? new ReviewError(
+            'ALREADY_CLAIMED',
+            `case ${caseId} revision ${revision} is being reviewed by ${claim.reviewer}`,
+          )
+        : new ReviewError(
+            'NOT_CLAIMED',
+            `you do not hold a claim on case ${caseId} revision ${revision}; claim it first`,
+          );
     }
     return { job, claim };
   }
 
   private expired(caseId: string, revision: number, claim: Claim): ReviewError {
     const at = new Date(Date.parse(claim.renewedAt) + this.o.leaseMs).toISOString();
-    return new ReviewError('LEASE_EXPIRED', `your claim on case ${caseId} revision ${revision} expired at ${at} and the item went back to the queue; claim it again to decide`);
+    return new ReviewError(
+      'LEASE_EXPIRED',
+      `your claim on case ${caseId} revision ${revision} expired at ${at} and the item went back to the queue; claim it again to decide`,
+    );
   }
 
   /** Extend the lease. Fails with LEASE_EXPIRED when it has lapsed. */
@@ -276,7 +343,12 @@ export class ReviewQueue {
    * Record a decision on a held item and hand it to the case workers. Requires a live lease.
    * Returns the recorded decision (an earlier one, if the revision was decided already).
    */
-  async decide(caseId: string, revision: number, reviewer: string, input: DecisionInput): Promise<{ record: DecisionRecord; created: boolean }> {
+  async decide(
+    caseId: string,
+    revision: number,
+    reviewer: string,
+    input: DecisionInput,
+  ): Promise<{ record: DecisionRecord; created: boolean }> {
     const { job, claim } = await this.held(caseId, revision, reviewer);
     if (!(await job.extendLock(claim.token, this.o.leaseMs).catch(() => 0))) {
       await this.dropClaim(job.id!, claim.token);
@@ -294,7 +366,13 @@ export class ReviewQueue {
             ? { action: 'request_changes', comments: input.comments, ...base }
             : { action: 'reject', reason: input.reason, ...base };
     const diff = decision.action === 'edit' ? diffPlans(data.request.plan.sections, decision.sections) : null;
-    const { record, created } = await this.o.decisions.record({ caseId, revision, decision, diff, recordedAt: decidedAt });
+    const { record, created } = await this.o.decisions.record({
+      caseId,
+      revision,
+      decision,
+      diff,
+      recordedAt: decidedAt,
+    });
     // Audited once per revision: also when an earlier request recorded the decision and crashed before auditing it.
     const d = record.diff;
     await this.o.audit.appendOnce({
@@ -303,14 +381,24 @@ export class ReviewQueue {
       actor: record.decision.reviewer,
       revision,
       at: record.decision.decidedAt,
-      detail: { action: record.decision.action, ...(d ? { added: d.added, removed: d.removed, changed: d.changed } : {}) },
+      detail: {
+        action: record.decision.action,
+        ...(d ? { added: d.added, removed: d.removed, changed: d.changed } : {}),
+      },
     });
     if (created) {
       await this.o.metrics.inc('co_review_decisions_total', { action: decision.action });
-      await this.o.metrics.observe('co_review_time_to_decision_seconds', (Date.parse(decidedAt) - Date.parse(data.enqueuedAt)) / 1000);
+      await this.o.metrics.observe(
+        'co_review_time_to_decision_seconds',
+        (Date.parse(decidedAt) - Date.parse(data.enqueuedAt)) / 1000,
+      );
     }
     await this.o.sink.submitDecision(caseId, record.decision);
-    await job.moveToCompleted({ action: record.decision.action, reviewer: record.decision.reviewer, decidedAt: record.decision.decidedAt }, claim.token, false);
+    await job.moveToCompleted(
+      { action: record.decision.action, reviewer: record.decision.reviewer, decidedAt: record.decision.decidedAt },
+      claim.token,
+      false,
+    );
     await this.dropClaim(job.id!, claim.token);
     await this.o.redis.hdel(claimsKey(this.o.keyPrefix), `count:${job.id!}`);
     return { record, created };
@@ -323,11 +411,21 @@ export class ReviewQueue {
     const data = this.parseJob(job);
     if (claim) await this.dropClaim(jobId, claim.token);
     await this.o.metrics.inc('co_review_leases_expired_total');
-    await this.o.audit.append({ caseId: data.caseId, event: 'lease_expired', actor: 'system:review-queue', revision: data.revision, detail: { claimedBy: claim?.reviewer ?? null } });
+    await this.o.audit.append({
+      caseId: data.caseId,
+      event: 'lease_expired',
+      actor: 'system:review-queue',
+      revision: data.revision,
+      detail: { claimedBy: claim?.reviewer ?? null },
+    });
   }
 
   /** One item, its state and, when `reviewer` holds it, their lease; null when there is no such item. */
-  async item(caseId: string, revision: number, reviewer?: string): Promise<{ data: ReviewJobData; listItem: ReviewListItem; claim: ClaimView | null } | null> {
+  async item(
+    caseId: string,
+    revision: number,
+    reviewer?: string,
+  ): Promise<{ data: ReviewJobData; listItem: ReviewListItem; claim: ClaimView | null } | null> {
     const id = reviewJobId(caseId, revision);
     const [job, claim] = await Promise.all([this.queue.getJob(id), this.getClaim(id)]);
     if (!job) return null;
@@ -336,7 +434,11 @@ export class ReviewQueue {
     const claimed = state === 'active';
     return {
       data,
-      listItem: this.toListItem(job, claimed ? 'claimed' : state === 'completed' ? 'decided' : 'waiting', claimed ? claim : null),
+      listItem: this.toListItem(
+        job,
+        claimed ? 'claimed' : state === 'completed' ? 'decided' : 'waiting',
+        claimed ? claim : null,
+      ),
       claim: claimed && claim && claim.reviewer === reviewer ? this.leaseView(data, claim) : null,
     };
   }
@@ -368,9 +470,15 @@ export class ReviewQueue {
       this.o.redis.hgetall(claimsKey(this.o.keyPrefix)),
     ]);
     const claimOf = (id: string) => (claims[id] ? (JSON.parse(claims[id]) as Claim) : null);
-    const items = [...waiting.map((j) => this.toListItem(j, 'waiting', null)), ...active.map((j) => this.toListItem(j, 'claimed', claimOf(j.id!)))];
+    const items = [
+      ...waiting.map((j) => this.toListItem(j, 'waiting', null)),
+      ...active.map((j) => this.toListItem(j, 'claimed', claimOf(j.id!))),
+    ];
     return items.sort(
-      (a, b) => a.queuePriority - b.queuePriority || SEVERITY_RANK[b.maxSeverity ?? 'info'] - SEVERITY_RANK[a.maxSeverity ?? 'info'] || Date.parse(a.enqueuedAt) - Date.parse(b.enqueuedAt),
+      (a, b) =>
+        a.queuePriority - b.queuePriority ||
+        SEVERITY_RANK[b.maxSeverity ?? 'info'] - SEVERITY_RANK[a.maxSeverity ?? 'info'] ||
+        Date.parse(a.enqueuedAt) - Date.parse(b.enqueuedAt),
     );
   }
 }

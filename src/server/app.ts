@@ -2,7 +2,13 @@
  * The HTTP server (fastify). It depends on the case producer and a Redis health check only:
  * it imports neither workers nor graph internals.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
@@ -83,37 +89,84 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
   });
   app.addHook('onResponse', (request, reply, done) => {
-    request.log.info({ method: request.method, url: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    request.log.info(
+      {
+        method: request.method,
+        url: request.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
     done();
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode ?? 500;
-    if (status === 413) return sendProblem(reply, problem(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `request bodies are limited to ${config.http.maxBodyBytes} bytes`));
-    if (status === 415) return sendProblem(reply, problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', 'send the case as application/json'));
-    if (status === 400 && (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError)) {
+    if (status === 413)
+      return sendProblem(
+        reply,
+        problem(
+          413,
+          'PAYLOAD_TOO_LARGE',
+          'Payload too large',
+          `request bodies are limited to ${config.http.maxBodyBytes} bytes`,
+        ),
+      );
+    if (status === 415)
+      return sendProblem(
+        reply,
+        problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', 'send the case as application/json'),
+      );
+    if (
+      status === 400 &&
+      (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+        err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+        err instanceof SyntaxError)
+    ) {
       return sendProblem(reply, problem(400, 'MALFORMED_JSON', 'Malformed JSON', 'the request body is not valid JSON'));
     }
-    if (err.code === 'JSON_TOO_DEEP') return sendProblem(reply, problem(400, 'JSON_TOO_DEEP', 'JSON nested too deeply', err.message));
-    if (status >= 400 && status < 500) return sendProblem(reply, problem(status, err.code ?? 'BAD_REQUEST', 'Bad request', err.message));
+    if (err.code === 'JSON_TOO_DEEP')
+      return sendProblem(reply, problem(400, 'JSON_TOO_DEEP', 'JSON nested too deeply', err.message));
+    if (status >= 400 && status < 500)
+      return sendProblem(reply, problem(status, err.code ?? 'BAD_REQUEST', 'Bad request', err.message));
     request.log.error({ err: { code: err.code, message: err.message, stack: err.stack } }, 'unhandled error');
-    const redisDown = /ECONNREFUSED|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable/i.test(err.message);
+    const redisDown = /ECONNREFUSED|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable/i.test(
+      err.message,
+    );
     return sendProblem(
       reply,
-      redisDown ? problem(503, 'REDIS_UNAVAILABLE', 'Service unavailable', 'the queue is unreachable; retry later') : problem(500, 'INTERNAL', 'Internal error'),
+      redisDown
+        ? problem(503, 'REDIS_UNAVAILABLE', 'Service unavailable', 'the queue is unreachable; retry later')
+        : problem(500, 'INTERNAL', 'Internal error'),
     );
   });
   // Cases are JSON only (application/json or application/fhir+json); anything else is a 415.
   // Nesting is bounded before parsing: a body nested deeper than MAX_JSON_DEPTH is a clear 400, never a stack overflow.
   app.removeContentTypeParser(['text/plain', 'application/json']);
   const parseJson = app.getDefaultJsonParser('error', 'error');
-  const boundedJson = (request: FastifyRequest, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) => {
+  const boundedJson = (
+    request: FastifyRequest,
+    body: string | Buffer,
+    done: (err: Error | null, value?: unknown) => void,
+  ) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (jsonDepth(text) > MAX_JSON_DEPTH) return done(Object.assign(new Error(`the request body is nested deeper than ${MAX_JSON_DEPTH} levels`), { statusCode: 400, code: 'JSON_TOO_DEEP' }));
+    if (jsonDepth(text) > MAX_JSON_DEPTH)
+      return done(
+        Object.assign(new Error(`the request body is nested deeper than ${MAX_JSON_DEPTH} levels`), {
+          statusCode: 400,
+          code: 'JSON_TOO_DEEP',
+        }),
+      );
     void parseJson(request, text, done);
   };
   app.addContentTypeParser(['application/json', 'application/fhir+json'], { parseAs: 'string' }, boundedJson);
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, problem(404, 'NOT_FOUND', 'Not found', `no route for ${request.method} ${request.url.split('?')[0]}`)));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      problem(404, 'NOT_FOUND', 'Not found', `no route for ${request.method} ${request.url.split('?')[0]}`),
+    ),
+  );
 
   const document = buildOpenApiDocument({ maxBodyBytes: config.http.maxBodyBytes });
   await app.register(swagger, { mode: 'static', specification: { document: document as never } });
@@ -131,14 +184,29 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   if (r) {
     const store = deps.producer.store;
     const audit = deps.producer.audit;
-    const limiter = new LoginLimiter(r.redis, config.redis.keyPrefix, config.sessions.loginRateLimit.max, config.sessions.loginRateLimit.windowMs);
-    const sessionDeps = { accounts: r.accounts, sessions: r.sessions, cookieSecure: config.sessions.cookieSecure, limiter };
+    const limiter = new LoginLimiter(
+      r.redis,
+      config.redis.keyPrefix,
+      config.sessions.loginRateLimit.max,
+      config.sessions.loginRateLimit.windowMs,
+    );
+    const sessionDeps = {
+      accounts: r.accounts,
+      sessions: r.sessions,
+      cookieSecure: config.sessions.cookieSecure,
+      limiter,
+    };
     registerAuthRoutes(app, { auth, ...sessionDeps });
     registerReviewRoutes(app, { auth, queue: r.queue, decisions: r.decisions, audit, store });
     await registerOpsRoutes(app, {
       auth,
       metrics: r.metrics,
-      queues: { cases: deps.producer.queue, review: r.queue.queue, delivery: r.deliveries.delivery, deadLetter: r.deliveries.deadLetter },
+      queues: {
+        cases: deps.producer.queue,
+        review: r.queue.queue,
+        delivery: r.deliveries.delivery,
+        deadLetter: r.deliveries.deadLetter,
+      },
       deliveries: r.deliveries,
       store,
       audit,
@@ -146,7 +214,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Forms (urlencoded) only for the UI: the /v1 API stays JSON-only.
     await app.register(async (ui) => {
       await ui.register(formbody);
-      registerReviewUi(ui, { auth, queue: r.queue, decisions: r.decisions, audit, store, leaseMs: config.review.leaseMs, ...sessionDeps });
+      registerReviewUi(ui, {
+        auth,
+        queue: r.queue,
+        decisions: r.decisions,
+        audit,
+        store,
+        leaseMs: config.review.leaseMs,
+        ...sessionDeps,
+      });
     });
   }
   return app;

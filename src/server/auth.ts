@@ -67,7 +67,13 @@ export function identifyPrincipal(authorization: string | undefined, registry: T
   const service = matchToken(presented, registry.serviceTokens);
   const staffName = matchToken(presented, registry.staffTokens);
   if (service) return { name: service, kind: 'service', roles: ['service'], via: 'token' };
-  if (staffName) return { name: staffName, kind: 'staff', roles: registry.staffTokens.find((t) => t.name === staffName)!.roles, via: 'token' };
+  if (staffName)
+    return {
+      name: staffName,
+      kind: 'staff',
+      roles: registry.staffTokens.find((t) => t.name === staffName)!.roles,
+      via: 'token',
+    };
   return null;
 }
 
@@ -84,7 +90,8 @@ declare module 'fastify' {
   }
 }
 
-export type AuthResult = { principal: Principal; sessionToken: string | null } | { failure: 'none' | 'invalid_token' | 'expired_session' };
+export type AuthResult =
+  { principal: Principal; sessionToken: string | null } | { failure: 'none' | 'invalid_token' | 'expired_session' };
 
 /** Resolves who a request is from: a bearer token first, else a session cookie. */
 export class Authenticator {
@@ -173,19 +180,39 @@ export function requireRole(auth: Authenticator, roles: readonly Role[], options
   return async function (request: FastifyRequest, reply: FastifyReply) {
     const result = await auth.authenticate(request);
     if ('failure' in result) {
-      if (options.loginRedirect && result.failure !== 'invalid_token') return reply.redirect(`${options.loginRedirect}?next=${encodeURIComponent(request.url)}`, 303);
+      if (options.loginRedirect && result.failure !== 'invalid_token')
+        return reply.redirect(`${options.loginRedirect}?next=${encodeURIComponent(request.url)}`, 303);
       reply.header('www-authenticate', 'Bearer realm="clinical-orchestrator"');
-      return sendProblem(reply, problem(401, result.failure === 'expired_session' ? 'SESSION_EXPIRED' : 'UNAUTHENTICATED', 'Authentication required', explain[result.failure]));
+      return sendProblem(
+        reply,
+        problem(
+          401,
+          result.failure === 'expired_session' ? 'SESSION_EXPIRED' : 'UNAUTHENTICATED',
+          'Authentication required',
+          explain[result.failure],
+        ),
+      );
     }
     const { principal, sessionToken } = result;
     if (!principal.roles.some((r) => (r === 'admin' && staffRoute) || roles.includes(r))) {
-      return sendProblem(reply, problem(403, 'FORBIDDEN', 'Forbidden', `this needs one of the roles: ${roles.join(', ')}`));
+      return sendProblem(
+        reply,
+        problem(403, 'FORBIDDEN', 'Forbidden', `this needs one of the roles: ${roles.join(', ')}`),
+      );
     }
     if (sessionToken && options.csrf === 'same-origin' && !isSameOrigin(request, !UNSAFE.has(request.method))) {
       return sendProblem(reply, problem(403, 'CSRF_INVALID', 'Cross-origin request refused'));
     }
-    if (sessionToken && options.csrf !== 'same-origin' && UNSAFE.has(request.method) && !csrfMatches(sessionToken, presentedCsrf(request))) {
-      return sendProblem(reply, problem(403, 'CSRF_INVALID', 'Missing or invalid CSRF token', 'reload the page and try again'));
+    if (
+      sessionToken &&
+      options.csrf !== 'same-origin' &&
+      UNSAFE.has(request.method) &&
+      !csrfMatches(sessionToken, presentedCsrf(request))
+    ) {
+      return sendProblem(
+        reply,
+        problem(403, 'CSRF_INVALID', 'Missing or invalid CSRF token', 'reload the page and try again'),
+      );
     }
     request.principal = principal;
     request.sessionToken = sessionToken ?? undefined;

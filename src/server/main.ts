@@ -26,10 +26,17 @@ async function main(): Promise<void> {
     databaseUrl: config.database.url,
     sqlitePath: config.knowledgeBase.sqlitePath,
     seed: config.knowledgeBase.seed,
-    onSeed: (r) => logger.info({ revision: r.revision, entities: r.entities.added, facts: r.facts.added, ms: Math.round(r.durationMs) }, 'knowledge base seeded'),
+    onSeed: (r) =>
+      logger.info(
+        { revision: r.revision, entities: r.entities.added, facts: r.facts.added, ms: Math.round(r.durationMs) },
+        'knowledge base seeded',
+      ),
   });
   const literature = literatureClient(config, redis);
-  if (!literature) logger.warn('LITERATURE_BASE_URL is unset: /v1/literature/search answers 503 and literature steps report "not configured"');
+  if (!literature)
+    logger.warn(
+      'LITERATURE_BASE_URL is unset: /v1/literature/search answers 503 and literature steps report "not configured"',
+    );
   // Claims use a BullMQ worker connection (commands wait out a Redis restart instead of failing).
   const queueRedis = createRedis(requireRedisUrl(config), 'api-review');
   queueRedis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
@@ -47,10 +54,18 @@ async function main(): Promise<void> {
     onError: (err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'review queue error'),
   });
   await reviewQueue.start();
-  const deliveries = DeliveryQueues.fromConfig(config, redis, (err) => logger.warn({ err: err.message }, 'delivery queue error'));
-  const accounts = await AccountStore.open({ databaseUrl: config.database.url, sqlitePath: config.accounts.sqlitePath });
+  const deliveries = DeliveryQueues.fromConfig(config, redis, (err) =>
+    logger.warn({ err: err.message }, 'delivery queue error'),
+  );
+  const accounts = await AccountStore.open({
+    databaseUrl: config.database.url,
+    sqlitePath: config.accounts.sqlitePath,
+  });
   const sessions = new SessionStore(redis, prefix, config.sessions.ttlSeconds);
-  if ((await accounts.list()).length === 0) logger.warn('no staff accounts yet: create one with `npm run accounts -- add <name> --roles reviewer` to use the review UI');
+  if ((await accounts.list()).length === 0)
+    logger.warn(
+      'no staff accounts yet: create one with `npm run accounts -- add <name> --roles reviewer` to use the review UI',
+    );
   const app = await buildServer({
     config,
     logger,
@@ -74,6 +89,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`server failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`server failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

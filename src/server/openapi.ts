@@ -32,7 +32,10 @@ const schema = (s: z.ZodType, io: 'input' | 'output') => {
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const jsonBody = (name: string) => ({ required: true, content: { 'application/json': { schema: ref(name) } } });
-const ok = (description: string, name: string) => ({ description, content: { 'application/json': { schema: ref(name) } } });
+const ok = (description: string, name: string) => ({
+  description,
+  content: { 'application/json': { schema: ref(name) } },
+});
 const problemResponse = (description: string) => ({
   description,
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDetails' } } },
@@ -43,13 +46,17 @@ const caseParams = [
   { name: 'caseId', in: 'path', required: true, schema: { type: 'string' } },
   { name: 'revision', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } },
 ];
-const staffErrors = { '401': problemResponse('Missing or invalid token, or the session expired (SESSION_EXPIRED)'), '403': problemResponse('Role not allowed, or a session request without its CSRF token (CSRF_INVALID)') };
+const staffErrors = {
+  '401': problemResponse('Missing or invalid token, or the session expired (SESSION_EXPIRED)'),
+  '403': problemResponse('Role not allowed, or a session request without its CSRF token (CSRF_INVALID)'),
+};
 const reviewErrors = {
   ...staffErrors,
   '404': problemResponse('No such review item (REVIEW_NOT_FOUND)'),
-  '409': problemResponse('ALREADY_CLAIMED (by someone else), NOT_CLAIMED, LEASE_EXPIRED (your claim lapsed; the item went back to the queue) or ALREADY_DECIDED'),
+  '409': problemResponse(
+    'ALREADY_CLAIMED (by someone else), NOT_CLAIMED, LEASE_EXPIRED (your claim lapsed; the item went back to the queue) or ALREADY_DECIDED',
+  ),
 };
-
 
 export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
   return {
@@ -63,13 +70,23 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
     },
     components: {
       securitySchemes: {
-        serviceToken: { type: 'http', scheme: 'bearer', description: 'A service token; only its SHA-256 is configured on the server.' },
-        staffToken: { type: 'http', scheme: 'bearer', description: 'A staff API token with roles (reviewer, kb_editor, ops, admin); only its SHA-256 is configured.' },
+        serviceToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A service token; only its SHA-256 is configured on the server.',
+        },
+        staffToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'A staff API token with roles (reviewer, kb_editor, ops, admin); only its SHA-256 is configured.',
+        },
         session: {
           type: 'apiKey',
           in: 'cookie',
           name: 'co_session',
-          description: 'A staff session from POST /v1/auth/login (HttpOnly, SameSite=Strict). State-changing requests also need the session\'s CSRF token in `x-csrf-token`.',
+          description:
+            "A staff session from POST /v1/auth/login (HttpOnly, SameSite=Strict). State-changing requests also need the session's CSRF token in `x-csrf-token`.",
         },
       },
       schemas: {
@@ -114,10 +131,20 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
             'Validates the case and enqueues it once. `caseId` is the idempotency key: resubmitting the same case returns its current status (200) and enqueues nothing; ' +
             `reusing an id with a different payload is a 409. Bodies over ${opts.maxBodyBytes} bytes get 413.`,
           security: [{ serviceToken: [] }],
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/CaseSubmission' } } } },
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/CaseSubmission' } } },
+          },
           responses: {
-            '202': { description: 'Accepted and enqueued', headers: { Location: { schema: { type: 'string' } } }, content: { 'application/json': { schema: { $ref: '#/components/schemas/CaseView' } } } },
-            '200': { description: 'Already submitted: current status, nothing enqueued', content: { 'application/json': { schema: { $ref: '#/components/schemas/CaseView' } } } },
+            '202': {
+              description: 'Accepted and enqueued',
+              headers: { Location: { schema: { type: 'string' } } },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/CaseView' } } },
+            },
+            '200': {
+              description: 'Already submitted: current status, nothing enqueued',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/CaseView' } } },
+            },
             '400': problemResponse('Invalid case: `errors` lists each problem with a JSON Pointer'),
             '401': problemResponse('Missing or invalid service token'),
             '409': problemResponse('The case id is in use with a different payload or by another service'),
@@ -132,7 +159,10 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
           security: [{ serviceToken: [] }],
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
           responses: {
-            '200': { description: 'The case', content: { 'application/json': { schema: { $ref: '#/components/schemas/CaseView' } } } },
+            '200': {
+              description: 'The case',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/CaseView' } } },
+            },
             '400': problemResponse('Malformed case id'),
             '401': problemResponse('Missing or invalid service token'),
             '404': problemResponse('No such case for this service'),
@@ -141,11 +171,22 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
       },
       '/v1/cases/{id}/audit': {
         get: {
-          summary: 'The append-only audit log of a case: every event with its actor and time (a service reads its own cases; reviewer and ops any)',
+          summary:
+            'The append-only audit log of a case: every event with its actor and time (a service reads its own cases; reviewer and ops any)',
           security: anyToken,
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
           responses: {
-            '200': { description: 'Events, oldest first', content: { 'application/json': { schema: { type: 'object', properties: { caseId: { type: 'string' }, events: { type: 'array', items: ref('AuditEvent') } } } } } },
+            '200': {
+              description: 'Events, oldest first',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: { caseId: { type: 'string' }, events: { type: 'array', items: ref('AuditEvent') } },
+                  },
+                },
+              },
+            },
             '401': problemResponse('Missing or invalid token'),
             '403': problemResponse('Role not allowed'),
             '404': problemResponse('No such case (for this service)'),
@@ -155,48 +196,104 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
       '/v1/auth/login': {
         post: {
           summary: 'Staff sign-in: a session cookie and its CSRF token',
-          description: 'Rate limited per account name and client address (LOGIN_RATE_MAX per LOGIN_RATE_WINDOW_MS; 429 LOGIN_RATE_LIMITED). Every failure is the same 401.',
+          description:
+            'Rate limited per account name and client address (LOGIN_RATE_MAX per LOGIN_RATE_WINDOW_MS; 429 LOGIN_RATE_LIMITED). Every failure is the same 401.',
           tags: ['auth'],
           requestBody: jsonBody('LoginInput'),
-          responses: { '200': ok('Signed in (Set-Cookie: co_session)', 'SessionView'), '400': problemResponse('Malformed request'), '401': problemResponse('LOGIN_FAILED'), '429': problemResponse('LOGIN_RATE_LIMITED') },
+          responses: {
+            '200': ok('Signed in (Set-Cookie: co_session)', 'SessionView'),
+            '400': problemResponse('Malformed request'),
+            '401': problemResponse('LOGIN_FAILED'),
+            '429': problemResponse('LOGIN_RATE_LIMITED'),
+          },
         },
       },
-      '/v1/auth/logout': { post: { summary: 'End the session', tags: ['auth'], security: staff, responses: { '204': { description: 'Signed out' }, ...staffErrors } } },
-      '/v1/auth/session': { get: { summary: 'The signed-in account and the CSRF token', tags: ['auth'], security: [{ session: [] }], responses: { '200': ok('The session', 'SessionView'), ...staffErrors } } },
+      '/v1/auth/logout': {
+        post: {
+          summary: 'End the session',
+          tags: ['auth'],
+          security: staff,
+          responses: { '204': { description: 'Signed out' }, ...staffErrors },
+        },
+      },
+      '/v1/auth/session': {
+        get: {
+          summary: 'The signed-in account and the CSRF token',
+          tags: ['auth'],
+          security: [{ session: [] }],
+          responses: { '200': ok('The session', 'SessionView'), ...staffErrors },
+        },
+      },
       '/v1/admin/accounts': {
-        get: { summary: 'Staff accounts (admin)', tags: ['auth'], security: staff, responses: { '200': { description: 'Accounts', content: { 'application/json': { schema: { type: 'object', properties: { accounts: { type: 'array', items: ref('AccountView') } } } } } }, ...staffErrors } },
+        get: {
+          summary: 'Staff accounts (admin)',
+          tags: ['auth'],
+          security: staff,
+          responses: {
+            '200': {
+              description: 'Accounts',
+              content: {
+                'application/json': {
+                  schema: { type: 'object', properties: { accounts: { type: 'array', items: ref('AccountView') } } },
+                },
+              },
+            },
+            ...staffErrors,
+          },
+        },
         post: {
           summary: 'Create a staff account (admin); the password is stored scrypt-hashed',
           tags: ['auth'],
           security: staff,
           requestBody: jsonBody('AccountCreate'),
-          responses: { '201': ok('Created', 'AccountView'), '400': problemResponse('Invalid name, roles or password (12+ characters)'), ...staffErrors, '409': problemResponse('ACCOUNT_EXISTS') },
+          responses: {
+            '201': ok('Created', 'AccountView'),
+            '400': problemResponse('Invalid name, roles or password (12+ characters)'),
+            ...staffErrors,
+            '409': problemResponse('ACCOUNT_EXISTS'),
+          },
         },
       },
       '/v1/admin/accounts/{name}': {
         patch: {
-          summary: "Change an account's roles, password or disabled flag (admin); a new password or disabling ends its sessions",
+          summary:
+            "Change an account's roles, password or disabled flag (admin); a new password or disabling ends its sessions",
           tags: ['auth'],
           security: staff,
           parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
           requestBody: jsonBody('AccountPatch'),
-          responses: { '200': ok('Changed', 'AccountView'), '400': problemResponse('Invalid change'), ...staffErrors, '404': problemResponse('ACCOUNT_NOT_FOUND') },
+          responses: {
+            '200': ok('Changed', 'AccountView'),
+            '400': problemResponse('Invalid change'),
+            ...staffErrors,
+            '404': problemResponse('ACCOUNT_NOT_FOUND'),
+          },
         },
       },
       '/v1/reviews': {
-        get: { summary: 'The review queue: waiting and claimed items, by case priority, severity, then age (reviewer)', tags: ['review'], security: staff, responses: { '200': ok('The queue', 'ReviewList'), ...staffErrors } },
+        get: {
+          summary: 'The review queue: waiting and claimed items, by case priority, severity, then age (reviewer)',
+          tags: ['review'],
+          security: staff,
+          responses: { '200': ok('The queue', 'ReviewList'), ...staffErrors },
+        },
       },
       '/v1/reviews/claim': {
         post: {
           summary: 'Claim the next item: a lease of REVIEW_LEASE_MS, renewed with …/lease (reviewer)',
           tags: ['review'],
           security: staff,
-          responses: { '200': ok('Your claim', 'ClaimView'), '204': { description: 'Nothing is waiting' }, ...staffErrors, '503': problemResponse('REVIEW_BUSY: try again') },
+          responses: {
+            '200': ok('Your claim', 'ClaimView'),
+            '204': { description: 'Nothing is waiting' },
+            ...staffErrors,
+            '503': problemResponse('REVIEW_BUSY: try again'),
+          },
         },
       },
       '/v1/reviews/{caseId}': {
         get: {
-          summary: "A case as reviewers see it: status and delivery, every decision, the audit trail (reviewer)",
+          summary: 'A case as reviewers see it: status and delivery, every decision, the audit trail (reviewer)',
           tags: ['review'],
           security: staff,
           parameters: [{ name: 'caseId', in: 'path', required: true, schema: { type: 'string' } }],
@@ -205,41 +302,109 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
       },
       '/v1/reviews/{caseId}/revisions/{revision}': {
         get: {
-          summary: 'One revision: the PHI-minimised case, the plan with its evidence, verification findings, the diff to the previous revision and the comments that led to it, your claim, the decision (reviewer)',
+          summary:
+            'One revision: the PHI-minimised case, the plan with its evidence, verification findings, the diff to the previous revision and the comments that led to it, your claim, the decision (reviewer)',
           tags: ['review'],
           security: staff,
           parameters: caseParams,
-          responses: { '200': ok('The revision', 'ReviewDetail'), ...staffErrors, '404': problemResponse('REVIEW_NOT_FOUND') },
+          responses: {
+            '200': ok('The revision', 'ReviewDetail'),
+            ...staffErrors,
+            '404': problemResponse('REVIEW_NOT_FOUND'),
+          },
         },
       },
-      '/v1/reviews/{caseId}/revisions/{revision}/claim': { post: { summary: 'Claim this item (yours again if you hold it)', tags: ['review'], security: staff, parameters: caseParams, responses: { '200': ok('Your claim', 'ClaimView'), ...reviewErrors } } },
-      '/v1/reviews/{caseId}/revisions/{revision}/lease': { post: { summary: 'Renew your lease', tags: ['review'], security: staff, parameters: caseParams, responses: { '200': ok('The renewed claim', 'ClaimView'), ...reviewErrors } } },
-      '/v1/reviews/{caseId}/revisions/{revision}/release': { post: { summary: 'Give the item back to the queue', tags: ['review'], security: staff, parameters: caseParams, responses: { '204': { description: 'Released' }, ...reviewErrors } } },
+      '/v1/reviews/{caseId}/revisions/{revision}/claim': {
+        post: {
+          summary: 'Claim this item (yours again if you hold it)',
+          tags: ['review'],
+          security: staff,
+          parameters: caseParams,
+          responses: { '200': ok('Your claim', 'ClaimView'), ...reviewErrors },
+        },
+      },
+      '/v1/reviews/{caseId}/revisions/{revision}/lease': {
+        post: {
+          summary: 'Renew your lease',
+          tags: ['review'],
+          security: staff,
+          parameters: caseParams,
+          responses: { '200': ok('The renewed claim', 'ClaimView'), ...reviewErrors },
+        },
+      },
+      '/v1/reviews/{caseId}/revisions/{revision}/release': {
+        post: {
+          summary: 'Give the item back to the queue',
+          tags: ['review'],
+          security: staff,
+          parameters: caseParams,
+          responses: { '204': { description: 'Released' }, ...reviewErrors },
+        },
+      },
       '/v1/reviews/{caseId}/revisions/{revision}/decision': {
         post: {
-          summary: 'Decide: approve, edit (edit-and-approve, the diff is stored), request changes (the plan is revised) or reject (reviewer; needs a live lease)',
-          description: 'Recorded with your identity and time, then handed to the case workers once (job resume.<case>.r<revision>); the graph applies it exactly once.',
+          summary:
+            'Decide: approve, edit (edit-and-approve, the diff is stored), request changes (the plan is revised) or reject (reviewer; needs a live lease)',
+          description:
+            'Recorded with your identity and time, then handed to the case workers once (job resume.<case>.r<revision>); the graph applies it exactly once.',
           tags: ['review'],
           security: staff,
           parameters: caseParams,
           requestBody: jsonBody('DecisionInput'),
-          responses: { '201': ok('Recorded', 'DecisionResponse'), '200': ok('Already recorded (returned as stored)', 'DecisionResponse'), '400': problemResponse('DECISION_INVALID'), ...reviewErrors },
+          responses: {
+            '201': ok('Recorded', 'DecisionResponse'),
+            '200': ok('Already recorded (returned as stored)', 'DecisionResponse'),
+            '400': problemResponse('DECISION_INVALID'),
+            ...reviewErrors,
+          },
         },
       },
-      '/v1/ops/dead-letters': { get: { summary: 'Deliveries that failed for good (ops)', tags: ['ops'], security: staff, responses: { '200': ok('Dead letters', 'DeadLetterList'), ...staffErrors } } },
+      '/v1/ops/dead-letters': {
+        get: {
+          summary: 'Deliveries that failed for good (ops)',
+          tags: ['ops'],
+          security: staff,
+          responses: { '200': ok('Dead letters', 'DeadLetterList'), ...staffErrors },
+        },
+      },
       '/v1/ops/dead-letters/{caseId}/revisions/{revision}/retry': {
-        post: { summary: 'Send a dead-lettered delivery again, with all its attempts (ops)', tags: ['ops'], security: staff, parameters: caseParams, responses: { '202': { description: 'Re-enqueued' }, ...staffErrors, '404': problemResponse('DEAD_LETTER_NOT_FOUND') } },
+        post: {
+          summary: 'Send a dead-lettered delivery again, with all its attempts (ops)',
+          tags: ['ops'],
+          security: staff,
+          parameters: caseParams,
+          responses: {
+            '202': { description: 'Re-enqueued' },
+            ...staffErrors,
+            '404': problemResponse('DEAD_LETTER_NOT_FOUND'),
+          },
+        },
       },
       '/metrics': {
         get: {
-          summary: 'Prometheus metrics (ops): queue depths, review wait and time to decision, decisions by action, tool calls and latency, deliveries and failures',
+          summary:
+            'Prometheus metrics (ops): queue depths, review wait and time to decision, decisions by action, tool calls and latency, deliveries and failures',
           tags: ['ops'],
           security: staff,
-          responses: { '200': { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } }, ...staffErrors },
+          responses: {
+            '200': {
+              description: 'Prometheus text format 0.0.4',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+            ...staffErrors,
+          },
         },
       },
       '/v1/kb/version': {
-        get: { summary: 'Knowledge-base revision and counts', tags: ['knowledge base'], security: anyToken, responses: { '200': { description: 'Revision, entity and fact counts, pending edits' }, '401': problemResponse('Missing or invalid token') } },
+        get: {
+          summary: 'Knowledge-base revision and counts',
+          tags: ['knowledge base'],
+          security: anyToken,
+          responses: {
+            '200': { description: 'Revision, entity and fact counts, pending edits' },
+            '401': problemResponse('Missing or invalid token'),
+          },
+        },
       },
       '/v1/kb/entities': {
         get: {
@@ -248,10 +413,21 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
           security: anyToken,
           parameters: [
             { name: 'q', in: 'query', required: true, schema: { type: 'string', maxLength: 200 } },
-            { name: 'type', in: 'query', schema: { type: 'string', enum: ['ingredient', 'product', 'drug_class', 'condition', 'lab_test', 'allergen_class'] } },
+            {
+              name: 'type',
+              in: 'query',
+              schema: {
+                type: 'string',
+                enum: ['ingredient', 'product', 'drug_class', 'condition', 'lab_test', 'allergen_class'],
+              },
+            },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
           ],
-          responses: { '200': ok('Matches: exact, then prefix, then substring', 'KbSearchResult'), '400': problemResponse('Invalid query'), '401': problemResponse('Missing or invalid token') },
+          responses: {
+            '200': ok('Matches: exact, then prefix, then substring', 'KbSearchResult'),
+            '400': problemResponse('Invalid query'),
+            '401': problemResponse('Missing or invalid token'),
+          },
         },
       },
       '/v1/kb/entities/{id}': {
@@ -259,8 +435,15 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
           summary: 'An entity with its active facts and the facts it inherits from its classes, each with provenance',
           tags: ['knowledge base'],
           security: anyToken,
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', example: 'drug:warfarin' } }],
-          responses: { '200': ok('The entity', 'KbEntityView'), '400': problemResponse('Malformed entity id'), '401': problemResponse('Missing or invalid token'), '404': problemResponse('No such entity') },
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: { type: 'string', example: 'drug:warfarin' } },
+          ],
+          responses: {
+            '200': ok('The entity', 'KbEntityView'),
+            '400': problemResponse('Malformed entity id'),
+            '401': problemResponse('Missing or invalid token'),
+            '404': problemResponse('No such entity'),
+          },
         },
       },
       '/v1/kb/facts/{id}': {
@@ -268,8 +451,19 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
           summary: 'One fact (any status) with its statement and provenance',
           tags: ['knowledge base'],
           security: anyToken,
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', example: 'ix:class:anticoagulants~class:nsaids' } }],
-          responses: { '200': ok('The fact', 'KbFact'), '401': problemResponse('Missing or invalid token'), '404': problemResponse('No such fact') },
+          parameters: [
+            {
+              name: 'id',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', example: 'ix:class:anticoagulants~class:nsaids' },
+            },
+          ],
+          responses: {
+            '200': ok('The fact', 'KbFact'),
+            '401': problemResponse('Missing or invalid token'),
+            '404': problemResponse('No such fact'),
+          },
         },
       },
       '/v1/kb/facts/{id}/history': {
@@ -278,7 +472,11 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
           tags: ['knowledge base'],
           security: anyToken,
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { '200': ok('The history, oldest first', 'KbHistoryView'), '401': problemResponse('Missing or invalid token'), '404': problemResponse('No such fact') },
+          responses: {
+            '200': ok('The history, oldest first', 'KbHistoryView'),
+            '401': problemResponse('Missing or invalid token'),
+            '404': problemResponse('No such fact'),
+          },
         },
       },
       '/v1/kb/normalise': {
@@ -287,16 +485,25 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
           tags: ['knowledge base'],
           security: anyToken,
           requestBody: jsonBody('KbNormaliseRequest'),
-          responses: { '200': ok('One result per term', 'KbNormaliseResult'), '400': problemResponse('Invalid request'), '401': problemResponse('Missing or invalid token') },
+          responses: {
+            '200': ok('One result per term', 'KbNormaliseResult'),
+            '400': problemResponse('Invalid request'),
+            '401': problemResponse('Missing or invalid token'),
+          },
         },
       },
       '/v1/kb/checks': {
         post: {
-          summary: 'Run one safety check (interaction, allergy, contraindication, dose, duplicate therapy) over the active facts',
+          summary:
+            'Run one safety check (interaction, allergy, contraindication, dose, duplicate therapy) over the active facts',
           tags: ['knowledge base'],
           security: anyToken,
           requestBody: jsonBody('SafetyCheckInput'),
-          responses: { '200': ok('Findings with the facts they rest on; what could not be checked, and why', 'KbCheckResponse'), '400': problemResponse('Invalid request'), '401': problemResponse('Missing or invalid token') },
+          responses: {
+            '200': ok('Findings with the facts they rest on; what could not be checked, and why', 'KbCheckResponse'),
+            '400': problemResponse('Invalid request'),
+            '401': problemResponse('Missing or invalid token'),
+          },
         },
       },
       '/v1/kb/edits': {
@@ -309,11 +516,16 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
             { name: 'target', in: 'query', schema: { type: 'string' } },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 100 } },
           ],
-          responses: { '200': ok('Newest first', 'KbEditList'), '401': problemResponse('Missing or invalid token'), '403': problemResponse('Role not allowed') },
+          responses: {
+            '200': ok('Newest first', 'KbEditList'),
+            '401': problemResponse('Missing or invalid token'),
+            '403': problemResponse('Role not allowed'),
+          },
         },
         post: {
           summary: 'Propose an edit: add, change or retire a fact, or add an entity (reviewer, kb_editor)',
-          description: 'Nothing changes until a second person applies the proposal. A reviewer correction from the review UI arrives here with origin.kind = case_review.',
+          description:
+            'Nothing changes until a second person applies the proposal. A reviewer correction from the review UI arrives here with origin.kind = case_review.',
           tags: ['knowledge base'],
           security: staff,
           requestBody: jsonBody('KbEditProposal'),
@@ -333,7 +545,12 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
           tags: ['knowledge base'],
           security: staff,
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { '200': ok('The edit', 'KbEditView'), '401': problemResponse('Missing or invalid token'), '403': problemResponse('Role not allowed'), '404': problemResponse('No such edit') },
+          responses: {
+            '200': ok('The edit', 'KbEditView'),
+            '401': problemResponse('Missing or invalid token'),
+            '403': problemResponse('Role not allowed'),
+            '404': problemResponse('No such edit'),
+          },
         },
       },
       ...Object.fromEntries(
@@ -341,7 +558,10 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
           `/v1/kb/edits/{id}/${action}`,
           {
             post: {
-              summary: action === 'apply' ? 'Apply a proposal: a new fact version, a new knowledge-base revision (kb_editor; not the proposer)' : 'Reject a proposal (kb_editor; not the proposer)',
+              summary:
+                action === 'apply'
+                  ? 'Apply a proposal: a new fact version, a new knowledge-base revision (kb_editor; not the proposer)'
+                  : 'Reject a proposal (kb_editor; not the proposer)',
               tags: ['knowledge base'],
               security: staff,
               parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
@@ -352,7 +572,9 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
                 '401': problemResponse('Missing or invalid token'),
                 '403': problemResponse('Role not allowed, or the decider proposed the edit (KB_SELF_REVIEW)'),
                 '404': problemResponse('No such edit'),
-                '409': problemResponse('Already decided (KB_EDIT_CLOSED) or the fact changed since the proposal (KB_STALE_EDIT)'),
+                '409': problemResponse(
+                  'Already decided (KB_EDIT_CLOSED) or the fact changed since the proposal (KB_STALE_EDIT)',
+                ),
               },
             },
           },
@@ -361,7 +583,8 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
       '/v1/literature/search': {
         post: {
           summary: 'Search PubMed (or the local PubMed-compatible service) the way plan steps do (reviewer, kb_editor)',
-          description: 'The intent and concepts become a tagged PubMed query with filters (humans, last N years, publication types); citations come back with PMID, title, journal, year, authors, publication types, MeSH and the matching snippet, guidelines, meta-analyses and RCTs first. Records are never invented: no match is an empty list.',
+          description:
+            'The intent and concepts become a tagged PubMed query with filters (humans, last N years, publication types); citations come back with PMID, title, journal, year, authors, publication types, MeSH and the matching snippet, guidelines, meta-analyses and RCTs first. Records are never invented: no match is an empty list.',
           tags: ['literature'],
           security: staff,
           requestBody: jsonBody('LiteratureQuery'),
@@ -376,8 +599,15 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
         },
       },
       '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'The process is up' } } } },
-      '/readyz': { get: { summary: 'Readiness (checks Redis)', responses: { '200': { description: 'Ready' }, '503': { description: 'A dependency is down' } } } },
-      '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1 document' } } } },
+      '/readyz': {
+        get: {
+          summary: 'Readiness (checks Redis)',
+          responses: { '200': { description: 'Ready' }, '503': { description: 'A dependency is down' } },
+        },
+      },
+      '/openapi.json': {
+        get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1 document' } } },
+      },
     },
   };
 }

@@ -20,7 +20,13 @@ export const ProblemDetails = z.object({
 });
 export type ProblemDetails = z.infer<typeof ProblemDetails>;
 
-export function problem(status: number, code: string, title: string, detail?: string, errors?: FieldIssue[]): ProblemDetails {
+export function problem(
+  status: number,
+  code: string,
+  title: string,
+  detail?: string,
+  errors?: FieldIssue[],
+): ProblemDetails {
   return {
     type: `urn:clinical-orchestrator:problem:${code.toLowerCase().replace(/_/g, '-')}`,
     title,

@@ -2,7 +2,13 @@
  * What every tool call returns: either data with provenance, or an explicit "unavailable"
  * with the reason. A failing tool never vanishes and never crashes a case: the draft shows it.
  */
-import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
+import {
+  BrokenCircuitError,
+  circuitBreaker,
+  ConsecutiveBreaker,
+  handleWhen,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
 import { z } from 'zod';
 
 export const Provenance = z.object({
@@ -17,7 +23,15 @@ export const Provenance = z.object({
 });
 export type Provenance = z.infer<typeof Provenance>;
 
-export const ToolFailureCode = z.enum(['TIMEOUT', 'UNREACHABLE', 'BAD_RESPONSE', 'NOT_CONFIGURED', 'CIRCUIT_OPEN', 'INVALID_INPUT', 'INTERNAL']);
+export const ToolFailureCode = z.enum([
+  'TIMEOUT',
+  'UNREACHABLE',
+  'BAD_RESPONSE',
+  'NOT_CONFIGURED',
+  'CIRCUIT_OPEN',
+  'INVALID_INPUT',
+  'INTERNAL',
+]);
 export type ToolFailureCode = z.infer<typeof ToolFailureCode>;
 
 export const toolOutcome = <T extends z.ZodType>(data: T) =>
@@ -81,9 +95,22 @@ export async function callTool<T>(
       });
       const answer = await Promise.race([fn(controller.signal), timeout]);
       const { data, version } = schema ? checkAnswer(source, answer, schema) : answer;
-      return { status: 'ok', data, provenance: { source, version, retrievedAt: now().toISOString(), attempts, durationMs: Math.round(performance.now() - started) } };
+      return {
+        status: 'ok',
+        data,
+        provenance: {
+          source,
+          version,
+          retrievedAt: now().toISOString(),
+          attempts,
+          durationMs: Math.round(performance.now() - started),
+        },
+      };
     } catch (err) {
-      last = err instanceof ToolError ? err : new ToolError('INTERNAL', err instanceof Error ? err.message : String(err), true, { cause: err });
+      last =
+        err instanceof ToolError
+          ? err
+          : new ToolError('INTERNAL', err instanceof Error ? err.message : String(err), true, { cause: err });
       if (!last.retryable) break;
     } finally {
       clearTimeout(timer);
@@ -94,7 +121,13 @@ export async function callTool<T>(
     status: 'unavailable',
     code: last.code,
     reason: last.message,
-    provenance: { source, version: null, retrievedAt: now().toISOString(), attempts, durationMs: Math.round(performance.now() - started) },
+    provenance: {
+      source,
+      version: null,
+      retrievedAt: now().toISOString(),
+      attempts,
+      durationMs: Math.round(performance.now() - started),
+    },
   };
 }
 
@@ -103,7 +136,11 @@ function checkAnswer<T>(source: string, answer: unknown, schema: z.ZodType<T>): 
   const parsed = shape.success ? schema.safeParse(shape.data.data) : null;
   if (!shape.success || !parsed?.success) {
     const issue = shape.success ? parsed?.error?.issues[0] : shape.error.issues[0];
-    throw new ToolError('BAD_RESPONSE', `${source} answered data of the wrong shape${issue ? ` (${issue.path.join('.') || 'root'}: ${issue.message})` : ''}`, false);
+    throw new ToolError(
+      'BAD_RESPONSE',
+      `${source} answered data of the wrong shape${issue ? ` (${issue.path.join('.') || 'root'}: ${issue.message})` : ''}`,
+      false,
+    );
   }
   return { data: parsed.data, version: shape.data.version };
 }
@@ -112,12 +149,18 @@ function checkAnswer<T>(source: string, answer: unknown, schema: z.ZodType<T>): 
  * For LangChain tool wrappers: run a client call and answer JSON, `{status: 'ok', version, data}`
  * or a coded error object — never a throw and never prose, so a model sees a stable shape.
  */
-export async function toolJson(fn: (signal: AbortSignal) => Promise<{ data: unknown; version: string | null }>, signal: AbortSignal = new AbortController().signal): Promise<string> {
+export async function toolJson(
+  fn: (signal: AbortSignal) => Promise<{ data: unknown; version: string | null }>,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<string> {
   try {
     const { data, version } = await fn(signal);
     return JSON.stringify({ status: 'ok', version, data });
   } catch (err) {
-    const e = err instanceof ToolError ? err : new ToolError('INTERNAL', err instanceof Error ? err.message : String(err), false);
+    const e =
+      err instanceof ToolError
+        ? err
+        : new ToolError('INTERNAL', err instanceof Error ? err.message : String(err), false);
     return JSON.stringify({ status: 'error', code: e.code, message: e.message });
   }
 }
@@ -134,15 +177,26 @@ export interface BreakerOptions {
  * failures, calls fail at once with CIRCUIT_OPEN (not retryable) until a trial call after
  * `halfOpenAfterMs` succeeds. Input errors (not retryable) do not count.
  */
-export function serviceBreaker(service: string, o: BreakerOptions): { policy: CircuitBreakerPolicy; run<T>(fn: () => Promise<T>): Promise<T> } {
-  const policy = circuitBreaker(handleWhen((err) => err instanceof ToolError && err.retryable), { halfOpenAfter: o.halfOpenAfterMs, breaker: new ConsecutiveBreaker(o.failures) });
+export function serviceBreaker(
+  service: string,
+  o: BreakerOptions,
+): { policy: CircuitBreakerPolicy; run<T>(fn: () => Promise<T>): Promise<T> } {
+  const policy = circuitBreaker(
+    handleWhen((err) => err instanceof ToolError && err.retryable),
+    { halfOpenAfter: o.halfOpenAfterMs, breaker: new ConsecutiveBreaker(o.failures) },
+  );
   return {
     policy,
     async run(fn) {
       try {
         return await policy.execute(fn);
       } catch (err) {
-        if (err instanceof BrokenCircuitError) throw new ToolError('CIRCUIT_OPEN', `${service}: circuit open after ${o.failures} consecutive failures; next trial in ≤ ${o.halfOpenAfterMs} ms`, false);
+        if (err instanceof BrokenCircuitError)
+          throw new ToolError(
+            'CIRCUIT_OPEN',
+            `${service}: circuit open after ${o.failures} consecutive failures; next trial in ≤ ${o.halfOpenAfterMs} ms`,
+            false,
+          );
         throw err;
       }
     },

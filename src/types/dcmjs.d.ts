@@ -18,7 +18,16 @@ declare module 'dcmjs' {
     data: {
       DicomDict: typeof DicomDict;
       DicomMessage: {
-        readFile(buffer: ArrayBuffer, options?: { ignoreErrors?: boolean; untilTag?: string | null; includeUntilTagValue?: boolean; noCopy?: boolean; forceStoreRaw?: boolean }): DicomDict;
+        readFile(
+          buffer: ArrayBuffer,
+          options?: {
+            ignoreErrors?: boolean;
+            untilTag?: string | null;
+            includeUntilTagValue?: boolean;
+            noCopy?: boolean;
+            forceStoreRaw?: boolean;
+          },
+        ): DicomDict;
       };
       DicomMetaDictionary: {
         naturalizeDataset(dataset: DenaturalizedDataset): Record<string, unknown>;

@@ -29,7 +29,12 @@ const SHOTS = path.resolve(ROOT, process.env.SCREENSHOT_DIR ?? '.data/screenshot
 const SECRET = 'ui-test-webhook-secret-0123456789abcdef';
 const PASSWORD = 'review ui test password';
 const prefix = uniquePrefix();
-const config = testConfig(prefix, { REVIEW_LEASE_MS: '6000', WEBHOOK_SECRETS: SECRET, CALLBACK_HOST_ALLOWLIST: '127.0.0.1', WEBHOOK_BACKOFF_MS: '50' });
+const config = testConfig(prefix, {
+  REVIEW_LEASE_MS: '6000',
+  WEBHOOK_SECRETS: SECRET,
+  CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
+  WEBHOOK_BACKOFF_MS: '50',
+});
 const examples = loadExampleCases();
 
 let stack: ReviewStack;
@@ -41,7 +46,11 @@ let profile: string;
 
 async function submit(file: string, caseId: string) {
   const example = examples.find((e) => e.file === file)!;
-  const res = await fetch(`${base}/v1/cases`, { method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ ...example.submission, caseId, callbackUrl: receiver.url }) });
+  const res = await fetch(`${base}/v1/cases`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ...example.submission, caseId, callbackUrl: receiver.url }),
+  });
   expect(res.status).toBe(202);
   await waitUntil(async () => (await api.review!.queue.item(caseId, 1)) !== null, 30_000, `${caseId} to be drafted`);
 }
@@ -59,7 +68,16 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   });
 }, 120_000);
 afterAll(async () => {
@@ -96,7 +114,9 @@ describe('review UI in headless Chromium', () => {
 
     // Keyboard only: "n" focuses "Claim next", Enter claims it.
     await page.keyboard.press('n');
-    expect(String(await page.evaluate('document.activeElement && document.activeElement.textContent'))).toMatch(/Claim next/);
+    expect(String(await page.evaluate('document.activeElement && document.activeElement.textContent'))).toMatch(
+      /Claim next/,
+    );
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/review\/cases\/ui-case-1\/1$/);
     await expect.poll(() => page.locator('#lease').textContent()).toMatch(/claimed by you/);
@@ -124,7 +144,9 @@ describe('review UI in headless Chromium', () => {
     await page.reload();
     await page.getByRole('button', { name: /^Claim/ }).click();
     await expect.poll(() => page.locator('#lease').textContent()).toMatch(/claimed by you/);
-    await page.getByLabel('Request changes: what should change').fill('Say explicitly how to stop the ibuprofen and what to use instead.');
+    await page
+      .getByLabel('Request changes: what should change')
+      .fill('Say explicitly how to stop the ibuprofen and what to use instead.');
     await page.getByRole('button', { name: /^Request changes/ }).click();
     await expect.poll(() => page.locator('#flash').textContent()).toMatch(/Decision recorded: request changes/);
 
@@ -134,7 +156,9 @@ describe('review UI in headless Chromium', () => {
     await link.click();
     await page.waitForURL(/\/review\/cases\/ui-case-1\/2$/);
     expect(await page.locator('#diff-title').textContent()).toMatch(/Changes since revision 1/);
-    expect(await page.locator('.diffs blockquote').first().textContent()).toContain('Say explicitly how to stop the ibuprofen');
+    expect(await page.locator('.diffs blockquote').first().textContent()).toContain(
+      'Say explicitly how to stop the ibuprofen',
+    );
     await page.keyboard.press('c');
     await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('#lease').textContent()).toMatch(/claimed by you/);
@@ -144,7 +168,9 @@ describe('review UI in headless Chromium', () => {
     // Approve; the case is finalized and delivered.
     await page.getByRole('button', { name: /^Approve/ }).click();
     await expect.poll(() => page.locator('#decided-title').textContent()).toMatch(/Decided: approve/);
-    await expect.poll(() => page.locator('#case-status').textContent(), { timeout: 30_000 }).toMatch(/approved · delivery: delivered \(webhook\)/);
+    await expect
+      .poll(() => page.locator('#case-status').textContent(), { timeout: 30_000 })
+      .toMatch(/approved · delivery: delivered \(webhook\)/);
     await page.locator('#case-status').scrollIntoViewIfNeeded();
     await shot(page, 'review-delivered');
     const hooks = receiver.received.filter((r) => r.headers['x-co-delivery-id'] === 'ui-case-1.r2');
@@ -183,7 +209,9 @@ describe('review UI in headless Chromium', () => {
     expect(record?.decision.action).toBe('edit');
     expect(record?.diff).toMatchObject({ changed: 1, removed: 1 });
     await expect.poll(async () => (await api.producer.get('ui-case-2'))?.status, { timeout: 30_000 }).toBe('approved');
-    const plan = (await api.producer.get('ui-case-2'))!.plan as { sections: { assessment: Array<{ text: string }>; patientCommunication: unknown[] } };
+    const plan = (await api.producer.get('ui-case-2'))!.plan as {
+      sections: { assessment: Array<{ text: string }>; patientCommunication: unknown[] };
+    };
     expect(plan.sections.assessment[0]!.text).toMatch(/^Edited by the reviewer/);
     expect(plan.sections.patientCommunication).toEqual([]);
     await context.close();

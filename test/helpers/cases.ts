@@ -15,7 +15,9 @@ export function loadExampleCases(): ExampleCase[] {
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((file) => {
-      const parsed = JSON.parse(readFileSync(path.join(EXAMPLES_DIR, file), 'utf8')) as Omit<ExampleCase, 'file'> & { synthetic: boolean };
+      const parsed = JSON.parse(readFileSync(path.join(EXAMPLES_DIR, file), 'utf8')) as Omit<ExampleCase, 'file'> & {
+        synthetic: boolean;
+      };
       if (parsed.synthetic !== true) throw new Error(`${file} is not labelled synthetic`);
       return { file, description: parsed.description, submission: parsed.submission };
     });
@@ -31,8 +33,23 @@ export function minimalSubmission(caseId: string, overrides: Record<string, unkn
       resourceType: 'Bundle',
       type: 'collection',
       entry: [
-        { resource: { resourceType: 'Patient', id: 'p1', name: [{ family: 'Synthetic-Testperson', given: ['Ada'] }], birthDate: '1950-05-05' } },
-        { resource: { resourceType: 'MedicationStatement', id: 'm1', status: 'active', medicationCodeableConcept: { text: 'warfarin' }, subject: { reference: 'Patient/p1' } } },
+        {
+          resource: {
+            resourceType: 'Patient',
+            id: 'p1',
+            name: [{ family: 'Synthetic-Testperson', given: ['Ada'] }],
+            birthDate: '1950-05-05',
+          },
+        },
+        {
+          resource: {
+            resourceType: 'MedicationStatement',
+            id: 'm1',
+            status: 'active',
+            medicationCodeableConcept: { text: 'warfarin' },
+            subject: { reference: 'Patient/p1' },
+          },
+        },
       ],
     },
     ...overrides,

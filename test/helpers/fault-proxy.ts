@@ -3,7 +3,13 @@
  * or makes the service slow, answer 500, answer garbage, or be down (the port refuses
  * connections). Records every request (method, URL, body) so suites can scan what left the process.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ToolError } from '../../src/tools/common.js';
 import type { KnowledgeBaseClient } from '../../src/tools/knowledge-base/schema.js';
@@ -55,16 +61,28 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      proxy.requests.push({ method: req.method ?? 'GET', url: req.url ?? '', body: body.toString('utf8'), at: Date.now() });
+      proxy.requests.push({
+        method: req.method ?? 'GET',
+        url: req.url ?? '',
+        body: body.toString('utf8'),
+        at: Date.now(),
+      });
       const mode = proxy.mode;
-      if (mode === 'error') return void res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"injected fault"}');
+      if (mode === 'error')
+        return void res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"injected fault"}');
       if (mode === 'garbage') {
         const [type, bytes] = GARBAGE[garbage++ % GARBAGE.length]!;
         return void res.writeHead(200, { 'content-type': type }).end(bytes);
       }
       const forward = () => {
         const out = httpRequest(
-          { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+          {
+            host: upstream.hostname,
+            port: upstream.port,
+            method: req.method,
+            path: req.url,
+            headers: { ...req.headers, host: upstream.host },
+          },
           (up) => {
             res.writeHead(up.statusCode ?? 502, up.headers);
             up.pipe(res);
@@ -108,7 +126,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
 
 /** A knowledge-base client wrapper with the same fault modes: slow, throwing, garbage answers, or unreachable. */
 
-export function faultyKnowledgeBase(inner: KnowledgeBaseClient, state: { mode: FaultMode; slowMs: number; calls: number }): KnowledgeBaseClient {
+export function faultyKnowledgeBase(
+  inner: KnowledgeBaseClient,
+  state: { mode: FaultMode; slowMs: number; calls: number },
+): KnowledgeBaseClient {
   const wrap =
     <I, O>(fn: (input: I, signal: AbortSignal) => Promise<O>) =>
     async (input: I, signal: AbortSignal): Promise<O> => {

@@ -7,12 +7,60 @@
 import type { PubmedRecord } from '../../src/tools/literature/pubmed-xml.js';
 
 export const VOCAB = [
-  'metformin', 'warfarin', 'kidney', 'chronic', 'disease', 'diabetes', 'heart', 'failure', 'hypertension', 'pneumonia', 'amoxicillin', 'penicillin', 'allergy', 'bleeding',
-  'anticoagulant', 'nsaid', 'ibuprofen', 'gout', 'allopurinol', 'statin', 'atrial', 'fibrillation', 'stroke', 'dose', 'renal', 'impairment', 'elderly', 'trial', 'cohort',
-  'outcome', 'mortality', 'risk', 'safety', 'efficacy', 'patients', 'treatment', 'therapy', 'guideline', 'randomized', 'placebo', 'adverse', 'events', 'hospital', 'admission',
+  'metformin',
+  'warfarin',
+  'kidney',
+  'chronic',
+  'disease',
+  'diabetes',
+  'heart',
+  'failure',
+  'hypertension',
+  'pneumonia',
+  'amoxicillin',
+  'penicillin',
+  'allergy',
+  'bleeding',
+  'anticoagulant',
+  'nsaid',
+  'ibuprofen',
+  'gout',
+  'allopurinol',
+  'statin',
+  'atrial',
+  'fibrillation',
+  'stroke',
+  'dose',
+  'renal',
+  'impairment',
+  'elderly',
+  'trial',
+  'cohort',
+  'outcome',
+  'mortality',
+  'risk',
+  'safety',
+  'efficacy',
+  'patients',
+  'treatment',
+  'therapy',
+  'guideline',
+  'randomized',
+  'placebo',
+  'adverse',
+  'events',
+  'hospital',
+  'admission',
 ];
 const FILLER = Array.from({ length: 30_000 }, (_, i) => `w${i.toString(36)}`);
-const TYPES = ['Journal Article', 'Randomized Controlled Trial', 'Meta-Analysis', 'Practice Guideline', 'Review', 'Observational Study'];
+const TYPES = [
+  'Journal Article',
+  'Randomized Controlled Trial',
+  'Meta-Analysis',
+  'Practice Guideline',
+  'Review',
+  'Observational Study',
+];
 
 /** A small linear congruential generator, so runs are repeatable. */
 export function seededRandom(seed = 42): () => number {
@@ -21,7 +69,8 @@ export function seededRandom(seed = 42): () => number {
 }
 
 export function* generateAbstracts(n: number, rand = seededRandom()): Generator<PubmedRecord> {
-  const word = () => (rand() < 0.02 ? VOCAB[Math.floor(rand() * VOCAB.length)]! : FILLER[Math.floor(rand() ** 3 * FILLER.length)]!);
+  const word = () =>
+    rand() < 0.02 ? VOCAB[Math.floor(rand() * VOCAB.length)]! : FILLER[Math.floor(rand() ** 3 * FILLER.length)]!;
   const sentence = (k: number) => Array.from({ length: k }, word).join(' ');
   for (let i = 0; i < n; i++) {
     yield {

@@ -5,7 +5,8 @@ import { ROOT } from './processes.js';
 
 export const HOSTILE_DIR = path.join(ROOT, 'test/fixtures/hostile');
 
-export type HostileExpect = { outcome: 'rejected'; status: number; code?: string } | { outcome: 'flagged'; findings: string[] };
+export type HostileExpect =
+  { outcome: 'rejected'; status: number; code?: string } | { outcome: 'flagged'; findings: string[] };
 
 export interface HostileCase {
   file: string;
@@ -45,9 +46,13 @@ function serialise(v: Json): string {
     const keys = Object.keys(v);
     if (keys.length === 1 && (keys[0] === '$nest' || keys[0] === '$nestObject')) {
       const [n, leaf] = v[keys[0]] as [number, Json];
-      return keys[0] === '$nest' ? `${'['.repeat(n)}${JSON.stringify(leaf)}${']'.repeat(n)}` : `${'{"a":'.repeat(n)}${JSON.stringify(leaf)}${'}'.repeat(n)}`;
+      return keys[0] === '$nest'
+        ? `${'['.repeat(n)}${JSON.stringify(leaf)}${']'.repeat(n)}`
+        : `${'{"a":'.repeat(n)}${JSON.stringify(leaf)}${'}'.repeat(n)}`;
     }
-    return `{${Object.entries(v).map(([k, val]) => `${JSON.stringify(k)}:${serialise(val)}`).join(',')}}`;
+    return `{${Object.entries(v)
+      .map(([k, val]) => `${JSON.stringify(k)}:${serialise(val)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v);
 }
@@ -60,9 +65,27 @@ export function loadHostileCases(): HostileCase[] {
     .sort()
     .map((file) => {
       const raw = readFileSync(path.join(HOSTILE_DIR, file), 'utf8');
-      const c = JSON.parse(raw) as { synthetic: boolean; id: string; category: string; description: string; body?: Json; rawBody?: string; contentType?: string; expect: HostileExpect };
+      const c = JSON.parse(raw) as {
+        synthetic: boolean;
+        id: string;
+        category: string;
+        description: string;
+        body?: Json;
+        rawBody?: string;
+        contentType?: string;
+        expect: HostileExpect;
+      };
       if (c.synthetic !== true) throw new Error(`${file} is not labelled synthetic`);
       const payload = c.rawBody ?? serialise(expand(c.body ?? null));
-      return { file, id: c.id, category: c.category, description: c.description, payload, contentType: c.contentType ?? 'application/json', expect: c.expect, identifiers: [...new Set(raw.match(IDENTITY) ?? [])] };
+      return {
+        file,
+        id: c.id,
+        category: c.category,
+        description: c.description,
+        payload,
+        contentType: c.contentType ?? 'application/json',
+        expect: c.expect,
+        identifiers: [...new Set(raw.match(IDENTITY) ?? [])],
+      };
     });
 }

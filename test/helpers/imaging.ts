@@ -20,7 +20,11 @@ import { ROOT } from './processes.js';
 
 export const MODEL_DIR = path.join(ROOT, 'models/pneumonia-cnn/tfjs');
 export const ONNX_MODEL_DIR = path.join(ROOT, 'models/pneumonia-cnn/onnx');
-export const NPZ = path.resolve(ROOT, process.env.SHARED_DATA_DIR ?? '../shared/data', 'pneumoniamnist/pneumoniamnist-trainval.npz');
+export const NPZ = path.resolve(
+  ROOT,
+  process.env.SHARED_DATA_DIR ?? '../shared/data',
+  'pneumoniamnist/pneumoniamnist-trainval.npz',
+);
 
 export interface DicomSpec {
   rows: number;
@@ -39,7 +43,11 @@ export interface DicomSpec {
   uids?: { study: string; series: string; instance: string };
 }
 
-export const TEST_UIDS = { study: '2.25.111111111111111111111111111111111', series: '2.25.222222222222222222222222222222222', instance: '2.25.333333333333333333333333333333333' };
+export const TEST_UIDS = {
+  study: '2.25.111111111111111111111111111111111',
+  series: '2.25.222222222222222222222222222222222',
+  instance: '2.25.333333333333333333333333333333333',
+};
 
 /** A DICOM Part 10 file written by dcmjs. */
 export function makeDicom(spec: DicomSpec): Uint8Array {
@@ -79,8 +87,16 @@ export function makeDicom(spec: DicomSpec): Uint8Array {
     PhotometricInterpretation: spec.photometric ?? 'MONOCHROME2',
     ...(samples === 3 ? { PlanarConfiguration: 0 } : {}),
     ...(frames > 1 ? { NumberOfFrames: String(frames) } : {}),
-    ...(spec.slope !== undefined ? { RescaleSlope: String(spec.slope), RescaleIntercept: String(spec.intercept ?? 0) } : {}),
-    ...(spec.window ? { WindowCenter: String(spec.window.center), WindowWidth: String(spec.window.width), ...(spec.window.fn ? { VOILUTFunction: spec.window.fn } : {}) } : {}),
+    ...(spec.slope !== undefined
+      ? { RescaleSlope: String(spec.slope), RescaleIntercept: String(spec.intercept ?? 0) }
+      : {}),
+    ...(spec.window
+      ? {
+          WindowCenter: String(spec.window.center),
+          WindowWidth: String(spec.window.width),
+          ...(spec.window.fn ? { VOILUTFunction: spec.window.fn } : {}),
+        }
+      : {}),
     PixelData: [pixels.buffer],
     _vrMap: { PixelData: bits === 8 ? 'OB' : 'OW' },
   });
@@ -110,14 +126,17 @@ export function sampleImage(index = 0): { pixels: Uint8Array; label: number | nu
   const val = validationImages();
   if (val) return { pixels: val.images.slice(index * 784, (index + 1) * 784), label: val.labels[index]! };
   const pixels = new Uint8Array(784);
-  for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) pixels[y * 28 + x] = Math.round(120 + 80 * Math.sin((x + index) / 4) * Math.cos(y / 5));
+  for (let y = 0; y < 28; y++)
+    for (let x = 0; x < 28; x++)
+      pixels[y * 28 + x] = Math.round(120 + 80 * Math.sin((x + index) / 4) * Math.cos(y / 5));
   return { pixels, label: null };
 }
 
 /** Nearest-neighbour upscale of a 28×28 image by `k` (so a DICOM looks like a larger radiograph). */
 export function upscale(pixels: Uint8Array, k: number): Uint8Array {
   const out = new Uint8Array(784 * k * k);
-  for (let y = 0; y < 28 * k; y++) for (let x = 0; x < 28 * k; x++) out[y * 28 * k + x] = pixels[Math.floor(y / k) * 28 + Math.floor(x / k)]!;
+  for (let y = 0; y < 28 * k; y++)
+    for (let x = 0; x < 28 * k; x++) out[y * 28 * k + x] = pixels[Math.floor(y / k) * 28 + Math.floor(x / k)]!;
   return out;
 }
 
@@ -129,9 +148,17 @@ export interface RunningService {
 }
 
 /** The imaging service on 127.0.0.1; `port` reuses a port (to restart a stopped service at the same address). */
-export async function startImagingService(dir = MODEL_DIR, port = 0, limits: { maxImageBytes?: number; maxBatch?: number } = {}): Promise<RunningService> {
+export async function startImagingService(
+  dir = MODEL_DIR,
+  port = 0,
+  limits: { maxImageBytes?: number; maxBatch?: number } = {},
+): Promise<RunningService> {
   const runtime = await loadModelRuntime(dir);
-  const app = await buildImagingService({ runtime, maxImageBytes: limits.maxImageBytes ?? 8 * 1024 * 1024, maxBatch: limits.maxBatch ?? 16 });
+  const app = await buildImagingService({
+    runtime,
+    maxImageBytes: limits.maxImageBytes ?? 8 * 1024 * 1024,
+    maxBatch: limits.maxBatch ?? 16,
+  });
   await app.listen({ host: '127.0.0.1', port });
   const actual = (app.server.address() as AddressInfo).port;
   return { app, runtime, port: actual, base: `http://127.0.0.1:${actual}` };
@@ -155,20 +182,34 @@ export interface DicomwebServer {
  * stored instance as multipart/related. `refuseExplicit` answers 406 to the explicit-little-endian
  * request (as a server that cannot transcode), `bare` answers application/dicom without multipart.
  */
-export async function startDicomweb(instances: Map<string, Uint8Array>, options: { refuseExplicit?: boolean; bare?: boolean; token?: string } = {}): Promise<DicomwebServer> {
+export async function startDicomweb(
+  instances: Map<string, Uint8Array>,
+  options: { refuseExplicit?: boolean; bare?: boolean; token?: string } = {},
+): Promise<DicomwebServer> {
   const requests: DicomwebServer['requests'] = [];
   const app = Fastify();
-  app.get<{ Params: { s: string; se: string; i: string } }>('/dicomweb/studies/:s/series/:se/instances/:i', (request, reply) => {
-    requests.push({ url: request.url, accept: request.headers.accept, authorization: request.headers.authorization });
-    if (options.token && request.headers.authorization !== `Bearer ${options.token}`) return reply.status(401).send();
-    if (options.refuseExplicit && /transfer-syntax=1\.2\.840\.10008\.1\.2\.1(?!\d)/.test(request.headers.accept ?? '')) return reply.status(406).send();
-    const file = instances.get(`${request.params.s}/${request.params.se}/${request.params.i}`);
-    if (!file) return reply.status(404).send();
-    if (options.bare) return reply.type('application/dicom').send(Buffer.from(file));
-    const boundary = 'test-boundary-7d3f';
-    const body = Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), Buffer.from(file), Buffer.from(`\r\n--${boundary}--\r\n`)]);
-    return reply.type(`multipart/related; type="application/dicom"; boundary=${boundary}`).send(body);
-  });
+  app.get<{ Params: { s: string; se: string; i: string } }>(
+    '/dicomweb/studies/:s/series/:se/instances/:i',
+    (request, reply) => {
+      requests.push({ url: request.url, accept: request.headers.accept, authorization: request.headers.authorization });
+      if (options.token && request.headers.authorization !== `Bearer ${options.token}`) return reply.status(401).send();
+      if (
+        options.refuseExplicit &&
+        /transfer-syntax=1\.2\.840\.10008\.1\.2\.1(?!\d)/.test(request.headers.accept ?? '')
+      )
+        return reply.status(406).send();
+      const file = instances.get(`${request.params.s}/${request.params.se}/${request.params.i}`);
+      if (!file) return reply.status(404).send();
+      if (options.bare) return reply.type('application/dicom').send(Buffer.from(file));
+      const boundary = 'test-boundary-7d3f';
+      const body = Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`),
+        Buffer.from(file),
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      return reply.type(`multipart/related; type="application/dicom"; boundary=${boundary}`).send(body);
+    },
+  );
   await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, requests, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/dicomweb` };
 }

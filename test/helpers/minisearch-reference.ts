@@ -12,10 +12,19 @@ import { RANKINGS, type RankingName } from '../../src/tools/literature/local/sea
 
 type Scores = Map<string, number>;
 type Test = (r: PubmedRecord) => boolean;
-const FIELD_SETS: Record<string, string[]> = { ti: ['title'], ab: ['abstract'], mh: ['mesh'], tiab: ['title', 'abstract'], all: ['title', 'abstract', 'mesh'] };
+const FIELD_SETS: Record<string, string[]> = {
+  ti: ['title'],
+  ab: ['abstract'],
+  mh: ['mesh'],
+  tiab: ['title', 'abstract'],
+  all: ['title', 'abstract', 'mesh'],
+};
 
 export class MiniSearchReference {
-  private readonly mini = new MiniSearch<{ id: string; title: string; abstract: string; mesh: string }>({ fields: ['title', 'abstract', 'mesh'], storeFields: [] });
+  private readonly mini = new MiniSearch<{ id: string; title: string; abstract: string; mesh: string }>({
+    fields: ['title', 'abstract', 'mesh'],
+    storeFields: [],
+  });
   private readonly records: PubmedRecord[] = [];
   private readonly byId = new Map<string, PubmedRecord>();
 
@@ -30,7 +39,10 @@ export class MiniSearchReference {
     }
   }
 
-  search(query: string, opts: { retmax?: number; ranking?: RankingName } = {}): { count: number; ids: string[]; scores: number[] } {
+  search(
+    query: string,
+    opts: { retmax?: number; ranking?: RankingName } = {},
+  ): { count: number; ids: string[]; scores: number[] } {
     const node = this.evaluate(parsePubmedQuery(query), opts.ranking ?? 'tuned');
     const all = node instanceof Map ? node : this.scan(node);
     const ranked = [...all].sort((a, b) => b[1] - a[1] || Number(b[0]) - Number(a[0])).slice(0, opts.retmax ?? 20);
@@ -51,9 +63,24 @@ export class MiniSearchReference {
       case 'term':
         if (node.field === 'pt') return (r) => r.publicationTypes.map(lower).includes(lower(node.text));
         if (node.field === 'dp') throw new Error('unreachable');
-        return new Map(this.mini.search(node.text, { fields: FIELD_SETS[node.field]!, combineWith: 'AND', prefix: false, fuzzy: false, boost: { ...boost }, bm25 }).map((r) => [String(r.id), r.score]));
+        return new Map(
+          this.mini
+            .search(node.text, {
+              fields: FIELD_SETS[node.field]!,
+              combineWith: 'AND',
+              prefix: false,
+              fuzzy: false,
+              boost: { ...boost },
+              bm25,
+            })
+            .map((r) => [String(r.id), r.score]),
+        );
       case 'and': {
-        const parts = node.children.map((c) => (c.kind === 'term' && c.field === 'mh' ? (r: PubmedRecord) => r.mesh.map(lower).includes(lower(c.text)) : this.evaluate(c, ranking)));
+        const parts = node.children.map((c) =>
+          c.kind === 'term' && c.field === 'mh'
+            ? (r: PubmedRecord) => r.mesh.map(lower).includes(lower(c.text))
+            : this.evaluate(c, ranking),
+        );
         const tests = parts.filter((p): p is Test => !(p instanceof Map));
         const maps = parts.filter((p): p is Scores => p instanceof Map);
         if (!maps.length) return (r) => tests.every((t) => t(r));
@@ -69,7 +96,8 @@ export class MiniSearchReference {
         const parts = node.children.map((c) => this.evaluate(c, ranking));
         if (parts.every((p) => !(p instanceof Map))) return (r) => parts.some((t) => (t as Test)(r));
         const out: Scores = new Map();
-        for (const p of parts) for (const [id, s] of p instanceof Map ? p : this.scan(p)) out.set(id, (out.get(id) ?? 0) + s);
+        for (const p of parts)
+          for (const [id, s] of p instanceof Map ? p : this.scan(p)) out.set(id, (out.get(id) ?? 0) + s);
         return out;
       }
       case 'not': {

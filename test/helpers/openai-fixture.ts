@@ -20,7 +20,9 @@ export interface OpenAiFixture {
   close(): Promise<void>;
 }
 
-export async function startOpenAiFixture(respond: (body: ChatRequestBody) => { name: string; args: unknown }): Promise<OpenAiFixture> {
+export async function startOpenAiFixture(
+  respond: (body: ChatRequestBody) => { name: string; args: unknown },
+): Promise<OpenAiFixture> {
   const fixture = { requests: [] as ChatRequestBody[], failNext: 0 };
   const server = http.createServer((req, res) => {
     let raw = '';
@@ -34,7 +36,9 @@ export async function startOpenAiFixture(respond: (body: ChatRequestBody) => { n
       fixture.requests.push(body);
       if (fixture.failNext > 0) {
         fixture.failNext -= 1;
-        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'fixture failure', type: 'server_error' } }));
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: { message: 'fixture failure', type: 'server_error' } }));
         return;
       }
       const { name, args } = respond(body);
@@ -44,7 +48,23 @@ export async function startOpenAiFixture(respond: (body: ChatRequestBody) => { n
           object: 'chat.completion',
           created: Math.floor(Date.now() / 1000),
           model: body.model,
-          choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: `call_${fixture.requests.length}`, type: 'function', function: { name, arguments: JSON.stringify(args) } }] }, finish_reason: 'tool_calls' }],
+          choices: [
+            {
+              index: 0,
+              message: {
+                role: 'assistant',
+                content: null,
+                tool_calls: [
+                  {
+                    id: `call_${fixture.requests.length}`,
+                    type: 'function',
+                    function: { name, arguments: JSON.stringify(args) },
+                  },
+                ],
+              },
+              finish_reason: 'tool_calls',
+            },
+          ],
           usage: { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 },
         }),
       );

@@ -29,7 +29,8 @@ export function policyFor(caseId: string): ReviewPolicy {
   return h < 7 ? 'approve' : h === 7 ? 'reject' : 'changes_then_approve';
 }
 
-export const expectedEnd = (p: ReviewPolicy) => ({ status: p === 'reject' ? 'rejected' : 'approved', revision: p === 'changes_then_approve' ? 2 : 1 }) as const;
+export const expectedEnd = (p: ReviewPolicy) =>
+  ({ status: p === 'reject' ? 'rejected' : 'approved', revision: p === 'changes_then_approve' ? 2 : 1 }) as const;
 
 const hex = (seed: string, n: number) => createHash('sha256').update(seed).digest('hex').slice(0, n);
 
@@ -38,13 +39,21 @@ const hex = (seed: string, n: number) => createHash('sha256').update(seed).diges
  * address), replaced everywhere the old identity appeared, so a PHI scan can look for strings
  * no other case shares. Everything stays labelled synthetic.
  */
-export function withSyntheticIdentity(example: ExampleCase, caseId: string, callbackUrl: string): { submission: Record<string, unknown>; identifiers: string[] } {
+export function withSyntheticIdentity(
+  example: ExampleCase,
+  caseId: string,
+  callbackUrl: string,
+): { submission: Record<string, unknown>; identifiers: string[] } {
   const old = identifiersOf(example.submission).filter((s) => s.length >= 4 && !/^\d{4}-\d{2}-\d{2}$/.test(s));
   const tag = hex(caseId, 8);
   let json = JSON.stringify({ ...example.submission, caseId, callbackUrl });
   const fresh: string[] = [];
   old.forEach((value, i) => {
-    const replacement = value.includes('@') ? `syn.${tag}.${i}@example.invalid` : /^\+?[\d ]+$/.test(value) ? `+44 1632 ${String(parseInt(tag.slice(0, 6), 16) % 1_000_000).padStart(6, '0')}` : `Syn${tag}x${i}`;
+    const replacement = value.includes('@')
+      ? `syn.${tag}.${i}@example.invalid`
+      : /^\+?[\d ]+$/.test(value)
+        ? `+44 1632 ${String(parseInt(tag.slice(0, 6), 16) % 1_000_000).padStart(6, '0')}`
+        : `Syn${tag}x${i}`;
     json = json.split(value).join(replacement);
     fresh.push(replacement);
   });
@@ -82,7 +91,15 @@ export class Pipeline {
   readonly procs = new Map<Role, Spawned>();
   /** Output of every process that has exited (killed or stopped). */
   readonly pastOutput: string[] = [];
-  readonly figures: Figures = { cases: 0, kills: {}, redisRestarts: 0, submitRetries: 0, reviewerErrors: 0, reviewerErrorKinds: {}, decisions: 0 };
+  readonly figures: Figures = {
+    cases: 0,
+    kills: {},
+    redisRestarts: 0,
+    submitRetries: 0,
+    reviewerErrors: 0,
+    reviewerErrorKinds: {},
+    decisions: 0,
+  };
   /** Decisions the reviewer got a 201 for: `${caseId}.r${revision}` → action. */
   readonly acknowledged = new Map<string, string>();
   /** Decisions the reviewer sent, whatever the answer (a crash may have eaten the answer). */
@@ -177,7 +194,8 @@ export class Pipeline {
     if (!proc) return;
     if (proc.child.exitCode === null && proc.child.signalCode === null) {
       proc.child.kill('SIGKILL');
-      this.figures.kills[role.startsWith('cases') ? 'cases' : role] = (this.figures.kills[role.startsWith('cases') ? 'cases' : role] ?? 0) + 1;
+      this.figures.kills[role.startsWith('cases') ? 'cases' : role] =
+        (this.figures.kills[role.startsWith('cases') ? 'cases' : role] ?? 0) + 1;
     }
     await proc.exited;
     this.pastOutput.push(proc.output());
@@ -202,10 +220,18 @@ export class Pipeline {
     return [...this.pastOutput, ...[...this.procs.values()].map((p) => p.output())];
   }
 
-  async request(method: 'GET' | 'POST', p: string, token: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> | null }> {
+  async request(
+    method: 'GET' | 'POST',
+    p: string,
+    token: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: Record<string, unknown> | null }> {
     const res = await fetch(`${this.base}${p}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       signal: AbortSignal.timeout(10_000),
     });
@@ -225,7 +251,8 @@ export class Pipeline {
       try {
         const res = await this.request('POST', '/v1/cases', this.serviceToken, submission);
         if (res.status === 202 || res.status === 200) return;
-        if (res.status < 500 && res.status !== 429) throw new Error(`intake refused ${String(submission.caseId)}: ${res.status} ${JSON.stringify(res.json)}`);
+        if (res.status < 500 && res.status !== 429)
+          throw new Error(`intake refused ${String(submission.caseId)}: ${res.status} ${JSON.stringify(res.json)}`);
       } catch (err) {
         if (err instanceof Error && err.message.startsWith('intake refused')) throw err;
       }
@@ -252,10 +279,19 @@ export class Pipeline {
       const { caseId, revision } = claimed;
       const policy = policyFor(caseId);
       const decision =
-        policy === 'reject' ? { action: 'reject', reason: 'Scripted reviewer: rejected by policy.' } : policy === 'changes_then_approve' && revision === 1 ? { action: 'request_changes', comments: 'Scripted reviewer: please state the monitoring plan.' } : { action: 'approve' };
+        policy === 'reject'
+          ? { action: 'reject', reason: 'Scripted reviewer: rejected by policy.' }
+          : policy === 'changes_then_approve' && revision === 1
+            ? { action: 'request_changes', comments: 'Scripted reviewer: please state the monitoring plan.' }
+            : { action: 'approve' };
       const key = `${caseId}.r${revision}`;
       this.attempted.set(key, decision.action);
-      const res = await this.request('POST', `/v1/reviews/${caseId}/revisions/${revision}/decision`, this.reviewerToken, decision);
+      const res = await this.request(
+        'POST',
+        `/v1/reviews/${caseId}/revisions/${revision}/decision`,
+        this.reviewerToken,
+        decision,
+      );
       if (res.status === 201 || res.status === 200) {
         this.acknowledged.set(key, decision.action);
         this.figures.decisions += 1;
@@ -264,7 +300,9 @@ export class Pipeline {
       this.reviewerError(`decision ${res.status} ${JSON.stringify(res.json?.code ?? '')}`);
       return 'error';
     } catch (err) {
-      this.reviewerError(`network ${err instanceof Error ? (err.cause as { code?: string } | undefined)?.code ?? err.name : 'error'}`);
+      this.reviewerError(
+        `network ${err instanceof Error ? ((err.cause as { code?: string } | undefined)?.code ?? err.name) : 'error'}`,
+      );
       return 'error';
     }
   }
@@ -307,7 +345,14 @@ export class Pipeline {
   async diagnose(caseId: string, revision: number): Promise<string> {
     const job = async (queue: 'cases' | 'review', id: string) => {
       const key = `{${this.prefix}:${queue}}:${queue}:${id}`;
-      const [finishedOn, failedReason, returnvalue, ats, stc] = await this.client.hmget(key, 'finishedOn', 'failedReason', 'returnvalue', 'ats', 'stc');
+      const [finishedOn, failedReason, returnvalue, ats, stc] = await this.client.hmget(
+        key,
+        'finishedOn',
+        'failedReason',
+        'returnvalue',
+        'ats',
+        'stc',
+      );
       if (!(await this.client.exists(key))) return `${id}: none`;
       return `${id}: ${finishedOn ? 'finished' : 'open'} starts=${ats ?? 0} stalls=${stc ?? 0}${failedReason ? ` failed="${failedReason.slice(0, 120)}"` : ''}${returnvalue ? ` → ${returnvalue.slice(0, 80)}` : ''}`;
     };
@@ -338,7 +383,11 @@ export class Pipeline {
 }
 
 /** Cases for a run: the example cases in turn, each with its own synthetic identity. */
-export function chaosCases(n: number, callbackUrl: string, runTag: string): Array<{ caseId: string; submission: Record<string, unknown>; identifiers: string[] }> {
+export function chaosCases(
+  n: number,
+  callbackUrl: string,
+  runTag: string,
+): Array<{ caseId: string; submission: Record<string, unknown>; identifiers: string[] }> {
   const examples = loadExampleCases();
   return Array.from({ length: n }, (_, i) => {
     const caseId = `chaos-${runTag}-${String(i).padStart(5, '0')}`;

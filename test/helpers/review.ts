@@ -16,12 +16,21 @@ export function testPlan(revision: number, texts: string[] = ['Stop ibuprofen.',
     revision,
     mode: 'knowledge-driven',
     label: 'Knowledge-driven draft (test)',
-    sections: { assessment: [rec('a1', 'Age 80.')], recommendations: texts.map((t, i) => rec(`r${i + 1}`, t)), medicationChanges: [], monitoring: [], patientCommunication: [] },
+    sections: {
+      assessment: [rec('a1', 'Age 80.')],
+      recommendations: texts.map((t, i) => rec(`r${i + 1}`, t)),
+      medicationChanges: [],
+      monitoring: [],
+      patientCommunication: [],
+    },
     unavailable: [],
   };
 }
 
-export function reviewJob(caseId: string, opts: { revision?: number; priority?: CasePriority; severity?: Severity | null; enqueuedAt?: string } = {}): ReviewJobData {
+export function reviewJob(
+  caseId: string,
+  opts: { revision?: number; priority?: CasePriority; severity?: Severity | null; enqueuedAt?: string } = {},
+): ReviewJobData {
   const revision = opts.revision ?? 1;
   const severity = opts.severity === undefined ? 'moderate' : opts.severity;
   return {
@@ -35,7 +44,9 @@ export function reviewJob(caseId: string, opts: { revision?: number; priority?: 
       revision,
       plan: testPlan(revision),
       evidence: [],
-      findings: severity ? [{ id: 'f1', code: 'safety', severity, message: 'test finding', location: 'r1', citations: [] }] : [],
+      findings: severity
+        ? [{ id: 'f1', code: 'safety', severity, message: 'test finding', location: 'r1', citations: [] }]
+        : [],
       allowedActions: ['approve', 'edit', 'request_changes', 'reject'],
       view: null,
       previousPlan: null,
@@ -45,7 +56,10 @@ export function reviewJob(caseId: string, opts: { revision?: number; priority?: 
 }
 
 export function addReviewJob(queue: ReviewQueue, data: ReviewJobData) {
-  return queue.queue.add('review', data, { jobId: reviewJobId(data.caseId, data.revision), priority: reviewPriority(data.casePriority, data.maxSeverity) });
+  return queue.queue.add('review', data, {
+    jobId: reviewJobId(data.caseId, data.revision),
+    priority: reviewPriority(data.casePriority, data.maxSeverity),
+  });
 }
 
 export function openReviewQueue(redis: Redis, prefix: string, producer: CaseProducer, leaseMs: number) {

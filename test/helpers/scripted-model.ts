@@ -34,10 +34,19 @@ export class ScriptedChatModel extends BaseChatModel {
     const entry = this.script.shift();
     if (!entry) return Promise.reject(new Error('the scripted model ran out of answers'));
     const message = typeof entry === 'function' ? entry(messages) : entry;
-    return Promise.resolve({ generations: [{ message, text: typeof message.content === 'string' ? message.content : '' }] });
+    return Promise.resolve({
+      generations: [{ message, text: typeof message.content === 'string' ? message.content : '' }],
+    });
   }
 }
 
-export const toolCall = (name: string, args: Record<string, unknown>) => new AIMessage({ content: '', tool_calls: [{ id: `call_${name}_${Math.random().toString(36).slice(2, 8)}`, name, args, type: 'tool_call' }] });
+export const toolCall = (name: string, args: Record<string, unknown>) =>
+  new AIMessage({
+    content: '',
+    tool_calls: [{ id: `call_${name}_${Math.random().toString(36).slice(2, 8)}`, name, args, type: 'tool_call' }],
+  });
 export const badToolCall = (name: string, rawArgs: string) =>
-  new AIMessage({ content: '', invalid_tool_calls: [{ id: 'call_bad', name, args: rawArgs, error: 'Unexpected token', type: 'invalid_tool_call' }] });
+  new AIMessage({
+    content: '',
+    invalid_tool_calls: [{ id: 'call_bad', name, args: rawArgs, error: 'Unexpected token', type: 'invalid_tool_call' }],
+  });

@@ -68,7 +68,15 @@ export async function startApi(
     const prefix = config.redis.keyPrefix;
     const metrics = new Metrics(redis, prefix);
     const decisions = new DecisionStore(redis, prefix);
-    const queue = new ReviewQueue({ redis: queueRedis, keyPrefix: prefix, leaseMs: config.review.leaseMs, decisions, sink: producer, audit: producer.audit, metrics });
+    const queue = new ReviewQueue({
+      redis: queueRedis,
+      keyPrefix: prefix,
+      leaseMs: config.review.leaseMs,
+      decisions,
+      sink: producer,
+      audit: producer.audit,
+      metrics,
+    });
     await queue.start();
     review = {
       redis,
@@ -81,7 +89,14 @@ export async function startApi(
     };
   }
   const { review: _wanted, ...tools } = extra;
-  const app = await buildServer({ config, logger, producer, ...tools, ...(review ? { review } : {}), checkRedis: async () => void (await redis.ping()) });
+  const app = await buildServer({
+    config,
+    logger,
+    producer,
+    ...tools,
+    ...(review ? { review } : {}),
+    checkRedis: async () => void (await redis.ping()),
+  });
   await app.ready();
   return {
     app,
@@ -104,7 +119,10 @@ export async function startApi(
 }
 
 /** An in-process delivery worker. */
-export async function startDelivery(config: Config, logs = new LogCapture()): Promise<{ handle: DeliveryWorkerHandle; close(): Promise<void> }> {
+export async function startDelivery(
+  config: Config,
+  logs = new LogCapture(),
+): Promise<{ handle: DeliveryWorkerHandle; close(): Promise<void> }> {
   const logger = createLogger({ logLevel: 'debug' }, 'delivery-worker', logs);
   const redis = createRedis(config.redis.url!, 'test-delivery');
   redis.on('error', (err) => logger.debug({ err: err.message }, 'redis error'));
@@ -127,7 +145,11 @@ export interface WorkerStack {
 }
 
 /** An in-process cases worker with the real graph and a SQLite checkpointer under the suite's DATA_DIR. */
-export async function startWorker(config: Config, logs = new LogCapture(), overrides: Partial<GraphDeps> = {}): Promise<WorkerStack> {
+export async function startWorker(
+  config: Config,
+  logs = new LogCapture(),
+  overrides: Partial<GraphDeps> = {},
+): Promise<WorkerStack> {
   const logger = createLogger({ logLevel: 'debug' }, 'cases-worker', logs);
   const redis = createRedis(config.redis.url!, 'test-worker');
   redis.on('error', (err) => logger.debug({ err: err.message }, 'redis error'));
@@ -162,7 +184,9 @@ export interface ReviewStack {
 export async function startReviewStack(config: Config, secret: string): Promise<ReviewStack> {
   const kb = await openTestKb('sqlite');
   const api = await startApi(config, undefined, { review: true });
-  const worker = await startWorker(config, undefined, { tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb.store), literature: null, imaging: null } });
+  const worker = await startWorker(config, undefined, {
+    tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb.store), literature: null, imaging: null },
+  });
   const delivery = await startDelivery(config);
   const receiver = await startReceiver(secret);
   return {

@@ -5,7 +5,12 @@
  */
 import { ToolError } from '../../src/tools/common.js';
 import type { ImagingClient } from '../../src/tools/imaging/schema.js';
-import type { KbFact, KnowledgeBaseClient, SafetyCheckInput, SafetyFinding } from '../../src/tools/knowledge-base/schema.js';
+import type {
+  KbFact,
+  KnowledgeBaseClient,
+  SafetyCheckInput,
+  SafetyFinding,
+} from '../../src/tools/knowledge-base/schema.js';
 import type { LiteratureClient } from '../../src/tools/literature/schema.js';
 
 export const SYNTHETIC = 'SYNTHETIC TEST DATA';
@@ -36,29 +41,69 @@ export function fakeKnowledgeBase(recorder: Recorder, opts: { fail?: 'timeout' |
     lookup(input, signal) {
       recorder.requests.push({ tool: 'kb.lookup', input });
       if (opts.fail === 'down') return Promise.reject(new ToolError('UNREACHABLE', 'connection refused', true));
-      if (opts.fail === 'timeout') return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+      if (opts.fail === 'timeout')
+        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
       return Promise.resolve({
-        data: { resolved: input.terms.map((term) => ({ term, entity: /unknownium/i.test(term) ? null : { id: `e:${term}`, type: 'ingredient' as const, name: term } })), facts: [] },
+        data: {
+          resolved: input.terms.map((term) => ({
+            term,
+            entity: /unknownium/i.test(term) ? null : { id: `e:${term}`, type: 'ingredient' as const, name: term },
+          })),
+          facts: [],
+        },
         version: 'test-kb-1',
       });
     },
     check(input: SafetyCheckInput, signal) {
       recorder.requests.push({ tool: `kb.check.${input.kind}`, input });
       if (opts.fail === 'down') return Promise.reject(new ToolError('UNREACHABLE', 'connection refused', true));
-      if (opts.fail === 'timeout') return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+      if (opts.fail === 'timeout')
+        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
       const names = input.medications.map((m) => m.name);
       const findings: SafetyFinding[] = [];
       const facts: KbFact[] = [];
       if (input.kind === 'interaction' && names.includes('warfarin') && names.includes('ibuprofen')) {
         facts.push(fact('test-ix-1', 'interacts_with', 'warfarin + ibuprofen flagged by the test rule'));
-        findings.push({ kind: 'interaction', severity: 'high', summary: `${SYNTHETIC}: warfarin with ibuprofen`, explanation: 'test rule', management: 'test management: monitor INR', medications: ['warfarin', 'ibuprofen'], factIds: ['test-ix-1'] });
+        findings.push({
+          kind: 'interaction',
+          severity: 'high',
+          summary: `${SYNTHETIC}: warfarin with ibuprofen`,
+          explanation: 'test rule',
+          management: 'test management: monitor INR',
+          medications: ['warfarin', 'ibuprofen'],
+          factIds: ['test-ix-1'],
+        });
       }
-      if (input.kind === 'allergy' && (input.allergies ?? []).some((a) => /penicillin/i.test(a)) && names.includes('amoxicillin')) {
-        facts.push(fact('test-al-1', 'cross_reacts_with', 'amoxicillin flagged for penicillin allergy by the test rule'));
-        findings.push({ kind: 'allergy', severity: 'critical', summary: `${SYNTHETIC}: amoxicillin with penicillin allergy`, explanation: 'test rule', management: null, medications: ['amoxicillin'], factIds: ['test-al-1'] });
+      if (
+        input.kind === 'allergy' &&
+        (input.allergies ?? []).some((a) => /penicillin/i.test(a)) &&
+        names.includes('amoxicillin')
+      ) {
+        facts.push(
+          fact('test-al-1', 'cross_reacts_with', 'amoxicillin flagged for penicillin allergy by the test rule'),
+        );
+        findings.push({
+          kind: 'allergy',
+          severity: 'critical',
+          summary: `${SYNTHETIC}: amoxicillin with penicillin allergy`,
+          explanation: 'test rule',
+          management: null,
+          medications: ['amoxicillin'],
+          factIds: ['test-al-1'],
+        });
       }
       const unknownTerms = names.filter((n) => /unknownium/i.test(n));
-      return Promise.resolve({ data: { kind: input.kind, checked: names.filter((n) => !unknownTerms.includes(n)), unknownTerms, findings, unchecked: [], facts }, version: 'test-kb-1' });
+      return Promise.resolve({
+        data: {
+          kind: input.kind,
+          checked: names.filter((n) => !unknownTerms.includes(n)),
+          unknownTerms,
+          findings,
+          unchecked: [],
+          facts,
+        },
+        version: 'test-kb-1',
+      });
     },
   };
 }
@@ -71,7 +116,17 @@ export function fakeLiterature(recorder: Recorder): LiteratureClient {
         data: {
           query: query.terms.join(' AND '),
           citations: [
-            { pmid: '0', title: `${SYNTHETIC}: not a real publication about ${query.terms[0] ?? 'nothing'}`, journal: 'Test Fixture Journal', year: 2000, authors: [], publicationTypes: [], mesh: [], abstract: null, snippet: null },
+            {
+              pmid: '0',
+              title: `${SYNTHETIC}: not a real publication about ${query.terms[0] ?? 'nothing'}`,
+              journal: 'Test Fixture Journal',
+              year: 2000,
+              authors: [],
+              publicationTypes: [],
+              mesh: [],
+              abstract: null,
+              snippet: null,
+            },
           ],
         },
         version: 'test-literature',
@@ -87,7 +142,17 @@ export function fakeImaging(recorder: Recorder): ImagingClient {
       return Promise.resolve({
         data: {
           studyRef: input.studyRef,
-          findings: [{ id: 'f1', label: `${SYNTHETIC} pneumonia`, score: 0.5, threshold: 0.5, indeterminateBand: [0.4, 0.6] as [number, number], interpretation: 'indeterminate' as const, model: { name: 'test-double', version: '0' } }],
+          findings: [
+            {
+              id: 'f1',
+              label: `${SYNTHETIC} pneumonia`,
+              score: 0.5,
+              threshold: 0.5,
+              indeterminateBand: [0.4, 0.6] as [number, number],
+              interpretation: 'indeterminate' as const,
+              model: { name: 'test-double', version: '0' },
+            },
+          ],
           preprocessing: [],
         },
         version: 'test-imaging',

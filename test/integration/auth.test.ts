@@ -27,7 +27,12 @@ const TOKENS = {
 };
 const prefix = uniquePrefix();
 const config = testConfig(prefix, {
-  STAFF_TOKENS: [`t-reviewer:${hashToken(TOKENS.reviewer)}:reviewer`, `t-editor:${hashToken(TOKENS.kb_editor)}:kb_editor`, `t-ops:${hashToken(TOKENS.ops)}:ops`, `t-admin:${hashToken(TOKENS.admin)}:admin`].join(','),
+  STAFF_TOKENS: [
+    `t-reviewer:${hashToken(TOKENS.reviewer)}:reviewer`,
+    `t-editor:${hashToken(TOKENS.kb_editor)}:kb_editor`,
+    `t-ops:${hashToken(TOKENS.ops)}:ops`,
+    `t-admin:${hashToken(TOKENS.admin)}:admin`,
+  ].join(','),
   LOGIN_RATE_MAX: '4',
   LOGIN_RATE_WINDOW_MS: '60000',
 });
@@ -51,15 +56,39 @@ afterAll(async () => {
   await deletePrefix(prefix);
 });
 
-const cookieOf = (setCookie: string | string[] | undefined) => /co_session=([^;]+)/.exec([setCookie ?? []].flat().join(';'))?.[1];
+const cookieOf = (setCookie: string | string[] | undefined) =>
+  /co_session=([^;]+)/.exec([setCookie ?? []].flat().join(';'))?.[1];
 
 async function signIn(name: string, password = PASSWORD) {
   const res = await api.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { name, password } });
-  return { res, cookie: cookieOf(res.headers['set-cookie']), csrf: res.statusCode === 200 ? res.json<{ csrfToken: string }>().csrfToken : '' };
+  return {
+    res,
+    cookie: cookieOf(res.headers['set-cookie']),
+    csrf: res.statusCode === 200 ? res.json<{ csrfToken: string }>().csrfToken : '',
+  };
 }
 
-type Principal = 'anonymous' | 'forged' | 'tampered_token' | 'ended_session' | 'expired_session' | 'tampered_session' | keyof typeof TOKENS;
-const PRINCIPALS: Principal[] = ['anonymous', 'forged', 'tampered_token', 'ended_session', 'expired_session', 'tampered_session', 'service', 'reviewer', 'kb_editor', 'ops', 'admin'];
+type Principal =
+  | 'anonymous'
+  | 'forged'
+  | 'tampered_token'
+  | 'ended_session'
+  | 'expired_session'
+  | 'tampered_session'
+  | keyof typeof TOKENS;
+const PRINCIPALS: Principal[] = [
+  'anonymous',
+  'forged',
+  'tampered_token',
+  'ended_session',
+  'expired_session',
+  'tampered_session',
+  'service',
+  'reviewer',
+  'kb_editor',
+  'ops',
+  'admin',
+];
 /** A valid credential with one character changed. */
 const tamper = (s: string) => `${s.slice(0, -1)}${s.endsWith('a') ? 'b' : 'a'}`;
 const STAFF_ALL: Principal[] = ['reviewer', 'kb_editor', 'ops', 'admin'];
@@ -165,7 +194,9 @@ function refused(res: { statusCode: number; headers: Record<string, unknown>; bo
   if (res.statusCode === 303) return String(res.headers.location).startsWith('/review/login?next=');
   if (res.statusCode !== 401 && res.statusCode !== 403) return false;
   try {
-    return ['UNAUTHENTICATED', 'SESSION_EXPIRED', 'FORBIDDEN', 'CSRF_INVALID'].includes((JSON.parse(res.body) as { code?: string }).code ?? '');
+    return ['UNAUTHENTICATED', 'SESSION_EXPIRED', 'FORBIDDEN', 'CSRF_INVALID'].includes(
+      (JSON.parse(res.body) as { code?: string }).code ?? '',
+    );
   } catch {
     return false;
   }
@@ -182,13 +213,21 @@ describe('authorisation matrix', () => {
 
   it('every route × every principal: anonymous, forged and tampered tokens, ended, expired and tampered sessions, service, reviewer, kb_editor, ops, admin', async () => {
     const s = await signIn('dr-session');
-    await api.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: { cookie: `co_session=${s.cookie!}`, 'x-csrf-token': s.csrf } });
+    await api.app.inject({
+      method: 'POST',
+      url: '/v1/auth/logout',
+      headers: { cookie: `co_session=${s.cookie!}`, 'x-csrf-token': s.csrf },
+    });
     endedSession = s.cookie!;
     // An ops session that lapsed: created with a one-second lifetime, then waited out (Redis expires it).
     expiredSession = (await new SessionStore(api.redis, prefix, 1).create('ops-session')).token;
     liveSession = (await signIn('dr-session')).cookie!;
     // Both worked a moment ago, so refusing them below is the expiry and the tampering at work.
-    for (const c of [expiredSession, liveSession]) expect((await api.app.inject({ method: 'GET', url: '/v1/auth/session', headers: { cookie: `co_session=${c}` } })).statusCode).toBe(200);
+    for (const c of [expiredSession, liveSession])
+      expect(
+        (await api.app.inject({ method: 'GET', url: '/v1/auth/session', headers: { cookie: `co_session=${c}` } }))
+          .statusCode,
+      ).toBe(200);
     await new Promise((r) => setTimeout(r, 1200));
     const routes = [...new Set(api.app.registeredRoutes.map((r) => `${r.method} ${r.url}`))];
     const failures: string[] = [];
@@ -196,7 +235,12 @@ describe('authorisation matrix', () => {
       const [method, url] = route.split(' ') as [string, string];
       const rule = MATRIX[route] ?? PREFIX_RULES.find(([p]) => url.startsWith(p))![1];
       for (const who of PRINCIPALS) {
-        const res = await api.app.inject({ method: method as 'GET', url: concrete(url), headers: { ...headersFor(who), ...(method === 'GET' ? {} : { 'content-type': 'application/json' }) }, payload: method === 'GET' ? undefined : '{}' });
+        const res = await api.app.inject({
+          method: method as 'GET',
+          url: concrete(url),
+          headers: { ...headersFor(who), ...(method === 'GET' ? {} : { 'content-type': 'application/json' }) },
+          payload: method === 'GET' ? undefined : '{}',
+        });
         const allowed = rule === 'public' || rule.includes(who);
         if (refused(res) === allowed) failures.push(`${route} as ${who}: ${res.statusCode} ${res.body.slice(0, 80)}`);
       }
@@ -215,7 +259,11 @@ describe('sessions, CSRF and sign-in', () => {
     expect(setCookie).toMatch(/SameSite=Strict/);
     expect(cookie).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(csrf).toMatch(/^[0-9a-f]{64}$/);
-    const session = await api.app.inject({ method: 'GET', url: '/v1/auth/session', headers: { cookie: `co_session=${cookie!}` } });
+    const session = await api.app.inject({
+      method: 'GET',
+      url: '/v1/auth/session',
+      headers: { cookie: `co_session=${cookie!}` },
+    });
     expect(session.json()).toMatchObject({ account: 'dr-session', csrfToken: csrf });
     // Redis holds the session under the token's hash, never the token.
     const keys = await api.redis.keys(`${prefix}:session:*`);
@@ -224,10 +272,17 @@ describe('sessions, CSRF and sign-in', () => {
   });
 
   it('refuses wrong passwords, unknown names and disabled accounts alike', async () => {
-    for (const [name, password] of [['dr-session', 'wrong password here'], ['no-such-account', PASSWORD], ['gone', PASSWORD]] as const) {
+    for (const [name, password] of [
+      ['dr-session', 'wrong password here'],
+      ['no-such-account', PASSWORD],
+      ['gone', PASSWORD],
+    ] as const) {
       const { res } = await signIn(name, password);
       expect(res.statusCode).toBe(401);
-      expect(res.json()).toMatchObject({ code: 'LOGIN_FAILED', detail: 'wrong account name or password, or the account is disabled' });
+      expect(res.json()).toMatchObject({
+        code: 'LOGIN_FAILED',
+        detail: 'wrong account name or password, or the account is disabled',
+      });
       expect(res.headers['set-cookie']).toBeUndefined();
     }
   });
@@ -237,18 +292,56 @@ describe('sessions, CSRF and sign-in', () => {
     const session = { cookie: `co_session=${cookie!}` };
     const none = await api.app.inject({ method: 'POST', url: '/v1/reviews/claim', headers: session });
     expect([none.statusCode, none.json<{ code: string }>().code]).toEqual([403, 'CSRF_INVALID']);
-    const wrong = await api.app.inject({ method: 'POST', url: '/v1/reviews/claim', headers: { ...session, 'x-csrf-token': 'f'.repeat(64) } });
+    const wrong = await api.app.inject({
+      method: 'POST',
+      url: '/v1/reviews/claim',
+      headers: { ...session, 'x-csrf-token': 'f'.repeat(64) },
+    });
     expect(wrong.statusCode).toBe(403);
     const other = await signIn('dr-session');
-    expect((await api.app.inject({ method: 'POST', url: '/v1/reviews/claim', headers: { ...session, 'x-csrf-token': other.csrf } })).statusCode).toBe(403);
-    expect((await api.app.inject({ method: 'POST', url: '/v1/reviews/claim', headers: { ...session, 'x-csrf-token': csrf } })).statusCode).toBe(204);
+    expect(
+      (
+        await api.app.inject({
+          method: 'POST',
+          url: '/v1/reviews/claim',
+          headers: { ...session, 'x-csrf-token': other.csrf },
+        })
+      ).statusCode,
+    ).toBe(403);
+    expect(
+      (
+        await api.app.inject({
+          method: 'POST',
+          url: '/v1/reviews/claim',
+          headers: { ...session, 'x-csrf-token': csrf },
+        })
+      ).statusCode,
+    ).toBe(204);
     // Reads need none; a form post carries it as a field.
     expect((await api.app.inject({ method: 'GET', url: '/v1/reviews', headers: session })).statusCode).toBe(200);
-    const form = await api.app.inject({ method: 'POST', url: '/review/claim-next', headers: { ...session, 'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${csrf}` });
+    const form = await api.app.inject({
+      method: 'POST',
+      url: '/review/claim-next',
+      headers: { ...session, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `_csrf=${csrf}`,
+    });
     expect(form.statusCode).toBe(303);
-    const formNoToken = await api.app.inject({ method: 'POST', url: '/review/claim-next', headers: { ...session, 'content-type': 'application/x-www-form-urlencoded' }, payload: '' });
+    const formNoToken = await api.app.inject({
+      method: 'POST',
+      url: '/review/claim-next',
+      headers: { ...session, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: '',
+    });
     expect(formNoToken.statusCode).toBe(403);
-    expect((await api.app.inject({ method: 'POST', url: '/v1/reviews/claim', headers: { authorization: `Bearer ${TOKENS.reviewer}` } })).statusCode).toBe(204);
+    expect(
+      (
+        await api.app.inject({
+          method: 'POST',
+          url: '/v1/reviews/claim',
+          headers: { authorization: `Bearer ${TOKENS.reviewer}` },
+        })
+      ).statusCode,
+    ).toBe(204);
   });
 
   it('rate-limits sign-in per account name and address, whatever the password', async () => {
@@ -256,20 +349,48 @@ describe('sessions, CSRF and sign-in', () => {
     const limited = await signIn('ops-session');
     expect(limited.res.statusCode).toBe(429);
     expect(limited.res.json()).toMatchObject({ code: 'LOGIN_RATE_LIMITED' });
-    const form = await api.app.inject({ method: 'POST', url: '/review/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `name=ops-session&password=${encodeURIComponent(PASSWORD)}` });
+    const form = await api.app.inject({
+      method: 'POST',
+      url: '/review/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `name=ops-session&password=${encodeURIComponent(PASSWORD)}`,
+    });
     expect(form.statusCode).toBe(429);
     // Another name is not held back by that one.
     expect((await signIn('dr-session')).res.statusCode).toBe(200);
   });
 
   it('the review UI signs in with a form, refuses cross-origin posts and open redirects', async () => {
-    const ok = await api.app.inject({ method: 'POST', url: '/review/login', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost:80', host: 'localhost:80' }, payload: `name=dr-session&password=${encodeURIComponent(PASSWORD)}&next=/review/cases/x/1` });
+    const ok = await api.app.inject({
+      method: 'POST',
+      url: '/review/login',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: 'http://localhost:80',
+        host: 'localhost:80',
+      },
+      payload: `name=dr-session&password=${encodeURIComponent(PASSWORD)}&next=/review/cases/x/1`,
+    });
     expect(ok.statusCode).toBe(303);
     expect(ok.headers.location).toBe('/review/cases/x/1');
     expect(cookieOf(ok.headers['set-cookie'])).toBeTruthy();
-    const evil = await api.app.inject({ method: 'POST', url: '/review/login', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example', host: 'localhost:80' }, payload: `name=dr-session&password=${encodeURIComponent(PASSWORD)}` });
+    const evil = await api.app.inject({
+      method: 'POST',
+      url: '/review/login',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: 'https://evil.example',
+        host: 'localhost:80',
+      },
+      payload: `name=dr-session&password=${encodeURIComponent(PASSWORD)}`,
+    });
     expect(evil.statusCode).toBe(403);
-    const away = await api.app.inject({ method: 'POST', url: '/review/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `name=dr-session&password=${encodeURIComponent(PASSWORD)}&next=//evil.example/x` });
+    const away = await api.app.inject({
+      method: 'POST',
+      url: '/review/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `name=dr-session&password=${encodeURIComponent(PASSWORD)}&next=//evil.example/x`,
+    });
     expect(away.headers.location).toBe('/review');
     const page = await api.app.inject({ method: 'GET', url: '/review/login?next=/review' });
     expect(page.headers['content-security-policy']).toMatch(/script-src 'self'/);
@@ -278,17 +399,49 @@ describe('sessions, CSRF and sign-in', () => {
 
   it('admins manage accounts; a password change ends the account’s sessions', async () => {
     const admin = { authorization: `Bearer ${TOKENS.admin}` };
-    const created = await api.app.inject({ method: 'POST', url: '/v1/admin/accounts', headers: admin, payload: { name: 'dr-new', password: 'a fresh long password', roles: ['reviewer', 'kb_editor'] } });
+    const created = await api.app.inject({
+      method: 'POST',
+      url: '/v1/admin/accounts',
+      headers: admin,
+      payload: { name: 'dr-new', password: 'a fresh long password', roles: ['reviewer', 'kb_editor'] },
+    });
     expect(created.statusCode).toBe(201);
     expect(created.json()).toMatchObject({ name: 'dr-new', roles: ['kb_editor', 'reviewer'], disabled: false });
     expect(created.body).not.toContain('password');
-    expect((await api.app.inject({ method: 'POST', url: '/v1/admin/accounts', headers: admin, payload: { name: 'dr-new', password: 'a fresh long password', roles: ['reviewer'] } })).statusCode).toBe(409);
-    expect((await api.app.inject({ method: 'POST', url: '/v1/admin/accounts', headers: admin, payload: { name: 'dr-weak', password: 'short', roles: ['reviewer'] } })).json<{ detail: string }>().detail).toMatch(/12 characters/);
+    expect(
+      (
+        await api.app.inject({
+          method: 'POST',
+          url: '/v1/admin/accounts',
+          headers: admin,
+          payload: { name: 'dr-new', password: 'a fresh long password', roles: ['reviewer'] },
+        })
+      ).statusCode,
+    ).toBe(409);
+    expect(
+      (
+        await api.app.inject({
+          method: 'POST',
+          url: '/v1/admin/accounts',
+          headers: admin,
+          payload: { name: 'dr-weak', password: 'short', roles: ['reviewer'] },
+        })
+      ).json<{ detail: string }>().detail,
+    ).toMatch(/12 characters/);
     const s = await signIn('dr-new', 'a fresh long password');
     expect(s.res.statusCode).toBe(200);
-    const changed = await api.app.inject({ method: 'PATCH', url: '/v1/admin/accounts/dr-new', headers: admin, payload: { password: 'another long password' } });
+    const changed = await api.app.inject({
+      method: 'PATCH',
+      url: '/v1/admin/accounts/dr-new',
+      headers: admin,
+      payload: { password: 'another long password' },
+    });
     expect(changed.statusCode).toBe(200);
-    const after = await api.app.inject({ method: 'GET', url: '/v1/reviews', headers: { cookie: `co_session=${s.cookie!}` } });
+    const after = await api.app.inject({
+      method: 'GET',
+      url: '/v1/reviews',
+      headers: { cookie: `co_session=${s.cookie!}` },
+    });
     expect([after.statusCode, after.json<{ code: string }>().code]).toEqual([401, 'SESSION_EXPIRED']);
     expect((await signIn('dr-new', 'a fresh long password')).res.statusCode).toBe(401);
     expect((await signIn('dr-new', 'another long password')).res.statusCode).toBe(200);

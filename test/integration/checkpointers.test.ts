@@ -37,11 +37,20 @@ afterAll(async () => {
 function runtimeOn(checkpointer: Checkpointer): ClinicalCaseRuntime {
   const recorder: Recorder = { requests: [] };
   return new ClinicalCaseRuntime(
-    compileClinicalCaseGraph({ tools: { knowledgeBase: fakeKnowledgeBase(recorder), literature: null, imaging: null }, planner: knowledgePlanner, drafter: templateDrafter, maxRevisions: 2 }, checkpointer.saver),
+    compileClinicalCaseGraph(
+      {
+        tools: { knowledgeBase: fakeKnowledgeBase(recorder), literature: null, imaging: null },
+        planner: knowledgePlanner,
+        drafter: templateDrafter,
+        maxRevisions: 2,
+      },
+      checkpointer.saver,
+    ),
   );
 }
 
-const decision = (revision: number, extra: Record<string, unknown>) => ({ revision, reviewer: 'dr-ckpt', decidedAt: new Date().toISOString(), ...extra }) as ReviewDecision;
+const decision = (revision: number, extra: Record<string, unknown>) =>
+  ({ revision, reviewer: 'dr-ckpt', decidedAt: new Date().toISOString(), ...extra }) as ReviewDecision;
 const example = loadExampleCases().find((e) => e.file === 'polypharmacy-ckd.json')!;
 
 describe.each(backends)('%s checkpointer', (name, open) => {
@@ -57,15 +66,22 @@ describe.each(backends)('%s checkpointer', (name, open) => {
     const second = await open();
     const runtime = runtimeOn(second);
     // Starting again after a "restart" does not redo anything: it reports the pending review.
-    expect(await runtime.start(submission, '2026-11-24T12:00:00.000Z', 'knowledge-driven')).toMatchObject({ kind: 'review', revision: 1 });
-    const revised = await runtime.resume(caseId, decision(1, { action: 'request_changes', comments: 'Address the INR of 3.4.' }));
+    expect(await runtime.start(submission, '2026-11-24T12:00:00.000Z', 'knowledge-driven')).toMatchObject({
+      kind: 'review',
+      revision: 1,
+    });
+    const revised = await runtime.resume(
+      caseId,
+      decision(1, { action: 'request_changes', comments: 'Address the INR of 3.4.' }),
+    );
     expect(revised).toMatchObject({ kind: 'review', revision: 2 });
     await second.close();
 
     const third = await open();
     const done = await runtimeOn(third).resume(caseId, decision(2, { action: 'approve' }));
     expect(done).toMatchObject({ kind: 'closed', status: 'approved', revision: 2 });
-    if (done.kind === 'closed') expect(done.plan!.sections.assessment.some((r) => r.citations.includes('review:r1'))).toBe(true);
+    if (done.kind === 'closed')
+      expect(done.plan!.sections.assessment.some((r) => r.citations.includes('review:r1'))).toBe(true);
     const state = await runtimeOn(third).state(caseId);
     expect(state.values!.decisions.map((d) => d.action)).toEqual(['request_changes', 'approve']);
     await third.close();

@@ -44,7 +44,13 @@ describe.each(['decompose', 'execute', 'draft', 'verify', 'review'])('SIGKILL du
     const caseId = `crash-${stage}`;
     const marker = path.join(workDir, `${stage}.killed`);
     const callLog = path.join(workDir, `${stage}.calls.jsonl`);
-    const env = testEnv(prefix, { LOG_LEVEL: 'info', WORKER_LOCK_MS: '1500', KILL_AT: stage, KILL_MARKER: marker, CALL_LOG: callLog });
+    const env = testEnv(prefix, {
+      LOG_LEVEL: 'info',
+      WORKER_LOCK_MS: '1500',
+      KILL_AT: stage,
+      KILL_MARKER: marker,
+      CALL_LOG: callLog,
+    });
     mkdirSync(workDir, { recursive: true });
 
     const first = spawnTs('test/fixtures/crash-worker.ts', env);
@@ -57,23 +63,35 @@ describe.each(['decompose', 'execute', 'draft', 'verify', 'review'])('SIGKILL du
     const second = spawnTs('test/fixtures/crash-worker.ts', env);
     try {
       await waitForLine(second, /cases worker ready/);
-      const record = await waitUntil(async () => {
-        const r = await producer.get(caseId);
-        return r?.status === 'awaiting_review' ? r : undefined;
-      }, 30_000, `${caseId} to reach review after the restart`);
+      const record = await waitUntil(
+        async () => {
+          const r = await producer.get(caseId);
+          return r?.status === 'awaiting_review' ? r : undefined;
+        },
+        30_000,
+        `${caseId} to reach review after the restart`,
+      );
       // Killed just before the review job was added, the case already said awaiting_review: the
       // second run does not start it again (attempts stays 1) but adds the missing review job.
       expect(record).toMatchObject({ attempts: stage === 'review' ? 1 : 2, revision: 1, error: null });
-      await waitUntil(async () => (await reviewQueue.getJob(`review.${caseId}.r1`)) ?? undefined, 30_000, 'the review job');
+      await waitUntil(
+        async () => (await reviewQueue.getJob(`review.${caseId}.r1`)) ?? undefined,
+        30_000,
+        'the review job',
+      );
     } finally {
       second.child.kill('SIGTERM');
       await second.exited;
     }
 
     // Every plan step's tool call happened exactly once across both processes.
-    const calls = readFileSync(callLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pid: number; requestedBy: string });
+    const calls = readFileSync(callLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { pid: number; requestedBy: string });
     const perStep = new Map<string, number>();
-    for (const c of calls.filter((x) => x.requestedBy !== 'verification')) perStep.set(c.requestedBy, (perStep.get(c.requestedBy) ?? 0) + 1);
+    for (const c of calls.filter((x) => x.requestedBy !== 'verification'))
+      perStep.set(c.requestedBy, (perStep.get(c.requestedBy) ?? 0) + 1);
     // 15 steps, of which 12 call the knowledge base (the 3 literature searches have no tool configured).
     expect(perStep.size).toBe(12);
     expect([...perStep].filter(([, n]) => n !== 1)).toEqual([]);
@@ -82,55 +100,80 @@ describe.each(['decompose', 'execute', 'draft', 'verify', 'review'])('SIGKILL du
       const pids = new Set(calls.filter((x) => x.requestedBy !== 'verification').map((c) => c.pid));
       expect(pids.size).toBe(2);
     }
-    const jobs = (await reviewQueue.getJobs(['prioritized', 'waiting', 'active', 'completed'])).map((j) => j.id).filter((id) => id?.startsWith(`review.${caseId}.`));
+    const jobs = (await reviewQueue.getJobs(['prioritized', 'waiting', 'active', 'completed']))
+      .map((j) => j.id)
+      .filter((id) => id?.startsWith(`review.${caseId}.`));
     expect(jobs).toEqual([`review.${caseId}.r1`]);
   });
 });
 
-describe.each(['resume', 'revise', 'review-written', 'verify-written', 'collect-written'])('SIGKILL at %s, after a review decision was recorded', (stage) => {
-  it('resumes the case once after a restart: one new revision, the comments once, the decision once', async () => {
-    const caseId = `crash-decision-${stage}`;
-    const marker = path.join(workDir, `${stage}.killed`);
-    const callLog = path.join(workDir, `${stage}.calls.jsonl`);
-    const env = testEnv(prefix, { LOG_LEVEL: 'info', WORKER_LOCK_MS: '1500', KILL_AT: stage, KILL_MARKER: marker, CALL_LOG: callLog });
-    mkdirSync(workDir, { recursive: true });
-    const review = openReviewQueue(redis, prefix, producer, 60_000);
-    const first = spawnTs('test/fixtures/crash-worker.ts', env);
-    try {
-      await waitForLine(first, /cases worker ready/);
-      await producer.submit({ ...polypharmacy.submission, caseId }, 'ehr-gateway');
-      await waitUntil(async () => (await reviewQueue.getJob(`review.${caseId}.r1`)) ?? undefined, 30_000, 'the first draft in review');
-      // A reviewer decides over the real review queue: recorded, then handed over as the resume job.
-      await review.queue.claim(caseId, 1, 'dr-crash');
-      await review.queue.decide(caseId, 1, 'dr-crash', { action: 'request_changes', comments: 'Add the INR plan.' });
-      const exit = await first.exited;
-      expect(exit.signal, first.output()).toBe('SIGKILL');
-      expect(readFileSync(marker, 'utf8')).toContain(stage);
-
-      const second = spawnTs('test/fixtures/crash-worker.ts', env);
+describe.each(['resume', 'revise', 'review-written', 'verify-written', 'collect-written'])(
+  'SIGKILL at %s, after a review decision was recorded',
+  (stage) => {
+    it('resumes the case once after a restart: one new revision, the comments once, the decision once', async () => {
+      const caseId = `crash-decision-${stage}`;
+      const marker = path.join(workDir, `${stage}.killed`);
+      const callLog = path.join(workDir, `${stage}.calls.jsonl`);
+      const env = testEnv(prefix, {
+        LOG_LEVEL: 'info',
+        WORKER_LOCK_MS: '1500',
+        KILL_AT: stage,
+        KILL_MARKER: marker,
+        CALL_LOG: callLog,
+      });
+      mkdirSync(workDir, { recursive: true });
+      const review = openReviewQueue(redis, prefix, producer, 60_000);
+      const first = spawnTs('test/fixtures/crash-worker.ts', env);
       try {
-        await waitForLine(second, /cases worker ready/);
-        const record = await waitUntil(async () => {
-          const r = await producer.get(caseId);
-          return r?.status === 'awaiting_review' && r.revision === 2 ? r : undefined;
-        }, 30_000, `${caseId} to reach revision 2 after the restart`);
-        expect(record.error).toBeNull();
+        await waitForLine(first, /cases worker ready/);
+        await producer.submit({ ...polypharmacy.submission, caseId }, 'ehr-gateway');
+        await waitUntil(
+          async () => (await reviewQueue.getJob(`review.${caseId}.r1`)) ?? undefined,
+          30_000,
+          'the first draft in review',
+        );
+        // A reviewer decides over the real review queue: recorded, then handed over as the resume job.
+        await review.queue.claim(caseId, 1, 'dr-crash');
+        await review.queue.decide(caseId, 1, 'dr-crash', { action: 'request_changes', comments: 'Add the INR plan.' });
+        const exit = await first.exited;
+        expect(exit.signal, first.output()).toBe('SIGKILL');
+        expect(readFileSync(marker, 'utf8')).toContain(stage);
+
+        const second = spawnTs('test/fixtures/crash-worker.ts', env);
+        try {
+          await waitForLine(second, /cases worker ready/);
+          const record = await waitUntil(
+            async () => {
+              const r = await producer.get(caseId);
+              return r?.status === 'awaiting_review' && r.revision === 2 ? r : undefined;
+            },
+            30_000,
+            `${caseId} to reach revision 2 after the restart`,
+          );
+          expect(record.error).toBeNull();
+        } finally {
+          second.child.kill('SIGTERM');
+          await second.exited;
+        }
+        const jobs = (await reviewQueue.getJobs(['prioritized', 'waiting', 'active', 'completed'])).filter((j) =>
+          j.id?.startsWith(`review.${caseId}.`),
+        );
+        expect(jobs.map((j) => j.id).sort()).toEqual([`review.${caseId}.r1`, `review.${caseId}.r2`]);
+        const r2 = jobs.find((j) => j.id === `review.${caseId}.r2`)!.data as ReviewJobData;
+        // Applied once: one comment, revision 2 (twice would have made revision 3 with two comments).
+        expect(r2.request.reviewerComments).toEqual([
+          expect.objectContaining({ revision: 1, reviewer: 'dr-crash', comments: 'Add the INR plan.' }),
+        ]);
+        expect((await review.decisions.list(caseId)).map((d) => [d.revision, d.decision.action])).toEqual([
+          [1, 'request_changes'],
+        ]);
+        const audit = await review.audit.list(caseId);
+        expect(audit.filter((e) => e.event === 'decided')).toHaveLength(1);
+        expect(audit.filter((e) => e.event === 'review_enqueued').map((e) => e.revision)).toEqual([1, 2]);
       } finally {
-        second.child.kill('SIGTERM');
-        await second.exited;
+        first.child.kill('SIGKILL');
+        await review.queue.close();
       }
-      const jobs = (await reviewQueue.getJobs(['prioritized', 'waiting', 'active', 'completed'])).filter((j) => j.id?.startsWith(`review.${caseId}.`));
-      expect(jobs.map((j) => j.id).sort()).toEqual([`review.${caseId}.r1`, `review.${caseId}.r2`]);
-      const r2 = jobs.find((j) => j.id === `review.${caseId}.r2`)!.data as ReviewJobData;
-      // Applied once: one comment, revision 2 (twice would have made revision 3 with two comments).
-      expect(r2.request.reviewerComments).toEqual([expect.objectContaining({ revision: 1, reviewer: 'dr-crash', comments: 'Add the INR plan.' })]);
-      expect((await review.decisions.list(caseId)).map((d) => [d.revision, d.decision.action])).toEqual([[1, 'request_changes']]);
-      const audit = await review.audit.list(caseId);
-      expect(audit.filter((e) => e.event === 'decided')).toHaveLength(1);
-      expect(audit.filter((e) => e.event === 'review_enqueued').map((e) => e.revision)).toEqual([1, 2]);
-    } finally {
-      first.child.kill('SIGKILL');
-      await review.queue.close();
-    }
-  });
-});
+    });
+  },
+);

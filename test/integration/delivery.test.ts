@@ -36,9 +36,22 @@ afterAll(async () => {
 });
 
 /** A case closed by a reviewer, as the case worker leaves it, and its delivery job. */
-async function closedCase(config: Config, caseId: string, callbackUrl: string | null, status: 'approved' | 'rejected' = 'approved') {
+async function closedCase(
+  config: Config,
+  caseId: string,
+  callbackUrl: string | null,
+  status: 'approved' | 'rejected' = 'approved',
+) {
   const store = new CaseStore(redis, config.redis.keyPrefix);
-  await store.create({ caseId, priority: 'routine', submittedBy: 'ehr-gateway', inputDigest: 'd', mode: 'knowledge-driven', hasCallback: callbackUrl !== null, callbackUrl });
+  await store.create({
+    caseId,
+    priority: 'routine',
+    submittedBy: 'ehr-gateway',
+    inputDigest: 'd',
+    mode: 'knowledge-driven',
+    hasCallback: callbackUrl !== null,
+    callbackUrl,
+  });
   await store.transition(caseId, ['accepted'], {
     status,
     revision: 2,
@@ -46,9 +59,21 @@ async function closedCase(config: Config, caseId: string, callbackUrl: string | 
     closedReason: status === 'rejected' ? 'not appropriate' : null,
     decidedBy: 'dr-lee',
     decidedAt: new Date().toISOString(),
-    delivery: { status: 'pending', channel: callbackUrl ? 'webhook' : 'api', attempts: 0, lastError: null, deliveredAt: null },
+    delivery: {
+      status: 'pending',
+      channel: callbackUrl ? 'webhook' : 'api',
+      attempts: 0,
+      lastError: null,
+      deliveredAt: null,
+    },
   });
-  const queues = new DeliveryQueues({ redis, keyPrefix: config.redis.keyPrefix, attempts: config.delivery.attempts, backoffMs: config.delivery.backoffMs, retentionSeconds: 3600 });
+  const queues = new DeliveryQueues({
+    redis,
+    keyPrefix: config.redis.keyPrefix,
+    attempts: config.delivery.attempts,
+    backoffMs: config.delivery.backoffMs,
+    retentionSeconds: 3600,
+  });
   await queues.enqueue({ caseId, revision: 2, status, enqueuedAt: new Date().toISOString() });
   await queues.close();
   return store;
@@ -56,7 +81,14 @@ async function closedCase(config: Config, caseId: string, callbackUrl: string | 
 
 async function withWorker(extra: Record<string, string>, fn: (config: Config, api: ApiStack) => Promise<void>) {
   const prefix = uniquePrefix();
-  const config = testConfig(prefix, { WEBHOOK_SECRETS: `${NEW_SECRET},${OLD_SECRET}`, WEBHOOK_BACKOFF_MS: '40', WEBHOOK_ATTEMPTS: '4', CALLBACK_HOST_ALLOWLIST: '127.0.0.1', STAFF_TOKENS: `ops-kim:${hashToken(OPS)}:ops`, ...extra });
+  const config = testConfig(prefix, {
+    WEBHOOK_SECRETS: `${NEW_SECRET},${OLD_SECRET}`,
+    WEBHOOK_BACKOFF_MS: '40',
+    WEBHOOK_ATTEMPTS: '4',
+    CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
+    STAFF_TOKENS: `ops-kim:${hashToken(OPS)}:ops`,
+    ...extra,
+  });
   const worker = await startDelivery(config);
   const api = await startApi(config, undefined, { review: true });
   try {
@@ -68,10 +100,15 @@ async function withWorker(extra: Record<string, string>, fn: (config: Config, ap
   }
 }
 
-const delivered = (store: CaseStore, caseId: string) => waitUntil(async () => {
-  const r = await store.get(caseId);
-  return r?.delivery?.status === 'delivered' || r?.delivery?.status === 'failed' ? r : null;
-}, 15_000, `delivery of ${caseId}`);
+const delivered = (store: CaseStore, caseId: string) =>
+  waitUntil(
+    async () => {
+      const r = await store.get(caseId);
+      return r?.delivery?.status === 'delivered' || r?.delivery?.status === 'failed' ? r : null;
+    },
+    15_000,
+    `delivery of ${caseId}`,
+  );
 
 describe('delivery', () => {
   it('POSTs the finalized plan once, signed with every configured secret', async () => {
@@ -84,11 +121,41 @@ describe('delivery', () => {
       const hit = hits[0]!;
       expect(hit.signatureValid).toBe(true);
       // During rotation the receiver can verify with the old secret too.
-      expect(verifySignature(hit.body, String(hit.headers['x-co-timestamp']), String(hit.headers['x-co-signature']), OLD_SECRET)).toBe(true);
-      expect(verifySignature(hit.body, String(hit.headers['x-co-timestamp']), String(hit.headers['x-co-signature']), 'some-other-secret-0123456789abcdefghij')).toBe(false);
-      expect(verifySignature(`${hit.body} `, String(hit.headers['x-co-timestamp']), String(hit.headers['x-co-signature']), NEW_SECRET)).toBe(false);
-      expect(JSON.parse(hit.body)).toMatchObject({ deliveryId: 'dlv-ok.r2', caseId: 'dlv-ok', status: 'approved', revision: 2, decidedBy: 'dr-lee', plan: { revision: 2 } });
-      expect((await new AuditLog(redis, config.redis.keyPrefix).list('dlv-ok')).map((e) => e.event)).toEqual(['delivered']);
+      expect(
+        verifySignature(
+          hit.body,
+          String(hit.headers['x-co-timestamp']),
+          String(hit.headers['x-co-signature']),
+          OLD_SECRET,
+        ),
+      ).toBe(true);
+      expect(
+        verifySignature(
+          hit.body,
+          String(hit.headers['x-co-timestamp']),
+          String(hit.headers['x-co-signature']),
+          'some-other-secret-0123456789abcdefghij',
+        ),
+      ).toBe(false);
+      expect(
+        verifySignature(
+          `${hit.body} `,
+          String(hit.headers['x-co-timestamp']),
+          String(hit.headers['x-co-signature']),
+          NEW_SECRET,
+        ),
+      ).toBe(false);
+      expect(JSON.parse(hit.body)).toMatchObject({
+        deliveryId: 'dlv-ok.r2',
+        caseId: 'dlv-ok',
+        status: 'approved',
+        revision: 2,
+        decidedBy: 'dr-lee',
+        plan: { revision: 2 },
+      });
+      expect((await new AuditLog(redis, config.redis.keyPrefix).list('dlv-ok')).map((e) => e.event)).toEqual([
+        'delivered',
+      ]);
     });
   });
 
@@ -98,9 +165,13 @@ describe('delivery', () => {
       const store = await closedCase(config, 'dlv-retry', receiver.url);
       const record = await delivered(store, 'dlv-retry');
       expect(record.delivery).toMatchObject({ status: 'delivered', attempts: 3 });
-      const times = receiver.received.filter((r) => r.headers['x-co-delivery-id'] === 'dlv-retry.r2').map((r) => Number(r.headers['x-co-timestamp']));
+      const times = receiver.received
+        .filter((r) => r.headers['x-co-delivery-id'] === 'dlv-retry.r2')
+        .map((r) => Number(r.headers['x-co-timestamp']));
       expect(times).toHaveLength(3);
-      const events = (await new AuditLog(redis, config.redis.keyPrefix).list('dlv-retry')).map((e) => `${e.event}:${String(e.detail.attempt ?? '')}`);
+      const events = (await new AuditLog(redis, config.redis.keyPrefix).list('dlv-retry')).map(
+        (e) => `${e.event}:${String(e.detail.attempt ?? '')}`,
+      );
       expect(events).toEqual(['delivery_attempt_failed:1', 'delivery_attempt_failed:2', 'delivered:3']);
       expect(receiver.byDeliveryId.get('dlv-retry.r2')).toBe(1);
     });
@@ -111,26 +182,59 @@ describe('delivery', () => {
       receiver.fail(500, 3);
       const store = await closedCase(config, 'dlv-dead', receiver.url);
       const record = await delivered(store, 'dlv-dead');
-      expect(record.delivery).toMatchObject({ status: 'failed', attempts: 3, lastError: expect.stringContaining('http_5xx') as string });
+      expect(record.delivery).toMatchObject({
+        status: 'failed',
+        attempts: 3,
+        lastError: expect.stringContaining('http_5xx') as string,
+      });
       const ops = { authorization: `Bearer ${OPS}` };
-      const dead = await waitUntil(async () => {
-        const list = (await api.app.inject({ method: 'GET', url: '/v1/ops/dead-letters', headers: ops })).json<{ items: Array<{ caseId: string; host: string; attempts: number }> }>();
-        return list.items.length ? list.items : null;
-      }, 10_000, 'the dead letter');
-      expect(dead).toEqual([expect.objectContaining({ caseId: 'dlv-dead', revision: 2, host: `127.0.0.1:${receiver.port}`, attempts: 3 })]);
+      const dead = await waitUntil(
+        async () => {
+          const list = (await api.app.inject({ method: 'GET', url: '/v1/ops/dead-letters', headers: ops })).json<{
+            items: Array<{ caseId: string; host: string; attempts: number }>;
+          }>();
+          return list.items.length ? list.items : null;
+        },
+        10_000,
+        'the dead letter',
+      );
+      expect(dead).toEqual([
+        expect.objectContaining({ caseId: 'dlv-dead', revision: 2, host: `127.0.0.1:${receiver.port}`, attempts: 3 }),
+      ]);
       const metrics = (await api.app.inject({ method: 'GET', url: '/metrics', headers: ops })).body;
       expect(metrics).toMatch(/^co_delivery_dead_letters_total 1$/m);
       expect(metrics).toMatch(/^co_delivery_failures_total\{reason="http_5xx"\} 3$/m);
       expect(metrics).toMatch(/^co_queue_jobs\{queue="dead-letter",state="waiting"\} 1$/m);
 
-      const retry = await api.app.inject({ method: 'POST', url: '/v1/ops/dead-letters/dlv-dead/revisions/2/retry', headers: ops });
+      const retry = await api.app.inject({
+        method: 'POST',
+        url: '/v1/ops/dead-letters/dlv-dead/revisions/2/retry',
+        headers: ops,
+      });
       expect(retry.statusCode).toBe(202);
-      const again = await waitUntil(async () => ((await store.get('dlv-dead'))?.delivery?.status === 'delivered' ? store.get('dlv-dead') : null), 15_000, 'the retried delivery');
+      const again = await waitUntil(
+        async () => ((await store.get('dlv-dead'))?.delivery?.status === 'delivered' ? store.get('dlv-dead') : null),
+        15_000,
+        'the retried delivery',
+      );
       expect(again.delivery).toMatchObject({ status: 'delivered', attempts: 1 });
-      expect((await api.app.inject({ method: 'GET', url: '/v1/ops/dead-letters', headers: ops })).json<{ items: unknown[] }>().items).toEqual([]);
-      const events = (await new AuditLog(redis, config.redis.keyPrefix).list('dlv-dead')).map((e) => `${e.event}:${e.actor}`);
-      expect(events.slice(-3)).toEqual(['dead_lettered:system:delivery-worker', 'delivery_retried:ops-kim', 'delivered:system:delivery-worker']);
-      expect((await api.app.inject({ method: 'POST', url: '/v1/ops/dead-letters/dlv-dead/revisions/2/retry', headers: ops })).statusCode).toBe(404);
+      expect(
+        (await api.app.inject({ method: 'GET', url: '/v1/ops/dead-letters', headers: ops })).json<{
+          items: unknown[];
+        }>().items,
+      ).toEqual([]);
+      const events = (await new AuditLog(redis, config.redis.keyPrefix).list('dlv-dead')).map(
+        (e) => `${e.event}:${e.actor}`,
+      );
+      expect(events.slice(-3)).toEqual([
+        'dead_lettered:system:delivery-worker',
+        'delivery_retried:ops-kim',
+        'delivered:system:delivery-worker',
+      ]);
+      expect(
+        (await api.app.inject({ method: 'POST', url: '/v1/ops/dead-letters/dlv-dead/revisions/2/retry', headers: ops }))
+          .statusCode,
+      ).toBe(404);
     });
   });
 
@@ -138,11 +242,19 @@ describe('delivery', () => {
     await withWorker({}, async (config) => {
       receiver.fail(410, 1);
       const gone = await closedCase(config, 'dlv-410', receiver.url);
-      expect((await delivered(gone, 'dlv-410')).delivery).toMatchObject({ status: 'failed', attempts: 1, lastError: expect.stringMatching(/^http_4xx/) as string });
+      expect((await delivered(gone, 'dlv-410')).delivery).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        lastError: expect.stringMatching(/^http_4xx/) as string,
+      });
       // "localhost" passed intake's allow-list in this scenario but is not allowed here; it resolves to loopback.
       const ssrf = await closedCase(config, 'dlv-ssrf', `http://localhost:${receiver.port}/hooks/care-plans`);
       const record = await delivered(ssrf, 'dlv-ssrf');
-      expect(record.delivery).toMatchObject({ status: 'failed', attempts: 1, lastError: expect.stringMatching(/^forbidden_address: localhost resolves to a non-public address/) as string });
+      expect(record.delivery).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        lastError: expect.stringMatching(/^forbidden_address: localhost resolves to a non-public address/) as string,
+      });
       expect(receiver.received.some((r) => r.headers['x-co-delivery-id'] === 'dlv-ssrf.r2')).toBe(false);
     });
   });
@@ -150,15 +262,34 @@ describe('delivery', () => {
   it('without a callback URL, marks the result delivered through the API; a finished delivery is never sent again', async () => {
     await withWorker({}, async (config) => {
       const store = await closedCase(config, 'dlv-api', null, 'rejected');
-      expect((await delivered(store, 'dlv-api')).delivery).toMatchObject({ status: 'delivered', channel: 'api', attempts: 0 });
+      expect((await delivered(store, 'dlv-api')).delivery).toMatchObject({
+        status: 'delivered',
+        channel: 'api',
+        attempts: 0,
+      });
       const once = await closedCase(config, 'dlv-once', receiver.url);
       await delivered(once, 'dlv-once');
       // A second delivery job for the same revision (a redelivery after a crash) sends nothing.
-      const queues = new DeliveryQueues({ redis, keyPrefix: config.redis.keyPrefix, attempts: 2, backoffMs: 10, retentionSeconds: 60 });
+      const queues = new DeliveryQueues({
+        redis,
+        keyPrefix: config.redis.keyPrefix,
+        attempts: 2,
+        backoffMs: 10,
+        retentionSeconds: 60,
+      });
       const old = await queues.delivery.getJob('deliver.dlv-once.r2');
       await old!.remove();
-      await queues.enqueue({ caseId: 'dlv-once', revision: 2, status: 'approved', enqueuedAt: new Date().toISOString() });
-      await waitUntil(async () => (await (await queues.delivery.getJob('deliver.dlv-once.r2'))?.getState()) === 'completed', 10_000, 'the duplicate job');
+      await queues.enqueue({
+        caseId: 'dlv-once',
+        revision: 2,
+        status: 'approved',
+        enqueuedAt: new Date().toISOString(),
+      });
+      await waitUntil(
+        async () => (await (await queues.delivery.getJob('deliver.dlv-once.r2'))?.getState()) === 'completed',
+        10_000,
+        'the duplicate job',
+      );
       await queues.close();
       expect(receiver.byDeliveryId.get('dlv-once.r2')).toBe(1);
     });

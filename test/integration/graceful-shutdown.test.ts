@@ -86,10 +86,14 @@ describe('graceful shutdown', () => {
 
     const restarted = startSlowWorker({ ...shared, SLOW_TOOL_MS: '50' });
     await waitForLine(restarted, /cases worker ready/);
-    const done = await waitUntil(async () => {
-      const record = await producer.get('sigterm-2');
-      return record?.status === 'awaiting_review' ? record : undefined;
-    }, 20_000, 'the requeued job to be taken over and drafted');
+    const done = await waitUntil(
+      async () => {
+        const record = await producer.get('sigterm-2');
+        return record?.status === 'awaiting_review' ? record : undefined;
+      },
+      20_000,
+      'the requeued job to be taken over and drafted',
+    );
     restarted.child.kill('SIGTERM');
     expect((await restarted.exited).code).toBe(0);
 

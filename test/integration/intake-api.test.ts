@@ -11,7 +11,8 @@ const prefix = uniquePrefix();
 let api: ApiStack;
 const auth = { authorization: `Bearer ${TEST_TOKEN}` };
 
-const jobCount = () => api.producer.queue.getJobCountByTypes('wait', 'prioritized', 'active', 'completed', 'failed', 'delayed');
+const jobCount = () =>
+  api.producer.queue.getJobCountByTypes('wait', 'prioritized', 'active', 'completed', 'failed', 'delayed');
 
 beforeAll(async () => {
   api = await startApi(testConfig(prefix, { MAX_BODY_BYTES: '65536' }));
@@ -23,11 +24,22 @@ afterAll(async () => {
 
 describe('POST /v1/cases', () => {
   it('accepts a valid case with 202, a Location header and the case view', async () => {
-    const res = await api.app.inject({ method: 'POST', url: '/v1/cases', headers: auth, payload: minimalSubmission('accept-1', { priority: 'stat' }) });
+    const res = await api.app.inject({
+      method: 'POST',
+      url: '/v1/cases',
+      headers: auth,
+      payload: minimalSubmission('accept-1', { priority: 'stat' }),
+    });
     expect(res.statusCode).toBe(202);
     expect(res.headers.location).toBe('/v1/cases/accept-1');
     const body = res.json<Record<string, unknown>>();
-    expect(body).toMatchObject({ caseId: 'accept-1', status: 'queued', priority: 'stat', plan: null, mode: 'knowledge-driven' });
+    expect(body).toMatchObject({
+      caseId: 'accept-1',
+      status: 'queued',
+      priority: 'stat',
+      plan: null,
+      mode: 'knowledge-driven',
+    });
     const job = await api.producer.queue.getJob('case.accept-1');
     expect(job?.opts.priority).toBe(1);
     expect(job?.data.submittedBy).toBe('ehr-gateway');
@@ -39,8 +51,19 @@ describe('POST /v1/cases', () => {
     const res = await api.app.inject({ method: 'POST', url: '/v1/cases', headers: auth, payload });
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    const body = res.json<{ code: string; status: number; type: string; instance: string; errors: Array<{ pointer: string; code: string }> }>();
-    expect(body).toMatchObject({ status: 400, code: 'CASE_INVALID', type: 'urn:clinical-orchestrator:problem:case-invalid', instance: '/v1/cases' });
+    const body = res.json<{
+      code: string;
+      status: number;
+      type: string;
+      instance: string;
+      errors: Array<{ pointer: string; code: string }>;
+    }>();
+    expect(body).toMatchObject({
+      status: 400,
+      code: 'CASE_INVALID',
+      type: 'urn:clinical-orchestrator:problem:case-invalid',
+      instance: '/v1/cases',
+    });
     expect(body.errors.map((e) => [e.pointer, e.code])).toEqual([
       ['/question', 'too_small'],
       ['/priority', 'invalid_value'],
@@ -50,7 +73,12 @@ describe('POST /v1/cases', () => {
   });
 
   it('answers malformed JSON with 400 MALFORMED_JSON', async () => {
-    const res = await api.app.inject({ method: 'POST', url: '/v1/cases', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"caseId": "x",' });
+    const res = await api.app.inject({
+      method: 'POST',
+      url: '/v1/cases',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: '{"caseId": "x",',
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ code: 'MALFORMED_JSON' });
   });
@@ -67,7 +95,12 @@ describe('POST /v1/cases', () => {
   });
 
   it('answers a non-JSON content type with 415', async () => {
-    const res = await api.app.inject({ method: 'POST', url: '/v1/cases', headers: { ...auth, 'content-type': 'text/plain' }, payload: 'hello' });
+    const res = await api.app.inject({
+      method: 'POST',
+      url: '/v1/cases',
+      headers: { ...auth, 'content-type': 'text/plain' },
+      payload: 'hello',
+    });
     expect(res.statusCode).toBe(415);
     expect(res.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
   });
@@ -83,8 +116,17 @@ describe('POST /v1/cases', () => {
   });
 
   it('requires a valid service token', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: `Basic ${TEST_TOKEN}` }]) {
-      const res = await api.app.inject({ method: 'POST', url: '/v1/cases', headers, payload: minimalSubmission('auth-1') });
+    for (const headers of [
+      {},
+      { authorization: 'Bearer wrong-token-wrong-token' },
+      { authorization: `Basic ${TEST_TOKEN}` },
+    ]) {
+      const res = await api.app.inject({
+        method: 'POST',
+        url: '/v1/cases',
+        headers,
+        payload: minimalSubmission('auth-1'),
+      });
       expect(res.statusCode).toBe(401);
       expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
       expect(res.json()).toMatchObject({ code: 'UNAUTHENTICATED' });
@@ -110,17 +152,29 @@ describe('POST /v1/cases', () => {
   it('handles concurrent duplicate submissions with exactly one job', async () => {
     const payload = minimalSubmission('race-1');
     const before = await jobCount();
-    const responses = await Promise.all(Array.from({ length: 10 }, () => api.app.inject({ method: 'POST', url: '/v1/cases', headers: auth, payload })));
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => api.app.inject({ method: 'POST', url: '/v1/cases', headers: auth, payload })),
+    );
     expect(responses.map((r) => r.statusCode).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 202]);
     expect(await jobCount()).toBe(before + 1);
   });
 
   it('refuses to reuse a case id with a different payload (409) or by another service (409)', async () => {
     await api.app.inject({ method: 'POST', url: '/v1/cases', headers: auth, payload: minimalSubmission('conflict-1') });
-    const changed = await api.app.inject({ method: 'POST', url: '/v1/cases', headers: auth, payload: minimalSubmission('conflict-1', { question: 'A different question entirely' }) });
+    const changed = await api.app.inject({
+      method: 'POST',
+      url: '/v1/cases',
+      headers: auth,
+      payload: minimalSubmission('conflict-1', { question: 'A different question entirely' }),
+    });
     expect(changed.statusCode).toBe(409);
     expect(changed.json()).toMatchObject({ code: 'CASE_ID_CONFLICT' });
-    const other = await api.app.inject({ method: 'POST', url: '/v1/cases', headers: { authorization: `Bearer ${OTHER_TOKEN}` }, payload: minimalSubmission('conflict-1') });
+    const other = await api.app.inject({
+      method: 'POST',
+      url: '/v1/cases',
+      headers: { authorization: `Bearer ${OTHER_TOKEN}` },
+      payload: minimalSubmission('conflict-1'),
+    });
     expect(other.statusCode).toBe(409);
   });
 
@@ -139,19 +193,32 @@ describe('POST /v1/cases', () => {
       callbackUrl: null,
     });
     expect(await api.producer.queue.getJob('case.crash-1')).toBeUndefined();
-    const res = await api.app.inject({ method: 'POST', url: '/v1/cases', headers: auth, payload: minimalSubmission('crash-1') });
+    const res = await api.app.inject({
+      method: 'POST',
+      url: '/v1/cases',
+      headers: auth,
+      payload: minimalSubmission('crash-1'),
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ status: 'queued' });
     expect(await api.producer.queue.getJob('case.crash-1')).toBeDefined();
   });
 
   it('never logs PHI from the submission', async () => {
-    const payload = minimalSubmission('phi-1', { notes: ['Patient Ada Synthetic-Testperson lives at 99 Nowhere Street'] });
+    const payload = minimalSubmission('phi-1', {
+      notes: ['Patient Ada Synthetic-Testperson lives at 99 Nowhere Street'],
+    });
     await api.app.inject({ method: 'POST', url: '/v1/cases', headers: auth, payload });
-    await api.app.inject({ method: 'POST', url: '/v1/cases', headers: auth, payload: { ...payload, question: 'Nowhere Street question changed' } });
+    await api.app.inject({
+      method: 'POST',
+      url: '/v1/cases',
+      headers: auth,
+      payload: { ...payload, question: 'Nowhere Street question changed' },
+    });
     const logs = api.logs.text();
     expect(logs).toContain('phi-1');
-    for (const secret of ['Synthetic-Testperson', '1950-05-05', 'Nowhere Street', TEST_TOKEN]) expect(logs).not.toContain(secret);
+    for (const secret of ['Synthetic-Testperson', '1950-05-05', 'Nowhere Street', TEST_TOKEN])
+      expect(logs).not.toContain(secret);
   });
 });
 
@@ -160,16 +227,31 @@ describe('GET /v1/cases/:id', () => {
     await api.app.inject({ method: 'POST', url: '/v1/cases', headers: auth, payload: minimalSubmission('get-1') });
     const res = await api.app.inject({ method: 'GET', url: '/v1/cases/get-1', headers: auth });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ caseId: 'get-1', status: 'queued', currentStep: null, completedSteps: [], plan: null, error: null });
+    expect(res.json()).toMatchObject({
+      caseId: 'get-1',
+      status: 'queued',
+      currentStep: null,
+      completedSteps: [],
+      plan: null,
+      error: null,
+    });
   });
 
   it('hides other services’ cases as 404 and rejects malformed ids with 400', async () => {
-    const other = await api.app.inject({ method: 'GET', url: '/v1/cases/get-1', headers: { authorization: `Bearer ${OTHER_TOKEN}` } });
+    const other = await api.app.inject({
+      method: 'GET',
+      url: '/v1/cases/get-1',
+      headers: { authorization: `Bearer ${OTHER_TOKEN}` },
+    });
     expect(other.statusCode).toBe(404);
     expect(other.json()).toMatchObject({ code: 'CASE_NOT_FOUND' });
     const missing = await api.app.inject({ method: 'GET', url: '/v1/cases/no-such-case', headers: auth });
     expect(missing.statusCode).toBe(404);
-    const bad = await api.app.inject({ method: 'GET', url: `/v1/cases/${encodeURIComponent('a:b{c}')}`, headers: auth });
+    const bad = await api.app.inject({
+      method: 'GET',
+      url: `/v1/cases/${encodeURIComponent('a:b{c}')}`,
+      headers: auth,
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ code: 'CASE_ID_INVALID' });
   });
@@ -186,11 +268,24 @@ describe('health, readiness and the OpenAPI document', () => {
   it('serves an OpenAPI 3.1 document generated from the zod schemas, and Swagger UI', async () => {
     const res = await api.app.inject({ method: 'GET', url: '/openapi.json' });
     expect(res.statusCode).toBe(200);
-    const doc = res.json<{ openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }> } }>();
+    const doc = res.json<{
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }> };
+    }>();
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/cases', '/v1/cases/{id}', '/healthz', '/readyz']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/cases', '/v1/cases/{id}', '/healthz', '/readyz']),
+    );
     const submission = doc.components.schemas.CaseSubmission!;
-    expect(Object.keys(submission.properties ?? {})).toEqual(['caseId', 'question', 'priority', 'callbackUrl', 'bundle', 'notes']);
+    expect(Object.keys(submission.properties ?? {})).toEqual([
+      'caseId',
+      'question',
+      'priority',
+      'callbackUrl',
+      'bundle',
+      'notes',
+    ]);
     expect(submission.required).toEqual(expect.arrayContaining(['caseId', 'question', 'bundle']));
     const ui = await api.app.inject({ method: 'GET', url: '/docs/' });
     expect(ui.statusCode).toBe(200);

@@ -41,34 +41,67 @@ afterAll(async () => {
 
 type Who = keyof typeof TOKENS | null;
 const call = (method: 'GET' | 'POST', url: string, who: Who, body?: unknown) =>
-  api.app.inject({ method, url, headers: { ...(who ? { authorization: `Bearer ${TOKENS[who]}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, payload: body === undefined ? undefined : JSON.stringify(body) });
+  api.app.inject({
+    method,
+    url,
+    headers: {
+      ...(who ? { authorization: `Bearer ${TOKENS[who]}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    payload: body === undefined ? undefined : JSON.stringify(body),
+  });
 const json = <T = Record<string, unknown>>(res: { json: () => unknown }) => res.json() as T;
 
-const SOURCE = { label: 'Reviewer correction', citation: 'Synthetic test source; not a clinical reference.', url: null };
+const SOURCE = {
+  label: 'Reviewer correction',
+  citation: 'Synthetic test source; not a clinical reference.',
+  url: null,
+};
 
 describe('/v1/kb', () => {
   it('searches entities by brand, Chinese and lay names', async () => {
     const res = await call('GET', '/v1/kb/entities?q=胃复安', 'service');
     expect(res.statusCode).toBe(200);
-    expect(json<{ results: Array<{ id: string; match: string }> }>(res).results[0]).toMatchObject({ id: 'drug:metoclopramide', match: 'exact' });
-    const lay = json<{ results: Array<{ id: string }> }>(await call('GET', '/v1/kb/entities?q=water%20pill', 'reviewer')).results;
+    expect(json<{ results: Array<{ id: string; match: string }> }>(res).results[0]).toMatchObject({
+      id: 'drug:metoclopramide',
+      match: 'exact',
+    });
+    const lay = json<{ results: Array<{ id: string }> }>(
+      await call('GET', '/v1/kb/entities?q=water%20pill', 'reviewer'),
+    ).results;
     expect(lay[0]!.id).toBe('class:diuretics');
-    const prefixHits = json<{ results: Array<{ id: string; type: string }> }>(await call('GET', '/v1/kb/entities?q=atorva&type=ingredient', 'reviewer')).results;
+    const prefixHits = json<{ results: Array<{ id: string; type: string }> }>(
+      await call('GET', '/v1/kb/entities?q=atorva&type=ingredient', 'reviewer'),
+    ).results;
     expect(prefixHits.map((r) => r.id)).toEqual(['drug:atorvastatin']);
     const bad = await call('GET', '/v1/kb/entities?q=&limit=5000', 'reviewer');
     expect(bad.statusCode).toBe(400);
     expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
-    expect(json<{ code: string; errors: Array<{ pointer: string }> }>(bad).errors.map((e) => e.pointer).sort()).toEqual(['/limit', '/q']);
+    expect(
+      json<{ code: string; errors: Array<{ pointer: string }> }>(bad)
+        .errors.map((e) => e.pointer)
+        .sort(),
+    ).toEqual(['/limit', '/q']);
   });
 
   it('reads an entity with its facts and provenance, a fact, and its history', async () => {
-    const res = json<{ entity: { name: string }; facts: Array<{ id: string; statement: string; source: { label: string } }>; inherited: Array<{ id: string }> }>(await call('GET', '/v1/kb/entities/drug:warfarin', 'reviewer'));
+    const res = json<{
+      entity: { name: string };
+      facts: Array<{ id: string; statement: string; source: { label: string } }>;
+      inherited: Array<{ id: string }>;
+    }>(await call('GET', '/v1/kb/entities/drug:warfarin', 'reviewer'));
     expect(res.entity.name).toBe('Warfarin');
-    expect(res.facts.find((f) => f.id === 'ix:drug:amiodarone~drug:warfarin')).toMatchObject({ source: { label: 'FDA prescribing information' } });
-    expect(res.facts.map((f) => f.id)).toEqual(expect.arrayContaining(['treats:drug:warfarin~cond:atrial-fibrillation', 'mon:drug:warfarin~lab:inr']));
+    expect(res.facts.find((f) => f.id === 'ix:drug:amiodarone~drug:warfarin')).toMatchObject({
+      source: { label: 'FDA prescribing information' },
+    });
+    expect(res.facts.map((f) => f.id)).toEqual(
+      expect.arrayContaining(['treats:drug:warfarin~cond:atrial-fibrillation', 'mon:drug:warfarin~lab:inr']),
+    );
     // Inherited from its class: anticoagulant monitoring.
     expect(res.inherited.map((f) => f.id)).toContain('mon:class:anticoagulants~lab:haemoglobin');
-    const fact = json<{ statement: string; addedBy: string; version: number; status: string }>(await call('GET', '/v1/kb/facts/ix:class:anticoagulants~class:nsaids', 'service'));
+    const fact = json<{ statement: string; addedBy: string; version: number; status: string }>(
+      await call('GET', '/v1/kb/facts/ix:class:anticoagulants~class:nsaids', 'service'),
+    );
     expect(fact).toMatchObject({ addedBy: 'starter-content', version: 1, status: 'active' });
     expect(fact.statement).toMatch(/^Anticoagulants interacts with NSAIDs \(high\)/);
     expect((await call('GET', '/v1/kb/facts/nope', 'service')).statusCode).toBe(404);
@@ -78,23 +111,46 @@ describe('/v1/kb', () => {
 
   it('normalises terms and runs checks', async () => {
     const n = json<{ results: Array<{ term: string; entities: Array<{ id: string }>; suggestions: string[] }> }>(
-      await call('POST', '/v1/kb/normalise', 'service', { terms: ['甲氧氯普胺', 'blood thinner', 'warfarn'], context: 'medication' }),
+      await call('POST', '/v1/kb/normalise', 'service', {
+        terms: ['甲氧氯普胺', 'blood thinner', 'warfarn'],
+        context: 'medication',
+      }),
     );
-    expect(n.results.map((r) => r.entities.map((e) => e.id))).toEqual([['drug:metoclopramide'], ['class:anticoagulants'], []]);
+    expect(n.results.map((r) => r.entities.map((e) => e.id))).toEqual([
+      ['drug:metoclopramide'],
+      ['class:anticoagulants'],
+      [],
+    ]);
     expect(n.results[2]!.suggestions).toContain('Warfarin');
-    const c = await call('POST', '/v1/kb/checks', 'reviewer', { kind: 'interaction', medications: [{ name: 'warfarin', dose: null, route: null, frequencyPerDay: null }, { name: 'Advil', dose: null, route: null, frequencyPerDay: null }] });
+    const c = await call('POST', '/v1/kb/checks', 'reviewer', {
+      kind: 'interaction',
+      medications: [
+        { name: 'warfarin', dose: null, route: null, frequencyPerDay: null },
+        { name: 'Advil', dose: null, route: null, frequencyPerDay: null },
+      ],
+    });
     expect(c.statusCode).toBe(200);
-    const body = json<{ findings: Array<{ severity: string; factIds: string[] }>; facts: Array<{ id: string; source: { citation: string } }> }>(c);
+    const body = json<{
+      findings: Array<{ severity: string; factIds: string[] }>;
+      facts: Array<{ id: string; source: { citation: string } }>;
+    }>(c);
     expect(body.findings[0]!.severity).toBe('high');
     expect(body.facts.map((f) => f.id)).toEqual(expect.arrayContaining(body.findings[0]!.factIds));
     const bad = await call('POST', '/v1/kb/checks', 'reviewer', { kind: 'telepathy', medications: [] });
     expect(bad.statusCode).toBe(400);
-    expect(json<{ errors: Array<{ pointer: string }> }>(bad).errors.map((e) => e.pointer)).toEqual(expect.arrayContaining(['/kind', '/medications']));
+    expect(json<{ errors: Array<{ pointer: string }> }>(bad).errors.map((e) => e.pointer)).toEqual(
+      expect.arrayContaining(['/kind', '/medications']),
+    );
   });
 
   it('edit workflow: a reviewer proposes, a kb editor applies, history records it, the check changes', async () => {
     const proposal = {
-      operation: { op: 'change_fact', factId: 'ix:drug:clopidogrel~drug:omeprazole', attrs: { severity: 'high', mechanism: 'Synthetic test change.', management: 'Synthetic.' }, source: SOURCE },
+      operation: {
+        op: 'change_fact',
+        factId: 'ix:drug:clopidogrel~drug:omeprazole',
+        attrs: { severity: 'high', mechanism: 'Synthetic test change.', management: 'Synthetic.' },
+        source: SOURCE,
+      },
       reason: 'Reviewer correction from case review (test).',
       origin: { kind: 'case_review', caseId: 'syn-case-1', revision: 1 },
     };
@@ -113,41 +169,96 @@ describe('/v1/kb', () => {
     expect(json(applied)).toMatchObject({ status: 'applied', decidedBy: 'kb-anna', decisionComment: 'checked' });
     const again = await call('POST', `/v1/kb/edits/${edit.id}/reject`, 'editor2', {});
     expect([again.statusCode, json<{ code: string }>(again).code]).toEqual([409, 'KB_EDIT_CLOSED']);
-    const history = json<{ history: Array<{ version: number; change: string; changedBy: string; fact: { source: { label: string } } }> }>(
-      await call('GET', '/v1/kb/facts/ix:drug:clopidogrel~drug:omeprazole/history', 'service'),
-    );
+    const history = json<{
+      history: Array<{ version: number; change: string; changedBy: string; fact: { source: { label: string } } }>;
+    }>(await call('GET', '/v1/kb/facts/ix:drug:clopidogrel~drug:omeprazole/history', 'service'));
     expect(history.history.map((h) => [h.version, h.change, h.changedBy, h.fact.source.label])).toEqual([
       [1, 'import', 'starter-content', 'FDA prescribing information'],
       [2, 'apply', 'kb-anna', 'Reviewer correction'],
     ]);
-    const check = json<{ findings: Array<{ severity: string }> }>(await call('POST', '/v1/kb/checks', 'service', { kind: 'interaction', medications: ['clopidogrel', 'omeprazole'].map((name) => ({ name, dose: null, route: null, frequencyPerDay: null })) }));
+    const check = json<{ findings: Array<{ severity: string }> }>(
+      await call('POST', '/v1/kb/checks', 'service', {
+        kind: 'interaction',
+        medications: ['clopidogrel', 'omeprazole'].map((name) => ({
+          name,
+          dose: null,
+          route: null,
+          frequencyPerDay: null,
+        })),
+      }),
+    );
     expect(check.findings[0]!.severity).toBe('high');
     const version = json<{ revision: number; editsPending: number }>(await call('GET', '/v1/kb/version', 'ops'));
     expect(version.revision).toBe(2);
   });
 
   it('the proposer cannot apply their own edit, even as a kb editor; invalid proposals are 400 with pointers', async () => {
-    const own = json<{ id: string }>(await call('POST', '/v1/kb/edits', 'editor2', { operation: { op: 'retire_fact', factId: 'ix:drug:aspirin~drug:ibuprofen' }, reason: 'test' }));
+    const own = json<{ id: string }>(
+      await call('POST', '/v1/kb/edits', 'editor2', {
+        operation: { op: 'retire_fact', factId: 'ix:drug:aspirin~drug:ibuprofen' },
+        reason: 'test',
+      }),
+    );
     const res = await call('POST', `/v1/kb/edits/${own.id}/apply`, 'editor2', {});
     expect([res.statusCode, json<{ code: string }>(res).code]).toEqual([403, 'KB_SELF_REVIEW']);
     expect((await call('POST', `/v1/kb/edits/${own.id}/reject`, 'admin', { comment: 'not now' })).statusCode).toBe(200);
-    const bad = await call('POST', '/v1/kb/edits', 'editor', { operation: { op: 'add_fact', fact: { relation: 'interacts_with', subject: 'drug:warfarin', object: 'drug:aspirin', attrs: { severity: 'extreme' }, source: SOURCE } }, reason: 'x' });
+    const bad = await call('POST', '/v1/kb/edits', 'editor', {
+      operation: {
+        op: 'add_fact',
+        fact: {
+          relation: 'interacts_with',
+          subject: 'drug:warfarin',
+          object: 'drug:aspirin',
+          attrs: { severity: 'extreme' },
+          source: SOURCE,
+        },
+      },
+      reason: 'x',
+    });
     expect(bad.statusCode).toBe(400);
-    expect(json<{ errors: Array<{ pointer: string }> }>(bad).errors.map((e) => e.pointer)).toEqual(expect.arrayContaining(['/operation/fact/attrs/severity']));
-    expect((await call('POST', '/v1/kb/edits', 'editor', { operation: { op: 'retire_fact', factId: 'ix:no~such' }, reason: 'x' })).statusCode).toBe(404);
+    expect(json<{ errors: Array<{ pointer: string }> }>(bad).errors.map((e) => e.pointer)).toEqual(
+      expect.arrayContaining(['/operation/fact/attrs/severity']),
+    );
+    expect(
+      (
+        await call('POST', '/v1/kb/edits', 'editor', {
+          operation: { op: 'retire_fact', factId: 'ix:no~such' },
+          reason: 'x',
+        })
+      ).statusCode,
+    ).toBe(404);
     expect((await call('POST', '/v1/kb/edits/edit-not-a-uuid/apply', 'editor', {})).statusCode).toBe(400);
   });
 
   it('role × endpoint matrix, including unauthenticated and forged tokens', async () => {
-    const editId = json<{ id: string }>(await call('POST', '/v1/kb/edits', 'reviewer', { operation: { op: 'retire_fact', factId: 'ix:drug:amiodarone~drug:digoxin' }, reason: 'matrix' })).id;
+    const editId = json<{ id: string }>(
+      await call('POST', '/v1/kb/edits', 'reviewer', {
+        operation: { op: 'retire_fact', factId: 'ix:drug:amiodarone~drug:digoxin' },
+        reason: 'matrix',
+      }),
+    ).id;
     const endpoints: Array<{ method: 'GET' | 'POST'; url: string; body?: unknown; allowed: Who[] }> = [
       { method: 'GET', url: '/v1/kb/version', allowed: ['service', 'reviewer', 'editor', 'ops', 'admin'] },
       { method: 'GET', url: '/v1/kb/entities?q=warfarin', allowed: ['service', 'reviewer', 'editor', 'ops', 'admin'] },
-      { method: 'GET', url: '/v1/kb/facts/ix:class:anticoagulants~class:nsaids', allowed: ['service', 'reviewer', 'editor', 'ops', 'admin'] },
-      { method: 'POST', url: '/v1/kb/normalise', body: { terms: ['warfarin'] }, allowed: ['service', 'reviewer', 'editor', 'ops', 'admin'] },
+      {
+        method: 'GET',
+        url: '/v1/kb/facts/ix:class:anticoagulants~class:nsaids',
+        allowed: ['service', 'reviewer', 'editor', 'ops', 'admin'],
+      },
+      {
+        method: 'POST',
+        url: '/v1/kb/normalise',
+        body: { terms: ['warfarin'] },
+        allowed: ['service', 'reviewer', 'editor', 'ops', 'admin'],
+      },
       { method: 'GET', url: '/v1/kb/edits', allowed: ['reviewer', 'editor', 'admin'] },
       { method: 'GET', url: `/v1/kb/edits/${editId}`, allowed: ['reviewer', 'editor', 'admin'] },
-      { method: 'POST', url: '/v1/kb/edits', body: { operation: { op: 'retire_fact', factId: 'no-such-fact' }, reason: 'matrix' }, allowed: ['reviewer', 'editor', 'admin'] },
+      {
+        method: 'POST',
+        url: '/v1/kb/edits',
+        body: { operation: { op: 'retire_fact', factId: 'no-such-fact' }, reason: 'matrix' },
+        allowed: ['reviewer', 'editor', 'admin'],
+      },
     ];
     for (const e of endpoints) {
       for (const who of [null, 'forged', 'service', 'reviewer', 'editor', 'ops', 'admin'] as Who[]) {
@@ -164,6 +275,14 @@ describe('/v1/kb', () => {
     }
     expect((await call('POST', `/v1/kb/edits/${editId}/apply`, 'editor', {})).statusCode).toBe(200);
     // Service tokens cannot use staff endpoints and staff tokens cannot submit cases.
-    expect((await api.app.inject({ method: 'GET', url: '/v1/cases/any-case', headers: { authorization: `Bearer ${TOKENS.reviewer}` } })).statusCode).toBe(403);
+    expect(
+      (
+        await api.app.inject({
+          method: 'GET',
+          url: '/v1/cases/any-case',
+          headers: { authorization: `Bearer ${TOKENS.reviewer}` },
+        })
+      ).statusCode,
+    ).toBe(403);
   });
 });

@@ -56,7 +56,10 @@ describe('local E-utilities service + client', () => {
 
   it('search: step intent → tagged query → guideline and RCT first, with the matching snippet', async () => {
     const client = new EutilsClient({ baseUrl: base, rateLimit: 50, sourceName: 'local-pubmed' });
-    const { data, version } = await client.search({ intent: 'manage metformin in CKD', terms: ['chronic kidney disease', 'metformin'], sinceYears: 10 }, signal());
+    const { data, version } = await client.search(
+      { intent: 'manage metformin in CKD', terms: ['chronic kidney disease', 'metformin'], sinceYears: 10 },
+      signal(),
+    );
     expect(version).toBe('local-pubmed');
     expect(data.query).toContain('humans[mh]');
     expect(data.citations.map((c) => [c.pmid, c.publicationTypes[0]])).toEqual([
@@ -72,9 +75,14 @@ describe('local E-utilities service + client', () => {
 
   it('widens to the main concept when the combination finds nothing, and finds nothing rather than inventing', async () => {
     const client = new EutilsClient({ baseUrl: base, rateLimit: 50 });
-    const wide = await client.search({ intent: 'test search', terms: ['warfarin', 'unobtainium'], sinceYears: null }, signal());
+    const wide = await client.search(
+      { intent: 'test search', terms: ['warfarin', 'unobtainium'], sinceYears: null },
+      signal(),
+    );
     expect(wide.data.citations.map((c) => c.pmid)).toEqual(['990000006']);
-    expect((await client.search({ intent: 'test search', terms: ['unobtainium'] }, signal())).data.citations).toEqual([]);
+    expect((await client.search({ intent: 'test search', terms: ['unobtainium'] }, signal())).data.citations).toEqual(
+      [],
+    );
   });
 
   it('bad requests are 400 in E-utilities form and not retried', async () => {
@@ -85,7 +93,11 @@ describe('local E-utilities service + client', () => {
     const client = new EutilsClient({ baseUrl: base, rateLimit: 50 });
     await expect(client.esearch('metformin[bogus]', 5, signal())).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     expect(client.stats.retries).toBe(0);
-    const post = await fetch(`${base}/efetch.fcgi`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'db=pubmed&id=990000006' });
+    const post = await fetch(`${base}/efetch.fcgi`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'db=pubmed&id=990000006',
+    });
     expect(await post.text()).toContain('<PMID Version="1">990000006</PMID>');
   });
 
@@ -106,7 +118,9 @@ describe('local E-utilities service + client', () => {
   it('a restart loads the persisted index instead of rebuilding it', async () => {
     const again = await LiteratureIndex.open(CORPUS, dir);
     expect(again.loaded).toBe(true);
-    expect(again.index.search('metformin[tiab]', { retmax: 10 }).ids).toEqual((await LiteratureIndex.open(CORPUS, dir)).index.search('metformin[tiab]', { retmax: 10 }).ids);
+    expect(again.index.search('metformin[tiab]', { retmax: 10 }).ids).toEqual(
+      (await LiteratureIndex.open(CORPUS, dir)).index.search('metformin[tiab]', { retmax: 10 }).ids,
+    );
   });
 
   it('fails clearly without a corpus', async () => {
@@ -123,19 +137,41 @@ describe('POST /v1/literature/search', () => {
     const reviewer = 'literature-reviewer-token-0123456789';
     const config = testConfig(prefix, { STAFF_TOKENS: `dr-lit:${hashToken(reviewer)}:reviewer` });
     const body = { intent: 'manage metformin in CKD', terms: ['chronic kidney disease', 'metformin'] };
-    const api = await startApi(config, undefined, { literature: new EutilsClient({ baseUrl: base, rateLimit: 50, sourceName: 'local-pubmed' }) });
+    const api = await startApi(config, undefined, {
+      literature: new EutilsClient({ baseUrl: base, rateLimit: 50, sourceName: 'local-pubmed' }),
+    });
     const off = await startApi(config);
     try {
-      const res = await api.app.inject({ method: 'POST', url: '/v1/literature/search', headers: { authorization: `Bearer ${reviewer}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+      const res = await api.app.inject({
+        method: 'POST',
+        url: '/v1/literature/search',
+        headers: { authorization: `Bearer ${reviewer}`, 'content-type': 'application/json' },
+        payload: JSON.stringify(body),
+      });
       expect(res.statusCode).toBe(200);
       const out = res.json<{ source: string; citations: Array<{ pmid: string }> }>();
       expect(out.source).toBe('local-pubmed');
       expect(out.citations[0]!.pmid).toBe('990000001');
-      const service = await api.app.inject({ method: 'POST', url: '/v1/literature/search', headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+      const service = await api.app.inject({
+        method: 'POST',
+        url: '/v1/literature/search',
+        headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+        payload: JSON.stringify(body),
+      });
       expect(service.statusCode).toBe(403);
-      const bad = await api.app.inject({ method: 'POST', url: '/v1/literature/search', headers: { authorization: `Bearer ${reviewer}`, 'content-type': 'application/json' }, payload: JSON.stringify({ intent: 'x', terms: [] }) });
+      const bad = await api.app.inject({
+        method: 'POST',
+        url: '/v1/literature/search',
+        headers: { authorization: `Bearer ${reviewer}`, 'content-type': 'application/json' },
+        payload: JSON.stringify({ intent: 'x', terms: [] }),
+      });
       expect(bad.statusCode).toBe(400);
-      const none = await off.app.inject({ method: 'POST', url: '/v1/literature/search', headers: { authorization: `Bearer ${reviewer}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+      const none = await off.app.inject({
+        method: 'POST',
+        url: '/v1/literature/search',
+        headers: { authorization: `Bearer ${reviewer}`, 'content-type': 'application/json' },
+        payload: JSON.stringify(body),
+      });
       expect([none.statusCode, none.json<{ code: string }>().code]).toEqual([503, 'LITERATURE_NOT_CONFIGURED']);
     } finally {
       await api.close();
@@ -165,8 +201,14 @@ describe('client resilience against a misbehaving E-utilities server', () => {
   it('retries 429 (honouring Retry-After) and 5xx, then succeeds', async () => {
     hits.length = 0;
     script = [
-      (res) => { res.writeHead(429, { 'retry-after': '1' }); res.end('slow down'); },
-      (res) => { res.writeHead(503); res.end('busy'); },
+      (res) => {
+        res.writeHead(429, { 'retry-after': '1' });
+        res.end('slow down');
+      },
+      (res) => {
+        res.writeHead(503);
+        res.end('busy');
+      },
     ];
     const client = new EutilsClient({ baseUrl: url, rateLimit: 100, backoffMs: 10 });
     expect((await client.esearch('x', 5, signal())).count).toBe(0);
@@ -176,7 +218,10 @@ describe('client resilience against a misbehaving E-utilities server', () => {
   });
 
   it('gives up after the retries with a retryable UNREACHABLE, and times out hanging requests', async () => {
-    script = Array.from({ length: 3 }, () => (res: ServerResponse) => { res.writeHead(500); res.end(); });
+    script = Array.from({ length: 3 }, () => (res: ServerResponse) => {
+      res.writeHead(500);
+      res.end();
+    });
     const client = new EutilsClient({ baseUrl: url, rateLimit: 100, retries: 2, backoffMs: 5 });
     const err = await client.esearch('x', 5, signal()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ToolError);
@@ -192,7 +237,8 @@ describe('client resilience against a misbehaving E-utilities server', () => {
     const client = new EutilsClient({ baseUrl: url, backoffMs: 5 });
     await Promise.all(Array.from({ length: 7 }, (_, i) => client.esearch(`q${i}`, 5, signal())));
     expect(hits.length).toBe(7);
-    for (let i = 3; i < hits.length; i++) expect(hits[i]! - hits[i - 3]!, `requests ${i - 3}..${i}`).toBeGreaterThanOrEqual(990);
+    for (let i = 3; i < hits.length; i++)
+      expect(hits[i]! - hits[i - 3]!, `requests ${i - 3}..${i}`).toBeGreaterThanOrEqual(990);
     expect(new EutilsClient({ baseUrl: url, apiKey: 'k' })['rate']).toBe(10);
   });
 });

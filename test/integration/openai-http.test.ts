@@ -22,13 +22,35 @@ let fixture: OpenAiFixture;
 beforeAll(async () => {
   fixture = await startOpenAiFixture((body) => {
     const tool = body.tools?.[0]?.function.name;
-    if (tool === 'propose_plan') return { name: 'propose_plan', args: { steps: [{ id: 'lookup', type: 'kb_lookup', purpose: 'Map the medications', terms: ['warfarin', 'ibuprofen'] }] } };
+    if (tool === 'propose_plan')
+      return {
+        name: 'propose_plan',
+        args: {
+          steps: [
+            { id: 'lookup', type: 'kb_lookup', purpose: 'Map the medications', terms: ['warfarin', 'ibuprofen'] },
+          ],
+        },
+      };
     return {
       name: 'write_plan',
       args: {
-        assessment: [{ id: 'a1', text: 'On warfarin and ibuprofen.', citations: ['case:med-1', 'case:med-2'], medications: ['warfarin', 'ibuprofen'] }],
+        assessment: [
+          {
+            id: 'a1',
+            text: 'On warfarin and ibuprofen.',
+            citations: ['case:med-1', 'case:med-2'],
+            medications: ['warfarin', 'ibuprofen'],
+          },
+        ],
         recommendations: [],
-        medicationChanges: [{ id: 'c1', text: 'Review the combination (interaction flagged).', citations: ['kb:test-ix-1'], medications: ['warfarin', 'ibuprofen'] }],
+        medicationChanges: [
+          {
+            id: 'c1',
+            text: 'Review the combination (interaction flagged).',
+            citations: ['kb:test-ix-1'],
+            medications: ['warfarin', 'ibuprofen'],
+          },
+        ],
         monitoring: [],
         patientCommunication: [],
       },
@@ -38,11 +60,25 @@ beforeAll(async () => {
 afterAll(() => fixture.close());
 
 function graphFor(recorder: Recorder) {
-  const config = loadConfig({ OPENAI_MODEL: 'fixture-model', OPENAI_BASE_URL: fixture.baseUrl, OPENAI_API_KEY: 'test-key' });
+  const config = loadConfig({
+    OPENAI_MODEL: 'fixture-model',
+    OPENAI_BASE_URL: fixture.baseUrl,
+    OPENAI_API_KEY: 'test-key',
+  });
   if (config.model.mode !== 'llm') throw new Error('expected LLM mode');
   const model = createChatModel(config.model, { timeoutMs: 5000, maxRetries: 0 });
   return compileClinicalCaseGraph(
-    { tools: { knowledgeBase: fakeKnowledgeBase(recorder), literature: null, imaging: null, policy: { timeoutMs: 500, retries: 0, backoffMs: 1 } }, planner: llmPlanner(model), drafter: llmDrafter(model, 'fixture-model'), maxRevisions: 2 },
+    {
+      tools: {
+        knowledgeBase: fakeKnowledgeBase(recorder),
+        literature: null,
+        imaging: null,
+        policy: { timeoutMs: 500, retries: 0, backoffMs: 1 },
+      },
+      planner: llmPlanner(model),
+      drafter: llmDrafter(model, 'fixture-model'),
+      maxRevisions: 2,
+    },
     new MemorySaver(),
   );
 }
@@ -53,8 +89,14 @@ async function runCase(id: string) {
   const graph = graphFor({ requests: [] });
   const submission = parseSubmission({ ...example.submission, caseId: id }, []);
   const config = { configurable: { thread_id: id } };
-  const out = await graph.invoke({ caseId: id, submission, receivedAt: '2026-11-24T12:00:00.000Z', mode: 'llm' }, config);
-  return { request: (out as { __interrupt__?: Array<{ value: ReviewRequest }> }).__interrupt__![0]!.value, state: (await graph.getState(config)).values as ClinicalCaseStateValue };
+  const out = await graph.invoke(
+    { caseId: id, submission, receivedAt: '2026-11-24T12:00:00.000Z', mode: 'llm' },
+    config,
+  );
+  return {
+    request: (out as { __interrupt__?: Array<{ value: ReviewRequest }> }).__interrupt__![0]!.value,
+    state: (await graph.getState(config)).values as ClinicalCaseStateValue,
+  };
 }
 
 describe('ChatOpenAI over HTTP', () => {

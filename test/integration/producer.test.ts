@@ -44,15 +44,27 @@ describe('enqueueCase', () => {
   });
 
   it('validates like the HTTP API and writes nothing for invalid input', async () => {
-    await expect(enqueueCase(producer, { caseId: 'x:y', question: 'q?', bundle: { resourceType: 'Bundle', type: 'collection', entry: [] } }, 'svc')).rejects.toBeInstanceOf(
-      CaseValidationError,
-    );
+    await expect(
+      enqueueCase(
+        producer,
+        { caseId: 'x:y', question: 'q?', bundle: { resourceType: 'Bundle', type: 'collection', entry: [] } },
+        'svc',
+      ),
+    ).rejects.toBeInstanceOf(CaseValidationError);
     expect(await redis.exists(producer.store.key('x:y'))).toBe(0);
   });
 
   it('marks a case failed, without retrying, when its job data is corrupt', async () => {
     // A job written by something that bypassed the producer: the record exists, the data does not match the schema.
-    await producer.store.create({ caseId: 'corrupt-1', priority: 'routine', submittedBy: 'svc', inputDigest: 'x', mode: 'knowledge-driven', hasCallback: false, callbackUrl: null });
+    await producer.store.create({
+      caseId: 'corrupt-1',
+      priority: 'routine',
+      submittedBy: 'svc',
+      inputDigest: 'x',
+      mode: 'knowledge-driven',
+      hasCallback: false,
+      callbackUrl: null,
+    });
     await producer.queue.add('case', { submission: { caseId: 'corrupt-1' } } as never, { jobId: 'case.corrupt-1' });
     const failed = await waitUntil(async () => {
       const r = await producer.get('corrupt-1');

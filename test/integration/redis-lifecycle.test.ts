@@ -44,13 +44,25 @@ describe('local redis-server', () => {
       const ready = await api.app.inject({ method: 'GET', url: '/readyz' });
       expect(ready.statusCode).toBe(503);
       expect(ready.json()).toMatchObject({ status: 'unavailable', checks: { redis: { status: 'down' } } });
-      const intake = await api.app.inject({ method: 'POST', url: '/v1/cases', headers: { authorization: `Bearer ${TEST_TOKEN}` }, payload: minimalSubmission('down-1') });
+      const intake = await api.app.inject({
+        method: 'POST',
+        url: '/v1/cases',
+        headers: { authorization: `Bearer ${TEST_TOKEN}` },
+        payload: minimalSubmission('down-1'),
+      });
       expect(intake.statusCode).toBe(503);
       expect(intake.json()).toMatchObject({ code: 'REDIS_UNAVAILABLE' });
 
       await server!.restart();
-      await expect.poll(async () => (await api.app.inject({ method: 'GET', url: '/readyz' })).statusCode, { timeout: 10_000 }).toBe(200);
-      const retry = await api.app.inject({ method: 'POST', url: '/v1/cases', headers: { authorization: `Bearer ${TEST_TOKEN}` }, payload: minimalSubmission('down-1') });
+      await expect
+        .poll(async () => (await api.app.inject({ method: 'GET', url: '/readyz' })).statusCode, { timeout: 10_000 })
+        .toBe(200);
+      const retry = await api.app.inject({
+        method: 'POST',
+        url: '/v1/cases',
+        headers: { authorization: `Bearer ${TEST_TOKEN}` },
+        payload: minimalSubmission('down-1'),
+      });
       expect(retry.statusCode).toBe(202);
     } finally {
       await api.close();

@@ -32,7 +32,8 @@ let receiver: Receiver;
 
 const service = { authorization: `Bearer ${TEST_TOKEN}` };
 const reviewer = { authorization: `Bearer ${REVIEWER}` };
-const inject = (method: 'GET' | 'POST', url: string, headers: Record<string, string>, payload?: unknown) => api.app.inject({ method, url, headers, ...(payload !== undefined ? { payload: payload as object } : {}) });
+const inject = (method: 'GET' | 'POST', url: string, headers: Record<string, string>, payload?: unknown) =>
+  api.app.inject({ method, url, headers, ...(payload !== undefined ? { payload: payload as object } : {}) });
 
 beforeAll(async () => {
   stack = await startReviewStack(config, SECRET);
@@ -45,12 +46,18 @@ afterAll(async () => {
 describe('review, revision, approval and delivery over HTTP', () => {
   it('runs the whole loop and delivers the approved plan once, signed', async () => {
     const caseId = 'flow-1';
-    const submitted = await inject('POST', '/v1/cases', service, { ...example.submission, caseId, callbackUrl: receiver.url });
+    const submitted = await inject('POST', '/v1/cases', service, {
+      ...example.submission,
+      caseId,
+      callbackUrl: receiver.url,
+    });
     expect(submitted.statusCode).toBe(202);
     await waitUntil(async () => (await api.review!.queue.item(caseId, 1)) !== null, 30_000, 'the first draft');
 
     // The queue shows it with its severity; the reviewer claims the next item.
-    const list = (await inject('GET', '/v1/reviews', reviewer)).json<{ items: Array<{ caseId: string; maxSeverity: string; state: string }> }>();
+    const list = (await inject('GET', '/v1/reviews', reviewer)).json<{
+      items: Array<{ caseId: string; maxSeverity: string; state: string }>;
+    }>();
     expect(list.items).toEqual([expect.objectContaining({ caseId, state: 'waiting', maxSeverity: 'high' })]);
     const claim = await inject('POST', '/v1/reviews/claim', reviewer);
     expect(claim.statusCode).toBe(200);
@@ -61,46 +68,102 @@ describe('review, revision, approval and delivery over HTTP', () => {
     expect(r1.claim).toMatchObject({ claimedBy: 'dr-lee' });
     expect(r1.request.view?.medications.length).toBeGreaterThan(3);
     const evidence = new Set(r1.request.evidence.map((e) => e.id));
-    const cited = Object.values(r1.request.plan.sections).flat().flatMap((r) => r.citations);
+    const cited = Object.values(r1.request.plan.sections)
+      .flat()
+      .flatMap((r) => r.citations);
     expect(cited.length).toBeGreaterThan(5);
     for (const c of cited) expect(evidence.has(c) || c.startsWith('case:'), c).toBe(true);
     expect(r1.request.evidence.find((e) => e.kind === 'kb_fact')?.source).toMatch(/\w/);
 
-    const changes = await inject('POST', `/v1/reviews/${caseId}/revisions/1/decision`, reviewer, { action: 'request_changes', comments: 'Address the anticoagulation plan explicitly.' });
+    const changes = await inject('POST', `/v1/reviews/${caseId}/revisions/1/decision`, reviewer, {
+      action: 'request_changes',
+      comments: 'Address the anticoagulation plan explicitly.',
+    });
     expect(changes.statusCode).toBe(201);
 
     // The revised plan arrives as revision 2, with what changed and the comments that led to it.
-    const r2 = await waitUntil(async () => {
-      const res = await inject('GET', `/v1/reviews/${caseId}/revisions/2`, reviewer);
-      return res.statusCode === 200 ? res.json<ReviewDetail>() : null;
-    }, 30_000, 'revision 2');
-    expect(r2.request.reviewerComments).toEqual([expect.objectContaining({ revision: 1, reviewer: 'dr-lee', comments: 'Address the anticoagulation plan explicitly.' })]);
+    const r2 = await waitUntil(
+      async () => {
+        const res = await inject('GET', `/v1/reviews/${caseId}/revisions/2`, reviewer);
+        return res.statusCode === 200 ? res.json<ReviewDetail>() : null;
+      },
+      30_000,
+      'revision 2',
+    );
+    expect(r2.request.reviewerComments).toEqual([
+      expect.objectContaining({
+        revision: 1,
+        reviewer: 'dr-lee',
+        comments: 'Address the anticoagulation plan explicitly.',
+      }),
+    ]);
     expect(r2.request.previousPlan?.revision).toBe(1);
     expect(r2.diffToPrevious).not.toBeNull();
     expect(r2.diffToPrevious!.added + r2.diffToPrevious!.changed).toBeGreaterThan(0);
     const r2claim = await inject('POST', `/v1/reviews/${caseId}/revisions/2/claim`, reviewer);
     expect(r2claim.statusCode).toBe(200);
     expect((await inject('POST', `/v1/reviews/${caseId}/revisions/2/lease`, reviewer)).statusCode).toBe(200);
-    expect((await inject('POST', `/v1/reviews/${caseId}/revisions/2/decision`, reviewer, { action: 'approve' })).statusCode).toBe(201);
+    expect(
+      (await inject('POST', `/v1/reviews/${caseId}/revisions/2/decision`, reviewer, { action: 'approve' })).statusCode,
+    ).toBe(201);
 
     // Finalized and delivered once, signed.
-    const view = await waitUntil(async () => {
-      const v = (await inject('GET', `/v1/cases/${caseId}`, service)).json<CaseView>();
-      return v.delivery?.status === 'delivered' ? v : null;
-    }, 30_000, 'delivery');
-    expect(view).toMatchObject({ status: 'approved', revision: 2, decidedBy: 'dr-lee', delivery: { status: 'delivered', channel: 'webhook', attempts: 1 } });
+    const view = await waitUntil(
+      async () => {
+        const v = (await inject('GET', `/v1/cases/${caseId}`, service)).json<CaseView>();
+        return v.delivery?.status === 'delivered' ? v : null;
+      },
+      30_000,
+      'delivery',
+    );
+    expect(view).toMatchObject({
+      status: 'approved',
+      revision: 2,
+      decidedBy: 'dr-lee',
+      delivery: { status: 'delivered', channel: 'webhook', attempts: 1 },
+    });
     expect(view.plan).toMatchObject({ revision: 2 });
     expect(receiver.received).toHaveLength(1);
     const hook = receiver.received[0]!;
     expect(hook.signatureValid).toBe(true);
     expect(hook.headers['x-co-delivery-id']).toBe('flow-1.r2');
-    const payload = JSON.parse(hook.body) as { caseId: string; status: string; plan: { revision: number }; decidedBy: string };
-    expect(payload).toMatchObject({ caseId, status: 'approved', revision: 2, decidedBy: 'dr-lee', plan: { revision: 2 } });
+    const payload = JSON.parse(hook.body) as {
+      caseId: string;
+      status: string;
+      plan: { revision: number };
+      decidedBy: string;
+    };
+    expect(payload).toMatchObject({
+      caseId,
+      status: 'approved',
+      revision: 2,
+      decidedBy: 'dr-lee',
+      plan: { revision: 2 },
+    });
 
     // The audit trail: every event with its actor, in order.
-    const audit = (await inject('GET', `/v1/cases/${caseId}/audit`, service)).json<{ events: Array<{ event: string; actor: string; revision: number | null; detail: Record<string, unknown> }> }>().events;
+    const audit = (await inject('GET', `/v1/cases/${caseId}/audit`, service)).json<{
+      events: Array<{ event: string; actor: string; revision: number | null; detail: Record<string, unknown> }>;
+    }>().events;
     const names = audit.map((e) => e.event);
-    const order = ['enqueued', 'step_started', 'step_finished', 'drafted', 'verified', 'review_enqueued', 'claimed', 'decided', 'resumed', 'drafted', 'review_enqueued', 'claimed', 'decided', 'resumed', 'closed', 'delivered'];
+    const order = [
+      'enqueued',
+      'step_started',
+      'step_finished',
+      'drafted',
+      'verified',
+      'review_enqueued',
+      'claimed',
+      'decided',
+      'resumed',
+      'drafted',
+      'review_enqueued',
+      'claimed',
+      'decided',
+      'resumed',
+      'closed',
+      'delivered',
+    ];
     let at = -1;
     for (const name of order) {
       at = names.indexOf(name, at + 1);
@@ -111,12 +174,18 @@ describe('review, revision, approval and delivery over HTTP', () => {
       ['dr-lee', 1, 'request_changes'],
       ['dr-lee', 2, 'approve'],
     ]);
-    expect(audit.filter((e) => e.event === 'step_finished' && e.detail.node === 'execute_step').length).toBeGreaterThan(10);
+    expect(audit.filter((e) => e.event === 'step_finished' && e.detail.node === 'execute_step').length).toBeGreaterThan(
+      10,
+    );
     const text = JSON.stringify(audit);
     for (const id of identifiersOf(example.submission)) expect(text, id).not.toContain(id);
 
     // Reviewers read the same trail with the case; another service cannot.
-    const asReviewer = (await inject('GET', `/v1/reviews/${caseId}`, reviewer)).json<{ case: CaseView; decisions: unknown[]; audit: unknown[] }>();
+    const asReviewer = (await inject('GET', `/v1/reviews/${caseId}`, reviewer)).json<{
+      case: CaseView;
+      decisions: unknown[];
+      audit: unknown[];
+    }>();
     expect(asReviewer.decisions).toHaveLength(2);
     expect(asReviewer.audit.length).toBe(audit.length);
   });
@@ -128,17 +197,42 @@ describe('review, revision, approval and delivery over HTTP', () => {
     const noClaim = await inject('POST', `/v1/reviews/${caseId}/revisions/1/decision`, reviewer, { action: 'approve' });
     expect([noClaim.statusCode, noClaim.json<{ code: string }>().code]).toEqual([409, 'NOT_CLAIMED']);
     await inject('POST', `/v1/reviews/${caseId}/revisions/1/claim`, reviewer);
-    for (const bad of [{ action: 'approve', extra: 1 }, { action: 'reject', reason: '' }, { action: 'request_changes' }, { action: 'delete' }, { action: 'edit', sections: { assessment: 'x' } }]) {
+    for (const bad of [
+      { action: 'approve', extra: 1 },
+      { action: 'reject', reason: '' },
+      { action: 'request_changes' },
+      { action: 'delete' },
+      { action: 'edit', sections: { assessment: 'x' } },
+    ]) {
       const res = await inject('POST', `/v1/reviews/${caseId}/revisions/1/decision`, reviewer, bad);
-      expect([res.statusCode, res.json<{ code: string }>().code], JSON.stringify(bad)).toEqual([400, 'DECISION_INVALID']);
+      expect([res.statusCode, res.json<{ code: string }>().code], JSON.stringify(bad)).toEqual([
+        400,
+        'DECISION_INVALID',
+      ]);
     }
-    expect((await inject('POST', `/v1/reviews/${caseId}/revisions/1/decision`, reviewer, { action: 'reject', reason: 'Not appropriate for this patient.' })).statusCode).toBe(201);
+    expect(
+      (
+        await inject('POST', `/v1/reviews/${caseId}/revisions/1/decision`, reviewer, {
+          action: 'reject',
+          reason: 'Not appropriate for this patient.',
+        })
+      ).statusCode,
+    ).toBe(201);
     const again = await inject('POST', `/v1/reviews/${caseId}/revisions/1/decision`, reviewer, { action: 'approve' });
     expect([again.statusCode, again.json<{ code: string }>().code]).toEqual([409, 'ALREADY_DECIDED']);
-    const closed = await waitUntil(async () => {
-      const v = (await inject('GET', `/v1/cases/${caseId}`, service)).json<CaseView>();
-      return v.delivery?.status === 'delivered' ? v : null;
-    }, 30_000, 'the rejected case to be closed and marked delivered');
-    expect(closed).toMatchObject({ status: 'rejected', closedReason: 'Not appropriate for this patient.', plan: null, delivery: { channel: 'api' } });
+    const closed = await waitUntil(
+      async () => {
+        const v = (await inject('GET', `/v1/cases/${caseId}`, service)).json<CaseView>();
+        return v.delivery?.status === 'delivered' ? v : null;
+      },
+      30_000,
+      'the rejected case to be closed and marked delivered',
+    );
+    expect(closed).toMatchObject({
+      status: 'rejected',
+      closedReason: 'Not appropriate for this patient.',
+      plan: null,
+      delivery: { channel: 'api' },
+    });
   });
 });

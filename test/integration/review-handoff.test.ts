@@ -23,7 +23,9 @@ const statusAtAdd: string[] = [];
 beforeAll(async () => {
   kb = await openTestKb('sqlite');
   api = await startApi(config);
-  worker = await startWorker(config, undefined, { tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb.store), literature: null, imaging: null } });
+  worker = await startWorker(config, undefined, {
+    tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb.store), literature: null, imaging: null },
+  });
   const store = new CaseStore(api.redis, prefix);
   const queue = worker.handle.reviewQueue;
   const add = queue.add.bind(queue);
@@ -43,7 +45,11 @@ describe('drafting → review hand-over', () => {
   it('adds every review job only after the case record says awaiting_review', async () => {
     const examples = loadExampleCases();
     const ids = Array.from({ length: 20 }, (_, i) => `handoff-${i}`);
-    await Promise.all(ids.map((caseId, i) => api.producer.submit({ ...examples[i % examples.length]!.submission, caseId }, 'ehr-gateway')));
+    await Promise.all(
+      ids.map((caseId, i) =>
+        api.producer.submit({ ...examples[i % examples.length]!.submission, caseId }, 'ehr-gateway'),
+      ),
+    );
     await waitUntil(() => Promise.resolve(statusAtAdd.length >= ids.length || undefined), 30_000, 'every review job');
     expect(statusAtAdd).toEqual(ids.map(() => 'awaiting_review'));
   });

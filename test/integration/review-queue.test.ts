@@ -22,7 +22,10 @@ afterAll(async () => {
 });
 
 /** A fresh queue under its own prefix, closed and cleaned after the test. */
-async function withQueue(leaseMs: number, fn: (q: ReturnType<typeof openReviewQueue> & { producer: CaseProducer; prefix: string }) => Promise<void>) {
+async function withQueue(
+  leaseMs: number,
+  fn: (q: ReturnType<typeof openReviewQueue> & { producer: CaseProducer; prefix: string }) => Promise<void>,
+) {
   const prefix = uniquePrefix();
   const producer = CaseProducer.fromConfig(testConfig(prefix), redis);
   const parts = openReviewQueue(redis, prefix, producer, leaseMs);
@@ -80,7 +83,7 @@ describe('review queue', () => {
       }
       expect(byItem.size).toBe(6);
       for (const [, holders] of byItem) expect(holders.size).toBe(1);
-      const refused = results.filter((r) => r.status === 'rejected').map((r) => ((r).reason as { code: string }).code);
+      const refused = results.filter((r) => r.status === 'rejected').map((r) => (r.reason as { code: string }).code);
       expect(new Set(refused)).toEqual(new Set(['ALREADY_CLAIMED']));
       expect((await queue.list()).every((i) => i.state === 'claimed')).toBe(true);
     });
@@ -108,12 +111,19 @@ describe('review queue', () => {
       const renewed = await queue.renew('lease-1', 1, 'dr-a');
       expect(Date.parse(renewed.leaseExpiresAt)).toBeGreaterThan(Date.parse(claim.leaseExpiresAt));
       // Stop renewing: the stalled check returns the item to the queue.
-      const back = await waitUntil(async () => (await queue.list()).find((i) => i.caseId === 'lease-1' && i.state === 'waiting'), 10_000, 'the item to return to the queue');
+      const back = await waitUntil(
+        async () => (await queue.list()).find((i) => i.caseId === 'lease-1' && i.state === 'waiting'),
+        10_000,
+        'the item to return to the queue',
+      );
       expect(back.claimedBy).toBeNull();
       const other = (await queue.claimNext('dr-b'))!;
       expect(other.caseId).toBe('lease-1');
       const refused = queue.decide('lease-1', 1, 'dr-a', { action: 'approve' });
-      await expect(refused).rejects.toMatchObject({ code: 'ALREADY_CLAIMED', message: expect.stringContaining('dr-b') as string });
+      await expect(refused).rejects.toMatchObject({
+        code: 'ALREADY_CLAIMED',
+        message: expect.stringContaining('dr-b') as string,
+      });
       const events = (await audit.list('lease-1')).map((e) => `${e.event}:${e.actor}`);
       expect(events).toEqual(['claimed:dr-a', 'lease_expired:system:review-queue', 'claimed:dr-b']);
     });
@@ -125,7 +135,9 @@ describe('review queue', () => {
       await queue.claimNext('dr-a');
       // Past the lease but before the stalled check has moved it: the lock is gone.
       await new Promise((r) => setTimeout(r, 1400));
-      const err = await queue.decide('lapse-1', 1, 'dr-a', { action: 'approve' }).catch((e: unknown) => e as Error & { code: string });
+      const err = await queue
+        .decide('lapse-1', 1, 'dr-a', { action: 'approve' })
+        .catch((e: unknown) => e as Error & { code: string });
       expect(['LEASE_EXPIRED', 'NOT_CLAIMED']).toContain((err as { code: string }).code);
       expect((err as Error).message).toMatch(/expired at .*claim it again|claim it first/);
     });
@@ -135,9 +147,17 @@ describe('review queue', () => {
     await withQueue(60_000, async ({ queue, decisions, producer, metrics }) => {
       await addReviewJob(queue, reviewJob('decide-1'));
       await queue.claimNext('dr-a');
-      const { record, created } = await queue.decide('decide-1', 1, 'dr-a', { action: 'request_changes', comments: 'Add the renal dose.' });
+      const { record, created } = await queue.decide('decide-1', 1, 'dr-a', {
+        action: 'request_changes',
+        comments: 'Add the renal dose.',
+      });
       expect(created).toBe(true);
-      expect(record.decision).toMatchObject({ action: 'request_changes', revision: 1, reviewer: 'dr-a', comments: 'Add the renal dose.' });
+      expect(record.decision).toMatchObject({
+        action: 'request_changes',
+        revision: 1,
+        reviewer: 'dr-a',
+        comments: 'Add the renal dose.',
+      });
       expect(await decisions.get('decide-1', 1)).toEqual(record);
       const resume = await producer.queue.getJob('resume.decide-1.r1');
       expect(resume?.data).toEqual({ caseId: 'decide-1', decision: record.decision });
@@ -159,11 +179,23 @@ describe('review queue', () => {
       const sections = structuredClone(job.request.plan.sections);
       sections.recommendations[0]!.text = 'Stop ibuprofen; use paracetamol.';
       sections.recommendations.splice(1, 1);
-      sections.monitoring.push({ id: 'm-new', text: 'Recheck creatinine in a week.', citations: [], medications: [], supported: true });
+      sections.monitoring.push({
+        id: 'm-new',
+        text: 'Recheck creatinine in a week.',
+        citations: [],
+        medications: [],
+        supported: true,
+      });
       const { record } = await queue.decide('edit-1', 1, 'dr-a', { action: 'edit', sections });
       expect(record.diff).toMatchObject({ added: 1, removed: 1, changed: 1 });
       expect(record.diff!.sections.recommendations).toEqual([
-        { kind: 'changed', before: 'Stop ibuprofen.', after: 'Stop ibuprofen; use paracetamol.', citationsBefore: ['case:med-1'], citationsAfter: ['case:med-1'] },
+        {
+          kind: 'changed',
+          before: 'Stop ibuprofen.',
+          after: 'Stop ibuprofen; use paracetamol.',
+          citationsBefore: ['case:med-1'],
+          citationsAfter: ['case:med-1'],
+        },
         { kind: 'removed', text: 'Check INR in 3 days.' },
       ]);
     });
@@ -176,18 +208,40 @@ describe('review queue', () => {
       const claim = (await queue.claimNext('dr-a'))!;
       expect(claim.caseId).toBe('crash-1');
       // The API process recorded the decision and died before handing it over.
-      const decision = { action: 'approve' as const, revision: 1, reviewer: 'dr-a', decidedAt: new Date().toISOString() };
+      const decision = {
+        action: 'approve' as const,
+        revision: 1,
+        reviewer: 'dr-a',
+        decidedAt: new Date().toISOString(),
+      };
       await decisions.record({ caseId: 'crash-1', revision: 1, decision, diff: null, recordedAt: decision.decidedAt });
-      await waitUntil(async () => (await queue.list()).find((i) => i.caseId === 'crash-1' && i.state === 'waiting'), 10_000, 'the abandoned item to return');
+      await waitUntil(
+        async () => (await queue.list()).find((i) => i.caseId === 'crash-1' && i.state === 'waiting'),
+        10_000,
+        'the abandoned item to return',
+      );
       // The next claim finds the decision, completes the item and hands the decision over; it is not offered again.
       expect((await queue.claimNext('dr-b'))!.caseId).toBe('next-1');
       expect(await (await queue.queue.getJob('review.crash-1.r1'))!.getState()).toBe('completed');
       expect((await producer.queue.getJob('resume.crash-1.r1'))?.data).toEqual({ caseId: 'crash-1', decision });
       // The audit trail gets the decision the crash kept it from, once, at the decision's time.
       const decided = (await audit.list('crash-1')).filter((e) => e.event === 'decided');
-      expect(decided).toEqual([expect.objectContaining({ actor: 'dr-a', revision: 1, at: decision.decidedAt, detail: { action: 'approve', recovered: true } })]);
+      expect(decided).toEqual([
+        expect.objectContaining({
+          actor: 'dr-a',
+          revision: 1,
+          at: decision.decidedAt,
+          detail: { action: 'approve', recovered: true },
+        }),
+      ]);
       // A second recovery (another crash) does not write it again.
-      await audit.appendOnce({ caseId: 'crash-1', event: 'decided', actor: 'dr-a', revision: 1, detail: { action: 'approve' } });
+      await audit.appendOnce({
+        caseId: 'crash-1',
+        event: 'decided',
+        actor: 'dr-a',
+        revision: 1,
+        detail: { action: 'approve' },
+      });
       expect((await audit.list('crash-1')).filter((e) => e.event === 'decided')).toHaveLength(1);
     });
   });

@@ -39,12 +39,17 @@ async function getCase(id: string): Promise<CaseView> {
 }
 
 const until = (id: string, status: CaseView['status'], revision = 1) =>
-  waitUntil(async () => {
-    const v = await getCase(id);
-    return v.status === status && v.revision === revision ? v : undefined;
-  }, 20_000, `case ${id} to be ${status} at revision ${revision}`);
+  waitUntil(
+    async () => {
+      const v = await getCase(id);
+      return v.status === status && v.revision === revision ? v : undefined;
+    },
+    20_000,
+    `case ${id} to be ${status} at revision ${revision}`,
+  );
 
-const decision = (revision: number, extra: Record<string, unknown>) => ({ revision, reviewer: 'dr-e2e', decidedAt: new Date().toISOString(), ...extra }) as ReviewDecision;
+const decision = (revision: number, extra: Record<string, unknown>) =>
+  ({ revision, reviewer: 'dr-e2e', decidedAt: new Date().toISOString(), ...extra }) as ReviewDecision;
 
 /** The highest finding per synthetic case with the starter knowledge base (see test/unit/kb-graph.test.ts for the findings themselves). */
 const EXPECTED_SEVERITY: Record<string, string> = {
@@ -58,13 +63,26 @@ const EXPECTED_SEVERITY: Record<string, string> = {
 describe('intake → graph → review queue → decision, over HTTP', () => {
   it('drafts every synthetic case and queues it for review with a deterministic job id', async () => {
     for (const example of examples) {
-      const res = await fetch(`${base}/v1/cases`, { method: 'POST', headers, body: JSON.stringify(example.submission) });
+      const res = await fetch(`${base}/v1/cases`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(example.submission),
+      });
       expect(res.status, example.file).toBe(202);
     }
     for (const example of examples) {
       const view = await until(example.submission.caseId, 'awaiting_review');
-      expect(view).toMatchObject({ attempts: 1, pipeline: 'clinical-case-graph', currentStep: 'review', plan: null, error: null, mode: 'knowledge-driven' });
-      expect(view.completedSteps).toEqual(expect.arrayContaining(['normalise', 'decompose', 'execute_step', 'draft', 'verify']));
+      expect(view).toMatchObject({
+        attempts: 1,
+        pipeline: 'clinical-case-graph',
+        currentStep: 'review',
+        plan: null,
+        error: null,
+        mode: 'knowledge-driven',
+      });
+      expect(view.completedSteps).toEqual(
+        expect.arrayContaining(['normalise', 'decompose', 'execute_step', 'draft', 'verify']),
+      );
       // The worker runs the real knowledge base (seeded from kb/starter); literature and imaging are not configured (moderate).
       expect(view.maxSeverity, example.file).toBe(EXPECTED_SEVERITY[example.file]);
       const job = await worker.handle.reviewQueue.getJob(reviewJobId(example.submission.caseId, 1));
@@ -96,13 +114,16 @@ describe('intake → graph → review queue → decision, over HTTP', () => {
     expect(view.revision).toBe(2);
     const job = await worker.handle.reviewQueue.getJob(reviewJobId('syn-diabetes-injection-001', 2));
     expect(job).toBeDefined();
-    const request = (job!.data).request;
+    const request = job!.data.request;
     expect(request.plan.sections.assessment.some((r) => r.citations.includes('review:r1'))).toBe(true);
     expect(request.findings.some((f) => f.code === 'embedded_instruction')).toBe(true);
   });
 
   it('reject: the case closes with the reason and no plan', async () => {
-    await api.producer.submitDecision('syn-pneumonia-allergy-001', decision(1, { action: 'reject', reason: 'Needs imaging read by radiology first.' }));
+    await api.producer.submitDecision(
+      'syn-pneumonia-allergy-001',
+      decision(1, { action: 'reject', reason: 'Needs imaging read by radiology first.' }),
+    );
     const view = await until('syn-pneumonia-allergy-001', 'rejected');
     expect(view).toMatchObject({ plan: null, closedReason: 'Needs imaging read by radiology first.' });
   });
@@ -112,7 +133,8 @@ describe('intake → graph → review queue → decision, over HTTP', () => {
     expect(text).toContain('syn-polypharmacy-ckd-001');
     expect(text).toContain('case awaiting review');
     for (const example of examples) {
-      for (const identifier of identifiersOf(example.submission)) expect(text, `log leaked ${identifier}`).not.toContain(identifier);
+      for (const identifier of identifiersOf(example.submission))
+        expect(text, `log leaked ${identifier}`).not.toContain(identifier);
       for (const note of example.submission.notes ?? []) expect(text).not.toContain(note.slice(0, 40));
       expect(text).not.toContain(example.submission.question.slice(0, 40));
     }

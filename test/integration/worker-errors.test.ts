@@ -28,8 +28,10 @@ const flakyPlanner: Planner = {
     const key = view.question;
     const n = (calls.get(key) ?? 0) + 1;
     calls.set(key, n);
-    if (key.startsWith('transient') && n === 1) return Promise.reject(new PipelineStepError('decompose', 'planner timed out', true));
-    if (key.startsWith('permanent')) return Promise.reject(new PipelineStepError('decompose', 'input can never work', false));
+    if (key.startsWith('transient') && n === 1)
+      return Promise.reject(new PipelineStepError('decompose', 'planner timed out', true));
+    if (key.startsWith('permanent'))
+      return Promise.reject(new PipelineStepError('decompose', 'input can never work', false));
     return knowledgePlanner.plan(view, comments);
   },
 };
@@ -53,7 +55,10 @@ describe('worker error handling', () => {
       const r = await producer.get('transient-1');
       return r?.status === 'queued' && r.error ? r : undefined;
     });
-    expect(retrying.error).toEqual({ code: 'PIPELINE_STEP_FAILED', message: 'step decompose failed: planner timed out' });
+    expect(retrying.error).toEqual({
+      code: 'PIPELINE_STEP_FAILED',
+      message: 'step decompose failed: planner timed out',
+    });
     const done = await waitUntil(async () => {
       const r = await producer.get('transient-1');
       return r?.status === 'awaiting_review' ? r : undefined;
@@ -70,9 +75,17 @@ describe('worker error handling', () => {
       const r = await producer.get('permanent-1');
       return r?.status === 'failed' ? r : undefined;
     });
-    expect(failed).toMatchObject({ attempts: 1, currentStep: null, error: { code: 'PIPELINE_STEP_FAILED', message: 'step decompose failed: input can never work' } });
+    expect(failed).toMatchObject({
+      attempts: 1,
+      currentStep: null,
+      error: { code: 'PIPELINE_STEP_FAILED', message: 'step decompose failed: input can never work' },
+    });
     // The record is written before BullMQ moves the job to failed: wait for the move.
-    await waitUntil(async () => (await (await producer.queue.getJob('case.permanent-1'))?.getState()) === 'failed', 10_000, 'the job to fail');
+    await waitUntil(
+      async () => (await (await producer.queue.getJob('case.permanent-1'))?.getState()) === 'failed',
+      10_000,
+      'the job to fail',
+    );
     expect(calls.get('permanent: is the list safe?')).toBe(1);
   });
 });

@@ -53,20 +53,47 @@ const caseIdOf = (c: HostileCase): string | null => {
     return null;
   }
 };
-const submit = (app: ApiStack['app'], c: HostileCase) => app.inject({ method: 'POST', url: '/v1/cases', headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': c.contentType }, payload: c.payload });
+const submit = (app: ApiStack['app'], c: HostileCase) =>
+  app.inject({
+    method: 'POST',
+    url: '/v1/cases',
+    headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': c.contentType },
+    payload: c.payload,
+  });
 
 beforeAll(async () => {
   kb = await openTestKb('sqlite');
   api = await startApi(config, logs);
-  worker = await startWorker(config, logs, { tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb.store), literature: null, imaging: null } });
+  worker = await startWorker(config, logs, {
+    tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb.store), literature: null, imaging: null },
+  });
   worker.handle.worker.on('failed', (job, err) => workerErrors.push(`${job?.id}: ${err.message}`));
   worker.handle.worker.on('error', (err) => workerErrors.push(`worker error: ${err.message}`));
   redis = createRedis(config.redis.url!, 'test-hostile');
-  reviewQueue = new Queue<ReviewJobData>(QUEUES.review, { connection: redis, prefix: bullPrefix(prefix, QUEUES.review) });
+  reviewQueue = new Queue<ReviewJobData>(QUEUES.review, {
+    connection: redis,
+    prefix: bullPrefix(prefix, QUEUES.review),
+  });
   fixture = await startOpenAiFixture((body) =>
     body.tools?.[0]?.function.name === 'propose_plan'
-      ? { name: 'propose_plan', args: { steps: [{ id: 'lookup', type: 'kb_lookup', purpose: 'Map the medications', terms: ['warfarin', 'ibuprofen'] }] } }
-      : { name: 'write_plan', args: { assessment: [{ id: 'a1', text: 'Medications reviewed.', citations: ['case:med-1'], medications: [] }], recommendations: [], medicationChanges: [], monitoring: [], patientCommunication: [] } },
+      ? {
+          name: 'propose_plan',
+          args: {
+            steps: [
+              { id: 'lookup', type: 'kb_lookup', purpose: 'Map the medications', terms: ['warfarin', 'ibuprofen'] },
+            ],
+          },
+        }
+      : {
+          name: 'write_plan',
+          args: {
+            assessment: [{ id: 'a1', text: 'Medications reviewed.', citations: ['case:med-1'], medications: [] }],
+            recommendations: [],
+            medicationChanges: [],
+            monitoring: [],
+            patientCommunication: [],
+          },
+        },
   );
 }, 120_000);
 
@@ -83,7 +110,18 @@ afterAll(async () => {
 describe('hostile input corpus', () => {
   it(`has at least 100 cases across every category (${corpus.length})`, () => {
     expect(corpus.length).toBeGreaterThanOrEqual(100);
-    expect(new Set(corpus.map((c) => c.category))).toEqual(new Set(['malformed-fhir', 'huge', 'nesting', 'unicode', 'prompt-injection', 'review-bypass', 'ssrf', 'path-traversal']));
+    expect(new Set(corpus.map((c) => c.category))).toEqual(
+      new Set([
+        'malformed-fhir',
+        'huge',
+        'nesting',
+        'unicode',
+        'prompt-injection',
+        'review-bypass',
+        'ssrf',
+        'path-traversal',
+      ]),
+    );
   });
 
   describe.each(rejected.map((c) => [c.file, c] as const))('%s', (_file, c) => {
@@ -97,7 +135,8 @@ describe('hostile input corpus', () => {
       expect(body.code).toMatch(/^[A-Z_]+$/);
       expect(`${body.title} ${body.detail ?? ''}`.length).toBeGreaterThan(10);
       const caseId = caseIdOf(c);
-      if (caseId && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(caseId)) expect(await api.producer.get(caseId)).toBeNull();
+      if (caseId && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(caseId))
+        expect(await api.producer.get(caseId)).toBeNull();
     });
   });
 
@@ -111,12 +150,27 @@ describe('hostile input corpus', () => {
       await Promise.all(
         flagged.map(async (c) => {
           const caseId = caseIdOf(c)!;
-          const r = await waitUntil(async () => {
-            const rec = await api.producer.get(caseId);
-            return rec && rec.status !== 'queued' && rec.status !== 'running' && rec.status !== 'accepted' ? rec : undefined;
-          }, 90_000, `${caseId} to be drafted`);
+          const r = await waitUntil(
+            async () => {
+              const rec = await api.producer.get(caseId);
+              return rec && rec.status !== 'queued' && rec.status !== 'running' && rec.status !== 'accepted'
+                ? rec
+                : undefined;
+            },
+            90_000,
+            `${caseId} to be drafted`,
+          );
           expect(r.status, `${c.file}: ${JSON.stringify(r.error)}`).toBe('awaiting_review');
-          results.set(c.file, (await waitUntil(async () => (await reviewQueue.getJob(reviewJobId(caseId, 1))) ?? undefined, 10_000, `the review job of ${caseId}`)).data);
+          results.set(
+            c.file,
+            (
+              await waitUntil(
+                async () => (await reviewQueue.getJob(reviewJobId(caseId, 1))) ?? undefined,
+                10_000,
+                `the review job of ${caseId}`,
+              )
+            ).data,
+          );
         }),
       );
     }, 120_000);
@@ -125,7 +179,10 @@ describe('hostile input corpus', () => {
       it(`reaches review (never approved by itself) with its finding flagged: ${c.description}`, () => {
         const data = results.get(c.file)!;
         const codes = data.request.findings.map((f) => f.code);
-        for (const code of (c.expect as { findings: string[] }).findings) expect(codes, JSON.stringify(data.request.findings.map((f) => [f.code, f.message.slice(0, 100)]))).toContain(code);
+        for (const code of (c.expect as { findings: string[] }).findings)
+          expect(codes, JSON.stringify(data.request.findings.map((f) => [f.code, f.message.slice(0, 100)]))).toContain(
+            code,
+          );
         expect(data.request.allowedActions).toContain('approve');
       });
     });
@@ -152,14 +209,29 @@ describe('hostile input corpus', () => {
   });
 
   it('on the LLM path, case text reaches the model only inside the JSON data block, never as an instruction', async () => {
-    const llm = loadConfig({ OPENAI_MODEL: 'fixture-model', OPENAI_BASE_URL: fixture.baseUrl, OPENAI_API_KEY: 'test-key' });
+    const llm = loadConfig({
+      OPENAI_MODEL: 'fixture-model',
+      OPENAI_BASE_URL: fixture.baseUrl,
+      OPENAI_API_KEY: 'test-key',
+    });
     if (llm.model.mode !== 'llm') throw new Error('expected LLM mode');
     const model = createChatModel(llm.model, { timeoutMs: 5000, maxRetries: 0 });
-    const graph = compileClinicalCaseGraph({ tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb.store), literature: null, imaging: null }, planner: llmPlanner(model), drafter: llmDrafter(model, 'fixture-model'), maxRevisions: 2 }, new MemorySaver());
+    const graph = compileClinicalCaseGraph(
+      {
+        tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb.store), literature: null, imaging: null },
+        planner: llmPlanner(model),
+        drafter: llmDrafter(model, 'fixture-model'),
+        maxRevisions: 2,
+      },
+      new MemorySaver(),
+    );
     const before = fixture.requests.length;
     for (const c of flagged) {
       const submission = parseSubmission(JSON.parse(c.payload) as unknown, []);
-      const out = await graph.invoke({ caseId: submission.caseId, submission, receivedAt: '2026-12-01T12:00:00.000Z', mode: 'llm' }, { configurable: { thread_id: `llm-${submission.caseId}` } });
+      const out = await graph.invoke(
+        { caseId: submission.caseId, submission, receivedAt: '2026-12-01T12:00:00.000Z', mode: 'llm' },
+        { configurable: { thread_id: `llm-${submission.caseId}` } },
+      );
       const request = (out as { __interrupt__?: Array<{ value: ReviewRequest }> }).__interrupt__![0]!.value;
       expect(request.plan.mode, c.file).toBe('llm');
     }
@@ -182,14 +254,24 @@ describe('hostile input corpus', () => {
       expect(user.match(/<\/case_data>/g)).toHaveLength(1);
       // Outside the blocks only the fixed framing is left.
       const outside = user.replace(BLOCK, '').replace(/\s+/g, ' ').trim();
-      expect(outside).toMatch(/^(Plan the work-up for this case\.|Draft revision \d+ of the plan\.)( Reviewer comments on earlier revisions:)?$/);
+      expect(outside).toMatch(
+        /^(Plan the work-up for this case\.|Draft revision \d+ of the plan\.)( Reviewer comments on earlier revisions:)?$/,
+      );
     }
     // The hostile strings did go to the model, as data (the view keeps them, flagged): the check above is not vacuous.
     expect(sent.some((r) => JSON.stringify(r).includes('previous instructions'))).toBe(true);
 
     const identifiers = corpus.flatMap((c) => c.identifiers);
-    const phi = scanForPhi([...sent.map((r, i) => ({ source: `model request ${i}`, text: JSON.stringify(r) })), ...logs.lines.map((text, i) => ({ source: `log line ${i}`, text }))], identifiers);
-    process.stderr.write(`[hostile] ${corpus.length} cases (${rejected.length} refused, ${flagged.length} flagged); PHI scan of ${sent.length} model requests and ${logs.lines.length} log lines for ${new Set(identifiers).size} identifiers: ${phi.length} hits\n`);
+    const phi = scanForPhi(
+      [
+        ...sent.map((r, i) => ({ source: `model request ${i}`, text: JSON.stringify(r) })),
+        ...logs.lines.map((text, i) => ({ source: `log line ${i}`, text })),
+      ],
+      identifiers,
+    );
+    process.stderr.write(
+      `[hostile] ${corpus.length} cases (${rejected.length} refused, ${flagged.length} flagged); PHI scan of ${sent.length} model requests and ${logs.lines.length} log lines for ${new Set(identifiers).size} identifiers: ${phi.length} hits\n`,
+    );
     expect(phi.slice(0, 5)).toEqual([]);
   }, 180_000);
 });

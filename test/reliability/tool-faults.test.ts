@@ -29,7 +29,14 @@ import { buildLiteratureService } from '../../src/tools/literature/local/server.
 import { loadExampleCases, type ExampleCase } from '../helpers/cases.js';
 import { deletePrefix, testConfig, uniquePrefix, waitUntil } from '../helpers/env.js';
 import { faultyKnowledgeBase, startFaultProxy, type FaultMode, type FaultProxy } from '../helpers/fault-proxy.js';
-import { makePng, MODEL_DIR, sampleImage, startImagingService, stopImagingService, type RunningService } from '../helpers/imaging.js';
+import {
+  makePng,
+  MODEL_DIR,
+  sampleImage,
+  startImagingService,
+  stopImagingService,
+  type RunningService,
+} from '../helpers/imaging.js';
 import { openTestKb, type TestKb } from '../helpers/kb.js';
 import { scanForPhi } from '../helpers/phi.js';
 import { withSyntheticIdentity } from '../helpers/pipeline.js';
@@ -63,7 +70,20 @@ const template: ExampleCase = (() => {
   const copy = structuredClone(base);
   copy.submission.bundle.entry = copy.submission.bundle.entry.filter((e) => e.resource.resourceType !== 'ImagingStudy');
   copy.submission.bundle.entry.push({
-    resource: { resourceType: 'DocumentReference', id: 'd-img', status: 'current', description: 'Chest radiograph (synthetic test image)', content: [{ attachment: { contentType: 'image/png', data: Buffer.from(makePng(28, 28, sampleImage(3).pixels)).toString('base64') } }] },
+    resource: {
+      resourceType: 'DocumentReference',
+      id: 'd-img',
+      status: 'current',
+      description: 'Chest radiograph (synthetic test image)',
+      content: [
+        {
+          attachment: {
+            contentType: 'image/png',
+            data: Buffer.from(makePng(28, 28, sampleImage(3).pixels)).toString('base64'),
+          },
+        },
+      ],
+    },
   });
   return copy;
 })();
@@ -76,30 +96,64 @@ async function runCases(n: number, label: string): Promise<ReviewJobData[]> {
       const { submission, identifiers: ids } = withSyntheticIdentity(template, caseId, 'https://ehr.example.org/hook');
       delete (submission as { callbackUrl?: string }).callbackUrl;
       identifiers.push(...ids);
-      const res = await api.app.inject({ method: 'POST', url: '/v1/cases', headers: { authorization: 'Bearer test-service-token-0123456789abcdef' }, payload: submission });
+      const res = await api.app.inject({
+        method: 'POST',
+        url: '/v1/cases',
+        headers: { authorization: 'Bearer test-service-token-0123456789abcdef' },
+        payload: submission,
+      });
       expect(res.statusCode, res.body).toBe(202);
       return caseId;
     }),
   );
   return Promise.all(
     ids.map(async (caseId) => {
-      const record = await waitUntil(async () => {
-        const r = await api.producer.get(caseId);
-        return r && ['awaiting_review', 'failed'].includes(r.status) ? r : undefined;
-      }, 60_000, `${caseId} to reach review`);
+      const record = await waitUntil(
+        async () => {
+          const r = await api.producer.get(caseId);
+          return r && ['awaiting_review', 'failed'].includes(r.status) ? r : undefined;
+        },
+        60_000,
+        `${caseId} to reach review`,
+      );
       expect(record.status, JSON.stringify(record.error)).toBe('awaiting_review');
       // The record says awaiting_review a moment before the review job is added.
-      const job = await waitUntil(async () => (await reviewQueue.getJob(reviewJobId(caseId, 1))) ?? undefined, 10_000, `the review job of ${caseId}`);
+      const job = await waitUntil(
+        async () => (await reviewQueue.getJob(reviewJobId(caseId, 1))) ?? undefined,
+        10_000,
+        `the review job of ${caseId}`,
+      );
       return job.data;
     }),
   );
 }
 
-const TYPES = { literature: ['literature_search'], imaging: ['imaging_analysis'], kb: ['kb_lookup', 'interaction_check', 'allergy_check', 'dose_check', 'contraindication_check', 'duplicate_therapy_check'] } as const;
+const TYPES = {
+  literature: ['literature_search'],
+  imaging: ['imaging_analysis'],
+  kb: [
+    'kb_lookup',
+    'interaction_check',
+    'allergy_check',
+    'dose_check',
+    'contraindication_check',
+    'duplicate_therapy_check',
+  ],
+} as const;
 type Tool = keyof typeof TYPES;
 const EXPECTED: Record<Tool, Record<Exclude<FaultMode, 'pass'>, string[]>> = {
-  literature: { slow: ['TIMEOUT', 'CIRCUIT_OPEN'], error: ['UNREACHABLE', 'CIRCUIT_OPEN'], garbage: ['BAD_RESPONSE'], down: ['UNREACHABLE', 'CIRCUIT_OPEN'] },
-  imaging: { slow: ['TIMEOUT', 'CIRCUIT_OPEN'], error: ['UNREACHABLE', 'CIRCUIT_OPEN'], garbage: ['BAD_RESPONSE', 'CIRCUIT_OPEN'], down: ['UNREACHABLE', 'CIRCUIT_OPEN'] },
+  literature: {
+    slow: ['TIMEOUT', 'CIRCUIT_OPEN'],
+    error: ['UNREACHABLE', 'CIRCUIT_OPEN'],
+    garbage: ['BAD_RESPONSE'],
+    down: ['UNREACHABLE', 'CIRCUIT_OPEN'],
+  },
+  imaging: {
+    slow: ['TIMEOUT', 'CIRCUIT_OPEN'],
+    error: ['UNREACHABLE', 'CIRCUIT_OPEN'],
+    garbage: ['BAD_RESPONSE', 'CIRCUIT_OPEN'],
+    down: ['UNREACHABLE', 'CIRCUIT_OPEN'],
+  },
   kb: { slow: ['TIMEOUT'], error: ['INTERNAL'], garbage: ['BAD_RESPONSE'], down: ['UNREACHABLE'] },
 };
 
@@ -131,7 +185,10 @@ beforeAll(async () => {
   mkdirSync(dir, { recursive: true });
   process.on('unhandledRejection', onUnhandled);
   kb = await openTestKb('sqlite');
-  const { index } = await LiteratureIndex.open(path.join(ROOT, 'test/fixtures/literature/synthetic-pubmed.xml'), path.join(dir, 'index'));
+  const { index } = await LiteratureIndex.open(
+    path.join(ROOT, 'test/fixtures/literature/synthetic-pubmed.xml'),
+    path.join(dir, 'index'),
+  );
   literatureService = buildLiteratureService(index);
   await literatureService.listen({ host: '127.0.0.1', port: 0 });
   const litPort = (literatureService.server.address() as AddressInfo).port;
@@ -139,14 +196,39 @@ beforeAll(async () => {
   litProxy = await startFaultProxy(`http://127.0.0.1:${litPort}`);
   imgProxy = await startFaultProxy(imagingService.base);
   litProxy.slowMs = imgProxy.slowMs = 3000;
-  literature = new EutilsClient({ baseUrl: `${litProxy.url}/entrez/eutils`, rateLimit: 200, timeoutMs: 800, retries: 1, backoffMs: 20, sourceName: 'local-pubmed', breaker: BREAKER });
-  imaging = new KServeImagingClient({ baseUrl: imgProxy.url, model: 'pneumonia-cnn', timeoutMs: 800, retries: 1, backoffMs: 20, breaker: BREAKER, maxImageBytes: 1e7, dicomweb: null });
+  literature = new EutilsClient({
+    baseUrl: `${litProxy.url}/entrez/eutils`,
+    rateLimit: 200,
+    timeoutMs: 800,
+    retries: 1,
+    backoffMs: 20,
+    sourceName: 'local-pubmed',
+    breaker: BREAKER,
+  });
+  imaging = new KServeImagingClient({
+    baseUrl: imgProxy.url,
+    model: 'pneumonia-cnn',
+    timeoutMs: 800,
+    retries: 1,
+    backoffMs: 20,
+    breaker: BREAKER,
+    maxImageBytes: 1e7,
+    dicomweb: null,
+  });
   api = await startApi(config, logs);
   worker = await startWorker(config, logs, {
-    tools: { knowledgeBase: faultyKnowledgeBase(new LocalKnowledgeBaseClient(kb.store), kbFault), literature, imaging, policy: { timeoutMs: 2500, retries: 1, backoffMs: 20 } },
+    tools: {
+      knowledgeBase: faultyKnowledgeBase(new LocalKnowledgeBaseClient(kb.store), kbFault),
+      literature,
+      imaging,
+      policy: { timeoutMs: 2500, retries: 1, backoffMs: 20 },
+    },
   });
   redis = createRedis(config.redis.url!, 'test-faults');
-  reviewQueue = new Queue<ReviewJobData>(QUEUES.review, { connection: redis, prefix: bullPrefix(prefix, QUEUES.review) });
+  reviewQueue = new Queue<ReviewJobData>(QUEUES.review, {
+    connection: redis,
+    prefix: bullPrefix(prefix, QUEUES.review),
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -186,7 +268,10 @@ describe('tool faults', () => {
   }
 
   it('the literature and imaging breakers open on failures, fail fast while open, and close after a successful trial', async () => {
-    for (const [name, proxy, client] of [['literature', litProxy, literature], ['imaging', imgProxy, imaging]] as const) {
+    for (const [name, proxy, client] of [
+      ['literature', litProxy, literature],
+      ['imaging', imgProxy, imaging],
+    ] as const) {
       const type = name === 'literature' ? 'literature_search' : 'imaging_analysis';
       const opened = client.stats.breakerOpened;
       await proxy.set('error');
@@ -216,7 +301,13 @@ describe('tool faults', () => {
       return process.memoryUsage().heapUsed;
     };
     const round = async (r: number) => {
-      for (const [tool, mode] of [['kb', 'error'], ['kb', 'garbage'], ['literature', 'garbage'], ['imaging', 'down'], ['literature', 'down']] as const) {
+      for (const [tool, mode] of [
+        ['kb', 'error'],
+        ['kb', 'garbage'],
+        ['literature', 'garbage'],
+        ['imaging', 'down'],
+        ['literature', 'down'],
+      ] as const) {
         await setFault(tool, mode);
         await runCases(4, `round${r}-${tool}-${mode}`);
         await setFault(tool, 'pass');
@@ -232,13 +323,23 @@ describe('tool faults', () => {
       samples.push(heap());
     }
     const growthMb = (samples.at(-1)! - start) / 1e6;
-    process.stderr.write(`[tool-faults] heap after warm-up ${(start / 1e6).toFixed(1)} MB; after rounds ${samples.map((s) => (s / 1e6).toFixed(1)).join(', ')} MB; growth ${growthMb.toFixed(1)} MB over 4 rounds (${4 * 24} cases)\n`);
+    process.stderr.write(
+      `[tool-faults] heap after warm-up ${(start / 1e6).toFixed(1)} MB; after rounds ${samples.map((s) => (s / 1e6).toFixed(1)).join(', ')} MB; growth ${growthMb.toFixed(1)} MB over 4 rounds (${4 * 24} cases)\n`,
+    );
     expect(growthMb).toBeLessThan(20);
     expect(unhandled).toEqual([]);
 
-    const outbound = [...litProxy.requests, ...imgProxy.requests].map((r, i) => ({ source: `tool request ${i} ${r.method} ${r.url.slice(0, 80)}`, text: `${r.url}\n${r.body}` }));
-    const phi = scanForPhi([...outbound, ...logs.lines.map((text, i) => ({ source: `log line ${i}`, text }))], identifiers);
-    process.stderr.write(`[tool-faults] PHI scan: ${outbound.length} tool requests and ${logs.lines.length} log lines for ${new Set(identifiers).size} identifiers: ${phi.length} hits\n`);
+    const outbound = [...litProxy.requests, ...imgProxy.requests].map((r, i) => ({
+      source: `tool request ${i} ${r.method} ${r.url.slice(0, 80)}`,
+      text: `${r.url}\n${r.body}`,
+    }));
+    const phi = scanForPhi(
+      [...outbound, ...logs.lines.map((text, i) => ({ source: `log line ${i}`, text }))],
+      identifiers,
+    );
+    process.stderr.write(
+      `[tool-faults] PHI scan: ${outbound.length} tool requests and ${logs.lines.length} log lines for ${new Set(identifiers).size} identifiers: ${phi.length} hits\n`,
+    );
     expect(outbound.length).toBeGreaterThan(50);
     expect(phi.slice(0, 5)).toEqual([]);
   }, 300_000);

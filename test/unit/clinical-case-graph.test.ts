@@ -21,7 +21,13 @@ const RECEIVED = '2026-11-24T12:00:00.000Z';
 function setup(overrides: Partial<GraphDeps['tools']> = {}, maxRevisions = 2) {
   const recorder: Recorder = { requests: [] };
   const deps: GraphDeps = {
-    tools: { knowledgeBase: fakeKnowledgeBase(recorder), literature: fakeLiterature(recorder), imaging: fakeImaging(recorder), policy: { timeoutMs: 200, retries: 1, backoffMs: 10 }, ...overrides },
+    tools: {
+      knowledgeBase: fakeKnowledgeBase(recorder),
+      literature: fakeLiterature(recorder),
+      imaging: fakeImaging(recorder),
+      policy: { timeoutMs: 200, retries: 1, backoffMs: 10 },
+      ...overrides,
+    },
     planner: knowledgePlanner,
     drafter: templateDrafter,
     maxRevisions,
@@ -34,13 +40,23 @@ async function start(graph: ReturnType<typeof setup>['graph'], name: string) {
   const example = examples[name]!;
   const submission = parseSubmission(example.submission, []);
   const config = { configurable: { thread_id: submission.caseId } };
-  const out = await graph.invoke({ caseId: submission.caseId, submission, receivedAt: RECEIVED, mode: 'knowledge-driven' }, config);
+  const out = await graph.invoke(
+    { caseId: submission.caseId, submission, receivedAt: RECEIVED, mode: 'knowledge-driven' },
+    config,
+  );
   return { out, config, submission, example };
 }
 
-const valuesOf = async (graph: ReturnType<typeof setup>['graph'], config: object) => (await graph.getState(config)).values as ClinicalCaseStateValue;
-const interruptOf = (out: object) => (out as { __interrupt__?: Array<{ value: unknown }> }).__interrupt__?.[0]?.value as ReviewRequest;
-const decide = (revision: number, extra: Record<string, unknown>) => ({ revision, reviewer: 'dr-test', decidedAt: new Date().toISOString(), ...extra });
+const valuesOf = async (graph: ReturnType<typeof setup>['graph'], config: object) =>
+  (await graph.getState(config)).values as ClinicalCaseStateValue;
+const interruptOf = (out: object) =>
+  (out as { __interrupt__?: Array<{ value: unknown }> }).__interrupt__?.[0]?.value as ReviewRequest;
+const decide = (revision: number, extra: Record<string, unknown>) => ({
+  revision,
+  reviewer: 'dr-test',
+  decidedAt: new Date().toISOString(),
+  ...extra,
+});
 
 describe('clinical-case graph (knowledge-driven)', () => {
   it('plans the polypharmacy case with every mandatory safety step and pauses for review', async () => {
@@ -52,9 +68,20 @@ describe('clinical-case graph (knowledge-driven)', () => {
     const ids = state.steps.map((s) => s.id).sort();
     expect(ids).toEqual(
       [
-        'kb:contraindications', 'kb:duplicates', 'kb:lookup', 'lit:1', 'lit:2', 'lit:3',
-        'safety:allergy:med-1', 'safety:allergy:med-2', 'safety:allergy:med-3', 'safety:allergy:med-4',
-        'safety:dose:med-1', 'safety:dose:med-2', 'safety:dose:med-3', 'safety:dose:med-4',
+        'kb:contraindications',
+        'kb:duplicates',
+        'kb:lookup',
+        'lit:1',
+        'lit:2',
+        'lit:3',
+        'safety:allergy:med-1',
+        'safety:allergy:med-2',
+        'safety:allergy:med-3',
+        'safety:allergy:med-4',
+        'safety:dose:med-1',
+        'safety:dose:med-2',
+        'safety:dose:med-3',
+        'safety:dose:med-4',
         'safety:interactions',
       ].sort(),
     );
@@ -71,7 +98,8 @@ describe('clinical-case graph (knowledge-driven)', () => {
     expect(change?.text).toMatch(/warfarin with ibuprofen/);
     expect(request.evidence.map((e) => e.id)).toContain('kb:test-ix-1');
     // Every recommendation cites evidence that resolves.
-    for (const section of SECTION_NAMES) for (const r of request.plan.sections[section]) expect(r.supported, r.text).toBe(true);
+    for (const section of SECTION_NAMES)
+      for (const r of request.plan.sections[section]) expect(r.supported, r.text).toBe(true);
     expect(request.findings.filter((f) => f.code === 'unresolved_citation')).toEqual([]);
     expect(state.status).toBe('drafting');
     expect(state.submission).toBeNull();
@@ -105,7 +133,12 @@ describe('clinical-case graph (knowledge-driven)', () => {
       const { example, submission } = await start(graph, name);
       const outbound = JSON.stringify(recorder.requests);
       expect(recorder.requests.length).toBeGreaterThan(0);
-      const ids = [...identifiersOf(example.submission), ...submission.bundle.entry.flatMap((e) => [e.fullUrl, 'id' in e.resource ? e.resource.id : undefined]).filter((x): x is string => !!x && x.length > 2)];
+      const ids = [
+        ...identifiersOf(example.submission),
+        ...submission.bundle.entry
+          .flatMap((e) => [e.fullUrl, 'id' in e.resource ? e.resource.id : undefined])
+          .filter((x): x is string => !!x && x.length > 2),
+      ];
       for (const id of ids) expect(outbound, `${name}: ${id} left the process`).not.toContain(id);
       expect(outbound).not.toMatch(/\d{4}-\d{2}-\d{2}/);
     }
@@ -117,7 +150,9 @@ describe('clinical-case graph (knowledge-driven)', () => {
     const { out } = await start(graph, 'polypharmacy-ckd');
     const request = interruptOf(out);
     expect(request.plan.unavailable.length).toBeGreaterThan(10);
-    expect(request.plan.sections.recommendations.filter((r) => r.text.startsWith('NOT CHECKED')).length).toBe(request.plan.unavailable.length);
+    expect(request.plan.sections.recommendations.filter((r) => r.text.startsWith('NOT CHECKED')).length).toBe(
+      request.plan.unavailable.length,
+    );
     expect(request.findings.some((f) => f.code === 'kb_unavailable' && f.severity === 'high')).toBe(true);
     expect(request.findings.some((f) => f.code === 'tool_unavailable' && /not configured/.test(f.message))).toBe(true);
     // The timeout was retried within the policy (2 attempts).
@@ -137,14 +172,22 @@ describe('clinical-case graph (knowledge-driven)', () => {
   it('request_changes revises with the comments and asks for review again; reject closes with the reason', async () => {
     const { graph } = setup();
     const { config } = await start(graph, 'polypharmacy-ckd');
-    const second = await graph.invoke(new Command({ resume: decide(1, { action: 'request_changes', comments: 'Please address the potassium result explicitly.' }) }), config);
+    const second = await graph.invoke(
+      new Command({
+        resume: decide(1, { action: 'request_changes', comments: 'Please address the potassium result explicitly.' }),
+      }),
+      config,
+    );
     const request = interruptOf(second);
     expect(request.revision).toBe(2);
     expect(request.plan.revision).toBe(2);
     const comment = request.plan.sections.assessment.find((r) => r.citations.includes('review:r1'));
     expect(comment?.text).toContain('potassium');
     expect(comment?.supported).toBe(true);
-    const closed = await graph.invoke(new Command({ resume: decide(2, { action: 'reject', reason: 'Not appropriate for this patient.' }) }), config);
+    const closed = await graph.invoke(
+      new Command({ resume: decide(2, { action: 'reject', reason: 'Not appropriate for this patient.' }) }),
+      config,
+    );
     expect(closed).toMatchObject({ status: 'rejected', closedReason: 'Not appropriate for this patient.' });
   });
 
@@ -153,7 +196,13 @@ describe('clinical-case graph (knowledge-driven)', () => {
     const { out, config } = await start(graph, 'polypharmacy-ckd');
     const request = interruptOf(out);
     const sections = structuredClone(request.plan.sections);
-    sections.recommendations.push({ id: 'h1', text: 'Stop ibuprofen; use paracetamol instead.', citations: ['pmid:123456789'], medications: ['paracetamol'], supported: true });
+    sections.recommendations.push({
+      id: 'h1',
+      text: 'Stop ibuprofen; use paracetamol instead.',
+      citations: ['pmid:123456789'],
+      medications: ['paracetamol'],
+      supported: true,
+    });
     const done = await graph.invoke(new Command({ resume: decide(1, { action: 'edit', sections }) }), config);
     expect(done.status).toBe('approved');
     // The edited plan is the next revision, with the draft as its previous one.
@@ -190,8 +239,14 @@ describe('clinical-case graph (knowledge-driven)', () => {
   it('escalates when revisions run out', async () => {
     const { graph } = setup({}, 1);
     const { config } = await start(graph, 'diabetes-note-injection');
-    await graph.invoke(new Command({ resume: decide(1, { action: 'request_changes', comments: 'more detail' }) }), config);
-    const done = await graph.invoke(new Command({ resume: decide(2, { action: 'request_changes', comments: 'still not enough' }) }), config);
+    await graph.invoke(
+      new Command({ resume: decide(1, { action: 'request_changes', comments: 'more detail' }) }),
+      config,
+    );
+    const done = await graph.invoke(
+      new Command({ resume: decide(2, { action: 'request_changes', comments: 'still not enough' }) }),
+      config,
+    );
     expect(done.status).toBe('escalated');
     expect(done.closedReason).toMatch(/escalated/);
   });

@@ -15,7 +15,12 @@ describe('loadConfig', () => {
 
   it('switches to LLM mode when a model is named', () => {
     const config = loadConfig({ OPENAI_MODEL: 'local-model', OPENAI_BASE_URL: 'http://127.0.0.1:9999/v1' });
-    expect(config.model).toEqual({ mode: 'llm', model: 'local-model', baseUrl: 'http://127.0.0.1:9999/v1', apiKey: undefined });
+    expect(config.model).toEqual({
+      mode: 'llm',
+      model: 'local-model',
+      baseUrl: 'http://127.0.0.1:9999/v1',
+      apiKey: undefined,
+    });
   });
 
   it('parses service tokens as name and hash', () => {
@@ -27,24 +32,51 @@ describe('loadConfig', () => {
   });
 
   it('parses staff tokens with roles, and where the knowledge base is seeded from', () => {
-    const config = loadConfig({ STAFF_TOKENS: `dr-a:${sha}:reviewer, kb-b:${'c'.repeat(64)}:kb_editor+reviewer+kb_editor`, KB_SEED: 'none' });
+    const config = loadConfig({
+      STAFF_TOKENS: `dr-a:${sha}:reviewer, kb-b:${'c'.repeat(64)}:kb_editor+reviewer+kb_editor`,
+      KB_SEED: 'none',
+    });
     expect(config.auth.staffTokens).toEqual([
       { name: 'dr-a', sha256: sha, roles: ['reviewer'] },
       { name: 'kb-b', sha256: 'c'.repeat(64), roles: ['kb_editor', 'reviewer'] },
     ]);
     expect(config.knowledgeBase.seed).toBeNull();
-    expect(loadConfig({}).knowledgeBase).toEqual({ sqlitePath: expect.stringMatching(/\.data\/knowledge-base\.sqlite$/) as unknown, seed: 'starter' });
+    expect(loadConfig({}).knowledgeBase).toEqual({
+      sqlitePath: expect.stringMatching(/\.data\/knowledge-base\.sqlite$/) as unknown,
+      seed: 'starter',
+    });
     expect(loadConfig({ KB_SEED: 'site/kb' }, '/srv/app').knowledgeBase.seed).toBe('/srv/app/site/kb');
   });
 
   it('parses the imaging settings: tool, overrides in pairs, service and DICOMweb', () => {
     const none = loadConfig({}, '/srv/app').imaging;
-    expect(none).toMatchObject({ baseUrl: undefined, modelName: 'pneumonia-cnn', threshold: undefined, indeterminateBand: undefined, dicomweb: null, breaker: { failures: 5, halfOpenAfterMs: 30_000 } });
+    expect(none).toMatchObject({
+      baseUrl: undefined,
+      modelName: 'pneumonia-cnn',
+      threshold: undefined,
+      indeterminateBand: undefined,
+      dicomweb: null,
+      breaker: { failures: 5, halfOpenAfterMs: 30_000 },
+    });
     expect(none.service.modelDir).toBe('/srv/app/models/pneumonia-cnn/tfjs');
-    const set = loadConfig({ IMAGING_BASE_URL: 'http://triton:8000', IMAGING_THRESHOLD: '0.4', IMAGING_INDETERMINATE_LOW: '0.3', IMAGING_INDETERMINATE_HIGH: '0.6', DICOMWEB_BASE_URL: 'https://pacs.example.org/dicom-web', DICOMWEB_TOKEN: 'x' }).imaging;
-    expect(set).toMatchObject({ baseUrl: 'http://triton:8000', threshold: 0.4, indeterminateBand: [0.3, 0.6], dicomweb: { baseUrl: 'https://pacs.example.org/dicom-web', token: 'x' } });
+    const set = loadConfig({
+      IMAGING_BASE_URL: 'http://triton:8000',
+      IMAGING_THRESHOLD: '0.4',
+      IMAGING_INDETERMINATE_LOW: '0.3',
+      IMAGING_INDETERMINATE_HIGH: '0.6',
+      DICOMWEB_BASE_URL: 'https://pacs.example.org/dicom-web',
+      DICOMWEB_TOKEN: 'x',
+    }).imaging;
+    expect(set).toMatchObject({
+      baseUrl: 'http://triton:8000',
+      threshold: 0.4,
+      indeterminateBand: [0.3, 0.6],
+      dicomweb: { baseUrl: 'https://pacs.example.org/dicom-web', token: 'x' },
+    });
     expect(() => loadConfig({ IMAGING_INDETERMINATE_LOW: '0.3' })).toThrow(/IMAGING_INDETERMINATE_HIGH: set both/);
-    expect(() => loadConfig({ IMAGING_INDETERMINATE_LOW: '0.7', IMAGING_INDETERMINATE_HIGH: '0.2' })).toThrow(/IMAGING_INDETERMINATE_LOW: must not exceed/);
+    expect(() => loadConfig({ IMAGING_INDETERMINATE_LOW: '0.7', IMAGING_INDETERMINATE_HIGH: '0.2' })).toThrow(
+      /IMAGING_INDETERMINATE_LOW: must not exceed/,
+    );
     expect(() => loadConfig({ IMAGING_THRESHOLD: '1.5' })).toThrow(/IMAGING_THRESHOLD/);
     expect(() => loadConfig({ IMAGING_MODEL_NAME: '../etc' })).toThrow(/IMAGING_MODEL_NAME/);
   });

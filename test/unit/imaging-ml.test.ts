@@ -6,7 +6,14 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { prng } from '../../src/imaging/augment.js';
-import { binaryMetrics, expectedCalibrationError, plattScaling, rocAuc, sigmoid, youdenThreshold } from '../../src/imaging/metrics.js';
+import {
+  binaryMetrics,
+  expectedCalibrationError,
+  plattScaling,
+  rocAuc,
+  sigmoid,
+  youdenThreshold,
+} from '../../src/imaging/metrics.js';
 import { buildCnn, predictLogits } from '../../src/imaging/model.js';
 import type { ImageSplit } from '../../src/imaging/npy.js';
 import { exportOnnx } from '../../src/imaging/onnx-export.js';
@@ -43,7 +50,10 @@ describe('metrics', () => {
     expect(a).toBeCloseTo(0.5, 1);
     expect(b).toBeCloseTo(-0.8, 1);
     const before = expectedCalibrationError(logits.map(sigmoid), labels);
-    const after = expectedCalibrationError(logits.map((z) => sigmoid(a * z + b)), labels);
+    const after = expectedCalibrationError(
+      logits.map((z) => sigmoid(a * z + b)),
+      labels,
+    );
     expect(after).toBeLessThan(0.02);
     expect(before).toBeGreaterThan(0.1);
   });
@@ -67,7 +77,9 @@ describe('TensorFlow.js on WASM', () => {
     const ws = values(3 * 3 * 4 * 5, 2);
     const grads = async (backend: 'cpu' | 'wasm', pad: 'same' | 'valid') => {
       await initTf(backend);
-      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad))))([tf.tensor4d(xs, [3, 9, 7, 4]), tf.tensor4d(ws, [3, 3, 4, 5])]);
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad))),
+      )([tf.tensor4d(xs, [3, 9, 7, 4]), tf.tensor4d(ws, [3, 3, 4, 5])]);
       return [dx!.dataSync().slice(), dw!.dataSync().slice()];
     };
     try {
@@ -94,7 +106,12 @@ describe('TensorFlow.js on WASM', () => {
       for (let i = 0; i < n; i++) {
         labels[i] = i % 2;
         // Positives have a bright blob in the middle; negatives are noise.
-        for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) images[i * 256 + y * 16 + x] = Math.min(255, random() * 80 + (labels[i] && Math.hypot(x - 8, y - 8) < 4 ? 150 : 0));
+        for (let y = 0; y < 16; y++)
+          for (let x = 0; x < 16; x++)
+            images[i * 256 + y * 16 + x] = Math.min(
+              255,
+              random() * 80 + (labels[i] && Math.hypot(x - 8, y - 8) < 4 ? 150 : 0),
+            );
       }
       return { split: name, count: n, height: 16, width: 16, images, labels };
     };
@@ -127,7 +144,15 @@ describe('ONNX export', () => {
     // Non-trivial batch-norm statistics, so folding is really exercised.
     const names = model.weights.map((v) => v.name);
     expect(names.filter((n) => n.includes('moving_variance'))).toHaveLength(5);
-    model.setWeights(model.getWeights().map((w, i) => (names[i]!.includes('moving_variance') ? tf.add(tf.abs(tf.tensor(values(w.size, i), w.shape)), 0.5) : tf.tensor(values(w.size, i + 100), w.shape))));
+    model.setWeights(
+      model
+        .getWeights()
+        .map((w, i) =>
+          names[i]!.includes('moving_variance')
+            ? tf.add(tf.abs(tf.tensor(values(w.size, i), w.shape)), 0.5)
+            : tf.tensor(values(w.size, i + 100), w.shape),
+        ),
+    );
     const calibration = { a: 1.7, b: -0.3 };
     const onnx = exportOnnx(model, { calibration, inputName: 'image', outputName: 'probability', version: 'test' });
     const session = await ort.InferenceSession.create(onnx);

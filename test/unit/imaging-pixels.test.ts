@@ -17,7 +17,8 @@ import { makeDicom, makeJpeg, makePng } from '../helpers/imaging.js';
 
 const close = (a: ArrayLike<number>, b: number[], eps = 1e-3) => {
   expect(a.length).toBe(b.length);
-  for (let i = 0; i < b.length; i++) expect(Math.abs(a[i]! - b[i]!), `value ${i}: ${a[i]} vs ${b[i]}`).toBeLessThan(eps);
+  for (let i = 0; i < b.length; i++)
+    expect(Math.abs(a[i]! - b[i]!), `value ${i}: ${a[i]} vs ${b[i]}`).toBeLessThan(eps);
 };
 const code = (fn: () => unknown) => {
   try {
@@ -32,7 +33,17 @@ const code = (fn: () => unknown) => {
 describe('DICOM decoding (files written by dcmjs)', () => {
   it('applies rescale slope/intercept, then the LINEAR window of PS3.3 C.11.2.1.2', () => {
     const values = [0, 100, 200, 300, 400, 500];
-    const out = decodeImage(makeDicom({ rows: 2, cols: 3, values, bitsStored: 12, slope: 2, intercept: -100, window: { center: 300, width: 401 } }));
+    const out = decodeImage(
+      makeDicom({
+        rows: 2,
+        cols: 3,
+        values,
+        bitsStored: 12,
+        slope: 2,
+        intercept: -100,
+        window: { center: 300, width: 401 },
+      }),
+    );
     expect(out.format).toBe('dicom');
     expect(out.steps).toEqual(['dicom', '12-bit unsigned', 'rescale ×2 −100', 'window 300/401 LINEAR']);
     // Modality values −100, 100, 300, 500, 700, 900 → window [100, 500].
@@ -52,7 +63,9 @@ describe('DICOM decoding (files written by dcmjs)', () => {
   });
 
   it('reads signed 16-bit values (two’s complement, Bits Stored 12) and 8-bit images', () => {
-    const signed = decodeImage(makeDicom({ rows: 1, cols: 4, values: [-2048, -1, 0, 2047], signed: true, bitsStored: 12 }));
+    const signed = decodeImage(
+      makeDicom({ rows: 1, cols: 4, values: [-2048, -1, 0, 2047], signed: true, bitsStored: 12 }),
+    );
     close(signed.image.data, [0, 2047 / 4095, 2048 / 4095, 1]);
     // 8-bit without a window: grey levels as stored (no stretching of a narrow range).
     const eight = decodeImage(makeDicom({ rows: 1, cols: 3, values: [40, 128, 200], bitsAllocated: 8 }));
@@ -61,14 +74,20 @@ describe('DICOM decoding (files written by dcmjs)', () => {
   });
 
   it('supports LINEAR_EXACT and SIGMOID VOI functions', () => {
-    const exact = decodeImage(makeDicom({ rows: 1, cols: 3, values: [0, 50, 100], window: { center: 50, width: 100, fn: 'LINEAR_EXACT' } }));
+    const exact = decodeImage(
+      makeDicom({ rows: 1, cols: 3, values: [0, 50, 100], window: { center: 50, width: 100, fn: 'LINEAR_EXACT' } }),
+    );
     close(exact.image.data, [0, 0.5, 1]);
-    const sigmoid = decodeImage(makeDicom({ rows: 1, cols: 3, values: [0, 50, 100], window: { center: 50, width: 100, fn: 'SIGMOID' } }));
+    const sigmoid = decodeImage(
+      makeDicom({ rows: 1, cols: 3, values: [0, 50, 100], window: { center: 50, width: 100, fn: 'SIGMOID' } }),
+    );
     close(sigmoid.image.data, [1 / (1 + Math.exp(2)), 0.5, 1 / (1 + Math.exp(-2))]);
   });
 
   it('turns RGB into luminance and reads the first frame of a multi-frame image', () => {
-    const rgb = decodeImage(makeDicom({ rows: 1, cols: 2, values: [255, 0, 0, 0, 0, 255], bitsAllocated: 8, photometric: 'RGB' }));
+    const rgb = decodeImage(
+      makeDicom({ rows: 1, cols: 2, values: [255, 0, 0, 0, 0, 255], bitsAllocated: 8, photometric: 'RGB' }),
+    );
     expect(rgb.steps).toContain('RGB luminance');
     // Rec. 601 luminance of pure red and pure blue, as 8-bit grey levels.
     close(rgb.image.data, [0.299, 0.114]);
@@ -78,8 +97,15 @@ describe('DICOM decoding (files written by dcmjs)', () => {
   });
 
   it('refuses compressed transfer syntaxes, missing pixel data and truncated files with clear codes', () => {
-    const jpegLossless = makeDicom({ rows: 2, cols: 2, values: [1, 2, 3, 4], transferSyntax: '1.2.840.10008.1.2.4.70' });
-    expect(() => decodeImage(jpegLossless)).toThrow(/transfer syntax 1\.2\.840\.10008\.1\.2\.4\.70 is compressed or unsupported/);
+    const jpegLossless = makeDicom({
+      rows: 2,
+      cols: 2,
+      values: [1, 2, 3, 4],
+      transferSyntax: '1.2.840.10008.1.2.4.70',
+    });
+    expect(() => decodeImage(jpegLossless)).toThrow(
+      /transfer syntax 1\.2\.840\.10008\.1\.2\.4\.70 is compressed or unsupported/,
+    );
     expect(code(() => decodeImage(jpegLossless))).toBe('IMAGE_UNSUPPORTED');
     const file = makeDicom({ rows: 64, cols: 64, values: new Array(4096).fill(7) });
     expect(code(() => decodeImage(file.slice(0, file.length - 2000)))).toBe('IMAGE_MALFORMED');
@@ -101,14 +127,21 @@ describe('PNG and JPEG', () => {
   it('decodes PNG to grey levels in [0, 1]', () => {
     const out = decodeImage(makePng(4, 4, grey), 'image/png');
     expect(out.format).toBe('png');
-    close(out.image.data, grey.map((g) => g / 255));
+    close(
+      out.image.data,
+      grey.map((g) => g / 255),
+    );
   });
 
   it('decodes JPEG to grey levels within compression error', () => {
     const flat = new Array(64).fill(200);
     const out = decodeImage(makeJpeg(8, 8, flat), 'image/jpeg');
     expect(out.format).toBe('jpeg');
-    close(out.image.data, flat.map((g) => g / 255), 0.02);
+    close(
+      out.image.data,
+      flat.map((g) => g / 255),
+      0.02,
+    );
   });
 
   it('checks the declared type against the bytes, and refuses what is not an image', () => {
@@ -142,14 +175,17 @@ describe('resizing', () => {
   it('keeps a constant image constant at any size, and returns the same image when the size matches', () => {
     const flat = { width: 57, height: 43, data: new Float32Array(57 * 43).fill(0.3) };
     for (const v of resizeGrey(flat, 28, 28).data) expect(v).toBeCloseTo(0.3, 5);
-    for (const v of resizeGrey({ width: 7, height: 7, data: new Float32Array(49).fill(0.6) }, 28, 28).data) expect(v).toBeCloseTo(0.6, 5);
+    for (const v of resizeGrey({ width: 7, height: 7, data: new Float32Array(49).fill(0.6) }, 28, 28).data)
+      expect(v).toBeCloseTo(0.6, 5);
     expect(resizeGrey(flat, 57, 43)).toBe(flat);
   });
 });
 
 describe('.npy and .npz', () => {
   const npy = (header: string, payload: Uint8Array, version = 1) => {
-    const padded = header.padEnd(Math.ceil((header.length + (version === 1 ? 11 : 13)) / 64) * 64 - (version === 1 ? 11 : 13), ' ') + '\n';
+    const padded =
+      header.padEnd(Math.ceil((header.length + (version === 1 ? 11 : 13)) / 64) * 64 - (version === 1 ? 11 : 13), ' ') +
+      '\n';
     const head = new Uint8Array(version === 1 ? 10 : 12);
     head.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]);
     const view = new DataView(head.buffer);
@@ -163,29 +199,59 @@ describe('.npy and .npz', () => {
   };
 
   it('parses version 1 and 2 headers, uint8 and little-endian int64', () => {
-    const a = parseNpy(npy("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 3), }", Uint8Array.from([1, 2, 3, 4, 5, 6])));
+    const a = parseNpy(
+      npy("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 3), }", Uint8Array.from([1, 2, 3, 4, 5, 6])),
+    );
     expect(a).toMatchObject({ dtype: 'uint8', shape: [2, 3] });
     expect(Array.from(a.data)).toEqual([1, 2, 3, 4, 5, 6]);
-    const b = parseNpy(npy("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", new Uint8Array(BigInt64Array.from([7n, -1n]).buffer), 2));
+    const b = parseNpy(
+      npy(
+        "{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }",
+        new Uint8Array(BigInt64Array.from([7n, -1n]).buffer),
+        2,
+      ),
+    );
     expect(Array.from(b.data)).toEqual([7, -1]);
   });
 
   it('refuses bad magic, Fortran order and truncated payloads', () => {
     expect(() => parseNpy(new Uint8Array(20))).toThrow(NpyError);
-    expect(() => parseNpy(npy("{'descr': '|u1', 'fortran_order': True, 'shape': (2, 2), }", new Uint8Array(4)))).toThrow(/Fortran/);
-    expect(() => parseNpy(npy("{'descr': '|u1', 'fortran_order': False, 'shape': (9, 9), }", new Uint8Array(4)))).toThrow(/truncated/);
+    expect(() =>
+      parseNpy(npy("{'descr': '|u1', 'fortran_order': True, 'shape': (2, 2), }", new Uint8Array(4))),
+    ).toThrow(/Fortran/);
+    expect(() =>
+      parseNpy(npy("{'descr': '|u1', 'fortran_order': False, 'shape': (9, 9), }", new Uint8Array(4))),
+    ).toThrow(/truncated/);
   });
 
   it('loads a split from an .npz and validates images and labels', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'npz-'));
     try {
       const file = path.join(dir, 'x.npz');
-      const images = npy("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2, 2), }", Uint8Array.from([0, 1, 2, 3, 4, 5, 6, 7]));
-      writeFileSync(file, zipSync({ 'test_images.npy': images, 'test_labels.npy': npy("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 1), }", Uint8Array.from([0, 1])) }));
+      const images = npy(
+        "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2, 2), }",
+        Uint8Array.from([0, 1, 2, 3, 4, 5, 6, 7]),
+      );
+      writeFileSync(
+        file,
+        zipSync({
+          'test_images.npy': images,
+          'test_labels.npy': npy(
+            "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 1), }",
+            Uint8Array.from([0, 1]),
+          ),
+        }),
+      );
       const split = loadSplit(file);
       expect(split).toMatchObject({ split: 'test', count: 2, height: 2, width: 2 });
       expect(Array.from(split.labels)).toEqual([0, 1]);
-      writeFileSync(file, zipSync({ 'val_images.npy': images, 'val_labels.npy': npy("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 1), }", Uint8Array.from([0, 3])) }));
+      writeFileSync(
+        file,
+        zipSync({
+          'val_images.npy': images,
+          'val_labels.npy': npy("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 1), }", Uint8Array.from([0, 3])),
+        }),
+      );
       expect(() => loadSplit(file)).toThrow(/labels must be 0 or 1/);
       expect(() => loadSplit(file, ['test'])).toThrow(/no <split>_images/);
     } finally {

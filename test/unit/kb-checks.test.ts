@@ -9,14 +9,23 @@ import { useStarterKb } from '../helpers/kb.js';
 
 const starter = useStarterKb();
 
-type Med = { name: string; dose?: { value: number; unit: string } | null; route?: string | null; frequencyPerDay?: number | null };
-const med = (m: Med | string) => (typeof m === 'string' ? { name: m, dose: null, route: null, frequencyPerDay: null } : { dose: null, route: null, frequencyPerDay: null, ...m });
+type Med = {
+  name: string;
+  dose?: { value: number; unit: string } | null;
+  route?: string | null;
+  frequencyPerDay?: number | null;
+};
+const med = (m: Med | string) =>
+  typeof m === 'string'
+    ? { name: m, dose: null, route: null, frequencyPerDay: null }
+    : { dose: null, route: null, frequencyPerDay: null, ...m };
 function check(kind: In['kind'], meds: Array<Med | string>, extra: Partial<In> = {}): CheckOutcome {
   const out = runCheck(starter.snapshot(), SafetyCheckInput.parse({ kind, medications: meds.map(med), ...extra }));
   // Every finding rests on facts that exist and are active in this snapshot.
   for (const f of out.findings) {
     expect(f.factIds.length).toBeGreaterThan(0);
-    for (const id of f.factIds) expect(starter.snapshot().facts.get(id)?.status, `${f.summary} cites ${id}`).toBe('active');
+    for (const id of f.factIds)
+      expect(starter.snapshot().facts.get(id)?.status, `${f.summary} cites ${id}`).toBe('active');
     expect(f.explanation.length).toBeGreaterThan(10);
   }
   return out;
@@ -28,7 +37,12 @@ const one = (out: CheckOutcome) => {
 
 describe('interactions', () => {
   it('class-level rule: any NSAID with any anticoagulant', () => {
-    for (const [a, b] of [['warfarin', 'ibuprofen'], ['Eliquis', 'naproxen'], ['rivaroxaban', 'Voltaren'], ['blood thinner', 'celecoxib']]) {
+    for (const [a, b] of [
+      ['warfarin', 'ibuprofen'],
+      ['Eliquis', 'naproxen'],
+      ['rivaroxaban', 'Voltaren'],
+      ['blood thinner', 'celecoxib'],
+    ]) {
       const f = one(check('interaction', [a!, b!]));
       expect(f.severity).toBe('high');
       expect(f.factIds).toContain('ix:class:anticoagulants~class:nsaids');
@@ -39,11 +53,18 @@ describe('interactions', () => {
   it('ingredient rules, through products and brands', () => {
     const f = one(check('interaction', ['methotrexate 2.5 mg', 'Bactrim DS']));
     expect(f.severity).toBe('critical');
-    expect(f.factIds).toEqual(expect.arrayContaining(['ix:drug:methotrexate~drug:trimethoprim', 'ing:product:co-trimoxazole~drug:trimethoprim']));
+    expect(f.factIds).toEqual(
+      expect.arrayContaining([
+        'ix:drug:methotrexate~drug:trimethoprim',
+        'ing:product:co-trimoxazole~drug:trimethoprim',
+      ]),
+    );
   });
 
   it('risk groups: QT-prolonging pairs and serotonergic combinations', () => {
-    expect(one(check('interaction', ['citalopram', 'clarithromycin'])).factIds).toContain('ix:class:qt-prolonging~class:qt-prolonging');
+    expect(one(check('interaction', ['citalopram', 'clarithromycin'])).factIds).toContain(
+      'ix:class:qt-prolonging~class:qt-prolonging',
+    );
     const maoi = check('interaction', ['phenelzine', 'sertraline']).findings[0]!;
     expect(maoi.severity).toBe('critical');
     expect(one(check('interaction', ['tramadol', 'fluoxetine'])).severity).toBe('high');
@@ -57,11 +78,20 @@ describe('interactions', () => {
 
   it('reports every interacting pair of a list, most severe first, and nothing for safe pairs', () => {
     const out = check('interaction', ['warfarin', 'ibuprofen', 'paracetamol', 'amlodipine', 'simvastatin 40 mg']);
-    expect(out.findings.map((f) => f.medications.join('+'))).toEqual(['warfarin+ibuprofen', 'amlodipine+simvastatin 40 mg']);
+    expect(out.findings.map((f) => f.medications.join('+'))).toEqual([
+      'warfarin+ibuprofen',
+      'amlodipine+simvastatin 40 mg',
+    ]);
   });
 
   it('negative: no finding for pairs with no rule', () => {
-    for (const pair of [['paracetamol', 'amoxicillin'], ['metformin', 'atorvastatin'], ['pantoprazole', 'clopidogrel'], ['losartan', 'hydrochlorothiazide'], ['levothyroxine', 'amlodipine']]) {
+    for (const pair of [
+      ['paracetamol', 'amoxicillin'],
+      ['metformin', 'atorvastatin'],
+      ['pantoprazole', 'clopidogrel'],
+      ['losartan', 'hydrochlorothiazide'],
+      ['levothyroxine', 'amlodipine'],
+    ]) {
       expect(check('interaction', pair).findings, pair.join('+')).toEqual([]);
     }
   });
@@ -116,7 +146,9 @@ describe('contraindications', () => {
     expect(f.severity).toBe('moderate');
     expect(f.factIds).toContain('ci:class:nsaids~cond:ckd');
     // HFrEF is a kind of heart failure: the NSAID rule on heart failure applies, and the verapamil rule on HFrEF.
-    expect(one(check('contraindication', ['naproxen'], { conditions: ['HFrEF'] })).factIds).toContain('ci:class:nsaids~cond:heart-failure');
+    expect(one(check('contraindication', ['naproxen'], { conditions: ['HFrEF'] })).factIds).toContain(
+      'ci:class:nsaids~cond:heart-failure',
+    );
     expect(one(check('contraindication', ['verapamil'], { conditions: ['HFrEF, EF 30%'] })).severity).toBe('high');
     expect(one(check('contraindication', ['lisinopril'], { conditions: ['Pregnancy'] })).severity).toBe('critical');
     expect(one(check('contraindication', ['propranolol'], { conditions: ['asthma'] })).severity).toBe('high');
@@ -124,7 +156,9 @@ describe('contraindications', () => {
   });
 
   it('negative: no rule, or a more general condition than the rule names', () => {
-    expect(check('contraindication', ['ibuprofen', 'amlodipine'], { conditions: ['hypertension'] }).findings).toEqual([]);
+    expect(check('contraindication', ['ibuprofen', 'amlodipine'], { conditions: ['hypertension'] }).findings).toEqual(
+      [],
+    );
     expect(check('contraindication', ['verapamil'], { conditions: ['heart failure'] }).findings).toEqual([]);
     expect(check('contraindication', ['metoprolol'], { conditions: ['asthma'] }).findings).toEqual([]);
   });
@@ -133,12 +167,30 @@ describe('contraindications', () => {
 describe('dose ranges', () => {
   const adult = { ageBand: '54', sex: 'female' };
   it('unit conversion: grams against a milligram range, per dose and per day', () => {
-    expect(check('dose', [{ name: 'paracetamol', dose: { value: 0.5, unit: 'g' }, route: 'oral', frequencyPerDay: 4 }], adult).findings).toEqual([]);
-    const day = one(check('dose', [{ name: 'paracetamol', dose: { value: 1, unit: 'g' }, route: 'oral', frequencyPerDay: 6 }], adult));
+    expect(
+      check(
+        'dose',
+        [{ name: 'paracetamol', dose: { value: 0.5, unit: 'g' }, route: 'oral', frequencyPerDay: 4 }],
+        adult,
+      ).findings,
+    ).toEqual([]);
+    const day = one(
+      check('dose', [{ name: 'paracetamol', dose: { value: 1, unit: 'g' }, route: 'oral', frequencyPerDay: 6 }], adult),
+    );
     expect(day.summary).toMatch(/6000 mg per day is above the maximum of 4000 mg/);
     expect(day.severity).toBe('high');
-    expect(one(check('dose', [{ name: 'Tylenol', dose: { value: 1500, unit: 'mg' }, route: 'PO', frequencyPerDay: 2 }], adult)).summary).toMatch(/1500 mg per dose/);
-    expect(check('dose', [{ name: 'ondansetron', dose: { value: 8000, unit: 'mcg' }, route: 'intravenous', frequencyPerDay: 1 }], adult).findings).toEqual([]);
+    expect(
+      one(
+        check('dose', [{ name: 'Tylenol', dose: { value: 1500, unit: 'mg' }, route: 'PO', frequencyPerDay: 2 }], adult),
+      ).summary,
+    ).toMatch(/1500 mg per dose/);
+    expect(
+      check(
+        'dose',
+        [{ name: 'ondansetron', dose: { value: 8000, unit: 'mcg' }, route: 'intravenous', frequencyPerDay: 1 }],
+        adult,
+      ).findings,
+    ).toEqual([]);
   });
 
   it('renal adjustment from a reported eGFR (metformin bands)', () => {
@@ -147,24 +199,34 @@ describe('dose ranges', () => {
     const mid = one(check('dose', [metformin], { ...adult, renal: { egfr: 38, creatinineMgDl: null } }));
     expect(mid.summary).toMatch(/2000 mg per day is above the maximum of 1000 mg in this renal band/);
     expect(mid.factIds[0]).toBe('dose:drug:metformin:oral:day:age18-:egfr30-45');
-    expect(one(check('dose', [metformin], { ...adult, renal: { egfr: 22, creatinineMgDl: null } })).severity).toBe('critical');
+    expect(one(check('dose', [metformin], { ...adult, renal: { egfr: 22, creatinineMgDl: null } })).severity).toBe(
+      'critical',
+    );
   });
 
   it('renal adjustment from a recent creatinine: CKD-EPI eGFR, Cockcroft–Gault CrCl with weight', () => {
     // 80-year-old woman, 55 kg, creatinine 1.6 mg/dL: CrCl ≈ 27 mL/min → gabapentin band 15–30 (max 700 mg/day).
-    const out = check('dose', [{ name: 'gabapentin', dose: { value: 300, unit: 'mg' }, route: 'oral', frequencyPerDay: 3 }], {
-      ageBand: '80',
-      sex: 'female',
-      weightKg: 55,
-      renal: { egfr: null, creatinineMgDl: 1.6, creatinineDaysAgo: 5 },
-    });
+    const out = check(
+      'dose',
+      [{ name: 'gabapentin', dose: { value: 300, unit: 'mg' }, route: 'oral', frequencyPerDay: 3 }],
+      {
+        ageBand: '80',
+        sex: 'female',
+        weightKg: 55,
+        renal: { egfr: null, creatinineMgDl: 1.6, creatinineDaysAgo: 5 },
+      },
+    );
     const f = one(out);
     expect(f.factIds[0]).toBe('dose:drug:gabapentin:oral:day:age18-:crcl15-30');
     expect(f.explanation).toMatch(/Cockcroft/);
   });
 
   it('an old creatinine is not used: renal bands are reported as not checked', () => {
-    const out = check('dose', [{ name: 'metformin', dose: { value: 500, unit: 'mg' }, route: 'oral', frequencyPerDay: 2 }], { ...adult, renal: { egfr: null, creatinineMgDl: 2.5, creatinineDaysAgo: 400 } });
+    const out = check(
+      'dose',
+      [{ name: 'metformin', dose: { value: 500, unit: 'mg' }, route: 'oral', frequencyPerDay: 2 }],
+      { ...adult, renal: { egfr: null, creatinineMgDl: 2.5, creatinineDaysAgo: 400 } },
+    );
     expect(out.findings).toEqual([]);
     expect(out.unchecked.map((u) => u.reason).join(' ')).toMatch(/renal function unknown/);
   });
@@ -183,11 +245,15 @@ describe('dose ranges', () => {
   });
 
   it('what cannot be checked is said: no range, non-mass units, missing frequency, children', () => {
-    const out = check('dose', [
-      { name: 'warfarin', dose: { value: 5, unit: 'mg' }, route: 'oral', frequencyPerDay: 1 },
-      { name: 'amoxicillin', dose: { value: 5, unit: 'mL' }, route: 'oral', frequencyPerDay: 3 },
-      { name: 'sertraline', dose: { value: 100, unit: 'mg' }, route: 'oral', frequencyPerDay: null },
-    ], adult);
+    const out = check(
+      'dose',
+      [
+        { name: 'warfarin', dose: { value: 5, unit: 'mg' }, route: 'oral', frequencyPerDay: 1 },
+        { name: 'amoxicillin', dose: { value: 5, unit: 'mL' }, route: 'oral', frequencyPerDay: 3 },
+        { name: 'sertraline', dose: { value: 100, unit: 'mg' }, route: 'oral', frequencyPerDay: null },
+      ],
+      adult,
+    );
     expect(out.findings).toEqual([]);
     const reasons = Object.fromEntries(out.unchecked.map((u) => [u.term, u.reason]));
     expect(reasons.warfarin).toMatch(/no dose range/);
@@ -205,7 +271,9 @@ describe('duplicate therapy', () => {
     const cls = one(check('duplicate_therapy', ['ibuprofen', 'naproxen']));
     expect(cls.severity).toBe('moderate');
     expect(cls.summary).toMatch(/both NSAIDs/);
-    expect(one(check('duplicate_therapy', ['sertraline', 'citalopram'])).summary).toMatch(/Selective serotonin reuptake inhibitors/);
+    expect(one(check('duplicate_therapy', ['sertraline', 'citalopram'])).summary).toMatch(
+      /Selective serotonin reuptake inhibitors/,
+    );
   });
 
   it('negative: intended combinations of different classes', () => {

@@ -65,19 +65,34 @@ describe('import', () => {
     const dir = folder({
       'sources.csv': SOURCES,
       'ingredients.csv': ING,
-      'interactions.csv': 'a,b,severity,mechanism,management,source\nalpha,beta,high,Synthetic mechanism.,Synthetic management.,syn\n',
-      'dose_ranges.csv': 'drug,route,age_min,age_max,renal_metric,renal_min,renal_max,unit,per,min,max,action,note,source\nalpha,oral,,,,,,mg,day,,100,,,syn\n',
+      'interactions.csv':
+        'a,b,severity,mechanism,management,source\nalpha,beta,high,Synthetic mechanism.,Synthetic management.,syn\n',
+      'dose_ranges.csv':
+        'drug,route,age_min,age_max,renal_metric,renal_min,renal_max,unit,per,min,max,action,note,source\nalpha,oral,,,,,,mg,day,,100,,,syn\n',
     });
     const report = await importKnowledge(kb.store, dir, { by: 'test' });
     expect(report.entities.added).toBe(2);
     expect(report.facts.added).toBeGreaterThanOrEqual(6);
     const snap = await kb.store.snapshot();
-    const input = SafetyCheckInput.parse({ kind: 'interaction', medications: [{ name: 'Alfa', dose: null, route: null, frequencyPerDay: null }, { name: '阿尔法', dose: null, route: null, frequencyPerDay: null }, { name: 'betamab', dose: null, route: null, frequencyPerDay: null }] });
+    const input = SafetyCheckInput.parse({
+      kind: 'interaction',
+      medications: [
+        { name: 'Alfa', dose: null, route: null, frequencyPerDay: null },
+        { name: '阿尔法', dose: null, route: null, frequencyPerDay: null },
+        { name: 'betamab', dose: null, route: null, frequencyPerDay: null },
+      ],
+    });
     const out = runCheck(snap, input);
     expect(out.findings.map((f) => f.medications.join('+'))).toEqual(['Alfa+betamab', '阿尔法+betamab']);
-    expect(snap.facts.get('ix:drug:alpha~drug:beta')?.source).toEqual({ label: 'Synthetic', citation: 'Synthetic test data, not a clinical source', url: null });
+    expect(snap.facts.get('ix:drug:alpha~drug:beta')?.source).toEqual({
+      label: 'Synthetic',
+      citation: 'Synthetic test data, not a clinical source',
+      url: null,
+    });
     const again = await importKnowledge(kb.store, dir, { by: 'test' });
-    expect([again.entities.added, again.entities.updated, again.facts.added, again.facts.updated]).toEqual([0, 0, 0, 0]);
+    expect([again.entities.added, again.entities.updated, again.facts.added, again.facts.updated]).toEqual([
+      0, 0, 0, 0,
+    ]);
     expect(again.revision).toBe(report.revision);
   });
 
@@ -85,11 +100,15 @@ describe('import', () => {
     const dir = folder({
       'sources.csv': SOURCES,
       'ingredients.csv': ING,
-      'interactions.csv': 'a,b,severity,mechanism,management,source\nbeta,alpha,moderate,Synthetic mechanism changed.,Synthetic management.,syn\n',
+      'interactions.csv':
+        'a,b,severity,mechanism,management,source\nbeta,alpha,moderate,Synthetic mechanism changed.,Synthetic management.,syn\n',
     });
     const report = await importKnowledge(kb.store, dir, { by: 'test' });
     expect(report.facts.updated).toBe(1);
-    expect(await kb.store.getFact('ix:drug:alpha~drug:beta')).toMatchObject({ version: 2, attrs: { severity: 'moderate' } });
+    expect(await kb.store.getFact('ix:drug:alpha~drug:beta')).toMatchObject({
+      version: 2,
+      attrs: { severity: 'moderate' },
+    });
     expect((await kb.store.history('ix:drug:alpha~drug:beta')).map((h) => h.change)).toEqual(['import', 'import']);
   });
 
@@ -100,7 +119,9 @@ describe('import', () => {
       JSON.stringify({
         sources: [{ key: 'syn', label: 'Synthetic', citation: 'Synthetic test data' }],
         ingredients: [{ id: 'gamma', name: 'Gammamab', classes: [], brands: ['Gamx'], names_zh: [], source: 'syn' }],
-        interactions: [{ a: 'gamma', b: 'alpha', severity: 'low', mechanism: 'Synthetic.', management: 'Synthetic.', source: 'syn' }],
+        interactions: [
+          { a: 'gamma', b: 'alpha', severity: 'low', mechanism: 'Synthetic.', management: 'Synthetic.', source: 'syn' },
+        ],
       }),
     );
     const report = await importKnowledge(kb.store, file, { by: 'test' });
@@ -118,7 +139,9 @@ describe('import', () => {
     });
     const err = failure(() => recordsToBatch(readRecords(dir)));
     expect(err.code).toBe('KB_IMPORT_INVALID');
-    const pointers = (err.details as Array<{ pointer: string; message: string }>).map((p) => `${p.pointer}: ${p.message}`);
+    const pointers = (err.details as Array<{ pointer: string; message: string }>).map(
+      (p) => `${p.pointer}: ${p.message}`,
+    );
     expect(pointers).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^ingredients\.csv line 3 column source: unknown source key “nosuch”/),
@@ -127,19 +150,32 @@ describe('import', () => {
     );
     await expect(importKnowledge(kb.store, dir, { by: 'test' })).rejects.toMatchObject({ code: 'KB_IMPORT_INVALID' });
     // A semantically bad range passes the row schema but not the fact schema: still nothing is written.
-    const range = folder({ 'sources.csv': SOURCES, 'ingredients.csv': ING, 'dose_ranges.csv': 'drug,route,unit,per,min,max,source\nalpha,oral,mg,day,50,10,syn\n' });
+    const range = folder({
+      'sources.csv': SOURCES,
+      'ingredients.csv': ING,
+      'dose_ranges.csv': 'drug,route,unit,per,min,max,source\nalpha,oral,mg,day,50,10,syn\n',
+    });
     await expect(importKnowledge(kb.store, range, { by: 'test' })).rejects.toMatchObject({ code: 'KB_IMPORT_INVALID' });
     expect(await kb.store.counts()).toEqual(before);
   });
 
   it('refuses references to entities that do not exist, unknown record types and empty folders', async () => {
-    const dangling = folder({ 'sources.csv': SOURCES, 'interactions.csv': 'a,b,severity,mechanism,management,source\nalpha,zeta,low,x,y,syn\n' });
-    await expect(importKnowledge(kb.store, dangling, { by: 'test' })).rejects.toThrow(/facts refer to entities that do not exist: drug:zeta/);
+    const dangling = folder({
+      'sources.csv': SOURCES,
+      'interactions.csv': 'a,b,severity,mechanism,management,source\nalpha,zeta,low,x,y,syn\n',
+    });
+    await expect(importKnowledge(kb.store, dangling, { by: 'test' })).rejects.toThrow(
+      /facts refer to entities that do not exist: drug:zeta/,
+    );
     const json = path.join(root, 'bad.json');
     writeFileSync(json, JSON.stringify({ drugs: [] }));
     expect(failure(() => readRecords(json)).message).toMatch(/unknown record type “drugs”/);
-    expect(failure(() => readRecords(folder({ 'readme.txt': 'nothing' }))).message).toMatch(/holds none of sources\.csv/);
-    expect(failure(() => readRecords(folder({ 'sources.csv': 'key,label\n"open' }))).message).toMatch(/^sources\.csv: unterminated quoted field/);
+    expect(failure(() => readRecords(folder({ 'readme.txt': 'nothing' }))).message).toMatch(
+      /holds none of sources\.csv/,
+    );
+    expect(failure(() => readRecords(folder({ 'sources.csv': 'key,label\n"open' }))).message).toMatch(
+      /^sources\.csv: unterminated quoted field/,
+    );
     expect(failure(() => readRecords(path.join(root, 'missing'))).message).toMatch(/does not exist/);
   });
 });

@@ -8,7 +8,8 @@ import { useStarterKb } from '../helpers/kb.js';
 
 const starter = useStarterKb();
 
-const ids = (term: string, context: TermContext = 'medication') => resolveTerm(starter.snapshot(), term, context).entities.map((e) => e.id);
+const ids = (term: string, context: TermContext = 'medication') =>
+  resolveTerm(starter.snapshot(), term, context).entities.map((e) => e.id);
 
 describe('normalisation', () => {
   it.each([
@@ -75,12 +76,28 @@ describe('normalisation', () => {
   });
 
   it('an RxNorm code wins over an unrecognised name, and agrees with a recognised one', () => {
-    expect(resolveTerm(starter.snapshot(), { text: 'Pharmacy item 4471', codes: [{ system: 'rxnorm', code: '11289' }] }, 'medication').entities.map((e) => [e.id, e.match])).toEqual([['drug:warfarin', 'code']]);
-    expect(ids('Coumadin')).toEqual(resolveTerm(starter.snapshot(), { text: 'Coumadin', codes: [{ system: 'rxnorm', code: '11289' }] }, 'medication').entities.map((e) => e.id));
+    expect(
+      resolveTerm(
+        starter.snapshot(),
+        { text: 'Pharmacy item 4471', codes: [{ system: 'rxnorm', code: '11289' }] },
+        'medication',
+      ).entities.map((e) => [e.id, e.match]),
+    ).toEqual([['drug:warfarin', 'code']]);
+    expect(ids('Coumadin')).toEqual(
+      resolveTerm(
+        starter.snapshot(),
+        { text: 'Coumadin', codes: [{ system: 'rxnorm', code: '11289' }] },
+        'medication',
+      ).entities.map((e) => e.id),
+    );
   });
 
   it('a code that contradicts the name is unknown, with the conflict explained', () => {
-    const r = resolveTerm(starter.snapshot(), { text: 'ibuprofen', codes: [{ system: 'rxnorm', code: '11289' }] }, 'medication');
+    const r = resolveTerm(
+      starter.snapshot(),
+      { text: 'ibuprofen', codes: [{ system: 'rxnorm', code: '11289' }] },
+      'medication',
+    );
     expect(r.entities).toEqual([]);
     expect(r.conflict).toMatch(/RXNORM code 11289 is Warfarin but the name “ibuprofen” is Ibuprofen/);
   });
@@ -94,7 +111,13 @@ describe('normalisation', () => {
     expect(ids('CKD stage 4 with type 2 diabetes', 'condition').sort()).toEqual(['cond:ckd', 'cond:type-2-diabetes']);
     expect(ids('慢性肾脏病', 'condition')).toEqual(['cond:ckd']);
     expect(ids('HFrEF', 'condition')).toEqual(['cond:hfref']);
-    expect(resolveTerm(starter.snapshot(), { text: 'problem 7', codes: [{ system: 'icd10', code: 'E11' }] }, 'condition').entities.map((e) => e.id)).toEqual(['cond:type-2-diabetes']);
+    expect(
+      resolveTerm(
+        starter.snapshot(),
+        { text: 'problem 7', codes: [{ system: 'icd10', code: 'E11' }] },
+        'condition',
+      ).entities.map((e) => e.id),
+    ).toEqual(['cond:type-2-diabetes']);
     expect(ids('ingrown toenail', 'condition')).toEqual([]);
   });
 

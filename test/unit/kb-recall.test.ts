@@ -120,7 +120,13 @@ const NOT_INTERACTING: Pair[] = [
 const starter = useStarterKb();
 
 const flagged = (a: string, b: string) =>
-  runCheck(starter.snapshot(), SafetyCheckInput.parse({ kind: 'interaction', medications: [a, b].map((name) => ({ name, dose: null, route: null, frequencyPerDay: null })) }));
+  runCheck(
+    starter.snapshot(),
+    SafetyCheckInput.parse({
+      kind: 'interaction',
+      medications: [a, b].map((name) => ({ name, dose: null, route: null, frequencyPerDay: null })),
+    }),
+  );
 
 describe('interaction recall table', () => {
   it('has at least 40 pairs of each kind, each with a source, all drugs known to the knowledge base', () => {
@@ -136,7 +142,14 @@ describe('interaction recall table', () => {
     const rows = [
       ...INTERACTING.map(([a, b, source]) => ({ a, b, source, expected: true, found: flagged(a, b).findings })),
       ...NOT_INTERACTING.map(([a, b, source]) => ({ a, b, source, expected: false, found: flagged(a, b).findings })),
-    ].map((r) => ({ pair: `${r.a} + ${r.b}`, source: r.source, expected: r.expected, flagged: r.found.length > 0, severity: r.found[0]?.severity ?? null, factIds: r.found[0]?.factIds.slice(0, 1) ?? [] }));
+    ].map((r) => ({
+      pair: `${r.a} + ${r.b}`,
+      source: r.source,
+      expected: r.expected,
+      flagged: r.found.length > 0,
+      severity: r.found[0]?.severity ?? null,
+      factIds: r.found[0]?.factIds.slice(0, 1) ?? [],
+    }));
     const caught = rows.filter((r) => r.expected && r.flagged).length;
     const falseFlags = rows.filter((r) => !r.expected && r.flagged);
     const report = {
@@ -152,7 +165,9 @@ describe('interaction recall table', () => {
     };
     mkdirSync('.data', { recursive: true });
     writeFileSync('.data/kb-recall.json', JSON.stringify(report, null, 2));
-    console.log(`[kb-recall] caught ${caught}/${INTERACTING.length}, wrongly flagged ${falseFlags.length}/${NOT_INTERACTING.length}; details in .data/kb-recall.json`);
+    console.log(
+      `[kb-recall] caught ${caught}/${INTERACTING.length}, wrongly flagged ${falseFlags.length}/${NOT_INTERACTING.length}; details in .data/kb-recall.json`,
+    );
     expect(report.missed).toEqual([]);
     expect(report.wronglyFlaggedPairs).toEqual([]);
   });

@@ -18,12 +18,24 @@ describe('knowledge-base LangChain tools', () => {
   it('kb_lookup and kb_safety_check return JSON with versions and fact ids', async () => {
     const [lookup, check] = knowledgeBaseTools(new LocalKnowledgeBaseClient(kb.store));
     expect([lookup.name, check.name]).toEqual(['kb_lookup', 'kb_safety_check']);
-    const l = JSON.parse(String(await lookup.invoke({ terms: ['Coumadin', 'nonsense-term'] }))) as { status: string; version: string; data: { resolved: Array<{ entity: { id: string } | null }>; facts: Array<{ id: string }> } };
+    const l = JSON.parse(String(await lookup.invoke({ terms: ['Coumadin', 'nonsense-term'] }))) as {
+      status: string;
+      version: string;
+      data: { resolved: Array<{ entity: { id: string } | null }>; facts: Array<{ id: string }> };
+    };
     expect(l.status).toBe('ok');
     expect(l.version).toBe('kb-r1');
     expect(l.data.resolved.map((r) => r.entity?.id ?? null)).toEqual(['drug:warfarin', null]);
     expect(l.data.facts.map((f) => f.id)).toContain('mon:drug:warfarin~lab:inr');
-    const c = JSON.parse(String(await check.invoke({ kind: 'allergy', medications: [{ name: 'Augmentin', dose: null, route: null, frequencyPerDay: null }], allergies: ['penicillin'] }))) as {
+    const c = JSON.parse(
+      String(
+        await check.invoke({
+          kind: 'allergy',
+          medications: [{ name: 'Augmentin', dose: null, route: null, frequencyPerDay: null }],
+          allergies: ['penicillin'],
+        }),
+      ),
+    ) as {
       data: { findings: Array<{ severity: string; factIds: string[] }> };
     };
     expect(c.data.findings[0]).toMatchObject({ severity: 'critical' });
@@ -31,7 +43,9 @@ describe('knowledge-base LangChain tools', () => {
 
   it('bad input is refused by the tool schema before the client is called', async () => {
     const [, check] = knowledgeBaseTools(new LocalKnowledgeBaseClient(kb.store));
-    await expect(check.invoke({ kind: 'astrology', medications: [] } as never)).rejects.toThrow(/did not match expected schema|Invalid/i);
+    await expect(check.invoke({ kind: 'astrology', medications: [] } as never)).rejects.toThrow(
+      /did not match expected schema|Invalid/i,
+    );
   });
 
   it('a knowledge base that cannot be read gives a coded error object', async () => {

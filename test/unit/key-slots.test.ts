@@ -4,7 +4,16 @@
  * 16384), so this fails if a key builder loses its tag.
  */
 import { describe, expect, it } from 'vitest';
-import { auditKey, auditOnceKey, bullPrefix, caseRecordKey, claimMutexKey, claimsKey, decisionsKey, QUEUES } from '../../src/queues/names.js';
+import {
+  auditKey,
+  auditOnceKey,
+  bullPrefix,
+  caseRecordKey,
+  claimMutexKey,
+  claimsKey,
+  decisionsKey,
+  QUEUES,
+} from '../../src/queues/names.js';
 
 function crc16(s: string): number {
   let crc = 0;
@@ -31,15 +40,20 @@ describe('Redis Cluster key slots', () => {
 
   it('keeps every key of one case in one slot (the audit-once script and the case-record scripts touch several)', () => {
     for (const id of ['case-1', 'a.b_c-9', 'chaos-x-00042']) {
-      const slots = new Set([auditKey('co', id), auditOnceKey('co', id), caseRecordKey('co', id), decisionsKey('co', id)].map(slot));
+      const slots = new Set(
+        [auditKey('co', id), auditOnceKey('co', id), caseRecordKey('co', id), decisionsKey('co', id)].map(slot),
+      );
       expect(slots.size).toBe(1);
     }
     // …while different cases spread over the cluster.
-    expect(new Set(Array.from({ length: 50 }, (_, i) => slot(caseRecordKey('co', `case-${i}`)))).size).toBeGreaterThan(40);
+    expect(new Set(Array.from({ length: 50 }, (_, i) => slot(caseRecordKey('co', `case-${i}`)))).size).toBeGreaterThan(
+      40,
+    );
   });
 
   it('keeps every key of one queue in one slot, and the review claims with the review queue', () => {
-    for (const q of Object.values(QUEUES)) expect(slot(`${bullPrefix('co', q)}:${q}:wait`)).toBe(slot(`${bullPrefix('co', q)}:${q}:123:lock`));
+    for (const q of Object.values(QUEUES))
+      expect(slot(`${bullPrefix('co', q)}:${q}:wait`)).toBe(slot(`${bullPrefix('co', q)}:${q}:123:lock`));
     const review = slot(`${bullPrefix('co', QUEUES.review)}:review:active`);
     expect(slot(claimsKey('co'))).toBe(review);
     expect(slot(claimMutexKey('co'))).toBe(review);

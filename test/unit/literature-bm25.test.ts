@@ -7,21 +7,67 @@
 import { describe, expect, it } from 'vitest';
 import type { PubmedRecord } from '../../src/tools/literature/pubmed-xml.js';
 import { buildPubmedQuery } from '../../src/tools/literature/query.js';
-import { Bm25Builder, Bm25Index, difference, intersect, union, type Postings } from '../../src/tools/literature/local/bm25.js';
+import {
+  Bm25Builder,
+  Bm25Index,
+  difference,
+  intersect,
+  union,
+  type Postings,
+} from '../../src/tools/literature/local/bm25.js';
 import { LiteratureIndex } from '../../src/tools/literature/local/search-index.js';
 import { generateAbstracts, generateQueryTerms, seededRandom } from '../helpers/generated-abstracts.js';
 import { MiniSearchReference } from '../helpers/minisearch-reference.js';
 
-const edge = (pmid: string, title: string, abstract: string | null, mesh: string[] = [], year: number | null = 2020, types: string[] = ['Journal Article']): PubmedRecord => ({
-  pmid, title, abstract, journal: 'Generated Journal', year, authors: [], publicationTypes: types, mesh,
+const edge = (
+  pmid: string,
+  title: string,
+  abstract: string | null,
+  mesh: string[] = [],
+  year: number | null = 2020,
+  types: string[] = ['Journal Article'],
+): PubmedRecord => ({
+  pmid,
+  title,
+  abstract,
+  journal: 'Generated Journal',
+  year,
+  authors: [],
+  publicationTypes: types,
+  mesh,
 });
 
 const EDGE_CASES = [
-  edge('990000901', 'GENERATED Metformin, METFORMIN and metformin: case variants', 'Repeated metformin metformin metformin (in brackets) — with dashes… and “quotes”.', ['Metformin', 'Humans']),
+  edge(
+    '990000901',
+    'GENERATED Metformin, METFORMIN and metformin: case variants',
+    'Repeated metformin metformin metformin (in brackets) — with dashes… and “quotes”.',
+    ['Metformin', 'Humans'],
+  ),
   edge('990000902', 'GENERATED empty abstract', null, ['Humans']),
-  edge('990000903', '(GENERATED) leading punctuation', 'Warfarin; ibuprofen: bleeding!', ['Warfarin', 'Anti-Inflammatory Agents, Non-Steroidal'], null),
-  edge('990000904', 'GENERATED 二甲双胍 metformin 慢性肾病', 'Unicode text: naïve café, Ωmega, metformin+kidney', ['Metformin'], 2001, ['Meta-Analysis', 'Review']),
-  edge('990000905', 'GENERATED kidney kidney', 'chronic kidney disease and metformin dose', ['Renal Insufficiency, Chronic', 'Humans'], 2024, ['Practice Guideline']),
+  edge(
+    '990000903',
+    '(GENERATED) leading punctuation',
+    'Warfarin; ibuprofen: bleeding!',
+    ['Warfarin', 'Anti-Inflammatory Agents, Non-Steroidal'],
+    null,
+  ),
+  edge(
+    '990000904',
+    'GENERATED 二甲双胍 metformin 慢性肾病',
+    'Unicode text: naïve café, Ωmega, metformin+kidney',
+    ['Metformin'],
+    2001,
+    ['Meta-Analysis', 'Review'],
+  ),
+  edge(
+    '990000905',
+    'GENERATED kidney kidney',
+    'chronic kidney disease and metformin dose',
+    ['Renal Insufficiency, Chronic', 'Humans'],
+    2024,
+    ['Practice Guideline'],
+  ),
 ];
 
 const records = [...generateAbstracts(3000, seededRandom(3)), ...EDGE_CASES];
@@ -30,16 +76,48 @@ const reference = new MiniSearchReference(records);
 const now = new Date('2026-11-25T00:00:00Z');
 
 const HAND_WRITTEN = [
-  'metformin', 'metformin[tiab]', 'metformin[ti]', 'metformin[ab]', 'metformin[mh]', 'Metformin[all]', '"chronic kidney disease"[tiab]', 'kidney kidney[tiab]',
-  'metformin NOT kidney', 'warfarin OR ibuprofen OR bleeding', '(warfarin OR metformin) AND humans[mh]', 'humans[mh]', 'humans[mh] NOT "2020"[dp]', '"Meta-Analysis"[pt]',
-  '"Practice Guideline"[pt] AND kidney[tiab]', 'metformin[tiab] AND ("2000"[dp] : "2010"[dp])', 'unobtainium[tiab]', 'metformin AND unobtainium', '二甲双胍', 'naïve[tiab]', 'café',
-  'ωmega', 'metformin+kidney', 'warfarin OR unobtainium', '(stroke OR bleeding) NOT (humans[mh] OR "Review"[pt])', 'renal[mh] OR chronic[mh]', '"2024"[dp]',
+  'metformin',
+  'metformin[tiab]',
+  'metformin[ti]',
+  'metformin[ab]',
+  'metformin[mh]',
+  'Metformin[all]',
+  '"chronic kidney disease"[tiab]',
+  'kidney kidney[tiab]',
+  'metformin NOT kidney',
+  'warfarin OR ibuprofen OR bleeding',
+  '(warfarin OR metformin) AND humans[mh]',
+  'humans[mh]',
+  'humans[mh] NOT "2020"[dp]',
+  '"Meta-Analysis"[pt]',
+  '"Practice Guideline"[pt] AND kidney[tiab]',
+  'metformin[tiab] AND ("2000"[dp] : "2010"[dp])',
+  'unobtainium[tiab]',
+  'metformin AND unobtainium',
+  '二甲双胍',
+  'naïve[tiab]',
+  'café',
+  'ωmega',
+  'metformin+kidney',
+  'warfarin OR unobtainium',
+  '(stroke OR bleeding) NOT (humans[mh] OR "Review"[pt])',
+  'renal[mh] OR chronic[mh]',
+  '"2024"[dp]',
 ];
 
 describe('local literature index', () => {
   it('ranks and scores exactly as the MiniSearch reference, for both rankings', () => {
     const graphQueries = generateQueryTerms(60, seededRandom(11)).map((terms, i) =>
-      buildPubmedQuery({ intent: 'test', terms, sinceYears: i % 3 === 0 ? null : 10 + i, humansOnly: i % 4 !== 0, publicationTypes: i % 5 === 0 ? ['Randomized Controlled Trial', 'Meta-Analysis'] : [] }, now),
+      buildPubmedQuery(
+        {
+          intent: 'test',
+          terms,
+          sinceYears: i % 3 === 0 ? null : 10 + i,
+          humansOnly: i % 4 !== 0,
+          publicationTypes: i % 5 === 0 ? ['Randomized Controlled Trial', 'Meta-Analysis'] : [],
+        },
+        now,
+      ),
     );
     let compared = 0;
     for (const query of [...HAND_WRITTEN, ...graphQueries]) {

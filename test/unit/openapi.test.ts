@@ -6,7 +6,11 @@ import { buildOpenApiDocument } from '../../src/server/openapi.js';
 
 describe('docs/openapi.json', () => {
   it('matches the document generated from the zod schemas (run `npm run openapi` after changing them)', () => {
-    const committed = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../docs/openapi.json'), 'utf8')) as unknown;
-    expect(committed).toEqual(JSON.parse(JSON.stringify(buildOpenApiDocument({ maxBodyBytes: loadConfig({}).http.maxBodyBytes }))));
+    const committed = JSON.parse(
+      readFileSync(path.resolve(import.meta.dirname, '../../docs/openapi.json'), 'utf8'),
+    ) as unknown;
+    expect(committed).toEqual(
+      JSON.parse(JSON.stringify(buildOpenApiDocument({ maxBodyBytes: loadConfig({}).http.maxBodyBytes }))),
+    );
   });
 });

@@ -16,7 +16,13 @@ describe('plan diff', () => {
     const before = testPlan(1, ['A', 'B', 'C', 'D']).sections;
     const after = testPlan(2, ['A', 'B2', 'D', 'E']).sections;
     const diff = diffPlans(before, after);
-    expect(diff.sections.recommendations.map((e) => e.kind)).toEqual(['unchanged', 'changed', 'removed', 'unchanged', 'added']);
+    expect(diff.sections.recommendations.map((e) => e.kind)).toEqual([
+      'unchanged',
+      'changed',
+      'removed',
+      'unchanged',
+      'added',
+    ]);
     expect(diff.sections.recommendations[1]).toMatchObject({ before: 'B', after: 'B2' });
     expect([diff.added, diff.removed, diff.changed]).toEqual([1, 1, 1]);
     expect(diffPlans(before, before)).toMatchObject({ added: 0, removed: 0, changed: 0 });
@@ -43,7 +49,25 @@ describe('review pages', () => {
     const page = casePage({
       user: { name: 'dr-<b>', roles: ['reviewer'] },
       csrf: 'c'.repeat(64),
-      detail: { item: { caseId: 'xss-1', revision: 1, casePriority: 'routine', maxSeverity: 'moderate', findings: { info: 0, low: 0, moderate: 1, high: 0, critical: 0 }, state: 'waiting', claimedBy: null, leaseExpiresAt: null, enqueuedAt: job.enqueuedAt, waitingSeconds: 5, queuePriority: 42 }, request: job.request, claim: null, decision: null, diffToPrevious: null },
+      detail: {
+        item: {
+          caseId: 'xss-1',
+          revision: 1,
+          casePriority: 'routine',
+          maxSeverity: 'moderate',
+          findings: { info: 0, low: 0, moderate: 1, high: 0, critical: 0 },
+          state: 'waiting',
+          claimedBy: null,
+          leaseExpiresAt: null,
+          enqueuedAt: job.enqueuedAt,
+          waitingSeconds: 5,
+          queuePriority: 42,
+        },
+        request: job.request,
+        claim: null,
+        decision: null,
+        diffToPrevious: null,
+      },
       caseView: null,
       audit: [],
       flash: { kind: 'error', text: evil },
@@ -70,7 +94,11 @@ describe('review pages', () => {
 
   it('the inline editor turns its fields into edited sections (changed text, removals, untouched rest)', () => {
     const drafted = testPlan(1, ['Keep me', 'Change me', 'Remove me']).sections;
-    const edited = editedSections(drafted, { 'text.recommendations.1': 'Changed\r\nacross lines  ', 'remove.recommendations.2': '1', 'text.assessment.0': '   ' });
+    const edited = editedSections(drafted, {
+      'text.recommendations.1': 'Changed\r\nacross lines  ',
+      'remove.recommendations.2': '1',
+      'text.assessment.0': '   ',
+    });
     expect(edited.recommendations.map((r) => r.text)).toEqual(['Keep me', 'Changed\nacross lines']);
     expect(edited.recommendations[1]!.citations).toEqual(drafted.recommendations[1]!.citations);
     // Emptying a text removes the recommendation too.
@@ -83,7 +111,10 @@ describe('webhook signatures', () => {
     const body = '{"caseId":"x"}';
     const now = Date.now();
     const ts = String(Math.floor(now / 1000));
-    const header = signatureHeader(body, ts, ['secret-one-0123456789abcdef0123456789', 'secret-two-0123456789abcdef0123456789']);
+    const header = signatureHeader(body, ts, [
+      'secret-one-0123456789abcdef0123456789',
+      'secret-two-0123456789abcdef0123456789',
+    ]);
     expect(header.split(',')).toHaveLength(2);
     expect(verifySignature(body, ts, header, 'secret-two-0123456789abcdef0123456789', 300, now)).toBe(true);
     expect(verifySignature(`${body} `, ts, header, 'secret-one-0123456789abcdef0123456789', 300, now)).toBe(false);

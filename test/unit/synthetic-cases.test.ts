@@ -14,7 +14,8 @@ interface Expected {
 }
 
 const lit = (n: number) => Array.from({ length: n }, (_, i) => `lit:${i + 1}`);
-const medSafety = (n: number) => Array.from({ length: n }, (_, i) => [`safety:allergy:med-${i + 1}`, `safety:dose:med-${i + 1}`]).flat();
+const medSafety = (n: number) =>
+  Array.from({ length: n }, (_, i) => [`safety:allergy:med-${i + 1}`, `safety:dose:med-${i + 1}`]).flat();
 
 const EXPECTED: Record<string, Expected> = {
   'polypharmacy-ckd.json': {
@@ -51,14 +52,20 @@ describe('synthetic cases', () => {
   it.each(examples.map((e) => [e.file, e] as const))('%s: expected steps and findings', async (file, example) => {
     const expected = EXPECTED[file]!;
     const recorder: Recorder = { requests: [] };
-    const { request, state } = await runToReview(example, { knowledgeBase: fakeKnowledgeBase(recorder), literature: fakeLiterature(recorder), imaging: fakeImaging(recorder) });
+    const { request, state } = await runToReview(example, {
+      knowledgeBase: fakeKnowledgeBase(recorder),
+      literature: fakeLiterature(recorder),
+      imaging: fakeImaging(recorder),
+    });
 
     expect(state.steps.map((s) => s.id).sort()).toEqual([...expected.steps].sort());
     expect(Object.values(state.results).every((r) => r.status === 'ok')).toBe(true);
     const significant = request.findings.filter((f) => f.code === 'safety' || f.code === 'embedded_instruction');
-    for (const want of expected.findings) expect(significant).toEqual(expect.arrayContaining([expect.objectContaining(want)]));
+    for (const want of expected.findings)
+      expect(significant).toEqual(expect.arrayContaining([expect.objectContaining(want)]));
     if (expected.findings.length === 0) expect(significant).toEqual([]);
-    if (expected.medicationChange) expect(request.plan.sections.medicationChanges.map((r) => r.text).join('\n')).toMatch(expected.medicationChange);
+    if (expected.medicationChange)
+      expect(request.plan.sections.medicationChanges.map((r) => r.text).join('\n')).toMatch(expected.medicationChange);
     expect(request.findings.filter((f) => f.code === 'unresolved_citation')).toEqual([]);
   });
 });

@@ -7,7 +7,10 @@ import type { PlanStep } from './steps.js';
 
 export interface Planner {
   readonly kind: 'knowledge-driven' | 'llm';
-  plan(view: MinimisedCase, comments: ReadonlyArray<{ revision: number; comments: string }>): Promise<{ steps: PlanStep[]; planner: 'knowledge-driven' | 'llm' | 'llm-fallback'; note: string | null }>;
+  plan(
+    view: MinimisedCase,
+    comments: ReadonlyArray<{ revision: number; comments: string }>,
+  ): Promise<{ steps: PlanStep[]; planner: 'knowledge-driven' | 'llm' | 'llm-fallback'; note: string | null }>;
 }
 
 export interface Drafter {

@@ -9,7 +9,14 @@ import { coreDrugName } from '../../agents/knowledge-planner.js';
 import { callTool, DEFAULT_CALL_POLICY, ToolError, type CallPolicy, type ToolOutcome } from '../../tools/common.js';
 import type { ImageSource } from '../../domain/imaging.js';
 import { ImagingResult, type ImagingClient, type ImagingInput } from '../../tools/imaging/schema.js';
-import { KbLookupResult, SafetyCheckResult, type KbFact, type KnowledgeBaseClient, type SafetyCheckInput, type SafetyCheckKind } from '../../tools/knowledge-base/schema.js';
+import {
+  KbLookupResult,
+  SafetyCheckResult,
+  type KbFact,
+  type KnowledgeBaseClient,
+  type SafetyCheckInput,
+  type SafetyCheckKind,
+} from '../../tools/knowledge-base/schema.js';
 import { LiteratureResult, type LiteratureClient } from '../../tools/literature/schema.js';
 import type { Evidence } from '../../domain/plan.js';
 import type { StepResult } from './evidence.js';
@@ -31,7 +38,8 @@ const CHECK_KIND: Partial<Record<StepType, SafetyCheckKind>> = {
   duplicate_therapy_check: 'duplicate_therapy',
 };
 
-const notConfigured = (what: string) => () => Promise.reject(new ToolError('NOT_CONFIGURED', `${what} is not configured`, false));
+const notConfigured = (what: string) => () =>
+  Promise.reject(new ToolError('NOT_CONFIGURED', `${what} is not configured`, false));
 
 export const factEvidence = (f: KbFact): Evidence => ({
   id: `kb:${f.id}`,
@@ -42,17 +50,26 @@ export const factEvidence = (f: KbFact): Evidence => ({
   url: null,
 });
 
-const isEgfr = (l: MinimisedCase['labs'][number]) => ['33914-3', '62238-1', '98979-8', '48642-3', '48643-1'].includes(l.loinc ?? '') || /egfr|glomerular/i.test(l.name);
-const isCreatinine = (l: MinimisedCase['labs'][number]) => l.loinc === '2160-0' || l.loinc === '38483-4' || /^(serum |plasma )?creatinine\b/i.test(l.name);
+const isEgfr = (l: MinimisedCase['labs'][number]) =>
+  ['33914-3', '62238-1', '98979-8', '48642-3', '48643-1'].includes(l.loinc ?? '') || /egfr|glomerular/i.test(l.name);
+const isCreatinine = (l: MinimisedCase['labs'][number]) =>
+  l.loinc === '2160-0' || l.loinc === '38483-4' || /^(serum |plasma )?creatinine\b/i.test(l.name);
 /** The most recent lab of a kind with a numeric value (unknown dates last). */
 const latest = (view: MinimisedCase, test: (l: MinimisedCase['labs'][number]) => boolean) =>
-  view.labs.filter((l) => test(l) && l.value !== null).sort((a, b) => (a.daysBeforeCase ?? Infinity) - (b.daysBeforeCase ?? Infinity))[0] ?? null;
+  view.labs
+    .filter((l) => test(l) && l.value !== null)
+    .sort((a, b) => (a.daysBeforeCase ?? Infinity) - (b.daysBeforeCase ?? Infinity))[0] ?? null;
 
 /** The renal markers the dose checks need, from the view's most recent labs. */
 export function renalOf(view: MinimisedCase): SafetyCheckInput['renal'] {
   const egfr = latest(view, isEgfr);
   const creat = latest(view, isCreatinine);
-  const creatinineMgDl = creat?.value == null ? null : /µmol|umol/i.test(creat.unit ?? '') ? Math.round((creat.value / 88.42) * 100) / 100 : creat.value;
+  const creatinineMgDl =
+    creat?.value == null
+      ? null
+      : /µmol|umol/i.test(creat.unit ?? '')
+        ? Math.round((creat.value / 88.42) * 100) / 100
+        : creat.value;
   if (!egfr && creatinineMgDl === null) return null;
   return { egfr: egfr?.value ?? null, creatinineMgDl, creatinineDaysAgo: creat?.daysBeforeCase ?? null };
 }
@@ -66,15 +83,28 @@ export function weightOf(view: MinimisedCase): number | null {
 }
 
 /** Allergies that can concern medicines (FHIR category medication, or no category given). */
-const drugAllergies = (view: MinimisedCase) => view.allergies.filter((a) => !a.category.length || a.category.includes('medication')).map((a) => a.substance);
+const drugAllergies = (view: MinimisedCase) =>
+  view.allergies.filter((a) => !a.category.length || a.category.includes('medication')).map((a) => a.substance);
 
 /** The safety-check input for some medications of the view (all when `refs` is empty). */
-export function checkInput(view: MinimisedCase, kind: SafetyCheckKind, refs: readonly string[], requestedBy: string, extraNames: readonly string[] = []): SafetyCheckInput {
+export function checkInput(
+  view: MinimisedCase,
+  kind: SafetyCheckKind,
+  refs: readonly string[],
+  requestedBy: string,
+  extraNames: readonly string[] = [],
+): SafetyCheckInput {
   const meds = refs.length ? view.medications.filter((m) => refs.includes(m.ref)) : view.medications;
   return {
     kind,
     medications: [
-      ...meds.map((m) => ({ name: coreDrugName(m.name), codes: m.codes, dose: m.dose, route: m.route, frequencyPerDay: m.frequencyPerDay })),
+      ...meds.map((m) => ({
+        name: coreDrugName(m.name),
+        codes: m.codes,
+        dose: m.dose,
+        route: m.route,
+        frequencyPerDay: m.frequencyPerDay,
+      })),
       ...extraNames.map((name) => ({ name: coreDrugName(name), dose: null, route: null, frequencyPerDay: null })),
     ],
     allergies: drugAllergies(view),
@@ -87,26 +117,73 @@ export function checkInput(view: MinimisedCase, kind: SafetyCheckKind, refs: rea
   };
 }
 
-function toResult(step: PlanStep, outcome: ToolOutcome<unknown>, evidence: Evidence[], findings: StepResult['findings'] = [], unknownTerms: string[] = []): StepResult {
+function toResult(
+  step: PlanStep,
+  outcome: ToolOutcome<unknown>,
+  evidence: Evidence[],
+  findings: StepResult['findings'] = [],
+  unknownTerms: string[] = [],
+): StepResult {
   return outcome.status === 'ok'
-    ? { stepId: step.id, type: step.type, status: 'ok', code: null, reason: null, provenance: outcome.provenance, evidence, findings, unknownTerms }
-    : { stepId: step.id, type: step.type, status: 'unavailable', code: outcome.code, reason: outcome.reason, provenance: outcome.provenance, evidence: [], findings: [], unknownTerms: [] };
+    ? {
+        stepId: step.id,
+        type: step.type,
+        status: 'ok',
+        code: null,
+        reason: null,
+        provenance: outcome.provenance,
+        evidence,
+        findings,
+        unknownTerms,
+      }
+    : {
+        stepId: step.id,
+        type: step.type,
+        status: 'unavailable',
+        code: outcome.code,
+        reason: outcome.reason,
+        provenance: outcome.provenance,
+        evidence: [],
+        findings: [],
+        unknownTerms: [],
+      };
 }
 
-export async function executeStep(step: PlanStep, view: MinimisedCase, tools: ToolBox, image: ImageSource | null = null): Promise<StepResult> {
+export async function executeStep(
+  step: PlanStep,
+  view: MinimisedCase,
+  tools: ToolBox,
+  image: ImageSource | null = null,
+): Promise<StepResult> {
   const policy = tools.policy ?? DEFAULT_CALL_POLICY;
   const kb = tools.knowledgeBase;
   switch (step.type) {
     case 'kb_lookup': {
-      const outcome: ToolOutcome<KbLookupResult> = await callTool('knowledge-base', kb ? (signal) => kb.lookup({ terms: step.inputs.terms, requestedBy: step.id }, signal) : notConfigured('the knowledge base'), policy, tools.now, KbLookupResult);
+      const outcome: ToolOutcome<KbLookupResult> = await callTool(
+        'knowledge-base',
+        kb
+          ? (signal) => kb.lookup({ terms: step.inputs.terms, requestedBy: step.id }, signal)
+          : notConfigured('the knowledge base'),
+        policy,
+        tools.now,
+        KbLookupResult,
+      );
       const data = outcome.status === 'ok' ? outcome.data : null;
-      return toResult(step, outcome, data ? data.facts.map(factEvidence) : [], [], data ? data.resolved.filter((r) => r.entity === null).map((r) => r.term) : []);
+      return toResult(
+        step,
+        outcome,
+        data ? data.facts.map(factEvidence) : [],
+        [],
+        data ? data.resolved.filter((r) => r.entity === null).map((r) => r.term) : [],
+      );
     }
     case 'literature_search': {
       const lit = tools.literature;
       const outcome: ToolOutcome<LiteratureResult> = await callTool(
         'literature',
-        lit ? (signal) => lit.search({ intent: step.purpose, terms: step.inputs.terms }, signal) : notConfigured('literature search'),
+        lit
+          ? (signal) => lit.search({ intent: step.purpose, terms: step.inputs.terms }, signal)
+          : notConfigured('literature search'),
         policy,
         tools.now,
         LiteratureResult,
@@ -134,14 +211,22 @@ export async function executeStep(step: PlanStep, view: MinimisedCase, tools: To
         description: study?.description ?? null,
         image: image ?? { kind: 'none', reason: 'the case gives no image for this study' },
       };
-      const outcome: ToolOutcome<ImagingResult> = await callTool('imaging', img ? (signal) => img.analyse(input, signal) : notConfigured('the imaging model service'), policy, tools.now, ImagingResult);
+      const outcome: ToolOutcome<ImagingResult> = await callTool(
+        'imaging',
+        img ? (signal) => img.analyse(input, signal) : notConfigured('the imaging model service'),
+        policy,
+        tools.now,
+        ImagingResult,
+      );
       const evidence: Evidence[] =
         outcome.status === 'ok'
           ? outcome.data.findings.map((f) => ({
               id: `img:${outcome.data.studyRef}:${f.id}`,
               kind: 'imaging' as const,
               title: `${f.label}: ${f.interpretation} (score ${f.score.toFixed(2)}, threshold ${f.threshold.toFixed(2)}, indeterminate ${f.indeterminateBand[0]}–${f.indeterminateBand[1]})`,
-              detail: outcome.data.preprocessing.length ? `Image preparation: ${outcome.data.preprocessing.join(', ')}` : null,
+              detail: outcome.data.preprocessing.length
+                ? `Image preparation: ${outcome.data.preprocessing.join(', ')}`
+                : null,
               source: `${f.model.name} ${f.model.version}`,
               url: null,
             }))
@@ -151,9 +236,21 @@ export async function executeStep(step: PlanStep, view: MinimisedCase, tools: To
     default: {
       const kind = CHECK_KIND[step.type]!;
       const input = checkInput(view, kind, step.inputs.medicationRefs, step.id);
-      const outcome: ToolOutcome<SafetyCheckResult> = await callTool('knowledge-base', kb ? (signal) => kb.check(input, signal) : notConfigured('the knowledge base'), policy, tools.now, SafetyCheckResult);
+      const outcome: ToolOutcome<SafetyCheckResult> = await callTool(
+        'knowledge-base',
+        kb ? (signal) => kb.check(input, signal) : notConfigured('the knowledge base'),
+        policy,
+        tools.now,
+        SafetyCheckResult,
+      );
       const data = outcome.status === 'ok' ? outcome.data : null;
-      return toResult(step, outcome, data ? data.facts.map(factEvidence) : [], data?.findings ?? [], data?.unknownTerms ?? []);
+      return toResult(
+        step,
+        outcome,
+        data ? data.facts.map(factEvidence) : [],
+        data?.findings ?? [],
+        data?.unknownTerms ?? [],
+      );
     }
   }
 }

@@ -7,8 +7,14 @@ import { readySteps } from './steps.js';
 export function dispatchSteps(state: ClinicalCaseStateValue): Send[] | 'draft' {
   const ready = readySteps(state.steps, new Set(Object.keys(state.results)));
   if (ready.length === 0) return 'draft';
-  return ready.map((step) =>
-    new Send('execute_step', step.type === 'imaging_analysis' && step.inputs.studyRef ? { step, view: state.view, image: state.imageSources[step.inputs.studyRef] ?? null } : { step, view: state.view }),
+  return ready.map(
+    (step) =>
+      new Send(
+        'execute_step',
+        step.type === 'imaging_analysis' && step.inputs.studyRef
+          ? { step, view: state.view, image: state.imageSources[step.inputs.studyRef] ?? null }
+          : { step, view: state.view },
+      ),
   );
 }
 
@@ -33,7 +39,10 @@ export function afterReview(state: ClinicalCaseStateValue): 'finalize' | 'apply_
 export function afterVerify(state: ClinicalCaseStateValue): 'finalize' | 'review' {
   const last = state.decisions.at(-1);
   // The edit made the current revision (apply_edit opens revision + 1) and has not been reviewed since.
-  const edited = last?.action === 'edit' && state.revision === last.revision + 1 && state.humanEdits.some((e) => e.revision === last.revision && e.at === last.decidedAt);
+  const edited =
+    last?.action === 'edit' &&
+    state.revision === last.revision + 1 &&
+    state.humanEdits.some((e) => e.revision === last.revision && e.at === last.decidedAt);
   if (edited && !state.findings.some((f) => f.severity === 'critical')) return 'finalize';
   return 'review';
 }

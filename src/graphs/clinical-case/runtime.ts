@@ -13,7 +13,14 @@ import type { ClinicalCaseStateValue } from './state.js';
 
 export type CaseOutcome =
   | { kind: 'review'; revision: number; request: ReviewRequest; maxSeverity: ReturnType<typeof maxSeverity> }
-  | { kind: 'closed'; status: 'approved' | 'rejected' | 'escalated'; revision: number; plan: Plan | null; closedReason: string | null; decision: ReviewDecision | null };
+  | {
+      kind: 'closed';
+      status: 'approved' | 'rejected' | 'escalated';
+      revision: number;
+      plan: Plan | null;
+      closedReason: string | null;
+      decision: ReviewDecision | null;
+    };
 
 /** What a node run did, for progress and the audit log: ids, codes and counts only. */
 export interface GraphEvent {
@@ -38,18 +45,41 @@ type Writes = Array<[string, unknown]> | Record<string, unknown>;
 
 /** The audit facts of a finished node, from the channel writes it made. */
 function finishedDetail(node: string, writes: Writes): GraphEvent['detail'] {
-  const write = (channel: string) => (Array.isArray(writes) ? writes.find(([c]) => c === channel)?.[1] : writes[channel]);
+  const write = (channel: string) =>
+    Array.isArray(writes) ? writes.find(([c]) => c === channel)?.[1] : writes[channel];
   if (node === 'execute_step') {
-    const results = Object.values((write('results') ?? {}) as Record<string, { status: string; code: string | null; provenance: { source: string; durationMs: number; attempts: number } }>);
+    const results = Object.values(
+      (write('results') ?? {}) as Record<
+        string,
+        { status: string; code: string | null; provenance: { source: string; durationMs: number; attempts: number } }
+      >,
+    );
     const r = results[0];
-    return r ? { status: r.status, code: r.code, source: r.provenance.source, durationMs: r.provenance.durationMs, attempts: r.provenance.attempts } : {};
+    return r
+      ? {
+          status: r.status,
+          code: r.code,
+          source: r.provenance.source,
+          durationMs: r.provenance.durationMs,
+          attempts: r.provenance.attempts,
+        }
+      : {};
   }
   if (node === 'draft') {
     const plan = write('plan') as Plan | undefined;
-    return plan ? { revision: plan.revision, mode: plan.mode, recommendations: Object.values(plan.sections).flat().length, unavailable: plan.unavailable.length } : {};
+    return plan
+      ? {
+          revision: plan.revision,
+          mode: plan.mode,
+          recommendations: Object.values(plan.sections).flat().length,
+          unavailable: plan.unavailable.length,
+        }
+      : {};
   }
   if (node === 'verify') {
-    const findings = (write('findings') ?? []) as Array<{ severity: Parameters<typeof maxSeverity>[0][number]['severity'] }>;
+    const findings = (write('findings') ?? []) as Array<{
+      severity: Parameters<typeof maxSeverity>[0][number]['severity'];
+    }>;
     return { findings: findings.length, maxSeverity: maxSeverity(findings) };
   }
   return {};
@@ -76,7 +106,9 @@ export class ClinicalCaseRuntime {
    * decision and a verification stuck this way). The saved writes are then applied as the node
    * that made them, so the graph continues exactly as it would have; otherwise nothing is written.
    */
-  async state(caseId: string): Promise<{ values: ClinicalCaseStateValue | null; next: string[]; interrupt: ReviewRequest | null }> {
+  async state(
+    caseId: string,
+  ): Promise<{ values: ClinicalCaseStateValue | null; next: string[]; interrupt: ReviewRequest | null }> {
     const config = this.config(caseId);
     let snapshot = await this.graph.getState(config);
     const tasks = snapshot.tasks as ReadonlyArray<{ name: string; result?: unknown }>;
@@ -86,24 +118,47 @@ export class ClinicalCaseRuntime {
     }
     const values = snapshot.values as Partial<ClinicalCaseStateValue>;
     const interrupt = snapshot.tasks.flatMap((t) => t.interrupts ?? []).at(0)?.value as ReviewRequest | undefined;
-    return { values: values.caseId ? (values as ClinicalCaseStateValue) : null, next: [...snapshot.next], interrupt: interrupt ?? null };
+    return {
+      values: values.caseId ? (values as ClinicalCaseStateValue) : null,
+      next: [...snapshot.next],
+      interrupt: interrupt ?? null,
+    };
   }
 
   private async drive(input: unknown, caseId: string, options: RunOptions): Promise<void> {
     // Every parallel step task listens on the run's abort signal; a wide plan has more than Node's default 10 listeners.
     if (options.signal) setMaxListeners(MAX_PARALLEL_LISTENERS, options.signal);
-    const stream = await this.graph.stream(input as never, { ...this.config(caseId, options.signal), streamMode: 'tasks' });
+    const stream = await this.graph.stream(input as never, {
+      ...this.config(caseId, options.signal),
+      streamMode: 'tasks',
+    });
     const steps = new Map<string, { id: string; type: string }>();
-    for await (const task of stream as AsyncIterable<{ id: string; name: string; input?: unknown; result?: Writes; error?: unknown; interrupts: unknown[] }>) {
+    for await (const task of stream as AsyncIterable<{
+      id: string;
+      name: string;
+      input?: unknown;
+      result?: Writes;
+      error?: unknown;
+      interrupts: unknown[];
+    }>) {
       if (task.name.startsWith('__')) continue;
       if (task.result === undefined) {
         const step = (task.input as { step?: { id: string; type: string } } | undefined)?.step;
         if (task.name === 'execute_step' && step) steps.set(task.id, { id: step.id, type: step.type });
-        await options.onEvent?.({ kind: 'started', node: task.name, ...(steps.has(task.id) ? { step: steps.get(task.id)! } : {}) });
+        await options.onEvent?.({
+          kind: 'started',
+          node: task.name,
+          ...(steps.has(task.id) ? { step: steps.get(task.id)! } : {}),
+        });
         continue;
       }
       if (task.error || task.interrupts.length) continue;
-      await options.onEvent?.({ kind: 'finished', node: task.name, ...(steps.has(task.id) ? { step: steps.get(task.id)! } : {}), detail: finishedDetail(task.name, task.result) });
+      await options.onEvent?.({
+        kind: 'finished',
+        node: task.name,
+        ...(steps.has(task.id) ? { step: steps.get(task.id)! } : {}),
+        detail: finishedDetail(task.name, task.result),
+      });
       await options.onNode?.(task.name);
     }
   }
@@ -112,9 +167,25 @@ export class ClinicalCaseRuntime {
   async outcome(caseId: string): Promise<CaseOutcome | null> {
     const { values, next, interrupt } = await this.state(caseId);
     if (!values) return null;
-    if (interrupt) return { kind: 'review', revision: interrupt.revision, request: interrupt, maxSeverity: maxSeverity(interrupt.findings) };
-    if (next.length === 0 && (values.status === 'approved' || values.status === 'rejected' || values.status === 'escalated')) {
-      return { kind: 'closed', status: values.status, revision: values.revision, plan: values.plan, closedReason: values.closedReason, decision: values.decisions.at(-1) ?? null };
+    if (interrupt)
+      return {
+        kind: 'review',
+        revision: interrupt.revision,
+        request: interrupt,
+        maxSeverity: maxSeverity(interrupt.findings),
+      };
+    if (
+      next.length === 0 &&
+      (values.status === 'approved' || values.status === 'rejected' || values.status === 'escalated')
+    ) {
+      return {
+        kind: 'closed',
+        status: values.status,
+        revision: values.revision,
+        plan: values.plan,
+        closedReason: values.closedReason,
+        decision: values.decisions.at(-1) ?? null,
+      };
     }
     return null;
   }
@@ -123,7 +194,12 @@ export class ClinicalCaseRuntime {
    * Start the case, or continue it from its last checkpoint (after a crash the same call picks
    * up where the dead worker stopped: completed nodes are not run again).
    */
-  async start(submission: CaseSubmission, receivedAt: string, mode: 'knowledge-driven' | 'llm', options: RunOptions = {}): Promise<CaseOutcome> {
+  async start(
+    submission: CaseSubmission,
+    receivedAt: string,
+    mode: 'knowledge-driven' | 'llm',
+    options: RunOptions = {},
+  ): Promise<CaseOutcome> {
     const caseId = submission.caseId;
     const existing = await this.outcome(caseId);
     if (existing) return existing;
@@ -139,7 +215,9 @@ export class ClinicalCaseRuntime {
   async resume(caseId: string, decision: ReviewDecision, options: RunOptions = {}): Promise<CaseOutcome> {
     const { values, interrupt, next } = await this.state(caseId);
     if (!values) throw new DecisionRefusedError(`case ${caseId} has no graph state`);
-    const applied = values.decisions.some((d) => d.decidedAt === decision.decidedAt && d.reviewer === decision.reviewer && d.revision === decision.revision);
+    const applied = values.decisions.some(
+      (d) => d.decidedAt === decision.decidedAt && d.reviewer === decision.reviewer && d.revision === decision.revision,
+    );
     if (applied) {
       // Finish whatever the crashed run left, then report. A crash may leave nothing to run next
       // yet no outcome: a node that writes no state (collect) had its route saved but not the next

@@ -55,14 +55,21 @@ export const ClinicalCaseState = new StateSchema({
   steps: z.array(PlanStep).default(() => []),
   /** How the steps were planned: which planner, and which mandatory steps code added. */
   planning: z
-    .object({ planner: z.enum(['knowledge-driven', 'llm', 'llm-fallback']), mandatoryAdded: z.array(z.string()), note: z.string().nullable() })
+    .object({
+      planner: z.enum(['knowledge-driven', 'llm', 'llm-fallback']),
+      mandatoryAdded: z.array(z.string()),
+      note: z.string().nullable(),
+    })
     .nullable()
     .default(null),
   /** Step results by step id. Reducer: merge (parallel steps each add their own); `{}` with `reset` clears on re-plan. */
-  results: new ReducedValue(z.record(z.string(), StepResult).default(() => ({})), {
-    inputSchema: z.union([z.record(z.string(), StepResult), z.object({ reset: z.literal(true) })]),
-    reducer: (current, update) => ('reset' in update ? {} : { ...current, ...(update) }),
-  }),
+  results: new ReducedValue(
+    z.record(z.string(), StepResult).default(() => ({})),
+    {
+      inputSchema: z.union([z.record(z.string(), StepResult), z.object({ reset: z.literal(true) })]),
+      reducer: (current, update) => ('reset' in update ? {} : { ...current, ...update }),
+    },
+  ),
   /** The current draft (or, after an edit, the human-edited plan). */
   plan: Plan.nullable().default(null),
   /** The plan of the revision before this one (set when changes are requested), for the reviewer's diff. */
@@ -72,27 +79,47 @@ export const ClinicalCaseState = new StateSchema({
   /** 1 for the first draft; +1 for every request for changes. */
   revision: z.number().int().default(1),
   /** Reviewer comments that led to each revision. Reducer: append. */
-  reviewerComments: new ReducedValue(z.array(z.object({ revision: z.number().int(), reviewer: z.string(), comments: z.string(), at: z.string() })).default(() => []), {
-    inputSchema: z.array(z.object({ revision: z.number().int(), reviewer: z.string(), comments: z.string(), at: z.string() })),
-    reducer: appendUnique((c) => `${c.revision}|${c.reviewer}|${c.at}`),
-  }),
+  reviewerComments: new ReducedValue(
+    z
+      .array(z.object({ revision: z.number().int(), reviewer: z.string(), comments: z.string(), at: z.string() }))
+      .default(() => []),
+    {
+      inputSchema: z.array(
+        z.object({ revision: z.number().int(), reviewer: z.string(), comments: z.string(), at: z.string() }),
+      ),
+      reducer: appendUnique((c) => `${c.revision}|${c.reviewer}|${c.at}`),
+    },
+  ),
   /** Every human decision, in order. Reducer: append. */
-  decisions: new ReducedValue(z.array(ReviewDecision).default(() => []), {
-    inputSchema: z.array(ReviewDecision),
-    reducer: appendUnique((d) => `${d.revision}|${d.reviewer}|${d.decidedAt}|${d.action}`),
-  }),
+  decisions: new ReducedValue(
+    z.array(ReviewDecision).default(() => []),
+    {
+      inputSchema: z.array(ReviewDecision),
+      reducer: appendUnique((d) => `${d.revision}|${d.reviewer}|${d.decidedAt}|${d.action}`),
+    },
+  ),
   /** Plans as drafted before a human edit replaced them, with the edit's author. Reducer: append. */
-  humanEdits: new ReducedValue(z.array(z.object({ revision: z.number().int(), reviewer: z.string(), at: z.string(), before: Plan, after: Plan })).default(() => []), {
-    inputSchema: z.array(z.object({ revision: z.number().int(), reviewer: z.string(), at: z.string(), before: Plan, after: Plan })),
-    reducer: appendUnique((e) => `${e.revision}|${e.reviewer}|${e.at}`),
-  }),
+  humanEdits: new ReducedValue(
+    z
+      .array(z.object({ revision: z.number().int(), reviewer: z.string(), at: z.string(), before: Plan, after: Plan }))
+      .default(() => []),
+    {
+      inputSchema: z.array(
+        z.object({ revision: z.number().int(), reviewer: z.string(), at: z.string(), before: Plan, after: Plan }),
+      ),
+      reducer: appendUnique((e) => `${e.revision}|${e.reviewer}|${e.at}`),
+    },
+  ),
   /** Whether the latest review round produced a valid decision (false: it is asked again). */
   decisionAccepted: z.boolean().default(false),
   /** Decisions that were refused (wrong shape or stale revision), with the reason. Reducer: append. */
-  refusedDecisions: new ReducedValue(z.array(z.object({ at: z.string(), reason: z.string() })).default(() => []), {
-    inputSchema: z.array(z.object({ at: z.string(), reason: z.string() })),
-    reducer: appendUnique((r) => `${r.at}|${r.reason}`),
-  }),
+  refusedDecisions: new ReducedValue(
+    z.array(z.object({ at: z.string(), reason: z.string() })).default(() => []),
+    {
+      inputSchema: z.array(z.object({ at: z.string(), reason: z.string() })),
+      reducer: appendUnique((r) => `${r.at}|${r.reason}`),
+    },
+  ),
   status: CaseStatus.default('drafting'),
   /** Why the case closed without approval (rejection reason, escalation). */
   closedReason: z.string().nullable().default(null),

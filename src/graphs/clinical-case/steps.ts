@@ -38,9 +38,12 @@ export type PlanStepInput = z.input<typeof PlanStep>;
 export function stepKey(step: Pick<PlanStep, 'type' | 'inputs'>): string {
   const target =
     step.type === 'imaging_analysis'
-      ? step.inputs.studyRef ?? ''
+      ? (step.inputs.studyRef ?? '')
       : step.type === 'kb_lookup' || step.type === 'literature_search'
-        ? [...step.inputs.terms].map((t) => t.toLowerCase()).sort().join(',')
+        ? [...step.inputs.terms]
+            .map((t) => t.toLowerCase())
+            .sort()
+            .join(',')
         : [...step.inputs.medicationRefs].sort().join(',');
   return `${step.type}|${target}`;
 }
@@ -96,13 +99,19 @@ export function mandatorySteps(view: MinimisedCase): PlanStep[] {
  * is kept (and marked mandatory); missing mandatory steps are added; dependencies on unknown
  * steps are dropped so the plan stays executable; duplicate ids are made unique.
  */
-export function mergeMandatory(proposed: readonly PlanStep[], view: MinimisedCase): { steps: PlanStep[]; added: string[] } {
+export function mergeMandatory(
+  proposed: readonly PlanStep[],
+  view: MinimisedCase,
+): { steps: PlanStep[]; added: string[] } {
   const knownRefs = new Set([...view.medications.map((m) => m.ref), ...view.imaging.map((s) => s.ref)]);
   const steps: PlanStep[] = [];
   const byKey = new Map<string, PlanStep>();
   const ids = new Set<string>();
   for (const raw of proposed) {
-    const step = { ...raw, inputs: { ...raw.inputs, medicationRefs: raw.inputs.medicationRefs.filter((r) => knownRefs.has(r)) } };
+    const step = {
+      ...raw,
+      inputs: { ...raw.inputs, medicationRefs: raw.inputs.medicationRefs.filter((r) => knownRefs.has(r)) },
+    };
     if (step.type === 'imaging_analysis' && (!step.inputs.studyRef || !knownRefs.has(step.inputs.studyRef))) continue;
     const key = stepKey(step);
     if (byKey.has(key)) continue;

@@ -13,7 +13,14 @@ import { buildClinicalCaseGraph } from './graph.js';
 const config = loadConfig(process.env);
 const agents =
   config.model.mode === 'llm'
-    ? { planner: llmPlanner(createChatModel(config.model)), drafter: llmDrafter(createChatModel(config.model), config.model.model) }
+    ? {
+        planner: llmPlanner(createChatModel(config.model)),
+        drafter: llmDrafter(createChatModel(config.model), config.model.model),
+      }
     : { planner: knowledgePlanner, drafter: templateDrafter };
 
-export const graph = buildClinicalCaseGraph({ tools: { knowledgeBase: null, literature: null, imaging: null }, ...agents, maxRevisions: config.review.maxRevisions }).compile({ name: 'clinical-case' });
+export const graph = buildClinicalCaseGraph({
+  tools: { knowledgeBase: null, literature: null, imaging: null },
+  ...agents,
+  maxRevisions: config.review.maxRevisions,
+}).compile({ name: 'clinical-case' });

@@ -26,7 +26,10 @@ export interface VerifyInput {
   reviewRevisions: readonly number[];
 }
 
-export async function verifyPlan(input: VerifyInput, tools: ToolBox): Promise<{ plan: Plan; findings: VerificationFinding[] }> {
+export async function verifyPlan(
+  input: VerifyInput,
+  tools: ToolBox,
+): Promise<{ plan: Plan; findings: VerificationFinding[] }> {
   const { view, results } = input;
   const findings: VerificationFinding[] = [];
   let n = 0;
@@ -34,7 +37,8 @@ export async function verifyPlan(input: VerifyInput, tools: ToolBox): Promise<{ 
 
   const known = new Set<string>();
   for (const r of Object.values(results)) for (const e of r.evidence) known.add(e.id);
-  for (const list of [view.problems, view.medications, view.allergies, view.labs, view.imaging, view.notes]) for (const x of list) known.add(`case:${x.ref}`);
+  for (const list of [view.problems, view.medications, view.allergies, view.labs, view.imaging, view.notes])
+    for (const x of list) known.add(`case:${x.ref}`);
   for (const rev of input.reviewRevisions) known.add(`review:r${rev}`);
 
   const plan: Plan = structuredClone(input.plan);
@@ -44,10 +48,22 @@ export async function verifyPlan(input: VerifyInput, tools: ToolBox): Promise<{ 
       const unresolved = rec.citations.filter((c) => !known.has(c));
       if (unresolved.length) {
         rec.supported = false;
-        add({ code: 'unresolved_citation', severity: 'high', message: `“${rec.text.slice(0, 80)}” cites evidence not retrieved in this case: ${unresolved.join(', ')}`, location: rec.id, citations: unresolved });
+        add({
+          code: 'unresolved_citation',
+          severity: 'high',
+          message: `“${rec.text.slice(0, 80)}” cites evidence not retrieved in this case: ${unresolved.join(', ')}`,
+          location: rec.id,
+          citations: unresolved,
+        });
       } else if (rec.citations.length === 0 && rec.supported) {
         rec.supported = false;
-        add({ code: 'uncited_claim', severity: 'moderate', message: `“${rec.text.slice(0, 80)}” cites no evidence`, location: rec.id, citations: [] });
+        add({
+          code: 'uncited_claim',
+          severity: 'moderate',
+          message: `“${rec.text.slice(0, 80)}” cites no evidence`,
+          location: rec.id,
+          citations: [],
+        });
       }
       for (const m of rec.medications) named.add(coreDrugName(m));
     }
@@ -60,7 +76,15 @@ export async function verifyPlan(input: VerifyInput, tools: ToolBox): Promise<{ 
     const kb = tools.knowledgeBase;
     const outcomes = await Promise.all(
       VERIFY_KINDS.map((kind) =>
-        kb ? callTool('knowledge-base', (signal) => kb.check(checkInput(view, kind, [], 'verification', newNames), signal), tools.policy ?? DEFAULT_CALL_POLICY, tools.now, SafetyCheckResult) : Promise.resolve(null),
+        kb
+          ? callTool(
+              'knowledge-base',
+              (signal) => kb.check(checkInput(view, kind, [], 'verification', newNames), signal),
+              tools.policy ?? DEFAULT_CALL_POLICY,
+              tools.now,
+              SafetyCheckResult,
+            )
+          : Promise.resolve(null),
       ),
     );
     for (const [i, kind] of VERIFY_KINDS.entries()) {
@@ -76,19 +100,51 @@ export async function verifyPlan(input: VerifyInput, tools: ToolBox): Promise<{ 
         continue;
       }
       for (const f of outcome.data.findings) {
-        add({ code: 'safety', severity: f.severity, message: `${f.kind}: ${f.summary}`, location: null, citations: f.factIds.map((id) => `kb:${id}`) });
+        add({
+          code: 'safety',
+          severity: f.severity,
+          message: `${f.kind}: ${f.summary}`,
+          location: null,
+          citations: f.factIds.map((id) => `kb:${id}`),
+        });
       }
-      for (const term of outcome.data.unknownTerms) add({ code: 'unknown_term', severity: 'moderate', message: `The knowledge base does not know “${term}”; it was not checked`, location: null, citations: [] });
+      for (const term of outcome.data.unknownTerms)
+        add({
+          code: 'unknown_term',
+          severity: 'moderate',
+          message: `The knowledge base does not know “${term}”; it was not checked`,
+          location: null,
+          citations: [],
+        });
     }
   }
 
   for (const hit of input.injections) {
     if (hit.rule === 'hidden-characters') {
-      add({ code: 'hidden_characters', severity: 'moderate', message: `The record has invisible or direction-changing characters here (${hit.excerpt}); they were removed before the text was used. Check the source record.`, location: hit.pointer, citations: [] });
+      add({
+        code: 'hidden_characters',
+        severity: 'moderate',
+        message: `The record has invisible or direction-changing characters here (${hit.excerpt}); they were removed before the text was used. Check the source record.`,
+        location: hit.pointer,
+        citations: [],
+      });
       continue;
     }
-    add({ code: 'embedded_instruction', severity: 'high', message: `Case text contains an instruction aimed at the system (${hit.rule}); it was treated as data and not followed: “${hit.excerpt}”`, location: hit.pointer, citations: [] });
+    add({
+      code: 'embedded_instruction',
+      severity: 'high',
+      message: `Case text contains an instruction aimed at the system (${hit.rule}); it was treated as data and not followed: “${hit.excerpt}”`,
+      location: hit.pointer,
+      citations: [],
+    });
   }
-  for (const u of plan.unavailable) add({ code: 'tool_unavailable', severity: 'moderate', message: `${u.type} (${u.stepId}) was not done: ${u.reason}`, location: u.stepId, citations: [] });
+  for (const u of plan.unavailable)
+    add({
+      code: 'tool_unavailable',
+      severity: 'moderate',
+      message: `${u.type} (${u.stepId}) was not done: ${u.reason}`,
+      location: u.stepId,
+      citations: [],
+    });
   return { plan, findings };
 }

@@ -10,7 +10,14 @@ export class Html {
   }
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '`': '&#96;',
+};
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"'`]/g, (c) => ESCAPES[c]!);
@@ -32,4 +39,5 @@ export function html(strings: TemplateStringsArray, ...values: Value[]): Html {
 }
 
 /** Join pieces (each already Html or escaped as text). */
-export const join = (items: readonly Value[], separator: Html | string = ''): Html => new Html(items.map(render).join(render(separator)));
+export const join = (items: readonly Value[], separator: Html | string = ''): Html =>
+  new Html(items.map(render).join(render(separator)));

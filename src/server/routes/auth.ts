@@ -19,11 +19,34 @@ import { toFieldIssues } from '../../domain/validation.js';
 import { requireRole, SESSION_COOKIE, type Authenticator } from '../auth.js';
 import { problem, sendProblem } from '../problem.js';
 
-export const LoginInput = z.object({ name: z.string().trim().toLowerCase().min(1).max(64), password: z.string().min(1).max(1024), next: z.string().max(2000).optional() });
-export const SessionView = z.object({ account: z.string(), roles: z.array(z.enum(STAFF_ROLES)), csrfToken: z.string(), expiresAt: z.string() });
-export const AccountView = z.object({ name: z.string(), roles: z.array(z.enum(STAFF_ROLES)), disabled: z.boolean(), createdAt: z.string(), updatedAt: z.string() });
-export const AccountCreate = z.strictObject({ name: AccountName, password: z.string().min(1).max(1024), roles: z.array(z.enum(STAFF_ROLES)).min(1) });
-export const AccountPatch = z.strictObject({ password: z.string().min(1).max(1024).optional(), roles: z.array(z.enum(STAFF_ROLES)).min(1).optional(), disabled: z.boolean().optional() });
+export const LoginInput = z.object({
+  name: z.string().trim().toLowerCase().min(1).max(64),
+  password: z.string().min(1).max(1024),
+  next: z.string().max(2000).optional(),
+});
+export const SessionView = z.object({
+  account: z.string(),
+  roles: z.array(z.enum(STAFF_ROLES)),
+  csrfToken: z.string(),
+  expiresAt: z.string(),
+});
+export const AccountView = z.object({
+  name: z.string(),
+  roles: z.array(z.enum(STAFF_ROLES)),
+  disabled: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export const AccountCreate = z.strictObject({
+  name: AccountName,
+  password: z.string().min(1).max(1024),
+  roles: z.array(z.enum(STAFF_ROLES)).min(1),
+});
+export const AccountPatch = z.strictObject({
+  password: z.string().min(1).max(1024).optional(),
+  roles: z.array(z.enum(STAFF_ROLES)).min(1).optional(),
+  disabled: z.boolean().optional(),
+});
 
 export interface AuthRouteDeps {
   auth: Authenticator;
@@ -34,10 +57,19 @@ export interface AuthRouteDeps {
   limiter: LoginLimiter;
 }
 
-export type LoginOutcome = { account: Account; token: string; expiresAt: string } | { failed: 'credentials' } | { failed: 'rate_limited'; retryAfterSeconds: number };
+export type LoginOutcome =
+  | { account: Account; token: string; expiresAt: string }
+  | { failed: 'credentials' }
+  | { failed: 'rate_limited'; retryAfterSeconds: number };
 
 /** Shared by the JSON login and the review UI's form login. */
-export async function login(deps: Pick<AuthRouteDeps, 'accounts' | 'sessions' | 'cookieSecure' | 'limiter'>, request: FastifyRequest, reply: FastifyReply, name: string, password: string): Promise<LoginOutcome> {
+export async function login(
+  deps: Pick<AuthRouteDeps, 'accounts' | 'sessions' | 'cookieSecure' | 'limiter'>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  name: string,
+  password: string,
+): Promise<LoginOutcome> {
   const limited = await deps.limiter.blocked(request.ip, name);
   if (limited) return { failed: 'rate_limited', retryAfterSeconds: Math.ceil(limited.retryAfterMs / 1000) };
   const account = await deps.accounts.verify(name, password);
@@ -46,11 +78,21 @@ export async function login(deps: Pick<AuthRouteDeps, 'accounts' | 'sessions' | 
     return { failed: 'credentials' };
   }
   const { token, session } = await deps.sessions.create(account.name);
-  reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: deps.cookieSecure, path: '/', maxAge: deps.sessions.ttlSeconds });
+  reply.setCookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: deps.cookieSecure,
+    path: '/',
+    maxAge: deps.sessions.ttlSeconds,
+  });
   return { account, token, expiresAt: session.expiresAt };
 }
 
-export async function logout(deps: Pick<AuthRouteDeps, 'sessions'>, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function logout(
+  deps: Pick<AuthRouteDeps, 'sessions'>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
   await deps.sessions.destroy(request.cookies[SESSION_COOKIE]);
   reply.clearCookie(SESSION_COOKIE, { path: '/' });
 }
@@ -66,18 +108,44 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
 
   app.post('/v1/auth/login', async (request, reply) => {
     const body = LoginInput.safeParse(request.body);
-    if (!body.success) return sendProblem(reply, problem(400, 'VALIDATION_FAILED', 'Invalid sign-in request', body.error.issues[0]?.message, toFieldIssues(body.error)));
+    if (!body.success)
+      return sendProblem(
+        reply,
+        problem(
+          400,
+          'VALIDATION_FAILED',
+          'Invalid sign-in request',
+          body.error.issues[0]?.message,
+          toFieldIssues(body.error),
+        ),
+      );
     const outcome = await login(deps, request, reply, body.data.name, body.data.password);
     if ('failed' in outcome) {
       request.log.info({ event: 'login_failed', reason: outcome.failed }, 'sign-in refused');
       if (outcome.failed === 'rate_limited') {
         reply.header('retry-after', String(outcome.retryAfterSeconds));
-        return sendProblem(reply, problem(429, 'LOGIN_RATE_LIMITED', 'Too many sign-in attempts', `try again in ${outcome.retryAfterSeconds} s`));
+        return sendProblem(
+          reply,
+          problem(
+            429,
+            'LOGIN_RATE_LIMITED',
+            'Too many sign-in attempts',
+            `try again in ${outcome.retryAfterSeconds} s`,
+          ),
+        );
       }
-      return sendProblem(reply, problem(401, 'LOGIN_FAILED', 'Sign-in failed', 'wrong account name or password, or the account is disabled'));
+      return sendProblem(
+        reply,
+        problem(401, 'LOGIN_FAILED', 'Sign-in failed', 'wrong account name or password, or the account is disabled'),
+      );
     }
     request.log.info({ account: outcome.account.name, event: 'login' }, 'signed in');
-    return { account: outcome.account.name, roles: outcome.account.roles, csrfToken: csrfTokenFor(outcome.token), expiresAt: outcome.expiresAt };
+    return {
+      account: outcome.account.name,
+      roles: outcome.account.roles,
+      csrfToken: csrfTokenFor(outcome.token),
+      expiresAt: outcome.expiresAt,
+    };
   });
 
   app.post('/v1/auth/logout', { preHandler: staff }, async (request, reply) => {
@@ -86,16 +154,29 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
   });
 
   app.get('/v1/auth/session', { preHandler: staff }, async (request, reply) => {
-    if (!request.sessionToken) return sendProblem(reply, problem(400, 'NOT_A_SESSION', 'Not a session', 'this request authenticated with a token, not a session'));
+    if (!request.sessionToken)
+      return sendProblem(
+        reply,
+        problem(400, 'NOT_A_SESSION', 'Not a session', 'this request authenticated with a token, not a session'),
+      );
     const session = (await deps.sessions.get(request.sessionToken))!;
-    return { account: request.principal!.name, roles: request.principal!.roles, csrfToken: csrfTokenFor(request.sessionToken), expiresAt: session.expiresAt };
+    return {
+      account: request.principal!.name,
+      roles: request.principal!.roles,
+      csrfToken: csrfTokenFor(request.sessionToken),
+      expiresAt: session.expiresAt,
+    };
   });
 
   app.get('/v1/admin/accounts', { preHandler: admin }, async () => ({ accounts: await deps.accounts.list() }));
 
   app.post('/v1/admin/accounts', { preHandler: admin }, async (request, reply) => {
     const body = AccountCreate.safeParse(request.body);
-    if (!body.success) return sendProblem(reply, problem(400, 'VALIDATION_FAILED', 'Invalid account', body.error.issues[0]?.message, toFieldIssues(body.error)));
+    if (!body.success)
+      return sendProblem(
+        reply,
+        problem(400, 'VALIDATION_FAILED', 'Invalid account', body.error.issues[0]?.message, toFieldIssues(body.error)),
+      );
     try {
       const account = await deps.accounts.create(body.data.name, body.data.password, body.data.roles);
       request.log.info({ account: account.name, roles: account.roles, by: request.principal!.name }, 'account created');
@@ -108,7 +189,17 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
 
   app.patch<{ Params: { name: string } }>('/v1/admin/accounts/:name', { preHandler: admin }, async (request, reply) => {
     const body = AccountPatch.safeParse(request.body);
-    if (!body.success) return sendProblem(reply, problem(400, 'VALIDATION_FAILED', 'Invalid account change', body.error.issues[0]?.message, toFieldIssues(body.error)));
+    if (!body.success)
+      return sendProblem(
+        reply,
+        problem(
+          400,
+          'VALIDATION_FAILED',
+          'Invalid account change',
+          body.error.issues[0]?.message,
+          toFieldIssues(body.error),
+        ),
+      );
     const name = request.params.name;
     try {
       let account = await deps.accounts.get(name);
@@ -119,7 +210,10 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
       // A changed password, a disabled account or fewer roles take effect now, not at session expiry.
       if (body.data.password || body.data.disabled) await deps.sessions.destroyAll(name);
       deps.auth.forget(name);
-      request.log.info({ account: name, by: request.principal!.name, changed: Object.keys(body.data) }, 'account changed');
+      request.log.info(
+        { account: name, by: request.principal!.name, changed: Object.keys(body.data) },
+        'account changed',
+      );
       return account;
     } catch (err) {
       if (err instanceof AccountError) return accountProblem(reply, err);

@@ -8,14 +8,20 @@ import type { AuditLog } from '../../queues/audit.js';
 import { requireRole, requireService, type Authenticator } from '../auth.js';
 import { problem, sendProblem } from '../problem.js';
 
-export function registerCaseRoutes(app: FastifyInstance, deps: { producer: CaseProducer; auth: Authenticator; audit: AuditLog }): void {
+export function registerCaseRoutes(
+  app: FastifyInstance,
+  deps: { producer: CaseProducer; auth: Authenticator; audit: AuditLog },
+): void {
   const auth = requireService(deps.auth);
   const auditReaders = requireRole(deps.auth, ['service', 'reviewer', 'ops']);
 
   app.post('/v1/cases', { preHandler: auth }, async (request, reply) => {
     try {
       const { created, record } = await deps.producer.submit(request.body, request.service!);
-      request.log.info({ caseId: record.caseId, created, status: record.status, service: request.service }, created ? 'case accepted' : 'case resubmitted');
+      request.log.info(
+        { caseId: record.caseId, created, status: record.status, service: request.service },
+        created ? 'case accepted' : 'case resubmitted',
+      );
       return reply
         .status(created ? 202 : 200)
         .header('location', `/v1/cases/${encodeURIComponent(record.caseId)}`)
@@ -25,7 +31,8 @@ export function registerCaseRoutes(app: FastifyInstance, deps: { producer: CaseP
         request.log.info({ problems: err.issues.length, first: err.issues[0]?.pointer }, 'case rejected');
         return sendProblem(reply, problem(400, err.code, 'The case is invalid', err.message, err.issues));
       }
-      if (err instanceof CaseIdConflictError) return sendProblem(reply, problem(409, err.code, 'Case id conflict', err.message));
+      if (err instanceof CaseIdConflictError)
+        return sendProblem(reply, problem(409, err.code, 'Case id conflict', err.message));
       throw err;
     }
   });
@@ -33,19 +40,28 @@ export function registerCaseRoutes(app: FastifyInstance, deps: { producer: CaseP
   app.get<{ Params: { id: string } }>('/v1/cases/:id', { preHandler: auth }, async (request, reply) => {
     const id = CaseId.safeParse(request.params.id);
     if (!id.success) {
-      return sendProblem(reply, problem(400, 'CASE_ID_INVALID', 'Invalid case id', id.error.issues[0]?.message, [{ pointer: '/id', code: 'invalid_format', message: id.error.issues[0]?.message ?? 'invalid' }]));
+      return sendProblem(
+        reply,
+        problem(400, 'CASE_ID_INVALID', 'Invalid case id', id.error.issues[0]?.message, [
+          { pointer: '/id', code: 'invalid_format', message: id.error.issues[0]?.message ?? 'invalid' },
+        ]),
+      );
     }
     const record = await deps.producer.get(id.data);
     // Another service's case is reported as not found, so ids cannot be probed.
     if (!record || record.submittedBy !== request.service) {
-      return sendProblem(reply, problem(404, 'CASE_NOT_FOUND', 'Case not found', `no case ${id.data} for this service`));
+      return sendProblem(
+        reply,
+        problem(404, 'CASE_NOT_FOUND', 'Case not found', `no case ${id.data} for this service`),
+      );
     }
     return reply.send(toCaseView(record));
   });
 
   app.get<{ Params: { id: string } }>('/v1/cases/:id/audit', { preHandler: auditReaders }, async (request, reply) => {
     const id = CaseId.safeParse(request.params.id);
-    if (!id.success) return sendProblem(reply, problem(400, 'CASE_ID_INVALID', 'Invalid case id', id.error.issues[0]?.message));
+    if (!id.success)
+      return sendProblem(reply, problem(400, 'CASE_ID_INVALID', 'Invalid case id', id.error.issues[0]?.message));
     const record = await deps.producer.get(id.data);
     // A service sees only its own cases; another's is reported as not found.
     if (!record || (request.principal!.kind === 'service' && record.submittedBy !== request.principal!.name)) {

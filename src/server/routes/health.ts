@@ -11,7 +11,10 @@ export function registerHealthRoutes(app: FastifyInstance, deps: { checkRedis: (
       await deps.checkRedis();
       return { status: 'ready', checks: { redis: { status: 'up', ms: Math.round(performance.now() - started) } } };
     } catch (err) {
-      return reply.status(503).send({ status: 'unavailable', checks: { redis: { status: 'down', error: err instanceof Error ? err.message : String(err) } } });
+      return reply.status(503).send({
+        status: 'unavailable',
+        checks: { redis: { status: 'down', error: err instanceof Error ? err.message : String(err) } },
+      });
     }
   });
 }

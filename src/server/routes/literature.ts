@@ -9,20 +9,46 @@ import { LiteratureQuery, type LiteratureClient } from '../../tools/literature/s
 import { requireRole, type Authenticator } from '../auth.js';
 import { problem, sendProblem } from '../problem.js';
 
-export function registerLiteratureRoutes(app: FastifyInstance, deps: { client: LiteratureClient | null; auth: Authenticator }): void {
-  app.post('/v1/literature/search', { preHandler: requireRole(deps.auth, ['reviewer', 'kb_editor']) }, async (request, reply) => {
-    const body = LiteratureQuery.safeParse(request.body);
-    if (!body.success) return sendProblem(reply, problem(400, 'VALIDATION_FAILED', 'Invalid request body', body.error.issues[0]?.message, toFieldIssues(body.error)));
-    if (!deps.client) return sendProblem(reply, problem(503, 'LITERATURE_NOT_CONFIGURED', 'Literature search is not configured', 'set LITERATURE_BASE_URL (NCBI E-utilities or the local service)'));
-    try {
-      const { data, version } = await deps.client.search(body.data, AbortSignal.timeout(30_000));
-      return { source: version, ...data };
-    } catch (err) {
-      if (err instanceof ToolError) {
-        const status = err.code === 'INVALID_INPUT' ? 400 : err.code === 'BAD_RESPONSE' ? 502 : 503;
-        return sendProblem(reply, problem(status, `LITERATURE_${err.code}`, 'Literature search failed', err.message));
+export function registerLiteratureRoutes(
+  app: FastifyInstance,
+  deps: { client: LiteratureClient | null; auth: Authenticator },
+): void {
+  app.post(
+    '/v1/literature/search',
+    { preHandler: requireRole(deps.auth, ['reviewer', 'kb_editor']) },
+    async (request, reply) => {
+      const body = LiteratureQuery.safeParse(request.body);
+      if (!body.success)
+        return sendProblem(
+          reply,
+          problem(
+            400,
+            'VALIDATION_FAILED',
+            'Invalid request body',
+            body.error.issues[0]?.message,
+            toFieldIssues(body.error),
+          ),
+        );
+      if (!deps.client)
+        return sendProblem(
+          reply,
+          problem(
+            503,
+            'LITERATURE_NOT_CONFIGURED',
+            'Literature search is not configured',
+            'set LITERATURE_BASE_URL (NCBI E-utilities or the local service)',
+          ),
+        );
+      try {
+        const { data, version } = await deps.client.search(body.data, AbortSignal.timeout(30_000));
+        return { source: version, ...data };
+      } catch (err) {
+        if (err instanceof ToolError) {
+          const status = err.code === 'INVALID_INPUT' ? 400 : err.code === 'BAD_RESPONSE' ? 502 : 503;
+          return sendProblem(reply, problem(status, `LITERATURE_${err.code}`, 'Literature search failed', err.message));
+        }
+        throw err;
       }
-      throw err;
-    }
-  });
+    },
+  );
 }

@@ -65,12 +65,33 @@ export async function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps
     if (!params.success) return sendProblem(reply, problem(400, 'VALIDATION_FAILED', 'Invalid case id or revision'));
     const { caseId, revision } = params.data;
     const record = await deps.store.get(caseId);
-    if (!record || !(CLOSED_STATUSES as readonly string[]).includes(record.status)) return sendProblem(reply, problem(404, 'DEAD_LETTER_NOT_FOUND', 'Nothing to retry', `case ${caseId} is not a closed case`));
-    const nothing = () => sendProblem(reply, problem(404, 'DEAD_LETTER_NOT_FOUND', 'Nothing to retry', `no dead-lettered delivery for case ${caseId} revision ${revision}`));
+    if (!record || !(CLOSED_STATUSES as readonly string[]).includes(record.status))
+      return sendProblem(
+        reply,
+        problem(404, 'DEAD_LETTER_NOT_FOUND', 'Nothing to retry', `case ${caseId} is not a closed case`),
+      );
+    const nothing = () =>
+      sendProblem(
+        reply,
+        problem(
+          404,
+          'DEAD_LETTER_NOT_FOUND',
+          'Nothing to retry',
+          `no dead-lettered delivery for case ${caseId} revision ${revision}`,
+        ),
+      );
     if (!(await deps.deliveries.isDeadLettered(caseId, revision))) return nothing();
     // Record and audit the retry before the job exists: a fast delivery must not be overwritten by "pending".
-    await deps.store.transition(caseId, CLOSED_STATUSES, { delivery: { status: 'pending', channel: 'webhook', attempts: 0, lastError: null, deliveredAt: null } });
-    await deps.audit.append({ caseId, event: 'delivery_retried', actor: request.principal!.name, revision, detail: {} });
+    await deps.store.transition(caseId, CLOSED_STATUSES, {
+      delivery: { status: 'pending', channel: 'webhook', attempts: 0, lastError: null, deliveredAt: null },
+    });
+    await deps.audit.append({
+      caseId,
+      event: 'delivery_retried',
+      actor: request.principal!.name,
+      revision,
+      detail: {},
+    });
     if (!(await deps.deliveries.retry(caseId, revision, record.status as ClosedStatus))) return nothing();
     return reply.status(202).send({ caseId, revision, status: 'pending' });
   });
@@ -78,10 +99,18 @@ export async function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps
   const board = new FastifyAdapter();
   createBullBoard({
     queues: [
-      new BullMQAdapter(deps.queues.cases, { readOnlyMode: true, description: 'Case jobs: draft (case) and resume (decision)' }),
-      new BullMQAdapter(deps.queues.review, { readOnlyMode: true, description: 'Plans waiting for a human decision (claimed = active)' }),
+      new BullMQAdapter(deps.queues.cases, {
+        readOnlyMode: true,
+        description: 'Case jobs: draft (case) and resume (decision)',
+      }),
+      new BullMQAdapter(deps.queues.review, {
+        readOnlyMode: true,
+        description: 'Plans waiting for a human decision (claimed = active)',
+      }),
       new BullMQAdapter(deps.queues.delivery, { description: 'Webhook deliveries of finalized plans' }),
-      new BullMQAdapter(deps.queues.deadLetter, { description: 'Deliveries that failed for good (retry: POST /v1/ops/dead-letters/…/retry)' }),
+      new BullMQAdapter(deps.queues.deadLetter, {
+        description: 'Deliveries that failed for good (retry: POST /v1/ops/dead-letters/…/retry)',
+      }),
     ],
     serverAdapter: board,
     options: { uiConfig: { boardTitle: 'clinical-orchestrator' } },
@@ -89,7 +118,10 @@ export async function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps
   board.setBasePath('/ops/queues');
   await app.register(async (scope) => {
     // Bull Board's own requests carry no CSRF token: for sessions, they must come from this origin.
-    scope.addHook('preHandler', requireRole(deps.auth, ['ops'], { loginRedirect: '/review/login', csrf: 'same-origin' }));
+    scope.addHook(
+      'preHandler',
+      requireRole(deps.auth, ['ops'], { loginRedirect: '/review/login', csrf: 'same-origin' }),
+    );
     await scope.register(board.registerPlugin(), { prefix: '/ops/queues' });
   });
 }

@@ -17,11 +17,14 @@ import { casePage, caseUrl, loginPage, queuePage, type Flash, type PageUser } fr
 import { login, logout, LoginInput, type AuthRouteDeps } from './auth.js';
 import { reviewDetail, ReviewItemParams, type ReviewRouteDeps } from './reviews.js';
 
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-const asset = (name: string) => readFileSync(fileURLToPath(new URL(`../review-ui/client/${name}`, import.meta.url)), 'utf8');
+const asset = (name: string) =>
+  readFileSync(fileURLToPath(new URL(`../review-ui/client/${name}`, import.meta.url)), 'utf8');
 
-export type ReviewUiDeps = ReviewRouteDeps & Pick<AuthRouteDeps, 'accounts' | 'sessions' | 'cookieSecure' | 'limiter'> & { leaseMs: number };
+export type ReviewUiDeps = ReviewRouteDeps &
+  Pick<AuthRouteDeps, 'accounts' | 'sessions' | 'cookieSecure' | 'limiter'> & { leaseMs: number };
 
 /** A flash message travels in the redirect's query string (text only; it is escaped on render). */
 const withFlash = (url: string, flash: Flash) => `${url}?${flash.kind}=${encodeURIComponent(flash.text.slice(0, 500))}`;
@@ -32,7 +35,8 @@ const flashOf = (request: FastifyRequest): Flash | null => {
   return null;
 };
 /** Only local paths may follow a sign-in (no open redirect). */
-const safeNext = (next: unknown) => (typeof next === 'string' && /^\/(review|ops)(\/|$|\?)/.test(next) && !next.startsWith('//') ? next : '/review');
+const safeNext = (next: unknown) =>
+  typeof next === 'string' && /^\/(review|ops)(\/|$|\?)/.test(next) && !next.startsWith('//') ? next : '/review';
 
 /** The edit form's fields (`text.<section>.<i>`, `remove.<section>.<i>`) applied to the drafted sections. */
 export function editedSections(drafted: PlanSections, form: Record<string, unknown>): PlanSections {
@@ -52,7 +56,10 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
   const page = requireRole(deps.auth, ['reviewer'], { loginRedirect: '/review/login' });
   const js = asset('review.js');
   const css = asset('review.css');
-  const user = (request: FastifyRequest): PageUser => ({ name: request.principal!.name, roles: request.principal!.roles });
+  const user = (request: FastifyRequest): PageUser => ({
+    name: request.principal!.name,
+    roles: request.principal!.roles,
+  });
   const csrf = (request: FastifyRequest) => (request.sessionToken ? csrfTokenFor(request.sessionToken) : '');
   const send = (reply: FastifyReply, body: { toString(): string }, status = 200) =>
     reply
@@ -65,21 +72,48 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
       .type('text/html; charset=utf-8')
       .send(body.toString());
 
-  app.get('/review/static/review.js', (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(js));
-  app.get('/review/static/review.css', (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(css));
+  app.get('/review/static/review.js', (_req, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(js),
+  );
+  app.get('/review/static/review.css', (_req, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(css),
+  );
 
-  app.get('/review/login', (request, reply) => send(reply, loginPage(safeNext((request.query as { next?: unknown }).next), flashOf(request))));
+  app.get('/review/login', (request, reply) =>
+    send(reply, loginPage(safeNext((request.query as { next?: unknown }).next), flashOf(request))),
+  );
 
   app.post('/review/login', async (request, reply) => {
     const body = LoginInput.safeParse(request.body);
     const next = safeNext((request.body as { next?: unknown } | undefined)?.next);
-    if (!isSameOrigin(request, true)) return send(reply, loginPage(next, { kind: 'error', text: 'Sign-in refused: the form was not sent from this site.' }), 403);
-    if (!body.success) return send(reply, loginPage(next, { kind: 'error', text: 'Enter your account name and password.' }), 400);
+    if (!isSameOrigin(request, true))
+      return send(
+        reply,
+        loginPage(next, { kind: 'error', text: 'Sign-in refused: the form was not sent from this site.' }),
+        403,
+      );
+    if (!body.success)
+      return send(reply, loginPage(next, { kind: 'error', text: 'Enter your account name and password.' }), 400);
     const outcome = await login(deps, request, reply, body.data.name, body.data.password);
     if ('failed' in outcome) {
       request.log.info({ event: 'login_failed', reason: outcome.failed }, 'sign-in refused');
-      if (outcome.failed === 'rate_limited') return send(reply.header('retry-after', String(outcome.retryAfterSeconds)), loginPage(next, { kind: 'error', text: `Too many sign-in attempts; try again in ${outcome.retryAfterSeconds} s.` }), 429);
-      return send(reply, loginPage(next, { kind: 'error', text: 'Sign-in failed: wrong account name or password, or the account is disabled.' }), 401);
+      if (outcome.failed === 'rate_limited')
+        return send(
+          reply.header('retry-after', String(outcome.retryAfterSeconds)),
+          loginPage(next, {
+            kind: 'error',
+            text: `Too many sign-in attempts; try again in ${outcome.retryAfterSeconds} s.`,
+          }),
+          429,
+        );
+      return send(
+        reply,
+        loginPage(next, {
+          kind: 'error',
+          text: 'Sign-in failed: wrong account name or password, or the account is disabled.',
+        }),
+        401,
+      );
     }
     request.log.info({ account: outcome.account.name, event: 'login' }, 'signed in');
     return reply.redirect(next, 303);
@@ -90,7 +124,9 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
     return reply.redirect(withFlash('/review/login', { kind: 'info', text: 'Signed out.' }), 303);
   });
 
-  app.get('/review', { preHandler: page }, async (request, reply) => send(reply, queuePage(user(request), csrf(request), await deps.queue.list(), flashOf(request))));
+  app.get('/review', { preHandler: page }, async (request, reply) =>
+    send(reply, queuePage(user(request), csrf(request), await deps.queue.list(), flashOf(request))),
+  );
 
   const refusal = (err: unknown): Flash => {
     if (err instanceof ReviewError) return { kind: 'error', text: err.message };
@@ -100,7 +136,8 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
   app.post('/review/claim-next', { preHandler: page }, async (request, reply) => {
     try {
       const claim = await deps.queue.claimNext(request.principal!.name);
-      if (!claim) return reply.redirect(withFlash('/review', { kind: 'info', text: 'Nothing is waiting for review.' }), 303);
+      if (!claim)
+        return reply.redirect(withFlash('/review', { kind: 'info', text: 'Nothing is waiting for review.' }), 303);
       return reply.redirect(caseUrl(claim.caseId, claim.revision), 303);
     } catch (err) {
       return reply.redirect(withFlash('/review', refusal(err)), 303);
@@ -109,12 +146,28 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
 
   app.get('/review/cases/:caseId/:revision', { preHandler: page }, async (request, reply) => {
     const p = ReviewItemParams.safeParse(request.params);
-    if (!p.success) return reply.redirect(withFlash('/review', { kind: 'error', text: 'That is not a review item.' }), 303);
+    if (!p.success)
+      return reply.redirect(withFlash('/review', { kind: 'error', text: 'That is not a review item.' }), 303);
     const { caseId, revision } = p.data;
     const detail = await reviewDetail(deps, caseId, revision, request.principal!.name);
-    if (!detail) return reply.redirect(withFlash('/review', { kind: 'error', text: `No review item for case ${caseId} revision ${revision}.` }), 303);
+    if (!detail)
+      return reply.redirect(
+        withFlash('/review', { kind: 'error', text: `No review item for case ${caseId} revision ${revision}.` }),
+        303,
+      );
     const record = await deps.store.get(caseId);
-    return send(reply, casePage({ user: user(request), csrf: csrf(request), detail, caseView: record ? toCaseView(record) : null, audit: await deps.audit.list(caseId), flash: flashOf(request), leaseMs: deps.leaseMs }));
+    return send(
+      reply,
+      casePage({
+        user: user(request),
+        csrf: csrf(request),
+        detail,
+        caseView: record ? toCaseView(record) : null,
+        audit: await deps.audit.list(caseId),
+        flash: flashOf(request),
+        leaseMs: deps.leaseMs,
+      }),
+    );
   });
 
   app.post('/review/cases/:caseId/:revision/claim', { preHandler: page }, async (request, reply) => {
@@ -131,7 +184,10 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
     const p = ReviewItemParams.parse(request.params);
     try {
       await deps.queue.release(p.caseId, p.revision, request.principal!.name);
-      return reply.redirect(withFlash('/review', { kind: 'info', text: `Released case ${p.caseId} revision ${p.revision} to the queue.` }), 303);
+      return reply.redirect(
+        withFlash('/review', { kind: 'info', text: `Released case ${p.caseId} revision ${p.revision} to the queue.` }),
+        303,
+      );
     } catch (err) {
       return reply.redirect(withFlash(caseUrl(p.caseId, p.revision), refusal(err)), 303);
     }
@@ -146,15 +202,29 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
     if (form.action === 'reject') raw = { action: 'reject', reason: form.reason };
     if (form.action === 'edit') {
       const item = await deps.queue.item(p.caseId, p.revision);
-      if (!item) return reply.redirect(withFlash('/review', { kind: 'error', text: 'That review item no longer exists.' }), 303);
+      if (!item)
+        return reply.redirect(withFlash('/review', { kind: 'error', text: 'That review item no longer exists.' }), 303);
       raw = { action: 'edit', sections: editedSections(item.data.request.plan.sections, form) };
     }
     const input = DecisionInput.safeParse(raw);
-    if (!input.success) return reply.redirect(withFlash(here, { kind: 'error', text: `The decision was not recorded: ${input.error.issues[0]?.message ?? 'invalid'}.` }), 303);
+    if (!input.success)
+      return reply.redirect(
+        withFlash(here, {
+          kind: 'error',
+          text: `The decision was not recorded: ${input.error.issues[0]?.message ?? 'invalid'}.`,
+        }),
+        303,
+      );
     try {
       const { record } = await deps.queue.decide(p.caseId, p.revision, request.principal!.name, input.data);
-      request.log.info({ caseId: p.caseId, revision: p.revision, action: record.decision.action, reviewer: record.decision.reviewer }, 'review decision recorded');
-      return reply.redirect(withFlash(here, { kind: 'info', text: `Decision recorded: ${record.decision.action.replace('_', ' ')}.` }), 303);
+      request.log.info(
+        { caseId: p.caseId, revision: p.revision, action: record.decision.action, reviewer: record.decision.reviewer },
+        'review decision recorded',
+      );
+      return reply.redirect(
+        withFlash(here, { kind: 'info', text: `Decision recorded: ${record.decision.action.replace('_', ' ')}.` }),
+        303,
+      );
     } catch (err) {
       return reply.redirect(withFlash(here, refusal(err)), 303);
     }

@@ -17,7 +17,14 @@ import { z } from 'zod';
 import { CaseId, CaseView } from '../../domain/case.js';
 import { diffPlans, PlanDiff } from '../../domain/plan-diff.js';
 import { ReviewRequest } from '../../domain/plan.js';
-import { AuditEvent, ClaimView, DecisionInput, DecisionRecord, ReviewList, ReviewListItem } from '../../domain/review.js';
+import {
+  AuditEvent,
+  ClaimView,
+  DecisionInput,
+  DecisionRecord,
+  ReviewList,
+  ReviewListItem,
+} from '../../domain/review.js';
 import { toFieldIssues } from '../../domain/validation.js';
 import type { AuditLog } from '../../queues/audit.js';
 import { toCaseView, type CaseStore } from '../../queues/case-store.js';
@@ -65,7 +72,12 @@ export function reviewErrorProblem(err: ReviewError) {
 }
 
 /** Everything the reviewer sees for one revision. */
-export async function reviewDetail(deps: Pick<ReviewRouteDeps, 'queue' | 'decisions'>, caseId: string, revision: number, reviewer: string): Promise<ReviewDetail | null> {
+export async function reviewDetail(
+  deps: Pick<ReviewRouteDeps, 'queue' | 'decisions'>,
+  caseId: string,
+  revision: number,
+  reviewer: string,
+): Promise<ReviewDetail | null> {
   const found = await deps.queue.item(caseId, revision, reviewer);
   if (!found) return null;
   const { data, listItem, claim } = found;
@@ -87,13 +99,29 @@ export function registerReviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps
   };
   const params = (raw: unknown, reply: FastifyReply) => {
     const p = ReviewItemParams.safeParse(raw);
-    if (!p.success) void sendProblem(reply, problem(400, 'VALIDATION_FAILED', 'Invalid case id or revision', p.error.issues[0]?.message, toFieldIssues(p.error)));
+    if (!p.success)
+      void sendProblem(
+        reply,
+        problem(
+          400,
+          'VALIDATION_FAILED',
+          'Invalid case id or revision',
+          p.error.issues[0]?.message,
+          toFieldIssues(p.error),
+        ),
+      );
     return p.success ? p.data : null;
   };
 
   app.get('/v1/reviews', { preHandler: reviewer }, async () => {
     const items = await deps.queue.list();
-    return ReviewList.parse({ items, counts: { waiting: items.filter((i) => i.state === 'waiting').length, claimed: items.filter((i) => i.state === 'claimed').length } });
+    return ReviewList.parse({
+      items,
+      counts: {
+        waiting: items.filter((i) => i.state === 'waiting').length,
+        claimed: items.filter((i) => i.state === 'claimed').length,
+      },
+    });
   });
 
   app.post('/v1/reviews/claim', { preHandler: reviewer }, async (request, reply) => {
@@ -107,17 +135,31 @@ export function registerReviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps
 
   app.get<{ Params: { caseId: string } }>('/v1/reviews/:caseId', { preHandler: reviewer }, async (request, reply) => {
     const id = CaseId.safeParse(request.params.caseId);
-    if (!id.success) return sendProblem(reply, problem(400, 'CASE_ID_INVALID', 'Invalid case id', id.error.issues[0]?.message));
+    if (!id.success)
+      return sendProblem(reply, problem(400, 'CASE_ID_INVALID', 'Invalid case id', id.error.issues[0]?.message));
     const record = await deps.store.get(id.data);
     if (!record) return sendProblem(reply, problem(404, 'CASE_NOT_FOUND', 'Case not found', `no case ${id.data}`));
-    return { case: toCaseView(record), decisions: await deps.decisions.list(id.data), audit: await deps.audit.list(id.data) };
+    return {
+      case: toCaseView(record),
+      decisions: await deps.decisions.list(id.data),
+      audit: await deps.audit.list(id.data),
+    };
   });
 
   app.get('/v1/reviews/:caseId/revisions/:revision', { preHandler: reviewer }, async (request, reply) => {
     const p = params(request.params, reply);
     if (!p) return reply;
     const detail = await reviewDetail(deps, p.caseId, p.revision, request.principal!.name);
-    if (!detail) return sendProblem(reply, problem(404, 'REVIEW_NOT_FOUND', 'Review item not found', `no review item for case ${p.caseId} revision ${p.revision}`));
+    if (!detail)
+      return sendProblem(
+        reply,
+        problem(
+          404,
+          'REVIEW_NOT_FOUND',
+          'Review item not found',
+          `no review item for case ${p.caseId} revision ${p.revision}`,
+        ),
+      );
     return detail;
   });
 
@@ -151,10 +193,23 @@ export function registerReviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps
     const p = params(request.params, reply);
     if (!p) return reply;
     const body = DecisionInput.safeParse(request.body);
-    if (!body.success) return sendProblem(reply, problem(400, 'DECISION_INVALID', 'Invalid decision', body.error.issues[0]?.message, toFieldIssues(body.error)));
+    if (!body.success)
+      return sendProblem(
+        reply,
+        problem(400, 'DECISION_INVALID', 'Invalid decision', body.error.issues[0]?.message, toFieldIssues(body.error)),
+      );
     try {
       const { record, created } = await deps.queue.decide(p.caseId, p.revision, request.principal!.name, body.data);
-      request.log.info({ caseId: p.caseId, revision: p.revision, action: record.decision.action, reviewer: record.decision.reviewer, created }, 'review decision recorded');
+      request.log.info(
+        {
+          caseId: p.caseId,
+          revision: p.revision,
+          action: record.decision.action,
+          reviewer: record.decision.reviewer,
+          created,
+        },
+        'review decision recorded',
+      );
       return reply.status(created ? 201 : 200).send({ created, record });
     } catch (err) {
       return fail(reply, err);

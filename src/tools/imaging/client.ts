@@ -16,14 +16,28 @@
  * at once with CIRCUIT_OPEN until one trial call after `halfOpenAfterMs` succeeds. Input
  * errors (4xx, bad images) neither count against the breaker nor retry.
  */
-import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry, wrap, type CircuitState } from 'cockatiel';
+import {
+  BrokenCircuitError,
+  circuitBreaker,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  handleWhen,
+  retry,
+  wrap,
+  type CircuitState,
+} from 'cockatiel';
 import type { z } from 'zod';
 import { ImageError } from '../../imaging/image.js';
 import { interpretation } from '../../domain/imaging.js';
-import { InferenceResponse, ModelConfigResponse, ModelMetadataResponse, type InferenceRequest } from '../../imaging/oip.js';
+import {
+  InferenceResponse,
+  ModelConfigResponse,
+  ModelMetadataResponse,
+  type InferenceRequest,
+} from '../../imaging/oip.js';
 import { decodeImage, resizeGrey } from '../../imaging/pixels.js';
 import { ToolError } from '../common.js';
-import type { DicomwebClient} from './dicomweb.js';
+import type { DicomwebClient } from './dicomweb.js';
 import { readBounded } from './dicomweb.js';
 import { ImagingInput, type ImagingClient, type ImagingFinding, type ImagingResult } from './schema.js';
 
@@ -73,9 +87,15 @@ export class KServeImagingClient implements ImagingClient {
   constructor(private readonly o: ImagingClientOptions) {
     this.base = o.baseUrl.replace(/\/+$/, '');
     this.path = `/v2/models/${encodeURIComponent(o.model)}${o.version ? `/versions/${encodeURIComponent(o.version)}` : ''}`;
-    this.breaker = circuitBreaker(handleWhen(retryable), { halfOpenAfter: o.breaker.halfOpenAfterMs, breaker: new ConsecutiveBreaker(o.breaker.failures) });
+    this.breaker = circuitBreaker(handleWhen(retryable), {
+      halfOpenAfter: o.breaker.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(o.breaker.failures),
+    });
     this.breaker.onBreak(() => this.stats.breakerOpened++);
-    const retries = retry(handleWhen(retryable), { maxAttempts: o.retries, backoff: new ExponentialBackoff({ initialDelay: o.backoffMs ?? 200, maxDelay: 5000 }) });
+    const retries = retry(handleWhen(retryable), {
+      maxAttempts: o.retries,
+      backoff: new ExponentialBackoff({ initialDelay: o.backoffMs ?? 200, maxDelay: 5000 }),
+    });
     this.policy = wrap(retries, this.breaker);
   }
 
@@ -84,7 +104,13 @@ export class KServeImagingClient implements ImagingClient {
   }
 
   /** One HTTP exchange with the inference server, through retries and the breaker. */
-  private async call<T extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: T, body: unknown, signal: AbortSignal): Promise<z.infer<T>> {
+  private async call<T extends z.ZodType>(
+    method: 'GET' | 'POST',
+    path: string,
+    schema: T,
+    body: unknown,
+    signal: AbortSignal,
+  ): Promise<z.infer<T>> {
     try {
       return await this.policy.execute(async () => {
         this.stats.requests++;
@@ -94,23 +120,38 @@ export class KServeImagingClient implements ImagingClient {
           res = await (this.o.fetch ?? fetch)(`${this.base}${path}`, {
             method,
             signal: AbortSignal.any([signal, timeout]),
-            headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+            headers:
+              body === undefined
+                ? { accept: 'application/json' }
+                : { accept: 'application/json', 'content-type': 'application/json' },
             ...(body === undefined ? {} : { body: JSON.stringify(body) }),
             redirect: 'error',
           });
         } catch (err) {
           this.stats.failures++;
           if (signal.aborted) throw new ToolError('TIMEOUT', 'cancelled', false);
-          if (timeout.aborted) throw new ToolError('TIMEOUT', `imaging service: no answer within ${this.o.timeoutMs} ms`, true);
-          throw new ToolError('UNREACHABLE', `imaging service: ${err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err)}`, true, { cause: err });
+          if (timeout.aborted)
+            throw new ToolError('TIMEOUT', `imaging service: no answer within ${this.o.timeoutMs} ms`, true);
+          throw new ToolError(
+            'UNREACHABLE',
+            `imaging service: ${err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err)}`,
+            true,
+            { cause: err },
+          );
         }
         const text = new TextDecoder().decode(await readBounded(res, 64 * 1024 * 1024, 'the inference answer'));
         if (res.status >= 500 || res.status === 429) {
           this.stats.failures++;
           throw new ToolError('UNREACHABLE', `imaging service: HTTP ${res.status}${errorText(text)}`, true);
         }
-        if (res.status === 404) throw new ToolError('NOT_CONFIGURED', `imaging service: model ${this.o.model}${this.o.version ? ` version ${this.o.version}` : ''} not found${errorText(text)}`, false);
-        if (!res.ok) throw new ToolError('INVALID_INPUT', `imaging service: HTTP ${res.status}${errorText(text)}`, false);
+        if (res.status === 404)
+          throw new ToolError(
+            'NOT_CONFIGURED',
+            `imaging service: model ${this.o.model}${this.o.version ? ` version ${this.o.version}` : ''} not found${errorText(text)}`,
+            false,
+          );
+        if (!res.ok)
+          throw new ToolError('INVALID_INPUT', `imaging service: HTTP ${res.status}${errorText(text)}`, false);
         let json: unknown;
         try {
           json = JSON.parse(text);
@@ -121,14 +162,27 @@ export class KServeImagingClient implements ImagingClient {
         const parsed = schema.safeParse(json);
         if (!parsed.success) {
           this.stats.failures++;
-          throw new ToolError('BAD_RESPONSE', `imaging service: unexpected answer (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 300)})`, true);
+          throw new ToolError(
+            'BAD_RESPONSE',
+            `imaging service: unexpected answer (${parsed.error.issues
+              .map((i) => `${i.path.join('.')}: ${i.message}`)
+              .join('; ')
+              .slice(0, 300)})`,
+            true,
+          );
         }
         return parsed.data;
       });
     } catch (err) {
-      if (err instanceof BrokenCircuitError) throw new ToolError('CIRCUIT_OPEN', `imaging service: circuit open after ${this.o.breaker.failures} consecutive failures; next trial in ≤ ${this.o.breaker.halfOpenAfterMs} ms`, false);
+      if (err instanceof BrokenCircuitError)
+        throw new ToolError(
+          'CIRCUIT_OPEN',
+          `imaging service: circuit open after ${this.o.breaker.failures} consecutive failures; next trial in ≤ ${this.o.breaker.halfOpenAfterMs} ms`,
+          false,
+        );
       // Retries are spent here; the caller's own retry policy should not multiply them.
-      if (err instanceof ToolError && err.retryable) throw new ToolError(err.code, `${err.message} (after ${this.o.retries + 1} attempts)`, false, { cause: err });
+      if (err instanceof ToolError && err.retryable)
+        throw new ToolError(err.code, `${err.message} (after ${this.o.retries + 1} attempts)`, false, { cause: err });
       throw err;
     }
   }
@@ -138,22 +192,44 @@ export class KServeImagingClient implements ImagingClient {
     if (this.info && Date.now() - this.info.fetchedAt < (this.o.metadataTtlMs ?? 60_000)) return this.info;
     const meta = await this.call('GET', this.path, ModelMetadataResponse, undefined, signal);
     const input = meta.inputs[0];
-    if (!input || meta.inputs.length !== 1) throw new ToolError('BAD_RESPONSE', `imaging model ${meta.name}: expected one input, found ${meta.inputs.length}`, false);
-    if (input.datatype !== 'FP32') throw new ToolError('BAD_RESPONSE', `imaging model ${meta.name}: input ${input.name} is ${input.datatype}; only FP32 grey-level inputs are supported`, false);
+    if (!input || meta.inputs.length !== 1)
+      throw new ToolError(
+        'BAD_RESPONSE',
+        `imaging model ${meta.name}: expected one input, found ${meta.inputs.length}`,
+        false,
+      );
+    if (input.datatype !== 'FP32')
+      throw new ToolError(
+        'BAD_RESPONSE',
+        `imaging model ${meta.name}: input ${input.name} is ${input.datatype}; only FP32 grey-level inputs are supported`,
+        false,
+      );
     const s = input.shape;
     const nhwc = s.length === 4 && s[3] === 1;
     const nchw = s.length === 4 && s[1] === 1 && !nhwc;
-    if (!nhwc && !nchw) throw new ToolError('BAD_RESPONSE', `imaging model ${meta.name}: input shape [${s.join(', ')}] is not one grey-level image ([n, h, w, 1] or [n, 1, h, w])`, false);
+    if (!nhwc && !nchw)
+      throw new ToolError(
+        'BAD_RESPONSE',
+        `imaging model ${meta.name}: input shape [${s.join(', ')}] is not one grey-level image ([n, h, w, 1] or [n, 1, h, w])`,
+        false,
+      );
     const height = nhwc ? s[1]! : s[2]!;
     const width = nhwc ? s[2]! : s[3]!;
-    if (height < 1 || width < 1) throw new ToolError('BAD_RESPONSE', `imaging model ${meta.name}: variable image size [${s.join(', ')}] is not supported`, false);
+    if (height < 1 || width < 1)
+      throw new ToolError(
+        'BAD_RESPONSE',
+        `imaging model ${meta.name}: variable image size [${s.join(', ')}] is not supported`,
+        false,
+      );
     const output = meta.outputs.find((o) => o.name === 'probability') ?? meta.outputs[0];
     if (!output) throw new ToolError('BAD_RESPONSE', `imaging model ${meta.name}: no outputs`, false);
-    const config = await this.call('GET', `${this.path}/config`, ModelConfigResponse, undefined, signal).catch((err: unknown) => {
-      // Servers without the configuration extension: the overrides must supply the calibration.
-      if (err instanceof ToolError && (err.code === 'NOT_CONFIGURED' || err.code === 'INVALID_INPUT')) return null;
-      throw err;
-    });
+    const config = await this.call('GET', `${this.path}/config`, ModelConfigResponse, undefined, signal).catch(
+      (err: unknown) => {
+        // Servers without the configuration extension: the overrides must supply the calibration.
+        if (err instanceof ToolError && (err.code === 'NOT_CONFIGURED' || err.code === 'INVALID_INPUT')) return null;
+        throw err;
+      },
+    );
     const param = (key: string) => {
       const v = config?.parameters?.[key]?.string_value;
       const n = v === undefined ? NaN : Number(v);
@@ -163,7 +239,11 @@ export class KServeImagingClient implements ImagingClient {
     const low = this.o.indeterminateBand?.[0] ?? param('indeterminate_low');
     const high = this.o.indeterminateBand?.[1] ?? param('indeterminate_high');
     if (threshold === undefined || low === undefined || high === undefined) {
-      throw new ToolError('NOT_CONFIGURED', `imaging model ${meta.name} publishes no calibrated threshold and indeterminate band; set IMAGING_THRESHOLD, IMAGING_INDETERMINATE_LOW and IMAGING_INDETERMINATE_HIGH from its validation`, false);
+      throw new ToolError(
+        'NOT_CONFIGURED',
+        `imaging model ${meta.name} publishes no calibrated threshold and indeterminate band; set IMAGING_THRESHOLD, IMAGING_INDETERMINATE_LOW and IMAGING_INDETERMINATE_HIGH from its validation`,
+        false,
+      );
     }
     this.info = {
       inputName: input.name,
@@ -180,15 +260,24 @@ export class KServeImagingClient implements ImagingClient {
     return this.info;
   }
 
-  private async pixels(input: ImagingInput, signal: AbortSignal): Promise<{ bytes: Uint8Array; contentType: string | null }> {
+  private async pixels(
+    input: ImagingInput,
+    signal: AbortSignal,
+  ): Promise<{ bytes: Uint8Array; contentType: string | null }> {
     const image = input.image;
     switch (image.kind) {
       case 'inline': {
-        if ((image.base64.length * 3) / 4 > this.o.maxImageBytes + 4) throw new ToolError('INVALID_INPUT', `the inline image exceeds ${this.o.maxImageBytes} bytes`, false);
+        if ((image.base64.length * 3) / 4 > this.o.maxImageBytes + 4)
+          throw new ToolError('INVALID_INPUT', `the inline image exceeds ${this.o.maxImageBytes} bytes`, false);
         return { bytes: new Uint8Array(Buffer.from(image.base64, 'base64')), contentType: image.contentType };
       }
       case 'dicomweb':
-        if (!this.o.dicomweb) throw new ToolError('NOT_CONFIGURED', 'the study is on a DICOMweb server, but DICOMWEB_BASE_URL is not configured', false);
+        if (!this.o.dicomweb)
+          throw new ToolError(
+            'NOT_CONFIGURED',
+            'the study is on a DICOMweb server, but DICOMWEB_BASE_URL is not configured',
+            false,
+          );
         return { bytes: await this.o.dicomweb.retrieveInstance(image, signal), contentType: 'application/dicom' };
       case 'none':
         throw new ToolError('INVALID_INPUT', `no pixel data for this study: ${image.reason}`, false);
@@ -197,14 +286,22 @@ export class KServeImagingClient implements ImagingClient {
 
   async analyse(raw: ImagingInput, signal: AbortSignal): Promise<{ data: ImagingResult; version: string | null }> {
     const parsed = ImagingInput.safeParse(raw);
-    if (!parsed.success) throw new ToolError('INVALID_INPUT', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), false);
+    if (!parsed.success)
+      throw new ToolError(
+        'INVALID_INPUT',
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        false,
+      );
     const input = parsed.data;
     // The model first: a down service fails fast without fetching or decoding anything.
     const info = await this.modelInfo(signal);
     const { bytes, contentType } = await this.pixels(input, signal);
     let decoded;
     try {
-      decoded = decodeImage(bytes, contentType, { maxBytes: this.o.maxImageBytes, maxPixels: this.o.maxPixels ?? 8192 * 8192 });
+      decoded = decodeImage(bytes, contentType, {
+        maxBytes: this.o.maxImageBytes,
+        maxPixels: this.o.maxPixels ?? 8192 * 8192,
+      });
     } catch (err) {
       if (err instanceof ImageError) throw new ToolError('INVALID_INPUT', `${err.code}: ${err.message}`, false);
       throw err;
@@ -212,13 +309,24 @@ export class KServeImagingClient implements ImagingClient {
     const resized = resizeGrey(decoded.image, info.width, info.height);
     const request: InferenceRequest = {
       id: `${input.studyRef}`,
-      inputs: [{ name: info.inputName, shape: info.layout === 'NHWC' ? [1, info.height, info.width, 1] : [1, 1, info.height, info.width], datatype: 'FP32', data: Array.from(resized.data) }],
+      inputs: [
+        {
+          name: info.inputName,
+          shape: info.layout === 'NHWC' ? [1, info.height, info.width, 1] : [1, 1, info.height, info.width],
+          datatype: 'FP32',
+          data: Array.from(resized.data),
+        },
+      ],
     };
     const response = await this.call('POST', `${this.path}/infer`, InferenceResponse, request, signal);
     const output = response.outputs.find((o) => o.name === info.outputName) ?? response.outputs[0]!;
-    const score = Array.isArray(output.data) ? (output.data.flat(8)[0]) : undefined;
+    const score = Array.isArray(output.data) ? output.data.flat(8)[0] : undefined;
     if (typeof score !== 'number' || !Number.isFinite(score) || score < 0 || score > 1) {
-      throw new ToolError('BAD_RESPONSE', `imaging service: output ${output.name} is not a probability in [0, 1]`, false);
+      throw new ToolError(
+        'BAD_RESPONSE',
+        `imaging service: output ${output.name} is not a probability in [0, 1]`,
+        false,
+      );
     }
     const version = response.model_version ?? info.version;
     const finding: ImagingFinding = {
@@ -231,7 +339,14 @@ export class KServeImagingClient implements ImagingClient {
       model: { name: response.model_name, version },
     };
     return {
-      data: { studyRef: input.studyRef, findings: [finding], preprocessing: [...decoded.steps, `resized ${decoded.image.width}×${decoded.image.height} → ${info.width}×${info.height}`] },
+      data: {
+        studyRef: input.studyRef,
+        findings: [finding],
+        preprocessing: [
+          ...decoded.steps,
+          `resized ${decoded.image.width}×${decoded.image.height} → ${info.width}×${info.height}`,
+        ],
+      },
       version: `${response.model_name}@${version}`,
     };
   }

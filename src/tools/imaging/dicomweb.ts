@@ -59,7 +59,10 @@ export async function readBounded(res: Response, maxBytes: number, what: string)
 }
 
 /** The first part of a multipart/related body. */
-export function firstMultipartPart(body: Uint8Array, contentType: string): { contentType: string | null; bytes: Uint8Array } {
+export function firstMultipartPart(
+  body: Uint8Array,
+  contentType: string,
+): { contentType: string | null; bytes: Uint8Array } {
   const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1];
   if (!boundary) throw new ToolError('BAD_RESPONSE', 'DICOMweb: multipart answer without a boundary', false);
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
@@ -68,7 +71,8 @@ export function firstMultipartPart(body: Uint8Array, contentType: string): { con
   if (start < 0) throw new ToolError('BAD_RESPONSE', 'DICOMweb: multipart boundary not found in the body', false);
   const headersStart = buf.indexOf('\r\n', start) + 2;
   const headersEnd = buf.indexOf('\r\n\r\n', headersStart);
-  if (headersStart < 2 || headersEnd < 0) throw new ToolError('BAD_RESPONSE', 'DICOMweb: malformed multipart part', false);
+  if (headersStart < 2 || headersEnd < 0)
+    throw new ToolError('BAD_RESPONSE', 'DICOMweb: malformed multipart part', false);
   const headers = buf.subarray(headersStart, headersEnd).toString('latin1');
   const next = buf.indexOf(Buffer.concat([Buffer.from('\r\n'), delimiter]), headersEnd + 4);
   if (next < 0) throw new ToolError('BAD_RESPONSE', 'DICOMweb: multipart part is not terminated', false);
@@ -86,7 +90,8 @@ export class DicomwebClient {
   /** The instance as DICOM Part 10 bytes. */
   async retrieveInstance(ref: InstanceRef, signal: AbortSignal): Promise<Uint8Array> {
     for (const key of ['studyUid', 'seriesUid', 'instanceUid'] as const) {
-      if (!DicomUid.safeParse(ref[key]).success) throw new ToolError('INVALID_INPUT', `DICOMweb: ${key} is not a DICOM UID`, false);
+      if (!DicomUid.safeParse(ref[key]).success)
+        throw new ToolError('INVALID_INPUT', `DICOMweb: ${key} is not a DICOM UID`, false);
     }
     const url = `${this.base}/studies/${ref.studyUid}/series/${ref.seriesUid}/instances/${ref.instanceUid}`;
     for (const syntax of [EXPLICIT_LE, '*']) {
@@ -95,20 +100,32 @@ export class DicomwebClient {
       try {
         res = await (this.o.fetch ?? fetch)(url, {
           signal: AbortSignal.any([signal, timeout]),
-          headers: { accept: `multipart/related; type="application/dicom"; transfer-syntax=${syntax}`, ...(this.o.token ? { authorization: `Bearer ${this.o.token}` } : {}) },
+          headers: {
+            accept: `multipart/related; type="application/dicom"; transfer-syntax=${syntax}`,
+            ...(this.o.token ? { authorization: `Bearer ${this.o.token}` } : {}),
+          },
           redirect: 'error',
         });
       } catch (err) {
         if (timeout.aborted) throw new ToolError('TIMEOUT', `DICOMweb: no answer within ${this.o.timeoutMs} ms`, true);
-        throw new ToolError('UNREACHABLE', `DICOMweb: ${err instanceof Error ? err.message : String(err)}`, true, { cause: err });
+        throw new ToolError('UNREACHABLE', `DICOMweb: ${err instanceof Error ? err.message : String(err)}`, true, {
+          cause: err,
+        });
       }
       if (res.status === 406 && syntax !== '*') {
         await res.body?.cancel().catch(() => undefined);
         continue;
       }
-      if (res.status === 404) throw new ToolError('INVALID_INPUT', 'DICOMweb: the referenced instance was not found', false);
-      if (res.status === 401 || res.status === 403) throw new ToolError('NOT_CONFIGURED', `DICOMweb: access refused (HTTP ${res.status}); check DICOMWEB_TOKEN`, false);
-      if (res.status >= 500 || res.status === 429) throw new ToolError('UNREACHABLE', `DICOMweb: HTTP ${res.status}`, true);
+      if (res.status === 404)
+        throw new ToolError('INVALID_INPUT', 'DICOMweb: the referenced instance was not found', false);
+      if (res.status === 401 || res.status === 403)
+        throw new ToolError(
+          'NOT_CONFIGURED',
+          `DICOMweb: access refused (HTTP ${res.status}); check DICOMWEB_TOKEN`,
+          false,
+        );
+      if (res.status >= 500 || res.status === 429)
+        throw new ToolError('UNREACHABLE', `DICOMweb: HTTP ${res.status}`, true);
       if (!res.ok) throw new ToolError('BAD_RESPONSE', `DICOMweb: HTTP ${res.status}`, false);
       const type = res.headers.get('content-type') ?? '';
       const body = await readBounded(res, this.o.maxBytes, 'the DICOM instance');

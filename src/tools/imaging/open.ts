@@ -16,6 +16,13 @@ export function imagingClient(config: Config): KServeImagingClient | null {
     retries: c.retries,
     breaker: c.breaker,
     maxImageBytes: c.maxImageBytes,
-    dicomweb: c.dicomweb ? new DicomwebClient({ baseUrl: c.dicomweb.baseUrl, token: c.dicomweb.token, timeoutMs: c.timeoutMs, maxBytes: c.maxImageBytes }) : null,
+    dicomweb: c.dicomweb
+      ? new DicomwebClient({
+          baseUrl: c.dicomweb.baseUrl,
+          token: c.dicomweb.token,
+          timeoutMs: c.timeoutMs,
+          maxBytes: c.maxImageBytes,
+        })
+      : null,
   });
 }

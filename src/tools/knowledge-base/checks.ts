@@ -40,7 +40,10 @@ interface ResolvedMedication {
   nameFacts: string[];
 }
 
-function resolveMedications(kb: KbSnapshot, meds: readonly Medication[]): { resolved: ResolvedMedication[]; unknown: Resolution[] } {
+function resolveMedications(
+  kb: KbSnapshot,
+  meds: readonly Medication[],
+): { resolved: ResolvedMedication[]; unknown: Resolution[] } {
   const resolved: ResolvedMedication[] = [];
   const unknown: Resolution[] = [];
   for (const med of meds) {
@@ -62,11 +65,16 @@ function resolveMedications(kb: KbSnapshot, meds: readonly Medication[]): { reso
   return { resolved, unknown };
 }
 
-const factsOf = (kb: KbSnapshot, relation: StoredFact['relation'], id: string) => [...kb.bySubject(relation, id), ...kb.byObject(relation, id)];
+const factsOf = (kb: KbSnapshot, relation: StoredFact['relation'], id: string) => [
+  ...kb.bySubject(relation, id),
+  ...kb.byObject(relation, id),
+];
 const label = (r: ResolvedMedication) => r.med.name;
 const via = (kb: KbSnapshot, r: ResolvedMedication, classId: string) => {
   const e = r.resolution.entities[0]!;
-  return classId === e.id || r.ingredients.some((i) => i.id === classId) ? '' : ` (${r.med.name} is in ${kb.entities.get(classId)?.name ?? classId})`;
+  return classId === e.id || r.ingredients.some((i) => i.id === classId)
+    ? ''
+    : ` (${r.med.name} is in ${kb.entities.get(classId)?.name ?? classId})`;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -76,7 +84,9 @@ function interactions(kb: KbSnapshot, meds: ResolvedMedication[]): SafetyFinding
   // Per medication, once: every interaction rule touching it or one of its classes, and the other end.
   const rules = meds.map((m) => {
     const out: Array<{ fact: StoredFact; mine: string; other: string; viaMine: string[] }> = [];
-    for (const [x, viaMine] of m.set) for (const f of factsOf(kb, 'interacts_with', x)) out.push({ fact: f, mine: x, other: f.subject === x ? f.object! : f.subject, viaMine });
+    for (const [x, viaMine] of m.set)
+      for (const f of factsOf(kb, 'interacts_with', x))
+        out.push({ fact: f, mine: x, other: f.subject === x ? f.object! : f.subject, viaMine });
     return out;
   });
   for (let i = 0; i < meds.length; i++) {
@@ -91,17 +101,26 @@ function interactions(kb: KbSnapshot, meds: ResolvedMedication[]): SafetyFinding
         if (!viaB) continue;
         matches ??= new Map();
         if (matches.has(r.fact.id)) continue;
-        matches.set(r.fact.id, { fact: r.fact, viaFacts: [...r.viaMine, ...viaB], why: `${via(kb, a, r.mine)}${via(kb, b, r.other)}` });
+        matches.set(r.fact.id, {
+          fact: r.fact,
+          viaFacts: [...r.viaMine, ...viaB],
+          why: `${via(kb, a, r.mine)}${via(kb, b, r.other)}`,
+        });
       }
       if (!matches) continue;
-      const ranked = [...matches.values()].sort((p, q) => RANK[q.fact.attrs.severity as Severity] - RANK[p.fact.attrs.severity as Severity] || p.viaFacts.length - q.viaFacts.length);
+      const ranked = [...matches.values()].sort(
+        (p, q) =>
+          RANK[q.fact.attrs.severity as Severity] - RANK[p.fact.attrs.severity as Severity] ||
+          p.viaFacts.length - q.viaFacts.length,
+      );
       const top = ranked[0]!;
       const others = ranked.slice(1).map((m) => `${String(m.fact.attrs.mechanism)}`);
       findings.push({
         kind: 'interaction',
         severity: top.fact.attrs.severity as Severity,
         summary: `${label(a)} with ${label(b)}: ${String(top.fact.attrs.mechanism).split('. ')[0]!.replace(/\.$/, '')}`,
-        explanation: `${String(top.fact.attrs.mechanism)}${top.why}${others.length ? ` Also: ${others.join(' ')}` : ''}`.trim(),
+        explanation:
+          `${String(top.fact.attrs.mechanism)}${top.why}${others.length ? ` Also: ${others.join(' ')}` : ''}`.trim(),
         management: String(top.fact.attrs.management),
         medications: [label(a), label(b)],
         factIds: uniq([...ranked.map((m) => m.fact.id), ...ranked.flatMap((m) => m.viaFacts)]),
@@ -124,12 +143,25 @@ interface AllergyRule {
 function allergyRules(kb: KbSnapshot, entityId: string, nameFacts: string[]): AllergyRule[] {
   const entity = kb.entities.get(entityId)!;
   const rulesOf = (subject: string, extra: string[]) =>
-    kb.bySubject('cross_reacts_with', subject).map((f) => ({ target: f.object!, severity: f.attrs.severity as Severity, note: String(f.attrs.note), factIds: [f.id, ...extra] }));
+    kb.bySubject('cross_reacts_with', subject).map((f) => ({
+      target: f.object!,
+      severity: f.attrs.severity as Severity,
+      note: String(f.attrs.note),
+      factIds: [f.id, ...extra],
+    }));
   if (entity.type === 'allergen_class') return rulesOf(entityId, nameFacts);
-  if (entity.type === 'drug_class') return [{ target: entityId, severity: 'critical', note: `Documented allergy to ${entity.name}.`, factIds: nameFacts }];
+  if (entity.type === 'drug_class')
+    return [
+      { target: entityId, severity: 'critical', note: `Documented allergy to ${entity.name}.`, factIds: nameFacts },
+    ];
   const rules: AllergyRule[] = [];
   for (const ing of ingredientsOf(kb, entityId)) {
-    rules.push({ target: ing.id, severity: 'critical', note: `Documented allergy to ${kb.entities.get(ing.id)!.name}.`, factIds: [...nameFacts, ...ing.factIds] });
+    rules.push({
+      target: ing.id,
+      severity: 'critical',
+      note: `Documented allergy to ${kb.entities.get(ing.id)!.name}.`,
+      factIds: [...nameFacts, ...ing.factIds],
+    });
     rules.push(...rulesOf(ing.id, [...nameFacts, ...ing.factIds]));
     // An allergy to one member stands for its class: apply the rules of allergen classes whose home class holds it.
     for (const [cls, viaFacts] of ancestors(kb, ing.id)) {
@@ -144,18 +176,28 @@ function allergyRules(kb: KbSnapshot, entityId: string, nameFacts: string[]): Al
   return rules;
 }
 
-function allergies(kb: KbSnapshot, meds: ResolvedMedication[], allergyTerms: readonly string[], out: CheckOutcome): SafetyFinding[] {
+function allergies(
+  kb: KbSnapshot,
+  meds: ResolvedMedication[],
+  allergyTerms: readonly string[],
+  out: CheckOutcome,
+): SafetyFinding[] {
   const findings: SafetyFinding[] = [];
   for (const term of allergyTerms) {
     const r = resolveTerm(kb, term, 'allergy');
     if (!r.entities.length) {
       out.unknownTerms.push(term);
-      out.unchecked.push({ term, reason: `allergy “${term}” is not in the knowledge base${r.suggestions.length ? ` (did you mean ${r.suggestions.join(', ')}?)` : ''}; medications were not checked against it` });
+      out.unchecked.push({
+        term,
+        reason: `allergy “${term}” is not in the knowledge base${r.suggestions.length ? ` (did you mean ${r.suggestions.join(', ')}?)` : ''}; medications were not checked against it`,
+      });
       continue;
     }
     const rules = r.entities.flatMap((e) => allergyRules(kb, e.id, e.factIds));
     for (const m of meds) {
-      const hits = rules.filter((rule) => m.set.has(rule.target)).map((rule) => ({ ...rule, factIds: [...rule.factIds, ...(m.set.get(rule.target) ?? [])] }));
+      const hits = rules
+        .filter((rule) => m.set.has(rule.target))
+        .map((rule) => ({ ...rule, factIds: [...rule.factIds, ...(m.set.get(rule.target) ?? [])] }));
       if (!hits.length) continue;
       hits.sort((p, q) => RANK[q.severity] - RANK[p.severity]);
       const top = hits[0]!;
@@ -164,7 +206,10 @@ function allergies(kb: KbSnapshot, meds: ResolvedMedication[], allergyTerms: rea
         severity: top.severity,
         summary: `${m.med.name} with a recorded allergy to ${term}`,
         explanation: top.note,
-        management: top.severity === 'critical' || top.severity === 'high' ? 'Do not give unless the allergy has been assessed and excluded; choose an alternative.' : 'Review the allergy history (reaction type and timing) before giving.',
+        management:
+          top.severity === 'critical' || top.severity === 'high'
+            ? 'Do not give unless the allergy has been assessed and excluded; choose an alternative.'
+            : 'Review the allergy history (reaction type and timing) before giving.',
         medications: [m.med.name],
         factIds: uniq(hits.flatMap((h) => h.factIds)),
       });
@@ -175,13 +220,23 @@ function allergies(kb: KbSnapshot, meds: ResolvedMedication[], allergyTerms: rea
 
 // ---------------------------------------------------------------------------------------------
 
-function contraindications(kb: KbSnapshot, meds: ResolvedMedication[], conditionTerms: readonly string[], out: CheckOutcome): SafetyFinding[] {
+function contraindications(
+  kb: KbSnapshot,
+  meds: ResolvedMedication[],
+  conditionTerms: readonly string[],
+  out: CheckOutcome,
+): SafetyFinding[] {
   const conditions = new Map<string, { term: string; factIds: string[] }>();
   for (const term of conditionTerms) {
     const r = resolveTerm(kb, term, 'condition');
-    if (!r.entities.length) out.unchecked.push({ term, reason: `condition “${term}” is not in the knowledge base; contraindications for it were not checked` });
+    if (!r.entities.length)
+      out.unchecked.push({
+        term,
+        reason: `condition “${term}” is not in the knowledge base; contraindications for it were not checked`,
+      });
     for (const e of r.entities) {
-      for (const [id, viaFacts] of ancestors(kb, e.id)) if (!conditions.has(id)) conditions.set(id, { term, factIds: [...e.factIds, ...viaFacts] });
+      for (const [id, viaFacts] of ancestors(kb, e.id))
+        if (!conditions.has(id)) conditions.set(id, { term, factIds: [...e.factIds, ...viaFacts] });
     }
   }
   const findings: SafetyFinding[] = [];
@@ -208,16 +263,45 @@ function contraindications(kb: KbSnapshot, meds: ResolvedMedication[], condition
 // ---------------------------------------------------------------------------------------------
 
 const ROUTES: Record<string, 'oral' | 'iv' | 'im' | 'sc'> = {
-  oral: 'oral', po: 'oral', 'by mouth': 'oral', 'per os': 'oral', sublingual: 'oral', enteral: 'oral', 口服: 'oral',
-  iv: 'iv', intravenous: 'iv', 'intravenous use': 'iv', 静脉: 'iv', 静脉注射: 'iv', 静滴: 'iv',
-  im: 'im', intramuscular: 'im', 肌注: 'im', 肌内注射: 'im',
-  sc: 'sc', sq: 'sc', subcut: 'sc', subcutaneous: 'sc', 皮下注射: 'sc',
+  oral: 'oral',
+  po: 'oral',
+  'by mouth': 'oral',
+  'per os': 'oral',
+  sublingual: 'oral',
+  enteral: 'oral',
+  口服: 'oral',
+  iv: 'iv',
+  intravenous: 'iv',
+  'intravenous use': 'iv',
+  静脉: 'iv',
+  静脉注射: 'iv',
+  静滴: 'iv',
+  im: 'im',
+  intramuscular: 'im',
+  肌注: 'im',
+  肌内注射: 'im',
+  sc: 'sc',
+  sq: 'sc',
+  subcut: 'sc',
+  subcutaneous: 'sc',
+  皮下注射: 'sc',
 };
-export const normaliseRoute = (route: string | null) => (route ? (ROUTES[route.trim().toLowerCase().replace(/\s+route$/, '')] ?? null) : null);
+export const normaliseRoute = (route: string | null) =>
+  route
+    ? (ROUTES[
+        route
+          .trim()
+          .toLowerCase()
+          .replace(/\s+route$/, '')
+      ] ?? null)
+    : null;
 
 const fmt = (n: number) => (Number.isInteger(n) ? String(n) : String(Math.round(n * 100) / 100));
 
-function renalApplies(f: StoredFact, renal: RenalEstimate): { applies: boolean; known: boolean; value: number | null; note: string } {
+function renalApplies(
+  f: StoredFact,
+  renal: RenalEstimate,
+): { applies: boolean; known: boolean; value: number | null; note: string } {
   const band = f.attrs.renal as { metric: 'egfr' | 'crcl'; min: number | null; max: number | null } | null;
   if (!band) return { applies: true, known: true, value: null, note: '' };
   let value = band.metric === 'crcl' ? renal.crcl : renal.egfr;
@@ -227,7 +311,12 @@ function renalApplies(f: StoredFact, renal: RenalEstimate): { applies: boolean; 
     note = ' (eGFR used in place of CrCl: no weight recorded)';
   }
   if (value === null) return { applies: false, known: false, value: null, note };
-  return { applies: (band.min === null || value >= band.min) && (band.max === null || value < band.max), known: true, value, note };
+  return {
+    applies: (band.min === null || value >= band.min) && (band.max === null || value < band.max),
+    known: true,
+    value,
+    note,
+  };
 }
 
 function doses(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInput, out: CheckOutcome): SafetyFinding[] {
@@ -237,7 +326,12 @@ function doses(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInput, ou
   for (const m of meds) {
     const name = m.med.name;
     if (m.ingredients.length !== 1) {
-      out.unchecked.push({ term: name, reason: m.ingredients.length ? 'combination product: dose not checked per ingredient' : 'names a class, not a drug: dose not checked' });
+      out.unchecked.push({
+        term: name,
+        reason: m.ingredients.length
+          ? 'combination product: dose not checked per ingredient'
+          : 'names a class, not a drug: dose not checked',
+      });
       continue;
     }
     const ing = m.ingredients[0]!;
@@ -256,7 +350,10 @@ function doses(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInput, ou
     let routeNote = '';
     if (!route) {
       if (routes.length > 1) {
-        out.unchecked.push({ term: name, reason: `route not stated and ranges differ by route (${routes.join(', ')})` });
+        out.unchecked.push({
+          term: name,
+          reason: `route not stated and ranges differ by route (${routes.join(', ')})`,
+        });
         continue;
       }
       useRoute = routes[0] ?? null;
@@ -270,10 +367,14 @@ function doses(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInput, ou
       return age >= (a.ageMin as number) && (a.ageMax === null || age <= (a.ageMax as number));
     });
     if (applicable.some((f) => f.attrs.renal) && renal.egfr === null && renal.crcl === null) {
-      out.unchecked.push({ term: name, reason: 'renal function unknown (no recent eGFR or creatinine): renal dose bands not checked' });
+      out.unchecked.push({
+        term: name,
+        reason: 'renal function unknown (no recent eGFR or creatinine): renal dose bands not checked',
+      });
     }
     const perDose = m.med.dose ? convertMass(m.med.dose.value, m.med.dose.unit, 'mg') : null;
-    if (m.med.dose && perDose === null) out.unchecked.push({ term: name, reason: `dose unit “${m.med.dose.unit}” cannot be compared with a mass range` });
+    if (m.med.dose && perDose === null)
+      out.unchecked.push({ term: name, reason: `dose unit “${m.med.dose.unit}” cannot be compared with a mass range` });
     for (const f of applicable) {
       const a = f.attrs;
       const r = renalApplies(f, renal);
@@ -305,7 +406,11 @@ function doses(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInput, ou
           if (a.max !== null && dose > (a.max as number)) {
             amount = dose;
             per = `dose (frequency not stated; a single dose already exceeds the ${a.per === 'day' ? 'daily' : 'weekly'} maximum)`;
-          } else out.unchecked.push({ term: name, reason: `frequency not stated: ${a.per === 'day' ? 'daily' : 'weekly'} total not checked against ${f.id}` });
+          } else
+            out.unchecked.push({
+              term: name,
+              reason: `frequency not stated: ${a.per === 'day' ? 'daily' : 'weekly'} total not checked against ${f.id}`,
+            });
         } else amount = dose * freq * (a.per === 'week' ? 7 : 1);
       }
       if (amount === null) continue;
@@ -318,8 +423,11 @@ function doses(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInput, ou
           kind: 'dose',
           severity: amount > 2 * max ? 'critical' : 'high',
           summary: `${name}: ${fmt(amount)} ${unit} per ${per.split(' ')[0]} is above the maximum of ${fmt(max)} ${unit}${bandText}`,
-          explanation: `Prescribed ${stated} = ${fmt(amount)} ${unit} per ${per}. Maximum ${fmt(max)} ${unit} per ${String(a.per)}${bandText}.${renalWhy}${routeNote}${ageNote} ${String(a.note)}`.trim(),
-          management: a.renal ? 'Reduce the dose to the renal band, or choose an alternative.' : 'Reduce the dose to within the range, or document why a higher dose is intended.',
+          explanation:
+            `Prescribed ${stated} = ${fmt(amount)} ${unit} per ${per}. Maximum ${fmt(max)} ${unit} per ${String(a.per)}${bandText}.${renalWhy}${routeNote}${ageNote} ${String(a.note)}`.trim(),
+          management: a.renal
+            ? 'Reduce the dose to the renal band, or choose an alternative.'
+            : 'Reduce the dose to within the range, or document why a higher dose is intended.',
           medications: [name],
           factIds: cite,
         });
@@ -328,7 +436,8 @@ function doses(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInput, ou
           kind: 'dose',
           severity: 'low',
           summary: `${name}: ${fmt(amount)} ${unit} per ${per.split(' ')[0]} is below the usual minimum of ${fmt(min)} ${unit}`,
-          explanation: `Prescribed ${stated}. Usual minimum ${fmt(min)} ${unit} per ${String(a.per)}; may be intended (titration, frailty).${routeNote}${ageNote}`.trim(),
+          explanation:
+            `Prescribed ${stated}. Usual minimum ${fmt(min)} ${unit} per ${String(a.per)}; may be intended (titration, frailty).${routeNote}${ageNote}`.trim(),
           management: null,
           medications: [name],
           factIds: cite,
@@ -357,11 +466,18 @@ function duplicates(kb: KbSnapshot, meds: ResolvedMedication[]): SafetyFinding[]
           explanation: `The same ingredient (${names}) is prescribed twice under different names; the total dose may exceed the maximum.`,
           management: 'Stop one of them, or confirm the combined dose is intended.',
           medications: [a.med.name, b.med.name],
-          factIds: uniq([...a.nameFacts, ...b.nameFacts, ...shared.flatMap((s) => s.factIds), ...b.ingredients.flatMap((s) => s.factIds)]),
+          factIds: uniq([
+            ...a.nameFacts,
+            ...b.nameFacts,
+            ...shared.flatMap((s) => s.factIds),
+            ...b.ingredients.flatMap((s) => s.factIds),
+          ]),
         });
         continue;
       }
-      const classes = [...a.set.keys()].filter((c) => b.set.has(c) && kb.entities.get(c)?.attrs.duplicateCheck === true);
+      const classes = [...a.set.keys()].filter(
+        (c) => b.set.has(c) && kb.entities.get(c)?.attrs.duplicateCheck === true,
+      );
       // Report the most specific shared class only (e.g. SSRIs rather than antidepressants).
       const specific = classes.filter((c) => !classes.some((d) => d !== c && ancestors(kb, d).has(c)));
       for (const c of specific) {
@@ -373,7 +489,9 @@ function duplicates(kb: KbSnapshot, meds: ResolvedMedication[]): SafetyFinding[]
           explanation: `Two drugs of the same class (${cls.name}) add side effects with little added benefit.`,
           management: 'Confirm both are intended (e.g. a switch in progress); otherwise stop one.',
           medications: [a.med.name, b.med.name],
-          factIds: uniq([...(a.set.get(c) ?? []), ...(b.set.get(c) ?? []), ...a.nameFacts, ...b.nameFacts]).filter(Boolean),
+          factIds: uniq([...(a.set.get(c) ?? []), ...(b.set.get(c) ?? []), ...a.nameFacts, ...b.nameFacts]).filter(
+            Boolean,
+          ),
         });
       }
     }
@@ -386,10 +504,22 @@ function duplicates(kb: KbSnapshot, meds: ResolvedMedication[]): SafetyFinding[]
 /** Run one check kind over a snapshot. Pure: the same snapshot and input give the same outcome. */
 export function runCheck(kb: KbSnapshot, input: CheckInput): CheckOutcome {
   const { resolved, unknown } = resolveMedications(kb, input.medications);
-  const out: CheckOutcome = { kind: input.kind, checked: resolved.map((r) => r.med.name), unknownTerms: unknown.map((r) => r.term), findings: [], unchecked: [], factIds: [] };
+  const out: CheckOutcome = {
+    kind: input.kind,
+    checked: resolved.map((r) => r.med.name),
+    unknownTerms: unknown.map((r) => r.term),
+    findings: [],
+    unchecked: [],
+    factIds: [],
+  };
   for (const r of unknown) {
     const s = r.suggestions;
-    out.unchecked.push({ term: r.term, reason: r.conflict ? `${r.conflict}: not checked until the record is corrected` : `not in the knowledge base${s.length ? ` (did you mean ${s.join(', ')}?)` : ''}: not checked` });
+    out.unchecked.push({
+      term: r.term,
+      reason: r.conflict
+        ? `${r.conflict}: not checked until the record is corrected`
+        : `not in the knowledge base${s.length ? ` (did you mean ${s.join(', ')}?)` : ''}: not checked`,
+    });
   }
   switch (input.kind) {
     case 'interaction':

@@ -7,7 +7,14 @@ import { ToolError } from '../common.js';
 import { runCheck, type CheckInput } from './checks.js';
 import type { StoredFact } from './model.js';
 import { resolveTerm } from './resolve.js';
-import { KbLookupInput, SafetyCheckInput, type KbFact, type KbLookupResult, type KnowledgeBaseClient, type SafetyCheckResult } from './schema.js';
+import {
+  KbLookupInput,
+  SafetyCheckInput,
+  type KbFact,
+  type KbLookupResult,
+  type KnowledgeBaseClient,
+  type SafetyCheckResult,
+} from './schema.js';
 import { ancestors, type KbSnapshot } from './snapshot.js';
 import { toKbFact } from './statements.js';
 import type { KnowledgeBaseStore } from './store.js';
@@ -18,7 +25,8 @@ const MAX_LOOKUP_FACTS = 60;
 
 export function lookupFacts(kb: KbSnapshot, entityId: string): StoredFact[] {
   const out: StoredFact[] = [];
-  for (const [id] of ancestors(kb, entityId)) for (const relation of LOOKUP_RELATIONS) out.push(...kb.bySubject(relation, id));
+  for (const [id] of ancestors(kb, entityId))
+    for (const relation of LOOKUP_RELATIONS) out.push(...kb.bySubject(relation, id));
   return out;
 }
 
@@ -27,8 +35,18 @@ export const kbVersion = (kb: KbSnapshot) => `kb-r${kb.revision}`;
 /** One check over a snapshot, with the cited facts (statements and provenance) attached. */
 export function checkResult(kb: KbSnapshot, input: CheckInput): SafetyCheckResult {
   const outcome = runCheck(kb, input);
-  const facts = outcome.factIds.map((id) => kb.facts.get(id)).filter((f): f is StoredFact => f !== undefined).map((f) => toKbFact(f, kb));
-  return { kind: outcome.kind, checked: outcome.checked, unknownTerms: outcome.unknownTerms, findings: outcome.findings, unchecked: outcome.unchecked, facts };
+  const facts = outcome.factIds
+    .map((id) => kb.facts.get(id))
+    .filter((f): f is StoredFact => f !== undefined)
+    .map((f) => toKbFact(f, kb));
+  return {
+    kind: outcome.kind,
+    checked: outcome.checked,
+    unknownTerms: outcome.unknownTerms,
+    findings: outcome.findings,
+    unchecked: outcome.unchecked,
+    facts,
+  };
 }
 
 export class LocalKnowledgeBaseClient implements KnowledgeBaseClient {
@@ -39,28 +57,47 @@ export class LocalKnowledgeBaseClient implements KnowledgeBaseClient {
     try {
       return await this.store.snapshot();
     } catch (err) {
-      throw new ToolError('UNREACHABLE', `knowledge-base database: ${err instanceof Error ? err.message : String(err)}`, true, { cause: err });
+      throw new ToolError(
+        'UNREACHABLE',
+        `knowledge-base database: ${err instanceof Error ? err.message : String(err)}`,
+        true,
+        { cause: err },
+      );
     }
   }
 
   async lookup(input: KbLookupInput, signal: AbortSignal): Promise<{ data: KbLookupResult; version: string | null }> {
     const parsed = KbLookupInput.safeParse(input);
-    if (!parsed.success) throw new ToolError('INVALID_INPUT', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), false);
+    if (!parsed.success)
+      throw new ToolError(
+        'INVALID_INPUT',
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        false,
+      );
     const kb = await this.snapshot(signal);
     const facts = new Map<string, KbFact>();
     const resolved = parsed.data.terms.map((term) => {
       const r = resolveTerm(kb, term, 'any');
       const e = r.entities[0];
       if (!e) return { term, entity: null };
-      for (const f of lookupFacts(kb, e.id)) if (facts.size < MAX_LOOKUP_FACTS && !facts.has(f.id)) facts.set(f.id, toKbFact(f, kb));
+      for (const f of lookupFacts(kb, e.id))
+        if (facts.size < MAX_LOOKUP_FACTS && !facts.has(f.id)) facts.set(f.id, toKbFact(f, kb));
       return { term, entity: { id: e.id, type: e.type, name: e.name } };
     });
     return { data: { resolved, facts: [...facts.values()] }, version: kbVersion(kb) };
   }
 
-  async check(input: SafetyCheckInput, signal: AbortSignal): Promise<{ data: SafetyCheckResult; version: string | null }> {
+  async check(
+    input: SafetyCheckInput,
+    signal: AbortSignal,
+  ): Promise<{ data: SafetyCheckResult; version: string | null }> {
     const parsed = SafetyCheckInput.safeParse(input);
-    if (!parsed.success) throw new ToolError('INVALID_INPUT', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), false);
+    if (!parsed.success)
+      throw new ToolError(
+        'INVALID_INPUT',
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        false,
+      );
     const kb = await this.snapshot(signal);
     return { data: checkResult(kb, parsed.data), version: kbVersion(kb) };
   }

@@ -28,7 +28,14 @@ export function factId(f: Pick<NewFact, 'relation' | 'subject' | 'object' | 'att
     case 'guideline_recommendation':
       return `gl:${f.subject}:${short(String(a.statement))}`;
     default: {
-      const prefix = { has_ingredient: 'ing', member_of_class: 'member', contraindicated_in: 'ci', cross_reacts_with: 'xr', monitors: 'mon', treats: 'treats' }[f.relation];
+      const prefix = {
+        has_ingredient: 'ing',
+        member_of_class: 'member',
+        contraindicated_in: 'ci',
+        cross_reacts_with: 'xr',
+        monitors: 'mon',
+        treats: 'treats',
+      }[f.relation];
       return `${prefix}:${f.subject}~${f.object ?? ''}`;
     }
   }

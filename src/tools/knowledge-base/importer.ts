@@ -9,13 +9,24 @@ import path from 'node:path';
 import { z } from 'zod';
 import { Severity } from '../../domain/plan.js';
 import { KbError } from './errors.js';
-import { CodeSystem, ENTITY_PREFIX, NameKind, SourceRef, type EntityTypeName, type NewEntity, type NewFactInput } from './model.js';
+import {
+  CodeSystem,
+  ENTITY_PREFIX,
+  NameKind,
+  SourceRef,
+  type EntityTypeName,
+  type NewEntity,
+  type NewFactInput,
+} from './model.js';
 import type { ImportBatch, ImportReport, KnowledgeBaseStore } from './store.js';
 
 // ---------------------------------------------------------------------------------------------
 // CSV (RFC 4180: quoted fields, doubled quotes, newlines inside quotes; UTF-8, optional BOM)
 
-export function parseCsv(text: string): { header: string[]; rows: Array<{ line: number; values: Record<string, string> }> } {
+export function parseCsv(text: string): {
+  header: string[];
+  rows: Array<{ line: number; values: Record<string, string> }>;
+} {
   const records: Array<{ line: number; fields: string[] }> = [];
   let field = '';
   let fields: string[] = [];
@@ -59,7 +70,11 @@ export function parseCsv(text: string): { header: string[]; rows: Array<{ line: 
   const rows = body
     .filter((r) => !r.fields[0]?.startsWith('#'))
     .map((r) => {
-      if (r.fields.length > header.length) throw new KbError('KB_IMPORT_INVALID', `line ${r.line}: ${r.fields.length} fields, the header has ${header.length}`);
+      if (r.fields.length > header.length)
+        throw new KbError(
+          'KB_IMPORT_INVALID',
+          `line ${r.line}: ${r.fields.length} fields, the header has ${header.length}`,
+        );
       return { line: r.line, values: Object.fromEntries(header.map((h, i) => [h, (r.fields[i] ?? '').trim()])) };
     });
   return { header, rows };
@@ -68,14 +83,31 @@ export function parseCsv(text: string): { header: string[]; rows: Array<{ line: 
 // ---------------------------------------------------------------------------------------------
 // Record types (one per file; the JSON format uses the same names as keys)
 
-const list = z.preprocess((v) => (typeof v === 'string' ? v.split(';').map((s) => s.trim()).filter(Boolean) : (v ?? [])), z.array(z.string().min(1).max(200)));
+const list = z.preprocess(
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(';')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : (v ?? []),
+  z.array(z.string().min(1).max(200)),
+);
 const optionalText = z.preprocess((v) => (v === '' ? undefined : v), z.string().max(2000).optional());
-const optionalNumber = z.preprocess((v) => (v === '' || v === undefined || v === null ? null : typeof v === 'string' ? Number(v) : v), z.number().finite().nullable());
+const optionalNumber = z.preprocess(
+  (v) => (v === '' || v === undefined || v === null ? null : typeof v === 'string' ? Number(v) : v),
+  z.number().finite().nullable(),
+);
 const yesNo = z.preprocess((v) => (typeof v === 'string' ? /^(yes|true|1|y)$/i.test(v) : Boolean(v)), z.boolean());
 const sourceKey = z.string().min(1).max(100);
 
 export const RECORD_TYPES = {
-  sources: z.object({ key: sourceKey, label: z.string().min(1).max(200), citation: z.string().min(1).max(1000), url: optionalText }),
+  sources: z.object({
+    key: sourceKey,
+    label: z.string().min(1).max(200),
+    citation: z.string().min(1).max(1000),
+    url: optionalText,
+  }),
   classes: z.object({
     id: z.string().min(1),
     name: z.string().min(1).max(200),
@@ -102,13 +134,62 @@ export const RECORD_TYPES = {
     /** Source for the brand and Chinese names, when different from `source`. */
     names_source: optionalText,
   }),
-  products: z.object({ id: z.string().min(1), name: z.string().min(1).max(200), ingredients: list, brands: list, names_zh: list, synonyms: list, source: sourceKey }),
-  conditions: z.object({ id: z.string().min(1), name: z.string().min(1).max(200), parents: list, synonyms: list, names_zh: list, icd10: list, source: sourceKey }),
-  allergens: z.object({ id: z.string().min(1), name: z.string().min(1).max(200), names: list, names_zh: list, source: sourceKey }),
-  lab_tests: z.object({ id: z.string().min(1), name: z.string().min(1).max(200), loinc: list, unit: optionalText, synonyms: list, source: sourceKey }),
-  interactions: z.object({ a: z.string().min(1), b: z.string().min(1), severity: Severity, mechanism: z.string().min(1).max(1000), management: z.string().min(1).max(1000), source: sourceKey }),
-  contraindications: z.object({ drug: z.string().min(1), condition: z.string().min(1), severity: Severity, note: z.string().min(1).max(1000), source: sourceKey }),
-  cross_reactivity: z.object({ allergen: z.string().min(1), target: z.string().min(1), severity: Severity, same_class: yesNo.default(false), note: z.string().min(1).max(1000), source: sourceKey }),
+  products: z.object({
+    id: z.string().min(1),
+    name: z.string().min(1).max(200),
+    ingredients: list,
+    brands: list,
+    names_zh: list,
+    synonyms: list,
+    source: sourceKey,
+  }),
+  conditions: z.object({
+    id: z.string().min(1),
+    name: z.string().min(1).max(200),
+    parents: list,
+    synonyms: list,
+    names_zh: list,
+    icd10: list,
+    source: sourceKey,
+  }),
+  allergens: z.object({
+    id: z.string().min(1),
+    name: z.string().min(1).max(200),
+    names: list,
+    names_zh: list,
+    source: sourceKey,
+  }),
+  lab_tests: z.object({
+    id: z.string().min(1),
+    name: z.string().min(1).max(200),
+    loinc: list,
+    unit: optionalText,
+    synonyms: list,
+    source: sourceKey,
+  }),
+  interactions: z.object({
+    a: z.string().min(1),
+    b: z.string().min(1),
+    severity: Severity,
+    mechanism: z.string().min(1).max(1000),
+    management: z.string().min(1).max(1000),
+    source: sourceKey,
+  }),
+  contraindications: z.object({
+    drug: z.string().min(1),
+    condition: z.string().min(1),
+    severity: Severity,
+    note: z.string().min(1).max(1000),
+    source: sourceKey,
+  }),
+  cross_reactivity: z.object({
+    allergen: z.string().min(1),
+    target: z.string().min(1),
+    severity: Severity,
+    same_class: yesNo.default(false),
+    note: z.string().min(1).max(1000),
+    source: sourceKey,
+  }),
   dose_ranges: z.object({
     drug: z.string().min(1),
     route: z.enum(['oral', 'iv', 'im', 'sc', 'any']),
@@ -121,19 +202,43 @@ export const RECORD_TYPES = {
     per: z.enum(['dose', 'day', 'week']),
     min: optionalNumber,
     max: optionalNumber,
-    action: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['range', 'avoid', 'contraindicated']).default('range')),
+    action: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.enum(['range', 'avoid', 'contraindicated']).default('range'),
+    ),
     note: z.string().max(1000).default(''),
     source: sourceKey,
   }),
-  monitoring: z.object({ drug: z.string().min(1), lab: z.string().min(1), note: z.string().min(1).max(1000), source: sourceKey }),
-  treats: z.object({ drug: z.string().min(1), condition: z.string().min(1), note: z.string().max(1000).default(''), source: sourceKey }),
+  monitoring: z.object({
+    drug: z.string().min(1),
+    lab: z.string().min(1),
+    note: z.string().min(1).max(1000),
+    source: sourceKey,
+  }),
+  treats: z.object({
+    drug: z.string().min(1),
+    condition: z.string().min(1),
+    note: z.string().max(1000).default(''),
+    source: sourceKey,
+  }),
   guidelines: z.object({ subject: z.string().min(1), statement: z.string().min(1).max(2000), source: sourceKey }),
   /** Extra names for any entity (full id), with their own source: lay terms, misspellings, local names. */
-  aliases: z.object({ entity: z.string().min(1), name: z.string().min(1).max(200), kind: NameKind, lang: z.string().default('en'), source: sourceKey }),
+  aliases: z.object({
+    entity: z.string().min(1),
+    name: z.string().min(1).max(200),
+    kind: NameKind,
+    lang: z.string().default('en'),
+    source: sourceKey,
+  }),
   /** Class memberships with their own source, e.g. risk groups (QT-prolonging, strong CYP3A4 inhibitors). */
   memberships: z.object({ member: z.string().min(1), class: z.string().min(1), source: sourceKey }),
   /** Codes for any entity (full id) with their own source, e.g. RxNorm or ATC codes from the code system itself. */
-  codes: z.object({ entity: z.string().min(1), system: CodeSystem, code: z.string().min(1).max(40), source: sourceKey }),
+  codes: z.object({
+    entity: z.string().min(1),
+    system: CodeSystem,
+    code: z.string().min(1).max(40),
+    source: sourceKey,
+  }),
 } as const;
 
 export type RecordType = keyof typeof RECORD_TYPES;
@@ -154,7 +259,12 @@ export function recordsToBatch(raw: RawRecords): ImportBatch {
     for (const { where, value } of raw[type] ?? []) {
       const r = RECORD_TYPES[type].safeParse(value);
       if (r.success) out.push({ where, rec: r.data });
-      else for (const issue of r.error.issues) problems.push({ pointer: `${where}${issue.path.length ? ` column ${issue.path.join('.')}` : ''}`, message: issue.message });
+      else
+        for (const issue of r.error.issues)
+          problems.push({
+            pointer: `${where}${issue.path.length ? ` column ${issue.path.join('.')}` : ''}`,
+            message: issue.message,
+          });
     }
     (parsed as Record<string, unknown>)[type] = out;
   }
@@ -166,22 +276,47 @@ export function recordsToBatch(raw: RawRecords): ImportBatch {
   }
   const src = (key: string, where: string): SourceRef => {
     const s = sources.get(key);
-    if (!s) problems.push({ pointer: `${where} column source`, message: `unknown source key “${key}” (define it in sources)` });
+    if (!s)
+      problems.push({
+        pointer: `${where} column source`,
+        message: `unknown source key “${key}” (define it in sources)`,
+      });
     return s ?? { label: 'missing', citation: 'missing', url: null };
   };
 
   const entities: NewEntity[] = [];
   const facts: NewFactInput[] = [];
-  const fact = (relation: NewFactInput['relation'], subject: string, object: string | null, attrs: Record<string, unknown>, source: SourceRef) => facts.push({ relation, subject, object, attrs, source });
+  const fact = (
+    relation: NewFactInput['relation'],
+    subject: string,
+    object: string | null,
+    attrs: Record<string, unknown>,
+    source: SourceRef,
+  ) => facts.push({ relation, subject, object, attrs, source });
   const names = (subject: string, items: Array<[string[], string, string]>, source: SourceRef) => {
-    for (const [values, kind, lang] of items) for (const name of values) fact('known_as', subject, null, { name, kind, lang }, source);
+    for (const [values, kind, lang] of items)
+      for (const name of values) fact('known_as', subject, null, { name, kind, lang }, source);
   };
 
   for (const { where, rec } of parsed.classes ?? []) {
     const id = ref(rec.id, 'drug_class');
     const source = src(rec.source, where);
-    entities.push({ id, name: rec.name, attrs: { classKind: rec.kind, ...(rec.duplicate_check ? { duplicateCheck: true } : {}) }, source });
-    names(id, [[[rec.name], 'preferred', 'en'], [rec.names, 'generic', 'en'], [rec.names_zh, 'chinese', 'zh'], [rec.lay_terms, 'lay', 'en']], source);
+    entities.push({
+      id,
+      name: rec.name,
+      attrs: { classKind: rec.kind, ...(rec.duplicate_check ? { duplicateCheck: true } : {}) },
+      source,
+    });
+    names(
+      id,
+      [
+        [[rec.name], 'preferred', 'en'],
+        [rec.names, 'generic', 'en'],
+        [rec.names_zh, 'chinese', 'zh'],
+        [rec.lay_terms, 'lay', 'en'],
+      ],
+      source,
+    );
     for (const p of rec.parents) fact('member_of_class', id, ref(p, 'drug_class'), {}, source);
     for (const code of rec.atc) fact('coded_as', id, null, { system: 'atc', code }, source);
   }
@@ -190,8 +325,23 @@ export function recordsToBatch(raw: RawRecords): ImportBatch {
     const source = src(rec.source, where);
     const nameSource = rec.names_source ? src(rec.names_source, where) : source;
     entities.push({ id, name: rec.name, source });
-    names(id, [[[rec.name], 'preferred', 'en'], [rec.synonyms, 'generic', 'en'], [rec.misspellings, 'misspelling', 'en']], source);
-    names(id, [[rec.brands, 'brand', 'en'], [rec.names_zh, 'chinese', 'zh']], nameSource);
+    names(
+      id,
+      [
+        [[rec.name], 'preferred', 'en'],
+        [rec.synonyms, 'generic', 'en'],
+        [rec.misspellings, 'misspelling', 'en'],
+      ],
+      source,
+    );
+    names(
+      id,
+      [
+        [rec.brands, 'brand', 'en'],
+        [rec.names_zh, 'chinese', 'zh'],
+      ],
+      nameSource,
+    );
     for (const c of rec.classes) fact('member_of_class', id, ref(c, 'drug_class'), {}, source);
     for (const code of rec.rxnorm) fact('coded_as', id, null, { system: 'rxnorm', code }, source);
     for (const code of rec.atc) fact('coded_as', id, null, { system: 'atc', code }, source);
@@ -200,14 +350,31 @@ export function recordsToBatch(raw: RawRecords): ImportBatch {
     const id = ref(rec.id, 'product');
     const source = src(rec.source, where);
     entities.push({ id, name: rec.name, source });
-    names(id, [[[rec.name], 'preferred', 'en'], [rec.synonyms, 'generic', 'en'], [rec.brands, 'brand', 'en'], [rec.names_zh, 'chinese', 'zh']], source);
+    names(
+      id,
+      [
+        [[rec.name], 'preferred', 'en'],
+        [rec.synonyms, 'generic', 'en'],
+        [rec.brands, 'brand', 'en'],
+        [rec.names_zh, 'chinese', 'zh'],
+      ],
+      source,
+    );
     for (const i of rec.ingredients) fact('has_ingredient', id, ref(i, 'ingredient'), {}, source);
   }
   for (const { where, rec } of parsed.conditions ?? []) {
     const id = ref(rec.id, 'condition');
     const source = src(rec.source, where);
     entities.push({ id, name: rec.name, source });
-    names(id, [[[rec.name], 'preferred', 'en'], [rec.synonyms, 'generic', 'en'], [rec.names_zh, 'chinese', 'zh']], source);
+    names(
+      id,
+      [
+        [[rec.name], 'preferred', 'en'],
+        [rec.synonyms, 'generic', 'en'],
+        [rec.names_zh, 'chinese', 'zh'],
+      ],
+      source,
+    );
     for (const p of rec.parents) fact('member_of_class', id, ref(p, 'condition'), {}, source);
     for (const code of rec.icd10) fact('coded_as', id, null, { system: 'icd10', code }, source);
   }
@@ -215,23 +382,56 @@ export function recordsToBatch(raw: RawRecords): ImportBatch {
     const id = ref(rec.id, 'allergen_class');
     const source = src(rec.source, where);
     entities.push({ id, name: rec.name, source });
-    names(id, [[[rec.name], 'preferred', 'en'], [rec.names, 'generic', 'en'], [rec.names_zh, 'chinese', 'zh']], source);
+    names(
+      id,
+      [
+        [[rec.name], 'preferred', 'en'],
+        [rec.names, 'generic', 'en'],
+        [rec.names_zh, 'chinese', 'zh'],
+      ],
+      source,
+    );
   }
   for (const { where, rec } of parsed.lab_tests ?? []) {
     const id = ref(rec.id, 'lab_test');
     const source = src(rec.source, where);
     entities.push({ id, name: rec.name, attrs: rec.unit ? { unit: rec.unit } : {}, source });
-    names(id, [[[rec.name], 'preferred', 'en'], [rec.synonyms, 'generic', 'en']], source);
+    names(
+      id,
+      [
+        [[rec.name], 'preferred', 'en'],
+        [rec.synonyms, 'generic', 'en'],
+      ],
+      source,
+    );
     for (const code of rec.loinc) fact('coded_as', id, null, { system: 'loinc', code }, source);
   }
   for (const { where, rec } of parsed.interactions ?? []) {
-    fact('interacts_with', ref(rec.a, 'ingredient'), ref(rec.b, 'ingredient'), { severity: rec.severity, mechanism: rec.mechanism, management: rec.management }, src(rec.source, where));
+    fact(
+      'interacts_with',
+      ref(rec.a, 'ingredient'),
+      ref(rec.b, 'ingredient'),
+      { severity: rec.severity, mechanism: rec.mechanism, management: rec.management },
+      src(rec.source, where),
+    );
   }
   for (const { where, rec } of parsed.contraindications ?? []) {
-    fact('contraindicated_in', ref(rec.drug, 'ingredient'), ref(rec.condition, 'condition'), { severity: rec.severity, note: rec.note }, src(rec.source, where));
+    fact(
+      'contraindicated_in',
+      ref(rec.drug, 'ingredient'),
+      ref(rec.condition, 'condition'),
+      { severity: rec.severity, note: rec.note },
+      src(rec.source, where),
+    );
   }
   for (const { where, rec } of parsed.cross_reactivity ?? []) {
-    fact('cross_reacts_with', ref(rec.allergen, 'allergen_class'), ref(rec.target, 'drug_class'), { severity: rec.severity, note: rec.note, sameClass: rec.same_class }, src(rec.source, where));
+    fact(
+      'cross_reacts_with',
+      ref(rec.allergen, 'allergen_class'),
+      ref(rec.target, 'drug_class'),
+      { severity: rec.severity, note: rec.note, sameClass: rec.same_class },
+      src(rec.source, where),
+    );
   }
   for (const { where, rec } of parsed.dose_ranges ?? []) {
     const renal = rec.renal_metric ? { metric: rec.renal_metric, min: rec.renal_min, max: rec.renal_max } : null;
@@ -239,18 +439,58 @@ export function recordsToBatch(raw: RawRecords): ImportBatch {
       'dose_range',
       ref(rec.drug, 'ingredient'),
       null,
-      { route: rec.route, ageMin: rec.age_min ?? 18, ageMax: rec.age_max, renal, unit: rec.unit, per: rec.per, min: rec.min, max: rec.max, action: rec.action, note: rec.note },
+      {
+        route: rec.route,
+        ageMin: rec.age_min ?? 18,
+        ageMax: rec.age_max,
+        renal,
+        unit: rec.unit,
+        per: rec.per,
+        min: rec.min,
+        max: rec.max,
+        action: rec.action,
+        note: rec.note,
+      },
       src(rec.source, where),
     );
   }
-  for (const { where, rec } of parsed.monitoring ?? []) fact('monitors', ref(rec.drug, 'ingredient'), ref(rec.lab, 'lab_test'), { note: rec.note }, src(rec.source, where));
-  for (const { where, rec } of parsed.treats ?? []) fact('treats', ref(rec.drug, 'ingredient'), ref(rec.condition, 'condition'), { note: rec.note }, src(rec.source, where));
-  for (const { where, rec } of parsed.guidelines ?? []) fact('guideline_recommendation', ref(rec.subject, 'condition'), null, { statement: rec.statement }, src(rec.source, where));
-  for (const { where, rec } of parsed.aliases ?? []) fact('known_as', rec.entity, null, { name: rec.name, kind: rec.kind, lang: rec.lang || 'en' }, src(rec.source, where));
-  for (const { where, rec } of parsed.memberships ?? []) fact('member_of_class', ref(rec.member, 'ingredient'), ref(rec.class, 'drug_class'), {}, src(rec.source, where));
-  for (const { where, rec } of parsed.codes ?? []) fact('coded_as', rec.entity, null, { system: rec.system, code: rec.code }, src(rec.source, where));
+  for (const { where, rec } of parsed.monitoring ?? [])
+    fact('monitors', ref(rec.drug, 'ingredient'), ref(rec.lab, 'lab_test'), { note: rec.note }, src(rec.source, where));
+  for (const { where, rec } of parsed.treats ?? [])
+    fact(
+      'treats',
+      ref(rec.drug, 'ingredient'),
+      ref(rec.condition, 'condition'),
+      { note: rec.note },
+      src(rec.source, where),
+    );
+  for (const { where, rec } of parsed.guidelines ?? [])
+    fact(
+      'guideline_recommendation',
+      ref(rec.subject, 'condition'),
+      null,
+      { statement: rec.statement },
+      src(rec.source, where),
+    );
+  for (const { where, rec } of parsed.aliases ?? [])
+    fact(
+      'known_as',
+      rec.entity,
+      null,
+      { name: rec.name, kind: rec.kind, lang: rec.lang || 'en' },
+      src(rec.source, where),
+    );
+  for (const { where, rec } of parsed.memberships ?? [])
+    fact('member_of_class', ref(rec.member, 'ingredient'), ref(rec.class, 'drug_class'), {}, src(rec.source, where));
+  for (const { where, rec } of parsed.codes ?? [])
+    fact('coded_as', rec.entity, null, { system: rec.system, code: rec.code }, src(rec.source, where));
 
-  if (problems.length) throw new KbError('KB_IMPORT_INVALID', `${problems.length} invalid record(s); first: ${problems[0]!.pointer}: ${problems[0]!.message}`, problems);
+  if (problems.length)
+    throw new KbError(
+      'KB_IMPORT_INVALID',
+      `${problems.length} invalid record(s); first: ${problems[0]!.pointer}: ${problems[0]!.message}`,
+      problems,
+    );
   return { entities, facts };
 }
 
@@ -273,7 +513,11 @@ export function readRecords(location: string): RawRecords {
       }
       raw[type] = rows.map((r) => ({ where: `${path.basename(file)} line ${r.line}`, value: r.values }));
     }
-    if (!found) throw new KbError('KB_IMPORT_INVALID', `${location} holds none of ${RECORD_ORDER.map((t) => `${t}.csv`).join(', ')}`);
+    if (!found)
+      throw new KbError(
+        'KB_IMPORT_INVALID',
+        `${location} holds none of ${RECORD_ORDER.map((t) => `${t}.csv`).join(', ')}`,
+      );
     return raw;
   }
   let json: unknown;
@@ -282,17 +526,29 @@ export function readRecords(location: string): RawRecords {
   } catch (err) {
     throw new KbError('KB_IMPORT_INVALID', `${location} is not valid JSON: ${(err as Error).message}`);
   }
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new KbError('KB_IMPORT_INVALID', `${location}: expected an object keyed by record type`);
+  if (!json || typeof json !== 'object' || Array.isArray(json))
+    throw new KbError('KB_IMPORT_INVALID', `${location}: expected an object keyed by record type`);
   for (const [key, value] of Object.entries(json as Record<string, unknown>)) {
-    if (!(RECORD_ORDER as string[]).includes(key)) throw new KbError('KB_IMPORT_INVALID', `${location}: unknown record type “${key}” (known: ${RECORD_ORDER.join(', ')})`);
+    if (!(RECORD_ORDER as string[]).includes(key))
+      throw new KbError(
+        'KB_IMPORT_INVALID',
+        `${location}: unknown record type “${key}” (known: ${RECORD_ORDER.join(', ')})`,
+      );
     if (!Array.isArray(value)) throw new KbError('KB_IMPORT_INVALID', `${location}: “${key}” must be an array`);
-    raw[key as RecordType] = (value as unknown[]).map((v, i) => ({ where: `${path.basename(location)} ${key}[${i}]`, value: v }));
+    raw[key as RecordType] = (value as unknown[]).map((v, i) => ({
+      where: `${path.basename(location)} ${key}[${i}]`,
+      value: v,
+    }));
   }
   return raw;
 }
 
 /** Read, validate and load one folder or file in a single transaction. */
-export async function importKnowledge(store: KnowledgeBaseStore, location: string, options: { by: string; force?: boolean }): Promise<ImportReport> {
+export async function importKnowledge(
+  store: KnowledgeBaseStore,
+  location: string,
+  options: { by: string; force?: boolean },
+): Promise<ImportReport> {
   const batch = recordsToBatch(readRecords(location));
   return store.importBatch(batch, { source: path.basename(location), by: options.by, force: options.force });
 }

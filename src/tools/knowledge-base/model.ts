@@ -22,7 +22,10 @@ export const ENTITY_PREFIX: Record<EntityTypeName, string> = {
 
 export const EntityId = z
   .string()
-  .regex(/^(drug|product|class|cond|lab|allergen):[a-z0-9][a-z0-9.+-]{0,99}$/, 'an entity id is <prefix>:<slug>, e.g. drug:warfarin or class:nsaids');
+  .regex(
+    /^(drug|product|class|cond|lab|allergen):[a-z0-9][a-z0-9.+-]{0,99}$/,
+    'an entity id is <prefix>:<slug>, e.g. drug:warfarin or class:nsaids',
+  );
 
 export function entityTypeOf(id: string): EntityTypeName {
   const prefix = id.slice(0, id.indexOf(':'));
@@ -45,7 +48,16 @@ export type FactStatus = z.infer<typeof FactStatus>;
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
-export const NameKind = z.enum(['preferred', 'generic', 'brand', 'salt', 'misspelling', 'lay', 'abbreviation', 'chinese']);
+export const NameKind = z.enum([
+  'preferred',
+  'generic',
+  'brand',
+  'salt',
+  'misspelling',
+  'lay',
+  'abbreviation',
+  'chinese',
+]);
 export type NameKind = z.infer<typeof NameKind>;
 
 export const CodeSystem = z.enum(['rxnorm', 'atc', 'icd10', 'snomed', 'loinc']);
@@ -68,7 +80,16 @@ export const MassUnit = z.enum(['g', 'mg', 'mcg']);
 export const RelationAttrs = {
   has_ingredient: z.object({}).strict(),
   member_of_class: z.object({}).strict(),
-  known_as: z.object({ name: text(200), kind: NameKind, lang: z.string().regex(/^[a-z]{2}(-[A-Za-z]{2,4})?$/).default('en') }).strict(),
+  known_as: z
+    .object({
+      name: text(200),
+      kind: NameKind,
+      lang: z
+        .string()
+        .regex(/^[a-z]{2}(-[A-Za-z]{2,4})?$/)
+        .default('en'),
+    })
+    .strict(),
   coded_as: z.object({ system: CodeSystem, code: text(40) }).strict(),
   interacts_with: z.object({ severity: Severity, mechanism: text(1000), management: text(1000) }).strict(),
   contraindicated_in: z.object({ severity: Severity, note: text(1000) }).strict(),
@@ -96,15 +117,23 @@ export const RelationAttrs = {
   guideline_recommendation: z.object({ statement: text(2000) }).strict(),
 } as const;
 
-export const Relation = z.enum(Object.keys(RelationAttrs) as [keyof typeof RelationAttrs, ...Array<keyof typeof RelationAttrs>]);
+export const Relation = z.enum(
+  Object.keys(RelationAttrs) as [keyof typeof RelationAttrs, ...Array<keyof typeof RelationAttrs>],
+);
 export type Relation = z.infer<typeof Relation>;
 export type AttrsOf<R extends Relation> = z.output<(typeof RelationAttrs)[R]>;
 
 /** Which entity types each relation may connect (subject → object; null object = none). */
-export const RELATION_SHAPE: Record<Relation, { subject: readonly EntityTypeName[]; object: readonly EntityTypeName[] | null }> = {
+export const RELATION_SHAPE: Record<
+  Relation,
+  { subject: readonly EntityTypeName[]; object: readonly EntityTypeName[] | null }
+> = {
   has_ingredient: { subject: ['product'], object: ['ingredient'] },
   member_of_class: { subject: ['ingredient', 'drug_class', 'condition'], object: ['drug_class', 'condition'] },
-  known_as: { subject: ['ingredient', 'product', 'drug_class', 'condition', 'lab_test', 'allergen_class'], object: null },
+  known_as: {
+    subject: ['ingredient', 'product', 'drug_class', 'condition', 'lab_test', 'allergen_class'],
+    object: null,
+  },
   coded_as: { subject: ['ingredient', 'product', 'drug_class', 'condition', 'lab_test'], object: null },
   interacts_with: { subject: ['ingredient', 'drug_class'], object: ['ingredient', 'drug_class'] },
   contraindicated_in: { subject: ['ingredient', 'drug_class'], object: ['condition'] },
@@ -147,14 +176,23 @@ export const NewFact = z
   .superRefine((f, ctx) => {
     const shape = RELATION_SHAPE[f.relation];
     const subjectType = entityTypeOf(f.subject);
-    if (!shape.subject.includes(subjectType)) ctx.addIssue({ code: 'custom', path: ['subject'], message: `${f.relation} cannot start at a ${subjectType}` });
-    if (shape.object === null && f.object !== null) ctx.addIssue({ code: 'custom', path: ['object'], message: `${f.relation} takes no object` });
+    if (!shape.subject.includes(subjectType))
+      ctx.addIssue({ code: 'custom', path: ['subject'], message: `${f.relation} cannot start at a ${subjectType}` });
+    if (shape.object === null && f.object !== null)
+      ctx.addIssue({ code: 'custom', path: ['object'], message: `${f.relation} takes no object` });
     if (shape.object !== null) {
-      if (f.object === null) ctx.addIssue({ code: 'custom', path: ['object'], message: `${f.relation} needs an object` });
-      else if (!shape.object.includes(entityTypeOf(f.object))) ctx.addIssue({ code: 'custom', path: ['object'], message: `${f.relation} cannot point at a ${entityTypeOf(f.object)}` });
+      if (f.object === null)
+        ctx.addIssue({ code: 'custom', path: ['object'], message: `${f.relation} needs an object` });
+      else if (!shape.object.includes(entityTypeOf(f.object)))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['object'],
+          message: `${f.relation} cannot point at a ${entityTypeOf(f.object)}`,
+        });
     }
     const attrs = RelationAttrs[f.relation].safeParse(f.attrs);
-    if (!attrs.success) for (const issue of attrs.error.issues) ctx.addIssue({ ...issue, path: ['attrs', ...issue.path] });
+    if (!attrs.success)
+      for (const issue of attrs.error.issues) ctx.addIssue({ ...issue, path: ['attrs', ...issue.path] });
   })
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- widens the union of attribute shapes for storage
   .transform((f) => ({ ...f, attrs: RelationAttrs[f.relation].parse(f.attrs) as Record<string, unknown> }));
@@ -214,7 +252,11 @@ export const EditProposal = z.object({
   reason: text(2000),
   /** Where the proposal came from, e.g. a reviewer's correction of a case plan. */
   origin: z
-    .object({ kind: z.enum(['api', 'case_review', 'import']), caseId: z.string().max(128).optional(), revision: z.number().int().min(1).optional() })
+    .object({
+      kind: z.enum(['api', 'case_review', 'import']),
+      caseId: z.string().max(128).optional(),
+      revision: z.number().int().min(1).optional(),
+    })
     .default({ kind: 'api' }),
 });
 export type EditProposalInput = z.input<typeof EditProposal>;

@@ -10,7 +10,20 @@
  *   otherwise eGFR stands in for CrCl and the finding says so.
  */
 
-const MASS_TO_MG: Record<string, number> = { g: 1000, gram: 1000, grams: 1000, mg: 1, milligram: 1, milligrams: 1, mcg: 0.001, µg: 0.001, ug: 0.001, microgram: 0.001, micrograms: 0.001, ng: 0.000001 };
+const MASS_TO_MG: Record<string, number> = {
+  g: 1000,
+  gram: 1000,
+  grams: 1000,
+  mg: 1,
+  milligram: 1,
+  milligrams: 1,
+  mcg: 0.001,
+  µg: 0.001,
+  ug: 0.001,
+  microgram: 0.001,
+  micrograms: 0.001,
+  ng: 0.000001,
+};
 
 /** Convert a mass to `to` (g, mg or mcg); null when the unit is not a mass unit. */
 export function convertMass(value: number, unit: string, to: 'g' | 'mg' | 'mcg'): number | null {
@@ -48,11 +61,17 @@ export function ckdEpi2021(creatinineMgDl: number, ageYears: number, sex: 'femal
   const kappa = female ? 0.7 : 0.9;
   const alpha = female ? -0.241 : -0.302;
   const ratio = creatinineMgDl / kappa;
-  const egfr = 142 * Math.min(ratio, 1) ** alpha * Math.max(ratio, 1) ** -1.2 * 0.9938 ** ageYears * (female ? 1.012 : 1);
+  const egfr =
+    142 * Math.min(ratio, 1) ** alpha * Math.max(ratio, 1) ** -1.2 * 0.9938 ** ageYears * (female ? 1.012 : 1);
   return Math.round(egfr);
 }
 
-export function cockcroftGault(creatinineMgDl: number, ageYears: number, sex: 'female' | 'male', weightKg: number): number {
+export function cockcroftGault(
+  creatinineMgDl: number,
+  ageYears: number,
+  sex: 'female' | 'male',
+  weightKg: number,
+): number {
   const crcl = ((140 - ageYears) * weightKg) / (72 * creatinineMgDl);
   return Math.round(sex === 'female' ? crcl * 0.85 : crcl);
 }
@@ -60,8 +79,13 @@ export function cockcroftGault(creatinineMgDl: number, ageYears: number, sex: 'f
 export function estimateRenal(renal: RenalInput | null, patient: PatientFacts): RenalEstimate {
   const basis: string[] = [];
   if (!renal) return { egfr: null, crcl: null, basis };
-  const recent = renal.creatinineMgDl !== null && (renal.creatinineDaysAgo == null || renal.creatinineDaysAgo <= RECENT_CREATININE_DAYS);
-  if (renal.creatinineMgDl !== null && !recent) basis.push(`creatinine from ${renal.creatinineDaysAgo} days before the case was not used (older than ${RECENT_CREATININE_DAYS} days)`);
+  const recent =
+    renal.creatinineMgDl !== null &&
+    (renal.creatinineDaysAgo == null || renal.creatinineDaysAgo <= RECENT_CREATININE_DAYS);
+  if (renal.creatinineMgDl !== null && !recent)
+    basis.push(
+      `creatinine from ${renal.creatinineDaysAgo} days before the case was not used (older than ${RECENT_CREATININE_DAYS} days)`,
+    );
   let egfr = renal.egfr;
   if (egfr !== null) basis.push(`reported eGFR ${egfr} mL/min/1.73 m²`);
   else if (recent && patient.ageYears !== null && patient.sex !== null) {
@@ -77,7 +101,11 @@ export function estimateRenal(renal: RenalInput | null, patient: PatientFacts): 
 }
 
 /** Parse the view's age band ("67", "90+") and sex into PatientFacts. */
-export function patientFacts(age: string | null | undefined, sex: string | null | undefined, weightKg: number | null = null): PatientFacts {
+export function patientFacts(
+  age: string | null | undefined,
+  sex: string | null | undefined,
+  weightKg: number | null = null,
+): PatientFacts {
   const years = age ? Number.parseInt(age, 10) : Number.NaN;
   const s = (sex ?? '').toLowerCase();
   return { ageYears: Number.isFinite(years) ? years : null, sex: s === 'female' || s === 'male' ? s : null, weightKg };

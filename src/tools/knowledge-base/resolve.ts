@@ -23,7 +23,14 @@ export type MatchKind = 'code' | 'exact' | 'form-stripped' | 'salt-stripped' | '
 export interface Resolution {
   term: string;
   /** The matched entities: one, several for a combination or a problem naming several conditions, or none. */
-  entities: Array<{ id: string; type: EntityTypeName; name: string; matchedName: string; match: MatchKind; factIds: string[] }>;
+  entities: Array<{
+    id: string;
+    type: EntityTypeName;
+    name: string;
+    matchedName: string;
+    match: MatchKind;
+    factIds: string[];
+  }>;
   /** Close names for an unknown term, for a human to consider. Never used by checks. */
   suggestions: string[];
   /** Set when the term's code and its name point at different drugs: the term is then treated as unknown. */
@@ -94,9 +101,27 @@ export function resolveTerm(kb: KbSnapshot, input: TermInput | string, context: 
       const byText = resolveTerm(kb, text, context);
       if (byText.entities.length && !byText.entities.some((x) => sameDrug(kb, x.id, e.id))) {
         const named = byText.entities.map((x) => x.name).join(' + ');
-        return { term: text, entities: [], suggestions: [], conflict: `${c.system.toUpperCase()} code ${c.code} is ${e.name} but the name “${text}” is ${named}` };
+        return {
+          term: text,
+          entities: [],
+          suggestions: [],
+          conflict: `${c.system.toUpperCase()} code ${c.code} is ${e.name} but the name “${text}” is ${named}`,
+        };
       }
-      return { term: text, entities: [{ id: e.id, type: e.type, name: e.name, matchedName: `${c.system} ${c.code}`, match: 'code', factIds: [found.id] }], suggestions: [] };
+      return {
+        term: text,
+        entities: [
+          {
+            id: e.id,
+            type: e.type,
+            name: e.name,
+            matchedName: `${c.system} ${c.code}`,
+            match: 'code',
+            factIds: [found.id],
+          },
+        ],
+        suggestions: [],
+      };
     }
   }
   const folded = foldText(text);
@@ -108,7 +133,8 @@ export function resolveTerm(kb: KbSnapshot, input: TermInput | string, context: 
     for (const parts of [splitCombination(stripForms(folded)), splitCombination(stripForms(folded), true)]) {
       if (!parts) continue;
       const resolved = parts.map((p) => byName(kb, p, context));
-      if (resolved.every((r) => r !== null)) return { term: text, entities: resolved.map((r) => entry(kb, r.hit, 'combination')), suggestions: [] };
+      if (resolved.every((r) => r !== null))
+        return { term: text, entities: resolved.map((r) => entry(kb, r.hit, 'combination')), suggestions: [] };
     }
   }
   if (context === 'condition' || context === 'any') {
@@ -145,7 +171,8 @@ function conditionPhrases(kb: KbSnapshot, folded: string): NameHit[] {
 export function ingredientsOf(kb: KbSnapshot, entityId: string): Array<{ id: string; factIds: string[] }> {
   const type = kb.entities.get(entityId)?.type;
   if (type === 'ingredient') return [{ id: entityId, factIds: [] }];
-  if (type === 'product') return kb.bySubject('has_ingredient', entityId).map((f) => ({ id: f.object!, factIds: [f.id] }));
+  if (type === 'product')
+    return kb.bySubject('has_ingredient', entityId).map((f) => ({ id: f.object!, factIds: [f.id] }));
   return [];
 }
 
@@ -171,7 +198,11 @@ export interface EntityMatch {
 }
 
 /** Search entities by any of their names: exact matches first, then prefixes, then substrings. */
-export function searchEntities(kb: KbSnapshot, query: string, options: { type?: EntityTypeName; limit?: number } = {}): EntityMatch[] {
+export function searchEntities(
+  kb: KbSnapshot,
+  query: string,
+  options: { type?: EntityTypeName; limit?: number } = {},
+): EntityMatch[] {
   const q = foldText(query);
   if (!q) return [];
   const limit = options.limit ?? 20;
@@ -184,10 +215,19 @@ export function searchEntities(kb: KbSnapshot, query: string, options: { type?: 
       const e = kb.entities.get(h.entityId);
       if (!e || (options.type && e.type !== options.type)) continue;
       const prev = best.get(e.id);
-      if (!prev || rank[match] < rank[prev.match] || (rank[match] === rank[prev.match] && h.name.length < prev.matchedName.length)) {
+      if (
+        !prev ||
+        rank[match] < rank[prev.match] ||
+        (rank[match] === rank[prev.match] && h.name.length < prev.matchedName.length)
+      ) {
         best.set(e.id, { id: e.id, type: e.type, name: e.name, matchedName: h.name, match });
       }
     }
   }
-  return [...best.values()].sort((a, b) => rank[a.match] - rank[b.match] || a.matchedName.length - b.matchedName.length || a.name.localeCompare(b.name)).slice(0, limit);
+  return [...best.values()]
+    .sort(
+      (a, b) =>
+        rank[a.match] - rank[b.match] || a.matchedName.length - b.matchedName.length || a.name.localeCompare(b.name),
+    )
+    .slice(0, limit);
 }

@@ -28,7 +28,10 @@ export const KbFact = z.object({
 });
 export type KbFact = z.infer<typeof KbFact>;
 
-export const KbLookupInput = z.object({ terms: z.array(z.string().min(1).max(200)).min(1).max(100), requestedBy: z.string().max(100).default('unspecified') });
+export const KbLookupInput = z.object({
+  terms: z.array(z.string().min(1).max(200)).min(1).max(100),
+  requestedBy: z.string().max(100).default('unspecified'),
+});
 export type KbLookupInput = z.input<typeof KbLookupInput>;
 export const KbLookupResult = z.object({
   /** One entry per input term; `entity` is null for unknown terms (never guessed). */
@@ -40,7 +43,10 @@ export type KbLookupResult = z.infer<typeof KbLookupResult>;
 export const SafetyCheckKind = z.enum(['interaction', 'allergy', 'dose', 'contraindication', 'duplicate_therapy']);
 export type SafetyCheckKind = z.infer<typeof SafetyCheckKind>;
 
-export const CodedValue = z.object({ system: z.enum(['rxnorm', 'atc', 'icd10', 'snomed', 'loinc']), code: z.string().min(1).max(40) });
+export const CodedValue = z.object({
+  system: z.enum(['rxnorm', 'atc', 'icd10', 'snomed', 'loinc']),
+  code: z.string().min(1).max(40),
+});
 
 export const MedicationInput = z.object({
   name: z.string().min(1).max(200),
@@ -58,7 +64,11 @@ export const SafetyCheckInput = z.object({
   allergies: z.array(z.string()).default([]),
   conditions: z.array(z.string()).default([]),
   renal: z
-    .object({ egfr: z.number().nullable(), creatinineMgDl: z.number().nullable(), creatinineDaysAgo: z.number().int().min(0).nullable().default(null) })
+    .object({
+      egfr: z.number().nullable(),
+      creatinineMgDl: z.number().nullable(),
+      creatinineDaysAgo: z.number().int().min(0).nullable().default(null),
+    })
     .nullable()
     .default(null),
   /** The view's age ("67", "90+"); used for age-banded dose ranges and eGFR estimation. */

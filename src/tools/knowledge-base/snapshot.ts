@@ -36,7 +36,11 @@ const push = <K, V>(m: Map<K, V[]>, k: K, v: V) => {
   else m.set(k, [v]);
 };
 
-export function buildSnapshot(revision: number, entities: readonly StoredEntity[], facts: readonly StoredFact[]): KbSnapshot {
+export function buildSnapshot(
+  revision: number,
+  entities: readonly StoredEntity[],
+  facts: readonly StoredFact[],
+): KbSnapshot {
   const entityMap = new Map<string, StoredEntity>();
   for (const e of entities) if (e.status === 'active') entityMap.set(e.id, e);
   const factMap = new Map<string, StoredFact>();
@@ -61,7 +65,9 @@ export function buildSnapshot(revision: number, entities: readonly StoredEntity[
   }
   const conditionPhrases: Array<{ phrase: string; hit: NameHit; cjk: boolean }> = [];
   for (const [phrase, hits] of names) {
-    for (const hit of hits) if (entityMap.get(hit.entityId)?.type === 'condition' && phrase.length >= 3) conditionPhrases.push({ phrase, hit, cjk: hasCjk(phrase) });
+    for (const hit of hits)
+      if (entityMap.get(hit.entityId)?.type === 'condition' && phrase.length >= 3)
+        conditionPhrases.push({ phrase, hit, cjk: hasCjk(phrase) });
   }
   conditionPhrases.sort((a, b) => b.phrase.length - a.phrase.length);
   const empty: readonly StoredFact[] = [];

@@ -38,8 +38,14 @@ export function statementOf(f: StoredFact, kb: KbSnapshot | null): string {
     case 'dose_range': {
       const age = a.ageMax === null ? `age ≥ ${text(a.ageMin)}` : `age ${text(a.ageMin)}–${text(a.ageMax)}`;
       const where = `${text(a.route)}, ${age}${renalText(a.renal as never)}`;
-      if (a.action !== 'range') return `${s} (${where}): ${a.action === 'avoid' ? 'avoid' : 'contraindicated'}. ${text(a.note)}`.trim();
-      const range = a.min !== null && a.max !== null ? `${text(a.min)}–${text(a.max)}` : a.max !== null ? `up to ${text(a.max)}` : `at least ${text(a.min)}`;
+      if (a.action !== 'range')
+        return `${s} (${where}): ${a.action === 'avoid' ? 'avoid' : 'contraindicated'}. ${text(a.note)}`.trim();
+      const range =
+        a.min !== null && a.max !== null
+          ? `${text(a.min)}–${text(a.max)}`
+          : a.max !== null
+            ? `up to ${text(a.max)}`
+            : `at least ${text(a.min)}`;
       return `${s} (${where}): ${range} ${text(a.unit)} per ${text(a.per)}. ${text(a.note)}`.trim();
     }
     case 'monitors':

@@ -32,16 +32,78 @@ import { buildSnapshot, type KbSnapshot } from './snapshot.js';
 /** JSON with sorted keys, so equal content compares equal. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
   );
 }
 
-const FACT_COLUMNS = ['id', 'relation', 'subject', 'object', 'attrs', 'source', 'added_by', 'added_at', 'version', 'status', 'updated_at', 'edit_id'] as const;
-const ENTITY_COLUMNS = ['id', 'type', 'name', 'attrs', 'source', 'added_by', 'added_at', 'version', 'status', 'updated_at', 'edit_id'] as const;
-const HISTORY_COLUMNS = ['target_id', 'version', 'target_kind', 'change', 'record', 'changed_by', 'changed_at', 'edit_id', 'revision'] as const;
+const FACT_COLUMNS = [
+  'id',
+  'relation',
+  'subject',
+  'object',
+  'attrs',
+  'source',
+  'added_by',
+  'added_at',
+  'version',
+  'status',
+  'updated_at',
+  'edit_id',
+] as const;
+const ENTITY_COLUMNS = [
+  'id',
+  'type',
+  'name',
+  'attrs',
+  'source',
+  'added_by',
+  'added_at',
+  'version',
+  'status',
+  'updated_at',
+  'edit_id',
+] as const;
+const HISTORY_COLUMNS = [
+  'target_id',
+  'version',
+  'target_kind',
+  'change',
+  'record',
+  'changed_by',
+  'changed_at',
+  'edit_id',
+  'revision',
+] as const;
 
-const factRow = (f: StoredFact): SqlValue[] => [f.id, f.relation, f.subject, f.object, canonicalJson(f.attrs), canonicalJson(f.source), f.addedBy, f.addedAt, f.version, f.status, f.updatedAt, f.editId];
-const entityRow = (e: StoredEntity, updatedAt: string, editId: string | null): SqlValue[] => [e.id, e.type, e.name, canonicalJson(e.attrs), canonicalJson(e.source), e.addedBy, e.addedAt, e.version, e.status, updatedAt, editId];
+const factRow = (f: StoredFact): SqlValue[] => [
+  f.id,
+  f.relation,
+  f.subject,
+  f.object,
+  canonicalJson(f.attrs),
+  canonicalJson(f.source),
+  f.addedBy,
+  f.addedAt,
+  f.version,
+  f.status,
+  f.updatedAt,
+  f.editId,
+];
+const entityRow = (e: StoredEntity, updatedAt: string, editId: string | null): SqlValue[] => [
+  e.id,
+  e.type,
+  e.name,
+  canonicalJson(e.attrs),
+  canonicalJson(e.source),
+  e.addedBy,
+  e.addedAt,
+  e.version,
+  e.status,
+  updatedAt,
+  editId,
+];
 
 function toFact(r: Row): StoredFact {
   return {
@@ -166,7 +228,12 @@ export class KnowledgeBaseStore {
     return this.cached;
   }
 
-  async counts(): Promise<{ revision: number; entities: number; facts: Record<FactStatus, number>; editsPending: number }> {
+  async counts(): Promise<{
+    revision: number;
+    entities: number;
+    facts: Record<FactStatus, number>;
+    editsPending: number;
+  }> {
     const [revision, entities, facts, edits] = await Promise.all([
       this.revision(),
       this.db.query<{ n: number }>("SELECT COUNT(*) AS n FROM kb_entities WHERE status = 'active'"),
@@ -190,7 +257,10 @@ export class KnowledgeBaseStore {
 
   /** Facts in which the entity is subject or object; active only unless `all`. */
   async factsOf(entityId: string, all = false): Promise<StoredFact[]> {
-    const rows = await this.db.query(`SELECT * FROM kb_facts WHERE (subject = ? OR object = ?)${all ? '' : " AND status = 'active'"} ORDER BY relation, id`, [entityId, entityId]);
+    const rows = await this.db.query(
+      `SELECT * FROM kb_facts WHERE (subject = ? OR object = ?)${all ? '' : " AND status = 'active'"} ORDER BY relation, id`,
+      [entityId, entityId],
+    );
     return rows.map(toFact);
   }
 
@@ -213,7 +283,12 @@ export class KnowledgeBaseStore {
   /** Record a proposal. Nothing changes in the active knowledge until a second person applies it. */
   async propose(input: EditProposalInput, proposedBy: string): Promise<StoredEdit> {
     const parsed = EditProposal.safeParse(input);
-    if (!parsed.success) throw new KbError('KB_INVALID', 'the proposal is not valid', parsed.error.issues.map((i) => ({ pointer: `/${i.path.join('/')}`, message: i.message })));
+    if (!parsed.success)
+      throw new KbError(
+        'KB_INVALID',
+        'the proposal is not valid',
+        parsed.error.issues.map((i) => ({ pointer: `/${i.path.join('/')}`, message: i.message })),
+      );
     const proposal = parsed.data;
     const at = this.now().toISOString();
     const id = `edit-${randomUUID()}`;
@@ -232,32 +307,84 @@ export class KnowledgeBaseStore {
         targetId = factId(op.fact);
         const existing = (await tx.query('SELECT * FROM kb_facts WHERE id = ?', [targetId]))[0];
         if (existing && existing.status !== 'retired') {
-          throw new KbError('KB_CONFLICT', `fact ${targetId} already exists (${String(existing.status)}); propose a change to it instead`);
+          throw new KbError(
+            'KB_CONFLICT',
+            `fact ${targetId} already exists (${String(existing.status)}); propose a change to it instead`,
+          );
         }
         if (!existing) {
-          const fact: StoredFact = { id: targetId, ...op.fact, addedBy: proposedBy, addedAt: at, version: 1, status: 'proposed', updatedAt: at, editId: id };
+          const fact: StoredFact = {
+            id: targetId,
+            ...op.fact,
+            addedBy: proposedBy,
+            addedAt: at,
+            version: 1,
+            status: 'proposed',
+            updatedAt: at,
+            editId: id,
+          };
           await tx.insertMany('kb_facts', FACT_COLUMNS, [factRow(fact)]);
-          await this.writeHistory(tx, [{ record: fact, kind: 'fact', change: 'propose', by: proposedBy, at, editId: id, revision }]);
+          await this.writeHistory(tx, [
+            { record: fact, kind: 'fact', change: 'propose', by: proposedBy, at, editId: id, revision },
+          ]);
         } else baseVersion = Number(existing.version);
       } else {
         targetId = op.factId;
         const existing = (await tx.query('SELECT * FROM kb_facts WHERE id = ?', [targetId]))[0];
         if (!existing) throw new KbError('KB_NOT_FOUND', `no fact ${targetId}`);
-        if (existing.status !== 'active') throw new KbError('KB_CONFLICT', `fact ${targetId} is ${String(existing.status)}; only active facts can be changed or retired`);
+        if (existing.status !== 'active')
+          throw new KbError(
+            'KB_CONFLICT',
+            `fact ${targetId} is ${String(existing.status)}; only active facts can be changed or retired`,
+          );
         baseVersion = Number(existing.version);
         if (op.op === 'change_fact') {
-          if (!op.attrs && !op.source) throw new KbError('KB_INVALID', 'a change needs new attrs or a new source', [{ pointer: '/operation', message: 'nothing to change' }]);
+          if (!op.attrs && !op.source)
+            throw new KbError('KB_INVALID', 'a change needs new attrs or a new source', [
+              { pointer: '/operation', message: 'nothing to change' },
+            ]);
           if (op.attrs) {
             const checked = RelationAttrs[existing.relation as Relation].safeParse(op.attrs);
-            if (!checked.success) throw new KbError('KB_INVALID', 'the new attributes are not valid for this relation', checked.error.issues.map((i) => ({ pointer: `/operation/attrs/${i.path.join('/')}`, message: i.message })));
+            if (!checked.success)
+              throw new KbError(
+                'KB_INVALID',
+                'the new attributes are not valid for this relation',
+                checked.error.issues.map((i) => ({
+                  pointer: `/operation/attrs/${i.path.join('/')}`,
+                  message: i.message,
+                })),
+              );
           }
         }
       }
       await tx.run(
         'INSERT INTO kb_edits (id, operation, reason, origin, status, base_version, target_id, proposed_by, proposed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        [id, canonicalJson(op), proposal.reason, canonicalJson(proposal.origin), 'proposed', baseVersion, targetId, proposedBy, at],
+        [
+          id,
+          canonicalJson(op),
+          proposal.reason,
+          canonicalJson(proposal.origin),
+          'proposed',
+          baseVersion,
+          targetId,
+          proposedBy,
+          at,
+        ],
       );
-      return { id, operation: op, reason: proposal.reason, origin: proposal.origin, status: 'proposed', baseVersion, targetId, proposedBy, proposedAt: at, decidedBy: null, decidedAt: null, decisionComment: null };
+      return {
+        id,
+        operation: op,
+        reason: proposal.reason,
+        origin: proposal.origin,
+        status: 'proposed',
+        baseVersion,
+        targetId,
+        proposedBy,
+        proposedAt: at,
+        decidedBy: null,
+        decidedAt: null,
+        decisionComment: null,
+      };
     });
   }
 
@@ -277,7 +404,10 @@ export class KnowledgeBaseStore {
       where.push('target_id = ?');
       params.push(filter.targetId);
     }
-    const rows = await this.db.query(`SELECT * FROM kb_edits${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY proposed_at DESC, id LIMIT ?`, [...params, filter.limit ?? 100]);
+    const rows = await this.db.query(
+      `SELECT * FROM kb_edits${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY proposed_at DESC, id LIMIT ?`,
+      [...params, filter.limit ?? 100],
+    );
     return rows.map(toEdit);
   }
 
@@ -285,41 +415,91 @@ export class KnowledgeBaseStore {
    * Apply or reject a proposal. The decider must not be the proposer. A change or retirement
    * proposed against a version that has moved on since is refused as stale.
    */
-  async decide(editId: string, decision: { action: 'apply' | 'reject'; by: string; comment?: string }): Promise<StoredEdit> {
+  async decide(
+    editId: string,
+    decision: { action: 'apply' | 'reject'; by: string; comment?: string },
+  ): Promise<StoredEdit> {
     const at = this.now().toISOString();
     return this.db.transaction(async (tx) => {
       const row = (await tx.query('SELECT * FROM kb_edits WHERE id = ?', [editId]))[0];
       if (!row) throw new KbError('KB_NOT_FOUND', `no edit ${editId}`);
       const edit = toEdit(row);
-      if (edit.status !== 'proposed') throw new KbError('KB_EDIT_CLOSED', `edit ${editId} was already ${edit.status} by ${edit.decidedBy ?? 'someone'}`);
-      if (edit.proposedBy === decision.by) throw new KbError('KB_SELF_REVIEW', 'a proposal must be applied or rejected by someone other than its author');
+      if (edit.status !== 'proposed')
+        throw new KbError(
+          'KB_EDIT_CLOSED',
+          `edit ${editId} was already ${edit.status} by ${edit.decidedBy ?? 'someone'}`,
+        );
+      if (edit.proposedBy === decision.by)
+        throw new KbError('KB_SELF_REVIEW', 'a proposal must be applied or rejected by someone other than its author');
       const revision = decision.action === 'apply' ? await this.bumpRevision(tx, at) : await this.currentRevision(tx);
       const op = edit.operation;
       if (decision.action === 'apply') await this.applyOperation(tx, edit, op, decision.by, at, revision);
       else if (op.op === 'add_fact') {
         const current = (await tx.query('SELECT * FROM kb_facts WHERE id = ?', [edit.targetId]))[0];
         if (current && current.status === 'proposed' && current.edit_id === edit.id) {
-          const fact = { ...toFact(current), status: 'retired' as const, version: Number(current.version) + 1, updatedAt: at, editId: edit.id };
+          const fact = {
+            ...toFact(current),
+            status: 'retired' as const,
+            version: Number(current.version) + 1,
+            updatedAt: at,
+            editId: edit.id,
+          };
           await this.replaceFact(tx, fact);
-          await this.writeHistory(tx, [{ record: fact, kind: 'fact', change: 'reject', by: decision.by, at, editId: edit.id, revision }]);
+          await this.writeHistory(tx, [
+            { record: fact, kind: 'fact', change: 'reject', by: decision.by, at, editId: edit.id, revision },
+          ]);
         }
       }
       const status: EditStatus = decision.action === 'apply' ? 'applied' : 'rejected';
-      await tx.run('UPDATE kb_edits SET status = ?, decided_by = ?, decided_at = ?, decision_comment = ? WHERE id = ?', [status, decision.by, at, decision.comment ?? null, editId]);
+      await tx.run(
+        'UPDATE kb_edits SET status = ?, decided_by = ?, decided_at = ?, decision_comment = ? WHERE id = ?',
+        [status, decision.by, at, decision.comment ?? null, editId],
+      );
       return { ...edit, status, decidedBy: decision.by, decidedAt: at, decisionComment: decision.comment ?? null };
     });
   }
 
-  private async applyOperation(tx: SqlExecutor, edit: StoredEdit, op: EditOperation, by: string, at: string, revision: number): Promise<void> {
+  private async applyOperation(
+    tx: SqlExecutor,
+    edit: StoredEdit,
+    op: EditOperation,
+    by: string,
+    at: string,
+    revision: number,
+  ): Promise<void> {
     if (op.op === 'add_entity') {
       const exists = await tx.query('SELECT id FROM kb_entities WHERE id = ?', [op.entity.id]);
       if (exists.length) throw new KbError('KB_CONFLICT', `entity ${op.entity.id} already exists`);
       const e = NewEntity.parse(op.entity);
-      const entity: StoredEntity = { id: e.id, type: entityTypeOf(e.id), name: e.name, attrs: e.attrs, source: e.source, addedBy: edit.proposedBy, addedAt: at, version: 1, status: 'active' };
+      const entity: StoredEntity = {
+        id: e.id,
+        type: entityTypeOf(e.id),
+        name: e.name,
+        attrs: e.attrs,
+        source: e.source,
+        addedBy: edit.proposedBy,
+        addedAt: at,
+        version: 1,
+        status: 'active',
+      };
       await tx.insertMany('kb_entities', ENTITY_COLUMNS, [entityRow(entity, at, edit.id)]);
       // The preferred name, so the new entity can be found by name like imported ones.
-      const name = NewFact.parse({ relation: 'known_as', subject: entity.id, attrs: { name: entity.name, kind: 'preferred', lang: 'en' }, source: entity.source });
-      const nameFact: StoredFact = { id: factId(name), ...name, addedBy: edit.proposedBy, addedAt: at, version: 1, status: 'active', updatedAt: at, editId: edit.id };
+      const name = NewFact.parse({
+        relation: 'known_as',
+        subject: entity.id,
+        attrs: { name: entity.name, kind: 'preferred', lang: 'en' },
+        source: entity.source,
+      });
+      const nameFact: StoredFact = {
+        id: factId(name),
+        ...name,
+        addedBy: edit.proposedBy,
+        addedAt: at,
+        version: 1,
+        status: 'active',
+        updatedAt: at,
+        editId: edit.id,
+      };
       await tx.insertMany('kb_facts', FACT_COLUMNS, [factRow(nameFact)]);
       await this.writeHistory(tx, [
         { record: entity, kind: 'entity', change: 'apply', by, at, editId: edit.id, revision },
@@ -331,9 +511,23 @@ export class KnowledgeBaseStore {
     if (op.op === 'add_fact') {
       await this.requireEntities(tx, [op.fact.subject, op.fact.object]);
       const current = row ? toFact(row) : null;
-      if (current && current.status === 'active') throw new KbError('KB_CONFLICT', `fact ${edit.targetId} became active meanwhile`);
-      if (current && edit.baseVersion !== null && current.version !== edit.baseVersion) throw new KbError('KB_STALE_EDIT', `fact ${edit.targetId} changed since the proposal (version ${edit.baseVersion} → ${current.version}); propose again`);
-      const fact: StoredFact = { id: edit.targetId, ...op.fact, addedBy: edit.proposedBy, addedAt: current?.addedAt ?? at, version: (current?.version ?? 0) + 1, status: 'active', updatedAt: at, editId: edit.id };
+      if (current && current.status === 'active')
+        throw new KbError('KB_CONFLICT', `fact ${edit.targetId} became active meanwhile`);
+      if (current && edit.baseVersion !== null && current.version !== edit.baseVersion)
+        throw new KbError(
+          'KB_STALE_EDIT',
+          `fact ${edit.targetId} changed since the proposal (version ${edit.baseVersion} → ${current.version}); propose again`,
+        );
+      const fact: StoredFact = {
+        id: edit.targetId,
+        ...op.fact,
+        addedBy: edit.proposedBy,
+        addedAt: current?.addedAt ?? at,
+        version: (current?.version ?? 0) + 1,
+        status: 'active',
+        updatedAt: at,
+        editId: edit.id,
+      };
       if (current) await this.replaceFact(tx, fact);
       else await tx.insertMany('kb_facts', FACT_COLUMNS, [factRow(fact)]);
       await this.writeHistory(tx, [{ record: fact, kind: 'fact', change: 'apply', by, at, editId: edit.id, revision }]);
@@ -341,21 +535,35 @@ export class KnowledgeBaseStore {
     }
     if (!row) throw new KbError('KB_NOT_FOUND', `fact ${edit.targetId} no longer exists`);
     const current = toFact(row);
-    if (current.version !== edit.baseVersion) throw new KbError('KB_STALE_EDIT', `fact ${edit.targetId} changed since the proposal (version ${edit.baseVersion} → ${current.version}); propose again`);
+    if (current.version !== edit.baseVersion)
+      throw new KbError(
+        'KB_STALE_EDIT',
+        `fact ${edit.targetId} changed since the proposal (version ${edit.baseVersion} → ${current.version}); propose again`,
+      );
     if (current.status !== 'active') throw new KbError('KB_CONFLICT', `fact ${edit.targetId} is ${current.status}`);
     const next: StoredFact =
       op.op === 'retire_fact'
         ? { ...current, status: 'retired', version: current.version + 1, updatedAt: at, editId: edit.id }
         : {
             ...current,
-            attrs: op.attrs ? (RelationAttrs[current.relation].parse(op.attrs)) : current.attrs,
+            attrs: op.attrs ? RelationAttrs[current.relation].parse(op.attrs) : current.attrs,
             source: op.source ?? current.source,
             version: current.version + 1,
             updatedAt: at,
             editId: edit.id,
           };
     await this.replaceFact(tx, next);
-    await this.writeHistory(tx, [{ record: next, kind: 'fact', change: op.op === 'retire_fact' ? 'retire' : 'apply', by, at, editId: edit.id, revision }]);
+    await this.writeHistory(tx, [
+      {
+        record: next,
+        kind: 'fact',
+        change: op.op === 'retire_fact' ? 'retire' : 'apply',
+        by,
+        at,
+        editId: edit.id,
+        revision,
+      },
+    ]);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -366,17 +574,30 @@ export class KnowledgeBaseStore {
    * get a new version, unchanged ones are left alone (so re-running an import is harmless).
    * Facts last changed through the edit workflow are kept unless `force` is set.
    */
-  async importBatch(batch: ImportBatch, options: { source: string; by: string; force?: boolean }): Promise<ImportReport> {
+  async importBatch(
+    batch: ImportBatch,
+    options: { source: string; by: string; force?: boolean },
+  ): Promise<ImportReport> {
     const started = performance.now();
     const at = this.now().toISOString();
     const entities = batch.entities.map((e, i) => {
       const parsed = NewEntity.safeParse(e);
-      if (!parsed.success) throw new KbError('KB_IMPORT_INVALID', `entity ${i + 1} is not valid`, parsed.error.issues.map((x) => ({ pointer: `/entities/${i}/${x.path.join('/')}`, message: x.message })));
+      if (!parsed.success)
+        throw new KbError(
+          'KB_IMPORT_INVALID',
+          `entity ${i + 1} is not valid`,
+          parsed.error.issues.map((x) => ({ pointer: `/entities/${i}/${x.path.join('/')}`, message: x.message })),
+        );
       return parsed.data;
     });
     const facts = batch.facts.map((f, i) => {
       const parsed = NewFact.safeParse(f);
-      if (!parsed.success) throw new KbError('KB_IMPORT_INVALID', `fact ${i + 1} is not valid`, parsed.error.issues.map((x) => ({ pointer: `/facts/${i}/${x.path.join('/')}`, message: x.message })));
+      if (!parsed.success)
+        throw new KbError(
+          'KB_IMPORT_INVALID',
+          `fact ${i + 1} is not valid`,
+          parsed.error.issues.map((x) => ({ pointer: `/facts/${i}/${x.path.join('/')}`, message: x.message })),
+        );
       return { id: factId(parsed.data), ...parsed.data };
     });
     return this.db.transaction(async (tx) => {
@@ -391,29 +612,72 @@ export class KnowledgeBaseStore {
       const revision = (await this.currentRevision(tx)) + 1;
       const history: Array<Parameters<KnowledgeBaseStore['writeHistory']>[1][number]> = [];
 
-      const existingEntities = new Map((await tx.query('SELECT * FROM kb_entities')).map((r) => [text(r.id), toEntity(r)]));
+      const existingEntities = new Map(
+        (await tx.query('SELECT * FROM kb_entities')).map((r) => [text(r.id), toEntity(r)]),
+      );
       const newEntityRows: SqlValue[][] = [];
       for (const e of entities) {
         const current = existingEntities.get(e.id);
-        const candidate: StoredEntity = { id: e.id, type: entityTypeOf(e.id), name: e.name, attrs: e.attrs, source: e.source, addedBy: current?.addedBy ?? options.by, addedAt: current?.addedAt ?? at, version: (current?.version ?? 0) + 1, status: 'active' };
-        if (current && current.name === e.name && canonicalJson(current.attrs) === canonicalJson(e.attrs) && canonicalJson(current.source) === canonicalJson(e.source) && current.status === 'active') {
+        const candidate: StoredEntity = {
+          id: e.id,
+          type: entityTypeOf(e.id),
+          name: e.name,
+          attrs: e.attrs,
+          source: e.source,
+          addedBy: current?.addedBy ?? options.by,
+          addedAt: current?.addedAt ?? at,
+          version: (current?.version ?? 0) + 1,
+          status: 'active',
+        };
+        if (
+          current &&
+          current.name === e.name &&
+          canonicalJson(current.attrs) === canonicalJson(e.attrs) &&
+          canonicalJson(current.source) === canonicalJson(e.source) &&
+          current.status === 'active'
+        ) {
           report.entities.unchanged++;
           continue;
         }
         if (current) {
-          await tx.run('UPDATE kb_entities SET name = ?, attrs = ?, source = ?, version = ?, status = ?, updated_at = ?, edit_id = NULL WHERE id = ?', [candidate.name, canonicalJson(candidate.attrs), canonicalJson(candidate.source), candidate.version, 'active', at, e.id]);
+          await tx.run(
+            'UPDATE kb_entities SET name = ?, attrs = ?, source = ?, version = ?, status = ?, updated_at = ?, edit_id = NULL WHERE id = ?',
+            [
+              candidate.name,
+              canonicalJson(candidate.attrs),
+              canonicalJson(candidate.source),
+              candidate.version,
+              'active',
+              at,
+              e.id,
+            ],
+          );
           report.entities.updated++;
         } else {
           newEntityRows.push(entityRow(candidate, at, null));
           report.entities.added++;
         }
         existingEntities.set(e.id, candidate);
-        history.push({ record: candidate, kind: 'entity', change: 'import', by: options.by, at, editId: null, revision });
+        history.push({
+          record: candidate,
+          kind: 'entity',
+          change: 'import',
+          by: options.by,
+          at,
+          editId: null,
+          revision,
+        });
       }
       await tx.insertMany('kb_entities', ENTITY_COLUMNS, newEntityRows);
 
-      const missing = facts.flatMap((f) => [f.subject, f.object]).filter((id): id is string => id !== null && !existingEntities.has(id));
-      if (missing.length) throw new KbError('KB_IMPORT_INVALID', `facts refer to entities that do not exist: ${[...new Set(missing)].slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`);
+      const missing = facts
+        .flatMap((f) => [f.subject, f.object])
+        .filter((id): id is string => id !== null && !existingEntities.has(id));
+      if (missing.length)
+        throw new KbError(
+          'KB_IMPORT_INVALID',
+          `facts refer to entities that do not exist: ${[...new Set(missing)].slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`,
+        );
 
       const existingFacts = new Map((await tx.query('SELECT * FROM kb_facts')).map((r) => [text(r.id), toFact(r)]));
       const newFactRows: SqlValue[][] = [];
@@ -422,7 +686,12 @@ export class KnowledgeBaseStore {
         if (seen.has(f.id)) continue;
         seen.add(f.id);
         const current = existingFacts.get(f.id);
-        if (current && current.status === 'active' && canonicalJson(current.attrs) === canonicalJson(f.attrs) && canonicalJson(current.source) === canonicalJson(f.source)) {
+        if (
+          current &&
+          current.status === 'active' &&
+          canonicalJson(current.attrs) === canonicalJson(f.attrs) &&
+          canonicalJson(current.source) === canonicalJson(f.source)
+        ) {
           report.facts.unchanged++;
           continue;
         }
@@ -457,15 +726,18 @@ export class KnowledgeBaseStore {
       await this.writeHistory(tx, history);
       report.revision = history.length ? await this.bumpRevision(tx, at) : revision - 1;
       report.durationMs = Math.round(performance.now() - started);
-      await tx.run('INSERT INTO kb_imports (id, source, imported_by, started_at, finished_at, revision, report) VALUES (?, ?, ?, ?, ?, ?, ?)', [
-        `import-${randomUUID()}`,
-        options.source,
-        options.by,
-        at,
-        this.now().toISOString(),
-        report.revision,
-        JSON.stringify(report),
-      ]);
+      await tx.run(
+        'INSERT INTO kb_imports (id, source, imported_by, started_at, finished_at, revision, report) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [
+          `import-${randomUUID()}`,
+          options.source,
+          options.by,
+          at,
+          this.now().toISOString(),
+          report.revision,
+          JSON.stringify(report),
+        ],
+      );
       return report;
     });
   }
@@ -474,7 +746,9 @@ export class KnowledgeBaseStore {
 
   /** The revision, read under a row lock on Postgres so writers are serialised (SQLite's BEGIN IMMEDIATE already does). */
   private async currentRevision(tx: SqlExecutor): Promise<number> {
-    const rows = await tx.query<{ revision: number }>(`SELECT revision FROM kb_revision WHERE id = 1${tx.kind === 'postgres' ? ' FOR UPDATE' : ''}`);
+    const rows = await tx.query<{ revision: number }>(
+      `SELECT revision FROM kb_revision WHERE id = 1${tx.kind === 'postgres' ? ' FOR UPDATE' : ''}`,
+    );
     return Number(rows[0]!.revision);
   }
 
@@ -487,32 +761,56 @@ export class KnowledgeBaseStore {
     for (const id of ids) {
       if (id === null) continue;
       const rows = await tx.query("SELECT id FROM kb_entities WHERE id = ? AND status = 'active'", [id]);
-      if (!rows.length) throw new KbError('KB_NOT_FOUND', `no entity ${id}; add it first (op add_entity)`, [{ pointer: '/operation/fact', message: `unknown entity ${id}` }]);
+      if (!rows.length)
+        throw new KbError('KB_NOT_FOUND', `no entity ${id}; add it first (op add_entity)`, [
+          { pointer: '/operation/fact', message: `unknown entity ${id}` },
+        ]);
     }
   }
 
   private async replaceFact(tx: SqlExecutor, f: StoredFact): Promise<void> {
-    await tx.run('UPDATE kb_facts SET attrs = ?, source = ?, version = ?, status = ?, updated_at = ?, edit_id = ?, added_by = ?, added_at = ? WHERE id = ?', [
-      canonicalJson(f.attrs),
-      canonicalJson(f.source),
-      f.version,
-      f.status,
-      f.updatedAt,
-      f.editId,
-      f.addedBy,
-      f.addedAt,
-      f.id,
-    ]);
+    await tx.run(
+      'UPDATE kb_facts SET attrs = ?, source = ?, version = ?, status = ?, updated_at = ?, edit_id = ?, added_by = ?, added_at = ? WHERE id = ?',
+      [
+        canonicalJson(f.attrs),
+        canonicalJson(f.source),
+        f.version,
+        f.status,
+        f.updatedAt,
+        f.editId,
+        f.addedBy,
+        f.addedAt,
+        f.id,
+      ],
+    );
   }
 
   private async writeHistory(
     tx: SqlExecutor,
-    entries: ReadonlyArray<{ record: StoredFact | StoredEntity; kind: 'fact' | 'entity'; change: HistoryEntry['change']; by: string; at: string; editId: string | null; revision: number }>,
+    entries: ReadonlyArray<{
+      record: StoredFact | StoredEntity;
+      kind: 'fact' | 'entity';
+      change: HistoryEntry['change'];
+      by: string;
+      at: string;
+      editId: string | null;
+      revision: number;
+    }>,
   ): Promise<void> {
     await tx.insertMany(
       'kb_history',
       HISTORY_COLUMNS,
-      entries.map((e) => [e.record.id, e.record.version, e.kind, e.change, canonicalJson(e.record), e.by, e.at, e.editId, e.revision]),
+      entries.map((e) => [
+        e.record.id,
+        e.record.version,
+        e.kind,
+        e.change,
+        canonicalJson(e.record),
+        e.by,
+        e.at,
+        e.editId,
+        e.revision,
+      ]),
     );
   }
 }

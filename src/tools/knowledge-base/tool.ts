@@ -12,12 +12,14 @@ export function knowledgeBaseTools(client: KnowledgeBaseClient) {
   return [
     tool(async (input) => toolJson((signal) => client.lookup(input, signal)), {
       name: 'kb_lookup',
-      description: 'Map drug, condition and allergen names (brand, generic, Chinese or lay terms) to knowledge-base entities, with their guideline, monitoring and indication facts. Unknown terms come back with entity null.',
+      description:
+        'Map drug, condition and allergen names (brand, generic, Chinese or lay terms) to knowledge-base entities, with their guideline, monitoring and indication facts. Unknown terms come back with entity null.',
       schema: KbLookupInput,
     }),
     tool(async (input) => toolJson((signal) => client.check(input, signal)), {
       name: 'kb_safety_check',
-      description: 'Run one drug-safety check (interaction, allergy, dose, contraindication, duplicate_therapy) over a medication list. Findings carry severity and the fact ids they rest on.',
+      description:
+        'Run one drug-safety check (interaction, allergy, dose, contraindication, duplicate_therapy) over a medication list. Findings carry severity and the fact ids they rest on.',
       schema: SafetyCheckInput,
     }),
   ] as const;

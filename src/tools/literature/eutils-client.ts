@@ -44,10 +44,14 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(new ToolError('TIMEOUT', 'cancelled', true));
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(new ToolError('TIMEOUT', 'cancelled', true));
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(new ToolError('TIMEOUT', 'cancelled', true));
+      },
+      { once: true },
+    );
   });
 
 /** Parse an answer; a malformed one is a non-retryable BAD_RESPONSE. */
@@ -97,9 +101,21 @@ export class EutilsClient implements LiteratureClient {
     }
   }
 
-  private async get(path: 'esearch.fcgi' | 'efetch.fcgi', params: Record<string, string>, signal: AbortSignal): Promise<string> {
-    const query = new URLSearchParams({ db: 'pubmed', ...params, tool: this.o.tool ?? 'clinical-orchestrator', ...(this.o.email ? { email: this.o.email } : {}) });
-    const cacheKey = this.key('cache', createHash('sha256').update(`${this.base}/${path}?${query.toString()}`).digest('hex'));
+  private async get(
+    path: 'esearch.fcgi' | 'efetch.fcgi',
+    params: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<string> {
+    const query = new URLSearchParams({
+      db: 'pubmed',
+      ...params,
+      tool: this.o.tool ?? 'clinical-orchestrator',
+      ...(this.o.email ? { email: this.o.email } : {}),
+    });
+    const cacheKey = this.key(
+      'cache',
+      createHash('sha256').update(`${this.base}/${path}?${query.toString()}`).digest('hex'),
+    );
     if (this.o.redis) {
       const hit = await this.o.redis.get(cacheKey).catch(() => null);
       if (hit !== null) {
@@ -129,10 +145,18 @@ export class EutilsClient implements LiteratureClient {
       const timeout = AbortSignal.timeout(this.o.timeoutMs ?? 10_000);
       let res: Response;
       try {
-        res = await (this.o.fetch ?? fetch)(url, { signal: AbortSignal.any([signal, timeout]), headers: { accept: 'application/xml, application/json' } });
+        res = await (this.o.fetch ?? fetch)(url, {
+          signal: AbortSignal.any([signal, timeout]),
+          headers: { accept: 'application/xml, application/json' },
+        });
       } catch (err) {
         if (signal.aborted) throw new ToolError('TIMEOUT', 'cancelled', true);
-        lastError = new ToolError(timeout.aborted ? 'TIMEOUT' : 'UNREACHABLE', `${path}: ${timeout.aborted ? 'timed out' : err instanceof Error ? err.message : String(err)}`, true, { cause: err });
+        lastError = new ToolError(
+          timeout.aborted ? 'TIMEOUT' : 'UNREACHABLE',
+          `${path}: ${timeout.aborted ? 'timed out' : err instanceof Error ? err.message : String(err)}`,
+          true,
+          { cause: err },
+        );
         continue;
       }
       const body = await res.text();
@@ -142,26 +166,46 @@ export class EutilsClient implements LiteratureClient {
         lastError = new ToolError('UNREACHABLE', `${path}: HTTP ${res.status}`, true);
         continue;
       }
-      if (!res.ok) throw new ToolError(res.status === 400 ? 'INVALID_INPUT' : 'BAD_RESPONSE', `${path}: HTTP ${res.status}: ${body.slice(0, 200)}`, false);
-      if (this.o.redis) await this.o.redis.set(cacheKey, body, 'EX', this.o.cacheTtlSeconds ?? 86_400).catch(() => undefined);
+      if (!res.ok)
+        throw new ToolError(
+          res.status === 400 ? 'INVALID_INPUT' : 'BAD_RESPONSE',
+          `${path}: HTTP ${res.status}: ${body.slice(0, 200)}`,
+          false,
+        );
+      if (this.o.redis)
+        await this.o.redis.set(cacheKey, body, 'EX', this.o.cacheTtlSeconds ?? 86_400).catch(() => undefined);
       return body;
     }
     throw lastError ?? new ToolError('UNREACHABLE', `${path}: no answer`, true);
   }
 
   async esearch(term: string, retmax: number, signal: AbortSignal) {
-    return parsed(parseEsearch, await this.get('esearch.fcgi', { term, retmax: String(retmax), retmode: 'json', sort: 'relevance' }, signal));
+    return parsed(
+      parseEsearch,
+      await this.get('esearch.fcgi', { term, retmax: String(retmax), retmode: 'json', sort: 'relevance' }, signal),
+    );
   }
 
   async efetch(ids: readonly string[], signal: AbortSignal): Promise<PubmedRecord[]> {
     if (!ids.length) return [];
-    return parsed(parsePubmedXml, await this.get('efetch.fcgi', { id: ids.join(','), retmode: 'xml', rettype: 'abstract' }, signal));
+    return parsed(
+      parsePubmedXml,
+      await this.get('efetch.fcgi', { id: ids.join(','), retmode: 'xml', rettype: 'abstract' }, signal),
+    );
   }
 
   /** Step intent → query → ids → records, guidelines, meta-analyses and RCTs first, with the matching snippet. */
-  async search(input: LiteratureQuery, signal: AbortSignal): Promise<{ data: LiteratureResult; version: string | null }> {
+  async search(
+    input: LiteratureQuery,
+    signal: AbortSignal,
+  ): Promise<{ data: LiteratureResult; version: string | null }> {
     const parsed = LiteratureQuery.safeParse(input);
-    if (!parsed.success) throw new ToolError('INVALID_INPUT', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), false);
+    if (!parsed.success)
+      throw new ToolError(
+        'INVALID_INPUT',
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        false,
+      );
     const q = parsed.data;
     let query = buildPubmedQuery(q);
     let found = await this.esearch(query, Math.min(q.topK * 4, 100), signal);
@@ -185,7 +229,9 @@ const priority = (r: PubmedRecord) => {
 
 /** The sentence of the abstract (or the title) that mentions the most query words. */
 export function snippetFor(r: PubmedRecord, terms: readonly string[]): string | null {
-  const words = [...new Set(terms.flatMap((t) => t.toLowerCase().split(/[^\p{L}\p{N}]+/u)).filter((w) => w.length > 2))];
+  const words = [
+    ...new Set(terms.flatMap((t) => t.toLowerCase().split(/[^\p{L}\p{N}]+/u)).filter((w) => w.length > 2)),
+  ];
   const sentences = [...(r.abstract ?? '').split(/(?<=[.!?])\s+/), r.title].filter(Boolean); // abstract first: it says more than the title on a tie
   let best: string | null = null;
   let bestScore = 0;

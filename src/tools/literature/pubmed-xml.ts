@@ -27,7 +27,18 @@ export class PubmedFormatError extends Error {
   }
 }
 
-const ALWAYS_ARRAY = new Set(['PubmedArticle', 'PubmedBookArticle', 'AbstractText', 'Author', 'PublicationType', 'MeshHeading', 'QualifierName', 'Id', 'ArticleId', 'ELocationID']);
+const ALWAYS_ARRAY = new Set([
+  'PubmedArticle',
+  'PubmedBookArticle',
+  'AbstractText',
+  'Author',
+  'PublicationType',
+  'MeshHeading',
+  'QualifierName',
+  'Id',
+  'ArticleId',
+  'ELocationID',
+]);
 
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -59,11 +70,15 @@ const clean = (s: string) =>
     .replace(/\s+/g, ' ')
     .trim();
 const arr = (n: unknown): unknown[] => (n === undefined || n === null ? [] : Array.isArray(n) ? n : [n]);
-const obj = (n: unknown): Record<string, unknown> => (n && typeof n === 'object' && !Array.isArray(n) ? (n as Record<string, unknown>) : {});
+const obj = (n: unknown): Record<string, unknown> =>
+  n && typeof n === 'object' && !Array.isArray(n) ? (n as Record<string, unknown>) : {};
 
 function yearOf(article: Record<string, unknown>): number | null {
   const pub = obj(obj(obj(obj(article.Journal).JournalIssue).PubDate));
-  const y = textOf(pub.Year) || textOf(pub.MedlineDate).match(/\b(1[89]\d\d|20\d\d)\b/)?.[1] || textOf(obj(arr(article.ArticleDate)[0]).Year);
+  const y =
+    textOf(pub.Year) ||
+    textOf(pub.MedlineDate).match(/\b(1[89]\d\d|20\d\d)\b/)?.[1] ||
+    textOf(obj(arr(article.ArticleDate)[0]).Year);
   const n = Number(y);
   return Number.isInteger(n) && n > 1800 ? n : null;
 }
@@ -71,7 +86,8 @@ function yearOf(article: Record<string, unknown>): number | null {
 function recordOf(article: Record<string, unknown>): PubmedRecord {
   const citation = obj(article.MedlineCitation);
   const pmid = textOf(citation.PMID).trim();
-  if (!/^\d{1,9}$/.test(pmid)) throw new PubmedFormatError(`a PubmedArticle has no valid PMID (${JSON.stringify(pmid).slice(0, 40)})`);
+  if (!/^\d{1,9}$/.test(pmid))
+    throw new PubmedFormatError(`a PubmedArticle has no valid PMID (${JSON.stringify(pmid).slice(0, 40)})`);
   const a = obj(citation.Article);
   const abstractParts = arr(obj(a.Abstract).AbstractText).map((p) => {
     const label = typeof p === 'object' && p ? textOf((p as Record<string, unknown>)['@Label']) : '';
@@ -82,10 +98,17 @@ function recordOf(article: Record<string, unknown>): PubmedRecord {
     const o = obj(au);
     if (o.CollectiveName) return [clean(textOf(o.CollectiveName))];
     const last = clean(textOf(o.LastName));
-    const initials = clean(textOf(o.Initials)) || clean(textOf(o.ForeName)).split(/\s+/).map((w) => w[0] ?? '').join('');
+    const initials =
+      clean(textOf(o.Initials)) ||
+      clean(textOf(o.ForeName))
+        .split(/\s+/)
+        .map((w) => w[0] ?? '')
+        .join('');
     return last ? [`${last}${initials ? ` ${initials}` : ''}`] : [];
   });
-  const mesh = arr(obj(citation.MeshHeadingList).MeshHeading).map((h) => clean(textOf(obj(h).DescriptorName))).filter(Boolean);
+  const mesh = arr(obj(citation.MeshHeadingList).MeshHeading)
+    .map((h) => clean(textOf(obj(h).DescriptorName)))
+    .filter(Boolean);
   return PubmedRecord.parse({
     pmid,
     title: clean(textOf(a.ArticleTitle)) || clean(textOf(a.VernacularTitle)),
@@ -93,7 +116,9 @@ function recordOf(article: Record<string, unknown>): PubmedRecord {
     journal: clean(textOf(obj(a.Journal).Title)) || clean(textOf(obj(citation.MedlineJournalInfo).MedlineTA)),
     year: yearOf(a),
     authors,
-    publicationTypes: arr(obj(a.PublicationTypeList).PublicationType).map((p) => clean(textOf(p))).filter(Boolean),
+    publicationTypes: arr(obj(a.PublicationTypeList).PublicationType)
+      .map((p) => clean(textOf(p)))
+      .filter(Boolean),
     mesh,
   });
 }
@@ -131,8 +156,13 @@ export function parseEsearch(body: string): SearchIds {
     const r = obj(obj(json).esearchresult);
     if (r.ERROR || r.error) throw new PubmedFormatError(`E-utilities error: ${String(r.ERROR ?? r.error)}`);
     const ids = arr(r.idlist).map(String);
-    if (r.count === undefined || !ids.every((i) => /^\d{1,9}$/.test(i))) throw new PubmedFormatError('esearch JSON lacks count or has invalid ids');
-    return { count: Number(r.count), ids, queryTranslation: typeof r.querytranslation === 'string' ? r.querytranslation : null };
+    if (r.count === undefined || !ids.every((i) => /^\d{1,9}$/.test(i)))
+      throw new PubmedFormatError('esearch JSON lacks count or has invalid ids');
+    return {
+      count: Number(r.count),
+      ids,
+      queryTranslation: typeof r.querytranslation === 'string' ? r.querytranslation : null,
+    };
   }
   let doc: Record<string, unknown>;
   try {
@@ -166,7 +196,9 @@ export function toPubmedXml(records: readonly PubmedRecord[]): string {
         (authors.length ? `<AuthorList CompleteYN="Y">${authors.join('')}</AuthorList>` : '') +
         `<PublicationTypeList>${r.publicationTypes.map((p) => `<PublicationType>${esc(p)}</PublicationType>`).join('')}</PublicationTypeList>` +
         `</Article>` +
-        (r.mesh.length ? `<MeshHeadingList>${r.mesh.map((m) => `<MeshHeading><DescriptorName>${esc(m)}</DescriptorName></MeshHeading>`).join('')}</MeshHeadingList>` : '') +
+        (r.mesh.length
+          ? `<MeshHeadingList>${r.mesh.map((m) => `<MeshHeading><DescriptorName>${esc(m)}</DescriptorName></MeshHeading>`).join('')}</MeshHeadingList>`
+          : '') +
         `</MedlineCitation></PubmedArticle>`
       );
     })
@@ -178,4 +210,3 @@ export function toPubmedXml(records: readonly PubmedRecord[]): string {
 export function toEsearchXml(r: SearchIds & { retmax: number; retstart: number }): string {
   return `<?xml version="1.0" encoding="UTF-8" ?>\n<eSearchResult><Count>${r.count}</Count><RetMax>${r.retmax}</RetMax><RetStart>${r.retstart}</RetStart><IdList>${r.ids.map((i) => `<Id>${i}</Id>`).join('')}</IdList>${r.queryTranslation ? `<QueryTranslation>${esc(r.queryTranslation)}</QueryTranslation>` : ''}</eSearchResult>\n`;
 }
-

@@ -10,11 +10,22 @@
  */
 import type { LiteratureQuery } from './schema.js';
 
-const quote = (s: string) => `"${s.replace(/"/g, '').replace(/[[\]()]/g, ' ').replace(/\s+/g, ' ').trim()}"`;
+const quote = (s: string) =>
+  `"${s
+    .replace(/"/g, '')
+    .replace(/[[\]()]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()}"`;
 const concept = (term: string) => `(${quote(term)}[tiab] OR ${quote(term)}[mh])`;
 
 /** Publication types to rank first, as PubMed names them. */
-export const PRIORITY_TYPES = ['Practice Guideline', 'Guideline', 'Meta-Analysis', 'Systematic Review', 'Randomized Controlled Trial'] as const;
+export const PRIORITY_TYPES = [
+  'Practice Guideline',
+  'Guideline',
+  'Meta-Analysis',
+  'Systematic Review',
+  'Randomized Controlled Trial',
+] as const;
 
 export function buildPubmedQuery(q: LiteratureQuery, now = new Date(), options: { mainOnly?: boolean } = {}): string {
   const [main, ...rest] = q.terms.map((t) => t.trim()).filter(Boolean);
@@ -43,11 +54,31 @@ export class QuerySyntaxError extends Error {
 }
 
 const FIELD_ALIASES: Record<string, Field> = {
-  tiab: 'tiab', 'title/abstract': 'tiab', ti: 'ti', title: 'ti', ab: 'ab', abstract: 'ab', mh: 'mh', mesh: 'mh', majr: 'mh', 'mesh terms': 'mh',
-  pt: 'pt', 'publication type': 'pt', dp: 'dp', pdat: 'dp', 'publication date': 'dp', all: 'all', 'all fields': 'all',
+  tiab: 'tiab',
+  'title/abstract': 'tiab',
+  ti: 'ti',
+  title: 'ti',
+  ab: 'ab',
+  abstract: 'ab',
+  mh: 'mh',
+  mesh: 'mh',
+  majr: 'mh',
+  'mesh terms': 'mh',
+  pt: 'pt',
+  'publication type': 'pt',
+  dp: 'dp',
+  pdat: 'dp',
+  'publication date': 'dp',
+  all: 'all',
+  'all fields': 'all',
 };
 
-type Token = { t: 'word'; text: string; field: Field } | { t: 'op'; op: 'AND' | 'OR' | 'NOT' } | { t: '(' } | { t: ')' } | { t: ':' };
+type Token =
+  | { t: 'word'; text: string; field: Field }
+  | { t: 'op'; op: 'AND' | 'OR' | 'NOT' }
+  | { t: '(' }
+  | { t: ')' }
+  | { t: ':' };
 
 function tokenize(s: string): Token[] {
   const out: Token[] = [];
@@ -83,7 +114,11 @@ function tokenize(s: string): Token[] {
     if (s[i] === '[') {
       const end = s.indexOf(']', i);
       if (end < 0) throw new QuerySyntaxError('unterminated field tag');
-      const tag = s.slice(i + 1, end).trim().toLowerCase().replace(/:noexp$/, '');
+      const tag = s
+        .slice(i + 1, end)
+        .trim()
+        .toLowerCase()
+        .replace(/:noexp$/, '');
       const f = FIELD_ALIASES[tag];
       if (!f) throw new QuerySyntaxError(`unsupported field tag [${tag}]`);
       field = f;
@@ -111,7 +146,8 @@ export function parsePubmedQuery(query: string): QueryNode {
     if (peek()?.t === ':') {
       pos++;
       const to = tokens[pos++];
-      if (tok.field !== 'dp' || to?.t !== 'word' || to.field !== 'dp') throw new QuerySyntaxError('a range is "from"[dp] : "to"[dp]');
+      if (tok.field !== 'dp' || to?.t !== 'word' || to.field !== 'dp')
+        throw new QuerySyntaxError('a range is "from"[dp] : "to"[dp]');
       const from = Number(tok.text.slice(0, 4));
       const until = Number(to.text.slice(0, 4));
       if (!Number.isInteger(from) || !Number.isInteger(until)) throw new QuerySyntaxError('date ranges use years');

@@ -10,6 +10,16 @@ export function applyEditNode(state: ClinicalCaseStateValue): ClinicalCaseUpdate
   if (decision?.action !== 'edit') throw new Error('apply_edit reached without an edit decision');
   const before = state.plan!;
   const revision = state.revision + 1;
-  const after = { ...before, revision, sections: decision.sections, label: `${before.label} Edited by ${decision.reviewer}.` };
-  return { plan: after, revision, previousPlan: before, humanEdits: [{ revision: decision.revision, reviewer: decision.reviewer, at: decision.decidedAt, before, after }] };
+  const after = {
+    ...before,
+    revision,
+    sections: decision.sections,
+    label: `${before.label} Edited by ${decision.reviewer}.`,
+  };
+  return {
+    plan: after,
+    revision,
+    previousPlan: before,
+    humanEdits: [{ revision: decision.revision, reviewer: decision.reviewer, at: decision.decidedAt, before, after }],
+  };
 }

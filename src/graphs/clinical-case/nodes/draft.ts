@@ -3,7 +3,13 @@ import type { ClinicalCaseStateValue, ClinicalCaseUpdate } from '../state.js';
 
 export function draftNode(deps: GraphDeps) {
   return async (state: ClinicalCaseStateValue): Promise<ClinicalCaseUpdate> => {
-    const plan = await deps.drafter.draft({ view: state.view!, steps: state.steps, results: state.results, revision: state.revision, reviewerComments: state.reviewerComments });
+    const plan = await deps.drafter.draft({
+      view: state.view!,
+      steps: state.steps,
+      results: state.results,
+      revision: state.revision,
+      reviewerComments: state.reviewerComments,
+    });
     return { plan };
   };
 }

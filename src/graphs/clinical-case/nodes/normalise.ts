@@ -9,5 +9,11 @@ export function normaliseNode(state: ClinicalCaseStateValue): ClinicalCaseUpdate
     throw new Error(`case ${state.caseId} has neither a submission nor a view`);
   }
   const { view, refs } = normaliseCase(state.submission, new Date(state.receivedAt));
-  return { view, imageSources: refs.imaging, injections: [...detectHiddenCharacters(state.submission), ...detectInjections(view)], submission: null, status: 'drafting' };
+  return {
+    view,
+    imageSources: refs.imaging,
+    injections: [...detectHiddenCharacters(state.submission), ...detectInjections(view)],
+    submission: null,
+    status: 'drafting',
+  };
 }

@@ -8,6 +8,10 @@ export function planNode(deps: GraphDeps) {
     const view = state.view!;
     const proposed = await deps.planner.plan(view, state.reviewerComments);
     const { steps, added } = mergeMandatory(proposed.steps, view);
-    return { steps, planning: { planner: proposed.planner, mandatoryAdded: added, note: proposed.note }, results: { reset: true } };
+    return {
+      steps,
+      planning: { planner: proposed.planner, mandatoryAdded: added, note: proposed.note },
+      results: { reset: true },
+    };
   };
 }

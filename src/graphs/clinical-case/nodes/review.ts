@@ -22,8 +22,10 @@ export function reviewRequestOf(state: ClinicalCaseStateValue): ReviewRequest {
 /** Why a resume value is not an acceptable decision for this state, or null when it is. */
 export function decisionProblem(state: Pick<ClinicalCaseStateValue, 'revision'>, raw: unknown): string | null {
   const parsed = ReviewDecision.safeParse(raw);
-  if (!parsed.success) return `invalid decision: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`;
-  if (parsed.data.revision !== state.revision) return `decision is for revision ${parsed.data.revision}, but the case is at revision ${state.revision}`;
+  if (!parsed.success)
+    return `invalid decision: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`;
+  if (parsed.data.revision !== state.revision)
+    return `decision is for revision ${parsed.data.revision}, but the case is at revision ${state.revision}`;
   return null;
 }
 
@@ -36,6 +38,11 @@ export function decisionProblem(state: Pick<ClinicalCaseStateValue, 'revision'>,
 export function reviewNode(state: ClinicalCaseStateValue): ClinicalCaseUpdate {
   const raw: unknown = interrupt(reviewRequestOf(state));
   const problem = decisionProblem(state, raw);
-  if (problem) return { decisionAccepted: false, refusedDecisions: [{ at: new Date().toISOString(), reason: problem }], status: 'awaiting_review' };
+  if (problem)
+    return {
+      decisionAccepted: false,
+      refusedDecisions: [{ at: new Date().toISOString(), reason: problem }],
+      status: 'awaiting_review',
+    };
   return { decisions: [ReviewDecision.parse(raw)], decisionAccepted: true, status: 'awaiting_review' };
 }

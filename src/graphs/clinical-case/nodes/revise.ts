@@ -6,9 +6,15 @@ export function reviseNode(deps: Pick<GraphDeps, 'maxRevisions'>) {
   return (state: ClinicalCaseStateValue): ClinicalCaseUpdate => {
     const decision = state.decisions.at(-1);
     if (decision?.action !== 'request_changes') throw new Error('revise reached without a request for changes');
-    const comments = [{ revision: state.revision, reviewer: decision.reviewer, comments: decision.comments, at: decision.decidedAt }];
+    const comments = [
+      { revision: state.revision, reviewer: decision.reviewer, comments: decision.comments, at: decision.decidedAt },
+    ];
     if (state.revision >= deps.maxRevisions + 1) {
-      return { reviewerComments: comments, status: 'escalated', closedReason: `changes were requested ${state.revision} times (limit ${deps.maxRevisions}); escalated for senior review` };
+      return {
+        reviewerComments: comments,
+        status: 'escalated',
+        closedReason: `changes were requested ${state.revision} times (limit ${deps.maxRevisions}); escalated for senior review`,
+      };
     }
     return { reviewerComments: comments, previousPlan: state.plan, revision: state.revision + 1, status: 'drafting' };
   };

@@ -5,7 +5,13 @@ import { verifyPlan } from '../verify.js';
 export function verifyNode(deps: GraphDeps) {
   return async (state: ClinicalCaseStateValue): Promise<ClinicalCaseUpdate> => {
     const { plan, findings } = await verifyPlan(
-      { plan: state.plan!, view: state.view!, results: state.results, injections: state.injections, reviewRevisions: state.reviewerComments.map((c) => c.revision) },
+      {
+        plan: state.plan!,
+        view: state.view!,
+        results: state.results,
+        injections: state.injections,
+        reviewRevisions: state.reviewerComments.map((c) => c.revision),
+      },
       deps.tools,
     );
     return { plan, findings };

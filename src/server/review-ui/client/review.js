@@ -27,7 +27,11 @@
   }
 
   async function post(url) {
-    return fetch(url, { method: 'POST', headers: { 'x-csrf-token': csrf ?? '', accept: 'application/json' }, credentials: 'same-origin' });
+    return fetch(url, {
+      method: 'POST',
+      headers: { 'x-csrf-token': csrf ?? '', accept: 'application/json' },
+      credentials: 'same-origin',
+    });
   }
 
   async function getJson(url) {
@@ -57,7 +61,9 @@
         if (res.status === 409 || res.status === 401) {
           lost = true;
           disableDecisions();
-          banner(`Your claim on this case was lost: ${problem.detail ?? problem.title ?? `HTTP ${res.status}`}. Your decision was not recorded. Reload the page to claim it again.`);
+          banner(
+            `Your claim on this case was lost: ${problem.detail ?? problem.title ?? `HTTP ${res.status}`}. Your decision was not recorded. Reload the page to claim it again.`,
+          );
         }
       } catch {
         // A network blip: the next renewal tries again (the lease outlives two missed renewals).
@@ -77,7 +83,12 @@
       if (c) {
         const d = c.delivery;
         status.textContent = `Case status: ${c.status}${d ? ` · delivery: ${d.status} (${d.channel})${d.deliveredAt ? ` at ${d.deliveredAt.replace('T', ' ').slice(0, 19)}` : ''}` : ''}`;
-        const newer = Math.max(0, ...(data.audit ?? []).filter((e) => e.event === 'review_enqueued' && e.revision > shown).map((e) => e.revision));
+        const newer = Math.max(
+          0,
+          ...(data.audit ?? [])
+            .filter((e) => e.event === 'review_enqueued' && e.revision > shown)
+            .map((e) => e.revision),
+        );
         if (newer && !linked) {
           linked = true;
           const target = document.getElementById('revision-status') ?? status;
@@ -108,7 +119,11 @@
   document.addEventListener('keydown', (event) => {
     const target = event.target;
     if (event.ctrlKey || event.metaKey || event.altKey) return;
-    if (target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))) return;
+    if (
+      target instanceof HTMLElement &&
+      (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))
+    )
+      return;
     const button = document.querySelector(`[data-shortcut="${event.key}"]`);
     if (button instanceof HTMLElement && !button.hasAttribute('disabled')) {
       event.preventDefault();
@@ -128,6 +143,9 @@
   // Confirm destructive actions.
   for (const form of document.querySelectorAll('form')) {
     const action = form.querySelector('input[name="action"]')?.value;
-    if (action === 'reject') form.addEventListener('submit', (e) => { if (!window.confirm('Reject this plan? The case closes.')) e.preventDefault(); });
+    if (action === 'reject')
+      form.addEventListener('submit', (e) => {
+        if (!window.confirm('Reject this plan? The case closes.')) e.preventDefault();
+      });
   }
 })();

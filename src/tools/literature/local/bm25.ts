@@ -82,7 +82,11 @@ export class Bm25Builder {
   private docCount = 0;
 
   constructor(readonly fields: readonly string[]) {
-    this.entries = fields.map(() => ({ term: new Column((n) => new Int32Array(n)), doc: new Column((n) => new Int32Array(n)), tf: new Column((n) => new Uint16Array(n)) }));
+    this.entries = fields.map(() => ({
+      term: new Column((n) => new Int32Array(n)),
+      doc: new Column((n) => new Int32Array(n)),
+      tf: new Column((n) => new Uint16Array(n)),
+    }));
     this.avg = new Float64Array(fields.length);
   }
 
@@ -141,7 +145,14 @@ export class Bm25Builder {
       });
       return { offsets, docs, tfs };
     });
-    return new Bm25Index([...this.fields], this.dict, this.docCount, this.lengths.toArray(), this.avg.slice(), postings);
+    return new Bm25Index(
+      [...this.fields],
+      this.dict,
+      this.docCount,
+      this.lengths.toArray(),
+      this.avg.slice(),
+      postings,
+    );
   }
 }
 
@@ -185,7 +196,9 @@ export class Bm25Index {
    * `search(text, { fields, boost, bm25, combineWith: 'AND' })` scores them.
    */
   search(text: string, fields: readonly string[], boost: Readonly<Record<string, number>>, p: Bm25Params): Postings {
-    const words = tokenize(text).map((t) => t.toLowerCase()).filter(Boolean);
+    const words = tokenize(text)
+      .map((t) => t.toLowerCase())
+      .filter(Boolean);
     if (!words.length) return EMPTY;
     const fieldIds = fields.map((name) => {
       const id = this.fields.indexOf(name);
@@ -208,8 +221,19 @@ export class Bm25Index {
 
   /** One binary blob: magic, header length, JSON header, then 8-byte aligned typed arrays. */
   serialize(): Buffer {
-    const arrays: ArrayBufferView[] = [this.lengths, this.avgLength, ...this.postings.flatMap((p) => [p.offsets, p.docs, p.tfs])];
-    const header = Buffer.from(JSON.stringify({ fields: this.fields, docCount: this.docCount, terms: [...this.dict.keys()], sizes: arrays.map((a) => a.byteLength) }));
+    const arrays: ArrayBufferView[] = [
+      this.lengths,
+      this.avgLength,
+      ...this.postings.flatMap((p) => [p.offsets, p.docs, p.tfs]),
+    ];
+    const header = Buffer.from(
+      JSON.stringify({
+        fields: this.fields,
+        docCount: this.docCount,
+        terms: [...this.dict.keys()],
+        sizes: arrays.map((a) => a.byteLength),
+      }),
+    );
     const pad = (n: number) => (8 - (n % 8)) % 8;
     const headStart = MAGIC.length + 4;
     let offset = headStart + header.length + pad(headStart + header.length);
@@ -229,7 +253,12 @@ export class Bm25Index {
     if (buf.toString('latin1', 0, MAGIC.length) !== MAGIC) throw new Error('not a literature index file (bad magic)');
     const headerLength = buf.readUInt32LE(MAGIC.length);
     const headStart = MAGIC.length + 4;
-    const header = JSON.parse(buf.toString('utf8', headStart, headStart + headerLength)) as { fields: string[]; docCount: number; terms: string[]; sizes: number[] };
+    const header = JSON.parse(buf.toString('utf8', headStart, headStart + headerLength)) as {
+      fields: string[];
+      docCount: number;
+      terms: string[];
+      sizes: number[];
+    };
     const pad = (n: number) => (8 - (n % 8)) % 8;
     let offset = headStart + headerLength + pad(headStart + headerLength);
     // Copy each section into its own aligned buffer so the file buffer can be freed.
@@ -247,7 +276,11 @@ export class Bm25Index {
     };
     const lengths = take((b) => new Uint32Array(b), next());
     const avg = take((b) => new Float64Array(b), next());
-    const postings = header.fields.map(() => ({ offsets: take((b) => new Uint32Array(b), next()), docs: take((b) => new Int32Array(b), next()), tfs: take((b) => new Uint16Array(b), next()) }));
+    const postings = header.fields.map(() => ({
+      offsets: take((b) => new Uint32Array(b), next()),
+      docs: take((b) => new Int32Array(b), next()),
+      tfs: take((b) => new Uint16Array(b), next()),
+    }));
     if (offset > buf.length) throw new Error('literature index file is truncated');
     const dict = new Map(header.terms.map((t, i) => [t, i]));
     return new Bm25Index(header.fields, dict, header.docCount, lengths, avg, postings);

@@ -54,13 +54,19 @@ async function* jsonl(file: string): AsyncGenerator<PubmedRecord> {
       throw new CorpusError(`${path.basename(file)} line ${n}: not JSON`);
     }
     const r = PubmedRecord.safeParse(value);
-    if (!r.success) throw new CorpusError(`${path.basename(file)} line ${n}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!r.success)
+      throw new CorpusError(
+        `${path.basename(file)} line ${n}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     yield r.data;
   }
 }
 
 /** Every record of the corpus, file by file; `onFile` reports progress. */
-export async function* readCorpus(files: readonly string[], onFile?: (file: string, index: number) => void): AsyncGenerator<PubmedRecord> {
+export async function* readCorpus(
+  files: readonly string[],
+  onFile?: (file: string, index: number) => void,
+): AsyncGenerator<PubmedRecord> {
   for (const [i, file] of files.entries()) {
     onFile?.(file, i);
     if (/\.jsonl(\.gz)?$/.test(file)) {

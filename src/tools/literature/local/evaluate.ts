@@ -26,20 +26,46 @@ export function parsePubmedQa(json: unknown): QaItem[] {
   }));
 }
 
-const STOP = new Set('a an and are as at be by can do does for from has have in is it of on or the to was were what when which who why with without whether than that this these those there their not no'.split(' '));
+const STOP = new Set(
+  'a an and are as at be by can do does for from has have in is it of on or the to was were what when which who why with without whether than that this these those there their not no'.split(
+    ' ',
+  ),
+);
 
 /** A natural-language question as an OR of its content words over title/abstract. */
 export function questionQuery(question: string): string {
-  const words = [...new Set(question.toLowerCase().split(/[^\p{L}\p{N}-]+/u).filter((w) => w.length > 2 && !STOP.has(w)))];
+  const words = [
+    ...new Set(
+      question
+        .toLowerCase()
+        .split(/[^\p{L}\p{N}-]+/u)
+        .filter((w) => w.length > 2 && !STOP.has(w)),
+    ),
+  ];
   return words.length ? words.map((w) => `"${w}"[tiab]`).join(' OR ') : '"none"[tiab]';
 }
 
 /** One document per question: its contexts as the abstract, under its own PMID. */
 export function qaIndex(items: readonly QaItem[]): LiteratureIndex {
-  return LiteratureIndex.fromRecords(items.map((q): PubmedRecord => ({ pmid: q.pmid, title: '', abstract: q.contexts.join(' '), journal: '', year: q.year, authors: [], publicationTypes: [], mesh: q.mesh })));
+  return LiteratureIndex.fromRecords(
+    items.map((q): PubmedRecord => ({
+      pmid: q.pmid,
+      title: '',
+      abstract: q.contexts.join(' '),
+      journal: '',
+      year: q.year,
+      authors: [],
+      publicationTypes: [],
+      mesh: q.mesh,
+    })),
+  );
 }
 
-export function evaluateRetrieval(items: readonly QaItem[], ranking: RankingName, index: LiteratureIndex = qaIndex(items)) {
+export function evaluateRetrieval(
+  items: readonly QaItem[],
+  ranking: RankingName,
+  index: LiteratureIndex = qaIndex(items),
+) {
   let r1 = 0;
   let r5 = 0;
   let r10 = 0;
@@ -54,5 +80,12 @@ export function evaluateRetrieval(items: readonly QaItem[], ranking: RankingName
   }
   const n = items.length || 1;
   const round = (x: number) => Math.round(x * 10_000) / 10_000;
-  return { ranking, questions: items.length, recallAt1: round(r1 / n), recallAt5: round(r5 / n), recallAt10: round(r10 / n), mrr: round(mrr / n) };
+  return {
+    ranking,
+    questions: items.length,
+    recallAt1: round(r1 / n),
+    recallAt5: round(r5 / n),
+    recallAt10: round(r10 / n),
+    mrr: round(mrr / n),
+  };
 }

@@ -13,15 +13,21 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const corpus = config.literature.corpus;
   if (!corpus) {
-    process.stderr.write('literature service: no corpus configured. Set LITERATURE_CORPUS to PubMed XML (baseline files, .xml or .xml.gz) or JSONL; until then literature steps report "unavailable".\n');
+    process.stderr.write(
+      'literature service: no corpus configured. Set LITERATURE_CORPUS to PubMed XML (baseline files, .xml or .xml.gz) or JSONL; until then literature steps report "unavailable".\n',
+    );
     process.exit(2);
   }
   const started = performance.now();
   const { index, loaded } = await LiteratureIndex.open(corpus, config.literature.indexDir, stderrProgress());
-  process.stderr.write(`literature service: ${loaded ? 'loaded' : 'built'} index ${index.fingerprint} over ${index.size} records in ${Math.round(performance.now() - started)} ms\n`);
+  process.stderr.write(
+    `literature service: ${loaded ? 'loaded' : 'built'} index ${index.fingerprint} over ${index.size} records in ${Math.round(performance.now() - started)} ms\n`,
+  );
   const app = buildLiteratureService(index);
   await app.listen({ host: config.http.host, port: config.literature.port });
-  process.stderr.write(`literature service: http://${config.http.host}:${config.literature.port}/entrez/eutils/ (set LITERATURE_BASE_URL to this)\n`);
+  process.stderr.write(
+    `literature service: http://${config.http.host}:${config.literature.port}/entrez/eutils/ (set LITERATURE_BASE_URL to this)\n`,
+  );
   const stop = async () => {
     await app.close();
     process.exit(0);
@@ -35,6 +41,8 @@ main().catch((err: unknown) => {
     process.stderr.write(`literature service: ${err.message}\n`);
     process.exit(2);
   }
-  process.stderr.write(`literature service failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `literature service failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

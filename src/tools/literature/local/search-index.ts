@@ -10,7 +10,17 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { PubmedRecord } from '../pubmed-xml.js';
 import { parsePubmedQuery, type QueryNode } from '../query.js';
-import { Bm25Builder, Bm25Index, difference, EMPTY, intersect, keep, union, type Bm25Params, type Postings } from './bm25.js';
+import {
+  Bm25Builder,
+  Bm25Index,
+  difference,
+  EMPTY,
+  intersect,
+  keep,
+  union,
+  type Bm25Params,
+  type Postings,
+} from './bm25.js';
 import { corpusFiles, corpusFingerprint, readCorpus } from './corpus.js';
 
 /**
@@ -37,8 +47,12 @@ export function stderrProgress(label = 'literature'): Progress {
     const step = total ? Math.floor((done / total) * 100) : Math.floor(done / 5000);
     if (step === last && done !== total) return;
     last = step;
-    const bar = total ? `[${'#'.repeat(Math.round((done / total) * 30)).padEnd(30, '.')}] ${Math.floor((done / total) * 100)}%` : '';
-    process.stderr.write(`\r[${label}] ${phase} ${done}${total ? `/${total}` : ''} ${bar}${total && done >= total ? '\n' : ''}`);
+    const bar = total
+      ? `[${'#'.repeat(Math.round((done / total) * 30)).padEnd(30, '.')}] ${Math.floor((done / total) * 100)}%`
+      : '';
+    process.stderr.write(
+      `\r[${label}] ${phase} ${done}${total ? `/${total}` : ''} ${bar}${total && done >= total ? '\n' : ''}`,
+    );
   };
 }
 
@@ -88,7 +102,8 @@ export class LiteratureIndex {
       this.mesh.add(r.mesh);
       this.types.add(r.publicationTypes);
     }
-    if (bm25.docCount !== this.pmids.length) throw new Error(`index holds ${bm25.docCount} documents but ${this.pmids.length} records were given`);
+    if (bm25.docCount !== this.pmids.length)
+      throw new Error(`index holds ${bm25.docCount} documents but ${this.pmids.length} records were given`);
   }
 
   get size(): number {
@@ -101,7 +116,11 @@ export class LiteratureIndex {
   }
 
   /** An index over records already in memory (tests, evaluation, benchmarks). */
-  static fromRecords(records: Iterable<PubmedRecord>, progress?: Progress, total: number | null = null): LiteratureIndex {
+  static fromRecords(
+    records: Iterable<PubmedRecord>,
+    progress?: Progress,
+    total: number | null = null,
+  ): LiteratureIndex {
     const map = new Map<string, PubmedRecord>();
     const builder = new Bm25Builder(FIELDS);
     let n = 0;
@@ -119,9 +138,16 @@ export class LiteratureIndex {
    * Open the index for a corpus: load it from `indexDir` when it was built from the same files,
    * otherwise build it (with progress) and persist it atomically.
    */
-  static async open(corpus: string, indexDir: string, progress: Progress = () => undefined): Promise<{ index: LiteratureIndex; loaded: boolean }> {
+  static async open(
+    corpus: string,
+    indexDir: string,
+    progress: Progress = () => undefined,
+  ): Promise<{ index: LiteratureIndex; loaded: boolean }> {
     const files = corpusFiles(corpus);
-    const fingerprint = createHash('sha256').update(`v${INDEX_VERSION}|${corpusFingerprint(files)}`).digest('hex').slice(0, 16);
+    const fingerprint = createHash('sha256')
+      .update(`v${INDEX_VERSION}|${corpusFingerprint(files)}`)
+      .digest('hex')
+      .slice(0, 16);
     const indexFile = path.join(indexDir, `literature-${fingerprint}.bm25`);
     const recordsFile = path.join(indexDir, `literature-${fingerprint}.records.jsonl`);
     if (existsSync(indexFile) && existsSync(recordsFile)) {
@@ -132,10 +158,14 @@ export class LiteratureIndex {
         const r = JSON.parse(line) as PubmedRecord;
         records.set(r.pmid, r);
       }
-      return { index: new LiteratureIndex(Bm25Index.deserialize(readFileSync(indexFile)), records, fingerprint), loaded: true };
+      return {
+        index: new LiteratureIndex(Bm25Index.deserialize(readFileSync(indexFile)), records, fingerprint),
+        loaded: true,
+      };
     }
     const all: PubmedRecord[] = [];
-    for await (const r of readCorpus(files, (f, i) => progress(i, files.length, `reading ${path.basename(f)}`))) all.push(r);
+    for await (const r of readCorpus(files, (f, i) => progress(i, files.length, `reading ${path.basename(f)}`)))
+      all.push(r);
     const built = LiteratureIndex.fromRecords(all, progress, all.length);
     mkdirSync(indexDir, { recursive: true });
     const write = (file: string, data: string | Buffer) => {
@@ -151,12 +181,19 @@ export class LiteratureIndex {
    * Evaluate a PubMed-style query: PMIDs by descending relevance (ties: newest PMID first) with
    * their BM25 scores (0 for documents matched by filters only), and the total count.
    */
-  search(query: string, opts: { retstart?: number; retmax?: number; ranking?: RankingName } = {}): { count: number; ids: string[]; scores: number[] } {
+  search(
+    query: string,
+    opts: { retstart?: number; retmax?: number; ranking?: RankingName } = {},
+  ): { count: number; ids: string[]; scores: number[] } {
     const evaluated = this.evaluate(parsePubmedQuery(query), RANKINGS[opts.ranking ?? 'tuned']);
     const hits = evaluated.kind === 'scored' ? evaluated.postings : this.scan(evaluated.test);
     const start = opts.retstart ?? 0;
     const page = this.top(hits, start + (opts.retmax ?? 20)).slice(start);
-    return { count: hits.docs.length, ids: page.map((i) => this.pmids[hits.docs[i]!]!), scores: page.map((i) => hits.scores[i]!) };
+    return {
+      count: hits.docs.length,
+      ids: page.map((i) => this.pmids[hits.docs[i]!]!),
+      scores: page.map((i) => hits.scores[i]!),
+    };
   }
 
   /** Positions of the best `k` hits, ordered; only the candidates at or above the k-th best score are sorted with a comparator. */
@@ -186,12 +223,25 @@ export class LiteratureIndex {
         return { kind: 'filter', test: (d) => this.years[d]! >= node.from && this.years[d]! <= node.to };
       case 'term': {
         if (node.field === 'pt') return { kind: 'filter', test: this.types.has(node.text) };
-        const fields = node.field === 'ti' ? ['title'] : node.field === 'ab' ? ['abstract'] : node.field === 'mh' ? ['mesh'] : node.field === 'tiab' ? ['title', 'abstract'] : [...FIELDS];
+        const fields =
+          node.field === 'ti'
+            ? ['title']
+            : node.field === 'ab'
+              ? ['abstract']
+              : node.field === 'mh'
+                ? ['mesh']
+                : node.field === 'tiab'
+                  ? ['title', 'abstract']
+                  : [...FIELDS];
         return { kind: 'scored', postings: this.bm25.search(node.text, fields, ranking.boost, ranking.bm25) };
       }
       case 'and': {
         // A MeSH term that must hold (e.g. humans[mh]) filters candidates instead of scoring every tagged record.
-        const parts = node.children.map((c): Evaluated => (c.kind === 'term' && c.field === 'mh' ? { kind: 'filter', test: this.mesh.has(c.text) } : this.evaluate(c, ranking)));
+        const parts = node.children.map((c): Evaluated =>
+          c.kind === 'term' && c.field === 'mh'
+            ? { kind: 'filter', test: this.mesh.has(c.text) }
+            : this.evaluate(c, ranking),
+        );
         const tests = parts.flatMap((p) => (p.kind === 'filter' ? [p.test] : []));
         const sets = parts.flatMap((p) => (p.kind === 'scored' ? [p.postings] : []));
         if (!sets.length) return { kind: 'filter', test: (d) => tests.every((t) => t(d)) };
@@ -201,17 +251,29 @@ export class LiteratureIndex {
       }
       case 'or': {
         const parts = node.children.map((c) => this.evaluate(c, ranking));
-        if (parts.every((p) => p.kind === 'filter')) return { kind: 'filter', test: (d) => parts.some((p) => (p as { test: (d: number) => boolean }).test(d)) };
-        return { kind: 'scored', postings: parts.reduce((acc: Postings, p) => union(acc, p.kind === 'scored' ? p.postings : this.scan(p.test)), EMPTY) };
+        if (parts.every((p) => p.kind === 'filter'))
+          return { kind: 'filter', test: (d) => parts.some((p) => (p as { test: (d: number) => boolean }).test(d)) };
+        return {
+          kind: 'scored',
+          postings: parts.reduce(
+            (acc: Postings, p) => union(acc, p.kind === 'scored' ? p.postings : this.scan(p.test)),
+            EMPTY,
+          ),
+        };
       }
       case 'not': {
         const left = this.evaluate(node.left, ranking);
         const right = this.evaluate(node.right, ranking);
         if (right.kind === 'filter') {
           const excluded = right.test;
-          return left.kind === 'filter' ? { kind: 'filter', test: (d) => left.test(d) && !excluded(d) } : { kind: 'scored', postings: keep(left.postings, (d) => !excluded(d)) };
+          return left.kind === 'filter'
+            ? { kind: 'filter', test: (d) => left.test(d) && !excluded(d) }
+            : { kind: 'scored', postings: keep(left.postings, (d) => !excluded(d)) };
         }
-        return { kind: 'scored', postings: difference(left.kind === 'scored' ? left.postings : this.scan(left.test), right.postings) };
+        return {
+          kind: 'scored',
+          postings: difference(left.kind === 'scored' ? left.postings : this.scan(left.test), right.postings),
+        };
       }
     }
   }

@@ -29,24 +29,42 @@ const Efetch = z.object({
     .string()
     .trim()
     .min(1, 'id is required')
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^\d{1,9}$/, 'ids are PMIDs (digits)')).max(10_000)),
   retmode: z.enum(['xml']).default('xml'),
   rettype: z.string().optional(),
 });
 
-const paramsOf = (request: FastifyRequest) => ({ ...(request.query as Record<string, unknown>), ...(typeof request.body === 'object' && request.body ? (request.body as Record<string, unknown>) : {}) });
+const paramsOf = (request: FastifyRequest) => ({
+  ...(request.query as Record<string, unknown>),
+  ...(typeof request.body === 'object' && request.body ? (request.body as Record<string, unknown>) : {}),
+});
 
 function fail(reply: FastifyReply, json: boolean, message: string) {
   return json
-    ? reply.status(400).type('application/json').send({ esearchresult: { ERROR: message } })
-    : reply.status(400).type('text/xml').send(`<?xml version="1.0" encoding="UTF-8" ?>\n<eSearchResult><ERROR>${message.replace(/[<&>]/g, ' ')}</ERROR></eSearchResult>\n`);
+    ? reply
+        .status(400)
+        .type('application/json')
+        .send({ esearchresult: { ERROR: message } })
+    : reply
+        .status(400)
+        .type('text/xml')
+        .send(
+          `<?xml version="1.0" encoding="UTF-8" ?>\n<eSearchResult><ERROR>${message.replace(/[<&>]/g, ' ')}</ERROR></eSearchResult>\n`,
+        );
 }
 
 export function buildLiteratureService(index: LiteratureIndex): FastifyInstance {
   const app = Fastify({ logger: false });
   // NCBI accepts POSTed forms for long id lists; so does this service.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+    done(null, Object.fromEntries(new URLSearchParams(String(body)))),
+  );
 
   const esearch = async (request: FastifyRequest, reply: FastifyReply) => {
     const raw = paramsOf(request);
@@ -63,15 +81,35 @@ export function buildLiteratureService(index: LiteratureIndex): FastifyInstance 
     if (p.data.retmode === 'json') {
       return reply.type('application/json').send({
         header: { type: 'esearch', version: '0.3' },
-        esearchresult: { count: String(found.count), retmax: String(found.ids.length), retstart: String(p.data.retstart), idlist: found.ids, querytranslation: p.data.term },
+        esearchresult: {
+          count: String(found.count),
+          retmax: String(found.ids.length),
+          retstart: String(p.data.retstart),
+          idlist: found.ids,
+          querytranslation: p.data.term,
+        },
       });
     }
-    return reply.type('text/xml').send(toEsearchXml({ count: found.count, ids: found.ids, queryTranslation: p.data.term, retmax: found.ids.length, retstart: p.data.retstart }));
+    return reply.type('text/xml').send(
+      toEsearchXml({
+        count: found.count,
+        ids: found.ids,
+        queryTranslation: p.data.term,
+        retmax: found.ids.length,
+        retstart: p.data.retstart,
+      }),
+    );
   };
 
   const efetch = async (request: FastifyRequest, reply: FastifyReply) => {
     const p = Efetch.safeParse(paramsOf(request));
-    if (!p.success) return reply.status(400).type('text/xml').send(`<?xml version="1.0" encoding="UTF-8" ?>\n<eFetchResult><ERROR>${p.error.issues.map((i) => i.message).join('; ')}</ERROR></eFetchResult>\n`);
+    if (!p.success)
+      return reply
+        .status(400)
+        .type('text/xml')
+        .send(
+          `<?xml version="1.0" encoding="UTF-8" ?>\n<eFetchResult><ERROR>${p.error.issues.map((i) => i.message).join('; ')}</ERROR></eFetchResult>\n`,
+        );
     const records = p.data.id.map((id) => index.records.get(id)).filter((r): r is PubmedRecord => r !== undefined);
     return reply.type('text/xml').send(toPubmedXml(records));
   };
