@@ -26,7 +26,7 @@ import { verifyPlan } from '../src/graphs/clinical-case/verify.js';
 import type { StepResult } from '../src/graphs/clinical-case/evidence.js';
 import { openSqliteCheckpointer } from '../src/infra/checkpointer.js';
 import { parseSubmission } from '../src/queues/producer.js';
-import type { KnowledgeBaseClient } from '../src/tools/knowledge-base/schema.js';
+import type { KnowledgeBaseClient } from '../src/domain/knowledge.js';
 
 const CASES = Number(process.env.BENCH_GRAPH_CASES ?? 200);
 const SIZES = [5, 20, 80];

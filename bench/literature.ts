@@ -15,8 +15,8 @@
  */
 import os from 'node:os';
 import { buildPubmedQuery } from '../src/tools/literature/query.js';
-import { Bm25Index } from '../src/tools/literature/local/bm25.js';
-import { LiteratureIndex, stderrProgress } from '../src/tools/literature/local/search-index.js';
+import { Bm25Index } from '../services/literature/bm25.js';
+import { LiteratureIndex, stderrProgress } from '../services/literature/search-index.js';
 import { generateAbstracts, generateQueryTerms } from '../test/helpers/generated-abstracts.js';
 import { MiniSearchReference } from '../test/helpers/minisearch-reference.js';
 

@@ -175,7 +175,7 @@ async function main(): Promise<void> {
   } else if (config.literature.corpus) {
     const litPort = await freePort();
     children.push(
-      startProcess('literature', 'src/tools/literature/local/main.ts', {
+      startProcess('literature', 'services/literature/main.ts', {
         ...baseEnv,
         LITERATURE_PORT: String(litPort),
       }),

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/config.js';
-import { evaluateRetrieval, parsePubmedQa, qaIndex } from '../src/tools/literature/local/evaluate.js';
+import { evaluateRetrieval, parsePubmedQa, qaIndex } from '../services/literature/evaluate.js';
 
 const config = loadConfig(process.env);
 const root = config.sharedDataDir;

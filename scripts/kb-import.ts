@@ -3,9 +3,9 @@
 //   npm run kb:import -- <folder|file.json> [--force] [--by <name>]
 // --force overwrites facts that were changed locally through the edit workflow.
 import { loadConfig, ConfigError } from '../src/config.js';
-import { KbError } from '../src/tools/knowledge-base/errors.js';
-import { readRecords, recordsToBatch } from '../src/tools/knowledge-base/importer.js';
-import { openKnowledgeBase } from '../src/tools/knowledge-base/open.js';
+import { KbError } from '../src/knowledge/errors.js';
+import { readRecords, recordsToBatch } from '../src/knowledge/importer.js';
+import { openKnowledgeBase } from '../src/knowledge/open.js';
 import path from 'node:path';
 
 const args = process.argv.slice(2);

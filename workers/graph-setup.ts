@@ -13,7 +13,7 @@ import { compileClinicalCaseGraph } from '../src/graphs/clinical-case/graph.js';
 import { ClinicalCaseRuntime } from '../src/graphs/clinical-case/runtime.js';
 import { openCheckpointer } from '../src/infra/checkpointer.js';
 import { LocalKnowledgeBaseClient } from '../src/tools/knowledge-base/client.js';
-import { openKnowledgeBase } from '../src/tools/knowledge-base/open.js';
+import { openKnowledgeBase } from '../src/knowledge/open.js';
 import { imagingClient } from '../src/tools/imaging/open.js';
 import { literatureClient } from '../src/tools/literature/open.js';
 import { createFailFastRedis } from '../src/queues/connection.js';

@@ -24,7 +24,7 @@ import type { DecisionStore } from '../queues/decisions.js';
 import type { DeliveryQueues } from '../queues/delivery.js';
 import type { CaseProducer } from '../queues/producer.js';
 import type { ReviewQueue } from '../queues/review-queue.js';
-import type { KnowledgeBaseStore } from '../tools/knowledge-base/store.js';
+import type { KnowledgeBaseStore } from '../knowledge/store.js';
 import type { LiteratureClient } from '../tools/literature/schema.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { jsonDepth, MAX_JSON_DEPTH } from './json-depth.js';

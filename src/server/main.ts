@@ -10,7 +10,7 @@ import { DecisionStore } from '../queues/decisions.js';
 import { DeliveryQueues } from '../queues/delivery.js';
 import { CaseProducer } from '../queues/producer.js';
 import { ReviewQueue } from '../queues/review-queue.js';
-import { openKnowledgeBase } from '../tools/knowledge-base/open.js';
+import { openKnowledgeBase } from '../knowledge/open.js';
 import { literatureClient } from '../tools/literature/open.js';
 import { buildServer } from './app.js';
 

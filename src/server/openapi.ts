@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { CaseSubmission, CaseView } from '../domain/case.js';
-import { SafetyCheckInput } from '../tools/knowledge-base/schema.js';
+import { SafetyCheckInput } from '../domain/knowledge.js';
 import { ProblemDetails } from './problem.js';
 import {
   KbCheckResponse,
@@ -18,7 +18,7 @@ import {
   KbNormaliseResult,
   KbSearchResult,
 } from './routes/knowledge-base.js';
-import { KbFact } from '../tools/knowledge-base/schema.js';
+import { KbFact } from '../domain/knowledge.js';
 import { LiteratureQuery, LiteratureResult } from '../tools/literature/schema.js';
 import { AuditEvent, ClaimView, DecisionInput, DeliveryPayload, ReviewList } from '../domain/review.js';
 import { AccountCreate, AccountPatch, AccountView, LoginInput, SessionView } from './routes/auth.js';

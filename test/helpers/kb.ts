@@ -7,9 +7,9 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
-import { openKnowledgeBase } from '../../src/tools/knowledge-base/open.js';
-import type { KbSnapshot } from '../../src/tools/knowledge-base/snapshot.js';
-import type { KnowledgeBaseStore } from '../../src/tools/knowledge-base/store.js';
+import { openKnowledgeBase } from '../../src/knowledge/open.js';
+import type { KbSnapshot } from '../../src/knowledge/snapshot.js';
+import type { KnowledgeBaseStore } from '../../src/knowledge/store.js';
 import { databaseUrl } from './env.js';
 
 export type Backend = 'sqlite' | 'postgres';

@@ -8,7 +8,7 @@
 import MiniSearch from 'minisearch';
 import type { PubmedRecord } from '../../src/tools/literature/pubmed-xml.js';
 import { parsePubmedQuery, type QueryNode } from '../../src/tools/literature/query.js';
-import { RANKINGS, type RankingName } from '../../src/tools/literature/local/search-index.js';
+import { RANKINGS, type RankingName } from '../../services/literature/search-index.js';
 
 type Scores = Map<string, number>;
 type Test = (r: PubmedRecord) => boolean;

@@ -23,7 +23,7 @@ import { LocalKnowledgeBaseClient } from '../../src/tools/knowledge-base/client.
 import { deletePrefix } from './env.js';
 import { openTestKb, type TestKb } from './kb.js';
 import { startReceiver, type Receiver } from './webhook.js';
-import type { KnowledgeBaseStore } from '../../src/tools/knowledge-base/store.js';
+import type { KnowledgeBaseStore } from '../../src/knowledge/store.js';
 import type { LiteratureClient } from '../../src/tools/literature/schema.js';
 import { startCaseWorker, type CaseWorkerHandle } from '../../workers/cases-worker.js';
 import { openCaseRuntime } from '../../workers/graph-setup.js';

@@ -5,12 +5,7 @@
  */
 import { ToolError } from '../../src/tools/common.js';
 import type { ImagingClient } from '../../src/tools/imaging/schema.js';
-import type {
-  KbFact,
-  KnowledgeBaseClient,
-  SafetyCheckInput,
-  SafetyFinding,
-} from '../../src/tools/knowledge-base/schema.js';
+import type { KbFact, KnowledgeBaseClient, SafetyCheckInput, SafetyFinding } from '../../src/domain/knowledge.js';
 import type { LiteratureClient } from '../../src/tools/literature/schema.js';
 
 export const SYNTHETIC = 'SYNTHETIC TEST DATA';

@@ -5,11 +5,11 @@
  * created and migrated on open.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCheck } from '../../src/tools/knowledge-base/checks.js';
-import { KbError } from '../../src/tools/knowledge-base/errors.js';
-import { importKnowledge } from '../../src/tools/knowledge-base/importer.js';
-import { STARTER_DIR } from '../../src/tools/knowledge-base/open.js';
-import { SafetyCheckInput } from '../../src/tools/knowledge-base/schema.js';
+import { runCheck } from '../../src/knowledge/checks.js';
+import { KbError } from '../../src/knowledge/errors.js';
+import { importKnowledge } from '../../src/knowledge/importer.js';
+import { STARTER_DIR } from '../../src/knowledge/open.js';
+import { SafetyCheckInput } from '../../src/domain/knowledge.js';
 import { openTestKb, type Backend, type TestKb } from '../helpers/kb.js';
 
 const SOURCE = { label: 'Test reviewer note', citation: 'Synthetic test source; not a clinical reference.', url: null };

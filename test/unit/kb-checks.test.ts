@@ -3,8 +3,8 @@
  * Findings must carry a severity, an explanation and the ids of the active facts they rest on.
  */
 import { describe, expect, it } from 'vitest';
-import { runCheck, type CheckOutcome } from '../../src/tools/knowledge-base/checks.js';
-import { SafetyCheckInput, type SafetyCheckInput as In } from '../../src/tools/knowledge-base/schema.js';
+import { runCheck, type CheckOutcome } from '../../src/knowledge/checks.js';
+import { SafetyCheckInput, type SafetyCheckInput as In } from '../../src/domain/knowledge.js';
 import { useStarterKb } from '../helpers/kb.js';
 
 const starter = useStarterKb();

@@ -7,10 +7,10 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { KbError } from '../../src/tools/knowledge-base/errors.js';
-import { importKnowledge, parseCsv, readRecords, recordsToBatch } from '../../src/tools/knowledge-base/importer.js';
-import { runCheck } from '../../src/tools/knowledge-base/checks.js';
-import { SafetyCheckInput } from '../../src/tools/knowledge-base/schema.js';
+import { KbError } from '../../src/knowledge/errors.js';
+import { importKnowledge, parseCsv, readRecords, recordsToBatch } from '../../src/knowledge/importer.js';
+import { runCheck } from '../../src/knowledge/checks.js';
+import { SafetyCheckInput } from '../../src/domain/knowledge.js';
 import { openTestKb, type TestKb } from '../helpers/kb.js';
 
 const root = path.resolve('.data', `test-import-${randomBytes(4).toString('hex')}`);

@@ -3,7 +3,7 @@
  * misspelt and coded terms map to canonical entities; anything else is unknown, never guessed.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveTerm, type TermContext } from '../../src/tools/knowledge-base/resolve.js';
+import { resolveTerm, type TermContext } from '../../src/knowledge/resolve.js';
 import { useStarterKb } from '../helpers/kb.js';
 
 const starter = useStarterKb();

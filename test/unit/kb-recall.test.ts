@@ -5,8 +5,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runCheck } from '../../src/tools/knowledge-base/checks.js';
-import { SafetyCheckInput } from '../../src/tools/knowledge-base/schema.js';
+import { runCheck } from '../../src/knowledge/checks.js';
+import { SafetyCheckInput } from '../../src/domain/knowledge.js';
 import { useStarterKb } from '../helpers/kb.js';
 
 type Pair = [a: string, b: string, source: string];

@@ -7,15 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import type { PubmedRecord } from '../../src/tools/literature/pubmed-xml.js';
 import { buildPubmedQuery } from '../../src/tools/literature/query.js';
-import {
-  Bm25Builder,
-  Bm25Index,
-  difference,
-  intersect,
-  union,
-  type Postings,
-} from '../../src/tools/literature/local/bm25.js';
-import { LiteratureIndex } from '../../src/tools/literature/local/search-index.js';
+import { Bm25Builder, Bm25Index, difference, intersect, union, type Postings } from '../../services/literature/bm25.js';
+import { LiteratureIndex } from '../../services/literature/search-index.js';
 import { generateAbstracts, generateQueryTerms, seededRandom } from '../helpers/generated-abstracts.js';
 import { MiniSearchReference } from '../helpers/minisearch-reference.js';
 

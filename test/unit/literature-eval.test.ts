@@ -1,6 +1,6 @@
 /** The retrieval evaluation on a tiny synthetic set in PubMedQA's format (labelled; not real questions). */
 import { describe, expect, it } from 'vitest';
-import { evaluateRetrieval, parsePubmedQa, questionQuery } from '../../src/tools/literature/local/evaluate.js';
+import { evaluateRetrieval, parsePubmedQa, questionQuery } from '../../services/literature/evaluate.js';
 
 const SYNTHETIC = {
   '990000101': {

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { Evidence, StepType } from '../../domain/plan.js';
 import { Provenance, ToolFailureCode } from '../../tools/common.js';
-import { SafetyFinding } from '../../tools/knowledge-base/schema.js';
+import { SafetyFinding } from '../../domain/knowledge.js';
 
 export const StepResult = z.object({
   stepId: z.string(),

@@ -16,7 +16,7 @@ import {
   type KnowledgeBaseClient,
   type SafetyCheckInput,
   type SafetyCheckKind,
-} from '../../tools/knowledge-base/schema.js';
+} from '../../domain/knowledge.js';
 import { LiteratureResult, type LiteratureClient } from '../../tools/literature/schema.js';
 import type { Evidence } from '../../domain/plan.js';
 import type { StepResult } from './evidence.js';

@@ -11,7 +11,7 @@ import type { InjectionHit } from '../../clinical/injection.js';
 import type { MinimisedCase } from '../../domain/minimised-case.js';
 import { coreDrugName } from '../../agents/knowledge-planner.js';
 import { callTool, DEFAULT_CALL_POLICY } from '../../tools/common.js';
-import { SafetyCheckResult, type SafetyCheckKind } from '../../tools/knowledge-base/schema.js';
+import { SafetyCheckResult, type SafetyCheckKind } from '../../domain/knowledge.js';
 import { SECTION_NAMES, type Plan, type VerificationFinding } from '../../domain/plan.js';
 import type { StepResult } from './evidence.js';
 import { checkInput, type ToolBox } from './executor.js';

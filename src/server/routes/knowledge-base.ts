@@ -8,25 +8,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { toFieldIssues } from '../../domain/validation.js';
 import { checkResult, kbVersion, lookupFacts } from '../../tools/knowledge-base/client.js';
-import { KbError, type KbErrorCode } from '../../tools/knowledge-base/errors.js';
-import {
-  EditProposal,
-  EditStatus,
-  EntityId,
-  type StoredEdit,
-  type StoredFact,
-} from '../../tools/knowledge-base/model.js';
-import { resolveTerm, searchEntities } from '../../tools/knowledge-base/resolve.js';
-import {
-  EntityType,
-  KbFact,
-  SafetyCheckInput,
-  SafetyCheckResult,
-  SafetyFinding,
-} from '../../tools/knowledge-base/schema.js';
-import type { KbSnapshot } from '../../tools/knowledge-base/snapshot.js';
-import { toKbFact } from '../../tools/knowledge-base/statements.js';
-import type { KnowledgeBaseStore } from '../../tools/knowledge-base/store.js';
+import { KbError, type KbErrorCode } from '../../knowledge/errors.js';
+import { EditProposal, EditStatus, EntityId, type StoredEdit, type StoredFact } from '../../knowledge/model.js';
+import { resolveTerm, searchEntities } from '../../knowledge/resolve.js';
+import { EntityType, KbFact, SafetyCheckInput, SafetyCheckResult, SafetyFinding } from '../../domain/knowledge.js';
+import type { KbSnapshot } from '../../knowledge/snapshot.js';
+import { toKbFact } from '../../knowledge/statements.js';
+import type { KnowledgeBaseStore } from '../../knowledge/store.js';
 import { requireRole, type Authenticator } from '../auth.js';
 import { problem, sendProblem } from '../problem.js';
 

@@ -4,9 +4,9 @@
  * become coded ToolErrors (bad input is not retryable; a database problem is).
  */
 import { ToolError } from '../common.js';
-import { runCheck, type CheckInput } from './checks.js';
-import type { StoredFact } from './model.js';
-import { resolveTerm } from './resolve.js';
+import { runCheck, type CheckInput } from '../../knowledge/checks.js';
+import type { StoredFact } from '../../knowledge/model.js';
+import { resolveTerm } from '../../knowledge/resolve.js';
 import {
   KbLookupInput,
   SafetyCheckInput,
@@ -14,10 +14,10 @@ import {
   type KbLookupResult,
   type KnowledgeBaseClient,
   type SafetyCheckResult,
-} from './schema.js';
-import { ancestors, type KbSnapshot } from './snapshot.js';
-import { toKbFact } from './statements.js';
-import type { KnowledgeBaseStore } from './store.js';
+} from '../../domain/knowledge.js';
+import { ancestors, type KbSnapshot } from '../../knowledge/snapshot.js';
+import { toKbFact } from '../../knowledge/statements.js';
+import type { KnowledgeBaseStore } from '../../knowledge/store.js';
 
 /** Relations a lookup returns for an entity and its classes: what drafting can cite. */
 const LOOKUP_RELATIONS = ['guideline_recommendation', 'monitors', 'treats'] as const;

@@ -1,114 +1,12 @@
 /**
- * Knowledge-base tool contract: normalise terms to canonical entities, and run drug-safety
- * checks. Facts carry provenance; findings name the fact ids they rest on. The store and the
- * checks themselves are the knowledge-base issue; the graph depends only on this contract.
+ * The knowledge-base tool's input and output contract. The types are shared contracts of the
+ * knowledge subsystem and live in `src/domain/knowledge.ts`; this module names the parts the
+ * tool exposes.
  */
-import { z } from 'zod';
-import { Severity } from '../../domain/plan.js';
-
-export const EntityType = z.enum(['ingredient', 'product', 'drug_class', 'condition', 'lab_test', 'allergen_class']);
-
-export const KbEntity = z.object({ id: z.string(), type: EntityType, name: z.string() });
-export type KbEntity = z.infer<typeof KbEntity>;
-
-export const KbFact = z.object({
-  /** Stable fact id, cited as `kb:<id>`. */
-  id: z.string(),
-  relation: z.string(),
-  /** Entity ids the fact connects (object null for attribute-like facts such as dose ranges). */
-  subject: z.string(),
-  object: z.string().nullable(),
-  /** A readable sentence generated from the relation and its attributes. */
-  statement: z.string(),
-  source: z.object({ label: z.string(), citation: z.string(), url: z.string().nullable() }),
-  addedBy: z.string(),
-  addedAt: z.string(),
-  version: z.number().int(),
-  status: z.enum(['active', 'proposed', 'retired']),
-});
-export type KbFact = z.infer<typeof KbFact>;
-
-export const KbLookupInput = z.object({
-  terms: z.array(z.string().min(1).max(200)).min(1).max(100),
-  requestedBy: z.string().max(100).default('unspecified'),
-});
-export type KbLookupInput = z.input<typeof KbLookupInput>;
-export const KbLookupResult = z.object({
-  /** One entry per input term; `entity` is null for unknown terms (never guessed). */
-  resolved: z.array(z.object({ term: z.string(), entity: KbEntity.nullable() })),
-  facts: z.array(KbFact),
-});
-export type KbLookupResult = z.infer<typeof KbLookupResult>;
-
-export const SafetyCheckKind = z.enum(['interaction', 'allergy', 'dose', 'contraindication', 'duplicate_therapy']);
-export type SafetyCheckKind = z.infer<typeof SafetyCheckKind>;
-
-export const CodedValue = z.object({
-  system: z.enum(['rxnorm', 'atc', 'icd10', 'snomed', 'loinc']),
-  code: z.string().min(1).max(40),
-});
-
-export const MedicationInput = z.object({
-  name: z.string().min(1).max(200),
-  /** Codes the record carries (e.g. RxNorm); a known code wins over the name. */
-  codes: z.array(CodedValue).max(10).default([]),
-  dose: z.object({ value: z.number(), unit: z.string() }).nullable(),
-  route: z.string().nullable(),
-  frequencyPerDay: z.number().nullable(),
-});
-export type MedicationInput = z.infer<typeof MedicationInput>;
-
-export const SafetyCheckInput = z.object({
-  kind: SafetyCheckKind,
-  medications: z.array(MedicationInput).min(1).max(100),
-  allergies: z.array(z.string()).default([]),
-  conditions: z.array(z.string()).default([]),
-  renal: z
-    .object({
-      egfr: z.number().nullable(),
-      creatinineMgDl: z.number().nullable(),
-      creatinineDaysAgo: z.number().int().min(0).nullable().default(null),
-    })
-    .nullable()
-    .default(null),
-  /** The view's age ("67", "90+"); used for age-banded dose ranges and eGFR estimation. */
-  ageBand: z.string().nullable().default(null),
-  sex: z.string().nullable().default(null),
-  weightKg: z.number().positive().max(500).nullable().default(null),
-  /** Who asked: a plan step id, or "verification" (for the KB's audit trail; carries no case data). */
-  requestedBy: z.string().max(100).default('unspecified'),
-});
-export type SafetyCheckInput = z.input<typeof SafetyCheckInput>;
-
-export { Severity } from '../../domain/plan.js';
-
-export const SafetyFinding = z.object({
-  kind: SafetyCheckKind,
-  severity: Severity,
-  summary: z.string(),
-  explanation: z.string(),
-  /** Management advice from the KB fact, when it has one. */
-  management: z.string().nullable(),
-  medications: z.array(z.string()),
-  factIds: z.array(z.string()).min(1),
-});
-export type SafetyFinding = z.infer<typeof SafetyFinding>;
-
-export const SafetyCheckResult = z.object({
-  kind: SafetyCheckKind,
-  /** Medications the KB recognised and checked. */
-  checked: z.array(z.string()),
-  /** Terms the KB could not map to an entity: reported, never guessed. */
-  unknownTerms: z.array(z.string()),
-  findings: z.array(SafetyFinding),
-  /** Medications (or allergies, conditions) that could not be checked, and why: shown, never hidden. */
-  unchecked: z.array(z.object({ term: z.string(), reason: z.string() })),
-  facts: z.array(KbFact),
-});
-export type SafetyCheckResult = z.infer<typeof SafetyCheckResult>;
-
-/** What the graph needs from a knowledge base. Implementations throw ToolError on failure. */
-export interface KnowledgeBaseClient {
-  lookup(input: KbLookupInput, signal: AbortSignal): Promise<{ data: KbLookupResult; version: string | null }>;
-  check(input: SafetyCheckInput, signal: AbortSignal): Promise<{ data: SafetyCheckResult; version: string | null }>;
-}
+export {
+  KbLookupInput,
+  KbLookupResult,
+  SafetyCheckInput,
+  SafetyCheckResult,
+  type KnowledgeBaseClient,
+} from '../../domain/knowledge.js';

@@ -4,7 +4,7 @@
  * Every context becomes one document; each question is searched and the rank of its own PMID
  * is recorded: recall@1, @5, @10 and MRR, for a ranking setting.
  */
-import type { PubmedRecord } from '../pubmed-xml.js';
+import type { PubmedRecord } from '../../src/tools/literature/pubmed-xml.js';
 import { LiteratureIndex, type RankingName } from './search-index.js';
 
 export interface QaItem {

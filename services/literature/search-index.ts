@@ -8,8 +8,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { PubmedRecord } from '../pubmed-xml.js';
-import { parsePubmedQuery, type QueryNode } from '../query.js';
+import type { PubmedRecord } from '../../src/tools/literature/pubmed-xml.js';
+import { parsePubmedQuery, type QueryNode } from '../../src/tools/literature/query.js';
 import {
   Bm25Builder,
   Bm25Index,

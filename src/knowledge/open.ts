@@ -5,11 +5,11 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openPostgres, openSqlite } from '../../infra/sql.js';
+import { openPostgres, openSqlite } from '../infra/sql.js';
 import { importKnowledge } from './importer.js';
 import { KnowledgeBaseStore, type ImportReport } from './store.js';
 
-export const STARTER_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../kb/starter');
+export const STARTER_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../kb/starter');
 
 export interface KnowledgeBaseOptions {
   databaseUrl?: string | undefined;

@@ -4,7 +4,7 @@
  * E-utilities subset on LITERATURE_PORT. Without a corpus it exits with a clear message; the
  * graph then reports literature as unavailable.
  */
-import { ConfigError, loadConfig } from '../../../config.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { CorpusError } from './corpus.js';
 import { LiteratureIndex, stderrProgress } from './search-index.js';
 import { buildLiteratureService } from './server.js';

@@ -8,7 +8,7 @@ import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { gunzipSync } from 'node:zlib';
-import { parsePubmedXml, PubmedRecord } from '../pubmed-xml.js';
+import { parsePubmedXml, PubmedRecord } from '../../src/tools/literature/pubmed-xml.js';
 
 export class CorpusError extends Error {
   readonly code = 'CORPUS_INVALID';

@@ -2,7 +2,7 @@
  * Knowledge-base schema, identical on SQLite and Postgres (portable types; JSON kept as TEXT).
  * Applied on start by `migrate()`; add new migrations at the end, never edit applied ones.
  */
-import type { Migration } from '../../infra/sql.js';
+import type { Migration } from '../infra/sql.js';
 
 /** The provenance and versioning columns entities and facts share (part of migration 1: never change). */
 const VERSIONED = `  attrs TEXT NOT NULL,

@@ -4,8 +4,8 @@
  * (edits over HTTP, importer rows, starter content) is validated by these schemas.
  */
 import { z } from 'zod';
-import { Severity } from '../../domain/plan.js';
-import { EntityType } from './schema.js';
+import { Severity } from '../domain/plan.js';
+import { EntityType } from '../domain/knowledge.js';
 
 export { EntityType };
 export type EntityTypeName = z.infer<typeof EntityType>;

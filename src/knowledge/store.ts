@@ -6,7 +6,7 @@
  * when another process changed the database).
  */
 import { randomUUID } from 'node:crypto';
-import { migrate, text, type Row, type SqlDatabase, type SqlExecutor, type SqlValue } from '../../infra/sql.js';
+import { migrate, text, type Row, type SqlDatabase, type SqlExecutor, type SqlValue } from '../infra/sql.js';
 import { KbError } from './errors.js';
 import { factId } from './ids.js';
 import { KB_MIGRATIONS } from './migrations.js';

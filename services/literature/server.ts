@@ -11,8 +11,8 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { QuerySyntaxError } from '../query.js';
-import { toEsearchXml, toPubmedXml, type PubmedRecord } from '../pubmed-xml.js';
+import { QuerySyntaxError } from '../../src/tools/literature/query.js';
+import { toEsearchXml, toPubmedXml, type PubmedRecord } from '../../src/tools/literature/pubmed-xml.js';
 import type { LiteratureIndex } from './search-index.js';
 
 const Esearch = z.object({

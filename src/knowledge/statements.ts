@@ -2,8 +2,8 @@
  * Readable sentences for facts, generated from the relation and its attributes: what a
  * reviewer sees next to a citation `kb:<id>`.
  */
-import { text } from '../../infra/sql.js';
-import type { KbFact } from './schema.js';
+import { text } from '../infra/sql.js';
+import type { KbFact } from '../domain/knowledge.js';
 import type { StoredFact } from './model.js';
 import type { KbSnapshot } from './snapshot.js';
 

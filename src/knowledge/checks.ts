@@ -6,11 +6,11 @@
  * the reason. Nothing here guesses: an unknown term is reported, not approximated.
  */
 import type { z } from 'zod';
-import type { Severity } from '../../domain/plan.js';
+import type { Severity } from '../domain/plan.js';
 import type { StoredFact } from './model.js';
 import { convertMass, estimateRenal, patientFacts, type RenalEstimate } from './renal.js';
 import { ingredientsOf, medicationSet, resolveTerm, type Resolution } from './resolve.js';
-import type { SafetyCheckInput as InputSchema, SafetyCheckKind, SafetyFinding } from './schema.js';
+import type { SafetyCheckInput as InputSchema, SafetyCheckKind, SafetyFinding } from '../domain/knowledge.js';
 import { ancestors, type KbSnapshot } from './snapshot.js';
 
 export type CheckInput = z.output<typeof InputSchema>;

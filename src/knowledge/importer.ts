@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { Severity } from '../../domain/plan.js';
+import { Severity } from '../domain/plan.js';
 import { KbError } from './errors.js';
 import {
   CodeSystem,
