@@ -33,6 +33,7 @@ import type { Metrics } from '../src/metrics/metrics.js';
 import type { AuditLog } from '../src/queues/audit.js';
 import type { CaseRecord, CaseStore } from '../src/queues/case-store.js';
 import { reviewJobId } from '../src/queues/names.js';
+import { NO_FAULTS, type FaultHooks } from '../src/infra/faults.js';
 
 export interface CaseProcessorDeps {
   store: CaseStore;
@@ -45,6 +46,8 @@ export interface CaseProcessorDeps {
   logger: Logger;
   /** Recorded on each case so readers know what produced its state. */
   pipelineName?: string;
+  /** Fault-injection seams for the crash suite; none in production. */
+  faults?: FaultHooks;
 }
 
 const ACTOR = 'system:cases-worker';
@@ -62,6 +65,7 @@ const caseIdFromJobId = (jobId: string | undefined) => /^(?:case|resume)\.(.+?)(
 export function createCaseProcessor(deps: CaseProcessorDeps) {
   const { store, runtime } = deps;
   const pipeline = deps.pipelineName ?? 'clinical-case-graph';
+  const faults = deps.faults ?? NO_FAULTS;
 
   const audit = (entry: Parameters<AuditLog['append']>[0]) =>
     deps.audit.tryAppend(entry, (err) =>
@@ -136,6 +140,7 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
       request: outcome.request,
       enqueuedAt: new Date().toISOString(),
     };
+    await faults.at('review.before-enqueue', { caseId: record.caseId, revision: outcome.revision });
     await deps.reviewQueue.add('review', data, {
       jobId: reviewJobId(record.caseId, outcome.revision),
       priority: reviewPriority(record.priority, outcome.maxSeverity),
@@ -357,6 +362,7 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
     let revision = decision.revision;
     const progress = progressRecorder(caseId, record.completedSteps);
     try {
+      await faults.at('resume.before-graph', { caseId, revision: decision.revision });
       const outcome = await runtime.resume(caseId, decision, {
         signal,
         onNode: async (node) => {

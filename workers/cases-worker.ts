@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
 import type { ReviewJobData } from '../src/domain/case.js';
 import type { ClinicalCaseRuntime } from '../src/graphs/clinical-case/runtime.js';
+import type { FaultHooks } from '../src/infra/faults.js';
 import type { Logger } from '../src/logger.js';
 import { Metrics } from '../src/metrics/metrics.js';
 import { AuditLog } from '../src/queues/audit.js';
@@ -41,6 +42,7 @@ export function startCaseWorker(opts: {
   redis: Redis;
   logger: Logger;
   runtime: ClinicalCaseRuntime;
+  faults?: FaultHooks;
 }): CaseWorkerHandle {
   const { config, redis, logger, runtime } = opts;
   const store = new CaseStore(redis, config.redis.keyPrefix);
@@ -64,6 +66,7 @@ export function startCaseWorker(opts: {
     audit: new AuditLog(redis, config.redis.keyPrefix),
     metrics: new Metrics(redis, config.redis.keyPrefix),
     logger,
+    ...(opts.faults ? { faults: opts.faults } : {}),
   });
   const worker = new Worker<unknown, CaseJobResult>(QUEUES.cases, processor, {
     ...caseQueueOptions(redis, config.redis.keyPrefix),

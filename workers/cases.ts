@@ -10,18 +10,25 @@ import { createLogger } from '../src/logger.js';
 import { createRedis } from '../src/queues/connection.js';
 import { startCaseWorker } from './cases-worker.js';
 import { openCaseRuntime } from './graph-setup.js';
+import type { FaultHooks } from '../src/infra/faults.js';
 import { installShutdown } from '../src/infra/shutdown.js';
 
-export async function runCaseWorkerProcess(overrides: Partial<GraphDeps> = {}): Promise<void> {
+/** What a test process may replace: graph dependencies, and fault-injection seams (never set in production). */
+export interface CaseWorkerProcessOptions extends Partial<GraphDeps> {
+  faults?: FaultHooks;
+}
+
+export async function runCaseWorkerProcess(options: CaseWorkerProcessOptions = {}): Promise<void> {
+  const { faults, ...overrides } = options;
   // LangGraph combines the run's signal with its own into new signals that every parallel step task
   // listens on; raise Node's default warning threshold (10) for the signals of this process.
   setMaxListeners(MAX_PARALLEL_LISTENERS);
   const config = loadConfigOrExit(process.env, { needsRedis: true });
-  const runtime = await openCaseRuntime(config, overrides);
+  const runtime = await openCaseRuntime(config, overrides, faults);
   const logger = createLogger(config, 'cases-worker');
   const redis = createRedis(requireRedisUrl(config), 'cases-worker');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-  const handle = startCaseWorker({ config, redis, logger, runtime: runtime.runtime });
+  const handle = startCaseWorker({ config, redis, logger, runtime: runtime.runtime, ...(faults ? { faults } : {}) });
   await handle.worker.waitUntilReady();
   installShutdown(logger, [
     { name: 'cases-worker', close: () => handle.close() },

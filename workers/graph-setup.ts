@@ -12,6 +12,7 @@ import type { ToolBox } from '../src/graphs/clinical-case/executor.js';
 import { compileClinicalCaseGraph } from '../src/graphs/clinical-case/graph.js';
 import { ClinicalCaseRuntime } from '../src/graphs/clinical-case/runtime.js';
 import { openCheckpointer } from '../src/infra/checkpointer.js';
+import { NO_FAULTS, withCheckpointFaults, type FaultHooks } from '../src/infra/faults.js';
 import { LocalKnowledgeBaseClient } from '../src/tools/knowledge-base/client.js';
 import { openKnowledgeBase } from '../src/knowledge/open.js';
 import { imagingClient } from '../src/tools/imaging/open.js';
@@ -44,6 +45,7 @@ export async function openToolBox(config: Config): Promise<{ tools: ToolBox; clo
 export async function openCaseRuntime(
   config: Config,
   overrides: Partial<GraphDeps> = {},
+  faults: FaultHooks = NO_FAULTS,
 ): Promise<{ runtime: ClinicalCaseRuntime; close: () => Promise<void> }> {
   const checkpointer = await openCheckpointer(config);
   const toolBox = overrides.tools
@@ -65,7 +67,7 @@ export async function openCaseRuntime(
     maxRevisions: config.review.maxRevisions,
     ...overrides,
   };
-  const graph = compileClinicalCaseGraph(deps, checkpointer.saver);
+  const graph = compileClinicalCaseGraph(deps, withCheckpointFaults(checkpointer.saver, faults));
   return {
     runtime: new ClinicalCaseRuntime(graph),
     close: async () => {
