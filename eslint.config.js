@@ -30,7 +30,6 @@ export default tseslint.config(
       'src/config.ts',
       'src/**/main.ts',
       'services/**/main.ts',
-      'src/graphs/*/studio.ts',
       'workers/*.ts',
       'scripts/**',
       'bench/**',
