@@ -30,7 +30,6 @@ export default tseslint.config(
       'src/config.ts',
       'src/**/main.ts',
       'services/**/main.ts',
-      'src/graphs/*/studio.ts',
       'workers/*.ts',
       'scripts/**',
       'bench/**',
@@ -38,6 +37,25 @@ export default tseslint.config(
       'vitest.config.ts',
     ],
     rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    // The agents and the graph share contracts through src/domain only; workers/ wires them together.
+    files: ['src/agents/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/graphs/**'], message: 'Agents do not import the graph: use src/domain.' }] },
+      ],
+    },
+  },
+  {
+    files: ['src/graphs/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/agents/**'], message: 'The graph does not import agents: use src/domain.' }] },
+      ],
+    },
   },
   {
     files: ['test/**'],

@@ -2,10 +2,7 @@
  * Assembles the clinical-case graph for a worker process from the configuration: the durable
  * checkpointer, the tools, and the planner and drafter for the configured mode.
  */
-import { knowledgePlanner, templateDrafter } from '../src/agents/knowledge-mode.js';
-import { llmDrafter } from '../src/agents/llm-drafter.js';
-import { llmPlanner } from '../src/agents/llm-planner.js';
-import { createChatModel } from '../src/agents/models.js';
+import { createAgents } from '../src/agents/index.js';
 import type { Config } from '../src/config.js';
 import type { GraphDeps } from '../src/graphs/clinical-case/deps.js';
 import type { ToolBox } from '../src/graphs/clinical-case/executor.js';
@@ -54,16 +51,9 @@ export async function openCaseRuntime(
         await checkpointer.close();
         throw err;
       });
-  const agents =
-    config.model.mode === 'llm'
-      ? (() => {
-          const model = createChatModel(config.model);
-          return { planner: llmPlanner(model), drafter: llmDrafter(model, config.model.model) };
-        })()
-      : { planner: knowledgePlanner, drafter: templateDrafter };
   const deps: GraphDeps = {
     tools: toolBox?.tools ?? { knowledgeBase: null, literature: null, imaging: null },
-    ...agents,
+    ...createAgents(config),
     maxRevisions: config.review.maxRevisions,
     ...overrides,
   };

@@ -1,5 +1,5 @@
 /** Knowledge-driven mode (no model configured): the deterministic planner and the templated drafter. */
-import type { Drafter, Planner } from '../graphs/clinical-case/deps.js';
+import type { Drafter, Planner } from '../domain/agents.js';
 import { knowledgeDrivenPlan } from './knowledge-planner.js';
 import { templateDraft } from './template-drafter.js';
 

@@ -6,8 +6,9 @@
  * of the first medications). Mandatory safety steps are merged in afterwards by code, as for
  * any planner.
  */
+import { coreDrugName } from '../clinical/drug-name.js';
 import type { MinimisedCase } from '../domain/minimised-case.js';
-import type { PlanStep } from '../graphs/clinical-case/steps.js';
+import type { PlanStep } from '../domain/steps.js';
 
 const MAX_LITERATURE_SEARCHES = 3;
 /** Step terms are at most 200 characters (the step schema's bound); case text can be longer. */
@@ -19,17 +20,6 @@ export function clip(text: string, max: number): string {
   const cut = text.slice(0, max);
   const space = cut.lastIndexOf(' ');
   return (space > max / 2 ? cut.slice(0, space) : cut).trim();
-}
-
-/** Drug names without strengths and packaging, e.g. "ibuprofen 400 mg tablets (OTC)" → "ibuprofen". */
-export function coreDrugName(name: string): string {
-  return name
-    .replace(/\(.*?\)/g, ' ')
-    .replace(/\b\d+(\.\d+)?\s*(mg|mcg|µg|g|ml|units?|iu|%)\b/gi, ' ')
-    .replace(/\b(tablets?|capsules?|oral|solution|injection|cream|patch|modified[- ]release|m\/r|xl|sr)\b/gi, ' ')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .toLowerCase();
 }
 
 /**

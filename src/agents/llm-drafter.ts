@@ -6,10 +6,10 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { PlanSections, type Plan } from '../domain/plan.js';
-import type { Drafter } from '../graphs/clinical-case/deps.js';
+import type { Drafter, DraftInput } from '../domain/agents.js';
 import { dataBlock, DRAFTER_SYSTEM } from './prompts.js';
 import { invokeStructured } from './structured.js';
-import { templateDraft, type DraftInput } from './template-drafter.js';
+import { templateDraft } from './template-drafter.js';
 
 export function llmLabel(modelName: string): string {
   return `LLM draft (model ${modelName}) written from the evidence retrieved for this case; every citation is checked by code. Decision support only, under human review.`;

@@ -7,9 +7,10 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { z } from 'zod';
+import type { Planner } from '../domain/agents.js';
 import type { MinimisedCase } from '../domain/minimised-case.js';
-import type { Planner } from '../graphs/clinical-case/deps.js';
-import { PlanStep, StepType } from '../graphs/clinical-case/steps.js';
+import { StepType } from '../domain/plan.js';
+import { PlanStep } from '../domain/steps.js';
 import { knowledgeDrivenPlan } from './knowledge-planner.js';
 import { dataBlock, PLANNER_SYSTEM } from './prompts.js';
 import { invokeStructured } from './structured.js';

@@ -5,22 +5,12 @@
  * It writes no clinical claim of its own.
  */
 import { clip } from './knowledge-planner.js';
-import type { MinimisedCase } from '../domain/minimised-case.js';
+import type { DraftInput } from '../domain/agents.js';
 import type { Evidence, Plan, PlanSections, Recommendation } from '../domain/plan.js';
-import type { StepResult } from '../graphs/clinical-case/evidence.js';
-import type { PlanStep } from '../graphs/clinical-case/steps.js';
 import { SEVERITY_RANK } from '../domain/plan.js';
 
 export const KNOWLEDGE_DRIVEN_LABEL =
   'Knowledge-driven draft: assembled from templates over knowledge-base, literature and imaging results; no language model was used. Decision support only, under human review.';
-
-export interface DraftInput {
-  view: MinimisedCase;
-  steps: readonly PlanStep[];
-  results: Readonly<Record<string, StepResult>>;
-  revision: number;
-  reviewerComments: ReadonlyArray<{ revision: number; comments: string }>;
-}
 
 const sentence = (s: string) => (/[.!?]$/.test(s.trim()) ? s.trim() : `${s.trim()}.`);
 

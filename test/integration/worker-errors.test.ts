@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { knowledgePlanner } from '../../src/agents/knowledge-mode.js';
 import { PipelineStepError } from '../../src/errors.js';
-import type { Planner } from '../../src/graphs/clinical-case/deps.js';
+import type { Planner } from '../../src/domain/agents.js';
 import { createRedis } from '../../src/queues/connection.js';
 import { CaseProducer } from '../../src/queues/producer.js';
 import { minimalSubmission } from '../helpers/cases.js';

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { detectInjections, scanText } from '../../src/clinical/injection.js';
 import { normaliseCase, scrubText } from '../../src/clinical/normalise.js';
-import { knowledgeDrivenPlan, coreDrugName, literatureConcept } from '../../src/agents/knowledge-planner.js';
-import { mandatorySteps, mergeMandatory, readySteps, type PlanStep } from '../../src/graphs/clinical-case/steps.js';
+import { knowledgeDrivenPlan, literatureConcept } from '../../src/agents/knowledge-planner.js';
+import { coreDrugName } from '../../src/clinical/drug-name.js';
+import type { PlanStep } from '../../src/domain/steps.js';
+import { mandatorySteps, mergeMandatory, readySteps } from '../../src/graphs/clinical-case/steps.js';
 import { parseSubmission } from '../../src/queues/producer.js';
 import { minimalSubmission } from '../helpers/cases.js';
 

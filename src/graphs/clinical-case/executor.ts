@@ -5,7 +5,7 @@
  * result; it never throws.
  */
 import type { MinimisedCase } from '../../domain/minimised-case.js';
-import { coreDrugName } from '../../agents/knowledge-planner.js';
+import { coreDrugName } from '../../clinical/drug-name.js';
 import { callTool, DEFAULT_CALL_POLICY, ToolError, type CallPolicy, type ToolOutcome } from '../../tools/common.js';
 import type { ImageSource } from '../../domain/imaging.js';
 import { ImagingResult, type ImagingClient, type ImagingInput } from '../../tools/imaging/schema.js';
@@ -18,9 +18,8 @@ import {
   type SafetyCheckKind,
 } from '../../domain/knowledge.js';
 import { LiteratureResult, type LiteratureClient } from '../../tools/literature/schema.js';
-import type { Evidence } from '../../domain/plan.js';
-import type { StepResult } from './evidence.js';
-import type { PlanStep, StepType } from './steps.js';
+import type { Evidence, StepType } from '../../domain/plan.js';
+import type { PlanStep, StepResult } from '../../domain/steps.js';
 
 export interface ToolBox {
   knowledgeBase: KnowledgeBaseClient | null;

@@ -9,8 +9,7 @@ import { MinimisedCaseSchema } from '../../domain/minimised-case.js';
 import { CaseSubmission } from '../../domain/case.js';
 import { ImageSource } from '../../domain/imaging.js';
 import { Plan, ReviewDecision, VerificationFinding } from '../../domain/plan.js';
-import { StepResult } from './evidence.js';
-import { PlanStep } from './steps.js';
+import { PlanStep, StepResult } from '../../domain/steps.js';
 
 export const CaseStatus = z.enum(['drafting', 'awaiting_review', 'approved', 'rejected', 'escalated']);
 export type GraphCaseStatus = z.infer<typeof CaseStatus>;

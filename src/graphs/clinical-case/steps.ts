@@ -1,38 +1,12 @@
 /**
- * Atomic plan steps and the rule, enforced in code, that merges the mandatory safety steps
- * into any plan: an interaction check when there are two or more medications, an allergy check
- * and a dose check for every medication, and an imaging analysis for every imaging study. No
- * planner (deterministic or model) can remove them.
+ * The graph's rules over plan steps (the step schemas are in src/domain/steps.ts): the safety
+ * rule, enforced in code, that merges the mandatory safety steps into any plan (an interaction
+ * check when there are two or more medications, an allergy check and a dose check for every
+ * medication, and an imaging analysis for every imaging study; no planner, deterministic or
+ * model, can remove them), and which steps are ready to run.
  */
-import { z } from 'zod';
 import type { MinimisedCase } from '../../domain/minimised-case.js';
-
-export { StepType } from '../../domain/plan.js';
-import { StepType } from '../../domain/plan.js';
-
-const ref = z.string().regex(/^(med|img|problem|allergy|lab|note)-\d+$/, 'a local reference such as med-1');
-
-export const StepInputs = z.object({
-  /** Medication references for medication checks. */
-  medicationRefs: z.array(ref).default([]),
-  /** Imaging study reference for imaging_analysis. */
-  studyRef: ref.nullable().default(null),
-  /** Terms for kb_lookup and literature_search (concept names, no PHI). */
-  terms: z.array(z.string().min(1).max(200)).max(20).default([]),
-});
-export type StepInputs = z.infer<typeof StepInputs>;
-
-export const PlanStep = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9:._-]{0,79}$/),
-  type: StepType,
-  purpose: z.string().min(3).max(500),
-  inputs: StepInputs,
-  dependsOn: z.array(z.string()).default([]),
-  /** Added by the safety rule (cannot be removed by a planner). */
-  mandatory: z.boolean().default(false),
-});
-export type PlanStep = z.infer<typeof PlanStep>;
-export type PlanStepInput = z.input<typeof PlanStep>;
+import type { PlanStep } from '../../domain/steps.js';
 
 /** What makes two steps "the same check": type plus target. */
 export function stepKey(step: Pick<PlanStep, 'type' | 'inputs'>): string {

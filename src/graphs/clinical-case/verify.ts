@@ -9,11 +9,11 @@
  */
 import type { InjectionHit } from '../../clinical/injection.js';
 import type { MinimisedCase } from '../../domain/minimised-case.js';
-import { coreDrugName } from '../../agents/knowledge-planner.js';
+import { coreDrugName } from '../../clinical/drug-name.js';
 import { callTool, DEFAULT_CALL_POLICY } from '../../tools/common.js';
 import { SafetyCheckResult, type SafetyCheckKind } from '../../domain/knowledge.js';
 import { SECTION_NAMES, type Plan, type VerificationFinding } from '../../domain/plan.js';
-import type { StepResult } from './evidence.js';
+import type { StepResult } from '../../domain/steps.js';
 import { checkInput, type ToolBox } from './executor.js';
 
 const VERIFY_KINDS: SafetyCheckKind[] = ['interaction', 'allergy', 'contraindication', 'dose'];

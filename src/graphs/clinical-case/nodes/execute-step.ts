@@ -3,7 +3,7 @@ import type { ImageSource } from '../../../domain/imaging.js';
 import type { GraphDeps } from '../deps.js';
 import { executeStep } from '../executor.js';
 import type { ClinicalCaseUpdate } from '../state.js';
-import type { PlanStep } from '../steps.js';
+import type { PlanStep } from '../../../domain/steps.js';
 
 /** The payload each `Send` carries: one step, the minimised view and, for an imaging step, where its pixels are. */
 export interface ExecuteStepInput {

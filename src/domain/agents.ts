@@ -1,0 +1,31 @@
+/**
+ * What the case graph asks of its agents: a planner that proposes the steps of a case and a
+ * drafter that writes the plan from their results. The graph depends on these interfaces only;
+ * src/agents implements them (knowledge-driven or LLM), and the composition roots in workers/
+ * choose which.
+ */
+import type { MinimisedCase } from './minimised-case.js';
+import type { Plan } from './plan.js';
+import type { PlanStep, StepResult } from './steps.js';
+
+export interface Planner {
+  readonly kind: 'knowledge-driven' | 'llm';
+  plan(
+    view: MinimisedCase,
+    comments: ReadonlyArray<{ revision: number; comments: string }>,
+  ): Promise<{ steps: PlanStep[]; planner: 'knowledge-driven' | 'llm' | 'llm-fallback'; note: string | null }>;
+}
+
+/** What a drafter writes a plan from. */
+export interface DraftInput {
+  view: MinimisedCase;
+  steps: readonly PlanStep[];
+  results: Readonly<Record<string, StepResult>>;
+  revision: number;
+  reviewerComments: ReadonlyArray<{ revision: number; comments: string }>;
+}
+
+export interface Drafter {
+  readonly kind: 'knowledge-driven' | 'llm';
+  draft(input: DraftInput): Promise<Plan>;
+}
