@@ -39,25 +39,6 @@ export default tseslint.config(
     rules: { 'no-restricted-properties': 'off' },
   },
   {
-    // The agents and the graph share contracts through src/domain only; workers/ wires them together.
-    files: ['src/agents/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ group: ['**/graphs/**'], message: 'Agents do not import the graph: use src/domain.' }] },
-      ],
-    },
-  },
-  {
-    files: ['src/graphs/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ group: ['**/agents/**'], message: 'The graph does not import agents: use src/domain.' }] },
-      ],
-    },
-  },
-  {
     files: ['test/**'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/unbound-method': 'off' },
   },
