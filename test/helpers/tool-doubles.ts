@@ -1,11 +1,14 @@
 /**
- * Test doubles for the tool contracts. Everything they return is SYNTHETIC TEST DATA, labelled
- * as such in every statement and title: not medical knowledge, not real publications. They
+ * Test doubles for the tool contracts. Everything the literature and imaging doubles return is
+ * SYNTHETIC TEST DATA, labelled as such in every title: not medical knowledge, not real
+ * publications. The knowledge base is the real one (starter content), wrapped. All of them
  * record every request, so tests can prove what left the process.
  */
 import { ToolError } from '../../src/tools/common.js';
 import type { ImagingClient } from '../../src/tools/imaging/schema.js';
-import type { KbFact, KnowledgeBaseClient, SafetyCheckInput, SafetyFinding } from '../../src/domain/knowledge.js';
+import type { KnowledgeBaseClient } from '../../src/domain/knowledge.js';
+import type { KnowledgeBaseStore } from '../../src/knowledge/store.js';
+import { LocalKnowledgeBaseClient } from '../../src/tools/knowledge-base/client.js';
 import type { LiteratureClient } from '../../src/tools/literature/schema.js';
 
 export const SYNTHETIC = 'SYNTHETIC TEST DATA';
@@ -14,91 +17,32 @@ export interface Recorder {
   requests: Array<{ tool: string; input: unknown }>;
 }
 
-const fact = (id: string, relation: string, statement: string): KbFact => ({
-  id,
-  relation,
-  subject: 'drug:test-subject',
-  object: null,
-  statement: `${SYNTHETIC}: ${statement}`,
-  source: { label: 'test fixture', citation: 'test/helpers/tool-doubles.ts (not a real source)', url: null },
-  addedBy: 'test',
-  addedAt: '2026-01-01T00:00:00.000Z',
-  version: 1,
-  status: 'active',
-});
-
 /**
- * A knowledge base that knows one synthetic rule per check kind, keyed on the test drug names
- * "warfarin" + "ibuprofen" (interaction) and "penicillin"-allergic patients given "amoxicillin".
+ * The real knowledge base (the in-process client over a store, e.g. the starter content from
+ * `useStarterKb()`), recording every request. With `fail`, every call is recorded and then fails
+ * as a slow or unreachable knowledge base would: `timeout` never answers until the step's signal
+ * aborts, `down` is refused at once (retryable).
  */
-export function fakeKnowledgeBase(recorder: Recorder, opts: { fail?: 'timeout' | 'down' } = {}): KnowledgeBaseClient {
+export function recordingKnowledgeBase(
+  store: KnowledgeBaseStore,
+  recorder: Recorder,
+  opts: { fail?: 'timeout' | 'down' } = {},
+): KnowledgeBaseClient {
+  const real = new LocalKnowledgeBaseClient(store);
+  const failure = (signal: AbortSignal): Promise<never> | undefined => {
+    if (opts.fail === 'down') return Promise.reject(new ToolError('UNREACHABLE', 'connection refused', true));
+    if (opts.fail === 'timeout')
+      return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+    return undefined;
+  };
   return {
     lookup(input, signal) {
       recorder.requests.push({ tool: 'kb.lookup', input });
-      if (opts.fail === 'down') return Promise.reject(new ToolError('UNREACHABLE', 'connection refused', true));
-      if (opts.fail === 'timeout')
-        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
-      return Promise.resolve({
-        data: {
-          resolved: input.terms.map((term) => ({
-            term,
-            entity: /unknownium/i.test(term) ? null : { id: `e:${term}`, type: 'ingredient' as const, name: term },
-          })),
-          facts: [],
-        },
-        version: 'test-kb-1',
-      });
+      return failure(signal) ?? real.lookup(input, signal);
     },
-    check(input: SafetyCheckInput, signal) {
+    check(input, signal) {
       recorder.requests.push({ tool: `kb.check.${input.kind}`, input });
-      if (opts.fail === 'down') return Promise.reject(new ToolError('UNREACHABLE', 'connection refused', true));
-      if (opts.fail === 'timeout')
-        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
-      const names = input.medications.map((m) => m.name);
-      const findings: SafetyFinding[] = [];
-      const facts: KbFact[] = [];
-      if (input.kind === 'interaction' && names.includes('warfarin') && names.includes('ibuprofen')) {
-        facts.push(fact('test-ix-1', 'interacts_with', 'warfarin + ibuprofen flagged by the test rule'));
-        findings.push({
-          kind: 'interaction',
-          severity: 'high',
-          summary: `${SYNTHETIC}: warfarin with ibuprofen`,
-          explanation: 'test rule',
-          management: 'test management: monitor INR',
-          medications: ['warfarin', 'ibuprofen'],
-          factIds: ['test-ix-1'],
-        });
-      }
-      if (
-        input.kind === 'allergy' &&
-        (input.allergies ?? []).some((a) => /penicillin/i.test(a)) &&
-        names.includes('amoxicillin')
-      ) {
-        facts.push(
-          fact('test-al-1', 'cross_reacts_with', 'amoxicillin flagged for penicillin allergy by the test rule'),
-        );
-        findings.push({
-          kind: 'allergy',
-          severity: 'critical',
-          summary: `${SYNTHETIC}: amoxicillin with penicillin allergy`,
-          explanation: 'test rule',
-          management: null,
-          medications: ['amoxicillin'],
-          factIds: ['test-al-1'],
-        });
-      }
-      const unknownTerms = names.filter((n) => /unknownium/i.test(n));
-      return Promise.resolve({
-        data: {
-          kind: input.kind,
-          checked: names.filter((n) => !unknownTerms.includes(n)),
-          unknownTerms,
-          findings,
-          unchecked: [],
-          facts,
-        },
-        version: 'test-kb-1',
-      });
+      return failure(signal) ?? real.check(input, signal);
     },
   };
 }

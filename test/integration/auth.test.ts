@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountStore } from '../../src/auth/accounts.js';
 import { hashToken } from '../../src/server/auth.js';
 import { SessionStore } from '../../src/auth/sessions.js';
-import { deletePrefix, testConfig, TEST_TOKEN, uniquePrefix } from '../helpers/env.js';
+import { deletePrefix, testConfig, TEST_TOKEN, uniquePrefix, waitUntil } from '../helpers/env.js';
 import { openTestKb, type TestKb } from '../helpers/kb.js';
 import { startApi, type ApiStack } from '../helpers/stack.js';
 
@@ -228,7 +228,13 @@ describe('authorisation matrix', () => {
         (await api.app.inject({ method: 'GET', url: '/v1/auth/session', headers: { cookie: `co_session=${c}` } }))
           .statusCode,
       ).toBe(200);
-    await new Promise((r) => setTimeout(r, 1200));
+    // Wait for the lapse itself (the store no longer returns the session), not for a fixed time.
+    const sessions = new SessionStore(api.redis, prefix, 1);
+    await waitUntil(
+      async () => (await sessions.get(expiredSession)) === null,
+      5_000,
+      'the one-second session to lapse',
+    );
     const routes = [...new Set(api.app.registeredRoutes.map((r) => `${r.method} ${r.url}`))];
     const failures: string[] = [];
     for (const route of routes) {

@@ -12,11 +12,14 @@ import { openPostgresCheckpointer, openSqliteCheckpointer, type Checkpointer } f
 import { parseSubmission } from '../../src/queues/producer.js';
 import { loadExampleCases } from '../helpers/cases.js';
 import { databaseUrl, testConfig, uniquePrefix } from '../helpers/env.js';
-import { fakeKnowledgeBase, type Recorder } from '../helpers/tool-doubles.js';
+import { useStarterKb } from '../helpers/kb.js';
+import { recordingKnowledgeBase, type Recorder } from '../helpers/tool-doubles.js';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 
 const prefix = uniquePrefix();
+// The real knowledge base with the starter content (SQLite), opened once for the file.
+const starter = useStarterKb();
 const sqliteFile = path.join(testConfig(prefix).dataDir, 'checkpoints.sqlite');
 const backends: Array<[string, () => Promise<Checkpointer>]> = [
   ['sqlite', () => Promise.resolve(openSqliteCheckpointer(sqliteFile))],
@@ -39,7 +42,7 @@ function runtimeOn(checkpointer: Checkpointer): ClinicalCaseRuntime {
   return new ClinicalCaseRuntime(
     compileClinicalCaseGraph(
       {
-        tools: { knowledgeBase: fakeKnowledgeBase(recorder), literature: null, imaging: null },
+        tools: { knowledgeBase: recordingKnowledgeBase(starter.kb().store, recorder), literature: null, imaging: null },
         planner: knowledgePlanner,
         drafter: templateDrafter,
         maxRevisions: 2,

@@ -61,7 +61,14 @@ describe('graceful shutdown', () => {
 
     const restarted = startSlowWorker({ SLOW_TOOL_MS: '10' });
     await waitForLine(restarted, /cases worker ready/);
-    await new Promise((r) => setTimeout(r, 1000));
+    // Instead of giving the restarted worker time: a case submitted now is taken after anything still
+    // queued, so once it reached review the worker has had its chance to run sigterm-1 again.
+    await producer.submit(minimalSubmission('sigterm-1-after'), 'ehr-gateway');
+    await waitUntil(
+      async () => (await producer.get('sigterm-1-after'))?.status === 'awaiting_review',
+      15_000,
+      'a later case to reach review on the restarted worker',
+    );
     restarted.child.kill('SIGTERM');
     expect((await restarted.exited).code).toBe(0);
 

@@ -383,6 +383,7 @@ describe('circuit breaker against a service that stops and starts', () => {
     // Back at the same address; after halfOpenAfter one trial call goes through and closes the circuit.
     const back = await startImagingService(MODEL_DIR, port);
     try {
+      // The breaker's own timer is under test: it lets a trial call through only after halfOpenAfter (500 ms).
       await new Promise((r) => setTimeout(r, 600));
       expect((await c.analyse(inline(png), signal())).data.findings).toHaveLength(1);
       expect(c.breakerState).toBe(0);

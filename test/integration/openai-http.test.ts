@@ -15,9 +15,12 @@ import type { ClinicalCaseStateValue } from '../../src/graphs/clinical-case/stat
 import { parseSubmission } from '../../src/queues/producer.js';
 import { identifiersOf, loadExampleCases } from '../helpers/cases.js';
 import { startOpenAiFixture, type OpenAiFixture } from '../helpers/openai-fixture.js';
-import { fakeKnowledgeBase, type Recorder } from '../helpers/tool-doubles.js';
+import { useStarterKb } from '../helpers/kb.js';
+import { recordingKnowledgeBase, type Recorder } from '../helpers/tool-doubles.js';
 
 let fixture: OpenAiFixture;
+// The real knowledge base with the starter content (SQLite), opened once for the file.
+const starter = useStarterKb();
 
 beforeAll(async () => {
   fixture = await startOpenAiFixture((body) => {
@@ -47,7 +50,8 @@ beforeAll(async () => {
           {
             id: 'c1',
             text: 'Review the combination (interaction flagged).',
-            citations: ['kb:test-ix-1'],
+            // The starter content's interaction fact for warfarin (an anticoagulant) with ibuprofen (an NSAID).
+            citations: ['kb:ix:class:anticoagulants~class:nsaids'],
             medications: ['warfarin', 'ibuprofen'],
           },
         ],
@@ -70,7 +74,7 @@ function graphFor(recorder: Recorder) {
   return compileClinicalCaseGraph(
     {
       tools: {
-        knowledgeBase: fakeKnowledgeBase(recorder),
+        knowledgeBase: recordingKnowledgeBase(starter.kb().store, recorder),
         literature: null,
         imaging: null,
         policy: { timeoutMs: 500, retries: 0, backoffMs: 1 },

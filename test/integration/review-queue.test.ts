@@ -8,9 +8,11 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/queues/connection.js';
+import { QUEUES, bullPrefix, reviewJobId } from '../../src/queues/names.js';
 import { CaseProducer } from '../../src/queues/producer.js';
 import { deletePrefix, testConfig, uniquePrefix, waitUntil } from '../helpers/env.js';
 import { addReviewJob, openReviewQueue, reviewJob } from '../helpers/review.js';
+import { waitForKeyGone } from '../helpers/wait.js';
 
 let redis: Redis;
 
@@ -107,6 +109,7 @@ describe('review queue', () => {
     await withQueue(1500, async ({ queue, audit }) => {
       await addReviewJob(queue, reviewJob('lease-1'));
       const claim = (await queue.claimNext('dr-a'))!;
+      // Time is the behaviour: the claim is held for most of its 1.5 s lease before it is renewed.
       await new Promise((r) => setTimeout(r, 900));
       const renewed = await queue.renew('lease-1', 1, 'dr-a');
       expect(Date.parse(renewed.leaseExpiresAt)).toBeGreaterThan(Date.parse(claim.leaseExpiresAt));
@@ -130,11 +133,12 @@ describe('review queue', () => {
   });
 
   it('refuses a decision on an expired lease that nobody took over', async () => {
-    await withQueue(1200, async ({ queue }) => {
+    await withQueue(1200, async ({ queue, prefix }) => {
       await addReviewJob(queue, reviewJob('lapse-1'));
       await queue.claimNext('dr-a');
-      // Past the lease but before the stalled check has moved it: the lock is gone.
-      await new Promise((r) => setTimeout(r, 1400));
+      // Past the lease but before the stalled check has moved it: the lock is gone (wait for its key to expire).
+      const lock = `${bullPrefix(prefix, QUEUES.review)}:${QUEUES.review}:${reviewJobId('lapse-1', 1)}:lock`;
+      await waitForKeyGone(redis, lock, 5_000, 'the lease (the job lock) to expire');
       const err = await queue
         .decide('lapse-1', 1, 'dr-a', { action: 'approve' })
         .catch((e: unknown) => e as Error & { code: string });

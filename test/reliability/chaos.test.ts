@@ -14,11 +14,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
+import { QUEUES, bullPrefix } from '../../src/queues/names.js';
 import { chaosCases, expectedEnd, Pipeline, policyFor } from '../helpers/pipeline.js';
 import { scanForPhi } from '../helpers/phi.js';
 import { loadExampleCases, identifiersOf } from '../helpers/cases.js';
 import { ROOT } from '../helpers/processes.js';
+import { waitForQueueIdle } from '../helpers/wait.js';
 
 const N = Number(process.env.CHAOS_CASES ?? 200);
 const REDIS_RESTARTS = Number(process.env.CHAOS_REDIS_RESTARTS ?? 1);
@@ -52,13 +55,14 @@ describe('chaos: random SIGKILLs and a Redis restart', () => {
           while (next < cases.length) {
             const c = cases[next++]!;
             await p.submit(c.submission, deadline);
-            await sleep(rand(0, 20));
+            await sleep(rand(0, 20)); // pacing: submissions spread out, not a burst
           }
         }),
       );
       // Scripted reviewers over HTTP.
       const reviewing = Promise.all(
         Array.from({ length: REVIEWERS }, async () => {
+          // An idle reviewer looks again a little later (polling the queue, as a person would).
           while (!stop) if ((await p.reviewOnce()) !== 'decided') await sleep(100);
         }),
       );
@@ -66,7 +70,7 @@ describe('chaos: random SIGKILLs and a Redis restart', () => {
       const chaos = (async () => {
         let round: string[] = [];
         while (!stop) {
-          await sleep(rand(500, 2500));
+          await sleep(rand(500, 2500)); // the chaos itself: random moments between kills
           if (stop) break;
           if (round.length === 0) round = p.roles().sort(() => Math.random() - 0.5);
           await p.kill(round.pop() as Parameters<Pipeline['kill']>[0], rand(50, 800));
@@ -80,7 +84,7 @@ describe('chaos: random SIGKILLs and a Redis restart', () => {
       try {
         while (settled < N) {
           if (Date.now() > deadline) break;
-          await sleep(1000);
+          await sleep(1000); // the poll interval of this wait for every case to settle (deadline above)
           const records = await p.records(ids).catch(() => null);
           if (!records) continue; // Redis is restarting
           settled = [...records.values()].filter(Pipeline.settled).length;
@@ -98,8 +102,17 @@ describe('chaos: random SIGKILLs and a Redis restart', () => {
         await Promise.allSettled([chaos, reviewing, submitting]);
       }
       await submitting;
-      // Let the last in-flight deliveries land and any redelivery show up before counting.
-      await sleep(1500);
+      // Before counting: wait until the delivery queue has no work left (no job waiting, delayed or active,
+      // a stalled one included), so every in-flight delivery has landed and no redelivery can still come.
+      const deliveries = new Queue(QUEUES.delivery, {
+        connection: p.client,
+        prefix: bullPrefix(p.prefix, QUEUES.delivery),
+      });
+      try {
+        await waitForQueueIdle(deliveries, 60_000, 'the last deliveries');
+      } finally {
+        await deliveries.close();
+      }
 
       const records = await p.records(ids);
       const losses: string[] = [];

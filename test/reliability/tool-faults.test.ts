@@ -246,6 +246,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+// The breakers' own timer is under test: they let a trial call through only after halfOpenAfterMs.
 const waitBreakerHalfOpen = () => new Promise((r) => setTimeout(r, BREAKER.halfOpenAfterMs + 200));
 
 describe('tool faults', () => {

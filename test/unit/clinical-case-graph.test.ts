@@ -13,16 +13,21 @@ import type { GraphDeps } from '../../src/graphs/clinical-case/deps.js';
 import type { ClinicalCaseStateValue } from '../../src/graphs/clinical-case/state.js';
 import { parseSubmission } from '../../src/queues/producer.js';
 import { identifiersOf, loadExampleCases } from '../helpers/cases.js';
-import { fakeImaging, fakeKnowledgeBase, fakeLiterature, type Recorder } from '../helpers/tool-doubles.js';
+import { useStarterKb } from '../helpers/kb.js';
+import { fakeImaging, fakeLiterature, recordingKnowledgeBase, type Recorder } from '../helpers/tool-doubles.js';
 
 const examples = Object.fromEntries(loadExampleCases().map((e) => [e.file.replace('.json', ''), e]));
 const RECEIVED = '2026-11-24T12:00:00.000Z';
+// The real knowledge base with the starter content (SQLite), opened once for the file.
+const starter = useStarterKb();
+/** The starter content's interaction fact that applies to warfarin with ibuprofen. */
+const WARFARIN_NSAID = 'kb:ix:class:anticoagulants~class:nsaids';
 
 function setup(overrides: Partial<GraphDeps['tools']> = {}, maxRevisions = 2) {
   const recorder: Recorder = { requests: [] };
   const deps: GraphDeps = {
     tools: {
-      knowledgeBase: fakeKnowledgeBase(recorder),
+      knowledgeBase: recordingKnowledgeBase(starter.kb().store, recorder),
       literature: fakeLiterature(recorder),
       imaging: fakeImaging(recorder),
       policy: { timeoutMs: 200, retries: 1, backoffMs: 10 },
@@ -93,10 +98,10 @@ describe('clinical-case graph (knowledge-driven)', () => {
     }
     expect(request.plan.label).toBe(KNOWLEDGE_DRIVEN_LABEL);
     expect(request.allowedActions).toEqual(['approve', 'edit', 'request_changes', 'reject']);
-    // The synthetic interaction rule fired and is cited by fact id.
-    const change = request.plan.sections.medicationChanges.find((r) => r.citations.includes('kb:test-ix-1'));
+    // The knowledge base's interaction fact (anticoagulants with NSAIDs) fired and is cited by fact id.
+    const change = request.plan.sections.medicationChanges.find((r) => r.citations.includes(WARFARIN_NSAID));
     expect(change?.text).toMatch(/warfarin with ibuprofen/);
-    expect(request.evidence.map((e) => e.id)).toContain('kb:test-ix-1');
+    expect(request.evidence.map((e) => e.id)).toContain(WARFARIN_NSAID);
     // Every recommendation cites evidence that resolves.
     for (const section of SECTION_NAMES)
       for (const r of request.plan.sections[section]) expect(r.supported, r.text).toBe(true);
@@ -146,7 +151,10 @@ describe('clinical-case graph (knowledge-driven)', () => {
 
   it('shows unavailable tools in the plan and in the findings instead of failing the case', async () => {
     const recorder: Recorder = { requests: [] };
-    const { graph } = setup({ knowledgeBase: fakeKnowledgeBase(recorder, { fail: 'timeout' }), literature: null });
+    const { graph } = setup({
+      knowledgeBase: recordingKnowledgeBase(starter.kb().store, recorder, { fail: 'timeout' }),
+      literature: null,
+    });
     const { out } = await start(graph, 'polypharmacy-ckd');
     const request = interruptOf(out);
     expect(request.plan.unavailable.length).toBeGreaterThan(10);

@@ -14,9 +14,12 @@ import type { ReviewRequest } from '../../src/domain/plan.js';
 import { parseSubmission } from '../../src/queues/producer.js';
 import { identifiersOf, loadExampleCases } from '../helpers/cases.js';
 import { badToolCall, ScriptedChatModel, toolCall, type ScriptEntry } from '../helpers/scripted-model.js';
-import { fakeImaging, fakeKnowledgeBase, fakeLiterature, type Recorder } from '../helpers/tool-doubles.js';
+import { useStarterKb } from '../helpers/kb.js';
+import { fakeImaging, fakeLiterature, recordingKnowledgeBase, type Recorder } from '../helpers/tool-doubles.js';
 
 const examples = Object.fromEntries(loadExampleCases().map((e) => [e.file.replace('.json', ''), e]));
+// The real knowledge base with the starter content (SQLite), opened once for the file.
+const starter = useStarterKb();
 
 const emptySections = {
   assessment: [],
@@ -32,7 +35,7 @@ function run(name: string, script: ScriptEntry[], patch?: (submission: Record<st
   const graph = compileClinicalCaseGraph(
     {
       tools: {
-        knowledgeBase: fakeKnowledgeBase(recorder),
+        knowledgeBase: recordingKnowledgeBase(starter.kb().store, recorder),
         literature: fakeLiterature(recorder),
         imaging: fakeImaging(recorder),
         policy: { timeoutMs: 500, retries: 0, backoffMs: 1 },
@@ -153,7 +156,8 @@ describe('LLM drafter and verification', () => {
           {
             id: 'm1',
             text: 'Stop ibuprofen: interaction with warfarin.',
-            citations: ['kb:test-ix-1', 'case:med-2'],
+            // The starter content's interaction fact for warfarin (an anticoagulant) with ibuprofen (an NSAID).
+            citations: ['kb:ix:class:anticoagulants~class:nsaids', 'case:med-2'],
             medications: ['ibuprofen', 'warfarin'],
           },
           { id: 'm2', text: 'A trial showed X.', citations: ['pmid:31234567'], medications: [] },

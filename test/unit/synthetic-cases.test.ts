@@ -1,11 +1,13 @@
 /**
- * Every synthetic case, end to end through the knowledge-driven graph with the test-double
- * tools: the expected steps and the expected findings for each.
+ * Every synthetic case, end to end through the knowledge-driven graph with the real knowledge
+ * base (starter content) and test-double literature and imaging: the expected steps and the
+ * expected findings for each.
  */
 import { describe, expect, it } from 'vitest';
 import { loadExampleCases } from '../helpers/cases.js';
 import { runToReview } from '../helpers/graph-run.js';
-import { fakeImaging, fakeKnowledgeBase, fakeLiterature, type Recorder } from '../helpers/tool-doubles.js';
+import { useStarterKb } from '../helpers/kb.js';
+import { fakeImaging, fakeLiterature, recordingKnowledgeBase, type Recorder } from '../helpers/tool-doubles.js';
 
 interface Expected {
   steps: string[];
@@ -21,7 +23,7 @@ const EXPECTED: Record<string, Expected> = {
   'polypharmacy-ckd.json': {
     steps: ['kb:lookup', 'kb:contraindications', 'kb:duplicates', 'safety:interactions', ...medSafety(4), ...lit(3)],
     findings: [{ code: 'safety', severity: 'high' }],
-    medicationChange: /HIGH interaction: SYNTHETIC TEST DATA: warfarin with ibuprofen/,
+    medicationChange: /HIGH interaction: warfarin with ibuprofen/,
   },
   'pneumonia-penicillin-allergy.json': {
     steps: ['kb:lookup', 'safety:imaging:img-1', ...lit(1)],
@@ -33,17 +35,20 @@ const EXPECTED: Record<string, Expected> = {
   },
   'renal-ckd4.json': {
     steps: ['kb:lookup', 'kb:contraindications', 'kb:duplicates', 'safety:interactions', ...medSafety(3), ...lit(3)],
-    findings: [],
+    // The starter content's renal dose bands: metformin contraindicated, gabapentin above the band's maximum.
+    findings: [{ code: 'safety', severity: 'critical' }],
+    medicationChange: /CRITICAL dose: metformin: contraindicated at this level of renal function/,
   },
   'dental-amoxicillin-allergy.json': {
     steps: ['kb:lookup', 'kb:contraindications', 'kb:duplicates', 'safety:interactions', ...medSafety(2), ...lit(2)],
     findings: [{ code: 'safety', severity: 'critical' }],
-    medicationChange: /CRITICAL allergy: SYNTHETIC TEST DATA: amoxicillin with penicillin allergy/,
+    medicationChange: /CRITICAL allergy: amoxicillin with a recorded allergy to penicillin/,
   },
 };
 
 describe('synthetic cases', () => {
   const examples = loadExampleCases();
+  const starter = useStarterKb();
 
   it('has the five kinds of case the graph must handle', () => {
     expect(examples.map((e) => e.file).sort()).toEqual(Object.keys(EXPECTED).sort());
@@ -53,7 +58,7 @@ describe('synthetic cases', () => {
     const expected = EXPECTED[file]!;
     const recorder: Recorder = { requests: [] };
     const { request, state } = await runToReview(example, {
-      knowledgeBase: fakeKnowledgeBase(recorder),
+      knowledgeBase: recordingKnowledgeBase(starter.kb().store, recorder),
       literature: fakeLiterature(recorder),
       imaging: fakeImaging(recorder),
     });

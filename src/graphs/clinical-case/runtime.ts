@@ -131,6 +131,10 @@ export class ClinicalCaseRuntime {
     const stream = await this.graph.stream(input as never, {
       ...this.config(caseId, options.signal),
       streamMode: 'tasks',
+      // Each superstep's checkpoint and task writes are durable before the next step starts. LangGraph's
+      // default ('async') saves them while the next step runs: invisible with SQLite (synchronous driver),
+      // but on Postgres a process killed during the next step lost finished steps, which then ran again.
+      durability: 'sync',
     });
     const steps = new Map<string, { id: string; type: string }>();
     for await (const task of stream as AsyncIterable<{
