@@ -22,7 +22,21 @@ export default tseslint.config(
           message: 'Read the environment only in src/config.ts (and entry points); pass Config down.',
         },
       ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='transition']",
+          message:
+            'Case statuses change only through the named operations of src/cases/lifecycle.ts (CaseLifecycle), never by CaseStore.transition directly.',
+        },
+      ],
     },
+  },
+  {
+    // The lifecycle is the one caller of the compare-and-set primitive, which case-store.ts defines.
+    // Test fixtures may put a record straight into any state through the primitive.
+    files: ['src/cases/lifecycle.ts', 'src/queues/case-store.ts', 'test/**'],
+    rules: { 'no-restricted-syntax': 'off' },
   },
   {
     // Entry points, scripts, tests and config are where the environment is read.

@@ -11,14 +11,7 @@
  * over, and a decision that was already applied is not applied again.
  */
 import { DelayedError, UnrecoverableError, type Job, type Queue } from 'bullmq';
-import {
-  CaseJobData,
-  CLOSED_STATUSES,
-  ResumeJobData,
-  reviewPriority,
-  type ClosedStatus,
-  type ReviewJobData,
-} from '../src/domain/case.js';
+import { CaseLifecycle, isClosed, type RestoreStatus } from '../src/cases/lifecycle.js';
 import { summariseCase } from '../src/domain/case-summary.js';
 import { AppError, describeError } from '../src/errors.js';
 import {
@@ -27,18 +20,26 @@ import {
   type ClinicalCaseRuntime,
   type GraphEvent,
 } from '../src/graphs/clinical-case/runtime.js';
-import type { DeliveryJobData } from '../src/domain/review.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics/metrics.js';
 import type { AuditLog } from '../src/queues/audit.js';
 import type { CaseRecord, CaseStore } from '../src/queues/case-store.js';
-import { reviewJobId } from '../src/queues/names.js';
+import { caseIdOfJob, CaseJobData, ResumeJobData } from '../src/queues/cases.js';
+import type { DeliveryJobData } from '../src/queues/delivery.js';
+import {
+  addReviewJob as addToReviewQueue,
+  reviewJobId,
+  reviewPriority,
+  type ReviewJobData,
+} from '../src/queues/review.js';
 import { NO_FAULTS, type FaultHooks } from '../src/infra/faults.js';
 
 export interface CaseProcessorDeps {
   store: CaseStore;
   runtime: ClinicalCaseRuntime;
   reviewQueue: Queue<ReviewJobData>;
+  /** How long decided review jobs are kept. */
+  retentionSeconds: number;
   /** Enqueue the delivery of a closed case revision (idempotent per revision). */
   enqueueDelivery: (data: DeliveryJobData) => Promise<void>;
   audit: AuditLog;
@@ -60,10 +61,9 @@ export interface CaseJobResult {
 /** How soon a job interrupted by shutdown becomes available to other workers again. */
 const REQUEUE_DELAY_MS = 500;
 
-const caseIdFromJobId = (jobId: string | undefined) => /^(?:case|resume)\.(.+?)(?:\.r\d+)?$/.exec(jobId ?? '')?.[1];
-
 export function createCaseProcessor(deps: CaseProcessorDeps) {
   const { store, runtime } = deps;
+  const lifecycle = new CaseLifecycle(store);
   const pipeline = deps.pipelineName ?? 'clinical-case-graph';
   const faults = deps.faults ?? NO_FAULTS;
 
@@ -80,7 +80,7 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
     return async (node: string) => {
       if (completed.at(-1) === node) return;
       completed.push(node);
-      await store.transition(caseId, ['running'], { currentStep: node, completedSteps: completed });
+      await lifecycle.progress(caseId, node, completed);
     };
   }
 
@@ -119,12 +119,11 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
 
   /** Hand a closed case to delivery (idempotent: one delivery job per revision). */
   async function ensureDelivery(record: CaseRecord, logger: Logger): Promise<void> {
-    if (!(CLOSED_STATUSES as readonly string[]).includes(record.status) || record.delivery?.status === 'delivered')
-      return;
+    if (!isClosed(record.status) || record.delivery?.status === 'delivered') return;
     await deps.enqueueDelivery({
       caseId: record.caseId,
       revision: record.revision,
-      status: record.status as ClosedStatus,
+      status: record.status,
       enqueuedAt: new Date().toISOString(),
     });
     logger.info({ status: record.status, callback: record.hasCallback }, 'delivery enqueued');
@@ -141,10 +140,7 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
       enqueuedAt: new Date().toISOString(),
     };
     await faults.at('review.before-enqueue', { caseId: record.caseId, revision: outcome.revision });
-    await deps.reviewQueue.add('review', data, {
-      jobId: reviewJobId(record.caseId, outcome.revision),
-      priority: reviewPriority(record.priority, outcome.maxSeverity),
-    });
+    await addToReviewQueue(deps.reviewQueue, data, deps.retentionSeconds);
   }
 
   /** A case that says awaiting_review but whose review job was never added (a crash in between): add it from the checkpoint. */
@@ -178,12 +174,7 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
           priority: reviewPriority(record.priority, outcome.maxSeverity),
         },
       });
-      await store.transition(caseId, ['running'], {
-        status: 'awaiting_review',
-        currentStep: 'review',
-        revision: outcome.revision,
-        maxSeverity: outcome.maxSeverity,
-      });
+      await lifecycle.awaitReview(caseId, { revision: outcome.revision, maxSeverity: outcome.maxSeverity });
       await addReviewJob(record, outcome);
       logger.info({ revision: outcome.revision, maxSeverity: outcome.maxSeverity }, 'case awaiting review');
       return { caseId, status: 'awaiting_review' };
@@ -197,28 +188,14 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
       revision: outcome.revision,
       detail: { status: outcome.status, decidedBy: decision?.reviewer ?? null },
     });
-    const done = await store.transition(
-      caseId,
-      ['running'],
-      {
-        status: outcome.status,
-        currentStep: null,
-        revision: outcome.revision,
-        plan: outcome.status === 'approved' ? outcome.plan : null,
-        closedReason: outcome.closedReason,
-        decidedBy: decision?.reviewer ?? null,
-        decidedAt: decision?.decidedAt ?? null,
-        delivery: {
-          status: 'pending',
-          channel: record.hasCallback ? 'webhook' : 'api',
-          attempts: 0,
-          lastError: null,
-          deliveredAt: null,
-        },
-        completedAt: new Date().toISOString(),
-      },
-      'completions',
-    );
+    const done = await lifecycle.close(caseId, {
+      status: outcome.status,
+      revision: outcome.revision,
+      plan: outcome.plan,
+      closedReason: outcome.closedReason,
+      decision: decision ?? null,
+      hasCallback: record.hasCallback,
+    });
     if (done === 'applied') await deps.metrics.inc('co_cases_closed_total', { status: outcome.status });
     await ensureDelivery((await store.get(caseId))!, logger);
     logger.info({ status: outcome.status, revision: outcome.revision, applied: done }, 'case closed');
@@ -233,10 +210,10 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
     token: string | undefined,
     signal: AbortSignal,
     logger: Logger,
-    restoreTo: 'queued' | 'awaiting_review',
+    restoreTo: RestoreStatus,
   ): Promise<never> {
     if (signal.aborted && token) {
-      await store.transition(caseId, ['running'], { status: restoreTo, currentStep: null });
+      await lifecycle.requeue(caseId, restoreTo);
       await job.moveToDelayed(Date.now() + REQUEUE_DELAY_MS, token);
       logger.info('interrupted by shutdown; requeued');
       throw new DelayedError();
@@ -248,18 +225,10 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
       (err instanceof AppError && !err.retryable);
     const final = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (err instanceof DecisionRefusedError) {
-      await store.transition(caseId, ['running'], {
-        status: 'awaiting_review',
-        currentStep: 'review',
-        error: { code: err.code, message: err.message },
-      });
+      await lifecycle.refuseDecision(caseId, { code: err.code, message: err.message });
       await audit({ caseId, event: 'decision_refused', actor: ACTOR, revision: null, detail: { code: err.code } });
     } else {
-      await store.transition(
-        caseId,
-        ['running'],
-        final ? { status: 'failed', error, currentStep: null } : { status: restoreTo, error },
-      );
+      await (final ? lifecycle.fail(caseId, error) : lifecycle.retry(caseId, restoreTo, error));
       if (final) await audit({ caseId, event: 'failed', actor: ACTOR, revision: null, detail: { code: error.code } });
     }
     logger.warn({ err: error, final }, final ? 'job failed' : 'job attempt failed; will retry');
@@ -270,14 +239,9 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
   async function processStart(job: Job, token: string | undefined, signal: AbortSignal): Promise<CaseJobResult> {
     const parsed = CaseJobData.safeParse(job.data);
     if (!parsed.success) {
-      const caseId = caseIdFromJobId(job.id);
+      const caseId = caseIdOfJob(job.id);
       const error = { code: 'JOB_DATA_INVALID', message: 'job data does not match the case job schema' };
-      if (caseId)
-        await store.transition(caseId, ['accepted', 'queued', 'running'], {
-          status: 'failed',
-          error,
-          currentStep: null,
-        });
+      if (caseId) await lifecycle.failCaseJob(caseId, error);
       deps.logger.error({ jobId: job.id, issues: parsed.error.issues.length }, 'case job data invalid');
       throw new UnrecoverableError(`${error.code}: ${error.message}`);
     }
@@ -291,19 +255,7 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
       logger.info('case already went to review; not started again');
       return { caseId, status: 'skipped' };
     }
-    const start = await store.transition(
-      caseId,
-      ['accepted', 'queued', 'running'],
-      {
-        status: 'running',
-        pipeline,
-        currentStep: 'normalise',
-        completedSteps: [],
-        error: null,
-        summary: summariseCase(data.submission),
-      },
-      'attempts',
-    );
+    const start = await lifecycle.start(caseId, { pipeline, summary: summariseCase(data.submission) });
     if (start === 'wrong-state') {
       await enqueueMissingReview((await store.get(caseId))!, logger);
       logger.info('case already past drafting; duplicate delivery ignored');
@@ -338,11 +290,7 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
       logger.info('decision already applied; the next revision is in review');
       return { caseId, status: 'skipped' };
     }
-    const moved = await store.transition(caseId, ['awaiting_review', 'running'], {
-      status: 'running',
-      currentStep: 'resume',
-      error: null,
-    });
+    const moved = await lifecycle.resume(caseId);
     if (moved === 'missing') throw new UnrecoverableError(`CASE_NOT_FOUND: no record for case ${caseId}`);
     const record = (await store.get(caseId))!;
     if (moved === 'wrong-state') {

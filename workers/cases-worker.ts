@@ -2,19 +2,19 @@
  * BullMQ wiring for the `cases` queue: the Worker with its lock, stall and concurrency
  * settings, the final-failure hook, and a close() that gives active jobs a grace period.
  */
-import { Queue, Worker, type Job } from 'bullmq';
+import { Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
-import type { ReviewJobData } from '../src/domain/case.js';
 import type { ClinicalCaseRuntime } from '../src/graphs/clinical-case/runtime.js';
 import type { FaultHooks } from '../src/infra/faults.js';
 import type { Logger } from '../src/logger.js';
 import { Metrics } from '../src/metrics/metrics.js';
+import { CaseLifecycle } from '../src/cases/lifecycle.js';
 import { AuditLog } from '../src/queues/audit.js';
 import { CaseStore } from '../src/queues/case-store.js';
+import { CASES_QUEUE, caseIdOfJob, casesWorkerOptions } from '../src/queues/cases.js';
 import { DeliveryQueues } from '../src/queues/delivery.js';
-import { QUEUES, bullPrefix } from '../src/queues/names.js';
-import { caseQueueOptions } from '../src/queues/producer.js';
+import { createReviewQueue, type ReviewJobData } from '../src/queues/review.js';
 import { createCaseProcessor, type CaseJobResult } from './cases-processor.js';
 
 /** After cancelling jobs on shutdown, how long to wait for processors to stop. */
@@ -46,15 +46,10 @@ export function startCaseWorker(opts: {
 }): CaseWorkerHandle {
   const { config, redis, logger, runtime } = opts;
   const store = new CaseStore(redis, config.redis.keyPrefix);
-  const reviewQueue = new Queue<ReviewJobData>(QUEUES.review, {
-    connection: redis,
-    prefix: bullPrefix(config.redis.keyPrefix, QUEUES.review),
-    defaultJobOptions: {
-      removeOnComplete: { age: config.worker.retentionSeconds },
-      removeOnFail: { age: config.worker.retentionSeconds },
-    },
-  });
-  reviewQueue.on('error', (err) => logger.warn({ err: err.message }, 'review queue error'));
+  const lifecycle = new CaseLifecycle(store);
+  const reviewQueue = createReviewQueue(redis, config.redis.keyPrefix, (err) =>
+    logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'review queue error'),
+  );
   const deliveries = DeliveryQueues.fromConfig(config, redis, (err) =>
     logger.warn({ err: err.message }, 'delivery queue error'),
   );
@@ -62,41 +57,28 @@ export function startCaseWorker(opts: {
     store,
     runtime,
     reviewQueue,
+    retentionSeconds: config.worker.retentionSeconds,
     enqueueDelivery: (data) => deliveries.enqueue(data),
     audit: new AuditLog(redis, config.redis.keyPrefix),
     metrics: new Metrics(redis, config.redis.keyPrefix),
     logger,
     ...(opts.faults ? { faults: opts.faults } : {}),
   });
-  const worker = new Worker<unknown, CaseJobResult>(QUEUES.cases, processor, {
-    ...caseQueueOptions(redis, config.redis.keyPrefix),
-    concurrency: config.worker.concurrency,
-    lockDuration: config.worker.lockMs,
-    stalledInterval: Math.max(1000, Math.floor(config.worker.lockMs / 2)),
-    maxStalledCount: config.worker.maxStalls,
-  });
+  const worker = new Worker<unknown, CaseJobResult>(CASES_QUEUE, processor, casesWorkerOptions(redis, config));
 
   worker.on('failed', (job: Job | undefined, err: Error) => {
     // Covers failures the processor never saw, e.g. a job that stalled too often. A case job or a
     // resume job that fails for good leaves the case failed, with the reason: never silently stuck
     // in running or awaiting_review (a resume job's review item is already decided).
-    const caseId = /^(?:case|resume)\.(.+?)(?:\.r\d+)?$/.exec(job?.id ?? '')?.[1];
+    const caseId = caseIdOfJob(job?.id);
     const final = job
       ? job.attemptsMade >= (job.opts.attempts ?? 1) ||
         err.name === 'UnrecoverableError' ||
         /stalled more than allowable limit/.test(err.message)
       : false;
     if (caseId && final) {
-      const from =
-        job!.name === 'resume'
-          ? (['awaiting_review', 'running'] as const)
-          : (['accepted', 'queued', 'running'] as const);
-      store
-        .transition(caseId, [...from], {
-          status: 'failed',
-          currentStep: null,
-          error: { code: 'JOB_FAILED', message: err.message.slice(0, 500) },
-        })
+      const error = { code: 'JOB_FAILED', message: err.message.slice(0, 500) };
+      (job!.name === 'resume' ? lifecycle.failResumeJob(caseId, error) : lifecycle.failCaseJob(caseId, error))
         .then(
           (applied) =>
             applied === 'applied' && logger.error({ caseId, jobId: job!.id, err: err.message }, 'case failed for good'),

@@ -10,14 +10,15 @@
  * before the record means one more POST with the same id).
  */
 import { UnrecoverableError, type Job } from 'bullmq';
-import { DeliveryJobData, DeliveryPayload, type DeadLetterJobData } from '../src/domain/review.js';
+import { DeliveryPayload } from '../src/domain/review.js';
 import { DeliveryError, postWebhook, signatureHeader } from '../src/delivery/webhook.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics/metrics.js';
+import { CaseLifecycle, isClosed } from '../src/cases/lifecycle.js';
 import type { AuditLog } from '../src/queues/audit.js';
 import type { CaseStore } from '../src/queues/case-store.js';
-import { CLOSED_STATUSES, type ClosedStatus } from '../src/domain/case.js';
-import { deliveryId } from '../src/queues/names.js';
+import type { DeadLetterJobData } from '../src/queues/dead-letter.js';
+import { DeliveryJobData, deliveryId } from '../src/queues/delivery.js';
 
 export interface DeliveryProcessorDeps {
   store: CaseStore;
@@ -35,6 +36,7 @@ const ACTOR = 'system:delivery-worker';
 
 export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
   const now = deps.now ?? (() => new Date());
+  const lifecycle = new CaseLifecycle(deps.store);
   const onAuditError = (err: unknown) => deps.logger.error({ err: String(err) }, 'audit append failed');
   const audit = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.tryAppend(entry, onAuditError);
   /**
@@ -54,8 +56,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     const logger = deps.logger.child({ caseId, revision, jobId: job.id, attempt: job.attemptsMade + 1 });
     const record = await deps.store.get(caseId);
     if (!record) throw new UnrecoverableError(`CASE_NOT_FOUND: no record for case ${caseId}`);
-    if (!(CLOSED_STATUSES as readonly string[]).includes(record.status))
-      throw new UnrecoverableError(`CASE_NOT_CLOSED: case ${caseId} is ${record.status}`);
+    if (!isClosed(record.status)) throw new UnrecoverableError(`CASE_NOT_CLOSED: case ${caseId} is ${record.status}`);
     if (record.delivery?.status === 'delivered') {
       logger.info('already delivered; not sent again');
       await delivered({
@@ -78,14 +79,12 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
         : Promise.resolve();
 
     if (!record.callbackUrl) {
-      await deps.store.transition(caseId, CLOSED_STATUSES, {
-        delivery: {
-          status: 'delivered',
-          channel: 'api',
-          attempts: 0,
-          lastError: null,
-          deliveredAt: now().toISOString(),
-        },
+      await lifecycle.recordDelivery(caseId, {
+        status: 'delivered',
+        channel: 'api',
+        attempts: 0,
+        lastError: null,
+        deliveredAt: now().toISOString(),
       });
       await delivered({ caseId, event: 'delivered', actor: ACTOR, revision, detail: { channel: 'api' } });
       await deps.metrics.inc('co_delivery_attempts_total', { result: 'delivered' });
@@ -97,7 +96,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     const payload: DeliveryPayload = {
       deliveryId: id,
       caseId,
-      status: record.status as ClosedStatus,
+      status: record.status,
       revision,
       plan: record.status === 'approved' ? (record.plan as DeliveryPayload['plan']) : null,
       closedReason: record.closedReason,
@@ -129,14 +128,12 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       const final = !e.retryable || attempt >= attempts;
       await deps.metrics.inc('co_delivery_attempts_total', { result: 'failed' });
       await deps.metrics.inc('co_delivery_failures_total', { reason: e.reason });
-      await deps.store.transition(caseId, CLOSED_STATUSES, {
-        delivery: {
-          status: final ? 'failed' : 'pending',
-          channel: 'webhook',
-          attempts: attempt,
-          lastError: `${e.reason}: ${e.message}`.slice(0, 500),
-          deliveredAt: null,
-        },
+      await lifecycle.recordDelivery(caseId, {
+        status: final ? 'failed' : 'pending',
+        channel: 'webhook',
+        attempts: attempt,
+        lastError: `${e.reason}: ${e.message}`.slice(0, 500),
+        deliveredAt: null,
       });
       await audit({
         caseId,
@@ -170,14 +167,12 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       throw new UnrecoverableError(`DELIVERY_FAILED: ${e.reason}: ${e.message}`);
     }
     // Outside the try: a failure from here on (Redis down) is not a failed delivery; the retry finds the case delivered.
-    await deps.store.transition(caseId, CLOSED_STATUSES, {
-      delivery: {
-        status: 'delivered',
-        channel: 'webhook',
-        attempts: attempt,
-        lastError: null,
-        deliveredAt: now().toISOString(),
-      },
+    await lifecycle.recordDelivery(caseId, {
+      status: 'delivered',
+      channel: 'webhook',
+      attempts: attempt,
+      lastError: null,
+      deliveredAt: now().toISOString(),
     });
     await delivered({
       caseId,

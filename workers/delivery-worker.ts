@@ -9,8 +9,7 @@ import type { Logger } from '../src/logger.js';
 import { Metrics } from '../src/metrics/metrics.js';
 import { AuditLog } from '../src/queues/audit.js';
 import { CaseStore } from '../src/queues/case-store.js';
-import { DeliveryQueues } from '../src/queues/delivery.js';
-import { bullPrefix, QUEUES } from '../src/queues/names.js';
+import { DELIVERY_QUEUE, DeliveryQueues, deliveryWorkerOptions } from '../src/queues/delivery.js';
 import { createDeliveryProcessor } from './delivery-processor.js';
 
 export interface DeliveryWorkerHandle {
@@ -35,13 +34,7 @@ export function startDeliveryWorker(opts: { config: Config; redis: Redis; logger
     timeoutMs: config.delivery.timeoutMs,
     hostAllowlist: config.callbacks.hostAllowlist,
   });
-  const worker = new Worker(QUEUES.delivery, processor, {
-    connection: redis,
-    prefix: bullPrefix(config.redis.keyPrefix, QUEUES.delivery),
-    concurrency: config.delivery.concurrency,
-    lockDuration: Math.max(config.worker.lockMs, config.delivery.timeoutMs * 2),
-    maxStalledCount: 5,
-  });
+  const worker = new Worker(DELIVERY_QUEUE, processor, deliveryWorkerOptions(redis, config));
   worker.on('error', (err) => logger.error({ err: err.message }, 'delivery worker error'));
   return {
     worker,

@@ -1,10 +1,12 @@
 /**
- * Case submission, case record and case job schemas: the contracts shared by the HTTP API,
- * the BullMQ producer and the workers. Types are inferred from the schemas.
+ * Case submission and case view schemas: the contracts shared by the HTTP API, the BullMQ
+ * producer and the workers (the job schemas live with their queues in src/queues/, the statuses
+ * in src/cases/lifecycle.ts). Types are inferred from the schemas.
  */
 import { z } from 'zod';
+import { CaseStatus } from './case-status.js';
 import { Bundle } from './fhir.js';
-import { ReviewDecision, ReviewRequest, Severity } from './plan.js';
+import { Severity } from './plan.js';
 
 /**
  * Caller-chosen case id, also the idempotency key. Letters, digits, `.`, `_` and `-`;
@@ -44,30 +46,6 @@ export const CaseSubmission = z.strictObject({
 });
 export type CaseSubmissionInput = z.input<typeof CaseSubmission>;
 export type CaseSubmission = z.output<typeof CaseSubmission>;
-
-export const CaseStatus = z.enum([
-  /** The record exists; the job is being enqueued. */
-  'accepted',
-  /** Waiting in the `cases` queue. */
-  'queued',
-  /** A worker is running the case graph; see currentStep. */
-  'running',
-  /** A draft plan waits in the review queue for a human decision. */
-  'awaiting_review',
-  /** A human approved the plan (as drafted or edited). */
-  'approved',
-  /** A human rejected the plan; see closedReason. */
-  'rejected',
-  /** Changes were requested more often than allowed; handed to senior review. */
-  'escalated',
-  /** Gave up after the configured attempts, or the input can never be processed. */
-  'failed',
-]);
-export type CaseStatus = z.infer<typeof CaseStatus>;
-export const TERMINAL_STATUSES: readonly CaseStatus[] = ['approved', 'rejected', 'escalated', 'failed'];
-/** Terminal statuses a human decision produced: these cases are delivered. */
-export const CLOSED_STATUSES = ['approved', 'rejected', 'escalated'] as const satisfies readonly CaseStatus[];
-export type ClosedStatus = (typeof CLOSED_STATUSES)[number];
 
 export const FindingSeverity = Severity;
 
@@ -119,33 +97,3 @@ export const CaseView = z.object({
   completedAt: z.string().nullable(),
 });
 export type CaseView = z.infer<typeof CaseView>;
-
-/** The data of a job on the `cases` queue. */
-export const CaseJobData = z.object({
-  submission: CaseSubmission,
-  submittedBy: z.string().min(1),
-  enqueuedAt: z.string(),
-  mode: z.enum(['knowledge-driven', 'llm']),
-});
-export type CaseJobData = z.infer<typeof CaseJobData>;
-
-/** A `resume` job on the `cases` queue: a human decision for one revision of a case. */
-export const ResumeJobData = z.object({ caseId: CaseId, decision: ReviewDecision });
-export type ResumeJobData = z.infer<typeof ResumeJobData>;
-
-/** A job on the `review` queue: one revision of a case waiting for a human. */
-export const ReviewJobData = z.object({
-  caseId: CaseId,
-  revision: z.number().int(),
-  casePriority: CasePriority,
-  maxSeverity: Severity.nullable(),
-  request: ReviewRequest,
-  enqueuedAt: z.string(),
-});
-export type ReviewJobData = z.infer<typeof ReviewJobData>;
-
-/** Review queue priority: case priority first, then the most severe finding (lower is served first). */
-export function reviewPriority(casePriority: CasePriority, maxSeverity: Severity | null): number {
-  const severityOrder = { critical: 0, high: 1, moderate: 2, low: 3, info: 4 } as const;
-  return BULLMQ_PRIORITY[casePriority] * 10 + (maxSeverity ? severityOrder[maxSeverity] : 5);
-}

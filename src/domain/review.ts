@@ -4,7 +4,8 @@
  * service receives when a case is finalized.
  */
 import { z } from 'zod';
-import { CaseId, CasePriority, CLOSED_STATUSES } from './case.js';
+import { CLOSED_STATUSES } from './case-status.js';
+import { CaseId, CasePriority } from './case.js';
 import { PlanDiff } from './plan-diff.js';
 import { Plan, PlanSections, ReviewDecision, Severity } from './plan.js';
 
@@ -123,25 +124,3 @@ export const DeliveryPayload = z.object({
   sentAt: z.string(),
 });
 export type DeliveryPayload = z.infer<typeof DeliveryPayload>;
-
-/** Data of a job on the `delivery` queue. */
-export const DeliveryJobData = z.object({
-  caseId: CaseId,
-  revision: z.number().int(),
-  status: DeliveryPayload.shape.status,
-  enqueuedAt: z.string(),
-});
-export type DeliveryJobData = z.infer<typeof DeliveryJobData>;
-
-/** Data of a job on the `dead-letter` queue: a delivery that failed for good. */
-export const DeadLetterJobData = z.object({
-  caseId: CaseId,
-  revision: z.number().int(),
-  deliveryId: z.string(),
-  /** Host of the callback URL (never its path or query). */
-  host: z.string(),
-  attempts: z.number().int(),
-  lastError: z.string(),
-  failedAt: z.string(),
-});
-export type DeadLetterJobData = z.infer<typeof DeadLetterJobData>;

@@ -7,14 +7,8 @@
  */
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import {
-  CasePriority,
-  CaseStatus,
-  CaseSummaryCounts,
-  DeliveryState,
-  FindingSeverity,
-  type CaseView,
-} from '../domain/case.js';
+import { CaseStatus, INITIAL_STATUS } from '../domain/case-status.js';
+import { CasePriority, CaseSummaryCounts, DeliveryState, FindingSeverity, type CaseView } from '../domain/case.js';
 import { caseRecordKey } from './names.js';
 
 const CREATE_SCRIPT = `
@@ -146,7 +140,7 @@ export class CaseStore {
   /** The record as `create` writes it, with the given status. */
   initialRecord(
     input: NewCaseRecord,
-    status: CaseRecord['status'] = 'accepted',
+    status: CaseRecord['status'] = INITIAL_STATUS,
     at = this.now().toISOString(),
   ): CaseRecord {
     return {
@@ -172,7 +166,7 @@ export class CaseStore {
     };
   }
 
-  /** Create the record with status `accepted` unless one exists. Returns whether it was created. */
+  /** Create the record in the lifecycle's initial status (`accepted`) unless one exists. Returns whether it was created. */
   async create(input: NewCaseRecord): Promise<boolean> {
     const record = this.initialRecord(input);
     const fields: Record<string, string> = {

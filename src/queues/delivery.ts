@@ -1,14 +1,48 @@
 /**
- * The `delivery` and `dead-letter` queues. A closed case gets one delivery job
- * (`deliver.<caseId>.r<revision>`), retried with exponential backoff; a delivery that fails for
- * good is copied to `dead-letter` (`dead.<caseId>.r<revision>`), where no worker consumes it:
- * ops see it in Bull Board and through `/v1/ops/dead-letters`, and can send it again.
+ * The `delivery` queue: one job per closed case revision (`deliver.<caseId>.r<revision>`, job
+ * name `deliver`, DeliveryJobData), retried with exponential backoff; a delivery that fails for
+ * good is copied to the dead-letter queue (dead-letter.ts). Producers: the cases worker when a
+ * case closes, and ops retrying a dead letter. Consumer: the delivery worker
+ * (`workers/delivery-worker.ts`, with `deliveryWorkerOptions`).
+ *
+ * `DeliveryQueues` holds the delivery queue together with the dead-letter queue, since every
+ * user of one (the delivery worker, the ops API) needs the other too.
  */
-import { Queue } from 'bullmq';
+import { Queue, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import type { Config } from '../config.js';
-import { DeadLetterJobData, DeliveryJobData } from '../domain/review.js';
-import { bullPrefix, deadLetterJobId, deliveryJobId, QUEUES } from './names.js';
+import { CaseId } from '../domain/case.js';
+import { DeliveryPayload } from '../domain/review.js';
+import {
+  addDeadLetter,
+  createDeadLetterQueue,
+  deadLetterJobId,
+  listDeadLetters,
+  type DeadLetterJobData,
+} from './dead-letter.js';
+import { bullPrefix, QUEUES } from './names.js';
+
+export const DELIVERY_QUEUE = QUEUES.delivery;
+
+/** The data of a delivery job. */
+export const DeliveryJobData = z.object({
+  caseId: CaseId,
+  revision: z.number().int(),
+  status: DeliveryPayload.shape.status,
+  enqueuedAt: z.string(),
+});
+export type DeliveryJobData = z.infer<typeof DeliveryJobData>;
+
+/** BullMQ job id of a case's delivery: one per case revision, so a finalized plan is delivered once. */
+export function deliveryJobId(caseId: string, revision: number): string {
+  return `deliver.${caseId}.r${revision}`;
+}
+
+/** The id receivers deduplicate on (`X-CO-Delivery-Id`): stable for a case revision across retries. */
+export function deliveryId(caseId: string, revision: number): string {
+  return `${caseId}.r${revision}`;
+}
 
 export interface DeliveryQueueOptions {
   redis: Redis;
@@ -19,25 +53,38 @@ export interface DeliveryQueueOptions {
   onError?: (err: Error) => void;
 }
 
+/** The delivery queue with its default job options (attempts, backoff, retention). */
+export function createDeliveryQueue(o: Omit<DeliveryQueueOptions, 'onError'>): Queue<DeliveryJobData> {
+  return new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
+    connection: o.redis,
+    prefix: bullPrefix(o.keyPrefix, DELIVERY_QUEUE),
+    defaultJobOptions: {
+      attempts: o.attempts,
+      backoff: { type: 'exponential', delay: o.backoffMs },
+      removeOnComplete: { age: o.retentionSeconds },
+      removeOnFail: { age: o.retentionSeconds },
+    },
+  });
+}
+
+/** Options of the delivery Worker: a lock that outlasts a webhook timeout, and generous stall allowance. */
+export function deliveryWorkerOptions(redis: Redis, config: Config): WorkerOptions {
+  return {
+    connection: redis,
+    prefix: bullPrefix(config.redis.keyPrefix, DELIVERY_QUEUE),
+    concurrency: config.delivery.concurrency,
+    lockDuration: Math.max(config.worker.lockMs, config.delivery.timeoutMs * 2),
+    maxStalledCount: 5,
+  };
+}
+
 export class DeliveryQueues {
   readonly delivery: Queue<DeliveryJobData>;
   readonly deadLetter: Queue<DeadLetterJobData>;
 
-  constructor(private readonly o: DeliveryQueueOptions) {
-    this.delivery = new Queue<DeliveryJobData>(QUEUES.delivery, {
-      connection: o.redis,
-      prefix: bullPrefix(o.keyPrefix, QUEUES.delivery),
-      defaultJobOptions: {
-        attempts: o.attempts,
-        backoff: { type: 'exponential', delay: o.backoffMs },
-        removeOnComplete: { age: o.retentionSeconds },
-        removeOnFail: { age: o.retentionSeconds },
-      },
-    });
-    this.deadLetter = new Queue<DeadLetterJobData>(QUEUES.deadLetter, {
-      connection: o.redis,
-      prefix: bullPrefix(o.keyPrefix, QUEUES.deadLetter),
-    });
+  constructor(o: DeliveryQueueOptions) {
+    this.delivery = createDeliveryQueue(o);
+    this.deadLetter = createDeadLetterQueue(o.redis, o.keyPrefix);
     for (const q of [this.delivery, this.deadLetter]) q.on('error', o.onError ?? (() => undefined));
   }
 
@@ -48,26 +95,20 @@ export class DeliveryQueues {
     });
   }
 
-  async deadLetters(limit = 500): Promise<Array<DeadLetterJobData & { deadLetteredAt: string }>> {
-    const jobs = await this.deadLetter.getJobs(['waiting', 'prioritized'], 0, limit - 1);
-    return jobs.map((j) => ({
-      ...DeadLetterJobData.parse(j.data),
-      deadLetteredAt: new Date(j.timestamp).toISOString(),
-    }));
+  deadLetters(limit = 500): Promise<Array<DeadLetterJobData & { deadLetteredAt: string }>> {
+    return listDeadLetters(this.deadLetter, limit);
   }
 
-  async addDeadLetter(data: DeadLetterJobData): Promise<void> {
-    await this.deadLetter.add('dead-letter', DeadLetterJobData.parse(data), {
-      jobId: deadLetterJobId(data.caseId, data.revision),
-    });
+  addDeadLetter(data: DeadLetterJobData): Promise<void> {
+    return addDeadLetter(this.deadLetter, data);
   }
 
-  /** Send a dead-lettered delivery again: the failed job is replaced by a fresh one with all its attempts. Null when nothing is dead-lettered. */
   /** Whether a delivery of this revision is dead-lettered. */
   async isDeadLettered(caseId: string, revision: number): Promise<boolean> {
     return (await this.deadLetter.getJob(deadLetterJobId(caseId, revision))) !== undefined;
   }
 
+  /** Send a dead-lettered delivery again: the failed job is replaced by a fresh one with all its attempts. Null when nothing is dead-lettered. */
   async retry(caseId: string, revision: number, status: DeliveryJobData['status']): Promise<DeliveryJobData | null> {
     const dead = await this.deadLetter.getJob(deadLetterJobId(caseId, revision));
     if (!dead) return null;

@@ -1,5 +1,7 @@
 /**
- * Queue names, Redis key layout and deterministic job ids.
+ * Queue names and the Redis key layout. Everything else about a queue (job names, data schemas,
+ * job ids, construction, producers, worker options) is in its module: cases.ts, review.ts,
+ * delivery.ts, dead-letter.ts.
  *
  * Every key starts with the configured KEY_PREFIX. Each BullMQ queue gets its own hash tag
  * (`{co:cases}`), so all keys of one queue share a Redis Cluster slot (BullMQ's Lua scripts
@@ -14,37 +16,8 @@ export function bullPrefix(keyPrefix: string, queue: QueueName): string {
   return `{${keyPrefix}:${queue}}`;
 }
 
-/** BullMQ job id of a case on the `cases` queue. Never an integer and never contains `:`. */
-export function caseJobId(caseId: string): string {
-  return `case.${caseId}`;
-}
-
-/** BullMQ job id of a review decision's resume job: one per case revision, so a decision resumes once. */
-export function resumeJobId(caseId: string, revision: number): string {
-  return `resume.${caseId}.r${revision}`;
-}
-
-/** BullMQ job id of a review job: case id + revision, so a revision is never queued twice. */
-export function reviewJobId(caseId: string, revision: number): string {
-  return `review.${caseId}.r${revision}`;
-}
-
 export function caseRecordKey(keyPrefix: string, caseId: string): string {
   return `${keyPrefix}:case:{${caseId}}`;
-}
-
-/** BullMQ job id of a case's delivery: one per case revision, so a finalized plan is delivered once. */
-export function deliveryJobId(caseId: string, revision: number): string {
-  return `deliver.${caseId}.r${revision}`;
-}
-
-/** The id receivers deduplicate on: stable for a case revision across retries. */
-export function deliveryId(caseId: string, revision: number): string {
-  return `${caseId}.r${revision}`;
-}
-
-export function deadLetterJobId(caseId: string, revision: number): string {
-  return `dead.${caseId}.r${revision}`;
 }
 
 /** The append-only audit log of a case (a Redis Stream), in the case's hash slot. */

@@ -8,33 +8,29 @@
  * resubmitting the same case re-adds the job, and BullMQ's job id makes that add idempotent.
  */
 import { createHash } from 'node:crypto';
-import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { callbackUrlProblem } from '../domain/callback-url.js';
-import {
-  BULLMQ_PRIORITY,
-  CaseSubmission,
-  ResumeJobData,
-  type CaseJobData,
-  type CaseSubmissionInput,
-} from '../domain/case.js';
+import { CaseSubmission, type CaseSubmissionInput } from '../domain/case.js';
 import type { ReviewDecision } from '../domain/plan.js';
 import { CaseValidationError, toFieldIssues } from '../domain/validation.js';
 import { CaseIdConflictError } from '../errors.js';
+import { CaseLifecycle } from '../cases/lifecycle.js';
 import { AuditLog } from './audit.js';
 import { CaseStore, type CaseRecord } from './case-store.js';
-import { QUEUES, bullPrefix, caseJobId, resumeJobId } from './names.js';
+import {
+  addCaseJob,
+  casesQueueOptions,
+  createCasesQueue,
+  enqueueResume,
+  type CaseJobData,
+  type CasesQueue,
+  type CasesQueueOptions,
+} from './cases.js';
 
-export interface CaseProducerOptions {
-  redis: Redis;
-  keyPrefix: string;
+export interface CaseProducerOptions extends CasesQueueOptions {
   mode: CaseJobData['mode'];
-  attempts: number;
-  retentionSeconds: number;
   callbackHostAllowlist: readonly string[];
-  /** Receives queue connection errors (they are transient: ioredis reconnects by itself). */
-  onError?: (err: Error) => void;
 }
 
 export interface SubmitResult {
@@ -43,38 +39,23 @@ export interface SubmitResult {
   record: CaseRecord;
 }
 
-export function caseQueueOptions(redis: Redis, keyPrefix: string) {
-  return { connection: redis, prefix: bullPrefix(keyPrefix, QUEUES.cases) };
-}
-
 export class CaseProducer {
-  readonly queue: Queue<CaseJobData>;
+  readonly queue: CasesQueue;
   readonly store: CaseStore;
   readonly audit: AuditLog;
+  private readonly lifecycle: CaseLifecycle;
 
   constructor(private readonly options: CaseProducerOptions) {
     this.store = new CaseStore(options.redis, options.keyPrefix);
+    this.lifecycle = new CaseLifecycle(this.store);
     this.audit = new AuditLog(options.redis, options.keyPrefix);
-    this.queue = new Queue<CaseJobData>(QUEUES.cases, {
-      ...caseQueueOptions(options.redis, options.keyPrefix),
-      defaultJobOptions: {
-        attempts: options.attempts,
-        backoff: { type: 'exponential', delay: 2000 },
-        removeOnComplete: { age: options.retentionSeconds },
-        removeOnFail: { age: options.retentionSeconds },
-      },
-    });
-    this.queue.on('error', options.onError ?? (() => undefined));
+    this.queue = createCasesQueue(options);
   }
 
   static fromConfig(config: Config, redis: Redis, onError?: (err: Error) => void): CaseProducer {
     return new CaseProducer({
-      onError,
-      redis,
-      keyPrefix: config.redis.keyPrefix,
+      ...casesQueueOptions(config, redis, onError),
       mode: config.model.mode,
-      attempts: config.worker.attempts,
-      retentionSeconds: config.worker.retentionSeconds,
       callbackHostAllowlist: config.callbacks.hostAllowlist,
     });
   }
@@ -94,7 +75,7 @@ export class CaseProducer {
       hasCallback: submission.callbackUrl !== undefined,
       callbackUrl: submission.callbackUrl ?? null,
     };
-    const created = await this.store.create(newRecord);
+    const created = await this.lifecycle.create(newRecord);
     if (!created) {
       const existing = await this.store.get(caseId);
       if (existing) {
@@ -124,8 +105,8 @@ export class CaseProducer {
         resubmitted: !created,
       },
     });
-    await this.queue.add('case', data, { jobId: caseJobId(caseId), priority: BULLMQ_PRIORITY[submission.priority] });
-    const moved = await this.store.transition(caseId, ['accepted'], { status: 'queued' });
+    await addCaseJob(this.queue, data);
+    const moved = await this.lifecycle.queue(caseId);
     // A fresh case that moved to `queued` is known without reading it back; anything else is read.
     const record =
       moved === 'applied' && created ? this.store.initialRecord(newRecord, 'queued') : await this.store.get(caseId);
@@ -134,12 +115,12 @@ export class CaseProducer {
   }
 
   /**
-   * Hand a human decision to the case workers. One resume job per case revision (deterministic
-   * job id), so a decision is applied once however often it is submitted.
+   * Hand a human decision to the case workers (`enqueueResume` on this producer's queue), which
+   * makes a producer usable as a review queue's DecisionSink. The API server does not use it: its
+   * review queue resumes through the cases queue module directly.
    */
-  async submitDecision(caseId: string, decision: ReviewDecision): Promise<void> {
-    const data = ResumeJobData.parse({ caseId, decision });
-    await this.queue.add('resume', data as never, { jobId: resumeJobId(caseId, decision.revision), priority: 1 });
+  submitDecision(caseId: string, decision: ReviewDecision): Promise<void> {
+    return enqueueResume(this.queue, caseId, decision);
   }
 
   get(caseId: string): Promise<CaseRecord | null> {

@@ -17,16 +17,16 @@
  * instead of deciding again. The case worker applies a decision to the graph once.
  */
 import { randomUUID } from 'node:crypto';
-import { Queue, Worker, type Job } from 'bullmq';
+import { Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ReviewJobData } from '../domain/case.js';
 import { diffPlans } from '../domain/plan-diff.js';
 import { SEVERITY_RANK, type ReviewDecision, type Severity } from '../domain/plan.js';
 import type { ClaimView, DecisionInput, DecisionRecord, ReviewListItem } from '../domain/review.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AuditLog } from './audit.js';
 import type { DecisionStore } from './decisions.js';
-import { bullPrefix, claimMutexKey, claimsKey, QUEUES, reviewJobId } from './names.js';
+import { claimMutexKey, claimsKey } from './names.js';
+import { createReviewQueue, REVIEW_QUEUE, ReviewJobData, reviewJobId, reviewWorkerOptions } from './review.js';
 
 export type ReviewErrorCode =
   | 'REVIEW_NOT_FOUND'
@@ -66,7 +66,7 @@ interface Claim {
   renewedAt: string;
 }
 
-/** Hands a recorded decision to the case workers (idempotent per case revision). */
+/** Hands a recorded decision to the case workers (idempotent per case revision): `enqueueResume` of src/queues/cases.ts. */
 export interface DecisionSink {
   submitDecision(caseId: string, decision: ReviewDecision): Promise<void>;
 }
@@ -95,21 +95,11 @@ export class ReviewQueue {
   private readonly onError: (err: unknown) => void;
 
   constructor(private readonly o: ReviewQueueOptions) {
-    const prefix = bullPrefix(o.keyPrefix, QUEUES.review);
     this.now = o.now ?? (() => new Date());
     this.onError = o.onError ?? (() => undefined);
-    this.queue = new Queue<ReviewJobData>(QUEUES.review, { connection: o.redis, prefix });
-    this.queue.on('error', this.onError);
-    // No processor: jobs are taken by claims. The lock duration is the lease; an abandoned
-    // claim stalls and returns to the queue (never failed: abandonment is not an error).
-    this.worker = new Worker<ReviewJobData>(QUEUES.review, null, {
-      connection: o.redis,
-      prefix,
-      autorun: false,
-      lockDuration: o.leaseMs,
-      stalledInterval: Math.max(500, Math.min(30_000, Math.floor(o.leaseMs / 2))),
-      maxStalledCount: 1_000_000,
-    });
+    this.queue = createReviewQueue(o.redis, o.keyPrefix, this.onError);
+    // No processor: jobs are taken by claims (see reviewWorkerOptions: the lock is the lease).
+    this.worker = new Worker<ReviewJobData>(REVIEW_QUEUE, null, reviewWorkerOptions(o.redis, o.keyPrefix, o.leaseMs));
     this.worker.on('error', this.onError);
     this.worker.on('stalled', (jobId: string) => void this.onLeaseExpired(jobId).catch(this.onError));
   }

@@ -5,6 +5,7 @@ import { createLogger } from '../logger.js';
 import { AccountStore } from '../auth/accounts.js';
 import { SessionStore } from '../auth/sessions.js';
 import { Metrics } from '../metrics/metrics.js';
+import { casesQueueOptions, createCasesQueue, enqueueResume } from '../queues/cases.js';
 import { createFailFastRedis, createRedis, waitForRedis } from '../queues/connection.js';
 import { DecisionStore } from '../queues/decisions.js';
 import { DeliveryQueues } from '../queues/delivery.js';
@@ -21,7 +22,10 @@ async function main(): Promise<void> {
   const redis = createFailFastRedis(requireRedisUrl(config), 'api');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   await waitForRedis(redis, 30_000);
-  const producer = CaseProducer.fromConfig(config, redis, (err) => logger.warn({ err: err.message }, 'queue error'));
+  const onQueueError = (err: Error) => logger.warn({ err: err.message }, 'queue error');
+  const producer = CaseProducer.fromConfig(config, redis, onQueueError);
+  // Review decisions resume the graph through the cases queue, not through the intake producer.
+  const resumes = createCasesQueue(casesQueueOptions(config, redis, onQueueError));
   const knowledgeBase = await openKnowledgeBase({
     databaseUrl: config.database.url,
     sqlitePath: config.knowledgeBase.sqlitePath,
@@ -48,7 +52,7 @@ async function main(): Promise<void> {
     keyPrefix: prefix,
     leaseMs: config.review.leaseMs,
     decisions,
-    sink: producer,
+    sink: { submitDecision: (caseId, decision) => enqueueResume(resumes, caseId, decision) },
     audit: producer.audit,
     metrics,
     onError: (err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'review queue error'),
@@ -82,7 +86,7 @@ async function main(): Promise<void> {
     { name: 'http', close: () => app.close() },
     { name: 'review-queue', close: () => reviewQueue.close() },
     { name: 'delivery-queues', close: () => deliveries.close() },
-    { name: 'cases-queue', close: () => producer.close() },
+    { name: 'cases-queue', close: async () => void (await Promise.all([producer.close(), resumes.close()])) },
     { name: 'redis', close: async () => void (await Promise.all([queueRedis.quit(), redis.quit()])) },
     { name: 'stores', close: async () => void (await Promise.all([knowledgeBase.close(), accounts.close()])) },
   ]);

@@ -15,7 +15,7 @@ import { AuditLog } from '../../src/queues/audit.js';
 import { CaseStore, type CaseRecord } from '../../src/queues/case-store.js';
 import { DecisionStore } from '../../src/queues/decisions.js';
 import { hashToken } from '../../src/server/auth.js';
-import { TERMINAL_STATUSES } from '../../src/domain/case.js';
+import { TERMINAL_STATUSES } from '../../src/cases/lifecycle.js';
 import type { AuditEvent, DecisionRecord } from '../../src/domain/review.js';
 import { identifiersOf, loadExampleCases, type ExampleCase } from './cases.js';
 import { ROOT, spawnTs, waitForLine, type Spawned } from './processes.js';

@@ -1,12 +1,11 @@
 /** Review-queue test helpers: review jobs as the case worker writes them, and the queue's parts on real Redis. */
 import type { Redis } from 'ioredis';
-import type { CasePriority, ReviewJobData } from '../../src/domain/case.js';
-import { reviewPriority } from '../../src/domain/case.js';
+import type { CasePriority } from '../../src/domain/case.js';
+import { reviewJobId, reviewPriority, type ReviewJobData } from '../../src/queues/review.js';
 import type { Plan, Severity } from '../../src/domain/plan.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { AuditLog } from '../../src/queues/audit.js';
 import { DecisionStore } from '../../src/queues/decisions.js';
-import { reviewJobId } from '../../src/queues/names.js';
 import type { CaseProducer } from '../../src/queues/producer.js';
 import { ReviewQueue } from '../../src/queues/review-queue.js';
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/queues/connection.js';
 import { QUEUES, bullPrefix } from '../../src/queues/names.js';
 import { CaseProducer } from '../../src/queues/producer.js';
-import type { ReviewJobData } from '../../src/domain/case.js';
+import type { ReviewJobData } from '../../src/queues/review.js';
 import { createTestDatabase } from '../helpers/kb.js';
 import { openReviewQueue } from '../helpers/review.js';
 import { loadExampleCases } from '../helpers/cases.js';

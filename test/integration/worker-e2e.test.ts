@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseView } from '../../src/domain/case.js';
 import type { ReviewDecision } from '../../src/domain/plan.js';
-import { reviewJobId } from '../../src/queues/names.js';
+import { reviewJobId } from '../../src/queues/review.js';
 import { identifiersOf, loadExampleCases } from '../helpers/cases.js';
 import { TEST_TOKEN, deletePrefix, testConfig, uniquePrefix, waitUntil } from '../helpers/env.js';
 import { LogCapture, startApi, startWorker, type ApiStack, type WorkerStack } from '../helpers/stack.js';

@@ -21,9 +21,9 @@ import { compileClinicalCaseGraph } from '../../src/graphs/clinical-case/graph.j
 import { parseSubmission } from '../../src/queues/producer.js';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { ReviewJobData } from '../../src/domain/case.js';
 import { createRedis } from '../../src/queues/connection.js';
-import { bullPrefix, QUEUES, reviewJobId } from '../../src/queues/names.js';
+import { bullPrefix, QUEUES } from '../../src/queues/names.js';
+import { reviewJobId, type ReviewJobData } from '../../src/queues/review.js';
 import { LocalKnowledgeBaseClient } from '../../src/tools/knowledge-base/client.js';
 import { deletePrefix, TEST_TOKEN, testConfig, uniquePrefix, waitUntil } from '../helpers/env.js';
 import { loadHostileCases, type HostileCase } from '../helpers/hostile.js';

@@ -5,14 +5,23 @@
  */
 import { ReducedValue, StateSchema } from '@langchain/langgraph';
 import { z } from 'zod';
+import { CaseStatus } from '../../cases/lifecycle.js';
 import { MinimisedCaseSchema } from '../../domain/minimised-case.js';
 import { CaseSubmission } from '../../domain/case.js';
 import { ImageSource } from '../../domain/imaging.js';
 import { Plan, ReviewDecision, VerificationFinding } from '../../domain/plan.js';
 import { PlanStep, StepResult } from '../../domain/steps.js';
 
-export const CaseStatus = z.enum(['drafting', 'awaiting_review', 'approved', 'rejected', 'escalated']);
-export type GraphCaseStatus = z.infer<typeof CaseStatus>;
+/**
+ * The graph's internal view of where a case is: `drafting` until it pauses for review, then the
+ * case statuses it shares with the case record. Not the record's status (that is `CaseStatus`,
+ * written only by the case lifecycle); the workers map graph outcomes onto it.
+ */
+export const GraphPhase = z.enum([
+  'drafting',
+  ...CaseStatus.extract(['awaiting_review', 'approved', 'rejected', 'escalated']).options,
+]);
+export type GraphPhase = z.infer<typeof GraphPhase>;
 
 export const InjectionHitSchema = z.object({ pointer: z.string(), rule: z.string(), excerpt: z.string() });
 
@@ -119,7 +128,7 @@ export const ClinicalCaseState = new StateSchema({
       reducer: appendUnique((r) => `${r.at}|${r.reason}`),
     },
   ),
-  status: CaseStatus.default('drafting'),
+  status: GraphPhase.default('drafting'),
   /** Why the case closed without approval (rejection reason, escalation). */
   closedReason: z.string().nullable().default(null),
 });

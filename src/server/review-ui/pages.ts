@@ -4,7 +4,8 @@
  * and buttons keep it usable from the keyboard; `client/review.js` adds lease renewal, the
  * lease-loss banner, polling for a revised plan and for delivery, and a few shortcuts.
  */
-import { TERMINAL_STATUSES, type CaseView } from '../../domain/case.js';
+import { TERMINAL_STATUSES } from '../../cases/lifecycle.js';
+import type { CaseView } from '../../domain/case.js';
 import type { MinimisedCase } from '../../domain/minimised-case.js';
 import type { DiffEntry, PlanDiff } from '../../domain/plan-diff.js';
 import { SECTION_NAMES, SEVERITY_RANK, type Evidence, type PlanSections, type Severity } from '../../domain/plan.js';

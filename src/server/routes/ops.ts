@@ -17,11 +17,11 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { CLOSED_STATUSES, type ClosedStatus } from '../../domain/case.js';
-import { DeadLetterJobData } from '../../domain/review.js';
+import { CaseLifecycle, isClosed } from '../../cases/lifecycle.js';
 import { renderPrometheus, type Gauge, type Metrics } from '../../metrics/metrics.js';
 import type { AuditLog } from '../../queues/audit.js';
 import type { CaseStore } from '../../queues/case-store.js';
+import { DeadLetterJobData } from '../../queues/dead-letter.js';
 import type { DeliveryQueues } from '../../queues/delivery.js';
 import { requireRole, type Authenticator } from '../auth.js';
 import { problem, sendProblem } from '../problem.js';
@@ -52,6 +52,7 @@ export async function queueDepths(queues: OpsRouteDeps['queues']): Promise<Gauge
 
 export async function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps): Promise<void> {
   const ops = requireRole(deps.auth, ['ops']);
+  const lifecycle = new CaseLifecycle(deps.store);
 
   app.get('/metrics', { preHandler: ops }, async (_request, reply) => {
     const [snapshot, depths] = await Promise.all([deps.metrics.snapshot(), queueDepths(deps.queues)]);
@@ -65,7 +66,7 @@ export async function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps
     if (!params.success) return sendProblem(reply, problem(400, 'VALIDATION_FAILED', 'Invalid case id or revision'));
     const { caseId, revision } = params.data;
     const record = await deps.store.get(caseId);
-    if (!record || !(CLOSED_STATUSES as readonly string[]).includes(record.status))
+    if (!record || !isClosed(record.status))
       return sendProblem(
         reply,
         problem(404, 'DEAD_LETTER_NOT_FOUND', 'Nothing to retry', `case ${caseId} is not a closed case`),
@@ -82,8 +83,12 @@ export async function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps
       );
     if (!(await deps.deliveries.isDeadLettered(caseId, revision))) return nothing();
     // Record and audit the retry before the job exists: a fast delivery must not be overwritten by "pending".
-    await deps.store.transition(caseId, CLOSED_STATUSES, {
-      delivery: { status: 'pending', channel: 'webhook', attempts: 0, lastError: null, deliveredAt: null },
+    await lifecycle.recordDelivery(caseId, {
+      status: 'pending',
+      channel: 'webhook',
+      attempts: 0,
+      lastError: null,
+      deliveredAt: null,
     });
     await deps.audit.append({
       caseId,
@@ -92,7 +97,7 @@ export async function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps
       revision,
       detail: {},
     });
-    if (!(await deps.deliveries.retry(caseId, revision, record.status as ClosedStatus))) return nothing();
+    if (!(await deps.deliveries.retry(caseId, revision, record.status))) return nothing();
     return reply.status(202).send({ caseId, revision, status: 'pending' });
   });
 
