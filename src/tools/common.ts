@@ -10,6 +10,7 @@ import {
   type CircuitBreakerPolicy,
 } from 'cockatiel';
 import { z } from 'zod';
+import { AppError, ERROR_CODES } from '../errors.js';
 
 export const Provenance = z.object({
   /** Which tool or service answered (e.g. "knowledge-base", "pubmed-eutils", "imaging:pneumonia-cnn"). */
@@ -23,15 +24,7 @@ export const Provenance = z.object({
 });
 export type Provenance = z.infer<typeof Provenance>;
 
-export const ToolFailureCode = z.enum([
-  'TIMEOUT',
-  'UNREACHABLE',
-  'BAD_RESPONSE',
-  'NOT_CONFIGURED',
-  'CIRCUIT_OPEN',
-  'INVALID_INPUT',
-  'INTERNAL',
-]);
+export const ToolFailureCode = z.enum(ERROR_CODES.tool);
 export type ToolFailureCode = z.infer<typeof ToolFailureCode>;
 
 export const toolOutcome = <T extends z.ZodType>(data: T) =>
@@ -45,15 +38,10 @@ export type ToolOutcome<T> =
   | { status: 'unavailable'; code: ToolFailureCode; reason: string; provenance: Provenance };
 
 /** A coded tool error; `retryable` says whether another attempt can help. */
-export class ToolError extends Error {
-  constructor(
-    readonly code: ToolFailureCode,
-    message: string,
-    readonly retryable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'ToolError';
+export class ToolError extends AppError {
+  declare readonly code: ToolFailureCode;
+  constructor(code: ToolFailureCode, message: string, retryable: boolean, options?: { cause?: unknown }) {
+    super(code, message, retryable, options);
   }
 }
 
