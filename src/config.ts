@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { AppError } from './errors.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -299,11 +300,14 @@ export interface Config {
   };
 }
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
+export class ConfigError extends AppError {
+  declare readonly code: 'CONFIG_INVALID';
   constructor(readonly problems: ReadonlyArray<{ variable: string; message: string }>) {
-    super(`Invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
-    this.name = 'ConfigError';
+    super(
+      'CONFIG_INVALID',
+      `Invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`,
+      false,
+    );
   }
 }
 

@@ -13,7 +13,7 @@
 import { DelayedError, UnrecoverableError, type Job, type Queue } from 'bullmq';
 import { CaseLifecycle, isClosed, type RestoreStatus } from '../src/cases/lifecycle.js';
 import { summariseCase } from '../src/domain/case-summary.js';
-import { AppError, describeError } from '../src/errors.js';
+import { describeError } from '../src/errors.js';
 import {
   DecisionRefusedError,
   type CaseOutcome,
@@ -33,6 +33,7 @@ import {
   type ReviewJobData,
 } from '../src/queues/review.js';
 import { NO_FAULTS, type FaultHooks } from '../src/infra/faults.js';
+import { isPermanent, jobFailure } from './job-errors.js';
 
 export interface CaseProcessorDeps {
   store: CaseStore;
@@ -219,10 +220,7 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
       throw new DelayedError();
     }
     const error = describeError(err);
-    const permanent =
-      err instanceof UnrecoverableError ||
-      err instanceof DecisionRefusedError ||
-      (err instanceof AppError && !err.retryable);
+    const permanent = isPermanent(err);
     const final = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (err instanceof DecisionRefusedError) {
       await lifecycle.refuseDecision(caseId, { code: err.code, message: err.message });
@@ -232,8 +230,7 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
       if (final) await audit({ caseId, event: 'failed', actor: ACTOR, revision: null, detail: { code: error.code } });
     }
     logger.warn({ err: error, final }, final ? 'job failed' : 'job attempt failed; will retry');
-    if (permanent) throw new UnrecoverableError(`${error.code}: ${error.message}`);
-    throw err instanceof Error ? err : new Error(String(err));
+    throw jobFailure(err);
   }
 
   async function processStart(job: Job, token: string | undefined, signal: AbortSignal): Promise<CaseJobResult> {

@@ -16,6 +16,7 @@ import {
 import { ImageError } from '../../src/imaging/image.js';
 import { decodeImage, resizeGrey } from '../../src/imaging/pixels.js';
 import { interpretation } from '../../src/domain/imaging.js';
+import { httpStatus } from '../../src/server/problem.js';
 import type { ModelRuntime } from './runtime.js';
 
 export interface ImagingServiceOptions {
@@ -217,13 +218,7 @@ export async function buildImagingService(options: ImagingServiceOptions): Promi
         },
       );
     } catch (err) {
-      if (err instanceof ImageError)
-        return fail(
-          reply,
-          err.code === 'IMAGE_TOO_LARGE' ? 413 : err.code === 'IMAGE_UNSUPPORTED' ? 415 : 400,
-          err.code,
-          err.message,
-        );
+      if (err instanceof ImageError) return fail(reply, httpStatus(err.code), err.code, err.message);
       throw err;
     }
     const input = resizeGrey(decoded.image, w, h);

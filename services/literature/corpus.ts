@@ -9,9 +9,13 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { gunzipSync } from 'node:zlib';
 import { parsePubmedXml, PubmedRecord } from '../../src/tools/literature/pubmed-xml.js';
+import { AppError } from '../../src/errors.js';
 
-export class CorpusError extends Error {
-  readonly code = 'CORPUS_INVALID';
+export class CorpusError extends AppError {
+  declare readonly code: 'CORPUS_INVALID';
+  constructor(message: string) {
+    super('CORPUS_INVALID', message, false);
+  }
 }
 
 const CORPUS_FILE = /\.(xml|xml\.gz|jsonl|jsonl\.gz)$/;

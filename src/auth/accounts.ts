@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { STAFF_ROLES, type StaffRole } from '../config.js';
 import { migrate, openPostgres, openSqlite, type Migration, type SqlDatabase } from '../infra/sql.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import { AppError, type ErrorCodeOf } from '../errors.js';
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -40,13 +41,10 @@ export interface Account {
   updatedAt: string;
 }
 
-export class AccountError extends Error {
-  constructor(
-    readonly code: 'ACCOUNT_EXISTS' | 'ACCOUNT_NOT_FOUND' | 'ACCOUNT_INVALID',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'AccountError';
+export class AccountError extends AppError {
+  declare readonly code: ErrorCodeOf<'account'>;
+  constructor(code: ErrorCodeOf<'account'>, message: string) {
+    super(code, message, false);
   }
 }
 

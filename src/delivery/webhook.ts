@@ -17,19 +17,20 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { isNonPublicAddress } from '../domain/callback-url.js';
+import { AppError } from '../errors.js';
 
 export type DeliveryFailureReason = 'http_4xx' | 'http_5xx' | 'network' | 'timeout' | 'forbidden_address' | 'redirect';
 
-export class DeliveryError extends Error {
+export class DeliveryError extends AppError {
   constructor(
     readonly reason: DeliveryFailureReason,
     message: string,
     /** False when retrying cannot help (a forbidden address, most 4xx). */
-    readonly retryable: boolean,
+    retryable: boolean,
+    /** The HTTP status the callback answered, if it answered. */
     readonly status: number | null = null,
   ) {
-    super(message);
-    this.name = 'DeliveryError';
+    super('DELIVERY_FAILED', message, retryable);
   }
 }
 

@@ -3,6 +3,7 @@
  * tool was unavailable, the coded reason. The call policy in src/tools/common.ts produces them.
  */
 import { z } from 'zod';
+import { ERROR_CODES } from '../errors.js';
 
 export const Provenance = z.object({
   /** Which tool or service answered (e.g. "knowledge-base", "pubmed-eutils", "imaging:pneumonia-cnn"). */
@@ -16,13 +17,6 @@ export const Provenance = z.object({
 });
 export type Provenance = z.infer<typeof Provenance>;
 
-export const ToolFailureCode = z.enum([
-  'TIMEOUT',
-  'UNREACHABLE',
-  'BAD_RESPONSE',
-  'NOT_CONFIGURED',
-  'CIRCUIT_OPEN',
-  'INVALID_INPUT',
-  'INTERNAL',
-]);
+/** Why a tool was unavailable: the tool codes of the error catalogue. */
+export const ToolFailureCode = z.enum(ERROR_CODES.tool);
 export type ToolFailureCode = z.infer<typeof ToolFailureCode>;

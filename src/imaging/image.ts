@@ -1,14 +1,12 @@
 /** Shared image types, limits and the coded error every decoder throws. */
+import { AppError, type ErrorCodeOf } from '../errors.js';
 
-export type ImageErrorCode = 'IMAGE_EMPTY' | 'IMAGE_TOO_LARGE' | 'IMAGE_MALFORMED' | 'IMAGE_UNSUPPORTED';
+export type ImageErrorCode = ErrorCodeOf<'image'>;
 
-export class ImageError extends Error {
-  constructor(
-    readonly code: ImageErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ImageError';
+export class ImageError extends AppError {
+  declare readonly code: ImageErrorCode;
+  constructor(code: ImageErrorCode, message: string) {
+    super(code, message, false);
   }
 }
 

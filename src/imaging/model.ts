@@ -10,6 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { tf } from './tf.js';
+import { AppError } from '../errors.js';
 
 export const ModelMeta = z.object({
   /** The name served at /v2/models/{name}. */
@@ -47,8 +48,11 @@ export const ModelMeta = z.object({
 });
 export type ModelMeta = z.infer<typeof ModelMeta>;
 
-export class ModelLoadError extends Error {
-  readonly code = 'MODEL_LOAD_FAILED';
+export class ModelLoadError extends AppError {
+  declare readonly code: 'MODEL_LOAD_FAILED';
+  constructor(message: string) {
+    super('MODEL_LOAD_FAILED', message, false);
+  }
 }
 
 /** Read and validate `meta.json` of a model directory. */

@@ -6,9 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { unzipSync } from 'fflate';
+import { AppError } from '../errors.js';
 
-export class NpyError extends Error {
-  readonly code = 'NPY_FORMAT';
+export class NpyError extends AppError {
+  declare readonly code: 'NPY_FORMAT';
+  constructor(message: string) {
+    super('NPY_FORMAT', message, false);
+  }
 }
 
 export interface NpyArray {

@@ -9,6 +9,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './redis-server.js';
+import { AppError } from '../errors.js';
 
 export interface LocalPostgres {
   readonly url: string;
@@ -16,11 +17,13 @@ export interface LocalPostgres {
   stop(): Promise<void>;
 }
 
-export class PostgresMissingError extends Error {
-  readonly code = 'POSTGRES_MISSING';
+export class PostgresMissingError extends AppError {
+  declare readonly code: 'POSTGRES_MISSING';
   constructor(detail: string) {
     super(
+      'POSTGRES_MISSING',
       `PostgreSQL is not available (${detail}). Run \`make test\` (it installs the Debian postgresql package), or set DATABASE_URL to an existing server.`,
+      false,
     );
   }
 }

@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { AppError } from '../errors.js';
 
 export interface LocalRedis {
   readonly url: string;
@@ -26,12 +27,14 @@ export interface LocalRedisOptions {
   port?: number;
 }
 
-export class RedisServerMissingError extends Error {
-  readonly code = 'REDIS_SERVER_MISSING';
+export class RedisServerMissingError extends AppError {
+  declare readonly code: 'REDIS_SERVER_MISSING';
   constructor() {
     super(
+      'REDIS_SERVER_MISSING',
       'redis-server is not installed. Run `make test` or `make demo` (they install it with apt-get), ' +
         'or install it yourself (`sudo apt-get install redis-server`), or set REDIS_URL to an existing Redis.',
+      false,
     );
   }
 }

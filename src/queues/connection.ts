@@ -1,4 +1,7 @@
+import { CONNECTION_CLOSED_ERROR_MSG, ConnectionClosedError } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+// ioredis's own error classes; its package index exports only ReplyError (answers from the server).
+import { MaxRetriesPerRequestError } from 'ioredis/built/errors/index.js';
 
 /**
  * A Redis connection suitable for BullMQ. `maxRetriesPerRequest: null` is what BullMQ
@@ -38,4 +41,21 @@ export async function waitForRedis(redis: Redis, timeoutMs = 10_000): Promise<vo
     };
     redis.once('ready', onReady);
   });
+}
+
+/**
+ * Whether `err` says Redis could not be reached, as opposed to a command Redis refused:
+ *
+ * - ioredis's MaxRetriesPerRequestError: a fail-fast connection (createFailFastRedis) gave up
+ *   on a command while reconnecting. This is what request paths get while Redis is down.
+ * - BullMQ's ConnectionClosedError, and ioredis's error for a command on a connection that has
+ *   ended (after quit or disconnect). ioredis gives that one no class or code, only its
+ *   CONNECTION_CLOSED_ERROR_MSG, which BullMQ exports and compares the same way: an exact
+ *   constant, not a pattern.
+ * - A socket that could not connect (`code` ECONNREFUSED).
+ */
+export function isRedisUnavailable(err: unknown): boolean {
+  if (err instanceof MaxRetriesPerRequestError || err instanceof ConnectionClosedError) return true;
+  if (!(err instanceof Error)) return false;
+  return err.message === CONNECTION_CLOSED_ERROR_MSG || (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
 }

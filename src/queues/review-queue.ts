@@ -27,35 +27,15 @@ import type { AuditLog } from './audit.js';
 import type { DecisionStore } from './decisions.js';
 import { claimMutexKey, claimsKey } from './names.js';
 import { createReviewQueue, REVIEW_QUEUE, ReviewJobData, reviewJobId, reviewWorkerOptions } from './review.js';
+import { AppError, type ErrorCodeOf } from '../errors.js';
 
-export type ReviewErrorCode =
-  | 'REVIEW_NOT_FOUND'
-  | 'ALREADY_CLAIMED'
-  | 'ALREADY_DECIDED'
-  | 'NOT_CLAIMED'
-  | 'LEASE_EXPIRED'
-  | 'REVIEW_BUSY'
-  | 'NOT_CLAIMABLE';
+export type ReviewErrorCode = ErrorCodeOf<'review'>;
 
-const STATUS: Record<ReviewErrorCode, number> = {
-  REVIEW_NOT_FOUND: 404,
-  ALREADY_CLAIMED: 409,
-  ALREADY_DECIDED: 409,
-  NOT_CLAIMED: 409,
-  LEASE_EXPIRED: 409,
-  REVIEW_BUSY: 503,
-  NOT_CLAIMABLE: 409,
-};
-
-export class ReviewError extends Error {
-  readonly status: number;
-  constructor(
-    readonly code: ReviewErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ReviewError';
-    this.status = STATUS[code];
+/** A refused review action; only REVIEW_BUSY (the claim mutex is held) is worth another attempt. */
+export class ReviewError extends AppError {
+  declare readonly code: ReviewErrorCode;
+  constructor(code: ReviewErrorCode, message: string) {
+    super(code, message, code === 'REVIEW_BUSY');
   }
 }
 

@@ -18,8 +18,10 @@ import type { AccountStore } from '../auth/accounts.js';
 import { LoginLimiter } from '../auth/login-limiter.js';
 import type { SessionStore } from '../auth/sessions.js';
 import type { Config } from '../config.js';
+import { RedisUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { isRedisUnavailable } from '../queues/connection.js';
 import type { DecisionStore } from '../queues/decisions.js';
 import type { DeliveryQueues } from '../queues/delivery.js';
 import type { CaseProducer } from '../queues/producer.js';
@@ -28,7 +30,7 @@ import type { KnowledgeBaseStore } from '../knowledge/store.js';
 import type { LiteratureClient } from '../tools/literature/schema.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { jsonDepth, MAX_JSON_DEPTH } from './json-depth.js';
-import { problem, sendProblem } from './problem.js';
+import { problem, problemFor, sendProblem } from './problem.js';
 import { Authenticator } from './auth.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerCaseRoutes } from './routes/cases.js';
@@ -131,15 +133,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (status >= 400 && status < 500)
       return sendProblem(reply, problem(status, err.code ?? 'BAD_REQUEST', 'Bad request', err.message));
     request.log.error({ err: { code: err.code, message: err.message, stack: err.stack } }, 'unhandled error');
-    const redisDown = /ECONNREFUSED|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable/i.test(
-      err.message,
-    );
-    return sendProblem(
-      reply,
-      redisDown
-        ? problem(503, 'REDIS_UNAVAILABLE', 'Service unavailable', 'the queue is unreachable; retry later')
-        : problem(500, 'INTERNAL', 'Internal error'),
-    );
+    if (isRedisUnavailable(err))
+      return sendProblem(reply, problemFor(new RedisUnavailableError({ cause: err }), 'Service unavailable'));
+    return sendProblem(reply, problem(500, 'INTERNAL', 'Internal error'));
   });
   // Cases are JSON only (application/json or application/fhir+json); anything else is a 415.
   // Nesting is bounded before parsing: a body nested deeper than MAX_JSON_DEPTH is a clear 400, never a stack overflow.

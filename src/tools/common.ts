@@ -11,6 +11,7 @@ import {
 } from 'cockatiel';
 import { z } from 'zod';
 import { Provenance, ToolFailureCode } from '../domain/provenance.js';
+import { AppError } from '../errors.js';
 
 export const toolOutcome = <T extends z.ZodType>(data: T) =>
   z.discriminatedUnion('status', [
@@ -23,15 +24,10 @@ export type ToolOutcome<T> =
   | { status: 'unavailable'; code: ToolFailureCode; reason: string; provenance: Provenance };
 
 /** A coded tool error; `retryable` says whether another attempt can help. */
-export class ToolError extends Error {
-  constructor(
-    readonly code: ToolFailureCode,
-    message: string,
-    readonly retryable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'ToolError';
+export class ToolError extends AppError {
+  declare readonly code: ToolFailureCode;
+  constructor(code: ToolFailureCode, message: string, retryable: boolean, options?: { cause?: unknown }) {
+    super(code, message, retryable, options);
   }
 }
 

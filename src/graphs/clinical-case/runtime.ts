@@ -10,6 +10,7 @@ import { maxSeverity, type Plan, type ReviewDecision, type ReviewRequest } from 
 import type { ClinicalCaseGraph } from './graph.js';
 import { decisionProblem } from './nodes/review.js';
 import type { ClinicalCaseStateValue } from './state.js';
+import { AppError } from '../../errors.js';
 
 export type CaseOutcome =
   | { kind: 'review'; revision: number; request: ReviewRequest; maxSeverity: ReturnType<typeof maxSeverity> }
@@ -87,8 +88,11 @@ function finishedDetail(node: string, writes: Writes): GraphEvent['detail'] {
 
 export const MAX_PARALLEL_LISTENERS = 500;
 
-export class DecisionRefusedError extends Error {
-  readonly code = 'DECISION_REFUSED';
+export class DecisionRefusedError extends AppError {
+  declare readonly code: 'DECISION_REFUSED';
+  constructor(message: string) {
+    super('DECISION_REFUSED', message, false);
+  }
 }
 
 export class ClinicalCaseRuntime {

@@ -17,7 +17,7 @@ import type { LoginLimiter } from '../../auth/login-limiter.js';
 import { csrfTokenFor, type SessionStore } from '../../auth/sessions.js';
 import { toFieldIssues } from '../../domain/validation.js';
 import { requireRole, SESSION_COOKIE, type Authenticator } from '../auth.js';
-import { problem, sendProblem } from '../problem.js';
+import { problem, problemFor, sendProblem } from '../problem.js';
 
 export const LoginInput = z.object({
   name: z.string().trim().toLowerCase().min(1).max(64),
@@ -98,8 +98,7 @@ export async function logout(
 }
 
 function accountProblem(reply: FastifyReply, err: AccountError) {
-  const status = err.code === 'ACCOUNT_EXISTS' ? 409 : err.code === 'ACCOUNT_NOT_FOUND' ? 404 : 400;
-  return sendProblem(reply, problem(status, err.code, 'Account request refused', err.message));
+  return sendProblem(reply, problemFor(err, 'Account request refused'));
 }
 
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): void {

@@ -6,7 +6,7 @@ import { toCaseView } from '../../queues/case-store.js';
 import type { CaseProducer } from '../../queues/producer.js';
 import type { AuditLog } from '../../queues/audit.js';
 import { requireRole, requireService, type Authenticator } from '../auth.js';
-import { problem, sendProblem } from '../problem.js';
+import { problem, problemFor, sendProblem } from '../problem.js';
 
 export function registerCaseRoutes(
   app: FastifyInstance,
@@ -29,10 +29,9 @@ export function registerCaseRoutes(
     } catch (err) {
       if (err instanceof CaseValidationError) {
         request.log.info({ problems: err.issues.length, first: err.issues[0]?.pointer }, 'case rejected');
-        return sendProblem(reply, problem(400, err.code, 'The case is invalid', err.message, err.issues));
+        return sendProblem(reply, problemFor(err, 'The case is invalid', err.issues));
       }
-      if (err instanceof CaseIdConflictError)
-        return sendProblem(reply, problem(409, err.code, 'Case id conflict', err.message));
+      if (err instanceof CaseIdConflictError) return sendProblem(reply, problemFor(err, 'Case id conflict'));
       throw err;
     }
   });

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { toFieldIssues } from '../../domain/validation.js';
 import { checkResult, kbVersion, lookupFacts } from '../../tools/knowledge-base/client.js';
-import { KbError, type KbErrorCode } from '../../knowledge/errors.js';
+import { KbError } from '../../knowledge/errors.js';
 import { EditProposal, EditStatus, EntityId, type StoredEdit, type StoredFact } from '../../knowledge/model.js';
 import { resolveTerm, searchEntities } from '../../knowledge/resolve.js';
 import { EntityType, KbFact, SafetyCheckInput, SafetyCheckResult, SafetyFinding } from '../../domain/knowledge.js';
@@ -16,7 +16,7 @@ import type { KbSnapshot } from '../../knowledge/snapshot.js';
 import { toKbFact } from '../../knowledge/statements.js';
 import type { KnowledgeBaseStore } from '../../knowledge/store.js';
 import { requireRole, type Authenticator } from '../auth.js';
-import { problem, sendProblem } from '../problem.js';
+import { problem, problemFor, sendProblem } from '../problem.js';
 
 // ---------------------------------------------------------------------------------------------
 // Request and response schemas (also used for the OpenAPI document)
@@ -124,25 +124,13 @@ const EditIdParam = z.string().regex(/^edit-[0-9a-f-]{36}$/, 'an edit id is edit
 
 // ---------------------------------------------------------------------------------------------
 
-const STATUS: Record<KbErrorCode, number> = {
-  KB_NOT_FOUND: 404,
-  KB_CONFLICT: 409,
-  KB_INVALID: 400,
-  KB_SELF_REVIEW: 403,
-  KB_EDIT_CLOSED: 409,
-  KB_STALE_EDIT: 409,
-  KB_IMPORT_INVALID: 400,
-};
-
 function sendKbError(reply: FastifyReply, err: KbError) {
   const errors = err.details.map((d) => ({ pointer: d.pointer, code: 'invalid', message: d.message }));
   return sendProblem(
     reply,
-    problem(
-      STATUS[err.code],
-      err.code,
+    problemFor(
+      err,
       err.code === 'KB_SELF_REVIEW' ? 'Four-eyes rule' : 'Knowledge-base request refused',
-      err.message,
       errors.length ? errors : undefined,
     ),
   );

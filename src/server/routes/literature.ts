@@ -7,7 +7,7 @@ import { toFieldIssues } from '../../domain/validation.js';
 import { ToolError } from '../../tools/common.js';
 import { LiteratureQuery, type LiteratureClient } from '../../tools/literature/schema.js';
 import { requireRole, type Authenticator } from '../auth.js';
-import { problem, sendProblem } from '../problem.js';
+import { httpStatus, problem, sendProblem } from '../problem.js';
 
 export function registerLiteratureRoutes(
   app: FastifyInstance,
@@ -43,10 +43,11 @@ export function registerLiteratureRoutes(
         const { data, version } = await deps.client.search(body.data, AbortSignal.timeout(30_000));
         return { source: version, ...data };
       } catch (err) {
-        if (err instanceof ToolError) {
-          const status = err.code === 'INVALID_INPUT' ? 400 : err.code === 'BAD_RESPONSE' ? 502 : 503;
-          return sendProblem(reply, problem(status, `LITERATURE_${err.code}`, 'Literature search failed', err.message));
-        }
+        if (err instanceof ToolError)
+          return sendProblem(
+            reply,
+            problem(httpStatus(err.code), `LITERATURE_${err.code}`, 'Literature search failed', err.message),
+          );
         throw err;
       }
     },

@@ -31,7 +31,7 @@ import { toCaseView, type CaseStore } from '../../queues/case-store.js';
 import type { DecisionStore } from '../../queues/decisions.js';
 import { ReviewError, type ReviewQueue } from '../../queues/review-queue.js';
 import { requireRole, type Authenticator } from '../auth.js';
-import { problem, sendProblem } from '../problem.js';
+import { problem, problemFor, sendProblem } from '../problem.js';
 
 export const ReviewDetail = z.object({
   item: ReviewListItem,
@@ -68,7 +68,7 @@ export function reviewErrorProblem(err: ReviewError) {
     REVIEW_BUSY: 'Review queue busy',
     NOT_CLAIMABLE: 'Not claimable',
   };
-  return problem(err.status, err.code, titles[err.code], err.message);
+  return problemFor(err, titles[err.code]);
 }
 
 /** Everything the reviewer sees for one revision. */

@@ -6,6 +6,7 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import { z } from 'zod';
+import { AppError } from '../../errors.js';
 
 export const PubmedRecord = z.object({
   pmid: z.string().regex(/^\d{1,9}$/),
@@ -19,11 +20,10 @@ export const PubmedRecord = z.object({
 });
 export type PubmedRecord = z.infer<typeof PubmedRecord>;
 
-export class PubmedFormatError extends Error {
-  readonly code = 'BAD_RESPONSE';
+export class PubmedFormatError extends AppError {
+  declare readonly code: 'BAD_RESPONSE';
   constructor(message: string) {
-    super(message);
-    this.name = 'PubmedFormatError';
+    super('BAD_RESPONSE', message, false);
   }
 }
 

@@ -9,6 +9,7 @@
  *   parentheses, and date ranges `"2016"[dp] : "3000"[dp]`.
  */
 import type { LiteratureQuery } from './schema.js';
+import { AppError } from '../../errors.js';
 
 const quote = (s: string) =>
   `"${s
@@ -49,8 +50,11 @@ export type QueryNode =
   | { kind: 'and' | 'or'; children: QueryNode[] }
   | { kind: 'not'; left: QueryNode; right: QueryNode };
 
-export class QuerySyntaxError extends Error {
-  readonly code = 'QUERY_SYNTAX';
+export class QuerySyntaxError extends AppError {
+  declare readonly code: 'QUERY_SYNTAX';
+  constructor(message: string) {
+    super('QUERY_SYNTAX', message, false);
+  }
 }
 
 const FIELD_ALIASES: Record<string, Field> = {
