@@ -1,5 +1,4 @@
 /** Helpers shared by the benchmarks that run the stack as separate processes. */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -8,8 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Queue } from 'bullmq';
-import { freePort } from '../src/infra/redis-server.js';
-import { hashToken } from '../src/server/auth.js';
+import { fetch as undiciFetch, type Pool } from 'undici';
+import { ClinicalOrchestratorClient } from '../src/client/index.js';
+import { spawnTs, type SpawnOptions, type Spawned } from '../test/helpers/processes.js';
+import { DevStack, type DevStackOptions } from '../test/support/stack.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -55,17 +56,22 @@ export function summarise(latencies: number[], seconds: number): RoundResult {
   };
 }
 
-export function spawnEntry(entry: string, env: Record<string, string>): ChildProcess {
-  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(ROOT, entry)], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  child.once('exit', (code) => {
-    if (code !== 0 && code !== null) process.stderr.write(`[bench] ${entry} exited with ${code}\n`);
-  });
-  return child;
+/** How the benchmarks run a process: this environment, stderr through, V8 CPU profiles with BENCH_PROFILE_DIR. */
+export const BENCH_SPAWN: SpawnOptions = {
+  output: 'stderr',
+  inheritEnv: true,
+  nodeArgs: process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [],
+};
+
+const reportExit = (role: string, code: number | null) => {
+  if (code !== 0 && code !== null) process.stderr.write(`[bench] ${role} exited with ${code}\n`);
+};
+
+/** Run a TypeScript entry point that is not part of a stack (e.g. the raw BullMQ worker). */
+export function spawnEntry(entry: string, env: Record<string, string>): Spawned {
+  const proc = spawnTs(entry, env, BENCH_SPAWN);
+  void proc.exited.then(({ code }) => reportExit(entry, code));
+  return proc;
 }
 
 /** Wait until `count` workers are connected to the queue (BullMQ lists them by client name). */
@@ -75,27 +81,6 @@ export async function waitForWorkers(queue: Queue, count = 1, timeoutMs = 30_000
     if (Date.now() > deadline) throw new Error(`no worker connected to ${queue.name} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > deadline) throw new Error(`${url} not ready within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-export function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
 }
 
 /** The submission of one of the example cases (examples/cases/<file>). */
@@ -129,32 +114,38 @@ export async function startArrivalReceiver(): Promise<{
 }
 
 /**
- * The environment for a benchmark's stack processes (API, workers) sharing one Redis: its own key
- * prefix, data folder and port, a service token and a reviewer token (hashes only), signed
- * webhooks allowed to 127.0.0.1, concurrency 16.
+ * A benchmark's stack (API, workers), not started yet: its own key prefix, data
+ * folder and port, a service token and a reviewer token, signed webhooks allowed to 127.0.0.1,
+ * concurrency 16; a redis-server of its own unless `redisUrl` is given. `env` overrides.
  */
-export async function stackEnv(
+export function benchStack(
   name: string,
-  redisUrl: string,
-  tokens: { service: string; reviewer: string },
-  extra: Record<string, string> = {},
-) {
-  const port = await freePort();
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`));
-  const keyPrefix = `${name}${randomBytes(4).toString('hex')}`;
-  const env: Record<string, string> = {
-    REDIS_URL: redisUrl,
-    KEY_PREFIX: keyPrefix,
-    DATA_DIR: dataDir,
-    HTTP_PORT: String(port),
-    SERVICE_TOKENS: `${name}:${hashToken(tokens.service)}`,
-    STAFF_TOKENS: `${name}-reviewer:${hashToken(tokens.reviewer)}:reviewer`,
-    WEBHOOK_SECRETS: randomBytes(24).toString('hex'),
-    CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
-    WORKER_CONCURRENCY: '16',
-    DELIVERY_CONCURRENCY: '16',
-    LOG_LEVEL: 'warn',
-    ...extra,
-  };
-  return { env, dataDir, keyPrefix, base: `http://127.0.0.1:${port}` };
+  options: Pick<DevStackOptions, 'redisUrl' | 'redisDir' | 'appendonly' | 'env' | 'caseWorkers' | 'delivery'> = {},
+): Promise<DevStack> {
+  return DevStack.open({
+    ...options,
+    keyPrefix: `${name}${randomBytes(4).toString('hex')}`,
+    dataDir: mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`)),
+    service: { name },
+    staff: { [`${name}-reviewer`]: { roles: ['reviewer'] } },
+    // Benchmarks log at warn: no ready lines to wait for.
+    waitForWorkers: false,
+    spawn: BENCH_SPAWN,
+    onExit: reportExit,
+    env: {
+      WEBHOOK_SECRETS: randomBytes(24).toString('hex'),
+      CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
+      WORKER_CONCURRENCY: '16',
+      DELIVERY_CONCURRENCY: '16',
+      LOG_LEVEL: 'warn',
+      ...options.env,
+    },
+  });
+}
+
+/** A typed client whose requests go through an undici Pool (a fixed number of keep-alive connections). */
+export function pooledClient(stack: DevStack, token: string, pool: Pool): ClinicalOrchestratorClient {
+  const viaPool = (url: string | URL | Request, init?: RequestInit) =>
+    undiciFetch(url as string, { ...(init as object), dispatcher: pool }) as unknown as Promise<Response>;
+  return new ClinicalOrchestratorClient({ baseUrl: stack.base, token, fetch: viaPool });
 }

@@ -27,10 +27,11 @@ import path from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
-import { freePort, startLocalRedis, type LocalRedis } from '../src/infra/redis-server.js';
+import { startLocalRedis, type LocalRedis } from '../src/infra/redis-server.js';
 import { QUEUES, bullPrefix } from '../src/queues/names.js';
-import { hashToken } from '../src/server/auth.js';
-import { cpuMs, spawnEntry, stop, summarise, waitForHttp, waitForWorkers, type RoundResult } from './common.js';
+import { stopProcess } from '../test/helpers/processes.js';
+import { DevStack } from '../test/support/stack.js';
+import { BENCH_SPAWN, cpuMs, spawnEntry, summarise, waitForWorkers, type RoundResult } from './common.js';
 
 const N = Number(process.env.BENCH_N ?? 3000);
 const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 32);
@@ -111,7 +112,7 @@ async function baselineRound(
     WORKER_CONCURRENCY: String(CONCURRENCY),
   });
   await waitForWorkers(queue);
-  const result = await measureCpu({ worker: worker.pid, redis: redisPid }, () =>
+  const result = await measureCpu({ worker: worker.child.pid, redis: redisPid }, () =>
     drive(
       count,
       events,
@@ -123,7 +124,7 @@ async function baselineRound(
         })),
     ),
   );
-  await stop(worker);
+  await stopProcess(worker);
   await events.close();
   await queue.obliterate({ force: true });
   await queue.close();
@@ -137,58 +138,63 @@ async function pipelineRound(
   template: Record<string, unknown>,
   consumer: 'no-op' | 'graph',
 ): Promise<RoundResult> {
-  const keyPrefix = `bench${randomBytes(4).toString('hex')}`;
-  const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-intake-'));
-  const env = {
-    REDIS_URL: redisUrl,
-    KEY_PREFIX: keyPrefix,
-    DATA_DIR: dataDir,
-    HTTP_PORT: String(port),
-    SERVICE_TOKENS: `bench:${hashToken(TOKEN)}`,
-    WORKER_CONCURRENCY: String(CONCURRENCY),
-    // Production log level; the output is read and discarded, so logging cost is included.
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-  };
+  const stack = await DevStack.open({
+    redisUrl,
+    keyPrefix: `bench${randomBytes(4).toString('hex')}`,
+    dataDir,
+    service: { name: 'bench', token: TOKEN },
+    caseWorkers: consumer === 'graph' ? 1 : 0,
+    delivery: false,
+    waitForWorkers: false,
+    spawn: BENCH_SPAWN,
+    env: {
+      WORKER_CONCURRENCY: String(CONCURRENCY),
+      // Production log level; the output is read and discarded, so logging cost is included.
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+    },
+  });
+  const { keyPrefix } = stack;
   const prefix = bullPrefix(keyPrefix, QUEUES.cases);
   const events = new QueueEvents(QUEUES.cases, { connection: { url: redisUrl }, prefix });
   await events.waitUntilReady();
-  const api = spawnEntry('src/server/main.ts', env);
+  await stack.start();
   const worker =
     consumer === 'graph'
-      ? spawnEntry('workers/cases.ts', env)
-      : spawnEntry('bench/raw-worker.ts', {
-          REDIS_URL: redisUrl,
-          RAW_PREFIX: prefix,
-          RAW_QUEUE: QUEUES.cases,
-          WORKER_CONCURRENCY: String(CONCURRENCY),
+      ? stack.procs.get('cases-1')!
+      : await stack.spawn('raw-worker', false, {
+          entry: 'bench/raw-worker.ts',
+          env: { RAW_PREFIX: prefix, RAW_QUEUE: QUEUES.cases, WORKER_CONCURRENCY: String(CONCURRENCY) },
         });
   const watchRedis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const watchQueue = new Queue(QUEUES.cases, { connection: watchRedis, prefix });
-  await Promise.all([waitForHttp(`http://127.0.0.1:${port}/readyz`), waitForWorkers(watchQueue)]);
+  await waitForWorkers(watchQueue);
   await watchQueue.close();
   watchRedis.disconnect();
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: INFLIGHT, pipelining: 1 });
+  // Raw undici requests, not the typed client: the load generator's own cost (its CPU is measured) stays what it was.
+  const pool = new Pool(stack.base, { connections: INFLIGHT, pipelining: 1 });
   const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
-  const result = await measureCpu({ api: api.pid, worker: worker.pid, redis: redisPid }, () =>
-    drive(
-      count,
-      events,
-      (i) => `case.bench-${i}`,
-      async (i) => {
-        const res = await pool.request({
-          path: '/v1/cases',
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ ...template, caseId: `bench-${i}` }),
-        });
-        const text = await res.body.text();
-        if (res.statusCode !== 202) throw new Error(`intake answered ${res.statusCode}: ${text}`);
-      },
-    ),
+  const result = await measureCpu(
+    { api: stack.procs.get('api')!.child.pid, worker: worker.child.pid, redis: redisPid },
+    () =>
+      drive(
+        count,
+        events,
+        (i) => `case.bench-${i}`,
+        async (i) => {
+          const res = await pool.request({
+            path: '/v1/cases',
+            method: 'POST',
+            headers,
+            body: JSON.stringify({ ...template, caseId: `bench-${i}` }),
+          });
+          const text = await res.body.text();
+          if (res.statusCode !== 202) throw new Error(`intake answered ${res.statusCode}: ${text}`);
+        },
+      ),
   );
   await pool.close();
-  await Promise.all([stop(api), stop(worker)]);
+  await stack.close();
   await events.close();
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(QUEUES.cases, { connection: redis, prefix });

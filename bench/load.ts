@@ -25,18 +25,17 @@ import path from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
-import { startLocalRedis } from '../src/infra/redis-server.js';
+import { ApiError } from '../src/client/index.js';
+import type { CaseSubmissionInput } from '../src/domain/case.js';
 import { AuditLog } from '../src/queues/audit.js';
 import { bullPrefix, QUEUES } from '../src/queues/names.js';
 import {
+  benchStack,
   exampleSubmission,
   percentile,
+  pooledClient,
   progressFor,
-  spawnEntry,
-  stackEnv,
   startArrivalReceiver,
-  stop,
-  waitForHttp,
 } from './common.js';
 
 const N = Number(process.env.LOAD_N ?? 10_000);
@@ -45,14 +44,19 @@ const WORKERS = Number(process.env.LOAD_WORKERS ?? 2);
 const UTILISATION = Number(process.env.LOAD_UTILISATION ?? 0.7);
 const REVIEWERS = 8;
 const progress = progressFor('bench:load');
-const SERVICE = `svc-${randomBytes(16).toString('hex')}`;
-const REVIEWER = `rev-${randomBytes(16).toString('hex')}`;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return { n: s.length, p50: r2(percentile(s, 50)), p99: r2(percentile(s, 99)), max: r2(s.at(-1) ?? NaN) };
 };
+/** A rejection handler that turns an API error answer into `value` and rethrows anything else. */
+const apiErrorAs =
+  <T>(value: T) =>
+  (err: unknown): T => {
+    if (err instanceof ApiError) return value;
+    throw err;
+  };
 const rssMb = (pid: number | undefined) => {
   try {
     return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
@@ -62,48 +66,37 @@ const rssMb = (pid: number | undefined) => {
 };
 
 async function main(): Promise<void> {
-  const local = process.env.REDIS_URL
-    ? null
-    : await startLocalRedis({ dataDir: path.resolve('.data', `bench-load-redis-${process.pid}`), appendonly: true });
-  const redisUrl = process.env.REDIS_URL ?? local!.url;
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const stack = await benchStack('load', {
+    redisUrl: process.env.REDIS_URL,
+    redisDir: path.resolve('.data', `bench-load-redis-${process.pid}`),
+    appendonly: true,
+    caseWorkers: WORKERS,
+    env: { NODE_ENV: 'production' },
+  });
+  const { keyPrefix, tokens } = stack;
+  const redis = new Redis(stack.redisUrl, { maxRetriesPerRequest: null });
   const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
   const template = exampleSubmission();
   const receiver = await startArrivalReceiver();
   const { delivered, callbackUrl } = receiver;
 
-  const { env, dataDir, keyPrefix, base } = await stackEnv(
-    'load',
-    redisUrl,
-    { service: SERVICE, reviewer: REVIEWER },
-    { NODE_ENV: 'production' },
+  await stack.start();
+  const procs = Object.fromEntries(
+    [...stack.procs].map(([role, p]) => [
+      role === 'api' || role === 'delivery' ? role : role.replace('-', ''),
+      p.child,
+    ]),
   );
-  const api = spawnEntry('src/server/main.ts', env);
-  await waitForHttp(`${base}/readyz`, 60_000);
-  const workers = Array.from({ length: WORKERS }, () => spawnEntry('workers/cases.ts', env));
-  const deliveryWorker = spawnEntry('workers/delivery.ts', env);
-  const procs = { api, ...Object.fromEntries(workers.map((w, i) => [`cases${i + 1}`, w])), delivery: deliveryWorker };
   const rss: Record<string, number[]> = Object.fromEntries(Object.keys(procs).map((k) => [k, []]));
   const sampler = setInterval(() => {
     for (const [k, p] of Object.entries(procs)) rss[k]!.push(rssMb(p.pid));
   }, 1000);
-  const pool = new Pool(base, { connections: 64, pipelining: 1 });
-  const request = async (method: 'GET' | 'POST', p: string, token: string, body?: unknown) => {
-    const res = await pool.request({
-      method,
-      path: p,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.body.text();
-    return { status: res.statusCode, json: text ? (JSON.parse(text) as Record<string, unknown>) : null };
-  };
+  const pool = new Pool(stack.base, { connections: 64, pipelining: 1 });
+  const service = pooledClient(stack, tokens.service, pool);
+  const reviewer = pooledClient(stack, tokens.staff['load-reviewer']!, pool);
   const submit = async (caseId: string) => {
-    const res = await request('POST', '/v1/cases', SERVICE, { ...template, caseId, callbackUrl });
-    if (res.status !== 202) throw new Error(`intake answered ${res.status}`);
+    const res = await service.submitCase({ ...template, caseId, callbackUrl } as CaseSubmissionInput);
+    if (!res.created) throw new Error(`intake answered 200: ${caseId} was already submitted`);
   };
   let reviewing = false;
   let stopReviewers = false;
@@ -113,13 +106,13 @@ async function main(): Promise<void> {
         await sleep(50);
         continue;
       }
-      const claim = await request('POST', '/v1/reviews/claim', REVIEWER);
-      if (claim.status !== 200) {
+      // Any error answer (nothing to claim, a lost race) means try again shortly; a network failure ends the reviewer.
+      const claim = await reviewer.claimNextReview().catch(apiErrorAs(null));
+      if (!claim) {
         await sleep(20);
         continue;
       }
-      const { caseId, revision } = claim.json as { caseId: string; revision: number };
-      await request('POST', `/v1/reviews/${caseId}/revisions/${revision}/decision`, REVIEWER, { action: 'approve' });
+      await reviewer.decide(claim.caseId, claim.revision, { action: 'approve' }).catch(apiErrorAs(undefined));
     }
   });
   const reviewQueue = new Queue(QUEUES.review, { connection: redis, prefix: bullPrefix(keyPrefix, QUEUES.review) });
@@ -206,9 +199,9 @@ async function main(): Promise<void> {
 
     // 3. Raw BullMQ through the same hops.
     progress(`raw BullMQ baseline: ${N} jobs through cases → review (manual) → resume → delivery`);
-    const sample = await request('GET', `/v1/reviews/load-0/revisions/1`, REVIEWER);
-    const payload = { ...template, request: (sample.json as { request?: unknown } | null)?.request ?? null };
-    const raw = await rawPipeline(redisUrl, payload, N, WORKERS);
+    const sample = await reviewer.getReview('load-0', 1);
+    const payload = { ...template, request: sample.request };
+    const raw = await rawPipeline(stack.redisUrl, payload, N, WORKERS);
 
     const sustained = N / sustainedSeconds;
     const peak = (xs: number[]) => r2(Math.max(...xs.filter(Number.isFinite)));
@@ -223,7 +216,7 @@ async function main(): Promise<void> {
         workerConcurrency: 16,
         reviewers: REVIEWERS,
         utilisation: UTILISATION,
-        redis: local ? 'local redis-server, AOF appendfsync everysec' : 'REDIS_URL',
+        redis: stack.redis ? 'local redis-server, AOF appendfsync everysec' : 'REDIS_URL',
         tools: 'zero-latency: local SQLite knowledge base; literature and imaging not configured',
         review: 'automated: scripted reviewers approve over HTTP',
       },
@@ -270,13 +263,12 @@ async function main(): Promise<void> {
     stopReviewers = true;
     await Promise.allSettled(reviewers);
     await pool.close();
-    await Promise.all([stop(api), ...workers.map(stop), stop(deliveryWorker)]);
-    receiver.close();
     await reviewQueue.close();
     redis.disconnect();
-    await local?.stop();
-    if (local) rmSync(local.dataDir, { recursive: true, force: true });
-    rmSync(dataDir, { recursive: true, force: true });
+    await stack.close();
+    receiver.close();
+    if (stack.redis) rmSync(stack.redis.dataDir, { recursive: true, force: true });
+    rmSync(stack.env.DATA_DIR!, { recursive: true, force: true });
   }
 }
 

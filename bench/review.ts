@@ -28,16 +28,14 @@ import path from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
-import { startLocalRedis } from '../src/infra/redis-server.js';
+import type { CaseSubmissionInput } from '../src/domain/case.js';
 import {
+  benchStack,
   exampleSubmission,
   percentile,
+  pooledClient,
   progressFor,
-  spawnEntry,
-  stackEnv,
   startArrivalReceiver,
-  stop,
-  waitForHttp,
 } from './common.js';
 
 const N = Number(process.env.BENCH_REVIEW_N ?? 1000);
@@ -46,8 +44,6 @@ const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 32);
 const PACED = Math.min(N, Number(process.env.BENCH_REVIEW_PACED ?? 100));
 const RATE = Number(process.env.BENCH_REVIEW_RATE ?? 10);
 const progress = progressFor('bench:review');
-const SERVICE = `svc-${randomBytes(16).toString('hex')}`;
-const REVIEWER = `rev-${randomBytes(16).toString('hex')}`;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -92,35 +88,20 @@ async function rawBaseline(
 }
 
 async function main(): Promise<void> {
-  const local = process.env.REDIS_URL
-    ? null
-    : await startLocalRedis({ dataDir: path.resolve('.data', `bench-review-redis-${process.pid}`), appendonly: false });
-  const redisUrl = process.env.REDIS_URL ?? local!.url;
+  const stack = await benchStack('bench', {
+    redisUrl: process.env.REDIS_URL,
+    redisDir: path.resolve('.data', `bench-review-redis-${process.pid}`),
+  });
+  const redisUrl = stack.redisUrl;
   const template = exampleSubmission();
   // The webhook receiver: arrival time per case.
   const receiver = await startArrivalReceiver();
   const { delivered, callbackUrl } = receiver;
-
-  const { env, dataDir, base } = await stackEnv('bench', redisUrl, { service: SERVICE, reviewer: REVIEWER });
-  const api = spawnEntry('src/server/main.ts', env);
-  let worker = spawnEntry('workers/cases.ts', env);
-  const deliveryWorker = spawnEntry('workers/delivery.ts', env);
-  const pool = new Pool(base, { connections: Math.max(INFLIGHT, REVIEWERS), pipelining: 1 });
-  const request = async (method: 'GET' | 'POST', p: string, token: string, body?: unknown) => {
-    const res = await pool.request({
-      method,
-      path: p,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.body.text();
-    return { status: res.statusCode, json: text ? (JSON.parse(text) as Record<string, unknown>) : null };
-  };
+  const pool = new Pool(stack.base, { connections: Math.max(INFLIGHT, REVIEWERS), pipelining: 1 });
+  const service = pooledClient(stack, stack.tokens.service, pool);
+  const reviewer = pooledClient(stack, stack.tokens.staff['bench-reviewer']!, pool);
   try {
-    await waitForHttp(`${base}/readyz`, 60_000);
+    await stack.start();
 
     // 1. Enqueue → draft → review queue.
     progress(`submitting ${N} cases`);
@@ -132,15 +113,14 @@ async function main(): Promise<void> {
         while (next < N) {
           const caseId = `bench-review-${next++}`;
           submitted.set(caseId, performance.now());
-          const res = await request('POST', '/v1/cases', SERVICE, { ...template, caseId, callbackUrl });
-          if (res.status !== 202) throw new Error(`intake answered ${res.status}`);
+          const res = await service.submitCase({ ...template, caseId, callbackUrl } as CaseSubmissionInput);
+          if (!res.created) throw new Error(`intake answered 200: ${caseId} was already submitted`);
         }
       }),
     );
     const inQueue = new Map<string, number>();
     for (;;) {
-      const list = await request('GET', '/v1/reviews', REVIEWER);
-      const items = (list.json?.items ?? []) as Array<{ caseId: string }>;
+      const { items } = await reviewer.listReviews();
       for (const i of items) if (!inQueue.has(i.caseId)) inQueue.set(i.caseId, performance.now());
       if (inQueue.size >= N) break;
       if (performance.now() - t0 > 30 * 60_000)
@@ -156,20 +136,14 @@ async function main(): Promise<void> {
     const decidedAt = new Map<string, number>();
     const decisionMs: number[] = [];
     const decideNext = async (): Promise<boolean> => {
-      const claim = await request('POST', '/v1/reviews/claim', REVIEWER);
-      if (claim.status === 204) return false;
-      if (claim.status !== 200) throw new Error(`claim answered ${claim.status}`);
-      const { caseId, revision } = claim.json as { caseId: string; revision: number };
+      const claim = await reviewer.claimNextReview();
+      if (!claim) return false;
+      const { caseId, revision } = claim;
       const started = performance.now();
-      const decision = await request('POST', `/v1/reviews/${caseId}/revisions/${revision}/decision`, REVIEWER, {
-        action: 'approve',
-      });
-      if (decision.status !== 201) throw new Error(`decision answered ${decision.status}`);
+      const decision = await reviewer.decide(caseId, revision, { action: 'approve' });
+      if (!decision.created) throw new Error(`decision answered 200: ${caseId} r${revision} was already decided`);
       decisionMs.push(performance.now() - started);
-      decidedAt.set(
-        `${caseId}.r${revision}`,
-        Date.parse((decision.json as { record: { recordedAt: string } }).record.recordedAt),
-      );
+      decidedAt.set(`${caseId}.r${revision}`, Date.parse(decision.record.recordedAt));
       return true;
     };
     const waitDelivered = async (count: number, timeoutMs: number) => {
@@ -189,7 +163,7 @@ async function main(): Promise<void> {
     const paced = [...decidedAt].flatMap(([id, at]) => (delivered.has(id) ? [delivered.get(id)! - at] : []));
 
     // 3. The rest as fast as the reviewers can, with the cases worker stopped (no CPU contention), then the backlog.
-    await stop(worker);
+    await stack.stop('cases-1');
     progress(`deciding the other ${N - PACED} with ${REVIEWERS} scripted reviewers, cases worker stopped`);
     const burstStart = decidedAt.size;
     const t1 = performance.now();
@@ -202,16 +176,16 @@ async function main(): Promise<void> {
     const burst = decidedAt.size - burstStart;
     progress(`decided ${burst} in ${reviewSeconds.toFixed(1)} s; restarting the cases worker to drain the backlog`);
     const t2 = performance.now();
-    worker = spawnEntry('workers/cases.ts', env);
+    await stack.spawn('cases-1', false);
     await waitDelivered(decidedAt.size, 10 * 60_000);
     const drainSeconds = (performance.now() - t2) / 1000;
 
     progress('raw BullMQ baseline (manual getNextJob + moveToCompleted)');
-    const sample = await request('GET', `/v1/reviews/bench-review-0/revisions/1`, REVIEWER);
+    const sample = await reviewer.getReview('bench-review-0', 1);
     const payload = {
       caseId: 'raw',
       revision: 1,
-      request: (sample.json as { request: unknown } | null)?.request ?? {},
+      request: sample.request,
       enqueuedAt: new Date().toISOString(),
     };
     const raw = await rawBaseline(redisUrl, payload);
@@ -225,7 +199,7 @@ async function main(): Promise<void> {
         reviewers: REVIEWERS,
         inflight: INFLIGHT,
         processes: 'load generator + API server + one cases worker + one delivery worker',
-        redis: local ? 'local redis-server, no persistence' : 'REDIS_URL',
+        redis: stack.redis ? 'local redis-server, no persistence' : 'REDIS_URL',
         payloadBytes: Buffer.byteLength(JSON.stringify(payload)),
       },
       enqueueToReview: {
@@ -266,10 +240,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } finally {
     await pool.close();
-    await Promise.all([stop(api), stop(worker), stop(deliveryWorker)]);
+    await stack.close();
     receiver.close();
-    await local?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(stack.env.DATA_DIR!, { recursive: true, force: true });
   }
 }
 

@@ -17,20 +17,21 @@
  *
  * Then it prints where to look and keeps running until Ctrl-C (or exits with --once).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { loadSplit } from '../src/imaging/npy.js';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { freePort, startLocalRedis, type LocalRedis } from '../src/infra/redis-server.js';
-import { hashToken } from '../src/server/auth.js';
-import type { CaseView } from '../src/domain/case.js';
+import { ApiError, WaitTimeoutError } from '../src/client/index.js';
+import { freePort } from '../src/infra/redis-server.js';
+import type { CaseSubmissionInput, CaseView } from '../src/domain/case.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AccountStore } from '../src/auth/accounts.js';
 import { verifySignature } from '../src/delivery/webhook.js';
+import { waitForHttp } from '../test/helpers/processes.js';
+import { DevStack } from '../test/support/stack.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DEMO_DIR = path.join(ROOT, '.data', 'demo');
@@ -39,56 +40,12 @@ const once = process.argv.includes('--once') || process.env.DEMO_ONCE === '1';
 
 const say = (msg: string) => process.stdout.write(`${msg}\n`);
 
-function startProcess(name: string, entry: string, env: Record<string, string>): ChildProcess {
-  const log = createWriteStream(path.join(LOG_DIR, `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  child.once('exit', (code, signal) => {
-    if (!stopping)
-      say(`!! ${name} exited unexpectedly (code ${code}, signal ${signal}); see ${path.join(LOG_DIR, `${name}.log`)}`);
-  });
-  return child;
-}
-
-async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not become ready within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-let stopping = false;
-const children: ChildProcess[] = [];
-let redis: LocalRedis | undefined;
-
+let stack: DevStack | undefined;
 let closeReceiver: (() => void) | undefined;
 
 async function stopAll(): Promise<void> {
-  stopping = true;
   closeReceiver?.();
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null) return resolve();
-          child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
-  await redis?.stop();
+  await stack?.close();
 }
 
 async function main(): Promise<void> {
@@ -104,20 +61,33 @@ async function main(): Promise<void> {
   }
   mkdirSync(LOG_DIR, { recursive: true });
 
-  let redisUrl = config.redis.url;
-  if (!redisUrl) {
-    redis = await startLocalRedis({ dataDir: path.join(DEMO_DIR, 'redis'), appendonly: true });
-    redisUrl = redis.url;
-    say(`redis-server   ${redisUrl}  (AOF on, data in ${redis.dataDir})`);
-  } else {
-    say(`redis          ${redisUrl}  (from REDIS_URL)`);
-  }
-
-  const token = `demo-${randomBytes(16).toString('hex')}`;
-  const reviewerToken = `demo-reviewer-${randomBytes(16).toString('hex')}`;
-  const opsToken = `demo-ops-${randomBytes(16).toString('hex')}`;
   const webhookSecret = randomBytes(24).toString('hex');
-  const port = process.env.HTTP_PORT ? Number(process.env.HTTP_PORT) : await freePort();
+  stack = await DevStack.open({
+    ...(config.redis.url ? { redisUrl: config.redis.url } : {}),
+    redisDir: path.join(DEMO_DIR, 'redis'),
+    appendonly: true,
+    keyPrefix: config.redis.keyPrefix,
+    ...(process.env.HTTP_PORT ? { port: Number(process.env.HTTP_PORT) } : {}),
+    service: { name: 'demo' },
+    // The scripted reviewer and the metrics example use staff tokens; people use accounts.
+    staff: { 'demo-scripted-reviewer': { roles: ['reviewer'] }, 'demo-ops-token': { roles: ['ops'] } },
+    env: {
+      HTTP_HOST: '127.0.0.1',
+      WEBHOOK_SECRETS: webhookSecret,
+      CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    },
+    spawn: { inheritEnv: true },
+    logDir: LOG_DIR,
+    waitForWorkers: false,
+    onExit: (name, code, signal) =>
+      say(`!! ${name} exited unexpectedly (code ${code}, signal ${signal}); see ${path.join(LOG_DIR, `${name}.log`)}`),
+  });
+  const { redisUrl, base } = stack;
+  if (stack.redis) say(`redis-server   ${redisUrl}  (AOF on, data in ${stack.redis.dataDir})`);
+  else say(`redis          ${redisUrl}  (from REDIS_URL)`);
+  const token = stack.tokens.service;
+  const opsToken = stack.tokens.staff['demo-ops-token']!;
 
   // A webhook receiver standing in for the backend service: it checks each delivery's signature.
   const deliveries: Array<{ id: string; valid: boolean }> = [];
@@ -141,19 +111,6 @@ async function main(): Promise<void> {
   const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/care-plans`;
   closeReceiver = () => receiver.close();
 
-  const baseEnv = {
-    REDIS_URL: redisUrl,
-    HTTP_PORT: String(port),
-    HTTP_HOST: '127.0.0.1',
-    SERVICE_TOKENS: `demo:${hashToken(token)}`,
-    // The scripted reviewer and the metrics example use staff tokens; people use accounts.
-    STAFF_TOKENS: `demo-scripted-reviewer:${hashToken(reviewerToken)}:reviewer,demo-ops-token:${hashToken(opsToken)}:ops`,
-    WEBHOOK_SECRETS: webhookSecret,
-    CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
-    KEY_PREFIX: config.redis.keyPrefix,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-  };
-
   // Accounts for the review UI: created on the first run, passwords reset (and printed) on every run.
   const accounts = await AccountStore.open({
     databaseUrl: config.database.url,
@@ -169,21 +126,19 @@ async function main(): Promise<void> {
     else await accounts.create(name, passwords[name], [...roles]);
   }
   await accounts.close();
-  const env: Record<string, string> = { ...baseEnv };
+  const env: Record<string, string> = {};
   if (config.literature.baseUrl) {
     say(`literature     ${config.literature.baseUrl}  (from LITERATURE_BASE_URL)`);
   } else if (config.literature.corpus) {
     const litPort = await freePort();
-    children.push(
-      startProcess('literature', 'services/literature/main.ts', {
-        ...baseEnv,
-        LITERATURE_PORT: String(litPort),
-      }),
-    );
+    await stack.spawn('literature', false, {
+      entry: 'services/literature/main.ts',
+      env: { LITERATURE_PORT: String(litPort) },
+    });
     say(
       `literature     building or loading the index for ${config.literature.corpus} (progress in ${path.join(LOG_DIR, 'literature.log')})`,
     );
-    await waitForHttp(`http://127.0.0.1:${litPort}/healthz`, 30 * 60_000);
+    await waitForHttp(`http://127.0.0.1:${litPort}/healthz`, 30 * 60_000, 200);
     env.LITERATURE_BASE_URL = `http://127.0.0.1:${litPort}/entrez/eutils`;
     say(`literature     ${env.LITERATURE_BASE_URL}  (local E-utilities service)`);
   } else {
@@ -196,23 +151,21 @@ async function main(): Promise<void> {
     say(`imaging        ${config.imaging.baseUrl}  (from IMAGING_BASE_URL)`);
   } else {
     const imagingPort = await freePort();
-    children.push(
-      startProcess('imaging', 'services/imaging/main.ts', { ...baseEnv, IMAGING_PORT: String(imagingPort) }),
-    );
-    await waitForHttp(`http://127.0.0.1:${imagingPort}/v2/health/ready`, 120_000);
+    await stack.spawn('imaging', false, {
+      entry: 'services/imaging/main.ts',
+      env: { IMAGING_PORT: String(imagingPort) },
+    });
+    await waitForHttp(`http://127.0.0.1:${imagingPort}/v2/health/ready`, 120_000, 200);
     env.IMAGING_BASE_URL = `http://127.0.0.1:${imagingPort}`;
     say(
       `imaging        ${env.IMAGING_BASE_URL}/v2/models/${config.imaging.modelName}  (Open Inference Protocol, model ${path.relative(ROOT, config.imaging.service.modelDir)})`,
     );
   }
-  children.push(startProcess('api', 'src/server/main.ts', env));
-  children.push(startProcess('cases-worker', 'workers/cases.ts', env));
-  children.push(startProcess('delivery-worker', 'workers/delivery.ts', env));
-  const base = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${base}/readyz`, 30_000);
+  // The API (ready once /readyz answers), a cases worker and a delivery worker, with the tool services' URLs.
+  await stack.start(env);
+  const service = stack.client();
   say(`api            ${base}  (mode: ${config.model.mode})`);
 
-  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const runTag = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
   const examplesDir = path.join(ROOT, 'examples', 'cases');
   const ids: string[] = [];
@@ -233,25 +186,27 @@ async function main(): Promise<void> {
   say('\nSubmitting synthetic cases (examples/cases, all SYNTHETIC):');
   for (const { file, submission: original } of submissions) {
     const submission = { ...original, caseId: `${original.caseId}-${runTag}`, callbackUrl };
-    const res = await fetch(`${base}/v1/cases`, { method: 'POST', headers, body: JSON.stringify(submission) });
-    const body = (await res.json()) as CaseView;
-    say(`  POST ${file.padEnd(36)} -> ${res.status} ${body.status}  ${submission.caseId}`);
+    const submit = () =>
+      service.submitCase(submission as CaseSubmissionInput).then(
+        ({ created, case: view }) => `${created ? 202 : 200} ${view.status}`,
+        (err: unknown) => {
+          if (err instanceof ApiError) return `${err.status} ${err.code ?? ''}`;
+          throw err;
+        },
+      );
+    say(`  POST ${file.padEnd(36)} -> ${await submit()}  ${submission.caseId}`);
     ids.push(submission.caseId);
     if (ids.length === 1) {
-      const again = await fetch(`${base}/v1/cases`, { method: 'POST', headers, body: JSON.stringify(submission) });
-      say(`  POST ${file.padEnd(36)} -> ${again.status} (resubmitted: idempotent, nothing new enqueued)`);
+      const again = (await submit()).split(' ')[0];
+      say(`  POST ${file.padEnd(36)} -> ${again} (resubmitted: idempotent, nothing new enqueued)`);
     }
   }
 
-  const follow = async (id: string, statuses: CaseView['status'][], revision = 1): Promise<CaseView | null> => {
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      const view = (await (await fetch(`${base}/v1/cases/${id}`, { headers })).json()) as CaseView;
-      if (statuses.includes(view.status) && view.revision >= revision) return view;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    return null;
-  };
+  const follow = (id: string, statuses: CaseView['status'][]): Promise<CaseView | null> =>
+    service.waitForStatus(id, statuses, { timeoutMs: 60_000 }).catch((err: unknown) => {
+      if (err instanceof WaitTimeoutError) return null;
+      throw err;
+    });
   say('\nFollowing the cases (normalise → decompose → tools → draft → verify → review queue):');
   const drafted = new Map<string, CaseView>();
   for (const id of ids) {
@@ -267,7 +222,7 @@ async function main(): Promise<void> {
   }
 
   // A scripted stand-in for a clinician, so the demo shows the whole loop over the review API. Real decisions come from the review UI.
-  const staff = { authorization: `Bearer ${reviewerToken}`, 'content-type': 'application/json' };
+  const reviewer = stack.client(stack.tokens.staff['demo-scripted-reviewer']);
   type DemoPlan = {
     label?: string;
     sections?: Record<string, Array<{ text: string; citations: string[] }>>;
@@ -275,19 +230,12 @@ async function main(): Promise<void> {
   } | null;
   const approve = async (id: string | undefined): Promise<CaseView | null> => {
     if (!id || drafted.get(id)?.status !== 'awaiting_review') return null;
-    const claim = await fetch(`${base}/v1/reviews/${id}/revisions/1/claim`, {
-      method: 'POST',
-      headers: { authorization: staff.authorization },
-    });
-    const decision = claim.ok
-      ? await fetch(`${base}/v1/reviews/${id}/revisions/1/decision`, {
-          method: 'POST',
-          headers: staff,
-          body: JSON.stringify({ action: 'approve' }),
-        })
-      : claim;
-    if (!decision.ok) {
-      say(`  !! the scripted reviewer could not decide ${id}: HTTP ${decision.status}`);
+    try {
+      await reviewer.claimReview(id, 1);
+      await reviewer.decide(id, 1, { action: 'approve' });
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      say(`  !! the scripted reviewer could not decide ${id}: HTTP ${err.status}`);
       return null;
     }
     const view = await follow(id, ['approved']);
@@ -333,7 +281,7 @@ Where to look:
   Health / readiness      ${base}/healthz   ${base}/readyz
   A case                  curl -H 'authorization: Bearer ${token}' ${base}/v1/cases/${ids[0]}
   Imaging model           ${env.IMAGING_BASE_URL ?? config.imaging.baseUrl}/v2/models/${config.imaging.modelName}
-  Logs (JSON, no PHI)     ${LOG_DIR}/api.log  ${LOG_DIR}/cases-worker.log  ${LOG_DIR}/delivery-worker.log  ${LOG_DIR}/imaging.log
+  Logs (JSON, no PHI)     ${LOG_DIR}/api.log  ${LOG_DIR}/cases-1.log  ${LOG_DIR}/delivery.log  ${LOG_DIR}/imaging.log
   Redis                   redis-cli -u ${redisUrl} keys '${config.redis.keyPrefix}:case:*'
 The other ${ids.length - 2} cases wait in the review queue for a human decision: open the review UI.`);
 

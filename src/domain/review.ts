@@ -5,9 +5,9 @@
  */
 import { z } from 'zod';
 import { CLOSED_STATUSES } from './case-status.js';
-import { CaseId, CasePriority } from './case.js';
+import { CaseId, CasePriority, CaseView } from './case.js';
 import { PlanDiff } from './plan-diff.js';
-import { Plan, PlanSections, ReviewDecision, Severity } from './plan.js';
+import { Plan, PlanSections, ReviewDecision, ReviewRequest, Severity } from './plan.js';
 
 /** A reviewer's decision as submitted over HTTP; identity and time are added by the server. */
 export const DecisionInput = z.discriminatedUnion('action', [
@@ -59,6 +59,7 @@ export const ReviewList = z.object({
   items: z.array(ReviewListItem),
   counts: z.object({ waiting: z.number().int(), claimed: z.number().int() }),
 });
+export type ReviewList = z.infer<typeof ReviewList>;
 
 /** A held claim: the lease on one review item. */
 export const ClaimView = z.object({
@@ -108,6 +109,30 @@ export const AuditEvent = z.object({
 });
 export type AuditEvent = z.infer<typeof AuditEvent>;
 export type AuditEntry = Omit<AuditEvent, 'id' | 'at'> & { at?: string };
+
+/** What `GET /v1/cases/:id/audit` returns: the case's audit log, oldest first. */
+export const CaseAudit = z.object({ caseId: CaseId, events: z.array(AuditEvent) });
+export type CaseAudit = z.infer<typeof CaseAudit>;
+
+/** What `GET /v1/reviews/:caseId/revisions/:revision` returns: everything the reviewer sees for one revision. */
+export const ReviewDetail = z.object({
+  item: ReviewListItem,
+  request: ReviewRequest,
+  /** Your claim on this item, when you hold one. */
+  claim: ClaimView.nullable(),
+  decision: DecisionRecord.nullable(),
+  /** What changed since the previous revision (null for the first). */
+  diffToPrevious: PlanDiff.nullable(),
+});
+export type ReviewDetail = z.infer<typeof ReviewDetail>;
+
+/** What `GET /v1/reviews/:caseId` returns: the case view, every decision and the audit trail. */
+export const ReviewCase = z.object({ case: CaseView, decisions: z.array(DecisionRecord), audit: z.array(AuditEvent) });
+export type ReviewCase = z.infer<typeof ReviewCase>;
+
+/** What `POST /v1/reviews/:caseId/revisions/:revision/decision` returns (201 recorded, 200 already recorded). */
+export const DecisionResponse = z.object({ created: z.boolean(), record: DecisionRecord });
+export type DecisionResponse = z.infer<typeof DecisionResponse>;
 
 /** The webhook body POSTed to a case's callback URL when it is finalized. */
 export const DeliveryPayload = z.object({

@@ -4,7 +4,7 @@
  * The HTTP status of every error code is here and nowhere else.
  */
 import type { FastifyReply } from 'fastify';
-import { z } from 'zod';
+import type { ProblemDetails } from '../domain/problem.js';
 import type { FieldIssue } from '../domain/validation.js';
 import type { AppError, ErrorCode } from '../errors.js';
 
@@ -64,19 +64,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
 
 export const httpStatus = (code: ErrorCode): number => HTTP_STATUS[code];
 
-export const ProblemDetails = z.object({
-  type: z.string().describe('A URI reference identifying the problem type'),
-  title: z.string(),
-  status: z.number().int(),
-  detail: z.string().optional(),
-  instance: z.string().optional(),
-  code: z.string().describe('Stable machine-readable code'),
-  errors: z
-    .array(z.object({ pointer: z.string(), code: z.string(), message: z.string() }))
-    .optional()
-    .describe('For validation problems: each problem with a JSON Pointer into the request body'),
-});
-export type ProblemDetails = z.infer<typeof ProblemDetails>;
+// The schema is a domain contract (shared with the typed client); re-exported for the server's users.
+export { ProblemDetails } from '../domain/problem.js';
 
 export function problem(
   status: number,

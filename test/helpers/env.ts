@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
-import { hashToken } from '../../src/server/auth.js';
+import { stackEnv } from '../support/stack.js';
 
 export const redisUrl = (): string => inject('redisUrl');
 export const databaseUrl = (): string => inject('databaseUrl');
@@ -15,16 +15,15 @@ export function uniquePrefix(): string {
 export const TEST_TOKEN = 'test-service-token-0123456789abcdef';
 export const OTHER_TOKEN = 'other-service-token-0123456789abcdef';
 
+/** A suite's environment on the test Redis: two services (TEST_TOKEN, OTHER_TOKEN), its own prefix and data folder. */
 export function testEnv(prefix: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    REDIS_URL: redisUrl(),
-    KEY_PREFIX: prefix,
-    SERVICE_TOKENS: `ehr-gateway:${hashToken(TEST_TOKEN)},other-service:${hashToken(OTHER_TOKEN)}`,
-    DATA_DIR: `.data/test-${prefix}`,
-    ...extra,
-  };
+  return stackEnv({
+    redisUrl: redisUrl(),
+    keyPrefix: prefix,
+    dataDir: `.data/test-${prefix}`,
+    services: { 'ehr-gateway': TEST_TOKEN, 'other-service': OTHER_TOKEN },
+    env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', ...extra },
+  });
 }
 
 export function testConfig(prefix: string, extra: Record<string, string> = {}): Config {

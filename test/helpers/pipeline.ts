@@ -1,7 +1,8 @@
 /**
  * The whole pipeline as deployed, for the chaos and soak suites: a dedicated `redis-server`
- * with AOF on, the API server, cases workers and a delivery worker as separate Node processes,
- * a local webhook receiver, a submitter and scripted reviewers that talk HTTP only.
+ * with AOF on, the API server, cases workers and a delivery worker as separate Node processes
+ * (test/support/stack.ts), a local webhook receiver, a submitter and scripted reviewers that
+ * talk HTTP only, through the typed client.
  *
  * Every process's output (JSON log lines) is kept across restarts so suites can scan it.
  * Nothing here reaches into the processes: faults are real signals and a real Redis restart.
@@ -10,15 +11,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, startLocalRedis, type LocalRedis } from '../../src/infra/redis-server.js';
+import { ApiError, ClientError, type ClinicalOrchestratorClient } from '../../src/client/index.js';
 import { AuditLog } from '../../src/queues/audit.js';
 import { CaseStore, type CaseRecord } from '../../src/queues/case-store.js';
 import { DecisionStore } from '../../src/queues/decisions.js';
-import { hashToken } from '../../src/server/auth.js';
 import { TERMINAL_STATUSES } from '../../src/cases/lifecycle.js';
+import type { CaseSubmissionInput } from '../../src/domain/case.js';
 import type { AuditEvent, DecisionRecord } from '../../src/domain/review.js';
 import { identifiersOf, loadExampleCases, type ExampleCase } from './cases.js';
-import { ROOT, spawnTs, waitForLine, type Spawned } from './processes.js';
+import { DevStack } from '../support/stack.js';
+import { ROOT } from './processes.js';
 import { startReceiver, type Receiver } from './webhook.js';
 
 /** What the scripted reviewer does with a case, decided from its id alone (so the expected end state is known). */
@@ -82,15 +84,19 @@ export interface Figures {
   decisions: number;
 }
 
+/** The kind of a failed request for the figures: what a network failure or timeout was (its code, else its name). */
+function networkKind(err: unknown): string {
+  const original = err instanceof ClientError && err.cause instanceof Error ? err.cause : err;
+  if (!(original instanceof Error)) return 'error';
+  return (original.cause as { code?: string } | undefined)?.code ?? original.name;
+}
+
 export class Pipeline {
   readonly prefix = `chaos${randomBytes(4).toString('hex')}`;
   readonly serviceToken = `svc-${randomBytes(16).toString('hex')}`;
   readonly reviewerToken = `rev-${randomBytes(16).toString('hex')}`;
   readonly secret = randomBytes(24).toString('hex');
   readonly dataDir: string;
-  readonly procs = new Map<Role, Spawned>();
-  /** Output of every process that has exited (killed or stopped). */
-  readonly pastOutput: string[] = [];
   readonly figures: Figures = {
     cases: 0,
     kills: {},
@@ -104,11 +110,11 @@ export class Pipeline {
   readonly acknowledged = new Map<string, string>();
   /** Decisions the reviewer sent, whatever the answer (a crash may have eaten the answer). */
   readonly attempted = new Map<string, string>();
-  redis!: LocalRedis;
+  stack!: DevStack;
   client!: Redis;
   receiver!: Receiver;
-  base = '';
-  private env: Record<string, string> = {};
+  private service!: ClinicalOrchestratorClient;
+  private reviewer!: ClinicalOrchestratorClient;
 
   private constructor(private readonly options: PipelineOptions) {
     this.dataDir = path.join(ROOT, '.data', `pipeline-${this.prefix}`);
@@ -120,77 +126,45 @@ export class Pipeline {
     return p;
   }
 
-  get caseWorkerRoles(): Role[] {
-    return Array.from({ length: this.options.caseWorkers ?? 2 }, (_, i) => `cases-${i + 1}` as const);
-  }
-
   private async boot(): Promise<void> {
     mkdirSync(this.dataDir, { recursive: true });
-    this.redis = await startLocalRedis({ dataDir: path.join(this.dataDir, 'redis'), appendonly: true });
-    this.client = new Redis(this.redis.url, { maxRetriesPerRequest: null, lazyConnect: false });
+    this.stack = await DevStack.open({
+      redisDir: path.join(this.dataDir, 'redis'),
+      appendonly: true,
+      keyPrefix: this.prefix,
+      dataDir: path.join(this.dataDir, 'data'),
+      service: { name: 'ehr-gateway', token: this.serviceToken },
+      staff: { 'dr-chaos': { roles: ['reviewer'], token: this.reviewerToken } },
+      caseWorkers: this.options.caseWorkers ?? 2,
+      env: {
+        NODE_ENV: 'production',
+        LOG_LEVEL: this.options.logLevel ?? 'info',
+        WEBHOOK_SECRETS: this.secret,
+        CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
+        // Short locks so a killed process's jobs come back quickly.
+        WORKER_LOCK_MS: '2000',
+        REVIEW_LEASE_MS: '5000',
+        WEBHOOK_BACKOFF_MS: '100',
+        WEBHOOK_ATTEMPTS: '30',
+        WEBHOOK_TIMEOUT_MS: '2000',
+        CASE_JOB_ATTEMPTS: '10',
+        // Every process is killed every few seconds: losing a worker is the test, not a poison job.
+        WORKER_MAX_STALLS: '20',
+        SHUTDOWN_GRACE_MS: '2000',
+        ...this.options.env,
+      },
+    });
+    this.client = new Redis(this.stack.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
     this.client.on('error', () => undefined);
     this.receiver = await startReceiver(this.secret);
-    const port = await freePort();
-    this.base = `http://127.0.0.1:${port}`;
-    this.env = {
-      NODE_ENV: 'production',
-      LOG_LEVEL: this.options.logLevel ?? 'info',
-      REDIS_URL: this.redis.url,
-      KEY_PREFIX: this.prefix,
-      DATA_DIR: path.join(this.dataDir, 'data'),
-      HTTP_PORT: String(port),
-      SERVICE_TOKENS: `ehr-gateway:${hashToken(this.serviceToken)}`,
-      STAFF_TOKENS: `dr-chaos:${hashToken(this.reviewerToken)}:reviewer`,
-      WEBHOOK_SECRETS: this.secret,
-      CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
-      // Short locks so a killed process's jobs come back quickly.
-      WORKER_LOCK_MS: '2000',
-      REVIEW_LEASE_MS: '5000',
-      WEBHOOK_BACKOFF_MS: '100',
-      WEBHOOK_ATTEMPTS: '30',
-      WEBHOOK_TIMEOUT_MS: '2000',
-      CASE_JOB_ATTEMPTS: '10',
-      // Every process is killed every few seconds: losing a worker is the test, not a poison job.
-      WORKER_MAX_STALLS: '20',
-      SHUTDOWN_GRACE_MS: '2000',
-      ...this.options.env,
-    };
-    // The API first: it creates and seeds the knowledge base the workers then open.
-    await this.spawn('api', true);
-    await Promise.all([...this.caseWorkerRoles.map((r) => this.spawn(r, true)), this.spawn('delivery', true)]);
-  }
-
-  private entry(role: Role): [string, RegExp] {
-    if (role === 'api') return ['src/server/main.ts', /server listening|"listening"|Server listening/i];
-    if (role === 'delivery') return ['workers/delivery.ts', /delivery worker ready/];
-    return ['workers/cases.ts', /cases worker ready/];
-  }
-
-  async spawn(role: Role, waitReady: boolean): Promise<void> {
-    const [entry, ready] = this.entry(role);
-    const proc = spawnTs(entry, this.env);
-    this.procs.set(role, proc);
-    if (!waitReady) return;
-    if (role === 'api') await this.waitForApi();
-    else await waitForLine(proc, ready, 60_000);
-  }
-
-  async waitForApi(timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        if ((await fetch(`${this.base}/readyz`)).ok) return;
-      } catch {
-        /* not yet */
-      }
-      if (Date.now() > deadline) throw new Error(`API not ready:\n${this.procs.get('api')?.output().slice(-4000)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    this.service = this.stack.client(this.serviceToken, { timeoutMs: 10_000 });
+    this.reviewer = this.stack.client(this.reviewerToken, { timeoutMs: 10_000 });
+    await this.stack.start();
   }
 
   /** SIGKILL a process and start it again (without waiting for it to be ready). */
   async kill(role: Role, restartAfterMs = 0): Promise<void> {
-    const proc = this.procs.get(role);
+    const proc = this.stack.procs.get(role);
     if (!proc) return;
     if (proc.child.exitCode === null && proc.child.signalCode === null) {
       proc.child.kill('SIGKILL');
@@ -198,63 +172,36 @@ export class Pipeline {
         (this.figures.kills[role.startsWith('cases') ? 'cases' : role] ?? 0) + 1;
     }
     await proc.exited;
-    this.pastOutput.push(proc.output());
     if (restartAfterMs > 0) await new Promise((r) => setTimeout(r, restartAfterMs));
-    await this.spawn(role, false);
+    await this.stack.spawn(role, false);
   }
 
   /** Stop redis-server (SIGTERM, AOF flushed), keep it down for `downMs`, start it again on the same port. */
   async restartRedis(downMs: number): Promise<void> {
-    await this.redis.stop();
+    await this.stack.redis!.stop();
     await new Promise((r) => setTimeout(r, downMs));
-    await this.redis.restart();
+    await this.stack.redis!.restart();
     this.figures.redisRestarts += 1;
   }
 
   roles(): Role[] {
-    return [...this.procs.keys()];
+    return [...this.stack.procs.keys()] as Role[];
   }
 
   /** Everything every process printed so far. */
   allOutput(): string[] {
-    return [...this.pastOutput, ...[...this.procs.values()].map((p) => p.output())];
-  }
-
-  async request(
-    method: 'GET' | 'POST',
-    p: string,
-    token: string,
-    body?: unknown,
-  ): Promise<{ status: number; json: Record<string, unknown> | null }> {
-    const res = await fetch(`${this.base}${p}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const text = await res.text();
-    let json: Record<string, unknown> | null = null;
-    try {
-      json = text ? (JSON.parse(text) as Record<string, unknown>) : null;
-    } catch {
-      json = { raw: text };
-    }
-    return { status: res.status, json };
+    return this.stack.allOutput();
   }
 
   /** Submit over HTTP until accepted: a crash or restart only delays it (the same case id and body are idempotent). */
   async submit(submission: Record<string, unknown>, deadline: number): Promise<void> {
     for (;;) {
       try {
-        const res = await this.request('POST', '/v1/cases', this.serviceToken, submission);
-        if (res.status === 202 || res.status === 200) return;
-        if (res.status < 500 && res.status !== 429)
-          throw new Error(`intake refused ${String(submission.caseId)}: ${res.status} ${JSON.stringify(res.json)}`);
+        await this.service.submitCase(submission as CaseSubmissionInput);
+        return;
       } catch (err) {
-        if (err instanceof Error && err.message.startsWith('intake refused')) throw err;
+        if (err instanceof ApiError && err.status < 500 && err.status !== 429)
+          throw new Error(`intake refused ${String(submission.caseId)}: ${err.status} ${JSON.stringify(err.problem)}`);
       }
       this.figures.submitRetries += 1;
       if (Date.now() > deadline) throw new Error(`could not submit ${String(submission.caseId)} before the deadline`);
@@ -267,41 +214,30 @@ export class Pipeline {
    * 'empty' when there was nothing to claim; 'error' when a process or Redis was down (counted; the caller waits and retries).
    */
   async reviewOnce(): Promise<'decided' | 'empty' | 'error'> {
-    let claimed: { caseId: string; revision: number } | null = null;
+    let step: 'claim' | 'decision' = 'claim';
     try {
-      const claim = await this.request('POST', '/v1/reviews/claim', this.reviewerToken);
-      if (claim.status === 204) return 'empty';
-      if (claim.status !== 200) {
-        this.reviewerError(`claim ${claim.status} ${JSON.stringify(claim.json?.code ?? '')}`);
-        return 'error';
-      }
-      claimed = claim.json as { caseId: string; revision: number };
+      const claimed = await this.reviewer.claimNextReview();
+      if (!claimed) return 'empty';
       const { caseId, revision } = claimed;
       const policy = policyFor(caseId);
       const decision =
         policy === 'reject'
-          ? { action: 'reject', reason: 'Scripted reviewer: rejected by policy.' }
+          ? ({ action: 'reject', reason: 'Scripted reviewer: rejected by policy.' } as const)
           : policy === 'changes_then_approve' && revision === 1
-            ? { action: 'request_changes', comments: 'Scripted reviewer: please state the monitoring plan.' }
-            : { action: 'approve' };
+            ? ({ action: 'request_changes', comments: 'Scripted reviewer: please state the monitoring plan.' } as const)
+            : ({ action: 'approve' } as const);
       const key = `${caseId}.r${revision}`;
       this.attempted.set(key, decision.action);
-      const res = await this.request(
-        'POST',
-        `/v1/reviews/${caseId}/revisions/${revision}/decision`,
-        this.reviewerToken,
-        decision,
-      );
-      if (res.status === 201 || res.status === 200) {
-        this.acknowledged.set(key, decision.action);
-        this.figures.decisions += 1;
-        return 'decided';
-      }
-      this.reviewerError(`decision ${res.status} ${JSON.stringify(res.json?.code ?? '')}`);
-      return 'error';
+      step = 'decision';
+      await this.reviewer.decide(caseId, revision, decision);
+      this.acknowledged.set(key, decision.action);
+      this.figures.decisions += 1;
+      return 'decided';
     } catch (err) {
       this.reviewerError(
-        `network ${err instanceof Error ? ((err.cause as { code?: string } | undefined)?.code ?? err.name) : 'error'}`,
+        err instanceof ApiError
+          ? `${step} ${err.status} ${JSON.stringify(err.code ?? '')}`
+          : `network ${networkKind(err)}`,
       );
       return 'error';
     }
@@ -367,17 +303,9 @@ export class Pipeline {
   }
 
   async close(): Promise<void> {
-    await Promise.all(
-      [...this.procs.values()].map(async (p) => {
-        if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
-        const t = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
-        await p.exited;
-        clearTimeout(t);
-      }),
-    );
     this.client.disconnect();
+    await this.stack.close();
     await this.receiver.close();
-    await this.redis.stop();
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

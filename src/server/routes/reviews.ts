@@ -14,17 +14,9 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { CaseId, CaseView } from '../../domain/case.js';
-import { diffPlans, PlanDiff } from '../../domain/plan-diff.js';
-import { ReviewRequest } from '../../domain/plan.js';
-import {
-  AuditEvent,
-  ClaimView,
-  DecisionInput,
-  DecisionRecord,
-  ReviewList,
-  ReviewListItem,
-} from '../../domain/review.js';
+import { CaseId } from '../../domain/case.js';
+import { diffPlans } from '../../domain/plan-diff.js';
+import { DecisionInput, ReviewList, type ReviewDetail } from '../../domain/review.js';
 import { toFieldIssues } from '../../domain/validation.js';
 import type { AuditLog } from '../../queues/audit.js';
 import { toCaseView, type CaseStore } from '../../queues/case-store.js';
@@ -33,19 +25,8 @@ import { ReviewError, type ReviewQueue } from '../../queues/review-queue.js';
 import { requireRole, type Authenticator } from '../auth.js';
 import { problem, problemFor, sendProblem } from '../problem.js';
 
-export const ReviewDetail = z.object({
-  item: ReviewListItem,
-  request: ReviewRequest,
-  /** Your claim on this item, when you hold one. */
-  claim: ClaimView.nullable(),
-  decision: DecisionRecord.nullable(),
-  /** What changed since the previous revision (null for the first). */
-  diffToPrevious: PlanDiff.nullable(),
-});
-export type ReviewDetail = z.infer<typeof ReviewDetail>;
-
-export const ReviewCase = z.object({ case: CaseView, decisions: z.array(DecisionRecord), audit: z.array(AuditEvent) });
-export const DecisionResponse = z.object({ created: z.boolean(), record: DecisionRecord });
+// The response schemas are domain contracts (shared with the typed client); re-exported for the server's users.
+export { DecisionResponse, ReviewCase, ReviewDetail } from '../../domain/review.js';
 
 export interface ReviewRouteDeps {
   auth: Authenticator;
