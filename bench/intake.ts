@@ -28,7 +28,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { startLocalRedis, type LocalRedis } from '../src/infra/redis-server.js';
-import { QUEUES, bullPrefix } from '../src/queues/names.js';
+import { QUEUES, bullPrefix } from '../src/infra/redis-keys.js';
 import { stopProcess } from '../test/helpers/processes.js';
 import { DevStack } from '../test/support/stack.js';
 import { BENCH_SPAWN, cpuMs, spawnEntry, summarise, waitForWorkers, type RoundResult } from './common.js';

@@ -28,7 +28,7 @@ import { Pool } from 'undici';
 import { ApiError } from '../src/client/index.js';
 import type { CaseSubmissionInput } from '../src/domain/case.js';
 import { AuditLog } from '../src/queues/audit.js';
-import { bullPrefix, QUEUES } from '../src/queues/names.js';
+import { bullPrefix, QUEUES } from '../src/infra/redis-keys.js';
 import {
   benchStack,
   exampleSubmission,

@@ -23,7 +23,7 @@ import {
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics/metrics.js';
 import type { AuditLog } from '../src/queues/audit.js';
-import type { CaseRecord, CaseStore } from '../src/queues/case-store.js';
+import type { CaseRecord, CaseStore } from '../src/cases/store.js';
 import { caseIdOfJob, CaseJobData, ResumeJobData } from '../src/queues/cases.js';
 import type { DeliveryJobData } from '../src/queues/delivery.js';
 import {

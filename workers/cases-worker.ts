@@ -11,7 +11,7 @@ import type { Logger } from '../src/logger.js';
 import { Metrics } from '../src/metrics/metrics.js';
 import { CaseLifecycle } from '../src/cases/lifecycle.js';
 import { AuditLog } from '../src/queues/audit.js';
-import { CaseStore } from '../src/queues/case-store.js';
+import { CaseStore } from '../src/cases/store.js';
 import { CASES_QUEUE, caseIdOfJob, casesWorkerOptions } from '../src/queues/cases.js';
 import { DeliveryQueues } from '../src/queues/delivery.js';
 import { createReviewQueue, type ReviewJobData } from '../src/queues/review.js';

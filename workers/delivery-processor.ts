@@ -16,7 +16,7 @@ import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics/metrics.js';
 import { CaseLifecycle, isClosed } from '../src/cases/lifecycle.js';
 import type { AuditLog } from '../src/queues/audit.js';
-import type { CaseStore } from '../src/queues/case-store.js';
+import type { CaseStore } from '../src/cases/store.js';
 import type { DeadLetterJobData } from '../src/queues/dead-letter.js';
 import { DeliveryJobData, deliveryId } from '../src/queues/delivery.js';
 

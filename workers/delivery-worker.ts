@@ -8,7 +8,7 @@ import type { Config } from '../src/config.js';
 import type { Logger } from '../src/logger.js';
 import { Metrics } from '../src/metrics/metrics.js';
 import { AuditLog } from '../src/queues/audit.js';
-import { CaseStore } from '../src/queues/case-store.js';
+import { CaseStore } from '../src/cases/store.js';
 import { DELIVERY_QUEUE, DeliveryQueues, deliveryWorkerOptions } from '../src/queues/delivery.js';
 import { createDeliveryProcessor } from './delivery-processor.js';
 

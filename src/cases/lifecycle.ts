@@ -18,7 +18,7 @@ import {
   TERMINAL_STATUSES,
   type ClosedStatus,
 } from '../domain/case-status.js';
-import type { CaseStore, CaseUpdate, NewCaseRecord, TransitionResult } from '../queues/case-store.js';
+import type { CaseStore, CaseUpdate, NewCaseRecord, TransitionResult } from './store.js';
 
 // The statuses are contracts (case views and job data name them), so they are defined in the
 // domain layer; this module is where they change, and re-exports them as the lifecycle's own.

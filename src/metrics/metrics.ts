@@ -7,7 +7,7 @@
  * Recording never throws: a metrics write that fails is dropped (metrics must not fail work).
  */
 import type { Redis } from 'ioredis';
-import { metricsKey } from '../queues/names.js';
+import { metricsKey } from '../infra/redis-keys.js';
 
 const HUMAN_SECONDS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14_400, 28_800, 86_400];
 const MACHINE_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

@@ -12,7 +12,7 @@
  */
 import type { Redis } from 'ioredis';
 import { AuditEvent, type AuditEntry } from '../domain/review.js';
-import { auditKey, auditOnceKey } from './names.js';
+import { auditKey, auditOnceKey } from '../infra/redis-keys.js';
 
 /** KEYS[1] the marker hash, KEYS[2] the stream; ARGV[1] the marker field, then the stream fields. Same hash slot. */
 const APPEND_ONCE = `

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { BULLMQ_PRIORITY, CaseId, CaseSubmission } from '../domain/case.js';
 import { ReviewDecision } from '../domain/plan.js';
-import { bullPrefix, QUEUES } from './names.js';
+import { bullPrefix, QUEUES } from '../infra/redis-keys.js';
 
 export const CASES_QUEUE = QUEUES.cases;
 

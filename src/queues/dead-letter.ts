@@ -8,7 +8,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { CaseId } from '../domain/case.js';
-import { bullPrefix, QUEUES } from './names.js';
+import { bullPrefix, QUEUES } from '../infra/redis-keys.js';
 
 export const DEAD_LETTER_QUEUE = QUEUES.deadLetter;
 

@@ -6,7 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import { DecisionRecord } from '../domain/review.js';
-import { decisionsKey } from './names.js';
+import { decisionsKey } from '../infra/redis-keys.js';
 
 export class DecisionStore {
   constructor(

@@ -21,7 +21,7 @@ import {
   listDeadLetters,
   type DeadLetterJobData,
 } from './dead-letter.js';
-import { bullPrefix, QUEUES } from './names.js';
+import { bullPrefix, QUEUES } from '../infra/redis-keys.js';
 
 export const DELIVERY_QUEUE = QUEUES.delivery;
 

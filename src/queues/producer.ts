@@ -17,7 +17,7 @@ import { CaseValidationError, toFieldIssues } from '../domain/validation.js';
 import { CaseIdConflictError } from '../errors.js';
 import { CaseLifecycle } from '../cases/lifecycle.js';
 import { AuditLog } from './audit.js';
-import { CaseStore, type CaseRecord } from './case-store.js';
+import { CaseStore, type CaseRecord } from '../cases/store.js';
 import {
   addCaseJob,
   casesQueueOptions,

@@ -25,7 +25,7 @@ import type { ClaimView, DecisionInput, DecisionRecord, ReviewListItem } from '.
 import type { Metrics } from '../metrics/metrics.js';
 import type { AuditLog } from './audit.js';
 import type { DecisionStore } from './decisions.js';
-import { claimMutexKey, claimsKey } from './names.js';
+import { claimMutexKey, claimsKey } from '../infra/redis-keys.js';
 import { createReviewQueue, REVIEW_QUEUE, ReviewJobData, reviewJobId, reviewWorkerOptions } from './review.js';
 import { AppError, type ErrorCodeOf } from '../errors.js';
 

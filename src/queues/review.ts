@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { BULLMQ_PRIORITY, CaseId, CasePriority } from '../domain/case.js';
 import { ReviewRequest, Severity } from '../domain/plan.js';
-import { bullPrefix, QUEUES } from './names.js';
+import { bullPrefix, QUEUES } from '../infra/redis-keys.js';
 
 export const REVIEW_QUEUE = QUEUES.review;
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { ApiError, ClientError, type ClinicalOrchestratorClient } from '../../src/client/index.js';
 import { AuditLog } from '../../src/queues/audit.js';
-import { CaseStore, type CaseRecord } from '../../src/queues/case-store.js';
+import { CaseStore, type CaseRecord } from '../../src/cases/store.js';
 import { DecisionStore } from '../../src/queues/decisions.js';
 import { TERMINAL_STATUSES } from '../../src/cases/lifecycle.js';
 import type { CaseSubmissionInput } from '../../src/domain/case.js';

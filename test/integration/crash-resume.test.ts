@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/queues/connection.js';
-import { QUEUES, bullPrefix } from '../../src/queues/names.js';
+import { QUEUES, bullPrefix } from '../../src/infra/redis-keys.js';
 import { CaseProducer } from '../../src/queues/producer.js';
 import type { ReviewJobData } from '../../src/queues/review.js';
 import { createTestDatabase } from '../helpers/kb.js';

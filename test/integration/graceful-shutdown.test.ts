@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/queues/connection.js';
 import { CaseProducer } from '../../src/queues/producer.js';
-import { QUEUES, bullPrefix } from '../../src/queues/names.js';
+import { QUEUES, bullPrefix } from '../../src/infra/redis-keys.js';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { minimalSubmission } from '../helpers/cases.js';

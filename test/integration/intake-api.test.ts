@@ -2,7 +2,7 @@
  * POST /v1/cases and GET /v1/cases/:id against real Redis and BullMQ (fastify.inject).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUEUES } from '../../src/queues/names.js';
+import { QUEUES } from '../../src/infra/redis-keys.js';
 import { minimalSubmission } from '../helpers/cases.js';
 import { OTHER_TOKEN, TEST_TOKEN, deletePrefix, testConfig, uniquePrefix } from '../helpers/env.js';
 import { startApi, type ApiStack } from '../helpers/stack.js';

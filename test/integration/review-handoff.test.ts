@@ -6,7 +6,7 @@
  * 124 of 10,000 cases approved but never closed). Checked at the moment of every add.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CaseStore } from '../../src/queues/case-store.js';
+import { CaseStore } from '../../src/cases/store.js';
 import { LocalKnowledgeBaseClient } from '../../src/tools/knowledge-base/client.js';
 import { loadExampleCases } from '../helpers/cases.js';
 import { deletePrefix, testConfig, uniquePrefix, waitUntil } from '../helpers/env.js';

@@ -8,7 +8,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/queues/connection.js';
-import { QUEUES, bullPrefix } from '../../src/queues/names.js';
+import { QUEUES, bullPrefix } from '../../src/infra/redis-keys.js';
 import { reviewJobId } from '../../src/queues/review.js';
 import { CaseProducer } from '../../src/queues/producer.js';
 import { deletePrefix, testConfig, uniquePrefix, waitUntil } from '../helpers/env.js';

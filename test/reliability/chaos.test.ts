@@ -16,7 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import { QUEUES, bullPrefix } from '../../src/queues/names.js';
+import { QUEUES, bullPrefix } from '../../src/infra/redis-keys.js';
 import { chaosCases, expectedEnd, Pipeline, policyFor } from '../helpers/pipeline.js';
 import { scanForPhi } from '../helpers/phi.js';
 import { loadExampleCases, identifiersOf } from '../helpers/cases.js';

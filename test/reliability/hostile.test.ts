@@ -22,7 +22,7 @@ import { parseSubmission } from '../../src/queues/producer.js';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createRedis } from '../../src/queues/connection.js';
-import { bullPrefix, QUEUES } from '../../src/queues/names.js';
+import { bullPrefix, QUEUES } from '../../src/infra/redis-keys.js';
 import { reviewJobId, type ReviewJobData } from '../../src/queues/review.js';
 import { LocalKnowledgeBaseClient } from '../../src/tools/knowledge-base/client.js';
 import { deletePrefix, TEST_TOKEN, testConfig, uniquePrefix, waitUntil } from '../helpers/env.js';

@@ -19,7 +19,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/queues/connection.js';
-import { bullPrefix, QUEUES } from '../../src/queues/names.js';
+import { bullPrefix, QUEUES } from '../../src/infra/redis-keys.js';
 import { reviewJobId, type ReviewJobData } from '../../src/queues/review.js';
 import { KServeImagingClient } from '../../src/tools/imaging/client.js';
 import { LocalKnowledgeBaseClient } from '../../src/tools/knowledge-base/client.js';

@@ -13,7 +13,7 @@ import {
   claimsKey,
   decisionsKey,
   QUEUES,
-} from '../../src/queues/names.js';
+} from '../../src/infra/redis-keys.js';
 
 function crc16(s: string): number {
   let crc = 0;

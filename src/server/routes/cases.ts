@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { CaseId } from '../../domain/case.js';
 import { CaseValidationError } from '../../domain/validation.js';
 import { CaseIdConflictError } from '../../errors.js';
-import { toCaseView } from '../../queues/case-store.js';
+import { toCaseView } from '../../cases/store.js';
 import type { CaseProducer } from '../../queues/producer.js';
 import type { AuditLog } from '../../queues/audit.js';
 import { requireRole, requireService, type Authenticator } from '../auth.js';

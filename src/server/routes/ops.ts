@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { CaseLifecycle, isClosed } from '../../cases/lifecycle.js';
 import { renderPrometheus, type Gauge, type Metrics } from '../../metrics/metrics.js';
 import type { AuditLog } from '../../queues/audit.js';
-import type { CaseStore } from '../../queues/case-store.js';
+import type { CaseStore } from '../../cases/store.js';
 import { DeadLetterJobData } from '../../queues/dead-letter.js';
 import type { DeliveryQueues } from '../../queues/delivery.js';
 import { requireRole, type Authenticator } from '../auth.js';

@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { csrfTokenFor } from '../../auth/sessions.js';
 import { SECTION_NAMES, type PlanSections } from '../../domain/plan.js';
 import { DecisionInput } from '../../domain/review.js';
-import { toCaseView } from '../../queues/case-store.js';
+import { toCaseView } from '../../cases/store.js';
 import { ReviewError } from '../../queues/review-queue.js';
 import { isSameOrigin, requireRole } from '../auth.js';
 import { casePage, caseUrl, loginPage, queuePage, type Flash, type PageUser } from '../review-ui/pages.js';

@@ -19,7 +19,7 @@ import { diffPlans } from '../../domain/plan-diff.js';
 import { DecisionInput, ReviewList, type ReviewDetail } from '../../domain/review.js';
 import { toFieldIssues } from '../../domain/validation.js';
 import type { AuditLog } from '../../queues/audit.js';
-import { toCaseView, type CaseStore } from '../../queues/case-store.js';
+import { toCaseView, type CaseStore } from '../../cases/store.js';
 import type { DecisionStore } from '../../queues/decisions.js';
 import { ReviewError, type ReviewQueue } from '../../queues/review-queue.js';
 import { requireRole, type Authenticator } from '../auth.js';

@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { CaseStatus, INITIAL_STATUS } from '../domain/case-status.js';
 import { CasePriority, CaseSummaryCounts, DeliveryState, FindingSeverity, type CaseView } from '../domain/case.js';
-import { caseRecordKey } from './names.js';
+import { caseRecordKey } from '../infra/redis-keys.js';
 
 const CREATE_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end

@@ -1,7 +1,10 @@
 /**
- * Queue names and the Redis key layout. Everything else about a queue (job names, data schemas,
- * job ids, construction, producers, worker options) is in its module: cases.ts, review.ts,
- * delivery.ts, dead-letter.ts.
+ * The Redis key layout: queue names and their Cluster hash tags, and the keys of case records,
+ * audit logs, decisions, claims and metrics. It imports nothing, so every layer that touches Redis
+ * (src/cases, src/queues, src/metrics, src/server) can share it without depending on each other.
+ * Everything else about a queue (job names, data schemas, job ids, construction, producers,
+ * worker options) is in its module under src/queues: cases.ts, review.ts, delivery.ts,
+ * dead-letter.ts.
  *
  * Every key starts with the configured KEY_PREFIX. Each BullMQ queue gets its own hash tag
  * (`{co:cases}`), so all keys of one queue share a Redis Cluster slot (BullMQ's Lua scripts
