@@ -190,7 +190,7 @@ async function main(): Promise<void> {
       service.submitCase(submission as CaseSubmissionInput).then(
         ({ created, case: view }) => `${created ? 202 : 200} ${view.status}`,
         (err: unknown) => {
-          if (err instanceof ApiError) return `${err.status} ${err.code ?? ''}`;
+          if (err instanceof ApiError) return `${err.status} ${err.problemCode ?? ''}`;
           throw err;
         },
       );

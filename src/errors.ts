@@ -46,6 +46,8 @@ export const ERROR_CODES = {
   imaging: ['NPY_FORMAT', 'MODEL_LOAD_FAILED'],
   /** Start-up: configuration and the local servers of tests and the demo. */
   startup: ['CONFIG_INVALID', 'POSTGRES_MISSING', 'REDIS_SERVER_MISSING'],
+  /** The typed HTTP client (src/client): the API could not be reached or answered out of contract, an error answer, a wait that ran out. */
+  client: ['CLIENT_UNREACHABLE', 'CLIENT_BAD_RESPONSE', 'API_ERROR', 'WAIT_TIMEOUT'],
 } as const;
 
 export type ErrorSubsystem = keyof typeof ERROR_CODES;

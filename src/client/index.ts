@@ -8,9 +8,11 @@
  *
  * Every response is parsed with the zod schema the server answers with (src/domain); every
  * error response (`application/problem+json`) rejects with an ApiError carrying the HTTP status
- * and the problem's stable `code`. It depends on nothing but those schemas, zod and `fetch`.
+ * and the problem's stable code (`problemCode`). It depends on nothing but those schemas, the
+ * error hierarchy (src/errors.ts), zod and `fetch`.
  */
 import type { z } from 'zod';
+import { AppError, type ErrorCodeOf } from '../errors.js';
 import type { CaseStatus } from '../domain/case-status.js';
 import { CaseView, type CaseSubmissionInput } from '../domain/case.js';
 import { ProblemDetails } from '../domain/problem.js';
@@ -35,14 +37,22 @@ export interface ClientOptions {
   timeoutMs?: number;
 }
 
-/** Anything that went wrong talking to the API: a network failure, a timeout, an answer that is not what the API promises. */
-export class ClientError extends Error {
-  override readonly name: string = 'ClientError';
+/**
+ * Anything that went wrong talking to the API: the API could not be reached or timed out
+ * (CLIENT_UNREACHABLE, worth another attempt), or answered with something that is not what the
+ * API promises (CLIENT_BAD_RESPONSE). Part of the code base's one error hierarchy (AppError).
+ */
+export class ClientError extends AppError {
+  constructor(code: ErrorCodeOf<'client'>, message: string, retryable: boolean, options?: { cause?: unknown }) {
+    super(code, message, retryable, options);
+  }
 }
 
-/** The API answered with an error status. `code` is the problem's stable code (null when the body was not problem details). */
+/**
+ * The API answered with an error status (code API_ERROR). `problemCode` is the problem's stable
+ * code (null when the body was not problem details); server errors and 429 are retryable.
+ */
 export class ApiError extends ClientError {
-  override readonly name = 'ApiError';
   constructor(
     readonly method: string,
     readonly path: string,
@@ -50,10 +60,12 @@ export class ApiError extends ClientError {
     readonly problem: ProblemDetails | null,
   ) {
     super(
+      'API_ERROR',
       `${method} ${path} answered ${status}${problem ? ` ${problem.code}: ${problem.detail ?? problem.title}` : ''}`,
+      status >= 500 || status === 429,
     );
   }
-  get code(): string | null {
+  get problemCode(): string | null {
     return this.problem?.code ?? null;
   }
 }
@@ -67,7 +79,11 @@ export class WaitTimeoutError extends ClientError {
     readonly last: CaseView,
     timeoutMs: number,
   ) {
-    super(`case ${caseId} did not reach ${statuses.join(' or ')} within ${timeoutMs} ms (last: ${last.status})`);
+    super(
+      'WAIT_TIMEOUT',
+      `case ${caseId} did not reach ${statuses.join(' or ')} within ${timeoutMs} ms (last: ${last.status})`,
+      true,
+    );
   }
 }
 
@@ -195,16 +211,25 @@ export class ClinicalOrchestratorClient {
         ...(this.options.timeoutMs !== undefined ? { signal: AbortSignal.timeout(this.options.timeoutMs) } : {}),
       });
     } catch (err) {
-      throw new ClientError(`${method} ${path} failed: ${err instanceof Error ? err.message : String(err)}`, {
-        cause: err,
-      });
+      throw new ClientError(
+        'CLIENT_UNREACHABLE',
+        `${method} ${path} failed: ${err instanceof Error ? err.message : String(err)}`,
+        true,
+        { cause: err },
+      );
     }
     const text = await res.text();
     let json: unknown = null;
     try {
       json = text ? JSON.parse(text) : null;
     } catch {
-      if (res.ok) throw new ClientError(`${method} ${path} answered ${res.status} with a body that is not JSON`);
+      if (res.ok) {
+        throw new ClientError(
+          'CLIENT_BAD_RESPONSE',
+          `${method} ${path} answered ${res.status} with a body that is not JSON`,
+          false,
+        );
+      }
     }
     if (!res.ok) {
       const problem = ProblemDetails.safeParse(json);
@@ -217,7 +242,9 @@ export class ClinicalOrchestratorClient {
     const parsed = schema.safeParse(body);
     if (!parsed.success) {
       throw new ClientError(
+        'CLIENT_BAD_RESPONSE',
         `${method} ${path}: the answer does not match the API's schema (${parsed.error.issues[0]?.message ?? 'invalid'})`,
+        false,
         { cause: parsed.error },
       );
     }

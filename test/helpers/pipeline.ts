@@ -236,7 +236,7 @@ export class Pipeline {
     } catch (err) {
       this.reviewerError(
         err instanceof ApiError
-          ? `${step} ${err.status} ${JSON.stringify(err.code ?? '')}`
+          ? `${step} ${err.status} ${JSON.stringify(err.problemCode ?? '')}`
           : `network ${networkKind(err)}`,
       );
       return 'error';

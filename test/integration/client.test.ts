@@ -91,18 +91,18 @@ describe('ClinicalOrchestratorClient against a running stack', () => {
     const invalid = { ...submission, caseId: 'client-bad', question: 'x' };
     const err = await service.submitCase(invalid).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ status: 400, code: 'CASE_INVALID' });
+    expect(err).toMatchObject({ status: 400, problemCode: 'CASE_INVALID' });
     expect((err as ApiError).problem?.errors).toEqual([expect.objectContaining({ pointer: '/question' })]);
 
-    await expect(service.getCase('no-such-case')).rejects.toMatchObject({ status: 404, code: 'CASE_NOT_FOUND' });
-    await expect(service.listReviews()).rejects.toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    await expect(service.getCase('no-such-case')).rejects.toMatchObject({ status: 404, problemCode: 'CASE_NOT_FOUND' });
+    await expect(service.listReviews()).rejects.toMatchObject({ status: 403, problemCode: 'FORBIDDEN' });
     await expect(stack.client('not-a-token').getCase('client-1')).rejects.toMatchObject({
       status: 401,
-      code: 'UNAUTHENTICATED',
+      problemCode: 'UNAUTHENTICATED',
     });
     await expect(reviewer.decide('client-1', 1, { action: 'approve' })).rejects.toMatchObject({
       status: 409,
-      code: 'ALREADY_DECIDED',
+      problemCode: 'ALREADY_DECIDED',
     });
   });
 
