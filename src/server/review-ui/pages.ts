@@ -54,43 +54,37 @@ function layout(
   meta: Record<string, string> = {},
 ): Html {
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title} · clinical-orchestrator review</title>
-        <link rel="icon" href="data:," />
-        <link rel="stylesheet" href="/review/static/review.css" />
-        ${csrf ? html`<meta name="csrf-token" content="${csrf}" />` : ''}
-        ${join(Object.entries(meta).map(([k, v]) => html`<meta name="${k}" content="${v}" />`))}
-        <script src="/review/static/review.js" defer></script>
-      </head>
-      <body>
-        <a class="skip" href="#main">Skip to content</a>
-        <header class="top">
-          <a class="brand" href="/review">clinical-orchestrator · review</a>
-          ${
-            user
-              ? html`<nav aria-label="account">
-                  <span class="who">${user.name} (${user.roles.join(', ')})</span>
-                  ${user.roles.some((r) => r === 'ops' || r === 'admin') ? html`<a href="/ops/queues">Queues (ops)</a>` : ''}
-                  <form method="post" action="/review/logout" class="inline">
-                    <input type="hidden" name="_csrf" value="${csrf ?? ''}" /><button type="submit" class="link">
-                      Sign out
-                    </button>
-                  </form>
-                </nav>`
-              : ''
-          }
-        </header>
-        <div id="lease-banner" class="banner error" role="alert" hidden></div>
-        ${flash ? html`<div class="banner ${flash.kind}" role="${flash.kind === 'error' ? 'alert' : 'status'}" id="flash">${flash.text}</div>` : ''}
-        <main id="main" tabindex="-1">${body}</main>
-        <footer class="foot">
-          Decision support only. Every plan needs a recorded human decision before it reaches anyone.
-        </footer>
-      </body>
-    </html>`;
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · clinical-orchestrator review</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/review/static/review.css">
+${csrf ? html`<meta name="csrf-token" content="${csrf}">` : ''}
+${join(Object.entries(meta).map(([k, v]) => html`<meta name="${k}" content="${v}">`))}
+<script src="/review/static/review.js" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header class="top">
+  <a class="brand" href="/review">clinical-orchestrator · review</a>
+  ${
+    user
+      ? html`<nav aria-label="account"><span class="who">${user.name} (${user.roles.join(', ')})</span>
+      ${user.roles.some((r) => r === 'ops' || r === 'admin') ? html`<a href="/ops/queues">Queues (ops)</a>` : ''}
+      <form method="post" action="/review/logout" class="inline"><input type="hidden" name="_csrf" value="${csrf ?? ''}"><button type="submit" class="link">Sign out</button></form></nav>`
+      : ''
+  }
+</header>
+<div id="lease-banner" class="banner error" role="alert" hidden></div>
+${flash ? html`<div class="banner ${flash.kind}" role="${flash.kind === 'error' ? 'alert' : 'status'}" id="flash">${flash.text}</div>` : ''}
+<main id="main" tabindex="-1">
+${body}
+</main>
+<footer class="foot">Decision support only. Every plan needs a recorded human decision before it reaches anyone.</footer>
+</body>
+</html>`;
 }
 
 export function loginPage(next: string, flash: Flash | null): Html {
@@ -99,16 +93,16 @@ export function loginPage(next: string, flash: Flash | null): Html {
     null,
     null,
     html`<section class="card narrow" aria-labelledby="signin">
-      <h1 id="signin">Sign in</h1>
-      <form method="post" action="/review/login" class="stack">
-        <input type="hidden" name="next" value="${next}" />
-        <label for="name">Account</label>
-        <input id="name" name="name" autocomplete="username" required autofocus />
-        <label for="password">Password</label>
-        <input id="password" name="password" type="password" autocomplete="current-password" required />
-        <button type="submit" class="primary">Sign in</button>
-      </form>
-    </section>`,
+  <h1 id="signin">Sign in</h1>
+  <form method="post" action="/review/login" class="stack">
+    <input type="hidden" name="next" value="${next}">
+    <label for="name">Account</label>
+    <input id="name" name="name" autocomplete="username" required autofocus>
+    <label for="password">Password</label>
+    <input id="password" name="password" type="password" autocomplete="current-password" required>
+    <button type="submit" class="primary">Sign in</button>
+  </form>
+</section>`,
     flash,
   );
 }
@@ -116,82 +110,48 @@ export function loginPage(next: string, flash: Flash | null): Html {
 export function queuePage(user: PageUser, csrf: string, items: readonly ReviewListItem[], flash: Flash | null): Html {
   const waiting = items.filter((i) => i.state === 'waiting').length;
   const rows = items.map(
-    (i) =>
-      html`<tr data-state="${i.state}">
-        <td>${severityBadge(i.maxSeverity)}</td>
-        <td><span class="prio prio-${i.casePriority}">${i.casePriority}</span></td>
-        <td><a href="${caseUrl(i.caseId, i.revision)}">${i.caseId}</a></td>
-        <td>${i.revision}</td>
-        <td>
-          ${join(
-            (['critical', 'high', 'moderate', 'low', 'info'] as const)
-              .filter((s) => i.findings[s])
-              .map((s) => html`<span class="count sev-${s}" title="${s} findings">${i.findings[s]} ${s}</span>`),
-            ' ',
-          )}
-        </td>
-        <td><time datetime="${i.enqueuedAt}">${ago(i.waitingSeconds)}</time></td>
-        <td>${i.state === 'claimed' ? html`claimed by <strong>${i.claimedBy ?? '?'}</strong>` : 'waiting'}</td>
-        <td>
-          ${
-            i.state === 'waiting'
-              ? html`<form method="post" action="${caseUrl(i.caseId, i.revision)}/claim" class="inline">
-                  <input type="hidden" name="_csrf" value="${csrf}" /><button type="submit">Claim</button>
-                </form>`
-              : i.claimedBy === user.name
-                ? html`<a href="${caseUrl(i.caseId, i.revision)}">Continue</a>`
-                : ''
-          }
-        </td>
-      </tr>`,
+    (i) => html`<tr data-state="${i.state}">
+  <td>${severityBadge(i.maxSeverity)}</td>
+  <td><span class="prio prio-${i.casePriority}">${i.casePriority}</span></td>
+  <td><a href="${caseUrl(i.caseId, i.revision)}">${i.caseId}</a></td>
+  <td>${i.revision}</td>
+  <td>${join(
+    (['critical', 'high', 'moderate', 'low', 'info'] as const)
+      .filter((s) => i.findings[s])
+      .map((s) => html`<span class="count sev-${s}" title="${s} findings">${i.findings[s]} ${s}</span>`),
+    ' ',
+  )}</td>
+  <td><time datetime="${i.enqueuedAt}">${ago(i.waitingSeconds)}</time></td>
+  <td>${i.state === 'claimed' ? html`claimed by <strong>${i.claimedBy ?? '?'}</strong>` : 'waiting'}</td>
+  <td>${
+    i.state === 'waiting'
+      ? html`<form method="post" action="${caseUrl(i.caseId, i.revision)}/claim" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit">Claim</button></form>`
+      : i.claimedBy === user.name
+        ? html`<a href="${caseUrl(i.caseId, i.revision)}">Continue</a>`
+        : ''
+  }</td>
+</tr>`,
   );
   return layout(
     'Review queue',
     user,
     csrf,
     html`<section aria-labelledby="queue-title">
-      <div class="row">
-        <h1 id="queue-title">Review queue</h1>
-        <form method="post" action="/review/claim-next" class="inline">
-          <input type="hidden" name="_csrf" value="${csrf}" /><button
-            type="submit"
-            class="primary"
-            data-shortcut="n"
-            ${waiting ? '' : 'disabled'}
-          >
-            Claim next <kbd>n</kbd>
-          </button>
-        </form>
-      </div>
-      <p class="muted">
-        ${waiting} waiting, ${items.length - waiting} claimed. Ordered by case priority, then the most severe
-        verification finding, then age. <span id="queue-refresh" class="muted"></span>
-      </p>
-      ${
-        items.length
-          ? html`<table class="queue" data-autorefresh="15000">
-              <caption class="visually-hidden">
-                Plans waiting for review
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Severity</th>
-                  <th scope="col">Priority</th>
-                  <th scope="col">Case</th>
-                  <th scope="col">Revision</th>
-                  <th scope="col">Findings</th>
-                  <th scope="col">Waiting</th>
-                  <th scope="col">State</th>
-                  <th scope="col"><span class="visually-hidden">Action</span></th>
-                </tr>
-              </thead>
-              <tbody>
-                ${rows}
-              </tbody>
-            </table>`
-          : html`<p class="empty" data-autorefresh="5000">Nothing is waiting for review.</p>`
-      }
-    </section>`,
+  <div class="row">
+    <h1 id="queue-title">Review queue</h1>
+    <form method="post" action="/review/claim-next" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit" class="primary" data-shortcut="n" ${waiting ? '' : 'disabled'}>Claim next <kbd>n</kbd></button></form>
+  </div>
+  <p class="muted">${waiting} waiting, ${items.length - waiting} claimed. Ordered by case priority, then the most severe verification finding, then age. <span id="queue-refresh" class="muted"></span></p>
+  ${
+    items.length
+      ? html`<table class="queue" data-autorefresh="15000">
+    <caption class="visually-hidden">Plans waiting for review</caption>
+    <thead><tr><th scope="col">Severity</th><th scope="col">Priority</th><th scope="col">Case</th><th scope="col">Revision</th><th scope="col">Findings</th><th scope="col">Waiting</th><th scope="col">State</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
+    <tbody>${rows}</tbody>
+  </table>`
+      : html`<p class="empty" data-autorefresh="5000">Nothing is waiting for review.</p>`
+  }
+</section>`,
     flash,
   );
 }
@@ -199,66 +159,35 @@ export function queuePage(user: PageUser, csrf: string, items: readonly ReviewLi
 function caseSummary(view: MinimisedCase | null): Html {
   if (!view) return html`<p class="muted">No case summary is available for this revision.</p>`;
   const list = <T>(items: readonly T[], fn: (x: T) => Html, empty: string) =>
-    items.length
-      ? html`<ul>
-          ${items.map((x) => html`<li>${fn(x)}</li>`)}
-        </ul>`
-      : html`<p class="muted">${empty}</p>`;
+    items.length ? html`<ul>${items.map((x) => html`<li>${fn(x)}</li>`)}</ul>` : html`<p class="muted">${empty}</p>`;
   return html`<dl class="facts">
-      <dt>Question</dt>
-      <dd>${view.question}</dd>
-      <dt>Patient</dt>
-      <dd>
-        ${view.patient.age ? `age ${view.patient.age}` : 'age not recorded'}, ${view.patient.sex ?? 'sex not recorded'}
-      </dd>
-    </dl>
-    <h3>Problems</h3>
-    ${list(view.problems, (p) => html`<span id="ref-${p.ref}">${p.text}</span> ${p.status ? html`<span class="muted">(${p.status})</span>` : ''}`, 'none recorded')}
-    <h3>Medications</h3>
-    ${list(view.medications, (m) => html`<span id="ref-${m.ref}">${m.name}</span>${m.dose ? ` ${m.dose.value} ${m.dose.unit}` : ''}${m.route ? `, ${m.route}` : ''}${m.frequencyPerDay ? `, ×${m.frequencyPerDay}/day` : ''} <span class="muted">(${m.status})</span>`, 'none recorded')}
-    <h3>Allergies</h3>
-    ${list(view.allergies, (a) => html`<span id="ref-${a.ref}">${a.substance}</span>${a.reactions.length ? ` — ${a.reactions.join(', ')}` : ''}${a.criticality ? html` <span class="muted">(${a.criticality})</span>` : ''}`, 'none recorded')}
-    <h3>Labs</h3>
-    ${list(view.labs, (l) => html`<span id="ref-${l.ref}">${l.name}</span>: ${l.value ?? l.valueText ?? '—'} ${l.unit ?? ''}${l.daysBeforeCase !== null ? html` <span class="muted">(${l.daysBeforeCase} days before)</span>` : ''}`, 'none recorded')}
-    <h3>Imaging</h3>
-    ${list(view.imaging, (i) => html`<span id="ref-${i.ref}">${i.ref}</span>: ${[i.modality, i.bodySite, i.description].filter(Boolean).join(', ') || 'study'}`, 'none')}
-    <h3>Notes</h3>
-    ${list(view.notes, (n) => html`<span id="ref-${n.ref}" class="muted">${n.source}:</span> <q class="note">${n.text}</q>`, 'none')}
-    <p class="muted small">
-      PHI-minimised view: no names, identifiers, contact details or exact dates. Note text is shown as written and is
-      never treated as instructions.
-    </p>`;
+  <dt>Question</dt><dd>${view.question}</dd>
+  <dt>Patient</dt><dd>${view.patient.age ? `age ${view.patient.age}` : 'age not recorded'}, ${view.patient.sex ?? 'sex not recorded'}</dd>
+</dl>
+<h3>Problems</h3>${list(view.problems, (p) => html`<span id="ref-${p.ref}">${p.text}</span> ${p.status ? html`<span class="muted">(${p.status})</span>` : ''}`, 'none recorded')}
+<h3>Medications</h3>${list(view.medications, (m) => html`<span id="ref-${m.ref}">${m.name}</span>${m.dose ? ` ${m.dose.value} ${m.dose.unit}` : ''}${m.route ? `, ${m.route}` : ''}${m.frequencyPerDay ? `, ×${m.frequencyPerDay}/day` : ''} <span class="muted">(${m.status})</span>`, 'none recorded')}
+<h3>Allergies</h3>${list(view.allergies, (a) => html`<span id="ref-${a.ref}">${a.substance}</span>${a.reactions.length ? ` — ${a.reactions.join(', ')}` : ''}${a.criticality ? html` <span class="muted">(${a.criticality})</span>` : ''}`, 'none recorded')}
+<h3>Labs</h3>${list(view.labs, (l) => html`<span id="ref-${l.ref}">${l.name}</span>: ${l.value ?? l.valueText ?? '—'} ${l.unit ?? ''}${l.daysBeforeCase !== null ? html` <span class="muted">(${l.daysBeforeCase} days before)</span>` : ''}`, 'none recorded')}
+<h3>Imaging</h3>${list(view.imaging, (i) => html`<span id="ref-${i.ref}">${i.ref}</span>: ${[i.modality, i.bodySite, i.description].filter(Boolean).join(', ') || 'study'}`, 'none')}
+<h3>Notes</h3>${list(view.notes, (n) => html`<span id="ref-${n.ref}" class="muted">${n.source}:</span> <q class="note">${n.text}</q>`, 'none')}
+<p class="muted small">PHI-minimised view: no names, identifiers, contact details or exact dates. Note text is shown as written and is never treated as instructions.</p>`;
 }
 
 function citation(id: string, evidence: ReadonlyMap<string, Evidence>): Html {
   const e = evidence.get(id);
   if (id.startsWith('case:'))
-    return html`<li class="cite cite-case">
-      <a href="#ref-${id.slice(5)}">${id}</a> <span class="muted">the case record</span>
-    </li>`;
+    return html`<li class="cite cite-case"><a href="#ref-${id.slice(5)}">${id}</a> <span class="muted">the case record</span></li>`;
   if (id.startsWith('review:'))
     return html`<li class="cite cite-review">${id} <span class="muted">reviewer comments</span></li>`;
   if (!e)
-    return html`<li class="cite cite-missing">
-      <strong>${id}</strong> <span class="warn">does not resolve to evidence retrieved for this case</span>
-    </li>`;
+    return html`<li class="cite cite-missing"><strong>${id}</strong> <span class="warn">does not resolve to evidence retrieved for this case</span></li>`;
   switch (e.kind) {
     case 'kb_fact':
-      return html`<li class="cite cite-kb">
-        <span class="kind">KB</span> <code>${id}</code> ${e.title}
-        <span class="muted">— ${e.source}${e.detail ? ` (${e.detail})` : ''}</span>
-      </li>`;
+      return html`<li class="cite cite-kb"><span class="kind">KB</span> <code>${id}</code> ${e.title} <span class="muted">— ${e.source}${e.detail ? ` (${e.detail})` : ''}</span></li>`;
     case 'pubmed':
-      return html`<li class="cite cite-pubmed">
-        <span class="kind">PubMed</span>
-        <a href="${e.url ?? '#'}" rel="noopener noreferrer" target="_blank">PMID ${id.slice(5)}</a> ${e.title}
-        <span class="muted">— ${e.source}</span>
-      </li>`;
+      return html`<li class="cite cite-pubmed"><span class="kind">PubMed</span> <a href="${e.url ?? '#'}" rel="noopener noreferrer" target="_blank">PMID ${id.slice(5)}</a> ${e.title} <span class="muted">— ${e.source}</span></li>`;
     case 'imaging':
-      return html`<li class="cite cite-imaging">
-        <span class="kind">Imaging model</span> <code>${id}</code> ${e.title}
-        <span class="muted">— model ${e.source}${e.detail ? `; ${e.detail}` : ''}</span>
-      </li>`;
+      return html`<li class="cite cite-imaging"><span class="kind">Imaging model</span> <code>${id}</code> ${e.title} <span class="muted">— model ${e.source}${e.detail ? `; ${e.detail}` : ''}</span></li>`;
     default:
       return html`<li class="cite">${id} ${e.title}</li>`;
   }
@@ -273,32 +202,20 @@ function planSections(
     SECTION_NAMES.map((name) => {
       const recs = sections[name];
       return html`<section class="plan-section" aria-labelledby="sec-${name}">
-        <h3 id="sec-${name}">${SECTION_TITLES[name]}</h3>
-        ${
-          recs.length
-            ? html`<ol class="recs">
-                ${recs.map(
-                  (r) =>
-                    html`<li
-                      class="rec${r.supported ? '' : ' unsupported'}${findingsByRec.has(r.id) ? ` flagged sev-border-${findingsByRec.get(r.id)!}` : ''}"
-                      id="rec-${r.id}"
-                    >
-                      <p>${r.text}</p>
-                      ${
-                        r.citations.length
-                          ? html`<ul class="cites" aria-label="citations">
-                              ${r.citations.map((c) => citation(c, evidence))}
-                            </ul>`
-                          : html`<p class="muted small">
-                              No citations${r.supported ? '' : ' (stated as not checked)'}.
-                            </p>`
-                      }
-                    </li>`,
-                )}
-              </ol>`
-            : html`<p class="muted">Nothing in this section.</p>`
-        }
-      </section>`;
+  <h3 id="sec-${name}">${SECTION_TITLES[name]}</h3>
+  ${
+    recs.length
+      ? html`<ol class="recs">${recs.map(
+          (
+            r,
+          ) => html`<li class="rec${r.supported ? '' : ' unsupported'}${findingsByRec.has(r.id) ? ` flagged sev-border-${findingsByRec.get(r.id)!}` : ''}" id="rec-${r.id}">
+      <p>${r.text}</p>
+      ${r.citations.length ? html`<ul class="cites" aria-label="citations">${r.citations.map((c) => citation(c, evidence))}</ul>` : html`<p class="muted small">No citations${r.supported ? '' : ' (stated as not checked)'}.</p>`}
+    </li>`,
+        )}</ol>`
+      : html`<p class="muted">Nothing in this section.</p>`
+  }
+</section>`;
     }),
   );
 }
@@ -313,137 +230,81 @@ function diffView(diff: PlanDiff): Html {
       case 'removed':
         return html`<li class="diff-del"><span class="visually-hidden">removed: </span>${e.text}</li>`;
       case 'changed':
-        return html`<li class="diff-chg">
-          <div class="diff-del"><span class="visually-hidden">before: </span>${e.before}</div>
-          <div class="diff-add"><span class="visually-hidden">after: </span>${e.after}</div>
-        </li>`;
+        return html`<li class="diff-chg"><div class="diff-del"><span class="visually-hidden">before: </span>${e.before}</div><div class="diff-add"><span class="visually-hidden">after: </span>${e.after}</div></li>`;
     }
   };
   const changed = SECTION_NAMES.filter((s) => diff.sections[s].some((e) => e.kind !== 'unchanged'));
   if (!changed.length) return html`<p class="muted">No recommendation changed.</p>`;
-  return html`<p class="muted">${diff.added} added, ${diff.removed} removed, ${diff.changed} changed.</p>
-    ${join(
-      changed.map(
-        (s) =>
-          html`<h4>${SECTION_TITLES[s]}</h4>
-            <ul class="diff">
-              ${diff.sections[s].map(entry)}
-            </ul>`,
-      ),
-    )}`;
+  return html`<p class="muted">${diff.added} added, ${diff.removed} removed, ${diff.changed} changed.</p>${join(changed.map((s) => html`<h4>${SECTION_TITLES[s]}</h4><ul class="diff">${diff.sections[s].map(entry)}</ul>`))}`;
 }
 
 function auditTable(events: readonly AuditEvent[]): Html {
   if (!events.length) return html`<p class="muted">No events.</p>`;
-  return html`<table class="audit">
-    <thead>
-      <tr>
-        <th scope="col">Time</th>
-        <th scope="col">Event</th>
-        <th scope="col">Actor</th>
-        <th scope="col">Revision</th>
-        <th scope="col">Detail</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${events.map(
-        (e) =>
-          html`<tr>
-            <td><time datetime="${e.at}">${e.at.replace('T', ' ').slice(0, 19)}</time></td>
-            <td>${e.event.replace(/_/g, ' ')}</td>
-            <td>${e.actor}</td>
-            <td>${e.revision ?? ''}</td>
-            <td class="small">
-              ${Object.entries(e.detail)
-                .filter(([, v]) => v !== null && v !== '')
-                .map(([k, v]) => `${k}=${String(v)}`)
-                .join(' ')}
-            </td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return html`<table class="audit"><thead><tr><th scope="col">Time</th><th scope="col">Event</th><th scope="col">Actor</th><th scope="col">Revision</th><th scope="col">Detail</th></tr></thead>
+<tbody>${events.map(
+    (e) =>
+      html`<tr><td><time datetime="${e.at}">${e.at.replace('T', ' ').slice(0, 19)}</time></td><td>${e.event.replace(/_/g, ' ')}</td><td>${e.actor}</td><td>${e.revision ?? ''}</td><td class="small">${Object.entries(
+        e.detail,
+      )
+        .filter(([, v]) => v !== null && v !== '')
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(' ')}</td></tr>`,
+  )}</tbody></table>`;
 }
 
 function decisionForms(caseId: string, revision: number, csrf: string, sections: PlanSections): Html {
   const action = `${caseUrl(caseId, revision)}/decision`;
-  const hidden = html`<input type="hidden" name="_csrf" value="${csrf}" />`;
+  const hidden = html`<input type="hidden" name="_csrf" value="${csrf}">`;
   return html`<section class="card decide" aria-labelledby="decide-title">
-    <h2 id="decide-title">Decision</h2>
-    <div class="decide-grid">
-      <form method="post" action="${action}" class="stack">
-        ${hidden}<input type="hidden" name="action" value="approve" />
-        <p>Approve the plan as drafted.</p>
-        <button type="submit" class="primary needs-lease" data-shortcut="a" id="approve">Approve <kbd>a</kbd></button>
-      </form>
-      <form method="post" action="${action}" class="stack">
-        ${hidden}<input type="hidden" name="action" value="request_changes" />
-        <label for="comments">Request changes: what should change</label>
-        <textarea id="comments" name="comments" rows="4" required minlength="3" data-shortcut-focus="r"></textarea>
-        <button type="submit" class="needs-lease">Request changes <kbd>r</kbd></button>
-      </form>
-      <form method="post" action="${action}" class="stack">
-        ${hidden}<input type="hidden" name="action" value="reject" />
-        <label for="reason">Reject: reason</label>
-        <textarea id="reason" name="reason" rows="4" required minlength="3" data-shortcut-focus="x"></textarea>
-        <button type="submit" class="danger needs-lease">Reject <kbd>x</kbd></button>
-      </form>
-    </div>
-    <details class="editor" id="editor">
-      <summary data-shortcut="e">Edit the plan, then approve <kbd>e</kbd></summary>
-      <form method="post" action="${action}" class="stack">
-        ${hidden}<input type="hidden" name="action" value="edit" />
-        <p class="muted small">
-          Change the text of any recommendation or tick Remove. Citations stay with their recommendation; the edited
-          plan is verified again before it is finalized, and the difference is recorded.
-        </p>
-        ${join(
-          SECTION_NAMES.map(
-            (name) =>
-              html`<fieldset>
-                <legend>${SECTION_TITLES[name]}</legend>
-                ${sections[name].map(
-                  (r, i) =>
-                    html`<div class="edit-rec">
-                      <label for="text-${name}-${i}">${name} ${i + 1}</label>
-                      <textarea id="text-${name}-${i}" name="text.${name}.${i}" rows="3">${r.text}</textarea>
-                      <label class="inline"
-                        ><input type="checkbox" name="remove.${name}.${i}" value="1" /> Remove</label
-                      >
-                    </div>`,
-                )}${sections[name].length ? '' : html`<p class="muted small">empty</p>`}
-              </fieldset>`,
-          ),
-        )}
-        <button type="submit" class="primary needs-lease">Save edits and approve</button>
-      </form>
-    </details>
-  </section>`;
+  <h2 id="decide-title">Decision</h2>
+  <div class="decide-grid">
+    <form method="post" action="${action}" class="stack">${hidden}<input type="hidden" name="action" value="approve">
+      <p>Approve the plan as drafted.</p>
+      <button type="submit" class="primary needs-lease" data-shortcut="a" id="approve">Approve <kbd>a</kbd></button>
+    </form>
+    <form method="post" action="${action}" class="stack">${hidden}<input type="hidden" name="action" value="request_changes">
+      <label for="comments">Request changes: what should change</label>
+      <textarea id="comments" name="comments" rows="4" required minlength="3" data-shortcut-focus="r"></textarea>
+      <button type="submit" class="needs-lease">Request changes <kbd>r</kbd></button>
+    </form>
+    <form method="post" action="${action}" class="stack">${hidden}<input type="hidden" name="action" value="reject">
+      <label for="reason">Reject: reason</label>
+      <textarea id="reason" name="reason" rows="4" required minlength="3" data-shortcut-focus="x"></textarea>
+      <button type="submit" class="danger needs-lease">Reject <kbd>x</kbd></button>
+    </form>
+  </div>
+  <details class="editor" id="editor">
+    <summary data-shortcut="e">Edit the plan, then approve <kbd>e</kbd></summary>
+    <form method="post" action="${action}" class="stack">${hidden}<input type="hidden" name="action" value="edit">
+      <p class="muted small">Change the text of any recommendation or tick Remove. Citations stay with their recommendation; the edited plan is verified again before it is finalized, and the difference is recorded.</p>
+      ${join(
+        SECTION_NAMES.map(
+          (name) =>
+            html`<fieldset><legend>${SECTION_TITLES[name]}</legend>${sections[name].map(
+              (r, i) => html`<div class="edit-rec">
+        <label for="text-${name}-${i}">${name} ${i + 1}</label>
+        <textarea id="text-${name}-${i}" name="text.${name}.${i}" rows="3">${r.text}</textarea>
+        <label class="inline"><input type="checkbox" name="remove.${name}.${i}" value="1"> Remove</label>
+      </div>`,
+            )}${sections[name].length ? '' : html`<p class="muted small">empty</p>`}</fieldset>`,
+        ),
+      )}
+      <button type="submit" class="primary needs-lease">Save edits and approve</button>
+    </form>
+  </details>
+</section>`;
 }
 
 function decisionView(record: DecisionRecord): Html {
   const d = record.decision;
   return html`<section class="card decided" aria-labelledby="decided-title">
-    <h2 id="decided-title">Decided: ${d.action.replace('_', ' ')}</h2>
-    <p>
-      By <strong>${d.reviewer}</strong> at
-      <time datetime="${d.decidedAt}">${d.decidedAt.replace('T', ' ').slice(0, 19)}</time>.
-    </p>
-    ${
-      d.action === 'request_changes'
-        ? html`<blockquote>${d.comments}</blockquote>
-            <p id="revision-status" class="muted">The plan is being revised…</p>`
-        : ''
-    }
-    ${d.action === 'edit' ? html`<p id="revision-status" class="muted">The edited plan is being verified; it is finalized, or comes back as revision ${record.revision + 1} if a critical finding remains.</p>` : ''}
-    ${d.action === 'reject' ? html`<blockquote>${d.reason}</blockquote>` : ''}
-    ${
-      record.diff
-        ? html`<h3>Edits</h3>
-            ${diffView(record.diff)}`
-        : ''
-    }
-  </section>`;
+  <h2 id="decided-title">Decided: ${d.action.replace('_', ' ')}</h2>
+  <p>By <strong>${d.reviewer}</strong> at <time datetime="${d.decidedAt}">${d.decidedAt.replace('T', ' ').slice(0, 19)}</time>.</p>
+  ${d.action === 'request_changes' ? html`<blockquote>${d.comments}</blockquote><p id="revision-status" class="muted">The plan is being revised…</p>` : ''}
+  ${d.action === 'edit' ? html`<p id="revision-status" class="muted">The edited plan is being verified; it is finalized, or comes back as revision ${record.revision + 1} if a critical finding remains.</p>` : ''}
+  ${d.action === 'reject' ? html`<blockquote>${d.reason}</blockquote>` : ''}
+  ${record.diff ? html`<h3>Edits</h3>${diffView(record.diff)}` : ''}
+</section>`;
 }
 
 export interface CasePageInput {
@@ -466,19 +327,11 @@ export function casePage(input: CasePageInput): Html {
   const mine = claim !== null;
   const closed = caseView && TERMINAL_STATUSES.includes(caseView.status);
   const status = caseView
-    ? html`<p
-        class="status"
-        id="case-status"
-        ${(decision || closed) && caseView.delivery?.status !== 'delivered' ? html`data-poll="1"` : ''}
-      >
-        Case status: <strong>${caseView.status}</strong>${
-          caseView.delivery
-            ? html` · delivery:
-                <strong class="delivery-${caseView.delivery.status}">${caseView.delivery.status}</strong>
-                (${caseView.delivery.channel})${caseView.delivery.deliveredAt ? html` at <time datetime="${caseView.delivery.deliveredAt}">${caseView.delivery.deliveredAt.replace('T', ' ').slice(0, 19)}</time>` : ''}`
-            : ''
-        }
-      </p>`
+    ? html`<p class="status" id="case-status" ${(decision || closed) && caseView.delivery?.status !== 'delivered' ? html`data-poll="1"` : ''}>Case status: <strong>${caseView.status}</strong>${
+        caseView.delivery
+          ? html` · delivery: <strong class="delivery-${caseView.delivery.status}">${caseView.delivery.status}</strong> (${caseView.delivery.channel})${caseView.delivery.deliveredAt ? html` at <time datetime="${caseView.delivery.deliveredAt}">${caseView.delivery.deliveredAt.replace('T', ' ').slice(0, 19)}</time>` : ''}`
+          : ''
+      }</p>`
     : '';
   const meta: Record<string, string> = { 'case-id': item.caseId, revision: String(item.revision) };
   if (mine) Object.assign(meta, { 'lease-ms': String(input.leaseMs), 'lease-expires': claim.leaseExpiresAt });
@@ -488,97 +341,43 @@ export function casePage(input: CasePageInput): Html {
     user,
     csrf,
     html`<div class="row">
-        <h1>${item.caseId} <span class="muted">revision ${item.revision}</span></h1>
-        <div class="actions">
-          ${severityBadge(item.maxSeverity)} <span class="prio prio-${item.casePriority}">${item.casePriority}</span>
-          ${
-            mine
-              ? html`<span class="lease" id="lease"
-                    >claimed by you · lease until
-                    <time datetime="${claim.leaseExpiresAt}">${claim.leaseExpiresAt.slice(11, 19)}</time></span
-                  >
-                  <form method="post" action="${caseUrl(item.caseId, item.revision)}/release" class="inline">
-                    <input type="hidden" name="_csrf" value="${csrf}" /><button type="submit">Release</button>
-                  </form>`
-              : item.state === 'waiting'
-                ? html`<form method="post" action="${caseUrl(item.caseId, item.revision)}/claim" class="inline">
-                    <input type="hidden" name="_csrf" value="${csrf}" /><button
-                      type="submit"
-                      class="primary"
-                      data-shortcut="c"
-                      id="claim"
-                    >
-                      Claim <kbd>c</kbd>
-                    </button>
-                  </form>`
-                : item.state === 'claimed'
-                  ? html`<span class="lease other">claimed by ${item.claimedBy ?? 'someone else'}</span>`
-                  : ''
-          }
-        </div>
-      </div>
-      ${status}
-      <p class="label">${request.plan.label}</p>
-      <div class="grid">
-        <section class="card summary" aria-labelledby="summary-title">
-          <h2 id="summary-title">Case summary</h2>
-          ${caseSummary(request.view)}
-        </section>
-        <div class="main-col">
-          <section class="card findings" aria-labelledby="findings-title">
-            <h2 id="findings-title">Verification findings <span class="muted">(${findings.length})</span></h2>
-            ${
-              findings.length
-                ? html`<ul class="findings">
-                    ${findings.map((f) => html`<li class="finding sev-border-${f.severity}">${severityBadge(f.severity)} <span class="code">${f.code.replace(/_/g, ' ')}</span> ${f.message}${f.location ? html` <a href="#rec-${f.location}" class="small">${f.location}</a>` : ''}</li>`)}
-                  </ul>`
-                : html`<p class="muted">None.</p>`
-            }
-          </section>
-          ${
-            request.plan.unavailable.length
-              ? html`<section class="card unavailable" aria-labelledby="na-title">
-                  <h2 id="na-title">Not checked</h2>
-                  <ul>
-                    ${request.plan.unavailable.map((u) => html`<li><strong>${u.type.replace(/_/g, ' ')}</strong> (${u.stepId})${u.code ? html` <code>${u.code}</code>` : ''}: ${u.reason}</li>`)}
-                  </ul>
-                </section>`
-              : ''
-          }
-          <section class="card plan" aria-labelledby="plan-title">
-            <h2 id="plan-title">Plan</h2>
-            ${planSections(request.plan.sections, evidence, findingsByRec)}
-          </section>
-          ${
-            detail.diffToPrevious
-              ? html`<section class="card diffs" aria-labelledby="diff-title">
-                  <h2 id="diff-title">Changes since revision ${item.revision - 1}</h2>
-                  ${
-                    request.reviewerComments.length
-                      ? html`<h3>Reviewer comments that led to this revision</h3>
-                          ${request.reviewerComments.map(
-                            (c) =>
-                              html`<blockquote>
-                                <p>${c.comments}</p>
-                                <footer>
-                                  — ${c.reviewer}, revision ${c.revision},
-                                  <time datetime="${c.at}">${c.at.slice(0, 16).replace('T', ' ')}</time>
-                                </footer>
-                              </blockquote>`,
-                          )}`
-                      : ''
-                  }
-                  ${diffView(detail.diffToPrevious)}
-                </section>`
-              : ''
-          }
-          ${decision ? decisionView(decision) : mine ? decisionForms(item.caseId, item.revision, csrf, request.plan.sections) : ''}
-        </div>
-      </div>
-      <section class="card" aria-labelledby="audit-title">
-        <h2 id="audit-title">Audit trail</h2>
-        ${auditTable(input.audit)}
-      </section>`,
+  <h1>${item.caseId} <span class="muted">revision ${item.revision}</span></h1>
+  <div class="actions">
+    ${severityBadge(item.maxSeverity)} <span class="prio prio-${item.casePriority}">${item.casePriority}</span>
+    ${
+      mine
+        ? html`<span class="lease" id="lease">claimed by you · lease until <time datetime="${claim.leaseExpiresAt}">${claim.leaseExpiresAt.slice(11, 19)}</time></span>
+    <form method="post" action="${caseUrl(item.caseId, item.revision)}/release" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit">Release</button></form>`
+        : item.state === 'waiting'
+          ? html`<form method="post" action="${caseUrl(item.caseId, item.revision)}/claim" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit" class="primary" data-shortcut="c" id="claim">Claim <kbd>c</kbd></button></form>`
+          : item.state === 'claimed'
+            ? html`<span class="lease other">claimed by ${item.claimedBy ?? 'someone else'}</span>`
+            : ''
+    }
+  </div>
+</div>
+${status}
+<p class="label">${request.plan.label}</p>
+<div class="grid">
+  <section class="card summary" aria-labelledby="summary-title"><h2 id="summary-title">Case summary</h2>${caseSummary(request.view)}</section>
+  <div class="main-col">
+    <section class="card findings" aria-labelledby="findings-title">
+      <h2 id="findings-title">Verification findings <span class="muted">(${findings.length})</span></h2>
+      ${findings.length ? html`<ul class="findings">${findings.map((f) => html`<li class="finding sev-border-${f.severity}">${severityBadge(f.severity)} <span class="code">${f.code.replace(/_/g, ' ')}</span> ${f.message}${f.location ? html` <a href="#rec-${f.location}" class="small">${f.location}</a>` : ''}</li>`)}</ul>` : html`<p class="muted">None.</p>`}
+    </section>
+    ${request.plan.unavailable.length ? html`<section class="card unavailable" aria-labelledby="na-title"><h2 id="na-title">Not checked</h2><ul>${request.plan.unavailable.map((u) => html`<li><strong>${u.type.replace(/_/g, ' ')}</strong> (${u.stepId})${u.code ? html` <code>${u.code}</code>` : ''}: ${u.reason}</li>`)}</ul></section>` : ''}
+    <section class="card plan" aria-labelledby="plan-title"><h2 id="plan-title">Plan</h2>${planSections(request.plan.sections, evidence, findingsByRec)}</section>
+    ${
+      detail.diffToPrevious
+        ? html`<section class="card diffs" aria-labelledby="diff-title"><h2 id="diff-title">Changes since revision ${item.revision - 1}</h2>
+      ${request.reviewerComments.length ? html`<h3>Reviewer comments that led to this revision</h3>${request.reviewerComments.map((c) => html`<blockquote><p>${c.comments}</p><footer>— ${c.reviewer}, revision ${c.revision}, <time datetime="${c.at}">${c.at.slice(0, 16).replace('T', ' ')}</time></footer></blockquote>`)}` : ''}
+      ${diffView(detail.diffToPrevious)}</section>`
+        : ''
+    }
+    ${decision ? decisionView(decision) : mine ? decisionForms(item.caseId, item.revision, csrf, request.plan.sections) : ''}
+  </div>
+</div>
+<section class="card" aria-labelledby="audit-title"><h2 id="audit-title">Audit trail</h2>${auditTable(input.audit)}</section>`,
     input.flash,
     meta,
   );
