@@ -5,7 +5,7 @@
  */
 import { ReducedValue, StateSchema } from '@langchain/langgraph';
 import { z } from 'zod';
-import { CaseStatus } from '../../cases/lifecycle.js';
+import { CaseStatus } from '../../domain/case-status.js';
 import { MinimisedCaseSchema } from '../../domain/minimised-case.js';
 import { CaseSubmission } from '../../domain/case.js';
 import { ImageSource } from '../../domain/imaging.js';
