@@ -71,7 +71,7 @@ export function fakeKnowledgeBase(recorder: Recorder, opts: { fail?: 'timeout' |
       }
       if (
         input.kind === 'allergy' &&
-        (input.allergies ?? []).some((a) => /penicillin/i.test(a)) &&
+        (input.allergies ?? []).some((a) => /penicillin/i.test(typeof a === 'string' ? a : a.text)) &&
         names.includes('amoxicillin')
       ) {
         facts.push(
