@@ -295,7 +295,7 @@ export function readDosage(
     }
   }
   if (rate?.value !== undefined) doseText = [doseText, `at ${quantityText(rate)}`].filter(Boolean).join(' ');
-  const doseValue = (dose)?.value;
+  const doseValue = dose?.value;
   if (doseValue !== undefined && doseValue <= 0) {
     problems.push(`dose of ${doseValue} recorded: not a usable dose`);
     dose = null;
@@ -348,7 +348,9 @@ export function describeMedication(
   form: string | null;
 } {
   const concept = r.medicationCodeableConcept ?? referenced?.code;
-  const name = conceptText(concept) ?? r.medicationReference?.display?.trim() ?? null;
+  // A name is text or a display; a bare code is not a name (it is kept as a code).
+  const named = concept?.text?.trim() || concept?.coding?.find((c) => c.display?.trim())?.display?.trim();
+  const name = named || r.medicationReference?.display?.trim() || null;
   const parsed = name ? parseDrugName(name) : null;
   const strength = (s: NonNullable<Medication['ingredient']>[number]['strength']) => {
     const n = s?.numerator;
