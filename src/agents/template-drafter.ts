@@ -17,6 +17,41 @@ const sentence = (s: string) => (/[.!?]$/.test(s.trim()) ? s.trim() : `${s.trim(
 const MAX_STATEMENT = 4000;
 const SHORTENED = ' … (shortened; the case record has the full text)';
 
+const days = (d: number | null) => (d === null ? '' : d === 0 ? ' (day of the case)' : ` (${d} days before)`);
+const TREND = { up: '↑', down: '↓', unchanged: '→' } as const;
+
+function medicationText(m: DraftInput['view']['medications'][number]): string {
+  const dose = m.doseText ?? (m.dose ? `${m.dose.value} ${m.dose.unit}` : null);
+  const how = [
+    dose,
+    m.route,
+    m.frequency,
+    m.asNeeded ? `as needed${m.asNeededFor ? ` for ${m.asNeededFor}` : ''}` : null,
+  ];
+  const details = how.filter(Boolean).join(', ');
+  return `${m.name}${details ? ` (${details})` : ''}`;
+}
+
+function resultText(l: DraftInput['view']['labs'][number]): string {
+  const value = (v: number | null, text: string | null, unit: string | null) =>
+    `${v ?? text ?? '—'}${unit && v !== null ? ` ${unit}` : ''}`;
+  const main = l.components.length
+    ? l.components
+        .map((c) => `${c.name} ${value(c.value, c.valueText, c.unit)}${c.trend ? ` ${TREND[c.trend]}` : ''}`)
+        .join(', ')
+    : value(l.value, l.valueText, l.unit);
+  const before =
+    l.previous && !l.components.length
+      ? `, previously ${value(l.previous.value, l.previous.valueText, l.previous.unit)}${days(l.previous.daysBeforeCase)}`
+      : '';
+  const flag = l.interpretation ? ` [${l.interpretation}]` : '';
+  return `${l.name} ${main}${flag}${l.trend ? ` ${TREND[l.trend]}` : ''}${days(l.daysBeforeCase)}${before}`;
+}
+
+/** The eGFR and creatinine results the renal dose checks read (the key renal rows other than urea). */
+const renalLabs = (view: DraftInput['view']) =>
+  view.labs.filter((l) => l.group === 'renal' && !/urea/i.test(l.name) && (l.value !== null || l.valueText));
+
 export function templateDraft(input: DraftInput): Plan {
   const { view, steps, results } = input;
   const sections: PlanSections = {
@@ -59,7 +94,7 @@ export function templateDraft(input: DraftInput): Plan {
   if (view.medications.length) {
     add(
       'assessment',
-      `Current medications: ${view.medications.map((m) => `${m.name}${m.dose ? ` ${m.dose.value} ${m.dose.unit}` : ''}${m.frequencyPerDay ? ` ×${m.frequencyPerDay}/day` : ''}`).join('; ')}.`,
+      `Current medications: ${view.medications.map(medicationText).join('; ')}.`,
       view.medications.map((m) => `case:${m.ref}`),
       view.medications.map((m) => m.name),
     );
@@ -70,12 +105,20 @@ export function templateDraft(input: DraftInput): Plan {
       `Recorded allergies: ${view.allergies.map((a) => `${a.substance}${a.reactions.length ? ` (${a.reactions.join(', ')})` : ''}`).join('; ')}.`,
       view.allergies.map((a) => `case:${a.ref}`),
     );
-  const labs = view.labs.filter((l) => l.value !== null || l.valueText);
+  const labs = view.labs.filter((l) => l.value !== null || l.valueText || l.components.length);
+  const others = view.counts.tests - labs.length;
   if (labs.length)
     add(
       'assessment',
-      `Recent results: ${labs.map((l) => `${l.name} ${l.value ?? l.valueText}${l.unit ? ` ${l.unit}` : ''}${l.daysBeforeCase !== null ? ` (${l.daysBeforeCase} days ago)` : ''}`).join('; ')}.`,
+      `Key results (latest per test): ${labs.map(resultText).join('; ')}.${others > 0 ? ` ${others} other test${others === 1 ? '' : 's'} in the record, not listed here.` : ''}`,
       labs.map((l) => `case:${l.ref}`),
+    );
+  const renal = renalLabs(view);
+  if (renal.length)
+    add(
+      'assessment',
+      `Renal results the dose checks read (each dose finding says whether it was recent enough to use): ${renal.map((l) => `${l.name} ${l.value ?? l.valueText}${l.unit ? ` ${l.unit}` : ''}${days(l.daysBeforeCase)}`).join('; ')}.`,
+      renal.map((l) => `case:${l.ref}`),
     );
   for (const c of input.reviewerComments)
     add(

@@ -9,10 +9,27 @@
  * identifier-like patterns.
  */
 import type { CaseSubmission } from '../domain/case.js';
-import type { CodeableConcept, Dosage, ImagingStudy, KnownResource, Patient, Quantity } from '../domain/fhir.js';
+import type {
+  CodeableConcept,
+  ImagingStudy,
+  KnownResource,
+  Medication,
+  MedicationRequest,
+  MedicationStatement,
+  Observation,
+  Patient,
+} from '../domain/fhir.js';
 import { DicomUid, IMAGE_CONTENT_TYPES, type ImageSource } from '../domain/imaging.js';
-import type { MedicationView, MinimisedCase } from '../domain/minimised-case.js';
+import type { CodeView, MinimisedCase, ProblemView } from '../domain/minimised-case.js';
 import { cleanText } from './injection.js';
+import {
+  describeMedication,
+  medicationActivity,
+  readDosage,
+  resolveMedication,
+  unitStrengthMg,
+} from './medications.js';
+import { summariseObservations } from './observations.js';
 
 /**
  * In-process only: where each imaging reference's pixels are (DICOM UIDs or an inline
@@ -43,7 +60,6 @@ function studySource(study: ImagingStudy): ImageSource {
   return { kind: 'dicomweb', studyUid, seriesUid, instanceUid };
 }
 
-const ACTIVE_MED = new Set(['active', 'on-hold', 'intended', 'unknown']);
 const DAY_MS = 86_400_000;
 
 const conceptText = (c: CodeableConcept | undefined): string | null =>
@@ -70,30 +86,34 @@ function daysBefore(dateTime: string | undefined, at: Date): number | null {
   return Math.max(0, Math.round((at.getTime() - t) / DAY_MS));
 }
 
-function perDay(dosage: Dosage | undefined): number | null {
-  const r = dosage?.timing?.repeat;
-  if (!r?.frequency || !r.period || !r.periodUnit) return null;
-  const unitDays = { s: 1 / 86400, min: 1 / 1440, h: 1 / 24, d: 1, wk: 7, mo: 30, a: 365 }[r.periodUnit];
-  return Math.round((r.frequency / (r.period * unitDays)) * 1e6) / 1e6;
-}
-
-const CODE_SYSTEMS: Record<string, 'rxnorm' | 'atc'> = {
+const CODE_SYSTEMS: Record<string, CodeView['system']> = {
+  'http://snomed.info/sct': 'snomed',
+  'http://hl7.org/fhir/sid/icd-10-cm': 'icd10',
+  'http://hl7.org/fhir/sid/icd-10': 'icd10',
   'http://www.nlm.nih.gov/research/umls/rxnorm': 'rxnorm',
+  'http://fdasis.nlm.nih.gov': 'unii',
   'http://www.whocc.no/atc': 'atc',
+  'http://loinc.org': 'loinc',
 };
 
-function medicationCodes(concept: CodeableConcept | undefined): MedicationView['codes'] {
-  return (concept?.coding ?? []).flatMap((c) => {
-    const system = c.system ? CODE_SYSTEMS[c.system] : undefined;
-    return system && c.code && /^[A-Za-z0-9.-]{1,20}$/.test(c.code) ? [{ system, code: c.code }] : [];
+/** The terminology codes of a concept (codes name concepts, not people); displays are scrubbed like all text. */
+function conceptCodes(c: CodeableConcept | undefined, scrub: (s: string) => string): CodeView[] {
+  return (c?.coding ?? []).flatMap((x) => {
+    const system = x.system ? CODE_SYSTEMS[x.system] : undefined;
+    return system && x.code && /^[A-Za-z0-9.-]{1,40}$/.test(x.code)
+      ? [{ system, code: x.code, display: x.display ? scrub(x.display) : null }]
+      : [];
   });
 }
 
-function doseOf(dosage: Dosage | undefined, scrub: (s: string) => string): { value: number; unit: string } | null {
-  const q: Quantity | undefined = dosage?.doseAndRate?.find((d) => d.doseQuantity)?.doseQuantity;
-  if (q?.value === undefined) return null;
-  return { value: q.value, unit: scrub(q.unit ?? q.code ?? '') };
-}
+/** Clinical statuses of a condition that is no longer current. */
+const PAST_CONDITION = new Set(['resolved', 'inactive', 'remission']);
+/** Verification statuses that mean the record does not hold: left out of the view (and counted). */
+const NOT_HELD = new Set(['refuted', 'entered-in-error']);
+const statusCode = (c: CodeableConcept | undefined) => c?.coding?.find((x) => x.code)?.code ?? c?.text ?? null;
+
+/** At most this many current and this many resolved problems; the rest are counted. */
+const MAX_PROBLEMS = 60;
 
 /** Every identifying string in the bundle: used to scrub free text. */
 export function identifyingStrings(submission: CaseSubmission): string[] {
@@ -166,19 +186,73 @@ export function normaliseCase(submission: CaseSubmission, at: Date): { view: Min
     question: scrub(submission.question),
     patient: { age: null, sex: null },
     problems: [],
+    resolvedProblems: [],
     medications: [],
     allergies: [],
     labs: [],
+    otherLabs: [],
     imaging: [],
     notes: [],
+    counts: {
+      resources: {},
+      observations: 0,
+      tests: 0,
+      testsNotListed: 0,
+      medicationsByStatus: {},
+      conditionsNotListed: 0,
+    },
   };
   const refs: ReferenceMap = { imaging: {} };
   const addNotes = (source: string, notes: Array<{ text: string }> | undefined) => {
     for (const n of notes ?? []) view.notes.push({ ref: `note-${view.notes.length + 1}`, source, text: scrub(n.text) });
   };
+  const days = (dateTime: string | undefined) => daysBefore(dateTime, at);
+  const entries = submission.bundle.entry as Array<{ fullUrl?: string; resource: KnownResource }>;
+  const medicationsInBundle = new Map<string, Medication>();
+  for (const { fullUrl, resource } of entries) {
+    view.counts.resources[resource.resourceType] = (view.counts.resources[resource.resourceType] ?? 0) + 1;
+    if (resource.resourceType !== 'Medication') continue;
+    if (fullUrl) medicationsInBundle.set(fullUrl, resource);
+    if (resource.id) medicationsInBundle.set(`Medication/${resource.id}`, resource);
+  }
+  const observations: Observation[] = [];
+  let problemCount = 0;
+
+  const addMedication = (r: MedicationRequest | MedicationStatement) => {
+    const activity = medicationActivity(r, at);
+    view.counts.medicationsByStatus[activity.status] = (view.counts.medicationsByStatus[activity.status] ?? 0) + 1;
+    if (!activity.current) return;
+    const referenced = resolveMedication(r, medicationsInBundle);
+    const what = describeMedication(r, referenced, conceptText);
+    const dosage = r.resourceType === 'MedicationRequest' ? r.dosageInstruction?.[0] : r.dosage?.[0];
+    const how = readDosage(dosage, { strengthMg: unitStrengthMg(what.ingredients), form: what.form }, conceptText, at);
+    const ref = `med-${view.medications.length + 1}`;
+    const codeText = what.codes[0] ? ` (${what.codes[0].system.toUpperCase()} ${what.codes[0].code})` : '';
+    view.medications.push({
+      ref,
+      name: scrub(what.name ?? `unnamed medication${codeText}`),
+      dose: how.dose ? { value: how.dose.value, unit: scrub(how.dose.unit) } : null,
+      route: scrubOrNull(conceptText(dosage?.route)),
+      frequencyPerDay: how.frequencyPerDay,
+      frequency: scrubOrNull(how.frequency),
+      doseText: scrubOrNull(how.doseText),
+      asNeeded: how.asNeeded,
+      asNeededFor: scrubOrNull(how.asNeededFor),
+      instructions: dosage?.text ? scrub(dosage.text) : null,
+      status: r.status,
+      codes: what.codes,
+      ingredients: what.ingredients.map((i) => ({ name: scrub(i.name), strength: scrubOrNull(i.strength) })),
+      form: scrubOrNull(what.form),
+      startedDaysBeforeCase: days(
+        r.resourceType === 'MedicationRequest' ? r.authoredOn : (r.effectivePeriod?.start ?? r.effectiveDateTime),
+      ),
+      problems: how.problems.map(scrub),
+    });
+    addNotes(`${ref} note`, r.note);
+  };
 
   // Unknown resource types carry only type and id; the switch ignores them.
-  for (const { resource } of submission.bundle.entry as Array<{ resource: KnownResource }>) {
+  for (const { resource } of entries) {
     switch (resource.resourceType) {
       case 'Patient': {
         const p = resource;
@@ -187,38 +261,37 @@ export function normaliseCase(submission: CaseSubmission, at: Date): { view: Min
       }
       case 'Condition': {
         const r = resource;
-        const ref = `problem-${view.problems.length + 1}`;
-        view.problems.push({
+        const verification = statusCode(r.verificationStatus);
+        if (verification && NOT_HELD.has(verification)) break;
+        const status = statusCode(r.clinicalStatus);
+        const past = (status !== null && PAST_CONDITION.has(status)) || r.abatementBoolean === true;
+        const list: ProblemView[] = past ? view.resolvedProblems : view.problems;
+        problemCount += 1;
+        if (list.length >= MAX_PROBLEMS) {
+          view.counts.conditionsNotListed += 1;
+          break;
+        }
+        const ref = `problem-${problemCount}`;
+        list.push({
           ref,
           text: scrub(conceptText(r.code) ?? 'unspecified condition'),
-          status: scrubOrNull(conceptText(r.clinicalStatus)),
+          status: scrubOrNull(status),
+          verification: scrubOrNull(verification),
+          onsetDaysBeforeCase: days(r.onsetDateTime ?? r.onsetPeriod?.start),
+          abatementDaysBeforeCase: days(r.abatementDateTime ?? r.abatementPeriod?.end ?? r.abatementPeriod?.start),
+          codes: conceptCodes(r.code, scrub),
         });
         addNotes(`${ref} note`, r.note);
         break;
       }
       case 'MedicationRequest':
-      case 'MedicationStatement': {
-        const r = resource;
-        if (!ACTIVE_MED.has(r.status)) break;
-        const dosage = r.resourceType === 'MedicationRequest' ? r.dosageInstruction?.[0] : r.dosage?.[0];
-        const ref = `med-${view.medications.length + 1}`;
-        view.medications.push({
-          ref,
-          name: scrub(
-            conceptText(r.medicationCodeableConcept) ?? r.medicationReference?.display ?? 'unnamed medication',
-          ),
-          dose: doseOf(dosage, scrub),
-          route: scrubOrNull(conceptText(dosage?.route)),
-          frequencyPerDay: perDay(dosage),
-          instructions: dosage?.text ? scrub(dosage.text) : null,
-          status: r.status,
-          codes: medicationCodes(r.medicationCodeableConcept),
-        });
-        addNotes(`${ref} note`, r.note);
+      case 'MedicationStatement':
+        addMedication(resource);
         break;
-      }
       case 'AllergyIntolerance': {
         const r = resource;
+        const verification = statusCode(r.verificationStatus);
+        if (verification && NOT_HELD.has(verification)) break;
         const ref = `allergy-${view.allergies.length + 1}`;
         view.allergies.push({
           ref,
@@ -226,26 +299,17 @@ export function normaliseCase(submission: CaseSubmission, at: Date): { view: Min
           criticality: r.criticality ?? null,
           reactions: (r.reaction ?? []).flatMap((x) => x.manifestation.map((m) => scrub(conceptText(m) ?? 'reaction'))),
           category: r.category ?? [],
+          status: scrubOrNull(statusCode(r.clinicalStatus)),
+          verification: scrubOrNull(verification),
+          codes: conceptCodes(r.code, scrub),
         });
         addNotes(`${ref} note`, r.note);
         break;
       }
-      case 'Observation': {
-        const r = resource;
-        const ref = `lab-${view.labs.length + 1}`;
-        view.labs.push({
-          ref,
-          name: scrub(conceptText(r.code) ?? 'observation'),
-          loinc: r.code.coding?.find((c) => c.system === 'http://loinc.org')?.code ?? null,
-          value: r.valueQuantity?.value ?? null,
-          valueText: r.valueString ? scrub(r.valueString) : scrubOrNull(conceptText(r.valueCodeableConcept)),
-          unit: scrubOrNull(r.valueQuantity?.unit ?? r.valueQuantity?.code),
-          daysBeforeCase: daysBefore(r.effectiveDateTime ?? r.issued, at),
-          interpretation: scrubOrNull(r.interpretation?.map(conceptText).filter(Boolean).join(', ')),
-        });
-        addNotes(`${ref} note`, r.note);
+      case 'Observation':
+        observations.push(resource);
+        for (const n of resource.note ?? []) addNotes('observation note', [n]);
         break;
-      }
       case 'ImagingStudy': {
         const r = resource;
         const ref = `img-${view.imaging.length + 1}`;
@@ -306,6 +370,12 @@ export function normaliseCase(submission: CaseSubmission, at: Date): { view: Min
         break;
     }
   }
+  const results = summariseObservations(observations, { scrub, conceptText, daysBefore: days });
+  view.labs = results.key.map((l, i) => ({ ...l, ref: `lab-${i + 1}` }));
+  view.otherLabs = results.other.map((l, i) => ({ ...l, ref: `lab-${view.labs.length + i + 1}` }));
+  view.counts.observations = results.results;
+  view.counts.tests = results.tests;
+  view.counts.testsNotListed = results.tests - view.labs.length - view.otherLabs.length;
   for (const text of submission.notes ?? [])
     view.notes.push({ ref: `note-${view.notes.length + 1}`, source: 'submission note', text: scrub(text) });
   return { view, refs };

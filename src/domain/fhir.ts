@@ -97,19 +97,39 @@ const AttachmentUrl = str(2048).refine(
 
 const Range = z.object({ low: Quantity.optional(), high: Quantity.optional() });
 const Ratio = z.object({ numerator: Quantity.optional(), denominator: Quantity.optional() });
+const Period = z.object({ start: FhirDateTime.optional(), end: FhirDateTime.optional() });
+const Duration = z.object({
+  value: z.number().finite().min(0).optional(),
+  unit: str().optional(),
+  code: str().optional(),
+});
+const TIME_UNITS = ['s', 'min', 'h', 'd', 'wk', 'mo', 'a'] as const;
 
 export const Dosage = z.object({
+  sequence: z.number().int().optional(),
   text: str(2000).optional(),
+  patientInstruction: str(2000).optional(),
+  additionalInstruction: arr(CodeableConcept, 10).optional(),
   route: CodeableConcept.optional(),
   asNeededBoolean: z.boolean().optional(),
+  asNeededCodeableConcept: CodeableConcept.optional(),
   timing: z
     .object({
       code: CodeableConcept.optional(),
       repeat: z
         .object({
-          frequency: z.number().int().min(0).max(1000).optional(),
-          period: z.number().finite().min(0).optional(),
-          periodUnit: z.enum(['s', 'min', 'h', 'd', 'wk', 'mo', 'a']).optional(),
+          // FHIR positiveInt / decimal: a frequency of zero or less, or a period of zero or less, means nothing.
+          frequency: z.number().int().min(1).max(1000).optional(),
+          frequencyMax: z.number().int().min(1).max(1000).optional(),
+          period: z.number().finite().positive().optional(),
+          periodMax: z.number().finite().positive().optional(),
+          periodUnit: z.enum(TIME_UNITS).optional(),
+          count: z.number().int().min(1).optional(),
+          when: arr(str(), 10).optional(),
+          timeOfDay: arr(str(), 10).optional(),
+          dayOfWeek: arr(str(), 7).optional(),
+          boundsPeriod: Period.optional(),
+          boundsDuration: Duration.optional(),
         })
         .optional(),
     })
@@ -149,9 +169,47 @@ export const Condition = z.object({
   code: CodeableConcept.optional(),
   subject: Reference,
   onsetDateTime: FhirDateTime.optional(),
+  onsetPeriod: Period.optional(),
+  abatementDateTime: FhirDateTime.optional(),
+  abatementPeriod: Period.optional(),
+  abatementBoolean: z.boolean().optional(),
   recordedDate: FhirDateTime.optional(),
   note: arr(Annotation, 20).optional(),
 });
+
+/** A Medication resource: what a `medicationReference` points at, in the bundle or contained. */
+export const Medication = z.object({
+  resourceType: z.literal('Medication'),
+  ...base,
+  code: CodeableConcept.optional(),
+  status: z.enum(['active', 'inactive', 'entered-in-error']).optional(),
+  form: CodeableConcept.optional(),
+  ingredient: arr(
+    z.object({
+      itemCodeableConcept: CodeableConcept.optional(),
+      itemReference: Reference.optional(),
+      isActive: z.boolean().optional(),
+      strength: Ratio.optional(),
+    }),
+    20,
+  ).optional(),
+});
+
+/** Contained resources: a contained Medication is validated like one in the bundle; others are reduced to type and id. */
+const Contained = arr(
+  z
+    .looseObject({ resourceType: z.string().max(64) })
+    .transform((raw, ctx): z.infer<typeof Medication> | { resourceType: string; id?: string } => {
+      if (raw.resourceType !== 'Medication')
+        return { resourceType: raw.resourceType, ...(typeof raw.id === 'string' ? { id: raw.id.slice(0, 64) } : {}) };
+      const parsed = Medication.safeParse(raw);
+      if (parsed.success) return parsed.data;
+      for (const issue of parsed.error.issues)
+        ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path, params: { zodCode: issue.code } });
+      return z.NEVER;
+    }),
+  20,
+);
 
 const medication = {
   medicationCodeableConcept: CodeableConcept.optional(),
@@ -173,9 +231,17 @@ export const MedicationRequest = z.object({
     'option',
   ]),
   ...medication,
+  contained: Contained.optional(),
   subject: Reference,
   authoredOn: FhirDateTime.optional(),
   dosageInstruction: arr(Dosage, 10).optional(),
+  dispenseRequest: z
+    .object({
+      validityPeriod: Period.optional(),
+      expectedSupplyDuration: Duration.optional(),
+      numberOfRepeatsAllowed: z.number().int().min(0).optional(),
+    })
+    .optional(),
   note: arr(Annotation, 20).optional(),
 });
 
@@ -184,8 +250,11 @@ export const MedicationStatement = z.object({
   ...base,
   status: z.enum(['active', 'completed', 'entered-in-error', 'intended', 'stopped', 'on-hold', 'unknown', 'not-taken']),
   ...medication,
+  contained: Contained.optional(),
   subject: Reference,
   effectiveDateTime: FhirDateTime.optional(),
+  effectivePeriod: Period.optional(),
+  dateAsserted: FhirDateTime.optional(),
   dosage: arr(Dosage, 10).optional(),
   note: arr(Annotation, 20).optional(),
 });
@@ -200,6 +269,7 @@ export const AllergyIntolerance = z.object({
   criticality: z.enum(['low', 'high', 'unable-to-assess']).optional(),
   code: CodeableConcept.optional(),
   patient: Reference,
+  onsetDateTime: FhirDateTime.optional(),
   recordedDate: FhirDateTime.optional(),
   reaction: arr(
     z.object({
@@ -211,6 +281,19 @@ export const AllergyIntolerance = z.object({
   ).optional(),
   note: arr(Annotation, 20).optional(),
 });
+
+const ReferenceRange = z.object({ low: Quantity.optional(), high: Quantity.optional(), text: str(1024).optional() });
+/** An Observation's value and its reading, shared by the observation and each of its components. */
+const observationValue = {
+  valueQuantity: Quantity.optional(),
+  valueString: str(MAX_TEXT).optional(),
+  valueCodeableConcept: CodeableConcept.optional(),
+  valueBoolean: z.boolean().optional(),
+  valueInteger: z.number().int().optional(),
+  dataAbsentReason: CodeableConcept.optional(),
+  interpretation: arr(CodeableConcept, 10).optional(),
+  referenceRange: arr(ReferenceRange, 10).optional(),
+};
 
 export const Observation = z.object({
   resourceType: z.literal('Observation'),
@@ -229,16 +312,10 @@ export const Observation = z.object({
   code: CodeableConcept,
   subject: Reference.optional(),
   effectiveDateTime: FhirDateTime.optional(),
+  effectivePeriod: Period.optional(),
   issued: FhirDateTime.optional(),
-  valueQuantity: Quantity.optional(),
-  valueString: str(MAX_TEXT).optional(),
-  valueCodeableConcept: CodeableConcept.optional(),
-  valueBoolean: z.boolean().optional(),
-  interpretation: arr(CodeableConcept, 10).optional(),
-  referenceRange: arr(
-    z.object({ low: Quantity.optional(), high: Quantity.optional(), text: str(1024).optional() }),
-    10,
-  ).optional(),
+  ...observationValue,
+  component: arr(z.object({ code: CodeableConcept, ...observationValue }), 50).optional(),
   note: arr(Annotation, 20).optional(),
 });
 
@@ -312,6 +389,7 @@ export const DocumentReference = z.object({
 const KNOWN = {
   Patient,
   Condition,
+  Medication,
   MedicationRequest,
   MedicationStatement,
   AllergyIntolerance,
@@ -327,6 +405,7 @@ export const OtherResource = z.object({ resourceType: z.string(), id: z.string()
 
 export type Patient = z.infer<typeof Patient>;
 export type Condition = z.infer<typeof Condition>;
+export type Medication = z.infer<typeof Medication>;
 export type MedicationRequest = z.infer<typeof MedicationRequest>;
 export type MedicationStatement = z.infer<typeof MedicationStatement>;
 export type AllergyIntolerance = z.infer<typeof AllergyIntolerance>;
@@ -365,6 +444,37 @@ export const BundleEntry = z.object({
   resource: Resource,
 });
 
+/**
+ * A `medicationReference` must name a Medication this case carries: another entry (by its
+ * `fullUrl` or `Medication/<id>`) or a contained resource (`#<id>`). Without it the drug is
+ * unknown, so the case is refused rather than checked as "unnamed medication".
+ */
+function checkMedicationReferences(entries: ReadonlyArray<z.infer<typeof BundleEntry>>, ctx: z.RefinementCtx): void {
+  const inBundle = new Map<string, string>();
+  for (const { fullUrl, resource } of entries) {
+    if (fullUrl) inBundle.set(fullUrl, resource.resourceType);
+    if (resource.id) inBundle.set(`${resource.resourceType}/${resource.id}`, resource.resourceType);
+  }
+  entries.forEach(({ resource }, index) => {
+    if (resource.resourceType !== 'MedicationRequest' && resource.resourceType !== 'MedicationStatement') return;
+    const r = resource as MedicationRequest | MedicationStatement;
+    const ref = r.medicationReference?.reference;
+    if (ref === undefined) return;
+    const found = ref.startsWith('#')
+      ? r.contained?.find((c) => c.id === ref.slice(1))?.resourceType
+      : inBundle.get(ref);
+    if (found === 'Medication') return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['entry', index, 'resource', 'medicationReference', 'reference'],
+      message: found
+        ? `medicationReference points at a ${found}, not a Medication`
+        : `medicationReference “${ref.slice(0, 100)}” does not resolve to a Medication in this bundle (by fullUrl or Medication/id) or contained in the resource (#id)`,
+      params: { zodCode: 'unresolved_medication_reference' },
+    });
+  });
+}
+
 export const Bundle = z
   .object({
     resourceType: z.literal('Bundle'),
@@ -375,6 +485,7 @@ export const Bundle = z
   })
   .superRefine((bundle, ctx) => {
     if (bundle.entry.length === 0) return; // already reported by min(1)
+    checkMedicationReferences(bundle.entry, ctx);
     const patients = bundle.entry
       .map((e, index) => ({ e, index }))
       .filter(({ e }) => e.resource.resourceType === 'Patient');

@@ -59,16 +59,30 @@ export const MedicationInput = z.object({
 });
 export type MedicationInput = z.infer<typeof MedicationInput>;
 
+/** How old (days before the case) an eGFR or creatinine may be for the renal dose checks, unless configured otherwise. */
+export const RENAL_RESULT_WINDOW_DAYS = 90;
+
+/** A condition or allergy as the record has it: its text and the codes it carries (a known code wins over the text). */
+export const CodedTerm = z.object({
+  text: z.string().min(1).max(1024),
+  codes: z.array(CodedValue).max(20).default([]),
+});
+const Term = z.union([z.string(), CodedTerm]);
+
 export const SafetyCheckInput = z.object({
   kind: SafetyCheckKind,
   medications: z.array(MedicationInput).min(1).max(100),
-  allergies: z.array(z.string()).default([]),
-  conditions: z.array(z.string()).default([]),
+  allergies: z.array(Term).default([]),
+  conditions: z.array(Term).default([]),
   renal: z
     .object({
       egfr: z.number().nullable(),
+      /** Days between the eGFR and the case; null = unknown. */
+      egfrDaysAgo: z.number().int().min(0).nullable().default(null),
       creatinineMgDl: z.number().nullable(),
       creatinineDaysAgo: z.number().int().min(0).nullable().default(null),
+      /** Results older than this many days are not used. */
+      windowDays: z.number().int().min(1).max(3650).default(RENAL_RESULT_WINDOW_DAYS),
     })
     .nullable()
     .default(null),
@@ -101,6 +115,8 @@ export const SafetyCheckResult = z.object({
   checked: z.array(z.string()),
   /** Terms the KB could not map to an entity: reported, never guessed. */
   unknownTerms: z.array(z.string()),
+  /** For each unknown term, the closest knowledge-base names (for a human; never used by a check). */
+  suggestions: z.array(z.object({ term: z.string(), names: z.array(z.string()) })).optional(),
   findings: z.array(SafetyFinding),
   /** Medications (or allergies, conditions) that could not be checked, and why: shown, never hidden. */
   unchecked: z.array(z.object({ term: z.string(), reason: z.string() })),

@@ -93,6 +93,7 @@ export const VerificationFinding = z.object({
     'embedded_instruction',
     'hidden_characters',
     'unknown_term',
+    'dosage_problem',
   ]),
   severity: Severity,
   message: z.string(),

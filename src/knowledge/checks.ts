@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import type { Severity } from '../domain/plan.js';
 import type { StoredFact } from './model.js';
 import { convertMass, estimateRenal, patientFacts, type RenalEstimate } from './renal.js';
-import { ingredientsOf, medicationSet, resolveTerm, type Resolution } from './resolve.js';
+import { ingredientsOf, medicationSet, resolveTerm, type Resolution, type TermInput } from './resolve.js';
 import type { SafetyCheckInput as InputSchema, SafetyCheckKind, SafetyFinding } from '../domain/knowledge.js';
 import { ancestors, type KbSnapshot } from './snapshot.js';
 
@@ -20,6 +20,8 @@ export interface CheckOutcome {
   kind: SafetyCheckKind;
   checked: string[];
   unknownTerms: string[];
+  /** The closest knowledge-base names for each unknown term (for a human; never used by a check). */
+  suggestions: Array<{ term: string; names: string[] }>;
   findings: SafetyFinding[];
   unchecked: Array<{ term: string; reason: string }>;
   /** Every fact id cited by a finding, in order of first use. */
@@ -179,14 +181,16 @@ function allergyRules(kb: KbSnapshot, entityId: string, nameFacts: string[]): Al
 function allergies(
   kb: KbSnapshot,
   meds: ResolvedMedication[],
-  allergyTerms: readonly string[],
+  allergyTerms: ReadonlyArray<string | TermInput>,
   out: CheckOutcome,
 ): SafetyFinding[] {
   const findings: SafetyFinding[] = [];
-  for (const term of allergyTerms) {
-    const r = resolveTerm(kb, term, 'allergy');
+  for (const input of allergyTerms) {
+    const term = typeof input === 'string' ? input : input.text;
+    const r = resolveTerm(kb, input, 'allergy');
     if (!r.entities.length) {
       out.unknownTerms.push(term);
+      out.suggestions.push({ term, names: r.suggestions });
       out.unchecked.push({
         term,
         reason: `allergy “${term}” is not in the knowledge base${r.suggestions.length ? ` (did you mean ${r.suggestions.join(', ')}?)` : ''}; medications were not checked against it`,
@@ -223,12 +227,13 @@ function allergies(
 function contraindications(
   kb: KbSnapshot,
   meds: ResolvedMedication[],
-  conditionTerms: readonly string[],
+  conditionTerms: ReadonlyArray<string | TermInput>,
   out: CheckOutcome,
 ): SafetyFinding[] {
   const conditions = new Map<string, { term: string; factIds: string[] }>();
-  for (const term of conditionTerms) {
-    const r = resolveTerm(kb, term, 'condition');
+  for (const input of conditionTerms) {
+    const term = typeof input === 'string' ? input : input.text;
+    const r = resolveTerm(kb, input, 'condition');
     if (!r.entities.length)
       out.unchecked.push({
         term,
@@ -369,7 +374,7 @@ function doses(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInput, ou
     if (applicable.some((f) => f.attrs.renal) && renal.egfr === null && renal.crcl === null) {
       out.unchecked.push({
         term: name,
-        reason: 'renal function unknown (no recent eGFR or creatinine): renal dose bands not checked',
+        reason: `renal function unknown (${renal.basis.join('; ') || 'no eGFR or creatinine recorded'}): renal dose bands not checked`,
       });
     }
     const perDose = m.med.dose ? convertMass(m.med.dose.value, m.med.dose.unit, 'mg') : null;
@@ -508,6 +513,7 @@ export function runCheck(kb: KbSnapshot, input: CheckInput): CheckOutcome {
     kind: input.kind,
     checked: resolved.map((r) => r.med.name),
     unknownTerms: unknown.map((r) => r.term),
+    suggestions: unknown.map((r) => ({ term: r.term, names: r.suggestions })),
     findings: [],
     unchecked: [],
     factIds: [],

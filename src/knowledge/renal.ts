@@ -1,3 +1,5 @@
+import { RENAL_RESULT_WINDOW_DAYS } from '../domain/knowledge.js';
+
 /**
  * Units and renal function for the dose checks.
  *
@@ -41,13 +43,20 @@ export interface PatientFacts {
 
 export interface RenalInput {
   egfr: number | null;
+  /** Days between the eGFR and the case; null = unknown. */
+  egfrDaysAgo?: number | null;
   creatinineMgDl: number | null;
   /** Days between the creatinine and the case; null = unknown. */
   creatinineDaysAgo?: number | null;
+  /** An eGFR or creatinine older than this many days is not used; default RECENT_CREATININE_DAYS. */
+  windowDays?: number;
 }
 
-/** A creatinine older than this is not used to estimate renal function. */
-export const RECENT_CREATININE_DAYS = 90;
+/** By default, an eGFR or creatinine older than this is not used to assess renal function. */
+export const RECENT_CREATININE_DAYS = RENAL_RESULT_WINDOW_DAYS;
+
+const when = (days: number | null | undefined) =>
+  days == null ? 'date unknown' : days === 0 ? 'on the day of the case' : `${days} days before the case`;
 
 export interface RenalEstimate {
   egfr: number | null;
@@ -79,23 +88,31 @@ export function cockcroftGault(
 export function estimateRenal(renal: RenalInput | null, patient: PatientFacts): RenalEstimate {
   const basis: string[] = [];
   if (!renal) return { egfr: null, crcl: null, basis };
-  const recent =
-    renal.creatinineMgDl !== null &&
-    (renal.creatinineDaysAgo == null || renal.creatinineDaysAgo <= RECENT_CREATININE_DAYS);
+  const window = renal.windowDays ?? RECENT_CREATININE_DAYS;
+  const inWindow = (days: number | null | undefined) => days == null || days <= window;
+  const recent = renal.creatinineMgDl !== null && inWindow(renal.creatinineDaysAgo);
   if (renal.creatinineMgDl !== null && !recent)
     basis.push(
-      `creatinine from ${renal.creatinineDaysAgo} days before the case was not used (older than ${RECENT_CREATININE_DAYS} days)`,
+      `creatinine ${renal.creatinineMgDl} mg/dL from ${renal.creatinineDaysAgo} days before the case was not used (older than ${window} days)`,
     );
-  let egfr = renal.egfr;
-  if (egfr !== null) basis.push(`reported eGFR ${egfr} mL/min/1.73 m²`);
+  let egfr = renal.egfr !== null && inWindow(renal.egfrDaysAgo) ? renal.egfr : null;
+  if (renal.egfr !== null && egfr === null)
+    basis.push(
+      `eGFR ${renal.egfr} mL/min/1.73 m² from ${renal.egfrDaysAgo} days before the case was not used (older than ${window} days)`,
+    );
+  if (egfr !== null) basis.push(`reported eGFR ${egfr} mL/min/1.73 m² (${when(renal.egfrDaysAgo)})`);
   else if (recent && patient.ageYears !== null && patient.sex !== null) {
     egfr = ckdEpi2021(renal.creatinineMgDl!, patient.ageYears, patient.sex);
-    basis.push(`eGFR ${egfr} mL/min/1.73 m² estimated by CKD-EPI 2021 from creatinine ${renal.creatinineMgDl} mg/dL`);
+    basis.push(
+      `eGFR ${egfr} mL/min/1.73 m² estimated by CKD-EPI 2021 from creatinine ${renal.creatinineMgDl} mg/dL (${when(renal.creatinineDaysAgo)})`,
+    );
   }
   let crcl: number | null = null;
   if (recent && patient.ageYears !== null && patient.sex !== null && patient.weightKg !== null) {
     crcl = cockcroftGault(renal.creatinineMgDl!, patient.ageYears, patient.sex, patient.weightKg);
-    basis.push(`CrCl ${crcl} mL/min by Cockcroft–Gault (${patient.weightKg} kg)`);
+    basis.push(
+      `CrCl ${crcl} mL/min by Cockcroft–Gault (creatinine ${renal.creatinineMgDl} mg/dL, ${when(renal.creatinineDaysAgo)}; ${patient.weightKg} kg)`,
+    );
   }
   return { egfr, crcl, basis };
 }

@@ -93,13 +93,17 @@ export function resolveTerm(kb: KbSnapshot, input: TermInput | string, context: 
   const { text, codes = [] } = typeof input === 'string' ? { text: input } : input;
   const types = CONTEXT_TYPES[context];
   for (const c of codes) {
-    const facts = kb.codes.get(codeKey(c.system, c.code)) ?? [];
-    const found = facts.find((f) => types.includes(kb.entities.get(f.subject)!.type));
+    const found = codeCandidates(c)
+      .flatMap((code) => kb.codes.get(codeKey(c.system, code)) ?? [])
+      .find((f) => types.includes(kb.entities.get(f.subject)!.type));
     if (found) {
       const e = kb.entities.get(found.subject)!;
-      // A code that contradicts the name is a data error in the record: never pick one of the two.
       const byText = resolveTerm(kb, text, context);
-      if (byText.entities.length && !byText.entities.some((x) => sameDrug(kb, x.id, e.id))) {
+      // The text may name something more specific than the code (a condition coded by its parent): keep the text's.
+      if (byText.entities.length && byText.entities.every((x) => ancestors(kb, x.id).has(e.id) && x.id !== e.id))
+        return byText;
+      // A code that contradicts the name is a data error in the record: never pick one of the two.
+      if (byText.entities.length && !byText.entities.some((x) => sameDrug(kb, x.id, e.id) || related(kb, x.id, e.id))) {
         const named = byText.entities.map((x) => x.name).join(' + ');
         return {
           term: text,
@@ -142,6 +146,26 @@ export function resolveTerm(kb: KbSnapshot, input: TermInput | string, context: 
     if (found.length) return { term: text, entities: found.map((h) => entry(kb, h, 'phrase')), suggestions: [] };
   }
   return { term: text, entities: [], suggestions: suggest(kb, folded, context) };
+}
+
+/**
+ * The codes to look up for a record's code, most specific first: an ICD-10 code is also looked
+ * up by its shorter parents (E11.9 → E11), as ICD-10 codes nest by prefix down to the
+ * three-character category.
+ */
+function codeCandidates(c: { system: CodeSystem; code: string }): string[] {
+  if (c.system !== 'icd10') return [c.code];
+  const out = [c.code];
+  for (let code = c.code.replace(/\.$/, ''); code.length > 3;) {
+    code = code.slice(0, -1).replace(/\.$/, '');
+    out.push(code);
+  }
+  return out;
+}
+
+/** Whether one entity is a kind of the other (a condition and its parent, a drug and its class). */
+function related(kb: KbSnapshot, a: string, b: string): boolean {
+  return ancestors(kb, a).has(b) || ancestors(kb, b).has(a);
 }
 
 /** Whether two entities stand for the same drug (equal, or a product and one of its ingredients). */

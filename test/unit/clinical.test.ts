@@ -150,7 +150,8 @@ describe('embedded instruction detection', () => {
         },
       },
     ]);
-    expect(detectInjections(view).map((h) => h.pointer)).toEqual(expect.arrayContaining(['/labs/0/valueText']));
+    // A comment is not a key result: it is listed with the other tests, and scanned there.
+    expect(detectInjections(view).map((h) => h.pointer)).toEqual(expect.arrayContaining(['/otherLabs/0/valueText']));
   });
 });
 

@@ -11,6 +11,7 @@ import type { ImageSource } from '../../domain/imaging.js';
 import { ImagingResult, type ImagingClient, type ImagingInput } from '../../tools/imaging/schema.js';
 import {
   KbLookupResult,
+  RENAL_RESULT_WINDOW_DAYS,
   SafetyCheckResult,
   type KbFact,
   type KnowledgeBaseClient,
@@ -27,6 +28,8 @@ export interface ToolBox {
   imaging: ImagingClient | null;
   policy?: CallPolicy;
   now?: () => Date;
+  /** How old (days before the case) an eGFR or creatinine may be for the renal dose checks; default RENAL_RESULT_WINDOW_DAYS. */
+  renalWindowDays?: number;
 }
 
 const CHECK_KIND: Partial<Record<StepType, SafetyCheckKind>> = {
@@ -49,18 +52,22 @@ export const factEvidence = (f: KbFact): Evidence => ({
   url: null,
 });
 
-const isEgfr = (l: MinimisedCase['labs'][number]) =>
+type Lab = MinimisedCase['labs'][number];
+const isEgfr = (l: Lab) =>
   ['33914-3', '62238-1', '98979-8', '48642-3', '48643-1'].includes(l.loinc ?? '') || /egfr|glomerular/i.test(l.name);
-const isCreatinine = (l: MinimisedCase['labs'][number]) =>
+const isCreatinine = (l: Lab) =>
   l.loinc === '2160-0' || l.loinc === '38483-4' || /^(serum |plasma )?creatinine\b/i.test(l.name);
-/** The most recent lab of a kind with a numeric value (unknown dates last). */
-const latest = (view: MinimisedCase, test: (l: MinimisedCase['labs'][number]) => boolean) =>
-  view.labs
+/** The most recent result of a kind with a numeric value (unknown dates last), from the key and the other results. */
+const latest = (view: MinimisedCase, test: (l: Lab) => boolean) =>
+  [...view.labs, ...view.otherLabs]
     .filter((l) => test(l) && l.value !== null)
     .sort((a, b) => (a.daysBeforeCase ?? Infinity) - (b.daysBeforeCase ?? Infinity))[0] ?? null;
 
-/** The renal markers the dose checks need, from the view's most recent labs. */
-export function renalOf(view: MinimisedCase): SafetyCheckInput['renal'] {
+/**
+ * The renal markers the dose checks need: the most recent eGFR and creatinine, each with its
+ * age in days, and the window beyond which the checks do not use them.
+ */
+export function renalOf(view: MinimisedCase, windowDays = RENAL_RESULT_WINDOW_DAYS): SafetyCheckInput['renal'] {
   const egfr = latest(view, isEgfr);
   const creat = latest(view, isCreatinine);
   const creatinineMgDl =
@@ -70,10 +77,16 @@ export function renalOf(view: MinimisedCase): SafetyCheckInput['renal'] {
         ? Math.round((creat.value / 88.42) * 100) / 100
         : creat.value;
   if (!egfr && creatinineMgDl === null) return null;
-  return { egfr: egfr?.value ?? null, creatinineMgDl, creatinineDaysAgo: creat?.daysBeforeCase ?? null };
+  return {
+    egfr: egfr?.value ?? null,
+    egfrDaysAgo: egfr?.daysBeforeCase ?? null,
+    creatinineMgDl,
+    creatinineDaysAgo: creat?.daysBeforeCase ?? null,
+    windowDays,
+  };
 }
 
-/** Body weight in kg (LOINC 29463-7 or a lab named weight), for Cockcroft–Gault. */
+/** Body weight in kg (LOINC 29463-7 or a result named weight), for Cockcroft–Gault. */
 export function weightOf(view: MinimisedCase): number | null {
   const w = latest(view, (l) => l.loinc === '29463-7' || /^body weight$|^weight$/i.test(l.name));
   if (!w?.value) return null;
@@ -83,7 +96,14 @@ export function weightOf(view: MinimisedCase): number | null {
 
 /** Allergies that can concern medicines (FHIR category medication, or no category given). */
 const drugAllergies = (view: MinimisedCase) =>
-  view.allergies.filter((a) => !a.category.length || a.category.includes('medication')).map((a) => a.substance);
+  view.allergies
+    .filter((a) => !a.category.length || a.category.includes('medication'))
+    .filter((a) => !a.status || !/^(inactive|resolved)$/.test(a.status))
+    .map((a) => ({ text: a.substance, codes: kbCodes(a.codes) }));
+
+/** The codes the knowledge base can match (it holds no UNII codes). */
+const kbCodes = (codes: MinimisedCase['problems'][number]['codes']) =>
+  codes.flatMap((c) => (c.system === 'unii' ? [] : [{ system: c.system, code: c.code }]));
 
 /** The safety-check input for some medications of the view (all when `refs` is empty). */
 export function checkInput(
@@ -92,6 +112,7 @@ export function checkInput(
   refs: readonly string[],
   requestedBy: string,
   extraNames: readonly string[] = [],
+  renalWindowDays = RENAL_RESULT_WINDOW_DAYS,
 ): SafetyCheckInput {
   const meds = refs.length ? view.medications.filter((m) => refs.includes(m.ref)) : view.medications;
   return {
@@ -107,8 +128,8 @@ export function checkInput(
       ...extraNames.map((name) => ({ name: coreDrugName(name), dose: null, route: null, frequencyPerDay: null })),
     ],
     allergies: drugAllergies(view),
-    conditions: view.problems.map((p) => p.text),
-    renal: renalOf(view),
+    conditions: view.problems.map((p) => ({ text: p.text, codes: kbCodes(p.codes) })),
+    renal: renalOf(view, renalWindowDays),
     ageBand: view.patient.age,
     sex: view.patient.sex,
     weightKg: weightOf(view),
@@ -234,7 +255,7 @@ export async function executeStep(
     }
     default: {
       const kind = CHECK_KIND[step.type]!;
-      const input = checkInput(view, kind, step.inputs.medicationRefs, step.id);
+      const input = checkInput(view, kind, step.inputs.medicationRefs, step.id, [], tools.renalWindowDays);
       const outcome: ToolOutcome<SafetyCheckResult> = await callTool(
         'knowledge-base',
         kb ? (signal) => kb.check(input, signal) : notConfigured('the knowledge base'),

@@ -87,6 +87,8 @@ export async function verifyPlan(
           : Promise.resolve(null),
       ),
     );
+    // One finding per unknown term, however many check kinds reported it, with the closest knowledge-base names.
+    const unknown = new Map<string, Set<string>>();
     for (const [i, kind] of VERIFY_KINDS.entries()) {
       const outcome = outcomes[i];
       if (!outcome || outcome.status === 'unavailable') {
@@ -108,16 +110,32 @@ export async function verifyPlan(
           citations: f.factIds.map((id) => `kb:${id}`),
         });
       }
-      for (const term of outcome.data.unknownTerms)
-        add({
-          code: 'unknown_term',
-          severity: 'moderate',
-          message: `The knowledge base does not know “${term}”; it was not checked`,
-          location: null,
-          citations: [],
-        });
+      for (const term of outcome.data.unknownTerms) {
+        const names = unknown.get(term) ?? new Set<string>();
+        for (const s of outcome.data.suggestions ?? []) if (s.term === term) s.names.forEach((n) => names.add(n));
+        unknown.set(term, names);
+      }
     }
+    for (const [term, names] of unknown)
+      add({
+        code: 'unknown_term',
+        severity: 'moderate',
+        message: `The knowledge base does not know “${term}”; it was not checked${names.size ? ` (closest knowledge-base names: ${[...names].join(', ')})` : ' (no close knowledge-base name)'}`,
+        location: null,
+        citations: [],
+      });
   }
+
+  view.medications.forEach((m, i) => {
+    for (const problem of m.problems)
+      add({
+        code: 'dosage_problem',
+        severity: 'high',
+        message: `${m.name}: ${problem}`,
+        location: `/medications/${i}`,
+        citations: [`case:${m.ref}`],
+      });
+  });
 
   for (const hit of input.injections) {
     if (hit.rule === 'hidden-characters') {

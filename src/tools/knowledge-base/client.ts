@@ -43,6 +43,7 @@ export function checkResult(kb: KbSnapshot, input: CheckInput): SafetyCheckResul
     kind: outcome.kind,
     checked: outcome.checked,
     unknownTerms: outcome.unknownTerms,
+    suggestions: outcome.suggestions,
     findings: outcome.findings,
     unchecked: outcome.unchecked,
     facts,
