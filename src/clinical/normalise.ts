@@ -20,7 +20,7 @@ import type {
   Patient,
 } from '../domain/fhir.js';
 import { DicomUid, IMAGE_CONTENT_TYPES, type ImageSource } from '../domain/imaging.js';
-import type { CodeView, MinimisedCase, ProblemView } from '../domain/minimised-case.js';
+import { CaseCounts, type CodeView, type MinimisedCase, type ProblemView } from '../domain/minimised-case.js';
 import { cleanText } from './injection.js';
 import {
   describeMedication,
@@ -193,14 +193,7 @@ export function normaliseCase(submission: CaseSubmission, at: Date): { view: Min
     otherLabs: [],
     imaging: [],
     notes: [],
-    counts: {
-      resources: {},
-      observations: 0,
-      tests: 0,
-      testsNotListed: 0,
-      medicationsByStatus: {},
-      conditionsNotListed: 0,
-    },
+    counts: CaseCounts.parse({}),
   };
   const refs: ReferenceMap = { imaging: {} };
   const addNotes = (source: string, notes: Array<{ text: string }> | undefined) => {

@@ -121,6 +121,18 @@ export type ImagingStudyView = z.infer<typeof ImagingStudyView>;
 export const NoteView = z.object({ ref: z.string(), source: z.string(), text: z.string() });
 export type NoteView = z.infer<typeof NoteView>;
 
+/** What else a record holds, counted: resources by type, results, tests, medications by status. */
+export const CaseCounts = z.object({
+  resources: z.record(z.string(), z.number().int()).default({}),
+  observations: z.number().int().default(0),
+  tests: z.number().int().default(0),
+  /** Tests beyond the bounds of `labs` and `otherLabs`. */
+  testsNotListed: z.number().int().default(0),
+  medicationsByStatus: z.record(z.string(), z.number().int()).default({}),
+  conditionsNotListed: z.number().int().default(0),
+});
+export type CaseCounts = z.infer<typeof CaseCounts>;
+
 export const MinimisedCaseSchema = z.object({
   question: z.string(),
   patient: z.object({ age: z.string().nullable(), sex: z.string().nullable() }),
@@ -138,24 +150,7 @@ export const MinimisedCaseSchema = z.object({
   imaging: z.array(ImagingStudyView),
   notes: z.array(NoteView),
   /** What else the record holds, counted: resources by type, results, tests, medications by status. */
-  counts: z
-    .object({
-      resources: z.record(z.string(), z.number().int()).default({}),
-      observations: z.number().int().default(0),
-      tests: z.number().int().default(0),
-      /** Tests beyond the bounds of `labs` and `otherLabs`. */
-      testsNotListed: z.number().int().default(0),
-      medicationsByStatus: z.record(z.string(), z.number().int()).default({}),
-      conditionsNotListed: z.number().int().default(0),
-    })
-    .default({
-      resources: {},
-      observations: 0,
-      tests: 0,
-      testsNotListed: 0,
-      medicationsByStatus: {},
-      conditionsNotListed: 0,
-    }),
+  counts: CaseCounts.default(CaseCounts.parse({})),
 });
 /** The PHI-minimised view of a case. */
 export type MinimisedCase = z.infer<typeof MinimisedCaseSchema>;
