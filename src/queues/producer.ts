@@ -12,7 +12,6 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { callbackUrlProblem } from '../domain/callback-url.js';
 import { CaseSubmission, type CaseSubmissionInput } from '../domain/case.js';
-import type { ReviewDecision } from '../domain/plan.js';
 import { CaseValidationError, toFieldIssues } from '../domain/validation.js';
 import { CaseIdConflictError } from '../errors.js';
 import { CaseLifecycle } from '../cases/lifecycle.js';
@@ -22,7 +21,6 @@ import {
   addCaseJob,
   casesQueueOptions,
   createCasesQueue,
-  enqueueResume,
   type CaseJobData,
   type CasesQueue,
   type CasesQueueOptions,
@@ -112,15 +110,6 @@ export class CaseProducer {
       moved === 'applied' && created ? this.store.initialRecord(newRecord, 'queued') : await this.store.get(caseId);
     if (!record) throw new Error(`case record ${caseId} vanished after enqueue`);
     return { created, record };
-  }
-
-  /**
-   * Hand a human decision to the case workers (`enqueueResume` on this producer's queue), which
-   * makes a producer usable as a review queue's DecisionSink. The API server does not use it: its
-   * review queue resumes through the cases queue module directly.
-   */
-  submitDecision(caseId: string, decision: ReviewDecision): Promise<void> {
-    return enqueueResume(this.queue, caseId, decision);
   }
 
   get(caseId: string): Promise<CaseRecord | null> {

@@ -2,11 +2,11 @@
 import type { Redis } from 'ioredis';
 import type { CasePriority } from '../../src/domain/case.js';
 import { reviewJobId, reviewPriority, type ReviewJobData } from '../../src/queues/review.js';
-import type { Plan, Severity } from '../../src/domain/plan.js';
+import type { Plan, ReviewDecision, Severity } from '../../src/domain/plan.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { AuditLog } from '../../src/queues/audit.js';
+import { enqueueResume, type CasesQueue } from '../../src/queues/cases.js';
 import { DecisionStore } from '../../src/queues/decisions.js';
-import type { CaseProducer } from '../../src/queues/producer.js';
 import { ReviewQueue } from '../../src/queues/review-queue.js';
 
 export function testPlan(revision: number, texts: string[] = ['Stop ibuprofen.', 'Check INR in 3 days.']): Plan {
@@ -61,10 +61,12 @@ export function addReviewJob(queue: ReviewQueue, data: ReviewJobData) {
   });
 }
 
-export function openReviewQueue(redis: Redis, prefix: string, producer: CaseProducer, leaseMs: number) {
+/** A review queue as the API server wires it: decisions resume the graph through the cases queue module (`enqueueResume` on `cases`). */
+export function openReviewQueue(redis: Redis, prefix: string, cases: CasesQueue, leaseMs: number) {
   const decisions = new DecisionStore(redis, prefix);
   const audit = new AuditLog(redis, prefix);
   const metrics = new Metrics(redis, prefix);
-  const queue = new ReviewQueue({ redis, keyPrefix: prefix, leaseMs, decisions, sink: producer, audit, metrics });
+  const sink = { submitDecision: (caseId: string, decision: ReviewDecision) => enqueueResume(cases, caseId, decision) };
+  const queue = new ReviewQueue({ redis, keyPrefix: prefix, leaseMs, decisions, sink, audit, metrics });
   return { queue, decisions, audit, metrics };
 }

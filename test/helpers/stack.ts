@@ -13,6 +13,7 @@ import { AccountStore } from '../../src/auth/accounts.js';
 import { SessionStore } from '../../src/auth/sessions.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { createFailFastRedis, createRedis, waitForRedis } from '../../src/queues/connection.js';
+import { casesQueueOptions, createCasesQueue, enqueueResume, type CasesQueue } from '../../src/queues/cases.js';
 import { DecisionStore } from '../../src/queues/decisions.js';
 import { DeliveryQueues } from '../../src/queues/delivery.js';
 import { CaseProducer } from '../../src/queues/producer.js';
@@ -43,6 +44,8 @@ export class LogCapture extends Writable {
 export interface ApiStack {
   app: FastifyInstance;
   producer: CaseProducer;
+  /** The cases queue review decisions resume through (`enqueueResume`), as in src/server/main.ts. */
+  resumes: CasesQueue;
   redis: Redis;
   logs: LogCapture;
   /** With `review: true`: the review queue, accounts, sessions, deliveries and metrics behind the review routes. */
@@ -59,7 +62,10 @@ export async function startApi(
   const redis = createFailFastRedis(config.redis.url!, 'test-api');
   redis.on('error', (err) => logger.debug({ err: err.message }, 'redis error'));
   await waitForRedis(redis);
-  const producer = CaseProducer.fromConfig(config, redis, (err) => logger.debug({ err: err.message }, 'queue error'));
+  const onQueueError = (err: Error) => logger.debug({ err: err.message }, 'queue error');
+  const producer = CaseProducer.fromConfig(config, redis, onQueueError);
+  // Review decisions resume the graph through the cases queue module, not through the intake producer.
+  const resumes = createCasesQueue(casesQueueOptions(config, redis, onQueueError));
   let review: ReviewDeps | null = null;
   let queueRedis: Redis | null = null;
   if (extra.review) {
@@ -73,7 +79,7 @@ export async function startApi(
       keyPrefix: prefix,
       leaseMs: config.review.leaseMs,
       decisions,
-      sink: producer,
+      sink: { submitDecision: (caseId, decision) => enqueueResume(resumes, caseId, decision) },
       audit: producer.audit,
       metrics,
     });
@@ -101,6 +107,7 @@ export async function startApi(
   return {
     app,
     producer,
+    resumes,
     redis,
     logs,
     review,
@@ -112,6 +119,7 @@ export async function startApi(
         await review.accounts.close();
       }
       await producer.close();
+      await resumes.close();
       await queueRedis?.quit();
       await redis.quit();
     },

@@ -155,7 +155,7 @@ describe.each(['sqlite', 'postgres'] as const)('%s checkpoints', (backend) => {
           CALL_LOG: callLog,
         });
         mkdirSync(workDir, { recursive: true });
-        const review = openReviewQueue(redis, prefix, producer, 60_000);
+        const review = openReviewQueue(redis, prefix, producer.queue, 60_000);
         const first = spawnTs('test/fixtures/crash-worker.ts', env);
         try {
           await waitForLine(first, /cases worker ready/);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/queues/connection.js';
 import { QUEUES, bullPrefix } from '../../src/infra/redis-keys.js';
 import { reviewJobId } from '../../src/queues/review.js';
-import { CaseProducer } from '../../src/queues/producer.js';
+import { casesQueueOptions, createCasesQueue, type CasesQueue } from '../../src/queues/cases.js';
 import { deletePrefix, testConfig, uniquePrefix, waitUntil } from '../helpers/env.js';
 import { addReviewJob, openReviewQueue, reviewJob } from '../helpers/review.js';
 import { waitForKeyGone } from '../helpers/wait.js';
@@ -27,17 +27,17 @@ afterAll(async () => {
 /** A fresh queue under its own prefix, closed and cleaned after the test. */
 async function withQueue(
   leaseMs: number,
-  fn: (q: ReturnType<typeof openReviewQueue> & { producer: CaseProducer; prefix: string }) => Promise<void>,
+  fn: (q: ReturnType<typeof openReviewQueue> & { cases: CasesQueue; prefix: string }) => Promise<void>,
 ) {
   const prefix = uniquePrefix();
-  const producer = CaseProducer.fromConfig(testConfig(prefix), redis);
-  const parts = openReviewQueue(redis, prefix, producer, leaseMs);
+  const cases = createCasesQueue(casesQueueOptions(testConfig(prefix), redis));
+  const parts = openReviewQueue(redis, prefix, cases, leaseMs);
   await parts.queue.start();
   try {
-    await fn({ ...parts, producer, prefix });
+    await fn({ ...parts, cases, prefix });
   } finally {
     await parts.queue.close();
-    await producer.close();
+    await cases.close();
     await deletePrefix(prefix);
   }
 }
@@ -149,7 +149,7 @@ describe('review queue', () => {
   });
 
   it('records a decision once, hands it over as one resume job and completes the item', async () => {
-    await withQueue(60_000, async ({ queue, decisions, producer, metrics }) => {
+    await withQueue(60_000, async ({ queue, decisions, cases, metrics }) => {
       await addReviewJob(queue, reviewJob('decide-1'));
       await queue.claimNext('dr-a');
       const { record, created } = await queue.decide('decide-1', 1, 'dr-a', {
@@ -164,7 +164,7 @@ describe('review queue', () => {
         comments: 'Add the renal dose.',
       });
       expect(await decisions.get('decide-1', 1)).toEqual(record);
-      const resume = await producer.queue.getJob('resume.decide-1.r1');
+      const resume = await cases.getJob('resume.decide-1.r1');
       expect(resume?.data).toEqual({ caseId: 'decide-1', decision: record.decision });
       expect(await (await queue.queue.getJob('review.decide-1.r1'))!.getState()).toBe('completed');
       expect(await codeOf(queue.decide('decide-1', 1, 'dr-a', { action: 'approve' }))).toBe('ALREADY_DECIDED');
@@ -207,7 +207,7 @@ describe('review queue', () => {
   });
 
   it('finishes the hand-over of a decision recorded just before a crash, instead of offering the item again', async () => {
-    await withQueue(1000, async ({ queue, decisions, producer, audit }) => {
+    await withQueue(1000, async ({ queue, decisions, cases, audit }) => {
       await addReviewJob(queue, reviewJob('crash-1'));
       await addReviewJob(queue, reviewJob('next-1', { severity: 'low' }));
       const claim = (await queue.claimNext('dr-a'))!;
@@ -228,7 +228,7 @@ describe('review queue', () => {
       // The next claim finds the decision, completes the item and hands the decision over; it is not offered again.
       expect((await queue.claimNext('dr-b'))!.caseId).toBe('next-1');
       expect(await (await queue.queue.getJob('review.crash-1.r1'))!.getState()).toBe('completed');
-      expect((await producer.queue.getJob('resume.crash-1.r1'))?.data).toEqual({ caseId: 'crash-1', decision });
+      expect((await cases.getJob('resume.crash-1.r1'))?.data).toEqual({ caseId: 'crash-1', decision });
       // The audit trail gets the decision the crash kept it from, once, at the decision's time.
       const decided = (await audit.list('crash-1')).filter((e) => e.event === 'decided');
       expect(decided).toEqual([

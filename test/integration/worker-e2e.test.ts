@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseView } from '../../src/domain/case.js';
 import type { ReviewDecision } from '../../src/domain/plan.js';
+import { enqueueResume } from '../../src/queues/cases.js';
 import { reviewJobId } from '../../src/queues/review.js';
 import { identifiersOf, loadExampleCases } from '../helpers/cases.js';
 import { TEST_TOKEN, deletePrefix, testConfig, uniquePrefix, waitUntil } from '../helpers/env.js';
@@ -99,7 +100,7 @@ describe('intake → graph → review queue → decision, over HTTP', () => {
   });
 
   it('approve: the case closes approved and GET returns the plan', async () => {
-    await api.producer.submitDecision('syn-polypharmacy-ckd-001', decision(1, { action: 'approve' }));
+    await enqueueResume(api.resumes, 'syn-polypharmacy-ckd-001', decision(1, { action: 'approve' }));
     const view = await until('syn-polypharmacy-ckd-001', 'approved');
     expect(view.plan).toMatchObject({ revision: 1, mode: 'knowledge-driven' });
     expect(view.completedAt).not.toBeNull();
@@ -108,8 +109,8 @@ describe('intake → graph → review queue → decision, over HTTP', () => {
 
   it('request_changes: a second revision is drafted and queued; a resubmitted decision is not applied twice', async () => {
     const d = decision(1, { action: 'request_changes', comments: 'Please state which checks must be done by hand.' });
-    await api.producer.submitDecision('syn-diabetes-injection-001', d);
-    await api.producer.submitDecision('syn-diabetes-injection-001', d);
+    await enqueueResume(api.resumes, 'syn-diabetes-injection-001', d);
+    await enqueueResume(api.resumes, 'syn-diabetes-injection-001', d);
     const view = await until('syn-diabetes-injection-001', 'awaiting_review', 2);
     expect(view.revision).toBe(2);
     const job = await worker.handle.reviewQueue.getJob(reviewJobId('syn-diabetes-injection-001', 2));
@@ -120,7 +121,8 @@ describe('intake → graph → review queue → decision, over HTTP', () => {
   });
 
   it('reject: the case closes with the reason and no plan', async () => {
-    await api.producer.submitDecision(
+    await enqueueResume(
+      api.resumes,
       'syn-pneumonia-allergy-001',
       decision(1, { action: 'reject', reason: 'Needs imaging read by radiology first.' }),
     );
