@@ -162,7 +162,9 @@ function labCells(l: LabView): {
     const prev = bp.sys.previous !== null || bp.dia.previous !== null;
     return {
       latest: html`<span class="val">${v(bp.sys)}/${v(bp.dia)}${unit ? ` ${unit}` : ''}</span>`,
-      previous: prev ? `${bp.sys.previous ?? '—'}/${bp.dia.previous ?? '—'}${unit ? ` ${unit}` : ''}` : '',
+      previous: prev
+        ? `${bp.sys.previous !== null ? number(bp.sys.previous) : '—'}/${bp.dia.previous !== null ? number(bp.dia.previous) : '—'}${unit ? ` ${unit}` : ''}`
+        : '',
       trend:
         bp.sys.trend || bp.dia.trend
           ? html`${trendArrow(bp.sys.trend, 'systolic ')}<span aria-hidden="true">/</span><span class="visually-hidden">, </span>${trendArrow(bp.dia.trend, 'diastolic ')}`
@@ -183,7 +185,7 @@ function labCells(l: LabView): {
         html`<span class="visually-hidden">; </span>`,
       )}`,
       previous: l.components.some((c) => c.previous !== null)
-        ? l.components.map((c) => `${c.previous ?? '—'}`).join(' / ')
+        ? l.components.map((c) => (c.previous !== null ? number(c.previous) : '—')).join(' / ')
         : '',
       trend: join(
         l.components.filter((c) => c.trend).map((c) => trendArrow(c.trend, `${c.name} `)),
@@ -205,12 +207,16 @@ function labCells(l: LabView): {
   };
 }
 
-function labRow(l: LabView): Html {
+function labRow(l: LabView, withRange: boolean): Html {
   const c = labCells(l);
-  return html`<tr${c.flag?.abnormal ? html` class="abnormal"` : ''}><th scope="row" id="ref-${l.ref}">${l.name}${l.count > 1 ? html` <span class="muted small" title="results of this test in the record">×${l.count}</span>` : ''}</th><td class="num">${c.latest}${flagBadge(c.flag)} ${when(l.daysBeforeCase)}</td><td class="num">${c.previous ? html`<span class="val">${c.previous}</span> ${l.previous ? when(l.previous.daysBeforeCase) : ''}` : html`<span class="muted">—</span>`}</td><td class="trend-cell">${c.trend}</td><td class="range">${c.range}</td></tr>`;
+  return html`<tr${c.flag?.abnormal ? html` class="abnormal"` : ''}><th scope="row" id="ref-${l.ref}">${l.name}${l.count > 1 ? html` <span class="muted small" title="results of this test in the record">×${l.count}</span>` : ''}</th><td class="num">${c.latest}${flagBadge(c.flag)} ${when(l.daysBeforeCase)}</td><td class="num">${c.previous ? html`<span class="val">${c.previous}</span> ${l.previous ? when(l.previous.daysBeforeCase) : ''}` : html`<span class="muted">—</span>`}</td><td class="trend-cell">${c.trend}</td>${withRange ? html`<td class="range">${c.range}</td>` : ''}</tr>`;
 }
 
-const LAB_HEAD = html`<thead><tr><th scope="col">Test</th><th scope="col" class="num">Latest</th><th scope="col" class="num">Previous</th><th scope="col">Trend</th><th scope="col">Reference</th></tr></thead>`;
+const labHead = (withRange: boolean) =>
+  html`<thead><tr><th scope="col">Test</th><th scope="col" class="num">Latest</th><th scope="col" class="num">Previous</th><th scope="col">Trend</th>${withRange ? html`<th scope="col">Reference</th>` : ''}</tr></thead>`;
+/** The reference-range column is shown when a result has a range (Synthea records have none). */
+const hasRange = (labs: readonly LabView[]) =>
+  labs.some((l) => l.referenceRange || l.components.some((c) => c.referenceRange));
 
 export function keyResultsTable(labs: readonly LabView[]): Html {
   if (!labs.length) return html`<p class="muted empty-state">No results recorded.</p>`;
@@ -220,17 +226,18 @@ export function keyResultsTable(labs: readonly LabView[]): Html {
     if (last && last.name === l.group) last.rows.push(l);
     else groups.push({ name: l.group, rows: [l] });
   }
-  return html`<table class="results" aria-labelledby="labs-title">${LAB_HEAD}${groups.map(
+  const withRange = hasRange(labs);
+  return html`<table class="results" aria-labelledby="labs-title">${labHead(withRange)}${groups.map(
     (g) =>
-      html`<tbody>${g.name ? html`<tr class="group"><th scope="rowgroup" colspan="5">${g.name}</th></tr>` : ''}${g.rows.map(labRow)}</tbody>`,
-  )}</table>`;
+      html`<tbody>${g.name ? html`<tr class="group"><th scope="rowgroup" colspan="${withRange ? 5 : 4}">${g.name}</th></tr>` : ''}${g.rows.map((l) => labRow(l, withRange))}</tbody>`,
+  )}</table>${withRange ? '' : html`<p class="muted small">No reference ranges recorded.</p>`}`;
 }
 
 function otherResults(labs: readonly LabView[], notListed: number): Html | '' {
   if (!labs.length && !notListed) return '';
   return html`<details class="more"><summary>${labs.length} other tests (latest results)${notListed ? `, ${notListed} more not listed` : ''}</summary>${
     labs.length
-      ? html`<table class="results"><caption class="visually-hidden">Other tests, latest result of each</caption>${LAB_HEAD}<tbody>${labs.map(labRow)}</tbody></table>`
+      ? html`<table class="results"><caption class="visually-hidden">Other tests, latest result of each</caption>${labHead(hasRange(labs))}<tbody>${labs.map((l) => labRow(l, hasRange(labs)))}</tbody></table>`
       : ''
   }${notListed ? html`<p class="muted small">${notListed} further tests are in the record and not listed here.</p>` : ''}</details>`;
 }
