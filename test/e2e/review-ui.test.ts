@@ -7,12 +7,13 @@
  *   plan's citations (knowledge-base facts with their source) → lose the lease and see it said
  *   → claim again → request changes → see the revised plan arrive with the diff and the
  *   comments → claim it → approve → see the case delivered to the webhook; and the inline
- *   editor's edit-and-approve on a second case.
+ *   editor's edit-and-approve on a second case; and the case summary of a real shared Synthea
+ *   record (SHARED_DATA_DIR/synthea, read in place): key results, medications, problems.
  *
  * Screenshots of the key screens go to SCREENSHOT_DIR (default .data/screenshots; the ones in
  * docs/screenshots were made with SCREENSHOT_DIR=docs/screenshots).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,6 +37,8 @@ const config = testConfig(prefix, {
   WEBHOOK_BACKOFF_MS: '50',
 });
 const examples = loadExampleCases();
+// A Synthea record with blood pressure, a falling eGFR, five current medications and resolved problems.
+const SYNTHEA = path.resolve(ROOT, process.env.SHARED_DATA_DIR ?? '../shared/data', 'synthea', 'synthea-035.json');
 
 let stack: ReviewStack;
 let api: ApiStack;
@@ -216,4 +219,112 @@ describe('review UI in headless Chromium', () => {
     expect(plan.sections.patientCommunication).toEqual([]);
     await context.close();
   }, 120_000);
+
+  it.skipIf(!existsSync(SYNTHEA))(
+    'shows a Synthea record as tables a reviewer can act on: key results with trends, blood pressure, current medications; resolved problems behind a disclosure',
+    async () => {
+      type Coding = { system?: string; code?: string; display?: string };
+      type Raw = {
+        resourceType: string;
+        status?: string;
+        intent?: string;
+        medicationCodeableConcept?: { coding?: Coding[] };
+      };
+      const bundle = JSON.parse(readFileSync(SYNTHEA, 'utf8')) as { entry: Array<{ resource: Raw }> };
+      // Independent reading: the names of the active medication orders.
+      const active = bundle.entry
+        .map((e) => e.resource)
+        .filter((r) => r.resourceType === 'MedicationRequest' && r.status === 'active' && r.intent === 'order')
+        .map((r) => r.medicationCodeableConcept!.coding![0]!.display!);
+      expect(active.length).toBeGreaterThanOrEqual(3);
+      const res = await fetch(`${base}/v1/cases`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          caseId: 'ui-synthea-035',
+          question: 'Is the current medication list safe with this kidney function, and what needs monitoring?',
+          priority: 'routine',
+          bundle,
+          callbackUrl: receiver.url,
+        }),
+      });
+      expect(res.status).toBe(202);
+      await waitUntil(
+        async () => (await api.review!.queue.item('ui-synthea-035', 1)) !== null,
+        60_000,
+        'the Synthea case to be drafted',
+      );
+
+      const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+      await page.goto(`${base}/review/login?next=${encodeURIComponent('/review/cases/ui-synthea-035/1')}`);
+      await page.getByLabel('Account').fill('dr-ui');
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(/\/review\/cases\/ui-synthea-035\/1$/);
+
+      // Key results: a table labelled by its heading, rows with trend arrows (and their words for screen readers).
+      const results = page.getByRole('table', { name: 'Key results' });
+      const rows = results.locator('tbody tr:not(.group)');
+      expect(await rows.count()).toBeGreaterThan(5);
+      expect(await results.locator('.trend').count()).toBeGreaterThan(0);
+      expect(await results.locator('.trend .visually-hidden').first().textContent()).toMatch(
+        /rising|falling|unchanged/,
+      );
+      // Synthea records carry no reference ranges: the column is left out and that is said.
+      expect(await results.locator('th[scope="col"]').allTextContents()).toEqual([
+        'Test',
+        'Latest',
+        'Previous',
+        'Trend',
+      ]);
+      // Blood pressure: both components in the value cell, systolic first.
+      const bp = rows.filter({ has: page.locator('th', { hasText: /^Blood Pressure/ }) });
+      expect(await bp.count()).toBe(1);
+      expect(await bp.locator('td').first().textContent()).toMatch(/^\d+\/\d+ mmHg\b.*before/);
+      // eGFR with its date.
+      const egfr = rows.filter({ has: page.locator('th', { hasText: /Glomerular filtration/i }) });
+      expect(await egfr.locator('td').first().textContent()).toMatch(/^\d+ mL\/min.*(days|months|years) before$/);
+
+      // Medications: every active order, one row each.
+      const meds = page.getByRole('table', { name: 'Medications' });
+      const medNames = await meds.locator('tbody th[scope="row"]').allTextContents();
+      expect(medNames).toHaveLength(active.length);
+      for (const name of active)
+        expect(
+          medNames.some((n) => n.startsWith(name)),
+          name,
+        ).toBe(true);
+
+      // Resolved problems: behind a closed disclosure, opened from the keyboard.
+      const resolved = page.locator('details#resolved-problems');
+      expect(await resolved.evaluate((d) => (d as unknown as { open: boolean }).open)).toBe(false);
+      expect(await resolved.locator('li').first().isVisible()).toBe(false);
+      await resolved.locator('summary').focus();
+      await page.keyboard.press('Enter');
+      expect(await resolved.locator('li').first().isVisible()).toBe(true);
+      await page.keyboard.press('Enter');
+      await resolved.locator('summary').blur();
+      // The rest of the record: other tests and counts by resource type, each behind a disclosure.
+      expect(await page.locator('details.more summary', { hasText: /other tests/ }).count()).toBe(1);
+      expect(await page.locator('details.counts summary').textContent()).toMatch(
+        /^[\d,]+ resources: \d+ Observation, /,
+      );
+
+      // Nothing overflows: not the page, not a table out of the summary card.
+      expect(Number(await page.evaluate('document.documentElement.scrollWidth'))).toBeLessThanOrEqual(1366);
+      const inCard = `[...document.querySelectorAll('.summary table')].every((t) => { const card = t.closest('.card'); return t.getBoundingClientRect().right <= card.getBoundingClientRect().right - parseFloat(getComputedStyle(card).paddingRight) + 1; })`;
+      expect(await page.evaluate(inCard)).toBe(true);
+
+      await shot(page, 'review-synthea-record');
+      await page.evaluate(`document.getElementById('labs-title').scrollIntoView({ block: 'start' })`);
+      await shot(page, 'review-synthea-results');
+      expect(errors).toEqual([]);
+      await context.close();
+    },
+    120_000,
+  );
 });

@@ -1,6 +1,6 @@
 /**
  * Pure pieces of human review: the plan diff, HTML escaping of untrusted case content in the
- * review pages, the inline editor's form → sections, webhook signatures, and password hashing.
+ * review pages, the case summary's tables (key results, medications, problems, counts), the inline editor's form → sections, webhook signatures, and password hashing.
  */
 import { describe, expect, it } from 'vitest';
 import { hashPassword, passwordProblem, verifyPassword } from '../../src/auth/passwords.js';
@@ -8,6 +8,7 @@ import { signatureHeader, verifySignature } from '../../src/delivery/webhook.js'
 import { MinimisedCaseSchema } from '../../src/domain/minimised-case.js';
 import { diffPlans } from '../../src/domain/plan-diff.js';
 import { html } from '../../src/server/review-ui/html.js';
+import { caseSummary, flagOf, parseRange, relativeDays } from '../../src/server/review-ui/case-summary.js';
 import { casePage } from '../../src/server/review-ui/pages.js';
 import { editedSections } from '../../src/server/routes/review-ui.js';
 import { reviewJob, testPlan } from '../helpers/review.js';
@@ -105,6 +106,307 @@ describe('review pages', () => {
     expect(edited.recommendations[1]!.citations).toEqual(drafted.recommendations[1]!.citations);
     // Emptying a text removes the recommendation too.
     expect(edited.assessment).toEqual([]);
+  });
+});
+
+const EVIL = '<script>alert(1)</script><img src=x onerror=alert(2)> "q" & \'s\'';
+const lab = (over: Record<string, unknown>) => ({
+  ref: 'lab-1',
+  name: 'Potassium',
+  loinc: '6298-4',
+  group: 'electrolytes',
+  value: 5.9,
+  valueText: null,
+  unit: 'mmol/L',
+  interpretation: null,
+  daysBeforeCase: 3,
+  ...over,
+});
+
+describe('case summary', () => {
+  const view = (over: Record<string, unknown> = {}) =>
+    MinimisedCaseSchema.parse({
+      question: 'Safe?',
+      patient: { age: '80', sex: 'female' },
+      problems: [],
+      medications: [],
+      allergies: [],
+      labs: [],
+      imaging: [],
+      notes: [],
+      ...over,
+    });
+
+  it('escapes hostile text inside table cells: test names, values, units, ranges, medication fields, problems, counts', () => {
+    const page = caseSummary(
+      view({
+        problems: [{ ref: 'problem-1', text: EVIL, status: EVIL }],
+        resolvedProblems: [{ ref: 'problem-2', text: EVIL, status: 'resolved' }],
+        medications: [
+          {
+            ref: 'med-1',
+            name: EVIL,
+            dose: null,
+            route: EVIL,
+            frequencyPerDay: null,
+            frequency: EVIL,
+            doseText: EVIL,
+            asNeeded: true,
+            asNeededFor: EVIL,
+            instructions: EVIL,
+            status: EVIL,
+            problems: [EVIL],
+          },
+        ],
+        labs: [
+          lab({ name: EVIL, unit: EVIL, referenceRange: EVIL, interpretation: EVIL, group: EVIL }),
+          lab({
+            ref: 'lab-2',
+            value: null,
+            valueText: EVIL,
+            components: [{ name: EVIL, loinc: null, value: 1, valueText: null, unit: EVIL, interpretation: null }],
+          }),
+        ],
+        otherLabs: [lab({ ref: 'lab-3', name: EVIL, group: null })],
+        counts: { resources: { [EVIL]: 3, Observation: 9 } },
+      }),
+    ).toString();
+    expect(page).not.toContain('<script');
+    expect(page).not.toContain('<img');
+    expect(page).not.toMatch(/onerror=alert\(2\)>/);
+    // Every hostile string arrives as text, in a cell of its table.
+    expect(page.split('&lt;script&gt;alert(1)&lt;/script&gt;').length - 1).toBeGreaterThanOrEqual(15);
+    expect(page).toMatch(/<th scope="row" id="ref-med-1">&lt;script&gt;/);
+    expect(page).toMatch(/<th scope="row" id="ref-lab-1">&lt;script&gt;/);
+    expect(page).toMatch(/<td class="range">&lt;script&gt;/);
+    expect(page).toContain('&quot;q&quot; &amp; &#39;s&#39;');
+  });
+
+  it('shows trend arrows with words for screen readers, blood pressure as systolic/diastolic, flags outside the range', () => {
+    const page = caseSummary(
+      view({
+        labs: [
+          lab({
+            referenceRange: '3.5–5.1 mmol/L',
+            previous: { value: 4.8, valueText: null, unit: 'mmol/L', daysBeforeCase: 40 },
+            trend: 'up',
+            count: 2,
+          }),
+          lab({
+            ref: 'lab-2',
+            name: 'Sodium',
+            loinc: '2947-0',
+            value: 128,
+            unit: 'mmol/L',
+            referenceRange: '135-145',
+            trend: 'down',
+            previous: { value: 131, valueText: null, unit: 'mmol/L', daysBeforeCase: 400 },
+          }),
+          lab({
+            ref: 'lab-3',
+            name: 'Creatinine',
+            loinc: '38483-4',
+            group: 'renal',
+            value: 1.1,
+            unit: 'mg/dL',
+            interpretation: 'N',
+            trend: 'unchanged',
+            previous: { value: 1.1, valueText: null, unit: 'mg/dL', daysBeforeCase: 2000 },
+          }),
+          lab({
+            ref: 'lab-4',
+            name: 'Blood Pressure',
+            loinc: '55284-4',
+            group: 'vital signs',
+            value: null,
+            unit: null,
+            daysBeforeCase: 0,
+            components: [
+              {
+                name: 'Diastolic Blood Pressure',
+                loinc: '8462-4',
+                value: 84,
+                valueText: null,
+                unit: 'mm[Hg]',
+                interpretation: null,
+                previous: 80,
+                trend: 'up',
+              },
+              {
+                name: 'Systolic Blood Pressure',
+                loinc: '8480-6',
+                value: 132,
+                valueText: null,
+                unit: 'mm[Hg]',
+                interpretation: 'H',
+                previous: 140,
+                trend: 'down',
+              },
+            ],
+          }),
+        ],
+      }),
+    ).toString();
+    const row = (ref: string) => new RegExp(`<tr[^>]*><th scope="row" id="ref-${ref}">.*?</tr>`).exec(page)?.[0] ?? '';
+    // Potassium: 5.9 above 3.5–5.1 → H, rising, 3 days before, previous 4.8 a month before.
+    expect(row('lab-1')).toContain('class="abnormal"');
+    expect(row('lab-1')).toMatch(
+      /<span class="val">5\.9 mmol\/L<\/span> <span class="flag" title="above the reference range">H<span class="visually-hidden"> \(above the reference range\)<\/span><\/span>/,
+    );
+    expect(row('lab-1')).toContain('>3 days before</span>');
+    expect(row('lab-1')).toContain(
+      '>4.8 mmol/L</span> <span class="when muted" title="40 days before the case">40 days before</span>',
+    );
+    expect(row('lab-1')).toContain('<span aria-hidden="true">↑</span><span class="visually-hidden">rising</span>');
+    expect(row('lab-1')).toContain('<td class="range">3.5–5.1 mmol/L</td>');
+    // Sodium: below 135-145 → L, falling.
+    expect(row('lab-2')).toMatch(/>L<span class="visually-hidden"> \(below the reference range\)/);
+    expect(row('lab-2')).toContain('<span aria-hidden="true">↓</span><span class="visually-hidden">falling</span>');
+    expect(row('lab-2')).toContain('>13 months before<');
+    // Creatinine: interpretation N is no flag; unchanged.
+    expect(row('lab-3')).not.toContain('class="flag"');
+    expect(row('lab-3')).toContain('<span class="visually-hidden">unchanged</span>');
+    expect(row('lab-3')).toContain('>5 years before<');
+    // Blood pressure: systolic first, in mmHg, both trends said, the systolic flag carried.
+    expect(row('lab-4')).toContain('<span class="val">132/84 mmHg</span>');
+    expect(row('lab-4')).toContain('>140/80 mmHg<');
+    expect(row('lab-4')).toContain('systolic falling');
+    expect(row('lab-4')).toContain('diastolic rising');
+    expect(row('lab-4')).toMatch(/class="flag"[^>]*>H</);
+    expect(row('lab-4')).toContain('>same day<');
+    // Grouped under their key-result group; the table is labelled by its heading, with column headers.
+    expect(page).toContain('<th scope="rowgroup" colspan="5">electrolytes</th>');
+    expect(page).toContain('<table class="results" aria-labelledby="labs-title">');
+    expect(page).toContain('<h3 id="labs-title">Key results</h3>');
+    expect(page.match(/<th scope="col"/g)!.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('lists medications as a table with as-needed marked, problems split with resolved behind a disclosure, counts in a summary line', () => {
+    const page = caseSummary(
+      view({
+        problems: [{ ref: 'problem-1', text: 'Hypertension', status: 'active', onsetDaysBeforeCase: 3650 }],
+        resolvedProblems: [
+          {
+            ref: 'problem-2',
+            text: 'Viral sinusitis',
+            status: 'resolved',
+            onsetDaysBeforeCase: 100,
+            abatementDaysBeforeCase: 90,
+          },
+        ],
+        medications: [
+          {
+            ref: 'med-1',
+            name: 'Paracetamol 500 MG Oral Tablet',
+            dose: { value: 1000, unit: 'mg' },
+            route: 'oral',
+            frequencyPerDay: 4,
+            frequency: 'up to 4 times daily',
+            doseText: '2 tablets (1000 mg)',
+            asNeeded: true,
+            asNeededFor: 'pain',
+            instructions: null,
+            status: 'active',
+            startedDaysBeforeCase: 14,
+          },
+          {
+            ref: 'med-2',
+            name: 'Ramipril 5 MG',
+            dose: null,
+            route: null,
+            frequencyPerDay: null,
+            instructions: null,
+            status: 'on-hold',
+          },
+        ],
+        otherLabs: [lab({ ref: 'lab-9', name: 'Ferritin', group: null })],
+        counts: {
+          resources: { Observation: 412, Encounter: 98, Claim: 500, Condition: 12, Patient: 1 },
+          observations: 412,
+          tests: 40,
+          testsNotListed: 2,
+          medicationsByStatus: { active: 2, stopped: 7 },
+        },
+      }),
+    ).toString();
+    expect(page).toContain('<table class="meds" aria-labelledby="meds-title">');
+    expect(page).toMatch(
+      /<th scope="row" id="ref-med-1">Paracetamol 500 MG Oral Tablet<\/th><td>2 tablets \(1000 mg\)<\/td><td>oral<\/td><td>up to 4 times daily <span class="prn" title="as needed">PRN<span class="visually-hidden"> \(as needed\)<\/span><\/span> for pain<\/td><td>active<\/td><td class="num"><span class="when muted" title="14 days before the case">14 days before<\/span><\/td>/,
+    );
+    expect(page).toMatch(
+      /id="ref-med-2">Ramipril 5 MG<\/th><td><span class="muted">—<\/span><\/td><td><span class="muted">—<\/span><\/td><td><span class="muted">—<\/span><\/td><td>on-hold<\/td>/,
+    );
+    // Problems: active listed; resolved in a closed disclosure.
+    expect(page).toMatch(
+      /<ul class="problems"><li><span id="ref-problem-1">Hypertension<\/span> <span class="muted small">onset 10 years before<\/span><\/li><\/ul>/,
+    );
+    expect(page).toMatch(
+      /<details class="more" id="resolved-problems"><summary>1 resolved or inactive<\/summary><ul class="problems"><li><span id="ref-problem-2">Viral sinusitis<\/span> <span class="muted small">resolved, onset 3 months before, resolved 3 months before<\/span>/,
+    );
+    // Other tests in a disclosure, with the tests not listed counted.
+    expect(page).toMatch(
+      /<details class="more"><summary>1 other tests \(latest results\), 2 more not listed<\/summary><table class="results"><caption class="visually-hidden">/,
+    );
+    // Counts: one summary line, most frequent first, thousands separated.
+    expect(page).toContain(
+      '<details class="more counts"><summary>1,023 resources: 500 Claim, 412 Observation, 98 Encounter, …</summary>',
+    );
+    expect(page).toContain(
+      '<p>1,023 resources: 500 Claim, 412 Observation, 98 Encounter, 12 Condition, 1 Patient.</p>',
+    );
+    expect(page).toContain('Medication records by status: 7 stopped, 2 active.');
+  });
+
+  it('says when nothing is recorded', () => {
+    const page = caseSummary(view()).toString();
+    expect(page).toContain('No results recorded.');
+    expect(page).toContain('No current medications recorded.');
+    expect(page).toContain('No active problems recorded.');
+    expect(page).toContain('No allergies recorded.');
+    expect(page).not.toContain('<table');
+    expect(page).not.toContain('<details');
+    expect(caseSummary(null).toString()).toContain('No case summary is available');
+  });
+
+  it('relative dates, reference ranges and flags', () => {
+    expect([0, 1, 3, 60, 61, 400, 729, 730, 4355, -2].map(relativeDays)).toEqual([
+      'same day',
+      '1 day before',
+      '3 days before',
+      '60 days before',
+      '2 months before',
+      '13 months before',
+      '24 months before',
+      '2 years before',
+      '12 years before',
+      '2 days after',
+    ]);
+    expect(relativeDays(null)).toBeNull();
+    expect(parseRange('3.5–5.1 mmol/L')).toEqual({ low: 3.5, high: 5.1, unit: 'mmol/L' });
+    expect(parseRange('< 5.0')).toEqual({ low: null, high: 5, unit: null });
+    expect(parseRange('>=60 mL/min')).toEqual({ low: 60, high: null, unit: 'mL/min' });
+    expect(parseRange('negative')).toBeNull();
+    const r = (
+      value: number | null,
+      referenceRange: string | null,
+      interpretation: string | null = null,
+      unit = 'mmol/L',
+    ) => flagOf({ value, unit, interpretation, referenceRange })?.code ?? null;
+    expect([r(6, '3.5–5.1'), r(3, '3.5–5.1'), r(4, '3.5–5.1'), r(6, '<5'), r(50, '>60')]).toEqual([
+      'H',
+      'L',
+      null,
+      'H',
+      'L',
+    ]);
+    // Another unit in the range: no flag guessed. The recorded interpretation wins over the range.
+    expect(r(6, '3.5–5.1 mg/dL')).toBeNull();
+    expect(r(4, '3.5–5.1', 'HH')).toBe('HH');
+    expect(r(4, null, 'High')).toBe('H');
+    expect(flagOf({ value: 4, unit: null, interpretation: 'N', referenceRange: null })).toMatchObject({
+      abnormal: false,
+    });
+    expect(r(null, '3.5–5.1')).toBeNull();
   });
 });
 

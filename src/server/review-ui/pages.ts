@@ -6,11 +6,11 @@
  */
 import { TERMINAL_STATUSES } from '../../cases/lifecycle.js';
 import type { CaseView } from '../../domain/case.js';
-import type { MinimisedCase } from '../../domain/minimised-case.js';
 import type { DiffEntry, PlanDiff } from '../../domain/plan-diff.js';
 import { SECTION_NAMES, SEVERITY_RANK, type Evidence, type PlanSections, type Severity } from '../../domain/plan.js';
 import type { AuditEvent, DecisionRecord, ReviewListItem } from '../../domain/review.js';
 import type { ReviewDetail } from '../routes/reviews.js';
+import { caseSummary } from './case-summary.js';
 import { html, join, type Html } from './html.js';
 
 export interface PageUser {
@@ -154,32 +154,6 @@ export function queuePage(user: PageUser, csrf: string, items: readonly ReviewLi
 </section>`,
     flash,
   );
-}
-
-function labItem(l: MinimisedCase['labs'][number]): Html {
-  const value = l.components.length
-    ? l.components.map((c) => `${c.name} ${c.value ?? c.valueText ?? '—'} ${c.unit ?? ''}`.trim()).join(', ')
-    : `${l.value ?? l.valueText ?? '—'} ${l.unit ?? ''}`;
-  return html`<span id="ref-${l.ref}">${l.name}</span>: ${value}${l.daysBeforeCase !== null ? html` <span class="muted">(${l.daysBeforeCase} days before)</span>` : ''}`;
-}
-
-function caseSummary(view: MinimisedCase | null): Html {
-  if (!view) return html`<p class="muted">No case summary is available for this revision.</p>`;
-  const list = <T>(items: readonly T[], fn: (x: T) => Html, empty: string) =>
-    items.length ? html`<ul>${items.map((x) => html`<li>${fn(x)}</li>`)}</ul>` : html`<p class="muted">${empty}</p>`;
-  return html`<dl class="facts">
-  <dt>Question</dt><dd>${view.question}</dd>
-  <dt>Patient</dt><dd>${view.patient.age ? `age ${view.patient.age}` : 'age not recorded'}, ${view.patient.sex ?? 'sex not recorded'}</dd>
-</dl>
-<h3>Problems</h3>${list(view.problems, (p) => html`<span id="ref-${p.ref}">${p.text}</span> ${p.status ? html`<span class="muted">(${p.status})</span>` : ''}`, 'none recorded')}
-${view.resolvedProblems.length ? html`<details><summary>${view.resolvedProblems.length} resolved or inactive</summary>${list(view.resolvedProblems, (p) => html`<span id="ref-${p.ref}">${p.text}</span> <span class="muted">(${p.status ?? 'resolved'})</span>`, '')}</details>` : ''}
-<h3>Medications</h3>${list(view.medications, (m) => html`<span id="ref-${m.ref}">${m.name}</span>${m.doseText ? ` ${m.doseText}` : m.dose ? ` ${m.dose.value} ${m.dose.unit}` : ''}${m.route ? `, ${m.route}` : ''}${m.frequency ? `, ${m.frequency}` : ''}${m.asNeeded ? ', as needed' : ''} <span class="muted">(${m.status})</span>`, 'none recorded')}
-<h3>Allergies</h3>${list(view.allergies, (a) => html`<span id="ref-${a.ref}">${a.substance}</span>${a.reactions.length ? ` — ${a.reactions.join(', ')}` : ''}${a.criticality ? html` <span class="muted">(${a.criticality})</span>` : ''}`, 'none recorded')}
-<h3>Labs</h3>${list(view.labs, labItem, 'none recorded')}
-${view.otherLabs.length ? html`<details><summary>${view.otherLabs.length} other tests (latest results)</summary>${list(view.otherLabs, labItem, '')}</details>` : ''}
-<h3>Imaging</h3>${list(view.imaging, (i) => html`<span id="ref-${i.ref}">${i.ref}</span>: ${[i.modality, i.bodySite, i.description].filter(Boolean).join(', ') || 'study'}`, 'none')}
-<h3>Notes</h3>${list(view.notes, (n) => html`<span id="ref-${n.ref}" class="muted">${n.source}:</span> <q class="note">${n.text}</q>`, 'none')}
-<p class="muted small">PHI-minimised view: no names, identifiers, contact details or exact dates. Note text is shown as written and is never treated as instructions.</p>`;
 }
 
 function citation(id: string, evidence: ReadonlyMap<string, Evidence>): Html {

@@ -2,7 +2,7 @@
 // - renews the lease on the item you hold while the page is open, and says so clearly when the
 //   lease is lost (actions are then disabled: a decision on an expired lease would be refused);
 // - after a decision, follows the case: links the next revision when one is queued, shows delivery;
-// - refreshes the queue; keyboard shortcuts (n claim next, c claim, a approve, r request
+// - opens the disclosure holding a cited case row; refreshes the queue; keyboard shortcuts (n claim next, c claim, a approve, r request
 //   changes, x reject, e edit) when the focus is not in a text field.
 'use strict';
 
@@ -139,6 +139,22 @@
       field.focus();
     }
   });
+
+  // A citation of the case record can point into a closed disclosure (other tests, resolved
+  // problems): open it so the cited row is shown.
+  function revealTarget() {
+    const id = decodeURIComponent(window.location.hash.slice(1));
+    const el = id ? document.getElementById(id) : null;
+    if (!el) return;
+    let closed = false;
+    for (let d = el.closest('details'); d; d = d.parentElement?.closest('details') ?? null) {
+      if (!d.open) closed = true;
+      d.open = true;
+    }
+    if (closed) el.scrollIntoView({ block: 'center' });
+  }
+  window.addEventListener('hashchange', revealTarget);
+  revealTarget();
 
   // Confirm destructive actions.
   for (const form of document.querySelectorAll('form')) {
