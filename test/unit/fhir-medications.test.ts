@@ -374,4 +374,40 @@ describe('codes and unknown terms against the starter knowledge base', () => {
     expect(unknown).toHaveLength(1);
     expect(unknown[0]!.message).toMatch(/“simvistatin”.*closest knowledge-base names: Simvastatin/);
   });
+
+  it('reports the same hidden characters once, naming where they are, and different ones apart', async () => {
+    const view = viewOf([]);
+    const hit = (pointer: string, excerpt: string) => ({ pointer, rule: 'hidden-characters', excerpt });
+    const { findings } = await verifyPlan(
+      {
+        plan: {
+          revision: 1,
+          mode: 'knowledge-driven',
+          label: 'test',
+          sections: {
+            assessment: [],
+            recommendations: [],
+            medicationChanges: [],
+            monitoring: [],
+            patientCommunication: [],
+          },
+          unavailable: [],
+        },
+        view,
+        results: {},
+        injections: [
+          ...Array.from({ length: 7 }, (_, i) => hit(`/bundle/entry/${i}/resource/code/text`, 'U+200B')),
+          hit('/question', 'U+202E'),
+        ],
+        reviewRevisions: [],
+      },
+      { knowledgeBase: new LocalKnowledgeBaseClient(kb().store), literature: null, imaging: null },
+    );
+    const hidden = findings.filter((f) => f.code === 'hidden_characters');
+    expect(hidden).toHaveLength(2);
+    expect(hidden[0]).toMatchObject({ location: '/bundle/entry/0/resource/code/text' });
+    expect(hidden[0]!.message).toMatch(/in 7 places \(\/bundle\/entry\/0\/resource\/code\/text, .*, …\) \(U\+200B\)/);
+    expect(hidden[1]).toMatchObject({ location: '/question' });
+    expect(hidden[1]!.message).toMatch(/characters here \(U\+202E\)/);
+  });
 });

@@ -16,6 +16,9 @@ import { SECTION_NAMES, type Plan, type VerificationFinding } from '../../domain
 import type { StepResult } from '../../domain/steps.js';
 import { checkInput, type ToolBox } from './executor.js';
 
+/** How many places a hidden-characters finding names before it says “…”. */
+const HIDDEN_POINTERS_LISTED = 5;
+
 const VERIFY_KINDS: SafetyCheckKind[] = ['interaction', 'allergy', 'contraindication', 'dose'];
 
 export interface VerifyInput {
@@ -137,15 +140,13 @@ export async function verifyPlan(
       });
   });
 
+  // Invisible characters: one finding per set of code points, naming where they were (a real
+  // record can carry the same stray character in dozens of fields; one line each would bury the
+  // findings that matter).
+  const hidden = new Map<string, string[]>();
   for (const hit of input.injections) {
     if (hit.rule === 'hidden-characters') {
-      add({
-        code: 'hidden_characters',
-        severity: 'moderate',
-        message: `The record has invisible or direction-changing characters here (${hit.excerpt}); they were removed before the text was used. Check the source record.`,
-        location: hit.pointer,
-        citations: [],
-      });
+      hidden.set(hit.excerpt, [...(hidden.get(hit.excerpt) ?? []), hit.pointer]);
       continue;
     }
     add({
@@ -153,6 +154,19 @@ export async function verifyPlan(
       severity: 'high',
       message: `Case text contains an instruction aimed at the system (${hit.rule}); it was treated as data and not followed: “${hit.excerpt}”`,
       location: hit.pointer,
+      citations: [],
+    });
+  }
+  for (const [excerpt, pointers] of hidden) {
+    const where =
+      pointers.length === 1
+        ? 'here'
+        : `in ${pointers.length} places (${pointers.slice(0, HIDDEN_POINTERS_LISTED).join(', ')}${pointers.length > HIDDEN_POINTERS_LISTED ? ', …' : ''})`;
+    add({
+      code: 'hidden_characters',
+      severity: 'moderate',
+      message: `The record has invisible or direction-changing characters ${where} (${excerpt}); they were removed before the text was used. Check the source record.`,
+      location: pointers[0] ?? null,
       citations: [],
     });
   }
