@@ -11,8 +11,9 @@ import { MAX_PARALLEL_LISTENERS } from '../graphs/clinical-case/runtime.js';
 import { readCaseFile } from './case-input.js';
 import { openCaseRunner, progressLine } from './case-run.js';
 import { CliError, EXIT, errorLine, failure, usage } from './errors.js';
-import { caseRunMarkdown } from './markdown.js';
-import { CaseRunLine, CaseRunResult, toJson, type CaseRunFailure } from './output.js';
+import { kbCheck, kbSearch, numberOption, withKnowledgeBase } from './kb.js';
+import { caseRunMarkdown, kbCheckMarkdown, kbSearchMarkdown } from './markdown.js';
+import { CaseRunLine, CaseRunResult, KbCheckResult, KbSearchResult, toJson, type CaseRunFailure } from './output.js';
 
 const HELP = `co — try a clinical record without running a stack
 
@@ -120,6 +121,43 @@ async function caseRun(args: string[], env: Env, io: Io): Promise<number> {
   return exit;
 }
 
+async function kbSearchCommand(args: string[], env: Env, io: Io): Promise<number> {
+  const { values, positionals } = parse(args, { format: { type: 'string' } });
+  if (values.help) return help(io);
+  const format = formatOf(values.format);
+  const term = positionals.join(' ').trim();
+  if (!term) throw usage('co kb search needs a TERM');
+  if (term.length > 200) throw usage('the search term is longer than 200 characters');
+  const result = await withKnowledgeBase(env, (store) => kbSearch(store, term));
+  io.out(format === 'json' ? toJson(KbSearchResult, result) : kbSearchMarkdown(result));
+  return EXIT.ok;
+}
+
+async function kbCheckCommand(args: string[], env: Env, io: Io): Promise<number> {
+  const { values, positionals } = parse(args, {
+    format: { type: 'string' },
+    allergy: { type: 'string', multiple: true },
+    condition: { type: 'string', multiple: true },
+    dose: { type: 'string', multiple: true },
+    egfr: { type: 'string' },
+    age: { type: 'string' },
+  });
+  if (values.help) return help(io);
+  const format = formatOf(values.format);
+  const age = numberOption('age', values.age, 0, 130);
+  const request = {
+    drugs: positionals,
+    doses: values.dose ?? [],
+    allergies: values.allergy ?? [],
+    conditions: values.condition ?? [],
+    egfr: numberOption('egfr', values.egfr, 0, 200),
+    age: age === null ? null : String(Math.floor(age)),
+  };
+  const result = await withKnowledgeBase(env, (store) => kbCheck(store, request));
+  io.out(format === 'json' ? toJson(KbCheckResult, result) : kbCheckMarkdown(result));
+  return EXIT.ok;
+}
+
 function help(io: Io): number {
   io.out(HELP);
   return EXIT.ok;
@@ -140,6 +178,10 @@ export async function main(argv: readonly string[], env: Env, io: Io): Promise<n
     switch (key) {
       case 'case run':
         return await caseRun(rest, env, io);
+      case 'kb search':
+        return await kbSearchCommand(rest, env, io);
+      case 'kb check':
+        return await kbCheckCommand(rest, env, io);
       default:
         throw usage(`unknown command “${key}”; try co --help`);
     }

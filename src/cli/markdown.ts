@@ -221,10 +221,14 @@ export function kbSearchMarkdown(r: KbSearchResult): string {
     }
   } else {
     out.push(`**Not in the knowledge base.**`);
-    out.push(r.suggestions.length ? `Did you mean: ${r.suggestions.join(', ')}?` : 'No close names.');
+    out.push(
+      r.suggestions.length
+        ? `Did you mean: ${r.suggestions.map((x) => `**${x.name}** (\`${x.id}\`, ${x.type})`).join(', ')}?`
+        : 'No close names.',
+    );
   }
   if (r.matches.length) {
-    out.push('## Names containing the term');
+    out.push('## Other entities with this name or containing it');
     out.push(
       table(
         ['Entity', 'Type', 'Name', 'Matched name'],
@@ -269,8 +273,7 @@ export function kbCheckMarkdown(r: KbCheckResult): string {
           '',
           '**Sources:**',
           ...f.sources.map(
-            (s) =>
-              `- \`kb:${s.factId}\` ${s.label}${s.url ? ` <${s.url}>` : ''} — ${s.statement} _(v${s.version}, ${s.addedBy})_`,
+            (s) => `- \`kb:${s.factId}\` — ${s.statement} _(${s.label}; fact v${s.version}, ${s.addedBy})_`,
           ),
         ].join('\n'),
       );
@@ -280,5 +283,14 @@ export function kbCheckMarkdown(r: KbCheckResult): string {
     c.unchecked.map((u) => `- ${c.kind.replace('_', ' ')}: ${u.term}: ${u.reason}`),
   );
   if (notChecked.length) out.push('## Not checked', [...new Set(notChecked)].join('\n'));
+  const sources = new Map(r.findings.flatMap((f) => f.sources).map((s) => [s.label, s]));
+  if (sources.size)
+    out.push(
+      '## Sources',
+      table(
+        ['Source', 'Citation', 'Link'],
+        [...sources.values()].map((s) => [s.label, s.citation, s.url]),
+      ),
+    );
   return `${out.join('\n\n')}\n`;
 }

@@ -122,8 +122,8 @@ export const KbSearchResult = z.object({
       classes: z.array(z.object({ id: z.string(), name: z.string() })),
     }),
   ),
-  /** For an unknown term: the closest names by edit distance (for a human; never used by a check). */
-  suggestions: z.array(z.string()),
+  /** For an unknown term: the entities with the closest names by edit distance (for a human; never used by a check). */
+  suggestions: z.array(z.object({ id: z.string(), type: z.string(), name: z.string(), matchedName: z.string() })),
   /** Other entities whose names start with or contain the term. */
   matches: z.array(z.object({ id: z.string(), type: z.string(), name: z.string(), matchedName: z.string() })),
 });
