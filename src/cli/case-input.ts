@@ -50,10 +50,18 @@ async function readJson(file: string): Promise<unknown> {
   }
 }
 
+const pickCallback = (raw: Record<string, unknown>) =>
+  typeof raw.callbackUrl === 'string' ? { callbackUrl: raw.callbackUrl } : {};
+
 /** Read, recognise and validate one case file. Throws CliError (exit 2) naming the problem. */
 export async function readCaseFile(
   file: string,
-  options: { question?: string | undefined; callbackHostAllowlist?: readonly string[] } = {},
+  options: {
+    question?: string | undefined;
+    callbackHostAllowlist?: readonly string[];
+    /** False: leave the callback URL's host screening to the server (case submit: its allowlist is not known here). */
+    screenCallbackUrl?: boolean;
+  } = {},
 ): Promise<CaseFile> {
   const json = await readJson(file);
   if (!isObject(json))
@@ -99,7 +107,9 @@ export async function readCaseFile(
     raw.caseId = derivedCaseId(String(raw.question), raw.bundle);
 
   try {
-    const submission = parseSubmission(raw, options.callbackHostAllowlist ?? []);
+    const screened = options.screenCallbackUrl === false ? { ...raw, callbackUrl: undefined } : raw;
+    const parsed = parseSubmission(screened, options.callbackHostAllowlist ?? []);
+    const submission = options.screenCallbackUrl === false ? { ...parsed, ...pickCallback(raw) } : parsed;
     return { file, shape, input: raw as CaseSubmissionInput, submission };
   } catch (err) {
     if (!(err instanceof CaseValidationError)) throw err;

@@ -12,8 +12,17 @@ import { readCaseFile } from './case-input.js';
 import { openCaseRunner, progressLine } from './case-run.js';
 import { CliError, EXIT, errorLine, failure, usage } from './errors.js';
 import { kbCheck, kbSearch, numberOption, withKnowledgeBase } from './kb.js';
-import { caseRunMarkdown, kbCheckMarkdown, kbSearchMarkdown } from './markdown.js';
-import { CaseRunLine, CaseRunResult, KbCheckResult, KbSearchResult, toJson, type CaseRunFailure } from './output.js';
+import { caseRunMarkdown, caseSubmitMarkdown, kbCheckMarkdown, kbSearchMarkdown } from './markdown.js';
+import {
+  CaseRunLine,
+  CaseRunResult,
+  CaseSubmitResult,
+  KbCheckResult,
+  KbSearchResult,
+  toJson,
+  type CaseRunFailure,
+} from './output.js';
+import { submitCase } from './submit.js';
 
 const HELP = `co — try a clinical record without running a stack
 
@@ -22,9 +31,11 @@ Usage:
       Run each case (a FHIR Bundle, a case submission or an example file) through the
       clinical-case graph in this process, to its review interrupt, and print the
       minimised view, the draft plan and the verification findings.
-  co case submit FILE [--question TEXT] --wait [--base-url URL] [--token TOKEN]
-                      [--timeout SECONDS] [--format markdown|json]
-      Submit the case to a running API and follow it until it waits for review.
+  co case submit FILE [--question TEXT] [--wait] [--base-url URL] [--token TOKEN]
+                      [--timeout SECONDS] [--format markdown|json] [--quiet]
+      Submit the case to a running API (CO_BASE_URL or --base-url, default http://127.0.0.1:8080;
+      service token CO_TOKEN or --token) and, with --wait, follow it until it waits for review
+      (or closes or fails; --timeout, default 300 s).
   co kb search TERM [--format markdown|json]
       Resolve a term in the knowledge base: entity, type, codes, classes, nearest names.
   co kb check DRUG… [--allergy SUBSTANCE]… [--condition CONDITION]… [--dose "DRUG 500 mg twice daily"]…
@@ -121,6 +132,44 @@ async function caseRun(args: string[], env: Env, io: Io): Promise<number> {
   return exit;
 }
 
+const DEFAULT_BASE_URL = 'http://127.0.0.1:8080';
+
+async function caseSubmit(args: string[], env: Env, io: Io): Promise<number> {
+  const { values, positionals } = parse(args, {
+    question: { type: 'string' },
+    format: { type: 'string' },
+    wait: { type: 'boolean' },
+    'base-url': { type: 'string' },
+    token: { type: 'string' },
+    timeout: { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+  });
+  if (values.help) return help(io);
+  const format = formatOf(values.format);
+  if (positionals.length !== 1) throw usage('co case submit needs exactly one FILE');
+  const baseUrl = values['base-url'] ?? env.CO_BASE_URL ?? DEFAULT_BASE_URL;
+  if (!/^https?:\/\/[^\s]+$/i.test(baseUrl)) throw usage(`the API base URL must be an http(s) URL (got “${baseUrl}”)`);
+  const token = values.token ?? env.CO_TOKEN;
+  if (!token) throw usage('a service token is needed: set CO_TOKEN or give --token');
+  const timeout = numberOption('timeout', values.timeout, 1, 24 * 3600) ?? 300;
+  const caseFile = await readCaseFile(positionals[0]!, { question: values.question, screenCallbackUrl: false });
+  const result = await submitCase(caseFile, {
+    baseUrl,
+    token,
+    wait: values.wait ?? false,
+    timeoutMs: timeout * 1000,
+    ...(values.quiet ? {} : { onProgress: (line: string) => io.err(line) }),
+  });
+  io.out(format === 'json' ? toJson(CaseSubmitResult, result) : caseSubmitMarkdown(result));
+  if (result.case.status === 'failed') {
+    io.err(
+      `co: CASE_FAILED: case ${result.case.caseId} failed${result.case.error ? `: ${result.case.error.code}: ${result.case.error.message}` : ''}`,
+    );
+    return EXIT.failure;
+  }
+  return EXIT.ok;
+}
+
 async function kbSearchCommand(args: string[], env: Env, io: Io): Promise<number> {
   const { values, positionals } = parse(args, { format: { type: 'string' } });
   if (values.help) return help(io);
@@ -178,6 +227,8 @@ export async function main(argv: readonly string[], env: Env, io: Io): Promise<n
     switch (key) {
       case 'case run':
         return await caseRun(rest, env, io);
+      case 'case submit':
+        return await caseSubmit(rest, env, io);
       case 'kb search':
         return await kbSearchCommand(rest, env, io);
       case 'kb check':
