@@ -6,7 +6,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError } from '../config.js';
+import { ConfigError, loadConfig } from '../config.js';
 import { MAX_PARALLEL_LISTENERS } from '../graphs/clinical-case/runtime.js';
 import { readCaseFile } from './case-input.js';
 import { openCaseRunner, progressLine } from './case-run.js';
@@ -89,6 +89,13 @@ async function caseRun(args: string[], env: Env, io: Io): Promise<number> {
   const format = formatOf(values.format);
   if (!positionals.length) throw usage('co case run needs at least one FILE');
   const single = positionals.length === 1;
+  // One file is read and validated before the knowledge base is opened: bad input fails fast.
+  const first = single
+    ? await readCaseFile(positionals[0]!, {
+        question: values.question,
+        callbackHostAllowlist: loadConfig(env).callbacks.hostAllowlist,
+      })
+    : null;
   const runner = await openCaseRunner(env);
   const stop = () => {
     runner.abort();
@@ -100,10 +107,12 @@ async function caseRun(args: string[], env: Env, io: Io): Promise<number> {
   try {
     for (const [i, file] of positionals.entries()) {
       try {
-        const caseFile = await readCaseFile(file, {
-          question: values.question,
-          callbackHostAllowlist: runner.config.callbacks.hostAllowlist,
-        });
+        const caseFile =
+          first ??
+          (await readCaseFile(file, {
+            question: values.question,
+            callbackHostAllowlist: runner.config.callbacks.hostAllowlist,
+          }));
         if (!values.quiet)
           io.err(
             `co: ${file}: case ${caseFile.submission.caseId} (${caseFile.shape}), ${runner.config.model.mode} mode`,
