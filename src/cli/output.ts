@@ -192,7 +192,7 @@ export function toJson<S extends z.ZodType>(schema: S, value: z.input<S>, pretty
 /** The schemas docs/cli.md documents, by command. */
 export const OUTPUT_SCHEMAS = {
   'co case run (one FILE)': CaseRunResult,
-  'co case run (several FILEs, one line each)': CaseRunLine,
+  'co case run (several FILEs: one line each, a CaseRunResult or, for a file that could not run, this)': CaseRunFailure,
   'co case submit': CaseSubmitResult,
   'co kb search': KbSearchResult,
   'co kb check': KbCheckResult,
