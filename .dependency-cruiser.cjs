@@ -63,8 +63,16 @@ module.exports = {
       name: 'src-not-entry-points',
       severity: 'error',
       comment: 'Library code never imports worker processes, services, scripts, benches or tests.',
-      from: { path: '^src/' },
+      from: { path: '^src/', pathNot: '^src/cli/' },
       to: { path: '^(workers|services|scripts|bench|test)/' },
+    },
+    {
+      name: 'cli-composition-root',
+      severity: 'error',
+      comment:
+        'The CLI (src/cli) is a composition root like workers/: it assembles the graph with workers/graph-setup.ts, and imports no other worker, service, script, bench or test.',
+      from: { path: '^src/cli/' },
+      to: { path: '^(workers/(?!graph-setup\\.ts$)|services/|scripts/|bench/|test/)' },
     },
   ],
   options: {
