@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from './errors.js';
+import { RENAL_RESULT_WINDOW_DAYS } from './domain/knowledge.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -80,8 +81,8 @@ export const EnvSchema = z
 
     HTTP_HOST: z.string().min(1).default('127.0.0.1'),
     HTTP_PORT: int(0, 65535).default(8080),
-    /** Largest accepted request body in bytes; larger case submissions get 413. */
-    MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(2 * 1024 * 1024),
+    /** Largest accepted request body in bytes; larger case submissions get 413. A whole-life record (a Synthea bundle) is 0.2–2 MB; 16 MB leaves room for long records. */
+    MAX_BODY_BYTES: int(1024, 256 * 1024 * 1024).default(16 * 1024 * 1024),
 
     /** Redis for BullMQ and case records. Required by the server and workers; the demo and tests start one when unset. */
     REDIS_URL: redisUrl.optional(),
@@ -99,6 +100,8 @@ export const EnvSchema = z
      * in kb/starter), a folder of CSV files or a JSON file in the importer's format, or `none`.
      */
     KB_SEED: z.string().min(1).default('starter'),
+    /** How old (days before the case) an eGFR or creatinine may be for the renal dose checks to use it. */
+    RENAL_RESULT_WINDOW_DAYS: int(1, 3650).default(RENAL_RESULT_WINDOW_DAYS),
     /** E-utilities base URL for literature search: NCBI (https://eutils.ncbi.nlm.nih.gov/entrez/eutils) or the local service. Unset: literature steps report "not configured". */
     LITERATURE_BASE_URL: z.string().url().optional(),
     NCBI_API_KEY: z.string().min(1).optional(),
@@ -232,7 +235,12 @@ export interface Config {
   readonly redis: { readonly url: string | undefined; readonly keyPrefix: string };
   readonly database: { readonly url: string | undefined; readonly sqlitePath: string };
   /** The knowledge base: its SQLite file (when no DATABASE_URL) and what seeds it when empty (`starter`, a path, or null = nothing). */
-  readonly knowledgeBase: { readonly sqlitePath: string; readonly seed: string | null };
+  readonly knowledgeBase: {
+    readonly sqlitePath: string;
+    readonly seed: string | null;
+    /** Renal dose checks use an eGFR or creatinine at most this many days before the case. */
+    readonly renalWindowDays: number;
+  };
   readonly dataDir: string;
   readonly sharedDataDir: string;
   readonly literature: {
@@ -347,6 +355,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     knowledgeBase: Object.freeze({
       sqlitePath: path.join(dataDir, 'knowledge-base.sqlite'),
       seed: e.KB_SEED === 'none' ? null : e.KB_SEED === 'starter' ? 'starter' : path.resolve(cwd, e.KB_SEED),
+      renalWindowDays: e.RENAL_RESULT_WINDOW_DAYS,
     }),
     dataDir,
     sharedDataDir: path.resolve(cwd, e.SHARED_DATA_DIR),

@@ -31,6 +31,7 @@ export async function openToolBox(config: Config): Promise<{ tools: ToolBox; clo
       knowledgeBase: new LocalKnowledgeBaseClient(kb),
       literature: literatureClient(config, redis),
       imaging: imagingClient(config),
+      renalWindowDays: config.knowledgeBase.renalWindowDays,
     },
     close: async () => {
       await kb.close();

@@ -6,7 +6,7 @@ const sha = 'a'.repeat(64);
 describe('loadConfig', () => {
   it('applies defaults and runs in knowledge-driven mode without a model', () => {
     const config = loadConfig({}, '/srv/app');
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, maxBodyBytes: 2 * 1024 * 1024, trustProxy: false });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, maxBodyBytes: 16 * 1024 * 1024, trustProxy: false });
     expect(config.model).toEqual({ mode: 'knowledge-driven' });
     expect(config.redis).toEqual({ url: undefined, keyPrefix: 'co' });
     expect(config.database.sqlitePath).toBe('/srv/app/.data/clinical-orchestrator.sqlite');
@@ -44,7 +44,10 @@ describe('loadConfig', () => {
     expect(loadConfig({}).knowledgeBase).toEqual({
       sqlitePath: expect.stringMatching(/\.data\/knowledge-base\.sqlite$/) as unknown,
       seed: 'starter',
+      renalWindowDays: 90,
     });
+    expect(loadConfig({ RENAL_RESULT_WINDOW_DAYS: '30' }).knowledgeBase.renalWindowDays).toBe(30);
+    expect(() => loadConfig({ RENAL_RESULT_WINDOW_DAYS: '0' })).toThrow(/RENAL_RESULT_WINDOW_DAYS/);
     expect(loadConfig({ KB_SEED: 'site/kb' }, '/srv/app').knowledgeBase.seed).toBe('/srv/app/site/kb');
   });
 
