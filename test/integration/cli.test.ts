@@ -5,7 +5,7 @@
  * from a plain reading of the files (the bundles, kb/starter), not from the code under test.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,13 +14,20 @@ import type { CaseRunResult } from '../../src/cli/output.js';
 import { CaseRunLine, CaseSubmitResult, KbCheckResult, KbSearchResult } from '../../src/cli/output.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/env.js';
 import { DevStack } from '../support/stack.js';
+import {
+  activeOrders,
+  loadSynthea,
+  patientNames,
+  SYNTHEA_DIR,
+  SYNTHEA_FILES,
+  viewMedicationKeys,
+} from '../helpers/synthea.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin/co.js');
-const SYNTHEA = path.resolve(ROOT, process.env.SHARED_DATA_DIR ?? '../shared/data', 'synthea');
-const FILES = existsSync(SYNTHEA) ? readdirSync(SYNTHEA).filter((f) => /^synthea-\d+\.json$/.test(f)) : [];
+const SYNTHEA = SYNTHEA_DIR;
+const FILES = SYNTHEA_FILES;
 const QUESTION = 'Is the current medication list safe, and what needs monitoring?';
-const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 
 interface Run {
   code: number | null;
@@ -45,38 +52,10 @@ function co(args: string[], env: Record<string, string> = {}, command = [process
   });
 }
 
-type Raw = { resourceType: string; [k: string]: unknown };
-type Coding = { system?: string; code?: string; display?: string };
-const load = (file: string) =>
-  JSON.parse(readFileSync(path.join(SYNTHEA, file), 'utf8')) as { entry: Array<{ resource: Raw }> };
-
-/**
- * Independent reading of the current medications: MedicationRequests with status `active` and
- * intent `order`, each as its RxNorm code (or, without one, its lower-cased name).
- */
-function activeMedications(bundle: ReturnType<typeof load>): string[] {
-  return bundle.entry
-    .map((e) => e.resource)
-    .filter((r) => r.resourceType === 'MedicationRequest' && r.status === 'active' && r.intent === 'order')
-    .map((r) => {
-      const concept = r.medicationCodeableConcept as { coding?: Coding[]; text?: string } | undefined;
-      const rx = concept?.coding?.find((c) => c.system === RXNORM);
-      return rx?.code ?? (concept?.text ?? concept?.coding?.[0]?.display ?? '').toLowerCase();
-    })
-    .sort();
-}
+const load = loadSynthea;
 
 /** The same key for the medications `co` printed. */
-const printedMedications = (r: CaseRunResult) =>
-  r.view.medications.map((m) => m.codes.find((c) => c.system === 'rxnorm')?.code ?? m.name.toLowerCase()).sort();
-
-/** The patient's family and given names as the bundle has them (they must not appear in the output). */
-function namesOf(bundle: ReturnType<typeof load>): string[] {
-  const p = bundle.entry.find((e) => e.resource.resourceType === 'Patient')!.resource as {
-    name?: Array<{ family?: string; given?: string[] }>;
-  };
-  return (p.name ?? []).flatMap((n) => [n.family, ...(n.given ?? [])]).filter((s): s is string => !!s && s.length >= 4);
-}
+const printedMedications = (r: CaseRunResult) => viewMedicationKeys(r.view.medications);
 
 describe('co (the bin)', () => {
   it('npx co --help works in the repo', async () => {
@@ -150,11 +129,11 @@ describe.skipIf(FILES.length === 0)('co case run over the 40 shared Synthea reco
     expect(r.view.counts.observations).toBe(
       bundle.entry.filter((e) => e.resource.resourceType === 'Observation').length,
     );
-    for (const name of namesOf(bundle)) expect(json).not.toContain(name);
+    for (const name of patientNames(bundle)) expect(json).not.toContain(name);
 
     // Medications: exactly the active orders of the bundle.
-    expect(printedMedications(r)).toEqual(activeMedications(bundle));
-    expect(r.view.counts.medications).toBe(activeMedications(bundle).length);
+    expect(printedMedications(r)).toEqual(activeOrders(bundle));
+    expect(r.view.counts.medications).toBe(activeOrders(bundle).length);
 
     // A plan with at least one section, every statement citing evidence or saying what was not checked.
     const sections = Object.values(r.plan.sections).filter((recs) => recs.length > 0);
@@ -170,10 +149,10 @@ describe.skipIf(FILES.length === 0)('co case run over the 40 shared Synthea reco
   });
 
   it('reports how many active medications matched', () => {
-    const total = FILES.reduce((n, f) => n + activeMedications(load(f)).length, 0);
+    const total = FILES.reduce((n, f) => n + activeOrders(load(f)).length, 0);
     const matched = FILES.filter((f) => {
       const r = results.get(f);
-      return r && JSON.stringify(printedMedications(r)) === JSON.stringify(activeMedications(load(f)));
+      return r && JSON.stringify(printedMedications(r)) === JSON.stringify(activeOrders(load(f)));
     }).length;
     console.info(`co case run: active medications equal in ${matched}/40 records (${total} medications)`);
     expect(matched).toBe(40);
