@@ -18,6 +18,8 @@
  *
  * Environment: BENCH_N (cases per round, default 3000), BENCH_E2E_N (default 300), BENCH_INFLIGHT (default 32),
  * BENCH_CONCURRENCY (worker concurrency, default 16), BENCH_ROUNDS (default 2), REDIS_URL,
+ * BENCH_RECORD (a real record under SHARED_DATA_DIR as every case's bundle instead of the example case;
+ * `npm run bench:intake:record` uses the largest Synthea record),
  * BENCH_PROFILE_DIR (write V8 CPU profiles of the spawned processes there).
  */
 import { randomBytes } from 'node:crypto';
@@ -223,7 +225,20 @@ async function main(): Promise<void> {
   const example = JSON.parse(
     readFileSync(path.resolve(import.meta.dirname, '../examples/cases/polypharmacy-ckd.json'), 'utf8'),
   ) as { submission: Record<string, unknown> };
-  const template = example.submission;
+  // BENCH_RECORD: a real FHIR record (a path under SHARED_DATA_DIR, e.g. synthea/synthea-038.json) as the bundle of every case.
+  const record = process.env.BENCH_RECORD;
+  const template: Record<string, unknown> = record
+    ? {
+        question: 'Is the current medication list safe, and what needs monitoring?',
+        priority: 'routine',
+        bundle: JSON.parse(
+          readFileSync(
+            path.resolve(import.meta.dirname, '..', process.env.SHARED_DATA_DIR ?? '../shared/data', record),
+            'utf8',
+          ),
+        ) as unknown,
+      }
+    : example.submission;
   const payloadBytes = Buffer.byteLength(JSON.stringify(template));
 
   try {
@@ -263,6 +278,7 @@ async function main(): Promise<void> {
         inflight: INFLIGHT,
         workerConcurrency: CONCURRENCY,
         payloadBytes,
+        record: record ?? 'examples/cases/polypharmacy-ckd.json',
         redis: local ? 'local redis-server, no persistence' : 'REDIS_URL',
         processes: 'load generator + API server + one worker (pipeline); load generator + one worker (baseline)',
       },

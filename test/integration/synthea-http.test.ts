@@ -7,9 +7,10 @@
  * problem+json code. Skipped when the shared data is not there.
  */
 import { rm } from 'node:fs/promises';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, type ClinicalOrchestratorClient } from '../../src/client/index.js';
-import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/env.js';
+import { deletePrefix, redisUrl, uniquePrefix, waitUntil } from '../helpers/env.js';
 import {
   activeOrders,
   hasLoinc,
@@ -20,6 +21,7 @@ import {
   type RawBundle,
 } from '../helpers/synthea.js';
 import { DevStack } from '../support/stack.js';
+import { parseSubmission } from '../../src/queues/producer.js';
 
 const prefix = uniquePrefix();
 const dataDir = `.data/test-${prefix}`;
@@ -66,7 +68,19 @@ describe.skipIf(SYNTHEA_FILES.length === 0)('the 40 Synthea records over HTTP', 
     for (const [file, bundle] of bundles) {
       const view = await service.waitForStatus(caseIdOf(file), ['awaiting_review', 'failed'], { timeoutMs: 150_000 });
       expect(view, file).toMatchObject({ status: 'awaiting_review', revision: 1, error: null });
-      const detail = await reviewer.getReview(caseIdOf(file), 1);
+      // The record says awaiting_review just before the review job is added (by design): wait for the job.
+      const detail = await waitUntil(
+        async () => {
+          try {
+            return await reviewer.getReview(caseIdOf(file), 1);
+          } catch (e) {
+            if (e instanceof ApiError && e.status === 404) return undefined;
+            throw e;
+          }
+        },
+        30_000,
+        `${file}: the review job`,
+      );
       const seen = detail.request.view!;
       const json = JSON.stringify(seen);
       largest = Math.max(largest, json.length);
@@ -87,6 +101,38 @@ describe.skipIf(SYNTHEA_FILES.length === 0)('the 40 Synthea records over HTTP', 
     }
     console.info(`synthea over HTTP: 40/40 in review; ${matched} with current medications; largest view ${largest} B`);
   }, 240_000);
+
+  it('keeps each submission in Redis once: only its case job holds the bundle', async () => {
+    // Runs after the 40 cases reached review: case jobs, records, audit trails, decisions' keys,
+    // review jobs and claims are all there. Intake stores the validated submission (the FHIR subset
+    // the system uses, not the raw bundle); only the case job may hold it, every other key of the
+    // case (record, audit trail, review job with the minimised view) weighs less than half of it.
+    const sizes = new Map<string, number>();
+    const redis = new Redis(redisUrl());
+    try {
+      for (const pattern of [`${prefix}:*`, `{${prefix}:*`]) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+          cursor = next;
+          for (const key of keys) sizes.set(key, (await redis.memory('USAGE', key, 'SAMPLES', 0)) ?? 0);
+        } while (cursor !== '0');
+      }
+    } finally {
+      await redis.quit();
+    }
+    for (const file of SYNTHEA_FILES) {
+      const caseId = caseIdOf(file);
+      const stored = JSON.stringify(
+        parseSubmission({ caseId, question: QUESTION, bundle: loadSynthea(file) }, []),
+      ).length;
+      const job = `{${prefix}:cases}:cases:case.${caseId}`;
+      expect(sizes.get(job), `${file}: the case job`).toBeGreaterThan(stored);
+      const others = [...sizes].filter(([key]) => key !== job && new RegExp(`${caseId}(?!\\d)`).test(key));
+      expect(others.length, `${file}: keys of the case`).toBeGreaterThan(2);
+      for (const [key, bytes] of others) expect(bytes, `${file}: ${key}`).toBeLessThan(stored / 2);
+    }
+  });
 
   it('refuses what is not a case with a clear problem code', async () => {
     const patient = { fullUrl: 'urn:uuid:p', resource: { resourceType: 'Patient', id: 'p', gender: 'female' } };
