@@ -48,6 +48,8 @@ export const ERROR_CODES = {
   startup: ['CONFIG_INVALID', 'POSTGRES_MISSING', 'REDIS_SERVER_MISSING'],
   /** The typed HTTP client (src/client): the API could not be reached or answered out of contract, an error answer, a wait that ran out. */
   client: ['CLIENT_UNREACHABLE', 'CLIENT_BAD_RESPONSE', 'API_ERROR', 'WAIT_TIMEOUT'],
+  /** The `co` command: bad usage or input (exit 2), or a failure (exit 1); it prints a more precise code. */
+  cli: ['CLI_INPUT_INVALID', 'CLI_FAILED'],
 } as const;
 
 export type ErrorSubsystem = keyof typeof ERROR_CODES;

@@ -60,11 +60,13 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFIG_INVALID: 500,
   POSTGRES_MISSING: 500,
   REDIS_SERVER_MISSING: 500,
-  // The client's own codes never reach a response of this server; were one to, it would be ours.
+  // The client's and the CLI's own codes never reach a response of this server; were one to, it would be ours.
   CLIENT_UNREACHABLE: 500,
   CLIENT_BAD_RESPONSE: 500,
   API_ERROR: 500,
   WAIT_TIMEOUT: 500,
+  CLI_INPUT_INVALID: 500,
+  CLI_FAILED: 500,
 };
 
 export const httpStatus = (code: ErrorCode): number => HTTP_STATUS[code];
