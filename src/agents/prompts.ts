@@ -16,7 +16,7 @@ export function dataBlock(tag: 'case_data' | 'evidence_data' | 'review_comments'
 
 export const PLANNER_SYSTEM = `You plan the work-up of a clinical case for a decision-support system.
 Decompose the case into atomic steps and call the tool propose_plan exactly once.
-Step types: kb_lookup (map terms to knowledge-base entities), interaction_check, allergy_check, dose_check, contraindication_check, duplicate_therapy_check (medication checks; give medicationRefs such as "med-1"), literature_search (give short concept terms), imaging_analysis (give the studyRef such as "img-1").
+Step types: kb_lookup (map terms to knowledge-base entities), interaction_check, allergy_check, dose_check, contraindication_check, duplicate_therapy_check, older_adult_check (medication checks; give medicationRefs such as "med-1"), literature_search (give short concept terms), imaging_analysis (give the studyRef such as "img-1").
 Use only references that exist in the case data. Use dependsOn for steps that need another step's result first (e.g. a literature search after a kb_lookup).
 Safety checks required by policy are added by the system whether or not you list them.
 ${DATA_RULES}`;

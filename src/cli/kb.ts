@@ -190,6 +190,7 @@ export async function kbCheck(store: KnowledgeBaseStore, req: CheckRequest): Pro
   if (req.allergies.length) kinds.push('allergy');
   if (req.conditions.length) kinds.push('contraindication');
   if (doses.length || req.egfr !== null) kinds.push('dose');
+  if (req.age !== null && Number.parseInt(req.age, 10) >= 65) kinds.push('older_adult');
   if (!kinds.length)
     throw usage(
       'nothing to check: give two or more drugs (interactions, duplicates), or --allergy, --condition, --dose or --egfr',

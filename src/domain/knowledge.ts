@@ -41,7 +41,15 @@ export const KbLookupResult = z.object({
 });
 export type KbLookupResult = z.infer<typeof KbLookupResult>;
 
-export const SafetyCheckKind = z.enum(['interaction', 'allergy', 'dose', 'contraindication', 'duplicate_therapy']);
+export const SafetyCheckKind = z.enum([
+  'interaction',
+  'allergy',
+  'dose',
+  'contraindication',
+  'duplicate_therapy',
+  /** Older-adult prescribing criteria (AGS Beers): needs the age; drug–disease parts use the conditions. */
+  'older_adult',
+]);
 export type SafetyCheckKind = z.infer<typeof SafetyCheckKind>;
 
 export const CodedValue = z.object({

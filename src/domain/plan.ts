@@ -19,6 +19,7 @@ export const StepType = z.enum([
   'dose_check',
   'contraindication_check',
   'duplicate_therapy_check',
+  'older_adult_check',
   'literature_search',
   'imaging_analysis',
 ]);

@@ -7,7 +7,7 @@
  */
 import type { z } from 'zod';
 import type { Severity } from '../domain/plan.js';
-import type { StoredFact } from './model.js';
+import type { AttrsOf, StoredFact } from './model.js';
 import { convertMass, estimateRenal, patientFacts, type RenalEstimate } from './renal.js';
 import { ingredientsOf, medicationSet, resolveTerm, type Resolution, type TermInput } from './resolve.js';
 import type { SafetyCheckInput as InputSchema, SafetyCheckKind, SafetyFinding } from '../domain/knowledge.js';
@@ -224,12 +224,13 @@ function allergies(
 
 // ---------------------------------------------------------------------------------------------
 
-function contraindications(
+/** The recorded conditions and every condition they are a kind of → the term and the facts that map it. */
+function resolveConditions(
   kb: KbSnapshot,
-  meds: ResolvedMedication[],
   conditionTerms: ReadonlyArray<string | TermInput>,
   out: CheckOutcome,
-): SafetyFinding[] {
+  what: string,
+): Map<string, { term: string; factIds: string[] }> {
   const conditions = new Map<string, { term: string; factIds: string[] }>();
   for (const input of conditionTerms) {
     const term = typeof input === 'string' ? input : input.text;
@@ -237,13 +238,23 @@ function contraindications(
     if (!r.entities.length)
       out.unchecked.push({
         term,
-        reason: `condition “${term}” is not in the knowledge base; contraindications for it were not checked`,
+        reason: `condition “${term}” is not in the knowledge base; ${what} for it were not checked`,
       });
     for (const e of r.entities) {
       for (const [id, viaFacts] of ancestors(kb, e.id))
         if (!conditions.has(id)) conditions.set(id, { term, factIds: [...e.factIds, ...viaFacts] });
     }
   }
+  return conditions;
+}
+
+function contraindications(
+  kb: KbSnapshot,
+  meds: ResolvedMedication[],
+  conditionTerms: ReadonlyArray<string | TermInput>,
+  out: CheckOutcome,
+): SafetyFinding[] {
+  const conditions = resolveConditions(kb, conditionTerms, out, 'contraindications');
   const findings: SafetyFinding[] = [];
   for (const m of meds) {
     for (const [x, viaFacts] of m.set) {
@@ -506,6 +517,84 @@ function duplicates(kb: KbSnapshot, meds: ResolvedMedication[]): SafetyFinding[]
 
 // ---------------------------------------------------------------------------------------------
 
+const OLDER_ADULT_SEVERITY = { avoid: 'moderate', caution: 'low' } as const satisfies Record<string, Severity>;
+
+/**
+ * Older-adult prescribing (AGS Beers Criteria and the like): a drug or class to avoid or use
+ * with caution from a given age; drug–disease rules fire only with the condition recorded,
+ * drug–drug rules only with the other drug also taken. Age unknown = not checked, said so.
+ */
+function olderAdult(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInput, out: CheckOutcome): SafetyFinding[] {
+  const age = patientFacts(input.ageBand, input.sex, input.weightKg).ageYears;
+  if (age === null) {
+    for (const m of meds)
+      out.unchecked.push({
+        term: m.med.name,
+        reason: 'age not recorded: older-adult prescribing criteria not checked',
+      });
+    return [];
+  }
+  const conditions = resolveConditions(kb, input.conditions, out, 'older-adult drug–disease criteria');
+  const findings: SafetyFinding[] = [];
+  const seenPairs = new Set<string>();
+  for (const m of meds) {
+    for (const [x, viaFacts] of m.set) {
+      for (const f of kb.bySubject('older_adult', x)) {
+        const a = f.attrs as AttrsOf<'older_adult'>;
+        if (age < a.ageMin) continue;
+        const action = a.action;
+        const grade = [a.quality ? `quality of evidence ${a.quality}` : '', a.strength ? `strength ${a.strength}` : '']
+          .filter(Boolean)
+          .join(', ');
+        const base = {
+          kind: 'older_adult' as const,
+          severity: OLDER_ADULT_SEVERITY[action],
+          management: `${a.recommendation}${grade ? ` (${grade})` : ''}`,
+        };
+        const verb = action === 'avoid' ? 'avoid' : 'use with caution';
+        if (a.condition) {
+          const cond = conditions.get(a.condition);
+          if (!cond) continue;
+          findings.push({
+            ...base,
+            summary: `${m.med.name} at age ${age} with ${kb.entities.get(a.condition)!.name} (recorded as “${cond.term}”): ${verb}`,
+            explanation: `${a.rationale}${via(kb, m, x)}`,
+            medications: [m.med.name],
+            factIds: uniq([f.id, ...viaFacts, ...m.nameFacts, ...cond.factIds]),
+          });
+        } else if (a.with) {
+          for (const other of meds) {
+            if (other === m) continue;
+            const viaOther = other.set.get(a.with);
+            if (!viaOther) continue;
+            const key = [f.id, ...[m.med.name, other.med.name].sort()].join('|');
+            if (seenPairs.has(key)) continue;
+            seenPairs.add(key);
+            findings.push({
+              ...base,
+              summary: `${m.med.name} with ${other.med.name} at age ${age}: ${verb}`,
+              explanation: `${a.rationale}${via(kb, m, x)}${via(kb, other, a.with)}`,
+              medications: [m.med.name, other.med.name],
+              factIds: uniq([f.id, ...viaFacts, ...viaOther, ...m.nameFacts, ...other.nameFacts]),
+            });
+          }
+        } else {
+          findings.push({
+            ...base,
+            summary: `${m.med.name} at age ${age}: ${verb} in older adults`,
+            explanation: `${a.rationale}${via(kb, m, x)}`,
+            medications: [m.med.name],
+            factIds: uniq([f.id, ...viaFacts, ...m.nameFacts]),
+          });
+        }
+      }
+    }
+  }
+  return findings;
+}
+
+// ---------------------------------------------------------------------------------------------
+
 /** Run one check kind over a snapshot. Pure: the same snapshot and input give the same outcome. */
 export function runCheck(kb: KbSnapshot, input: CheckInput): CheckOutcome {
   const { resolved, unknown } = resolveMedications(kb, input.medications);
@@ -542,6 +631,9 @@ export function runCheck(kb: KbSnapshot, input: CheckInput): CheckOutcome {
       break;
     case 'duplicate_therapy':
       out.findings = duplicates(kb, resolved);
+      break;
+    case 'older_adult':
+      out.findings = olderAdult(kb, resolved, input, out);
       break;
   }
   out.findings = out.findings.filter((f) => f.factIds.length > 0);

@@ -25,6 +25,10 @@ export function factId(f: Pick<NewFact, 'relation' | 'subject' | 'object' | 'att
       const renal = a.renal as { metric: string; min: number | null; max: number | null } | null;
       return `dose:${f.subject}:${String(a.route)}:${String(a.per)}:age${band(a.ageMin as number, (a.ageMax as number | null) ?? null)}:${renal ? `${renal.metric}${band(renal.min, renal.max)}` : 'any'}`;
     }
+    case 'older_adult': {
+      const { condition, with: other } = a as { condition?: string | null; with?: string | null };
+      return `older:${f.subject}${condition ? `:in:${condition}` : ''}${other ? `:with:${other}` : ''}`;
+    }
     case 'guideline_recommendation':
       return `gl:${f.subject}:${short(String(a.statement))}`;
     default: {

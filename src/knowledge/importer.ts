@@ -4,7 +4,7 @@
  * errors name the file, line and column. The whole load is one transaction: it applies
  * completely or not at all. The starter content in `kb/starter/` is loaded the same way.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { Severity } from '../domain/plan.js';
@@ -232,6 +232,23 @@ export const RECORD_TYPES = {
   }),
   /** Class memberships with their own source, e.g. risk groups (QT-prolonging, strong CYP3A4 inhibitors). */
   memberships: z.object({ member: z.string().min(1), class: z.string().min(1), source: sourceKey }),
+  /**
+   * Older-adult prescribing (e.g. the AGS Beers Criteria): a drug or class to avoid or use with
+   * caution from `age_min` (default 65); with a `condition`, only in patients who have it
+   * (drug–disease); with `with`, only when that drug or class is also taken (drug–drug).
+   */
+  older_adult: z.object({
+    drug: z.string().min(1),
+    condition: optionalText,
+    with: optionalText,
+    age_min: optionalNumber,
+    action: z.enum(['avoid', 'caution']),
+    rationale: z.string().min(1).max(1000),
+    recommendation: z.string().min(1).max(1000),
+    quality: z.preprocess((v) => (v === '' ? null : v), z.enum(['high', 'moderate', 'low']).nullable().default(null)),
+    strength: z.preprocess((v) => (v === '' ? null : v), z.enum(['strong', 'weak']).nullable().default(null)),
+    source: sourceKey,
+  }),
   /** Codes for any entity (full id) with their own source, e.g. RxNorm or ATC codes from the code system itself. */
   codes: z.object({
     entity: z.string().min(1),
@@ -249,6 +266,15 @@ export type RawRecords = Partial<Record<RecordType, Array<{ where: string; value
 
 /** A bare slug gets the prefix of the column's entity type; a full id (`class:nsaids`) is kept. */
 const ref = (value: string, type: EntityTypeName) => (value.includes(':') ? value : `${ENTITY_PREFIX[type]}:${value}`);
+
+const ENTITY_TYPE_OF_RECORD = {
+  classes: 'drug_class',
+  ingredients: 'ingredient',
+  products: 'product',
+  conditions: 'condition',
+  allergens: 'allergen_class',
+  lab_tests: 'lab_test',
+} as const satisfies Partial<Record<RecordType, EntityTypeName>>;
 
 /** Turn validated records into entities and facts, resolving source keys. */
 export function recordsToBatch(raw: RawRecords): ImportBatch {
@@ -482,8 +508,34 @@ export function recordsToBatch(raw: RawRecords): ImportBatch {
     );
   for (const { where, rec } of parsed.memberships ?? [])
     fact('member_of_class', ref(rec.member, 'ingredient'), ref(rec.class, 'drug_class'), {}, src(rec.source, where));
+  for (const { where, rec } of parsed.older_adult ?? [])
+    fact(
+      'older_adult',
+      ref(rec.drug, 'ingredient'),
+      null,
+      {
+        ageMin: rec.age_min ?? 65,
+        action: rec.action,
+        condition: rec.condition ? ref(rec.condition, 'condition') : null,
+        with: rec.with ? ref(rec.with, 'ingredient') : null,
+        rationale: rec.rationale,
+        recommendation: rec.recommendation,
+        quality: rec.quality,
+        strength: rec.strength,
+      },
+      src(rec.source, where),
+    );
   for (const { where, rec } of parsed.codes ?? [])
     fact('coded_as', rec.entity, null, { system: rec.system, code: rec.code }, src(rec.source, where));
+
+  const firstDefined = new Map<string, string>();
+  for (const type of ['classes', 'ingredients', 'products', 'conditions', 'allergens', 'lab_tests'] as const)
+    for (const { where, rec } of parsed[type] ?? []) {
+      const id = ref(rec.id, ENTITY_TYPE_OF_RECORD[type]);
+      const first = firstDefined.get(id);
+      if (first) problems.push({ pointer: `${where} column id`, message: `${id} is already defined at ${first}` });
+      else firstDefined.set(id, where);
+    }
 
   if (problems.length)
     throw new KbError(
@@ -494,24 +546,39 @@ export function recordsToBatch(raw: RawRecords): ImportBatch {
   return { entities, facts };
 }
 
-/** Read a folder of `<type>.csv` files or one JSON file `{ "<type>": [ … ] }`. */
+/**
+ * Read a folder of `<type>.csv` files — and, in each sub-folder (a *pack*, e.g. `kb/starter/onc/`,
+ * read in name order after the folder itself), more files of the same types — or one JSON file
+ * `{ "<type>": [ … ] }`. Every record keeps where it came from (`onc/interactions.csv line 4`).
+ */
 export function readRecords(location: string): RawRecords {
   if (!existsSync(location)) throw new KbError('KB_IMPORT_INVALID', `${location} does not exist`);
   const raw: RawRecords = {};
   if (statSync(location).isDirectory()) {
+    const folders = [
+      '',
+      ...readdirSync(location, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+        .map((d) => d.name)
+        .sort(),
+    ];
     let found = 0;
-    for (const type of RECORD_ORDER) {
-      const file = path.join(location, `${type}.csv`);
-      if (!existsSync(file)) continue;
-      found++;
-      let rows: ReturnType<typeof parseCsv>['rows'];
-      try {
-        rows = parseCsv(readFileSync(file, 'utf8')).rows;
-      } catch (err) {
-        if (err instanceof KbError) throw new KbError(err.code, `${path.basename(file)}: ${err.message}`, err.details);
-        throw err;
+    for (const folder of folders) {
+      for (const type of RECORD_ORDER) {
+        const file = path.join(location, folder, `${type}.csv`);
+        if (!existsSync(file)) continue;
+        found++;
+        const name = folder ? `${folder}/${type}.csv` : `${type}.csv`;
+        let rows: ReturnType<typeof parseCsv>['rows'];
+        try {
+          rows = parseCsv(readFileSync(file, 'utf8')).rows;
+        } catch (err) {
+          if (err instanceof KbError) throw new KbError(err.code, `${name}: ${err.message}`, err.details);
+          throw err;
+        }
+        const list = (raw[type] ??= []);
+        for (const r of rows) list.push({ where: `${name} line ${r.line}`, value: r.values });
       }
-      raw[type] = rows.map((r) => ({ where: `${path.basename(file)} line ${r.line}`, value: r.values }));
     }
     if (!found)
       throw new KbError(

@@ -79,4 +79,9 @@ CREATE TABLE kb_imports (
   report TEXT NOT NULL
 )`,
   },
+  {
+    id: 2,
+    name: 'history by revision (incremental snapshots)',
+    sql: 'CREATE INDEX kb_history_revision ON kb_history (revision)',
+  },
 ];

@@ -115,6 +115,23 @@ export const RelationAttrs = {
   monitors: z.object({ note: text(1000) }).strict(),
   treats: z.object({ note: z.string().max(1000).default('') }).strict(),
   guideline_recommendation: z.object({ statement: text(2000) }).strict(),
+  /**
+   * Older-adult prescribing (AGS Beers Criteria and the like): avoid, or use with caution, from
+   * `ageMin`; only with `condition` (drug–disease) or only with `with` also taken (drug–drug).
+   */
+  older_adult: z
+    .object({
+      ageMin: z.number().int().min(0).max(120).default(65),
+      action: z.enum(['avoid', 'caution']),
+      condition: EntityId.nullable().default(null),
+      with: EntityId.nullable().default(null),
+      rationale: text(1000),
+      recommendation: text(1000),
+      quality: z.enum(['high', 'moderate', 'low']).nullable().default(null),
+      strength: z.enum(['strong', 'weak']).nullable().default(null),
+    })
+    .strict()
+    .refine((a) => !(a.condition && a.with), 'a rule names a condition or a second drug, not both'),
 } as const;
 
 export const Relation = z.enum(
@@ -142,7 +159,23 @@ export const RELATION_SHAPE: Record<
   monitors: { subject: ['ingredient', 'drug_class'], object: ['lab_test'] },
   treats: { subject: ['ingredient', 'drug_class'], object: ['condition'] },
   guideline_recommendation: { subject: ['ingredient', 'drug_class', 'condition'], object: null },
+  older_adult: { subject: ['ingredient', 'drug_class'], object: null },
 };
+
+/** Entity ids a fact refers to: its ends and, for some relations, attributes (an older-adult rule's condition). */
+export function referencedEntities(f: {
+  subject: string;
+  object: string | null;
+  attrs: Record<string, unknown>;
+}): string[] {
+  const ids = [f.subject];
+  if (f.object) ids.push(f.object);
+  for (const key of ['condition', 'with'] as const) {
+    const v = f.attrs[key];
+    if (typeof v === 'string') ids.push(v);
+  }
+  return ids;
+}
 
 export const EntityAttrs = z
   .object({
@@ -189,6 +222,21 @@ export const NewFact = z
           path: ['object'],
           message: `${f.relation} cannot point at a ${entityTypeOf(f.object)}`,
         });
+    }
+    if (f.relation === 'older_adult') {
+      const { condition, with: other } = f.attrs as { condition?: unknown; with?: unknown };
+      if (
+        typeof condition === 'string' &&
+        EntityId.safeParse(condition).success &&
+        entityTypeOf(condition) !== 'condition'
+      )
+        ctx.addIssue({ code: 'custom', path: ['attrs', 'condition'], message: 'must be a condition (cond:…)' });
+      if (
+        typeof other === 'string' &&
+        EntityId.safeParse(other).success &&
+        !['ingredient', 'drug_class'].includes(entityTypeOf(other))
+      )
+        ctx.addIssue({ code: 'custom', path: ['attrs', 'with'], message: 'must be a drug or a class' });
     }
     const attrs = RelationAttrs[f.relation].safeParse(f.attrs);
     if (!attrs.success)

@@ -36,6 +36,40 @@ const push = <K, V>(m: Map<K, V[]>, k: K, v: V) => {
   else m.set(k, [v]);
 };
 
+/** A snapshot's indexes, kept so the next revision can be derived from it (patchSnapshot). */
+interface Internals {
+  entities: Map<string, StoredEntity>;
+  facts: Map<string, StoredFact>;
+  subj: Index;
+  obj: Index;
+  names: Map<string, NameHit[]>;
+  codes: Index;
+  conditionPhrases: Array<{ phrase: string; hit: NameHit; cjk: boolean }>;
+}
+const INTERNALS = new WeakMap<KbSnapshot, Internals>();
+
+/** Relations whose facts feed the name and code indexes: a change to one of them rebuilds in full. */
+const NAME_RELATIONS = new Set<Relation>(['known_as', 'coded_as']);
+
+const factIsLive = (entities: ReadonlyMap<string, StoredEntity>, f: StoredFact) =>
+  f.status === 'active' && entities.has(f.subject) && (f.object === null || entities.has(f.object));
+
+function view(revision: number, x: Internals): KbSnapshot {
+  const empty: readonly StoredFact[] = [];
+  const snapshot: KbSnapshot = {
+    revision,
+    entities: x.entities,
+    facts: x.facts,
+    names: x.names,
+    codes: x.codes,
+    bySubject: (relation, subject) => x.subj.get(`${relation}|${subject}`) ?? empty,
+    byObject: (relation, object) => x.obj.get(`${relation}|${object}`) ?? empty,
+    conditionPhrases: x.conditionPhrases,
+  };
+  INTERNALS.set(snapshot, x);
+  return snapshot;
+}
+
 export function buildSnapshot(
   revision: number,
   entities: readonly StoredEntity[],
@@ -56,7 +90,7 @@ export function buildSnapshot(
     names.set(key, list);
   };
   for (const f of facts) {
-    if (f.status !== 'active' || !entityMap.has(f.subject) || (f.object !== null && !entityMap.has(f.object))) continue;
+    if (!factIsLive(entityMap, f)) continue;
     factMap.set(f.id, f);
     push(subj, `${f.relation}|${f.subject}`, f);
     if (f.object) push(obj, `${f.relation}|${f.object}`, f);
@@ -70,17 +104,55 @@ export function buildSnapshot(
         conditionPhrases.push({ phrase, hit, cjk: hasCjk(phrase) });
   }
   conditionPhrases.sort((a, b) => b.phrase.length - a.phrase.length);
-  const empty: readonly StoredFact[] = [];
-  return {
-    revision,
-    entities: entityMap,
-    facts: factMap,
-    names,
-    codes,
-    bySubject: (relation, subject) => subj.get(`${relation}|${subject}`) ?? empty,
-    byObject: (relation, object) => obj.get(`${relation}|${object}`) ?? empty,
-    conditionPhrases,
+  return view(revision, { entities: entityMap, facts: factMap, subj, obj, names, codes, conditionPhrases });
+}
+
+/**
+ * The next revision's snapshot from the previous one and the facts that changed between them
+ * (their current rows; a fact no longer active is dropped), without re-reading the rest: what
+ * keeps an applied edit cheap with hundreds of thousands of rules. Returns null when the change
+ * cannot be patched (it touches names or codes, or `prev` was not built here), and the caller
+ * rebuilds in full. The previous snapshot is left untouched for checks still using it.
+ */
+export function patchSnapshot(prev: KbSnapshot, revision: number, changed: readonly StoredFact[]): KbSnapshot | null {
+  const x = INTERNALS.get(prev);
+  if (!x) return null;
+  for (const f of changed) {
+    const before = x.facts.get(f.id);
+    if (NAME_RELATIONS.has(f.relation) || (before && NAME_RELATIONS.has(before.relation))) return null;
+  }
+  const facts = new Map(x.facts);
+  const subj = new Map(x.subj);
+  const obj = new Map(x.obj);
+  const copied = new Set<StoredFact[]>();
+  const listFor = (index: Index, key: string) => {
+    let list = index.get(key);
+    if (!list || !copied.has(list)) {
+      list = list ? [...list] : [];
+      copied.add(list);
+      index.set(key, list);
+    }
+    return list;
   };
+  const remove = (index: Index, key: string, id: string) => {
+    const list = listFor(index, key);
+    const i = list.findIndex((g) => g.id === id);
+    if (i >= 0) list.splice(i, 1);
+    if (!list.length) index.delete(key);
+  };
+  for (const f of changed) {
+    const before = facts.get(f.id);
+    if (before) {
+      facts.delete(f.id);
+      remove(subj, `${before.relation}|${before.subject}`, f.id);
+      if (before.object) remove(obj, `${before.relation}|${before.object}`, f.id);
+    }
+    if (!factIsLive(x.entities, f)) continue;
+    facts.set(f.id, f);
+    listFor(subj, `${f.relation}|${f.subject}`).push(f);
+    if (f.object) listFor(obj, `${f.relation}|${f.object}`).push(f);
+  }
+  return view(revision, { ...x, facts, subj, obj });
 }
 
 export const codeKey = (system: CodeSystem, code: string) => `${system}|${foldText(code)}`;

@@ -54,6 +54,17 @@ export function statementOf(f: StoredFact, kb: KbSnapshot | null): string {
       return `${s} is used for ${o}${a.note ? `: ${text(a.note)}` : ''}`;
     case 'guideline_recommendation':
       return `${s}: ${text(a.statement)}`;
+    case 'older_adult': {
+      const { condition, with: other } = a as { condition?: string | null; with?: string | null };
+      const scope = condition ? ` with ${nameOf(kb, condition)}` : other ? ` together with ${nameOf(kb, other)}` : '';
+      const grade = [
+        a.quality ? `quality of evidence ${text(a.quality)}` : '',
+        a.strength ? `strength ${text(a.strength)}` : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
+      return `${s} at age ≥ ${text(a.ageMin)}${scope}: ${a.action === 'avoid' ? 'avoid' : 'use with caution'}. ${text(a.rationale)} Recommendation: ${text(a.recommendation)}${grade ? ` (${grade})` : ''}`;
+    }
   }
 }
 

@@ -15,6 +15,7 @@ import {
   entityTypeOf,
   NewEntity,
   NewFact,
+  referencedEntities,
   RelationAttrs,
   type EditOperation,
   type EditProposalInput,
@@ -27,7 +28,7 @@ import {
   type StoredEntity,
   type StoredFact,
 } from './model.js';
-import { buildSnapshot, type KbSnapshot } from './snapshot.js';
+import { buildSnapshot, patchSnapshot, type KbSnapshot } from './snapshot.js';
 
 /** JSON with sorted keys, so equal content compares equal. */
 export function canonicalJson(value: unknown): string {
@@ -105,14 +106,26 @@ const entityRow = (e: StoredEntity, updatedAt: string, editId: string | null): S
   editId,
 ];
 
-function toFact(r: Row): StoredFact {
+/** Parse a source column, sharing one object per distinct source (thousands of facts cite the same one). */
+function sourceOf(raw: string, shared?: Map<string, SourceRef>): SourceRef {
+  const hit = shared?.get(raw);
+  if (hit) return hit;
+  const parsed = JSON.parse(raw) as SourceRef;
+  shared?.set(raw, parsed);
+  return parsed;
+}
+
+/** Changes per revision step up to which a new snapshot is derived from the cached one. */
+const PATCH_LIMIT = 2000;
+
+function toFact(r: Row, sources?: Map<string, SourceRef>): StoredFact {
   return {
     id: text(r.id),
     relation: r.relation as Relation,
     subject: text(r.subject),
     object: r.object === null ? null : text(r.object),
     attrs: JSON.parse(text(r.attrs)) as Record<string, unknown>,
-    source: JSON.parse(text(r.source)) as SourceRef,
+    source: sourceOf(text(r.source), sources),
     addedBy: text(r.added_by),
     addedAt: text(r.added_at),
     version: Number(r.version),
@@ -122,13 +135,13 @@ function toFact(r: Row): StoredFact {
   };
 }
 
-function toEntity(r: Row): StoredEntity {
+function toEntity(r: Row, sources?: Map<string, SourceRef>): StoredEntity {
   return {
     id: text(r.id),
     type: r.type as StoredEntity['type'],
     name: text(r.name),
     attrs: JSON.parse(text(r.attrs)) as StoredEntity['attrs'],
-    source: JSON.parse(text(r.source)) as SourceRef,
+    source: sourceOf(text(r.source), sources),
     addedBy: text(r.added_by),
     addedAt: text(r.added_at),
     version: Number(r.version),
@@ -185,6 +198,8 @@ export interface StoreOptions {
 export class KnowledgeBaseStore {
   private cached: Promise<KbSnapshot> | null = null;
   private cachedRevision = -1;
+  /** How the snapshots of this process were made: derived from the previous one, or read in full. */
+  readonly snapshotBuilds = { patched: 0, full: 0 };
   private readonly now: () => Date;
 
   private constructor(
@@ -209,23 +224,64 @@ export class KnowledgeBaseStore {
     return Number(rows[0]?.revision ?? 0);
   }
 
-  /** The active knowledge at the current revision (cached until the revision changes). */
+  /**
+   * The active knowledge at the current revision (cached until the revision changes). After a
+   * change, the new snapshot is derived from the cached one when only a few facts changed (read
+   * from the history by revision; see patchSnapshot), and rebuilt from the tables otherwise.
+   */
   async snapshot(): Promise<KbSnapshot> {
     const revision = await this.revision();
     if (this.cached && revision === this.cachedRevision) return this.cached;
+    const previous = this.cached;
+    const previousRevision = this.cachedRevision;
     this.cachedRevision = revision;
     this.cached = (async () => {
+      if (previous && previousRevision >= 0 && revision > previousRevision) {
+        const patched = await this.patched(await previous, previousRevision, revision);
+        if (patched) {
+          this.snapshotBuilds.patched++;
+          return patched;
+        }
+      }
+      this.snapshotBuilds.full++;
       const [entities, facts] = await Promise.all([
         this.db.query("SELECT * FROM kb_entities WHERE status = 'active'"),
         this.db.query("SELECT * FROM kb_facts WHERE status = 'active'"),
       ]);
-      return buildSnapshot(revision, entities.map(toEntity), facts.map(toFact));
+      const sources = new Map<string, SourceRef>();
+      return buildSnapshot(
+        revision,
+        entities.map((r) => toEntity(r, sources)),
+        facts.map((r) => toFact(r, sources)),
+      );
     })();
     this.cached.catch(() => {
       this.cached = null;
       this.cachedRevision = -1;
     });
     return this.cached;
+  }
+
+  /** The snapshot at `revision` derived from `prev`, or null when a full rebuild is needed. */
+  private async patched(prev: KbSnapshot, from: number, revision: number): Promise<KbSnapshot | null> {
+    const changes = await this.db.query<{ target_id: string; target_kind: string }>(
+      'SELECT DISTINCT target_id, target_kind FROM kb_history WHERE revision > ? AND revision <= ?',
+      [from, revision],
+    );
+    if (!changes.length || changes.length > PATCH_LIMIT || changes.some((c) => c.target_kind !== 'fact')) return null;
+    const rows: Row[] = [];
+    const ids = changes.map((c) => text(c.target_id));
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      rows.push(
+        ...(await this.db.query(`SELECT * FROM kb_facts WHERE id IN (${chunk.map(() => '?').join(',')})`, chunk)),
+      );
+    }
+    return patchSnapshot(
+      prev,
+      revision,
+      rows.map((r) => toFact(r)),
+    );
   }
 
   async counts(): Promise<{
@@ -261,7 +317,7 @@ export class KnowledgeBaseStore {
       `SELECT * FROM kb_facts WHERE (subject = ? OR object = ?)${all ? '' : " AND status = 'active'"} ORDER BY relation, id`,
       [entityId, entityId],
     );
-    return rows.map(toFact);
+    return rows.map((r) => toFact(r));
   }
 
   async history(targetId: string): Promise<HistoryEntry[]> {
@@ -303,7 +359,7 @@ export class KnowledgeBaseStore {
         const existing = await tx.query('SELECT id FROM kb_entities WHERE id = ?', [targetId]);
         if (existing.length) throw new KbError('KB_CONFLICT', `entity ${targetId} already exists`);
       } else if (op.op === 'add_fact') {
-        await this.requireEntities(tx, [op.fact.subject, op.fact.object]);
+        await this.requireEntities(tx, referencedEntities(op.fact));
         targetId = factId(op.fact);
         const existing = (await tx.query('SELECT * FROM kb_facts WHERE id = ?', [targetId]))[0];
         if (existing && existing.status !== 'retired') {
@@ -509,7 +565,7 @@ export class KnowledgeBaseStore {
     }
     const row = (await tx.query('SELECT * FROM kb_facts WHERE id = ?', [edit.targetId]))[0];
     if (op.op === 'add_fact') {
-      await this.requireEntities(tx, [op.fact.subject, op.fact.object]);
+      await this.requireEntities(tx, referencedEntities(op.fact));
       const current = row ? toFact(row) : null;
       if (current && current.status === 'active')
         throw new KbError('KB_CONFLICT', `fact ${edit.targetId} became active meanwhile`);
@@ -670,9 +726,7 @@ export class KnowledgeBaseStore {
       }
       await tx.insertMany('kb_entities', ENTITY_COLUMNS, newEntityRows);
 
-      const missing = facts
-        .flatMap((f) => [f.subject, f.object])
-        .filter((id): id is string => id !== null && !existingEntities.has(id));
+      const missing = facts.flatMap((f) => referencedEntities(f)).filter((id) => !existingEntities.has(id));
       if (missing.length)
         throw new KbError(
           'KB_IMPORT_INVALID',

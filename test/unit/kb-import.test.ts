@@ -179,3 +179,110 @@ describe('import', () => {
     expect(failure(() => readRecords(path.join(root, 'missing'))).message).toMatch(/does not exist/);
   });
 });
+
+describe('packs and older-adult rules', () => {
+  it('loads sub-folders after the folder itself, reports a duplicate entity with both places, and imports older_adult rows', async () => {
+    const dir = folder({ 'sources.csv': SOURCES, 'ingredients.csv': ING });
+    mkdirSync(path.join(dir, 'geri'), { recursive: true });
+    writeFileSync(
+      path.join(dir, 'geri', 'conditions.csv'),
+      'id,name,parents,synonyms,names_zh,icd10,source\nfalls,History of falls,,falls,,,syn\n',
+    );
+    writeFileSync(
+      path.join(dir, 'geri', 'older_adult.csv'),
+      [
+        'drug,condition,with,action,rationale,recommendation,quality,strength,source',
+        'alpha,,,avoid,Synthetic rationale A.,Synthetic recommendation A.,moderate,strong,syn',
+        'alpha,falls,,avoid,Synthetic rationale falls.,Synthetic recommendation falls.,,,syn',
+        'alpha,,beta,caution,Synthetic rationale pair.,Synthetic recommendation pair.,low,weak,syn',
+      ].join('\n'),
+    );
+    const raw = readRecords(dir);
+    expect(raw.older_adult?.map((r) => r.where)).toEqual([
+      'geri/older_adult.csv line 2',
+      'geri/older_adult.csv line 3',
+      'geri/older_adult.csv line 4',
+    ]);
+    const batch = recordsToBatch(raw);
+    const rules = batch.facts.filter((f) => f.relation === 'older_adult');
+    expect(rules.map((f) => f.attrs)).toEqual([
+      expect.objectContaining({ ageMin: 65, action: 'avoid', condition: null, with: null, quality: 'moderate' }),
+      expect.objectContaining({ condition: 'cond:falls', with: null }),
+      expect.objectContaining({ condition: null, with: 'drug:beta', strength: 'weak' }),
+    ]);
+    const t = await openTestKb('sqlite', null);
+    const store = t.store;
+    await store.importBatch(batch, { source: 'packs', by: 'test' });
+    const snap = await store.snapshot();
+    const base = { medications: [{ name: 'Alphamab', dose: null, route: null, frequencyPerDay: null }] };
+    const run = (extra: object) => runCheck(snap, SafetyCheckInput.parse({ kind: 'older_adult', ...base, ...extra }));
+    expect(run({ ageBand: '64' }).findings).toEqual([]);
+    expect(run({ ageBand: null }).unchecked[0]!.reason).toMatch(/age not recorded/);
+    expect(run({ ageBand: '70' }).findings.map((f) => f.summary)).toEqual([
+      'Alphamab at age 70: avoid in older adults',
+    ]);
+    expect(
+      run({ ageBand: '90+', conditions: ['falls'] })
+        .findings.map((f) => f.explanation)
+        .sort(),
+    ).toEqual(['Synthetic rationale A.', 'Synthetic rationale falls.']);
+    const pair = runCheck(
+      snap,
+      SafetyCheckInput.parse({
+        kind: 'older_adult',
+        ageBand: '80',
+        medications: [...base.medications, { name: 'Betamab', dose: null, route: null, frequencyPerDay: null }],
+      }),
+    ).findings.find((f) => f.medications.length === 2)!;
+    expect(pair).toMatchObject({ severity: 'low', summary: 'Alphamab with Betamab at age 80: use with caution' });
+    expect(pair.management).toBe('Synthetic recommendation pair. (quality of evidence low, strength weak)');
+    await t.drop();
+
+    writeFileSync(path.join(dir, 'geri', 'ingredients.csv'), 'id,name,source\nbeta,Betamab again,syn\n');
+    const dup = failure(() => recordsToBatch(readRecords(dir)));
+    expect(dup.details).toContainEqual({
+      pointer: 'geri/ingredients.csv line 2 column id',
+      message: 'drug:beta is already defined at ingredients.csv line 3',
+    });
+  });
+
+  it('refuses an older_adult rule naming a condition and a second drug, or a drug as its condition', async () => {
+    const dir = folder({
+      'sources.csv': SOURCES,
+      'ingredients.csv': ING,
+      'older_adult.csv':
+        'drug,condition,with,action,rationale,recommendation,source\nalpha,x,beta,avoid,R.,Rec.,syn\nalpha,drug:beta,,avoid,R.,Rec.,syn\n',
+    });
+    const batch = recordsToBatch(readRecords(dir));
+    const t = await openTestKb('sqlite', null);
+    try {
+      const err = await t.store.importBatch(batch, { source: 'bad', by: 'test' }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(KbError);
+      // The first bad fact is reported; fix it and the second is.
+      expect((err as KbError).details.map((d) => d.message)).toContain(
+        'a rule names a condition or a second drug, not both',
+      );
+      const second = await t.store
+        .importBatch(
+          {
+            ...batch,
+            facts: batch.facts.filter(
+              (f) =>
+                (f.attrs as { with?: unknown }).with === undefined || (f.attrs as { with?: unknown }).with === null,
+            ),
+          },
+          { source: 'bad', by: 'test' },
+        )
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      expect((second as KbError).details.map((d) => d.message)).toContain('must be a condition (cond:…)');
+    } finally {
+      await t.drop();
+    }
+  });
+});

@@ -38,6 +38,7 @@ const CHECK_KIND: Partial<Record<StepType, SafetyCheckKind>> = {
   dose_check: 'dose',
   contraindication_check: 'contraindication',
   duplicate_therapy_check: 'duplicate_therapy',
+  older_adult_check: 'older_adult',
 };
 
 const notConfigured = (what: string) => () =>

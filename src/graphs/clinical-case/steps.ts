@@ -2,8 +2,9 @@
  * The graph's rules over plan steps (the step schemas are in src/domain/steps.ts): the safety
  * rule, enforced in code, that merges the mandatory safety steps into any plan (an interaction
  * check when there are two or more medications, an allergy check and a dose check for every
- * medication, and an imaging analysis for every imaging study; no planner, deterministic or
- * model, can remove them), and which steps are ready to run.
+ * medication, an older-adult prescribing check from age 65, and an imaging analysis for every
+ * imaging study; no planner, deterministic or model, can remove them), and which steps are
+ * ready to run.
  */
 import type { MinimisedCase } from '../../domain/minimised-case.js';
 import type { PlanStep } from '../../domain/steps.js';
@@ -21,6 +22,15 @@ export function stepKey(step: Pick<PlanStep, 'type' | 'inputs'>): string {
         : [...step.inputs.medicationRefs].sort().join(',');
   return `${step.type}|${target}`;
 }
+
+/** From this age the older-adult prescribing criteria (AGS Beers) apply to every medication review. */
+export const OLDER_ADULT_AGE = 65;
+
+/** Whole years from the view's age ("67", "90+"), or null when not recorded. */
+const ageYears = (age: string | null) => {
+  const m = age ? /^\s*(\d{1,3})/.exec(age) : null;
+  return m ? Number(m[1]) : null;
+};
 
 /** The safety steps a case requires, whatever the planner proposed. */
 export function mandatorySteps(view: MinimisedCase): PlanStep[] {
@@ -51,6 +61,17 @@ export function mandatorySteps(view: MinimisedCase): PlanStep[] {
       type: 'dose_check',
       purpose: `Check the dose of ${m.ref} against the adult range, adjusted for renal function (mandatory)`,
       inputs: { ...empty, medicationRefs: [m.ref] },
+      dependsOn: [],
+      mandatory: true,
+    });
+  }
+  const age = ageYears(view.patient.age);
+  if (meds.length > 0 && age !== null && age >= OLDER_ADULT_AGE) {
+    steps.push({
+      id: 'safety:older-adult',
+      type: 'older_adult_check',
+      purpose: `Check the medications against older-adult prescribing criteria (AGS Beers), age ${age} (mandatory)`,
+      inputs: { ...empty, medicationRefs: meds.map((m) => m.ref) },
       dependsOn: [],
       mandatory: true,
     });
