@@ -88,6 +88,7 @@ describe('clinical-case graph (knowledge-driven)', () => {
         'safety:dose:med-3',
         'safety:dose:med-4',
         'safety:interactions',
+        'safety:older-adult',
       ].sort(),
     );
     // Literature waits for the lookup; everything ran and recorded provenance.

@@ -182,13 +182,14 @@ describe('plan steps', () => {
       'safety:dose:med-1',
       'safety:allergy:med-2',
       'safety:dose:med-2',
+      'safety:older-adult',
       'safety:imaging:img-1',
     ]);
   });
 
   it('a planner cannot remove mandatory steps: an empty plan gets them all back', () => {
     const { steps, added } = mergeMandatory([], view);
-    expect(added).toHaveLength(6);
+    expect(added).toHaveLength(7);
     expect(steps.every((s) => s.mandatory)).toBe(true);
   });
 

@@ -21,7 +21,15 @@ const medSafety = (n: number) =>
 
 const EXPECTED: Record<string, Expected> = {
   'polypharmacy-ckd.json': {
-    steps: ['kb:lookup', 'kb:contraindications', 'kb:duplicates', 'safety:interactions', ...medSafety(4), ...lit(3)],
+    steps: [
+      'kb:lookup',
+      'kb:contraindications',
+      'kb:duplicates',
+      'safety:interactions',
+      'safety:older-adult',
+      ...medSafety(4),
+      ...lit(3),
+    ],
     findings: [{ code: 'safety', severity: 'high' }],
     medicationChange: /HIGH interaction: warfarin with ibuprofen/,
   },
@@ -34,7 +42,15 @@ const EXPECTED: Record<string, Expected> = {
     findings: [{ code: 'embedded_instruction', severity: 'high', location: '/notes/1/text' }],
   },
   'renal-ckd4.json': {
-    steps: ['kb:lookup', 'kb:contraindications', 'kb:duplicates', 'safety:interactions', ...medSafety(3), ...lit(3)],
+    steps: [
+      'kb:lookup',
+      'kb:contraindications',
+      'kb:duplicates',
+      'safety:interactions',
+      'safety:older-adult',
+      ...medSafety(3),
+      ...lit(3),
+    ],
     // The starter content's renal dose bands: metformin contraindicated, gabapentin above the band's maximum.
     findings: [{ code: 'safety', severity: 'critical' }],
     medicationChange: /CRITICAL dose: metformin: contraindicated at this level of renal function/,
