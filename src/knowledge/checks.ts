@@ -42,6 +42,9 @@ interface ResolvedMedication {
   nameFacts: string[];
 }
 
+const sharesIngredient = (a: ResolvedMedication, b: ResolvedMedication) =>
+  a.ingredients.some((x) => b.ingredients.some((y) => y.id === x.id));
+
 function resolveMedications(
   kb: KbSnapshot,
   meds: readonly Medication[],
@@ -96,7 +99,7 @@ function interactions(kb: KbSnapshot, meds: ResolvedMedication[]): SafetyFinding
       const a = meds[i]!;
       const b = meds[j]!;
       // The same ingredient twice is duplicate therapy, not an interaction.
-      if (a.ingredients.some((x) => b.ingredients.some((y) => y.id === x.id))) continue;
+      if (sharesIngredient(a, b)) continue;
       let matches: Map<string, { fact: StoredFact; viaFacts: string[]; why: string }> | null = null;
       for (const r of rules[i]!) {
         const viaB = b.set.get(r.other);
@@ -565,6 +568,8 @@ function olderAdult(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInpu
         } else if (a.with) {
           for (const other of meds) {
             if (other === m) continue;
+            // The same ingredient under two names is duplicate therapy, not a drug–drug criterion.
+            if (sharesIngredient(m, other)) continue;
             const viaOther = other.set.get(a.with);
             if (!viaOther) continue;
             const key = [f.id, ...[m.med.name, other.med.name].sort()].join('|');

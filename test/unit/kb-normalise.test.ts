@@ -108,7 +108,12 @@ describe('normalisation', () => {
   });
 
   it('conditions: codes, synonyms, Chinese and phrases inside problem text', () => {
-    expect(ids('CKD stage 4 with type 2 diabetes', 'condition').sort()).toEqual(['cond:ckd', 'cond:type-2-diabetes']);
+    // The most specific condition named (CKD stage 4–5, a kind of CKD, from the Beers pack).
+    expect(ids('CKD stage 4 with type 2 diabetes', 'condition').sort()).toEqual([
+      'cond:ckd-stage-4-5',
+      'cond:type-2-diabetes',
+    ]);
+    expect(ids('CKD stage 3 with type 2 diabetes', 'condition').sort()).toEqual(['cond:ckd', 'cond:type-2-diabetes']);
     expect(ids('慢性肾脏病', 'condition')).toEqual(['cond:ckd']);
     expect(ids('HFrEF', 'condition')).toEqual(['cond:hfref']);
     expect(
