@@ -2,7 +2,8 @@
  * Evaluation of the interaction checks against a pairs table written independently of the
  * knowledge base (eval/kb/pairs.csv: a, b, expected `interacts` or `none`, group, source).
  * A pair counts as flagged when the interaction or the duplicate-therapy check finds anything
- * for the two drugs together (what a prescriber would see); a pair with a drug the knowledge
+ * for the two drugs together (what a prescriber would see), or, for a pair with an `age`, the
+ * older-adult check finds a criterion naming both; a pair with a drug the knowledge
  * base does not know is counted as unknown — never as caught, never as a correct negative.
  */
 import { z } from 'zod';
@@ -17,6 +18,14 @@ export const EvalPair = z.object({
   group: z.string().min(1),
   source: z.string().min(1),
   note: z.string().default(''),
+  /**
+   * The patient's age, for pairs from older-adult criteria (AGS Beers Table 5): the
+   * older-adult check then runs too, as it would for that patient. Empty: no age.
+   */
+  age: z.preprocess(
+    (v) => (v === '' || v === undefined ? null : Number(v)),
+    z.number().int().min(0).max(120).nullable(),
+  ),
 });
 export type EvalPair = z.infer<typeof EvalPair>;
 
@@ -58,11 +67,16 @@ export function evaluatePair(kb: KbSnapshot, pair: EvalPair): PairOutcome {
   const medications = [pair.a, pair.b].map((name) => ({ name, dose: null, route: null, frequencyPerDay: null }));
   const findings: PairOutcome['findings'] = [];
   let unknown: string[] = [];
-  for (const kind of KINDS) {
-    const out = runCheck(kb, SafetyCheckInput.parse({ kind, medications, requestedBy: 'eval:kb' }));
+  const kinds: SafetyCheckKind[] = pair.age === null ? KINDS : [...KINDS, 'older_adult'];
+  const ageBand = pair.age === null ? null : String(pair.age);
+  for (const kind of kinds) {
+    const out = runCheck(kb, SafetyCheckInput.parse({ kind, medications, ageBand, requestedBy: 'eval:kb' }));
     unknown = out.unknownTerms;
-    for (const f of out.findings)
+    for (const f of out.findings) {
+      // An older-adult criterion about one of the two drugs alone says nothing about the pair.
+      if (kind === 'older_adult' && f.medications.length < 2) continue;
       findings.push({ kind, severity: f.severity, summary: f.summary, factIds: f.factIds.slice(0, 3) });
+    }
   }
   return { pair, flagged: findings.length > 0, unknown, findings };
 }
