@@ -54,13 +54,21 @@ export function parseDrugName(name: string): DrugNameParts | null {
 
 /** A name without strengths and packaging, e.g. "ibuprofen 400 mg tablets (OTC)" → "ibuprofen". */
 function stripName(name: string): string {
-  return name
-    .replace(/\(.*?\)/g, ' ')
-    .replace(/\b\d+(\.\d+)?\s*(mg|mcg|µg|g|ml|units?|iu|%)\b/gi, ' ')
-    .replace(/\b(tablets?|capsules?|oral|solution|injection|cream|patch|modified[- ]release|m\/r|xl|sr)\b/gi, ' ')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .toLowerCase();
+  return (
+    name
+      .replace(/\(.*?\)/g, ' ')
+      .replace(/\b\d+(\.\d+)?\s*(mg|mcg|µg|g|ml|units?|iu|%)\b/gi, ' ')
+      // "oral" is a route before a form or at the end ("metformin oral tablet"), but part of the
+      // name in "oral contraceptive".
+      .replace(/\boral\b(?=\s+(tablets?|capsules?|solution|suspension|liquid|powder|granules|drops)\b|\s*$)/gi, ' ')
+      .replace(
+        /\b(tablets?|capsules?|solution|suspension|syrup|injection|cream|patch|modified[- ]release|m\/r|xl|sr)\b/gi,
+        ' ',
+      )
+      .replace(/\s+/g, ' ')
+      .trim()
+      .toLowerCase()
+  );
 }
 
 /**

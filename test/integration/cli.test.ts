@@ -229,6 +229,58 @@ describe('co case run: one case in markdown, and bad input', () => {
   });
 });
 
+describe('co case run: an older adult on two NSAIDs (a synthetic record written for this test)', () => {
+  let file: string;
+  let dir: string;
+  const MEDS = ['ibuprofen 400 mg tablet', 'naproxen 500 mg tablet', 'diphenhydramine 25 mg at night', 'docusate'];
+  const MORE = ['senna', 'folic acid', 'budesonide inhaler', 'probenecid', 'oral contraceptive'];
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'co-older-'));
+    file = path.join(dir, 'older-adult.json');
+    const ref = { reference: 'Patient/p1' };
+    const condition = (id: string, text: string) => ({
+      resource: { resourceType: 'Condition', id, clinicalStatus: { text: 'active' }, code: { text }, subject: ref },
+    });
+    const medication = (text: string, i: number) => ({
+      resource: {
+        resourceType: 'MedicationRequest',
+        id: `m${i + 1}`,
+        status: 'active',
+        intent: 'order',
+        medicationCodeableConcept: { text },
+        subject: ref,
+      },
+    });
+    writeFileSync(
+      file,
+      JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'collection',
+        entry: [
+          { resource: { resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1946-03-01' } },
+          condition('c1', 'Osteoarthritis of knee'),
+          condition('c2', 'Heart failure'),
+          ...[...MEDS, ...MORE].map(medication),
+        ],
+      }),
+    );
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('finds the duplicate NSAIDs, the Beers criteria and the heart-failure contraindication, and knows every medicine', async () => {
+    const run = await co(['case', 'run', file, '--question', QUESTION, '--format', 'json']);
+    expect(run.code, run.stderr).toBe(0);
+    const result = CaseRunLine.parse(JSON.parse(run.stdout));
+    if (!result.ok) throw new Error(result.error.message);
+    const changes = result.plan.sections.medicationChanges.map((r) => r.text).join('\n');
+    expect(changes).toMatch(/duplicate therapy: ibuprofen and naproxen are both NSAIDs/);
+    expect(changes).toMatch(/older adult: diphenhydramine at age \d+: avoid in older adults/);
+    expect(changes).toMatch(/older adult: naproxen at age \d+ with Heart failure/);
+    expect(changes).toMatch(/contraindication: ibuprofen in Heart failure/);
+    expect(result.findings.filter((f) => f.code === 'unknown_term')).toEqual([]);
+  });
+});
+
 describe('co kb over the starter knowledge base', () => {
   it('kb check warfarin ibuprofen: the anticoagulant–NSAID interaction, with its fact and source', async () => {
     const run = await co(['kb', 'check', 'warfarin', 'ibuprofen', '--format', 'json']);

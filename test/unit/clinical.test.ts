@@ -243,6 +243,11 @@ describe('plan steps', () => {
   it('coreDrugName strips strengths and forms', () => {
     expect(coreDrugName('Ibuprofen 400 mg tablets (bought over the counter)')).toBe('ibuprofen');
     expect(coreDrugName('metformin modified-release 500mg')).toBe('metformin');
+    // "oral" is dropped as a route, but kept where it is part of the name.
+    expect(coreDrugName('metformin 500 mg oral tablet')).toBe('metformin');
+    expect(coreDrugName('amoxicillin oral suspension')).toBe('amoxicillin');
+    expect(coreDrugName('lisinopril oral')).toBe('lisinopril');
+    expect(coreDrugName('oral contraceptive')).toBe('oral contraceptive');
   });
 
   it('literatureConcept drops stages and qualifiers but keeps disease types', () => {
