@@ -70,10 +70,6 @@ function resolveMedications(
   return { resolved, unknown };
 }
 
-const factsOf = (kb: KbSnapshot, relation: StoredFact['relation'], id: string) => [
-  ...kb.bySubject(relation, id),
-  ...kb.byObject(relation, id),
-];
 const label = (r: ResolvedMedication) => r.med.name;
 const via = (kb: KbSnapshot, r: ResolvedMedication, classId: string) => {
   const e = r.resolution.entities[0]!;
@@ -84,16 +80,33 @@ const via = (kb: KbSnapshot, r: ResolvedMedication, classId: string) => {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Per snapshot, per entity: the interaction rules touching it, by the entity at the other end.
+ * Built on first use of an entity and kept with the snapshot (a new revision is a new snapshot),
+ * so a check looks pairs up instead of walking every rule of every medication: with a licensed
+ * compendium a drug has hundreds of rules, and a 20-drug list has 190 pairs.
+ */
+const partnerCache = new WeakMap<KbSnapshot, Map<string, Map<string, StoredFact[]>>>();
+function partnersOf(kb: KbSnapshot, id: string): Map<string, StoredFact[]> {
+  let byEntity = partnerCache.get(kb);
+  if (!byEntity) partnerCache.set(kb, (byEntity = new Map<string, Map<string, StoredFact[]>>()));
+  let partners = byEntity.get(id);
+  if (!partners) {
+    partners = new Map<string, StoredFact[]>();
+    const add = (other: string, f: StoredFact) => {
+      const list = partners!.get(other);
+      if (!list) partners!.set(other, [f]);
+      else if (!list.includes(f)) list.push(f);
+    };
+    for (const f of kb.bySubject('interacts_with', id)) add(f.object!, f);
+    for (const f of kb.byObject('interacts_with', id)) add(f.subject, f);
+    byEntity.set(id, partners);
+  }
+  return partners;
+}
+
 function interactions(kb: KbSnapshot, meds: ResolvedMedication[]): SafetyFinding[] {
   const findings: SafetyFinding[] = [];
-  // Per medication, once: every interaction rule touching it or one of its classes, and the other end.
-  const rules = meds.map((m) => {
-    const out: Array<{ fact: StoredFact; mine: string; other: string; viaMine: string[] }> = [];
-    for (const [x, viaMine] of m.set)
-      for (const f of factsOf(kb, 'interacts_with', x))
-        out.push({ fact: f, mine: x, other: f.subject === x ? f.object! : f.subject, viaMine });
-    return out;
-  });
   for (let i = 0; i < meds.length; i++) {
     for (let j = i + 1; j < meds.length; j++) {
       const a = meds[i]!;
@@ -101,16 +114,23 @@ function interactions(kb: KbSnapshot, meds: ResolvedMedication[]): SafetyFinding
       // The same ingredient twice is duplicate therapy, not an interaction.
       if (sharesIngredient(a, b)) continue;
       let matches: Map<string, { fact: StoredFact; viaFacts: string[]; why: string }> | null = null;
-      for (const r of rules[i]!) {
-        const viaB = b.set.get(r.other);
-        if (!viaB) continue;
-        matches ??= new Map();
-        if (matches.has(r.fact.id)) continue;
-        matches.set(r.fact.id, {
-          fact: r.fact,
-          viaFacts: [...r.viaMine, ...viaB],
-          why: `${via(kb, a, r.mine)}${via(kb, b, r.other)}`,
-        });
+      // Every rule between the medication (or one of its classes) and the other one (or one of its classes).
+      for (const [mine, viaMine] of a.set) {
+        const partners = partnersOf(kb, mine);
+        if (partners.size === 0) continue;
+        for (const [other, viaB] of b.set) {
+          const rules = partners.get(other);
+          if (!rules) continue;
+          for (const fact of rules) {
+            matches ??= new Map();
+            if (matches.has(fact.id)) continue;
+            matches.set(fact.id, {
+              fact,
+              viaFacts: [...viaMine, ...viaB],
+              why: `${via(kb, a, mine)}${via(kb, b, other)}`,
+            });
+          }
+        }
       }
       if (!matches) continue;
       const ranked = [...matches.values()].sort(
