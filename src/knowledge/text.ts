@@ -49,6 +49,7 @@ const FORM_WORDS = [
   'ampoules?',
   'pre-?filled syringe',
   'pens?',
+  'auto-?injectors?',
   'inhalers?',
   'inhalation',
   'nebuli[sz]er solution',

@@ -140,12 +140,11 @@ describe.skipIf(FILES.length === 0)('co case run over the 40 shared Synthea reco
     expect(sections.length).toBeGreaterThan(0);
     for (const rec of sections.flat()) expect(rec.citations.length > 0 || /NOT CHECKED/.test(rec.text)).toBe(true);
 
-    // Findings listed, most severe first.
-    expect(r.findings.length).toBeGreaterThan(0);
+    // Findings listed, most severe first (a record whose medicines are all known and raise nothing has none).
     const rank = { info: 0, low: 1, moderate: 2, high: 3, critical: 4 } as const;
     const ranks = r.findings.map((f) => rank[f.severity]);
     expect(ranks).toEqual([...ranks].sort((a, b) => b - a));
-    expect(r.maxSeverity).toBe(r.findings[0]!.severity);
+    expect(r.maxSeverity).toBe(r.findings[0]?.severity ?? null);
   });
 
   it('reports how many active medications matched', () => {

@@ -58,6 +58,11 @@ describe('starter knowledge base coverage', () => {
     },
   );
 
+  // As the shared Synthea records write them (their own misspelling included).
+  it.each(['Epinephrine 0.3 MG/ML Auto-Injector', 'Simvistatin 10 MG Oral Tablet'])('%s is known', (name) => {
+    expect(resolveTerm(starter.snapshot(), name, 'medication').entities.length).toBeGreaterThan(0);
+  });
+
   it.each(['the pill', 'contrast', 'iron tablets'])('the lay term “%s” is known', (name) => {
     expect(resolveTerm(starter.snapshot(), name, 'medication').entities.length).toBeGreaterThan(0);
   });
