@@ -347,7 +347,7 @@ describe('codes and unknown terms against the starter knowledge base', () => {
   });
 
   it('reports an unknown term once, with the nearest knowledge-base names', async () => {
-    const view = viewOf([request({ medicationCodeableConcept: { text: 'Simvistatin 10 MG' } })]);
+    const view = viewOf([request({ medicationCodeableConcept: { text: 'Simvastattin 10 MG' } })]);
     const { findings } = await verifyPlan(
       {
         plan: {
@@ -372,7 +372,7 @@ describe('codes and unknown terms against the starter knowledge base', () => {
     );
     const unknown = findings.filter((f) => f.code === 'unknown_term');
     expect(unknown).toHaveLength(1);
-    expect(unknown[0]!.message).toMatch(/“simvistatin”.*closest knowledge-base names: Simvastatin/);
+    expect(unknown[0]!.message).toMatch(/“simvastattin”.*closest knowledge-base names: Simvastatin/);
   });
 
   it('reports the same hidden characters once, naming where they are, and different ones apart', async () => {
