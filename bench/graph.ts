@@ -28,6 +28,7 @@ import { verifyPlan } from '../src/graphs/clinical-case/verify.js';
 import { openSqliteCheckpointer } from '../src/infra/checkpointer.js';
 import { parseSubmission } from '../src/queues/producer.js';
 import type { KnowledgeBaseClient } from '../src/domain/knowledge.js';
+import { emptyReasoning } from '../src/domain/care-reasoning.js';
 
 const CASES = Number(process.env.BENCH_GRAPH_CASES ?? 200);
 const SIZES = [5, 20, 80];
@@ -44,6 +45,7 @@ const emptyKb: KnowledgeBaseClient = {
       data: { kind: input.kind, checked: [], unknownTerms: [], findings: [], unchecked: [], facts: [] },
       version: 'empty',
     }),
+  reason: () => Promise.resolve({ data: emptyReasoning(), version: 'empty' }),
 };
 
 /** One medication gives 2 mandatory steps (allergy, dose); the planner adds n - 2 independent lookups. */
@@ -109,7 +111,7 @@ async function direct(n: number): Promise<void> {
   const { steps } = mergeMandatory((await d.planner.plan(view, [])).steps, view);
   const results: Record<string, StepResult> = {};
   for (const r of await Promise.all(steps.map((s) => executeStep(s, view, d.tools)))) results[r.stepId] = r;
-  const plan = await d.drafter.draft({ view, steps, results, revision: 1, reviewerComments: [] });
+  const plan = await d.drafter.draft({ view, steps, results, revision: 1, reviewerComments: [], language: 'en' });
   await verifyPlan({ plan, view, results, injections, reviewRevisions: [] }, d.tools);
 }
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from './errors.js';
 import { RENAL_RESULT_WINDOW_DAYS } from './domain/knowledge.js';
+import { PlanLanguage } from './domain/plan.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -169,6 +170,8 @@ export const EnvSchema = z
     CASE_JOB_ATTEMPTS: int(1, 20).default(3),
     /** Requests for changes a case may receive before it escalates. */
     MAX_REVISIONS: int(0, 50).default(3),
+    /** Language of the plan's patient communication when a submission names none: `en` or `zh-CN`. */
+    PLAN_LANGUAGE: PlanLanguage.default('en'),
     /** Keep finished case jobs this long (seconds) for inspection in Bull Board. */
     JOB_RETENTION_SECONDS: int(60, 90 * 24 * 3600).default(7 * 24 * 3600),
 
@@ -292,6 +295,8 @@ export interface Config {
     readonly retentionSeconds: number;
   };
   readonly review: { readonly maxRevisions: number; readonly leaseMs: number };
+  /** Patient-communication language for submissions that name none. */
+  readonly planLanguage: PlanLanguage;
   readonly sessions: {
     readonly ttlSeconds: number;
     readonly cookieSecure: boolean;
@@ -416,6 +421,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       retentionSeconds: e.JOB_RETENTION_SECONDS,
     }),
     review: Object.freeze({ maxRevisions: e.MAX_REVISIONS, leaseMs: e.REVIEW_LEASE_MS }),
+    planLanguage: e.PLAN_LANGUAGE,
     sessions: Object.freeze({
       ttlSeconds: e.SESSION_TTL_SECONDS,
       cookieSecure: e.COOKIE_SECURE ?? e.NODE_ENV === 'production',

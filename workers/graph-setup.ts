@@ -56,6 +56,7 @@ export async function openCaseRuntime(
     tools: toolBox?.tools ?? { knowledgeBase: null, literature: null, imaging: null },
     ...createAgents(config),
     maxRevisions: config.review.maxRevisions,
+    planLanguage: config.planLanguage,
     ...overrides,
   };
   const graph = compileClinicalCaseGraph(deps, withCheckpointFaults(checkpointer.saver, faults));

@@ -10,6 +10,7 @@ import type { Drafter, DraftInput } from '../domain/agents.js';
 import { dataBlock, DRAFTER_SYSTEM } from './prompts.js';
 import { invokeStructured } from './structured.js';
 import { templateDraft } from './template-drafter.js';
+import { kbCites, reasoningOf } from './care-plan-text.js';
 
 export function llmLabel(modelName: string): string {
   return `LLM draft (model ${modelName}) written from the evidence retrieved for this case; every citation is checked by code. Decision support only, under human review.`;
@@ -32,7 +33,35 @@ export function evidenceForPrompt(input: DraftInput) {
   const unavailable = input.steps
     .filter((s) => input.results[s.id]?.status === 'unavailable')
     .map((s) => ({ step: s.id, purpose: s.purpose, reason: input.results[s.id]!.reason }));
-  return { evidence, findings, unavailable };
+  const r = reasoningOf(input);
+  // The knowledge base's reasoning: checked alternatives, dose adjustments, monitoring and guidelines, with their citations.
+  const reasoning = r
+    ? {
+        actions: r.actions.map((a) => ({
+          finding: a.finding.summary,
+          medication: a.medication,
+          recommendation: a.text,
+          order: a.order,
+          alternatives: a.alternatives.map((x) => ({
+            name: x.name,
+            dose: x.dose,
+            passedChecks: x.passed,
+            notChecked: x.notChecked.map((n) => n.reason),
+            cite: kbCites(x.factIds),
+          })),
+          ruledOut: a.excluded,
+          cite: kbCites(a.factIds),
+        })),
+        monitoring: r.monitoring.map((m) => ({
+          test: m.test,
+          medications: m.medications,
+          what: m.what,
+          cite: kbCites(m.factIds),
+        })),
+        guidelines: r.guidelines.map((g) => ({ about: g.subject, statement: g.statement, cite: [`kb:${g.factId}`] })),
+      }
+    : null;
+  return { evidence, findings, reasoning, unavailable, patientLanguage: input.language };
 }
 
 export function llmDrafter(model: BaseChatModel, modelName: string): Drafter {
@@ -63,6 +92,7 @@ export function llmDrafter(model: BaseChatModel, modelName: string): Drafter {
         revision: input.revision,
         mode: 'llm',
         label: llmLabel(modelName),
+        language: input.language,
         sections: answer.value,
         unavailable: template.unavailable,
       };

@@ -1,16 +1,20 @@
 /**
  * Knowledge-driven drafting: the plan is assembled from templates over the step results only.
- * It states what the knowledge base, the literature and the imaging model returned, each
- * statement citing the evidence it comes from, and it says plainly what could not be checked.
- * It writes no clinical claim of its own.
+ * It states what the knowledge base, the literature and the imaging model returned, and what
+ * the knowledge base's care-plan reasoning proposes (checked alternatives, dose adjustments,
+ * monitoring, guideline statements), each statement citing the facts it rests on and carrying
+ * its chain of reasoning (`why`); patient explanations come from the reviewed templates in
+ * ./patient-communication. It says plainly what could not be checked, and it writes no clinical
+ * claim that is not a cited fact or reasoning over cited facts.
  */
+import { actionMedications, actionText, kbCites, patientTexts, reasoningOf, whyOf } from './care-plan-text.js';
 import { clip } from './knowledge-planner.js';
 import type { DraftInput } from '../domain/agents.js';
 import type { Evidence, Plan, PlanSections, Recommendation } from '../domain/plan.js';
 import { SEVERITY_RANK } from '../domain/plan.js';
 
 export const KNOWLEDGE_DRIVEN_LABEL =
-  'Knowledge-driven draft: assembled from templates over knowledge-base, literature and imaging results; no language model was used. Decision support only, under human review.';
+  'Knowledge-driven draft: findings, alternatives, doses and monitoring reasoned from cited knowledge-base facts and worded from reviewed templates, with literature and imaging results; no language model was used. Decision support only, under human review.';
 
 const sentence = (s: string) => (/[.!?]$/.test(s.trim()) ? s.trim() : `${s.trim()}.`);
 
@@ -68,6 +72,7 @@ export function templateDraft(input: DraftInput): Plan {
     citations: string[],
     medications: string[] = [],
     supported = true,
+    why: Recommendation['why'] = [],
   ): Recommendation => {
     // A statement is at most 4,000 characters (the plan schema's bound); a case can list more than that.
     const bounded = text.length > MAX_STATEMENT ? `${clip(text, MAX_STATEMENT - SHORTENED.length)}${SHORTENED}` : text;
@@ -77,6 +82,7 @@ export function templateDraft(input: DraftInput): Plan {
       citations: [...new Set(citations)],
       medications,
       supported,
+      why,
     };
     sections[section].push(rec);
     return rec;
@@ -131,6 +137,12 @@ export function templateDraft(input: DraftInput): Plan {
   const findings = steps.flatMap((s) =>
     results[s.id]?.status === 'ok' ? results[s.id]!.findings.map((f) => ({ f, step: s })) : [],
   );
+  const reasoning = reasoningOf(input);
+  // The reasoning step re-derives every finding over the whole list: it also sees those no single check step can (a combined dose).
+  const shown = new Set(findings.map(({ f }) => `${f.kind}|${f.summary}`));
+  for (const f of reasoning?.findings ?? [])
+    if (!shown.has(`${f.kind}|${f.summary}`))
+      findings.push({ f, step: steps.find((s) => s.type === 'care_reasoning')! });
   findings.sort((a, b) => SEVERITY_RANK[b.f.severity] - SEVERITY_RANK[a.f.severity]);
   const seen = new Set<string>();
   for (const { f } of findings) {
@@ -144,12 +156,32 @@ export function templateDraft(input: DraftInput): Plan {
       citations,
       f.medications,
     );
-    if (/monitor|check|measure|recheck/i.test(f.management ?? ''))
+    for (const a of reasoning?.actions.filter((x) => x.finding.kind === f.kind && x.finding.summary === f.summary) ??
+      [])
+      add('medicationChanges', actionText(a), kbCites(a.factIds), actionMedications(a), true, whyOf(a));
+    if (!reasoning && /monitor|check|measure|recheck/i.test(f.management ?? ''))
       add(
         'monitoring',
         `Monitoring for ${f.medications.join(' + ')}: ${sentence(f.management!)}`,
         citations,
         f.medications,
+      );
+  }
+  if (reasoning) {
+    for (const m of reasoning.monitoring)
+      add(
+        'monitoring',
+        m.from === 'monitors'
+          ? `Monitor ${m.test} (${m.medications.join(', ')}): ${sentence(m.what)}`
+          : `Monitoring for ${m.test}: ${sentence(m.what)}`,
+        kbCites(m.factIds),
+        m.medications,
+      );
+    for (const g of reasoning.guidelines)
+      add(
+        'recommendations',
+        `Guideline statement held for ${g.subject}${g.recordedAs && g.recordedAs.toLowerCase() !== g.subject.toLowerCase() ? ` (recorded as “${g.recordedAs}”)` : ''}: ${sentence(g.statement)} (${g.source.split(':')[0]})`,
+        [`kb:${g.factId}`],
       );
   }
   const checkedKinds = steps.filter(
@@ -225,6 +257,11 @@ export function templateDraft(input: DraftInput): Plan {
     );
   }
 
+  // Patient communication: one plain-language explanation per proposed change, in the case's language.
+  if (reasoning)
+    for (const text of patientTexts(reasoning, input.language))
+      add('patientCommunication', text.text, kbCites(text.factIds));
+
   // Patient communication rests on the changes and the record; without either there is nothing to communicate from.
   const talkAbout = sections.medicationChanges
     .flatMap((r) => r.citations)
@@ -240,5 +277,12 @@ export function templateDraft(input: DraftInput): Plan {
       talkAbout,
     );
 
-  return { revision: input.revision, mode: 'knowledge-driven', label: KNOWLEDGE_DRIVEN_LABEL, sections, unavailable };
+  return {
+    revision: input.revision,
+    mode: 'knowledge-driven',
+    label: KNOWLEDGE_DRIVEN_LABEL,
+    language: input.language,
+    sections,
+    unavailable,
+  };
 }

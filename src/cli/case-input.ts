@@ -20,6 +20,11 @@ export interface CaseFile {
   input: CaseSubmissionInput;
   /** The same, validated by parseSubmission. */
   submission: CaseSubmission;
+  /**
+   * For an example file: the moment the case is set at (`asOf`, ISO), so record dates keep their
+   * meaning (a result "21 days before the case") whenever the file is run; null = now.
+   */
+  asOf: string | null;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -48,6 +53,16 @@ async function readJson(file: string): Promise<unknown> {
   } catch (err) {
     throw invalidInput('NOT_JSON', `${file}: not JSON (${err instanceof Error ? err.message : String(err)})`);
   }
+}
+
+function asOfOf(json: Record<string, unknown>, file: string): string | null {
+  if (json.asOf === undefined || !isObject(json.submission)) return null;
+  const at = typeof json.asOf === 'string' ? Date.parse(json.asOf) : Number.NaN;
+  if (!Number.isFinite(at))
+    throw invalidInput('CASE_INVALID', `${file}: asOf must be an ISO date-time`, [
+      { pointer: '/asOf', code: 'invalid_date', message: 'asOf must be an ISO date-time, e.g. 2026-12-01T09:00:00Z' },
+    ]);
+  return new Date(at).toISOString();
 }
 
 const pickCallback = (raw: Record<string, unknown>) =>
@@ -110,7 +125,7 @@ export async function readCaseFile(
     const screened = options.screenCallbackUrl === false ? { ...raw, callbackUrl: undefined } : raw;
     const parsed = parseSubmission(screened, options.callbackHostAllowlist ?? []);
     const submission = options.screenCallbackUrl === false ? { ...parsed, ...pickCallback(raw) } : parsed;
-    return { file, shape, input: raw as CaseSubmissionInput, submission };
+    return { file, shape, input: raw as CaseSubmissionInput, submission, asOf: asOfOf(json, file) };
   } catch (err) {
     if (!(err instanceof CaseValidationError)) throw err;
     const issues = err.issues.map((i) => ({

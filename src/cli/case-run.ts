@@ -12,6 +12,8 @@ import { loadConfig, type Config } from '../config.js';
 import type { MinimisedCase } from '../domain/minimised-case.js';
 import { SEVERITY_RANK, type ReviewRequest } from '../domain/plan.js';
 import type { GraphEvent } from '../graphs/clinical-case/runtime.js';
+import type { ClinicalCaseStateValue } from '../graphs/clinical-case/state.js';
+import { CareReasoningResult } from '../domain/care-reasoning.js';
 import { openCaseRuntime, openToolBox } from '../../workers/graph-setup.js';
 import type { CaseFile } from './case-input.js';
 import { failure } from './errors.js';
@@ -44,29 +46,40 @@ export async function openCaseRunner(env: Readonly<Record<string, string | undef
   }
   let runs = 0;
   let closed = false;
-  const controller = new AbortController();
+  // One controller per run (a batch of cases would otherwise pile listeners onto one signal); abort() stops the current one.
+  let controller = new AbortController();
+  let interrupted = false;
   return {
     config,
     async run(caseFile, onEvent) {
       const started = Date.now();
+      controller = new AbortController();
+      if (interrupted) controller.abort(new Error('interrupted'));
       // Each case gets its own checkpoint file: two files may carry the same case id.
       const { runtime, close } = await openCaseRuntime(
         { ...config, dataDir: path.join(dir, `run-${++runs}`) },
         { tools: toolBox.tools },
       );
       try {
-        const outcome = await runtime.start(caseFile.submission, new Date().toISOString(), config.model.mode, {
-          signal: controller.signal,
-          ...(onEvent ? { onEvent } : {}),
-        });
+        const outcome = await runtime.start(
+          caseFile.submission,
+          caseFile.asOf ?? new Date().toISOString(),
+          config.model.mode,
+          {
+            signal: controller.signal,
+            ...(onEvent ? { onEvent } : {}),
+          },
+        );
         if (outcome.kind !== 'review')
           throw failure('RUN_FAILED', `${caseFile.file}: the case closed (${outcome.status}) without reaching review`);
-        return resultOf(caseFile, outcome.request, config.model.mode, Date.now() - started);
+        const { values } = await runtime.state(caseFile.submission.caseId);
+        return resultOf(caseFile, outcome.request, config.model.mode, Date.now() - started, values);
       } finally {
         await close();
       }
     },
     abort() {
+      interrupted = true;
       controller.abort(new Error('interrupted'));
     },
     async close() {
@@ -117,7 +130,10 @@ function resultOf(
   request: ReviewRequest,
   mode: CaseRunResult['mode'],
   durationMs: number,
+  state: ClinicalCaseStateValue | null,
 ): CaseRunResult {
+  const careStep = state?.steps.find((s) => s.type === 'care_reasoning');
+  const reasoning = careStep ? (state?.results[careStep.id]?.reasoning ?? null) : null;
   if (!request.view) throw failure('RUN_FAILED', `${caseFile.file}: the review request carries no case view`);
   const findings = [...request.findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
   const cited = new Set([
@@ -137,6 +153,7 @@ function resultOf(
     evidence: request.evidence.filter((e) => cited.has(e.id)),
     findings,
     maxSeverity: findings[0]?.severity ?? null,
+    careReasoning: reasoning ? CareReasoningResult.omit({ facts: true }).parse(reasoning) : null,
   };
 }
 

@@ -8,6 +8,7 @@ import { CaseView } from '../domain/case.js';
 import { KbFact, SafetyCheckKind, SafetyFinding } from '../domain/knowledge.js';
 import { AllergyView, LabView, MedicationView, ProblemView } from '../domain/minimised-case.js';
 import { Evidence, Plan, Severity, VerificationFinding } from '../domain/plan.js';
+import { CareReasoningResult } from '../domain/care-reasoning.js';
 
 /** At most this many rows of each list of the view are printed; the rest are counted in `notListed`. */
 export const MAX_ROWS = 100;
@@ -80,6 +81,13 @@ export const CaseRunResult = z.object({
   /** Verification findings, most severe first. */
   findings: z.array(VerificationFinding),
   maxSeverity: Severity.nullable(),
+  /**
+   * The knowledge base's care-plan reasoning (all six checks' findings over one snapshot, the
+   * actions with their checked alternatives and chains, monitoring, guidelines); its facts are
+   * in `evidence`. Null when the reasoning step did not run (no medications, or the knowledge base
+   * was unavailable).
+   */
+  careReasoning: CareReasoningResult.omit({ facts: true }).nullable(),
 });
 export type CaseRunResult = z.infer<typeof CaseRunResult>;
 

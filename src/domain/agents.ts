@@ -5,7 +5,7 @@
  * choose which.
  */
 import type { MinimisedCase } from './minimised-case.js';
-import type { Plan } from './plan.js';
+import type { Plan, PlanLanguage } from './plan.js';
 import type { PlanStep, StepResult } from './steps.js';
 
 export interface Planner {
@@ -23,6 +23,8 @@ export interface DraftInput {
   results: Readonly<Record<string, StepResult>>;
   revision: number;
   reviewerComments: ReadonlyArray<{ revision: number; comments: string }>;
+  /** The language of the patient communication. */
+  language: PlanLanguage;
 }
 
 export interface Drafter {

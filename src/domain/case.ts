@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { CaseStatus } from './case-status.js';
 import { Bundle } from './fhir.js';
-import { Severity } from './plan.js';
+import { PlanLanguage, Severity } from './plan.js';
 
 /**
  * Caller-chosen case id, also the idempotency key. Letters, digits, `.`, `_` and `-`;
@@ -41,6 +41,8 @@ export const CaseSubmission = z.strictObject({
     })
     .optional(),
   bundle: Bundle,
+  /** Language for the plan's patient communication (`en` or `zh-CN`); the deployment's PLAN_LANGUAGE when omitted. */
+  language: PlanLanguage.optional(),
   /** Free-text notes that are not inside the bundle (e.g. a referral letter), at most 50. */
   notes: z.array(z.string().max(20_000)).max(50).optional(),
 });

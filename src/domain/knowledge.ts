@@ -6,6 +6,11 @@
  */
 import { z } from 'zod';
 import { Severity } from './plan.js';
+// Types only: the reasoning schemas (care-reasoning.ts) build on the ones here.
+import type {
+  CareReasoningInput as CareReasoningInputValue,
+  CareReasoningResult as CareReasoningResultValue,
+} from './care-reasoning.js';
 
 export const EntityType = z.enum(['ingredient', 'product', 'drug_class', 'condition', 'lab_test', 'allergen_class']);
 
@@ -85,6 +90,8 @@ export const SafetyCheckInput = z.object({
   renal: z
     .object({
       egfr: z.number().nullable(),
+      /** How the laboratory computed the reported eGFR, from its LOINC code (e.g. "CKD-EPI 2021, LOINC 98979-8"). */
+      egfrMethod: z.string().max(100).nullable().default(null),
       /** Days between the eGFR and the case; null = unknown. */
       egfrDaysAgo: z.number().int().min(0).nullable().default(null),
       creatinineMgDl: z.number().nullable(),
@@ -136,4 +143,9 @@ export type SafetyCheckResult = z.infer<typeof SafetyCheckResult>;
 export interface KnowledgeBaseClient {
   lookup(input: KbLookupInput, signal: AbortSignal): Promise<{ data: KbLookupResult; version: string | null }>;
   check(input: SafetyCheckInput, signal: AbortSignal): Promise<{ data: SafetyCheckResult; version: string | null }>;
+  /** Care-plan reasoning (alternatives, dose adjustments, monitoring, guidelines): src/domain/care-reasoning.ts. */
+  reason(
+    input: CareReasoningInputValue,
+    signal: AbortSignal,
+  ): Promise<{ data: CareReasoningResultValue; version: string | null }>;
 }

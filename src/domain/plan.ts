@@ -20,6 +20,8 @@ export const StepType = z.enum([
   'contraindication_check',
   'duplicate_therapy_check',
   'older_adult_check',
+  /** Care-plan reasoning over the knowledge base: alternatives, dose adjustments, monitoring, guidelines (added by code). */
+  'care_reasoning',
   'literature_search',
   'imaging_analysis',
 ]);
@@ -36,6 +38,14 @@ export const Evidence = z.object({
 });
 export type Evidence = z.infer<typeof Evidence>;
 
+/** Plan languages: patient communication is written in one of them (chosen per case). */
+export const PlanLanguage = z.enum(['en', 'zh-CN']);
+export type PlanLanguage = z.infer<typeof PlanLanguage>;
+
+/** One step of a recommendation's explanation ("finding → rule → alternative → checks passed"), with its citations. */
+export const WhyStep = z.object({ text: z.string().min(1).max(4000), citations: z.array(z.string()).default([]) });
+export type WhyStep = z.infer<typeof WhyStep>;
+
 export const Recommendation = z.object({
   id: z.string(),
   text: z.string().min(1).max(4000),
@@ -45,6 +55,8 @@ export const Recommendation = z.object({
   medications: z.array(z.string()).default([]),
   /** False when verification could not resolve its citations, or it states that something could not be checked. */
   supported: z.boolean().default(true),
+  /** The chain of facts that produced it, in order; its citations are verified like the statement's. */
+  why: z.array(WhyStep).max(20).default([]),
 });
 export type Recommendation = z.infer<typeof Recommendation>;
 
@@ -69,6 +81,8 @@ export const Plan = z.object({
   mode: z.enum(['knowledge-driven', 'llm']),
   /** Shown with every plan, e.g. "Knowledge-driven draft: templated from knowledge-base and tool results; no language model". */
   label: z.string(),
+  /** The language of the patient-communication section. */
+  language: PlanLanguage.default('en'),
   sections: PlanSections,
   /** Steps whose tool was unavailable: the plan must show them. */
   unavailable: z.array(

@@ -4,6 +4,7 @@
  * and a drafter (which writes the plan from the results).
  */
 import { z } from 'zod';
+import { CareReasoningResult } from './care-reasoning.js';
 import { SafetyFinding } from './knowledge.js';
 import { Evidence, StepType } from './plan.js';
 import { Provenance, ToolFailureCode } from './provenance.js';
@@ -47,5 +48,7 @@ export const StepResult = z.object({
   findings: z.array(SafetyFinding),
   /** Terms the knowledge base could not map: reported, never guessed. */
   unknownTerms: z.array(z.string()),
+  /** For a care_reasoning step: what the knowledge base proposes for the findings (null for every other step). */
+  reasoning: CareReasoningResult.nullable().default(null),
 });
 export type StepResult = z.infer<typeof StepResult>;

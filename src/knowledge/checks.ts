@@ -32,7 +32,7 @@ const RANK: Record<Severity, number> = { info: 0, low: 1, moderate: 2, high: 3, 
 export const maxSeverity = (a: Severity, b: Severity): Severity => (RANK[a] >= RANK[b] ? a : b);
 const uniq = <T>(xs: Iterable<T>) => [...new Set(xs)];
 
-interface ResolvedMedication {
+export interface ResolvedMedication {
   med: Medication;
   resolution: Resolution;
   entityIds: string[];
@@ -45,7 +45,7 @@ interface ResolvedMedication {
 const sharesIngredient = (a: ResolvedMedication, b: ResolvedMedication) =>
   a.ingredients.some((x) => b.ingredients.some((y) => y.id === x.id));
 
-function resolveMedications(
+export function resolveMedications(
   kb: KbSnapshot,
   meds: readonly Medication[],
 ): { resolved: ResolvedMedication[]; unknown: Resolution[] } {
@@ -105,10 +105,12 @@ function partnersOf(kb: KbSnapshot, id: string): Map<string, StoredFact[]> {
   return partners;
 }
 
-function interactions(kb: KbSnapshot, meds: ResolvedMedication[]): SafetyFinding[] {
+/** Interactions between every pair, or (with `focus`) only the pairs that include `meds[focus]`. */
+function interactions(kb: KbSnapshot, meds: ResolvedMedication[], focus?: number): SafetyFinding[] {
   const findings: SafetyFinding[] = [];
   for (let i = 0; i < meds.length; i++) {
     for (let j = i + 1; j < meds.length; j++) {
+      if (focus !== undefined && i !== focus && j !== focus) continue;
       const a = meds[i]!;
       const b = meds[j]!;
       // The same ingredient twice is duplicate therapy, not an interaction.
@@ -201,13 +203,19 @@ function allergyRules(kb: KbSnapshot, entityId: string, nameFacts: string[]): Al
   return rules;
 }
 
-function allergies(
+/** A recorded allergy and what it rules out. */
+export interface ResolvedAllergy {
+  term: string;
+  rules: AllergyRule[];
+}
+
+/** Resolve the recorded allergies once; an unknown one is reported in `out` and rules nothing out. */
+function resolveAllergies(
   kb: KbSnapshot,
-  meds: ResolvedMedication[],
   allergyTerms: ReadonlyArray<string | TermInput>,
-  out: CheckOutcome,
-): SafetyFinding[] {
-  const findings: SafetyFinding[] = [];
+  out: Pick<CheckOutcome, 'unknownTerms' | 'suggestions' | 'unchecked'>,
+): ResolvedAllergy[] {
+  const resolved: ResolvedAllergy[] = [];
   for (const input of allergyTerms) {
     const term = typeof input === 'string' ? input : input.text;
     const r = resolveTerm(kb, input, 'allergy');
@@ -220,7 +228,14 @@ function allergies(
       });
       continue;
     }
-    const rules = r.entities.flatMap((e) => allergyRules(kb, e.id, e.factIds));
+    resolved.push({ term, rules: r.entities.flatMap((e) => allergyRules(kb, e.id, e.factIds)) });
+  }
+  return resolved;
+}
+
+function allergyHits(meds: readonly ResolvedMedication[], allergies: readonly ResolvedAllergy[]): SafetyFinding[] {
+  const findings: SafetyFinding[] = [];
+  for (const { term, rules } of allergies) {
     for (const m of meds) {
       const hits = rules
         .filter((rule) => m.set.has(rule.target))
@@ -248,10 +263,10 @@ function allergies(
 // ---------------------------------------------------------------------------------------------
 
 /** The recorded conditions and every condition they are a kind of → the term and the facts that map it. */
-function resolveConditions(
+export function resolveConditions(
   kb: KbSnapshot,
   conditionTerms: ReadonlyArray<string | TermInput>,
-  out: CheckOutcome,
+  out: Pick<CheckOutcome, 'unchecked'>,
   what: string,
 ): Map<string, { term: string; factIds: string[] }> {
   const conditions = new Map<string, { term: string; factIds: string[] }>();
@@ -271,13 +286,11 @@ function resolveConditions(
   return conditions;
 }
 
-function contraindications(
+function contraindicationHits(
   kb: KbSnapshot,
-  meds: ResolvedMedication[],
-  conditionTerms: ReadonlyArray<string | TermInput>,
-  out: CheckOutcome,
+  meds: readonly ResolvedMedication[],
+  conditions: ReadonlyMap<string, { term: string; factIds: string[] }>,
 ): SafetyFinding[] {
-  const conditions = resolveConditions(kb, conditionTerms, out, 'contraindications');
   const findings: SafetyFinding[] = [];
   for (const m of meds) {
     for (const [x, viaFacts] of m.set) {
@@ -358,7 +371,12 @@ function renalApplies(
   };
 }
 
-function doses(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInput, out: CheckOutcome): SafetyFinding[] {
+function doses(
+  kb: KbSnapshot,
+  meds: readonly ResolvedMedication[],
+  input: CheckInput,
+  out: Pick<CheckOutcome, 'unchecked'>,
+): SafetyFinding[] {
   const patient = patientFacts(input.ageBand, input.sex, input.weightKg);
   const renal = estimateRenal(input.renal, patient);
   const findings: SafetyFinding[] = [];
@@ -457,7 +475,8 @@ function doses(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInput, ou
       const min = a.min as number | null;
       const stated = `${fmt(m.med.dose.value)} ${m.med.dose.unit}${freq !== null ? ` × ${fmt(freq)}/day` : ''}`;
       const bandText = a.renal ? ' in this renal band' : '';
-      if (max !== null && amount > max * 1.0001) {
+      // Frequencies arrive rounded to 4 significant digits (once weekly = 0.1429/day): allow that rounding, 0.1 %.
+      if (max !== null && amount > max * 1.001) {
         findings.push({
           kind: 'dose',
           severity: amount > 2 * max ? 'critical' : 'high',
@@ -470,7 +489,7 @@ function doses(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInput, ou
           medications: [name],
           factIds: cite,
         });
-      } else if (min !== null && amount < min * 0.9999) {
+      } else if (min !== null && amount < min * 0.999) {
         findings.push({
           kind: 'dose',
           severity: 'low',
@@ -484,15 +503,78 @@ function doses(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInput, ou
       }
     }
   }
+  findings.push(...combinedDoses(kb, meds, renal, patient.ageYears));
+  return findings;
+}
+
+/**
+ * The same ingredient in two or more medications (a brand and its generic, two products): the
+ * daily total of all of them against the daily maximum, which no single one may exceed alone.
+ * Only single-ingredient medications with a mass dose and a frequency are added up.
+ */
+function combinedDoses(
+  kb: KbSnapshot,
+  meds: readonly ResolvedMedication[],
+  renal: RenalEstimate,
+  ageYears: number | null,
+): SafetyFinding[] {
+  const groups = new Map<string, ResolvedMedication[]>();
+  for (const m of meds) {
+    if (m.ingredients.length !== 1 || !m.med.dose || m.med.frequencyPerDay === null) continue;
+    const id = m.ingredients[0]!.id;
+    groups.set(id, [...(groups.get(id) ?? []), m]);
+  }
+  const findings: SafetyFinding[] = [];
+  for (const [id, group] of groups) {
+    if (group.length < 2) continue;
+    const routes = new Set(group.map((m) => normaliseRoute(m.med.route) ?? 'oral'));
+    if (routes.size !== 1) continue;
+    const route = [...routes][0]!;
+    const age = ageYears ?? 18;
+    const maxima = kb.bySubject('dose_range', id).filter((f) => {
+      const a = f.attrs as AttrsOf<'dose_range'>;
+      return (
+        a.action === 'range' &&
+        a.per === 'day' &&
+        a.max !== null &&
+        (a.route === 'any' || a.route === route) &&
+        age >= a.ageMin &&
+        (a.ageMax === null || age <= a.ageMax) &&
+        renalApplies(f, renal).applies
+      );
+    });
+    const f = maxima.sort((x, y) => Number(x.attrs.max) - Number(y.attrs.max))[0];
+    if (!f) continue;
+    const unit = f.attrs.unit as 'g' | 'mg' | 'mcg';
+    const parts = group.map((m) => ({
+      m,
+      perDay: convertMass(m.med.dose!.value, m.med.dose!.unit, unit)! * m.med.frequencyPerDay!,
+    }));
+    if (parts.some((p) => !Number.isFinite(p.perDay))) continue;
+    const total = parts.reduce((n, p) => n + p.perDay, 0);
+    const max = Number(f.attrs.max);
+    if (total <= max * 1.001) continue;
+    const names = group.map((m) => m.med.name);
+    findings.push({
+      kind: 'dose',
+      severity: total > 2 * max ? 'critical' : 'high',
+      summary: `${names.join(' + ')}: ${fmt(total)} ${unit} of ${kb.entities.get(id)!.name} per day in total is above the maximum of ${fmt(max)} ${unit}`,
+      explanation: `${parts.map((p) => `${p.m.med.name} ${fmt(p.perDay)} ${unit}/day`).join(' + ')} = ${fmt(total)} ${unit}/day; the maximum is ${fmt(max)} ${unit} per day.`,
+      management: 'Stop one of them (they contain the same drug), and keep the total within the maximum.',
+      medications: names,
+      factIds: uniq([f.id, ...group.flatMap((m) => [...m.nameFacts, ...m.ingredients[0]!.factIds])]),
+    });
+  }
   return findings;
 }
 
 // ---------------------------------------------------------------------------------------------
 
-function duplicates(kb: KbSnapshot, meds: ResolvedMedication[]): SafetyFinding[] {
+function duplicates(kb: KbSnapshot, meds: ResolvedMedication[], focus?: number): SafetyFinding[] {
   const findings: SafetyFinding[] = [];
   for (let i = 0; i < meds.length; i++) {
     for (let j = i + 1; j < meds.length; j++) {
+      if (focus !== undefined && i !== focus && j !== focus) continue;
       const a = meds[i]!;
       const b = meds[j]!;
       const shared = a.ingredients.filter((x) => b.ingredients.some((y) => y.id === x.id));
@@ -558,8 +640,20 @@ function olderAdult(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInpu
     return [];
   }
   const conditions = resolveConditions(kb, input.conditions, out, 'older-adult drug–disease criteria');
+  return olderAdultHits(kb, meds, age, conditions);
+}
+
+/** Older-adult criteria at `age`; with `focus`, only those that involve `meds[focus]`. */
+function olderAdultHits(
+  kb: KbSnapshot,
+  meds: readonly ResolvedMedication[],
+  age: number,
+  conditions: ReadonlyMap<string, { term: string; factIds: string[] }>,
+  focus?: number,
+): SafetyFinding[] {
   const findings: SafetyFinding[] = [];
   const seenPairs = new Set<string>();
+  const focused = focus === undefined ? null : meds[focus]!;
   for (const m of meds) {
     for (const [x, viaFacts] of m.set) {
       for (const f of kb.bySubject('older_adult', x)) {
@@ -576,6 +670,7 @@ function olderAdult(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInpu
         };
         const verb = action === 'avoid' ? 'avoid' : 'use with caution';
         if (a.condition) {
+          if (focused && m !== focused) continue;
           const cond = conditions.get(a.condition);
           if (!cond) continue;
           findings.push({
@@ -588,6 +683,7 @@ function olderAdult(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInpu
         } else if (a.with) {
           for (const other of meds) {
             if (other === m) continue;
+            if (focused && m !== focused && other !== focused) continue;
             // The same ingredient under two names is duplicate therapy, not a drug–drug criterion.
             if (sharesIngredient(m, other)) continue;
             const viaOther = other.set.get(a.with);
@@ -604,6 +700,7 @@ function olderAdult(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInpu
             });
           }
         } else {
+          if (focused && m !== focused) continue;
           findings.push({
             ...base,
             summary: `${m.med.name} at age ${age}: ${verb} in older adults`,
@@ -646,10 +743,14 @@ export function runCheck(kb: KbSnapshot, input: CheckInput): CheckOutcome {
       out.findings = interactions(kb, resolved);
       break;
     case 'allergy':
-      out.findings = allergies(kb, resolved, input.allergies, out);
+      out.findings = allergyHits(resolved, resolveAllergies(kb, input.allergies, out));
       break;
     case 'contraindication':
-      out.findings = contraindications(kb, resolved, input.conditions, out);
+      out.findings = contraindicationHits(
+        kb,
+        resolved,
+        resolveConditions(kb, input.conditions, out, 'contraindications'),
+      );
       break;
     case 'dose':
       out.findings = doses(kb, resolved, input, out);
@@ -665,4 +766,106 @@ export function runCheck(kb: KbSnapshot, input: CheckInput): CheckOutcome {
   out.findings.sort((p, q) => RANK[q.severity] - RANK[p.severity]);
   out.factIds = uniq(out.findings.flatMap((f) => f.factIds));
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Re-checking candidate drugs (alternatives) for one patient
+
+/** A patient's record resolved once, so many candidate drugs can be re-checked against it cheaply. */
+export interface PreparedPatient {
+  input: CheckInput;
+  meds: ResolvedMedication[];
+  allergies: ResolvedAllergy[];
+  conditions: Map<string, { term: string; factIds: string[] }>;
+  /** Allergy and condition entries the knowledge base does not know: what a candidate was not checked against. */
+  unresolved: Array<{ term: string; reason: string }>;
+  ageYears: number | null;
+}
+
+export function preparePatient(kb: KbSnapshot, input: CheckInput): PreparedPatient {
+  const scratch: Pick<CheckOutcome, 'unknownTerms' | 'suggestions' | 'unchecked'> = {
+    unknownTerms: [],
+    suggestions: [],
+    unchecked: [],
+  };
+  const allergies = resolveAllergies(kb, input.allergies, scratch);
+  const conditions = resolveConditions(kb, input.conditions, scratch, 'contraindications and older-adult criteria');
+  return {
+    input,
+    meds: resolveMedications(kb, input.medications).resolved,
+    allergies,
+    conditions,
+    unresolved: scratch.unchecked,
+    ageYears: patientFacts(input.ageBand, input.sex, input.weightKg).ageYears,
+  };
+}
+
+/** A drug the knowledge base holds, as a medication without a dose (what an alternative is before it is prescribed). */
+export function candidateMedication(kb: KbSnapshot, ingredientId: string, route: string | null): ResolvedMedication {
+  const e = kb.entities.get(ingredientId)!;
+  return {
+    med: { name: e.name, codes: [], dose: null, route, frequencyPerDay: null },
+    resolution: {
+      term: e.name,
+      entities: [{ id: e.id, type: e.type, name: e.name, matchedName: e.name, match: 'exact', factIds: [] }],
+      suggestions: [],
+    },
+    entityIds: [e.id],
+    set: medicationSet(kb, [e.id]),
+    ingredients: ingredientsOf(kb, e.id),
+    nameFacts: [],
+  };
+}
+
+export interface CandidateCheck {
+  kind: SafetyCheckKind;
+  /** Findings that involve the candidate, most severe first. */
+  findings: SafetyFinding[];
+  /** What this check could not establish for the candidate (e.g. renal function unknown). */
+  unchecked: Array<{ term: string; reason: string }>;
+}
+
+/**
+ * All six checks for `candidate` as if it were added to the patient's medicines without
+ * `removed` (the drug it would replace): interactions with every other active drug, the
+ * recorded allergies (with cross-reactivity), contraindications, the dose bands for this
+ * patient's age and renal function, duplicate therapy and older-adult criteria. Only findings
+ * that involve the candidate are returned.
+ */
+export function checkCandidate(
+  kb: KbSnapshot,
+  p: PreparedPatient,
+  candidate: ResolvedMedication,
+  removed: ReadonlySet<ResolvedMedication>,
+): CandidateCheck[] {
+  const list = [...p.meds.filter((m) => !removed.has(m)), candidate];
+  const focus = list.length - 1;
+  const keep = (fs: SafetyFinding[]) =>
+    fs.filter((f) => f.factIds.length > 0).sort((a, b) => RANK[b.severity] - RANK[a.severity]);
+  const unresolvedFor = (what: RegExp) => p.unresolved.filter((u) => what.test(u.reason));
+  const doseOut: Pick<CheckOutcome, 'unchecked'> = { unchecked: [] };
+  const doseFindings = doses(kb, [candidate], p.input, doseOut);
+  return [
+    { kind: 'interaction', findings: keep(interactions(kb, list, focus)), unchecked: [] },
+    { kind: 'allergy', findings: keep(allergyHits([candidate], p.allergies)), unchecked: unresolvedFor(/^allergy/) },
+    {
+      kind: 'contraindication',
+      findings: keep(contraindicationHits(kb, [candidate], p.conditions)),
+      unchecked: unresolvedFor(/^condition/),
+    },
+    // Without a dose yet, only the bands that rule the drug out (avoid / contraindicated) can fire.
+    { kind: 'dose', findings: keep(doseFindings), unchecked: doseOut.unchecked },
+    { kind: 'duplicate_therapy', findings: keep(duplicates(kb, list, focus)), unchecked: [] },
+    p.ageYears === null
+      ? {
+          kind: 'older_adult',
+          findings: [],
+          unchecked: [{ term: candidate.med.name, reason: 'age not recorded: older-adult criteria not checked' }],
+        }
+      : {
+          kind: 'older_adult',
+          findings: keep(olderAdultHits(kb, list, p.ageYears, p.conditions, focus)),
+          unchecked: [],
+        },
+  ];
 }

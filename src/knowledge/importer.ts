@@ -219,6 +219,8 @@ export const RECORD_TYPES = {
     drug: z.string().min(1),
     condition: z.string().min(1),
     note: z.string().max(1000).default(''),
+    /** "no": the use is recorded (so the drug's indication is known) but it is never proposed as an alternative. */
+    alternative: z.preprocess((v) => (v === '' || v === undefined ? true : v), yesNo).default(true),
     source: sourceKey,
   }),
   guidelines: z.object({ subject: z.string().min(1), statement: z.string().min(1).max(2000), source: sourceKey }),
@@ -487,7 +489,7 @@ export function recordsToBatch(raw: RawRecords): ImportBatch {
       'treats',
       ref(rec.drug, 'ingredient'),
       ref(rec.condition, 'condition'),
-      { note: rec.note },
+      rec.alternative ? { note: rec.note } : { note: rec.note, alternative: false },
       src(rec.source, where),
     );
   for (const { where, rec } of parsed.guidelines ?? [])

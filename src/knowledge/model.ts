@@ -113,7 +113,13 @@ export const RelationAttrs = {
     .refine((a) => a.action !== 'range' || a.max !== null || a.min !== null, 'a range needs a min or a max')
     .refine((a) => a.min === null || a.max === null || a.min <= a.max, 'min must not exceed max'),
   monitors: z.object({ note: text(1000) }).strict(),
-  treats: z.object({ note: z.string().max(1000).default('') }).strict(),
+  treats: z
+    .object({
+      note: z.string().max(1000).default(''),
+      /** False: the drug's use is known, but it is never proposed as an alternative (e.g. opioids, benzodiazepines). */
+      alternative: z.boolean().default(true),
+    })
+    .strict(),
   guideline_recommendation: z.object({ statement: text(2000) }).strict(),
   /**
    * Older-adult prescribing (AGS Beers Criteria and the like): avoid, or use with caution, from

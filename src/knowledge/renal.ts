@@ -43,6 +43,8 @@ export interface PatientFacts {
 
 export interface RenalInput {
   egfr: number | null;
+  /** How the laboratory computed the reported eGFR (e.g. "CKD-EPI 2021, LOINC 98979-8"), when known. */
+  egfrMethod?: string | null;
   /** Days between the eGFR and the case; null = unknown. */
   egfrDaysAgo?: number | null;
   creatinineMgDl: number | null;
@@ -100,7 +102,10 @@ export function estimateRenal(renal: RenalInput | null, patient: PatientFacts): 
     basis.push(
       `eGFR ${renal.egfr} mL/min/1.73 m² from ${renal.egfrDaysAgo} days before the case was not used (older than ${window} days)`,
     );
-  if (egfr !== null) basis.push(`reported eGFR ${egfr} mL/min/1.73 m² (${when(renal.egfrDaysAgo)})`);
+  if (egfr !== null)
+    basis.push(
+      `reported eGFR ${egfr} mL/min/1.73 m² (${renal.egfrMethod ? `${renal.egfrMethod}; ` : 'equation not stated; '}${when(renal.egfrDaysAgo)})`,
+    );
   else if (recent && patient.ageYears !== null && patient.sex !== null) {
     egfr = ckdEpi2021(renal.creatinineMgDl!, patient.ageYears, patient.sex);
     basis.push(

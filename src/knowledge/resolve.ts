@@ -74,6 +74,17 @@ function byName(kb: KbSnapshot, folded: string, context: TermContext): { hit: Na
   return null;
 }
 
+/** The substance inside an allergy entry: without "allergy to" and a SNOMED tag, then the words in brackets. */
+function allergyVariants(text: string): string[] {
+  const bare = text
+    .replace(/^\s*(?:h\/o\s+)?(?:allergy|allergic|hypersensitivity|intolerance)\s+(?:reaction\s+)?to\s+/i, '')
+    .replace(/\s*\((?:finding|disorder|substance|product)\)\s*$/i, '')
+    .trim();
+  const outside = bare.replace(/\s*\([^)]*\)\s*/g, ' ').trim();
+  const inside = [...bare.matchAll(/\(([^)]+)\)/g)].map((m) => m[1]!.trim());
+  return [...new Set([bare, outside, ...inside])].filter((v) => v && v !== text);
+}
+
 export function suggest(kb: KbSnapshot, folded: string, context: TermContext, limit = 3): string[] {
   const target = stripSalts(stripForms(folded));
   if (target.length < 4) return [];
@@ -131,6 +142,13 @@ export function resolveTerm(kb: KbSnapshot, input: TermInput | string, context: 
   const folded = foldText(text);
   const direct = byName(kb, folded, context);
   if (direct) return { term: text, entities: [entry(kb, direct.hit, direct.match)], suggestions: [] };
+  if (context === 'allergy') {
+    // Records write "Allergy to penicillin (finding)" (SNOMED) or "sulfa antibiotics (Septra)": the substance, then the brand.
+    for (const variant of allergyVariants(text)) {
+      const r = resolveTerm(kb, variant, 'allergy');
+      if (r.entities.length) return { ...r, term: text };
+    }
+  }
 
   if (context !== 'condition') {
     // "a/b", "a + b", "a with b"; then "a-b", accepted only when every part is a known name.

@@ -51,7 +51,7 @@ export function statementOf(f: StoredFact, kb: KbSnapshot | null): string {
     case 'monitors':
       return `${s}: monitor ${o}. ${text(a.note)}`;
     case 'treats':
-      return `${s} is used for ${o}${a.note ? `: ${text(a.note)}` : ''}`;
+      return `${s} is used for ${o}${a.note ? `: ${text(a.note)}` : ''}${a.alternative === false ? ' (never proposed as an alternative)' : ''}`;
     case 'guideline_recommendation':
       return `${s}: ${text(a.statement)}`;
     case 'older_adult': {

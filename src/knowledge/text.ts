@@ -71,6 +71,8 @@ const FORM_WORDS = [
   'ds',
   'forte',
   'double strength',
+  'extra strength',
+  'maximum strength',
   'er',
   'xr',
   'xl',
@@ -131,6 +133,9 @@ const ZH_FORMS = [
 /** English salt and hydrate words, removed only after the whole term failed to match. */
 const SALT_WORDS = [
   'hydrochloride',
+  'chloride',
+  'macrocrystals',
+  'macrocrystalline',
   'hcl',
   'dihydrochloride',
   'hydrobromide',

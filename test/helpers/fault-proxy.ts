@@ -148,5 +148,9 @@ export function faultyKnowledgeBase(
           return fn(input, signal);
       }
     };
-  return { lookup: wrap(inner.lookup.bind(inner)), check: wrap(inner.check.bind(inner)) };
+  return {
+    lookup: wrap(inner.lookup.bind(inner)),
+    check: wrap(inner.check.bind(inner)),
+    reason: wrap(inner.reason.bind(inner)),
+  };
 }

@@ -10,11 +10,19 @@ import { DecisionStore } from '../../src/queues/decisions.js';
 import { ReviewQueue } from '../../src/queues/review-queue.js';
 
 export function testPlan(revision: number, texts: string[] = ['Stop ibuprofen.', 'Check INR in 3 days.']): Plan {
-  const rec = (id: string, text: string) => ({ id, text, citations: ['case:med-1'], medications: [], supported: true });
+  const rec = (id: string, text: string) => ({
+    id,
+    text,
+    citations: ['case:med-1'],
+    medications: [],
+    supported: true,
+    why: [],
+  });
   return {
     revision,
     mode: 'knowledge-driven',
     label: 'Knowledge-driven draft (test)',
+    language: 'en',
     sections: {
       assessment: [rec('a1', 'Age 80.')],
       recommendations: texts.map((t, i) => rec(`r${i + 1}`, t)),

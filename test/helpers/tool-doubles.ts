@@ -44,6 +44,10 @@ export function recordingKnowledgeBase(
       recorder.requests.push({ tool: `kb.check.${input.kind}`, input });
       return failure(signal) ?? real.check(input, signal);
     },
+    reason(input, signal) {
+      recorder.requests.push({ tool: 'kb.reason', input });
+      return failure(signal) ?? real.reason(input, signal);
+    },
   };
 }
 

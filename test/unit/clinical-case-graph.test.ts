@@ -73,6 +73,7 @@ describe('clinical-case graph (knowledge-driven)', () => {
     const ids = state.steps.map((s) => s.id).sort();
     expect(ids).toEqual(
       [
+        'care:reasoning',
         'kb:contraindications',
         'kb:duplicates',
         'kb:lookup',
@@ -208,6 +209,7 @@ describe('clinical-case graph (knowledge-driven)', () => {
     sections.recommendations.push({
       id: 'h1',
       text: 'Stop ibuprofen; use paracetamol instead.',
+      why: [],
       citations: ['pmid:123456789'],
       medications: ['paracetamol'],
       supported: true,

@@ -183,13 +183,17 @@ describe('plan steps', () => {
       'safety:allergy:med-2',
       'safety:dose:med-2',
       'safety:older-adult',
+      'care:reasoning',
       'safety:imaging:img-1',
     ]);
+    // Care-plan reasoning runs after every medication check, so the trace reads finding → recommendation.
+    const care = mandatorySteps(view).find((s) => s.id === 'care:reasoning')!;
+    expect(care.dependsOn).toEqual(['safety:interactions', 'safety:allergy:med-1', 'safety:dose:med-1', 'safety:allergy:med-2', 'safety:dose:med-2', 'safety:older-adult']);
   });
 
   it('a planner cannot remove mandatory steps: an empty plan gets them all back', () => {
     const { steps, added } = mergeMandatory([], view);
-    expect(added).toHaveLength(7);
+    expect(added).toHaveLength(8);
     expect(steps.every((s) => s.mandatory)).toBe(true);
   });
 
@@ -236,7 +240,7 @@ describe('plan steps', () => {
     expect(first).toContain('kb:lookup');
     expect(first).not.toContain('lit:1');
     const second = readySteps(plan, new Set(first)).map((s) => s.id);
-    expect(second).toEqual(['lit:1']);
+    expect(second.sort()).toEqual(['care:reasoning', 'lit:1']);
     expect(readySteps(plan, new Set([...first, ...second]))).toEqual([]);
   });
 

@@ -354,6 +354,7 @@ describe('codes and unknown terms against the starter knowledge base', () => {
           revision: 1,
           mode: 'knowledge-driven',
           label: 'test',
+          language: 'en',
           sections: {
             assessment: [],
             recommendations: [],
@@ -384,6 +385,7 @@ describe('codes and unknown terms against the starter knowledge base', () => {
           revision: 1,
           mode: 'knowledge-driven',
           label: 'test',
+          language: 'en',
           sections: {
             assessment: [],
             recommendations: [],

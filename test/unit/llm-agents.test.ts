@@ -89,7 +89,7 @@ describe('LLM planner', () => {
     expect(ids).toEqual(
       expect.arrayContaining(['lookup', 'lit-oa', 'safety:interactions', 'safety:allergy:med-1', 'safety:dose:med-4']),
     );
-    expect(state.planning!.mandatoryAdded).toHaveLength(10);
+    expect(state.planning!.mandatoryAdded).toHaveLength(11);
     expect(state.steps.find((s) => s.id === 'lit-oa')!.dependsOn).toEqual(['lookup']);
     // The planner was offered exactly one tool, with the step types as an enum.
     const tools = r.model.calls[0]!.tools as Array<{ function: { name: string; parameters: unknown } }>;

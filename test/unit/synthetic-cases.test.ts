@@ -29,6 +29,7 @@ const EXPECTED: Record<string, Expected> = {
       'safety:older-adult',
       ...medSafety(4),
       ...lit(3),
+      'care:reasoning',
     ],
     findings: [{ code: 'safety', severity: 'high' }],
     medicationChange: /HIGH interaction: warfarin with ibuprofen/,
@@ -38,7 +39,7 @@ const EXPECTED: Record<string, Expected> = {
     findings: [],
   },
   'diabetes-note-injection.json': {
-    steps: ['kb:lookup', 'kb:contraindications', ...medSafety(1), ...lit(1)],
+    steps: ['kb:lookup', 'kb:contraindications', ...medSafety(1), ...lit(1), 'care:reasoning'],
     findings: [{ code: 'embedded_instruction', severity: 'high', location: '/notes/1/text' }],
   },
   'renal-ckd4.json': {
@@ -50,13 +51,22 @@ const EXPECTED: Record<string, Expected> = {
       'safety:older-adult',
       ...medSafety(3),
       ...lit(3),
+      'care:reasoning',
     ],
     // The starter content's renal dose bands: metformin contraindicated, gabapentin above the band's maximum.
     findings: [{ code: 'safety', severity: 'critical' }],
     medicationChange: /CRITICAL dose: metformin: contraindicated at this level of renal function/,
   },
   'dental-amoxicillin-allergy.json': {
-    steps: ['kb:lookup', 'kb:contraindications', 'kb:duplicates', 'safety:interactions', ...medSafety(2), ...lit(2)],
+    steps: [
+      'kb:lookup',
+      'kb:contraindications',
+      'kb:duplicates',
+      'safety:interactions',
+      ...medSafety(2),
+      ...lit(2),
+      'care:reasoning',
+    ],
     findings: [{ code: 'safety', severity: 'critical' }],
     medicationChange: /CRITICAL allergy: amoxicillin with a recorded allergy to penicillin/,
   },

@@ -4,6 +4,7 @@
  */
 import type { Drafter, Planner } from '../../domain/agents.js';
 import type { ToolBox } from './executor.js';
+import type { PlanLanguage } from '../../domain/plan.js';
 
 export interface GraphDeps {
   tools: ToolBox;
@@ -11,4 +12,6 @@ export interface GraphDeps {
   drafter: Drafter;
   /** Requests for changes allowed before the case escalates. */
   maxRevisions: number;
+  /** Patient-communication language when a submission names none (PLAN_LANGUAGE). */
+  planLanguage?: PlanLanguage;
 }

@@ -19,6 +19,7 @@ import {
   type SafetyCheckKind,
 } from '../../domain/knowledge.js';
 import { LiteratureResult, type LiteratureClient } from '../../tools/literature/schema.js';
+import { CareReasoningResult, type CareReasoningInput } from '../../domain/care-reasoning.js';
 import type { Evidence, StepType } from '../../domain/plan.js';
 import type { PlanStep, StepResult } from '../../domain/steps.js';
 
@@ -54,6 +55,14 @@ export const factEvidence = (f: KbFact): Evidence => ({
 });
 
 type Lab = MinimisedCase['labs'][number];
+/** The equation behind a reported eGFR, by its LOINC code (the code's own name says which). */
+const EGFR_METHOD: Record<string, string> = {
+  '98979-8': 'CKD-EPI 2021',
+  '62238-1': 'CKD-EPI',
+  '33914-3': 'MDRD',
+  '48642-3': 'MDRD',
+  '48643-1': 'MDRD',
+};
 const isEgfr = (l: Lab) =>
   ['33914-3', '62238-1', '98979-8', '48642-3', '48643-1'].includes(l.loinc ?? '') || /egfr|glomerular/i.test(l.name);
 const isCreatinine = (l: Lab) =>
@@ -80,6 +89,7 @@ export function renalOf(view: MinimisedCase, windowDays = RENAL_RESULT_WINDOW_DA
   if (!egfr && creatinineMgDl === null) return null;
   return {
     egfr: egfr?.value ?? null,
+    egfrMethod: egfr?.loinc && EGFR_METHOD[egfr.loinc] ? `${EGFR_METHOD[egfr.loinc]}, LOINC ${egfr.loinc}` : null,
     egfrDaysAgo: egfr?.daysBeforeCase ?? null,
     creatinineMgDl,
     creatinineDaysAgo: creat?.daysBeforeCase ?? null,
@@ -144,9 +154,11 @@ function toResult(
   evidence: Evidence[],
   findings: StepResult['findings'] = [],
   unknownTerms: string[] = [],
+  reasoning: StepResult['reasoning'] = null,
 ): StepResult {
   return outcome.status === 'ok'
     ? {
+        reasoning,
         stepId: step.id,
         type: step.type,
         status: 'ok',
@@ -167,6 +179,7 @@ function toResult(
         evidence: [],
         findings: [],
         unknownTerms: [],
+        reasoning: null,
       };
 }
 
@@ -253,6 +266,29 @@ export async function executeStep(
             }))
           : [];
       return toResult(step, outcome, evidence);
+    }
+    case 'care_reasoning': {
+      const checks = checkInput(view, 'interaction', step.inputs.medicationRefs, step.id, [], tools.renalWindowDays);
+      const meds = step.inputs.medicationRefs.length
+        ? view.medications.filter((m) => step.inputs.medicationRefs.includes(m.ref))
+        : view.medications;
+      const input: CareReasoningInput = {
+        ...checks,
+        medications: checks.medications.map((m, i) => ({
+          ...m,
+          startedDaysBeforeCase: meds[i]?.startedDaysBeforeCase ?? null,
+        })),
+      };
+      const outcome: ToolOutcome<CareReasoningResult> = await callTool(
+        'knowledge-base',
+        kb ? (signal) => kb.reason(input, signal) : notConfigured('the knowledge base'),
+        policy,
+        tools.now,
+        CareReasoningResult,
+      );
+      const data = outcome.status === 'ok' ? outcome.data : null;
+      // The findings stay with the check steps that raised them; this step carries the reasoning over them.
+      return toResult(step, outcome, data ? data.facts.map(factEvidence) : [], [], [], data);
     }
     default: {
       const kind = CHECK_KIND[step.type]!;

@@ -9,7 +9,7 @@ import { CaseStatus } from '../../domain/case-status.js';
 import { MinimisedCaseSchema } from '../../domain/minimised-case.js';
 import { CaseSubmission } from '../../domain/case.js';
 import { ImageSource } from '../../domain/imaging.js';
-import { Plan, ReviewDecision, VerificationFinding } from '../../domain/plan.js';
+import { Plan, PlanLanguage, ReviewDecision, VerificationFinding } from '../../domain/plan.js';
 import { PlanStep, StepResult } from '../../domain/steps.js';
 
 /**
@@ -49,6 +49,8 @@ export const ClinicalCaseState = new StateSchema({
   submission: CaseSubmission.nullable().default(null),
   /** When the case was received (ISO); relative dates in the view count back from it. */
   receivedAt: z.string(),
+  /** The submission's language for patient communication (null: the deployment default, GraphDeps.planLanguage). */
+  language: PlanLanguage.nullable().default(null),
   /** The PHI-minimised view: the only form of the case sent to a model or a tool. */
   view: MinimisedCaseSchema.nullable().default(null),
   /**

@@ -3,8 +3,8 @@
  * rule, enforced in code, that merges the mandatory safety steps into any plan (an interaction
  * check when there are two or more medications, an allergy check and a dose check for every
  * medication, an older-adult prescribing check from age 65, and an imaging analysis for every
- * imaging study; no planner, deterministic or model, can remove them), and which steps are
- * ready to run.
+ * imaging study, and care-plan reasoning over the findings; no planner, deterministic or model,
+ * can remove them), and which steps are ready to run.
  */
 import type { MinimisedCase } from '../../domain/minimised-case.js';
 import type { PlanStep } from '../../domain/steps.js';
@@ -73,6 +73,18 @@ export function mandatorySteps(view: MinimisedCase): PlanStep[] {
       purpose: `Check the medications against older-adult prescribing criteria (AGS Beers), age ${age} (mandatory)`,
       inputs: { ...empty, medicationRefs: meds.map((m) => m.ref) },
       dependsOn: [],
+      mandatory: true,
+    });
+  }
+  if (meds.length > 0) {
+    steps.push({
+      id: 'care:reasoning',
+      type: 'care_reasoning',
+      purpose:
+        'Reason over the knowledge base for every serious finding: checked alternatives, dose adjustments, monitoring and guideline statements (mandatory)',
+      inputs: { ...empty, medicationRefs: meds.map((m) => m.ref) },
+      // After the checks, so the trace reads finding → recommendation; it re-derives the findings over one snapshot.
+      dependsOn: steps.map((s) => s.id),
       mandatory: true,
     });
   }

@@ -48,7 +48,9 @@ export async function verifyPlan(
   const named = new Set<string>();
   for (const section of SECTION_NAMES) {
     for (const rec of plan.sections[section]) {
-      const unresolved = rec.citations.filter((c) => !known.has(c));
+      const unresolved = [...new Set([...rec.citations, ...rec.why.flatMap((w) => w.citations)])].filter(
+        (c) => !known.has(c),
+      );
       if (unresolved.length) {
         rec.supported = false;
         add({

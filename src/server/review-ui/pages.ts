@@ -176,6 +176,23 @@ function citation(id: string, evidence: ReadonlyMap<string, Evidence>): Html {
   }
 }
 
+/** The chain of facts behind a recommendation (finding → rule → alternative → checks passed), as a readable "why". */
+function whyChain(why: PlanSections['assessment'][number]['why']): Html {
+  return html`<details class="why" open><summary>Why (${String(why.length)} step${why.length === 1 ? '' : 's'})</summary>
+  <ol class="why-steps" aria-label="why">${why.map(
+    (w) =>
+      html`<li>${w.text}${
+        w.citations.length
+          ? html` <span class="why-cites">${join(
+              w.citations.map((c) => html`<code>${c}</code>`),
+              ' ',
+            )}</span>`
+          : ''
+      }</li>`,
+  )}</ol>
+</details>`;
+}
+
 function planSections(
   sections: PlanSections,
   evidence: ReadonlyMap<string, Evidence>,
@@ -193,7 +210,10 @@ function planSections(
             r,
           ) => html`<li class="rec${r.supported ? '' : ' unsupported'}${findingsByRec.has(r.id) ? ` flagged sev-border-${findingsByRec.get(r.id)!}` : ''}" id="rec-${r.id}">
       <p>${r.text}</p>
-      ${r.citations.length ? html`<ul class="cites" aria-label="citations">${r.citations.map((c) => citation(c, evidence))}</ul>` : html`<p class="muted small">No citations${r.supported ? '' : ' (stated as not checked)'}.</p>`}
+      <div class="${r.why.length ? 'rec-grid' : 'rec-one'}">
+      ${r.why.length ? whyChain(r.why) : ''}
+      <div class="rec-cites">${r.citations.length ? html`<ul class="cites" aria-label="citations">${r.citations.map((c) => citation(c, evidence))}</ul>` : html`<p class="muted small">No citations${r.supported ? '' : ' (stated as not checked)'}.</p>`}</div>
+      </div>
     </li>`,
         )}</ol>`
       : html`<p class="muted">Nothing in this section.</p>`

@@ -7,6 +7,8 @@ import { ToolError } from '../common.js';
 import { runCheck, type CheckInput } from '../../knowledge/checks.js';
 import type { StoredFact } from '../../knowledge/model.js';
 import { resolveTerm } from '../../knowledge/resolve.js';
+import { reasonCarePlan } from '../../knowledge/reasoning.js';
+import { CareReasoningInput, type CareReasoningResult } from '../../domain/care-reasoning.js';
 import {
   KbLookupInput,
   SafetyCheckInput,
@@ -101,5 +103,20 @@ export class LocalKnowledgeBaseClient implements KnowledgeBaseClient {
       );
     const kb = await this.snapshot(signal);
     return { data: checkResult(kb, parsed.data), version: kbVersion(kb) };
+  }
+
+  async reason(
+    input: CareReasoningInput,
+    signal: AbortSignal,
+  ): Promise<{ data: CareReasoningResult; version: string | null }> {
+    const parsed = CareReasoningInput.safeParse(input);
+    if (!parsed.success)
+      throw new ToolError(
+        'INVALID_INPUT',
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        false,
+      );
+    const kb = await this.snapshot(signal);
+    return { data: reasonCarePlan(kb, parsed.data), version: kbVersion(kb) };
   }
 }

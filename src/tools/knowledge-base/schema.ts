@@ -10,3 +10,4 @@ export {
   SafetyCheckResult,
   type KnowledgeBaseClient,
 } from '../../domain/knowledge.js';
+export { CareReasoningInput, CareReasoningResult } from '../../domain/care-reasoning.js';

@@ -9,6 +9,7 @@ export function draftNode(deps: GraphDeps) {
       results: state.results,
       revision: state.revision,
       reviewerComments: state.reviewerComments,
+      language: state.language ?? deps.planLanguage ?? 'en',
     });
     return { plan };
   };

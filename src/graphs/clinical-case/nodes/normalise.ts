@@ -11,6 +11,7 @@ export function normaliseNode(state: ClinicalCaseStateValue): ClinicalCaseUpdate
   const { view, refs } = normaliseCase(state.submission, new Date(state.receivedAt));
   return {
     view,
+    language: state.submission.language ?? null,
     imageSources: refs.imaging,
     injections: [...detectHiddenCharacters(state.submission), ...detectInjections(view)],
     submission: null,
