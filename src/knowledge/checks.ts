@@ -643,6 +643,18 @@ function olderAdult(kb: KbSnapshot, meds: ResolvedMedication[], input: CheckInpu
   return olderAdultHits(kb, meds, age, conditions);
 }
 
+/** A medication's older-adult rules (its own and its classes'), gathered once per resolved medication. */
+const olderRuleCache = new WeakMap<ResolvedMedication, Array<{ x: string; viaFacts: string[]; f: StoredFact }>>();
+function olderRules(kb: KbSnapshot, m: ResolvedMedication) {
+  let rules = olderRuleCache.get(m);
+  if (!rules) {
+    rules = [];
+    for (const [x, viaFacts] of m.set) for (const f of kb.bySubject('older_adult', x)) rules.push({ x, viaFacts, f });
+    olderRuleCache.set(m, rules);
+  }
+  return rules;
+}
+
 /** Older-adult criteria at `age`; with `focus`, only those that involve `meds[focus]`. */
 function olderAdultHits(
   kb: KbSnapshot,
@@ -655,10 +667,12 @@ function olderAdultHits(
   const seenPairs = new Set<string>();
   const focused = focus === undefined ? null : meds[focus]!;
   for (const m of meds) {
-    for (const [x, viaFacts] of m.set) {
-      for (const f of kb.bySubject('older_adult', x)) {
+    for (const { x, viaFacts, f } of olderRules(kb, m)) {
+      {
         const a = f.attrs as AttrsOf<'older_adult'>;
         if (age < a.ageMin) continue;
+        // Focused on one drug: another drug's rules matter only when they name the focused one.
+        if (focused && m !== focused && !(a.with && focused.set.has(a.with))) continue;
         const action = a.action;
         const grade = [a.quality ? `quality of evidence ${a.quality}` : '', a.strength ? `strength ${a.strength}` : '']
           .filter(Boolean)
@@ -800,9 +814,31 @@ export function preparePatient(kb: KbSnapshot, input: CheckInput): PreparedPatie
   };
 }
 
+/** Every finding of the six checks for a prepared patient (what runCheck gives kind by kind, resolved once). */
+export function allFindings(kb: KbSnapshot, p: PreparedPatient): SafetyFinding[] {
+  const scratch: Pick<CheckOutcome, 'unchecked'> = { unchecked: [] };
+  const findings = [
+    ...interactions(kb, p.meds),
+    ...allergyHits(p.meds, p.allergies),
+    ...contraindicationHits(kb, p.meds, p.conditions),
+    ...doses(kb, p.meds, p.input, scratch),
+    ...duplicates(kb, p.meds),
+    ...(p.ageYears === null ? [] : olderAdultHits(kb, p.meds, p.ageYears, p.conditions)),
+  ];
+  return findings.filter((f) => f.factIds.length > 0).sort((a, b) => RANK[b.severity] - RANK[a.severity]);
+}
+
+/** Per snapshot: an ingredient's class set and ingredients, for candidates re-checked again and again. */
+const candidateCache = new WeakMap<KbSnapshot, Map<string, Pick<ResolvedMedication, 'set' | 'ingredients'>>>();
+
 /** A drug the knowledge base holds, as a medication without a dose (what an alternative is before it is prescribed). */
 export function candidateMedication(kb: KbSnapshot, ingredientId: string, route: string | null): ResolvedMedication {
   const e = kb.entities.get(ingredientId)!;
+  let byId = candidateCache.get(kb);
+  if (!byId) candidateCache.set(kb, (byId = new Map<string, Pick<ResolvedMedication, 'set' | 'ingredients'>>()));
+  let shape = byId.get(ingredientId);
+  if (!shape)
+    byId.set(ingredientId, (shape = { set: medicationSet(kb, [e.id]), ingredients: ingredientsOf(kb, e.id) }));
   return {
     med: { name: e.name, codes: [], dose: null, route, frequencyPerDay: null },
     resolution: {
@@ -811,8 +847,8 @@ export function candidateMedication(kb: KbSnapshot, ingredientId: string, route:
       suggestions: [],
     },
     entityIds: [e.id],
-    set: medicationSet(kb, [e.id]),
-    ingredients: ingredientsOf(kb, e.id),
+    set: shape.set,
+    ingredients: shape.ingredients,
     nameFacts: [],
   };
 }
@@ -837,35 +873,50 @@ export function checkCandidate(
   p: PreparedPatient,
   candidate: ResolvedMedication,
   removed: ReadonlySet<ResolvedMedication>,
+  /** Stop at the first check with a finding this says rules the candidate out (the cheap checks run first). */
+  stopAt?: (f: SafetyFinding) => boolean,
 ): CandidateCheck[] {
   const list = [...p.meds.filter((m) => !removed.has(m)), candidate];
   const focus = list.length - 1;
   const keep = (fs: SafetyFinding[]) =>
     fs.filter((f) => f.factIds.length > 0).sort((a, b) => RANK[b.severity] - RANK[a.severity]);
   const unresolvedFor = (what: RegExp) => p.unresolved.filter((u) => what.test(u.reason));
-  const doseOut: Pick<CheckOutcome, 'unchecked'> = { unchecked: [] };
-  const doseFindings = doses(kb, [candidate], p.input, doseOut);
-  return [
-    { kind: 'interaction', findings: keep(interactions(kb, list, focus)), unchecked: [] },
-    { kind: 'allergy', findings: keep(allergyHits([candidate], p.allergies)), unchecked: unresolvedFor(/^allergy/) },
-    {
+  const runs: Array<() => CandidateCheck> = [
+    () => ({
+      kind: 'allergy',
+      findings: keep(allergyHits([candidate], p.allergies)),
+      unchecked: unresolvedFor(/^allergy/),
+    }),
+    () => ({ kind: 'duplicate_therapy', findings: keep(duplicates(kb, list, focus)), unchecked: [] }),
+    () => ({
       kind: 'contraindication',
       findings: keep(contraindicationHits(kb, [candidate], p.conditions)),
       unchecked: unresolvedFor(/^condition/),
-    },
+    }),
     // Without a dose yet, only the bands that rule the drug out (avoid / contraindicated) can fire.
-    { kind: 'dose', findings: keep(doseFindings), unchecked: doseOut.unchecked },
-    { kind: 'duplicate_therapy', findings: keep(duplicates(kb, list, focus)), unchecked: [] },
-    p.ageYears === null
-      ? {
-          kind: 'older_adult',
-          findings: [],
-          unchecked: [{ term: candidate.med.name, reason: 'age not recorded: older-adult criteria not checked' }],
-        }
-      : {
-          kind: 'older_adult',
-          findings: keep(olderAdultHits(kb, list, p.ageYears, p.conditions, focus)),
-          unchecked: [],
-        },
+    () => {
+      const doseOut: Pick<CheckOutcome, 'unchecked'> = { unchecked: [] };
+      return { kind: 'dose', findings: keep(doses(kb, [candidate], p.input, doseOut)), unchecked: doseOut.unchecked };
+    },
+    () =>
+      p.ageYears === null
+        ? {
+            kind: 'older_adult',
+            findings: [],
+            unchecked: [{ term: candidate.med.name, reason: 'age not recorded: older-adult criteria not checked' }],
+          }
+        : {
+            kind: 'older_adult',
+            findings: keep(olderAdultHits(kb, list, p.ageYears, p.conditions, focus)),
+            unchecked: [],
+          },
+    () => ({ kind: 'interaction', findings: keep(interactions(kb, list, focus)), unchecked: [] }),
   ];
+  const out: CandidateCheck[] = [];
+  for (const run of runs) {
+    const c = run();
+    out.push(c);
+    if (stopAt && c.findings.some(stopAt)) break;
+  }
+  return out;
 }

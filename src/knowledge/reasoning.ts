@@ -25,7 +25,7 @@ import {
   checkCandidate,
   normaliseRoute,
   preparePatient,
-  runCheck,
+  allFindings,
   type CheckInput,
   type PreparedPatient,
   type ResolvedMedication,
@@ -33,7 +33,7 @@ import {
 import { estimateRenal, patientFacts, convertMass, type RenalEstimate } from './renal.js';
 import { ancestors, type KbSnapshot } from './snapshot.js';
 import { toKbFact } from './statements.js';
-import { SafetyCheckKind, type SafetyFinding } from '../domain/knowledge.js';
+import type { SafetyCheckKind, SafetyFinding } from '../domain/knowledge.js';
 import type {
   CareAction,
   CareReasoningResult,
@@ -139,12 +139,26 @@ function ingredientsUnder(kb: KbSnapshot, id: string, via: string[] = [], seen =
   return out;
 }
 
-/** A drug whose own use, or its class's, is marked "never proposed as an alternative" (opioids, benzodiazepines …). */
-function neverOffered(kb: KbSnapshot, ingredientId: string): boolean {
-  for (const [x] of ancestors(kb, ingredientId))
-    if (kb.bySubject('treats', x).some((f) => (f.attrs as AttrsOf<'treats'>).alternative === false)) return true;
-  return false;
+/** Per snapshot, per ingredient: the names of it and its classes, and whether it may be proposed at all. */
+const profileCache = new WeakMap<KbSnapshot, Map<string, { names: string[]; neverOffered: boolean }>>();
+function profile(kb: KbSnapshot, ingredientId: string) {
+  let byId = profileCache.get(kb);
+  if (!byId) profileCache.set(kb, (byId = new Map<string, { names: string[]; neverOffered: boolean }>()));
+  let p = byId.get(ingredientId);
+  if (!p) {
+    const classes = [...ancestors(kb, ingredientId).keys()];
+    p = {
+      names: classes.map((id) => entityName(kb, id).toLowerCase()),
+      // Its own use, or its class's, marked "never proposed as an alternative" (opioids, benzodiazepines …).
+      neverOffered: classes.some((x) =>
+        kb.bySubject('treats', x).some((f) => (f.attrs as AttrsOf<'treats'>).alternative === false),
+      ),
+    };
+    byId.set(ingredientId, p);
+  }
+  return p;
 }
+const neverOffered = (kb: KbSnapshot, ingredientId: string) => profile(kb, ingredientId).neverOffered;
 
 interface Candidate {
   id: string;
@@ -173,7 +187,7 @@ function candidatesFor(ctx: Ctx, m: ResolvedMedication, indications: Indication[
     for (const f of kb.byObject('treats', ind.conditionId)) {
       if ((f.attrs as AttrsOf<'treats'>).alternative === false) continue;
       for (const ing of ingredientsUnder(kb, f.subject)) {
-        const names = [...ancestors(kb, ing.id).keys()].map((id) => entityName(kb, id).toLowerCase());
+        const names = profile(kb, ing.id).names;
         add({
           id: ing.id,
           basis: 'same_indication',
@@ -347,7 +361,7 @@ function doseAdjustment(ctx: Ctx, finding: SafetyFinding, m: ResolvedMedication,
 // ---------------------------------------------------------------------------------------------
 // Switching
 
-const CHECK_LABEL: Record<z.infer<typeof SafetyCheckKind>, string> = {
+const CHECK_LABEL: Record<SafetyCheckKind, string> = {
   interaction: 'interactions with every other active drug',
   allergy: 'recorded allergies (with cross-reactivity)',
   contraindication: 'contraindications for the recorded problems',
@@ -363,7 +377,7 @@ function checkedAlternative(
 ): { ok: true; alt: CheckedAlternative } | { ok: false; reason: string } {
   const { kb } = ctx;
   const cand = candidateMedication(kb, c.id, m.med.route);
-  const checks = checkCandidate(kb, ctx.p, cand, new Set([m]));
+  const checks = checkCandidate(kb, ctx.p, cand, new Set([m]), rulesOut);
   const name = cand.med.name;
   const blocking = checks.flatMap((k) => k.findings).find(rulesOut);
   if (blocking)
@@ -681,14 +695,25 @@ function guidelines(ctx: Ctx): GuidelineItem[] {
 
 // ---------------------------------------------------------------------------------------------
 
+/** Per snapshot: entity name → id, for the Chinese names of what a result names. */
+const idByName = new WeakMap<KbSnapshot, Map<string, string>>();
 function zhNames(
   kb: KbSnapshot,
   names: ReadonlySet<string>,
   meds: readonly ResolvedMedication[],
 ): Record<string, string> {
   const out: Record<string, string> = {};
+  let ids = idByName.get(kb);
+  if (!ids) {
+    ids = new Map<string, string>();
+    for (const e of kb.entities.values()) if (!ids.has(e.name)) ids.set(e.name, e.id);
+    idByName.set(kb, ids);
+  }
   const byName = new Map<string, string>();
-  for (const e of kb.entities.values()) if (names.has(e.name)) byName.set(e.name, e.id);
+  for (const n of names) {
+    const id = ids.get(n);
+    if (id) byName.set(n, id);
+  }
   for (const m of meds) {
     const ing = m.ingredients[0];
     if (m.ingredients.length === 1 && ing) byName.set(m.med.name, ing.id);
@@ -703,9 +728,8 @@ function zhNames(
 /** Reason over one snapshot. Pure: the same snapshot and input give the same result. */
 export function reasonCarePlan(kb: KbSnapshot, input: ReasoningInput): CareReasoningResult {
   const checkInput: CheckInput = { ...input, kind: 'interaction' };
-  const findings = SafetyCheckKind.options.flatMap((kind) => runCheck(kb, { ...checkInput, kind }).findings);
-  findings.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
   const p = preparePatient(kb, checkInput);
+  const findings = allFindings(kb, p);
   const patient = patientFacts(input.ageBand, input.sex, input.weightKg);
   const ctx: Ctx = { kb, input, p, renal: estimateRenal(input.renal, patient), cited: new Set(), names: new Set() };
   const byName = new Map<string, ResolvedMedication>();
@@ -716,6 +740,7 @@ export function reasonCarePlan(kb: KbSnapshot, input: ReasoningInput): CareReaso
 
   const actions: CareAction[] = [];
   const byId = new Map<string, CareAction>();
+  const deferred = new Map<string, SafetyFinding>();
   const push = (make: () => CareAction, id: string, f: SafetyFinding) => {
     // One action per drug and kind: a later finding about the same drug is listed as answered by it.
     const known = byId.get(id);
@@ -758,7 +783,21 @@ export function reasonCarePlan(kb: KbSnapshot, input: ReasoningInput): CareReaso
         : `${meds[0]!.med.name} should not be used as prescribed: ${f.summary} (${f.severity}).`;
     // For a pair, the drug started most recently is offered for change first.
     const order = [...meds].sort((a, b) => started(a) - started(b));
-    for (const m of order) push(() => switchAction(ctx, f, m, why), `switch:${m.med.name}`, f);
+    for (const [i, m] of order.entries()) {
+      const id = `switch:${m.med.name}`;
+      // Once changing the first drug of a pair has a checked option, the other side is only worked out if
+      // something else is found about that drug too (it would otherwise be pruned below).
+      if (i > 0 && !byId.has(id) && byId.get(`switch:${order[0]!.med.name}`)?.actionable) {
+        deferred.set(id, f);
+        continue;
+      }
+      push(() => switchAction(ctx, f, m, why), id, f);
+      const later = deferred.get(id);
+      if (later) {
+        deferred.delete(id);
+        push(() => switchAction(ctx, later, m, why), id, later);
+      }
+    }
   }
   // A pair where changing one drug has a checked option: the other side's "no alternative" adds nothing, unless it answers more.
   const pruned = actions.filter(

@@ -188,7 +188,14 @@ describe('plan steps', () => {
     ]);
     // Care-plan reasoning runs after every medication check, so the trace reads finding → recommendation.
     const care = mandatorySteps(view).find((s) => s.id === 'care:reasoning')!;
-    expect(care.dependsOn).toEqual(['safety:interactions', 'safety:allergy:med-1', 'safety:dose:med-1', 'safety:allergy:med-2', 'safety:dose:med-2', 'safety:older-adult']);
+    expect(care.dependsOn).toEqual([
+      'safety:interactions',
+      'safety:allergy:med-1',
+      'safety:dose:med-1',
+      'safety:allergy:med-2',
+      'safety:dose:med-2',
+      'safety:older-adult',
+    ]);
   });
 
   it('a planner cannot remove mandatory steps: an empty plan gets them all back', () => {
