@@ -132,6 +132,17 @@ describe('review UI in headless Chromium', () => {
     expect(await page.locator('.finding').count()).toBeGreaterThan(0);
     await kbCite.scrollIntoViewIfNeeded();
     await shot(page, 'review-citations');
+    // A recommendation's "why": the chain of knowledge-base facts behind it, beside its citations.
+    const change = page.locator('.rec', { hasText: 'CHANGE ibuprofen' }).first();
+    await change.scrollIntoViewIfNeeded();
+    const why = change.locator('.why-steps li');
+    expect(await why.count()).toBeGreaterThan(2);
+    expect(await why.first().textContent()).toMatch(/warfarin with ibuprofen/);
+    expect(await change.locator('.why-steps').textContent()).toMatch(
+      /Paracetamol: Re-checked for this patient in place of ibuprofen/,
+    );
+    expect(await change.locator('.rec-grid .rec-cites .cite-kb').count()).toBeGreaterThan(0);
+    await shot(page, 'review-why');
     await page.locator('.cite-case a').first().click();
     expect(page.url()).toMatch(/#ref-/);
 
@@ -203,6 +214,8 @@ describe('review UI in headless Chromium', () => {
     await page.keyboard.press('e');
     const first = page.locator('textarea[name="text.assessment.0"]');
     await first.fill('Edited by the reviewer: severe renal impairment; review every renally cleared drug.');
+    const removedText = await page.locator('textarea[name="text.patientCommunication.0"]').inputValue();
+    const patientItems = await page.locator('textarea[name^="text.patientCommunication."]').count();
     await page.locator('input[name="remove.patientCommunication.0"]').check();
     await shot(page, 'review-inline-edit');
     await page.getByRole('button', { name: 'Save edits and approve' }).click();
@@ -213,10 +226,11 @@ describe('review UI in headless Chromium', () => {
     expect(record?.diff).toMatchObject({ changed: 1, removed: 1 });
     await expect.poll(async () => (await api.producer.get('ui-case-2'))?.status, { timeout: 30_000 }).toBe('approved');
     const plan = (await api.producer.get('ui-case-2'))!.plan as {
-      sections: { assessment: Array<{ text: string }>; patientCommunication: unknown[] };
+      sections: { assessment: Array<{ text: string }>; patientCommunication: Array<{ text: string }> };
     };
     expect(plan.sections.assessment[0]!.text).toMatch(/^Edited by the reviewer/);
-    expect(plan.sections.patientCommunication).toEqual([]);
+    expect(plan.sections.patientCommunication).toHaveLength(patientItems - 1);
+    expect(plan.sections.patientCommunication.map((r) => r.text)).not.toContain(removedText);
     await context.close();
   }, 120_000);
 
