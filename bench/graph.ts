@@ -27,7 +27,7 @@ import { mergeMandatory } from '../src/graphs/clinical-case/steps.js';
 import { verifyPlan } from '../src/graphs/clinical-case/verify.js';
 import { openSqliteCheckpointer } from '../src/infra/checkpointer.js';
 import { parseSubmission } from '../src/queues/producer.js';
-import type { KnowledgeBaseClient } from '../src/domain/knowledge.js';
+import type { KnowledgeBaseClient } from '../src/domain/knowledge-client.js';
 import { emptyReasoning } from '../src/domain/care-reasoning.js';
 
 const CASES = Number(process.env.BENCH_GRAPH_CASES ?? 200);

@@ -6,11 +6,6 @@
  */
 import { z } from 'zod';
 import { Severity } from './plan.js';
-// Types only: the reasoning schemas (care-reasoning.ts) build on the ones here.
-import type {
-  CareReasoningInput as CareReasoningInputValue,
-  CareReasoningResult as CareReasoningResultValue,
-} from './care-reasoning.js';
 
 export const EntityType = z.enum(['ingredient', 'product', 'drug_class', 'condition', 'lab_test', 'allergen_class']);
 
@@ -138,14 +133,3 @@ export const SafetyCheckResult = z.object({
   facts: z.array(KbFact),
 });
 export type SafetyCheckResult = z.infer<typeof SafetyCheckResult>;
-
-/** What the graph needs from a knowledge base. Implementations throw ToolError on failure. */
-export interface KnowledgeBaseClient {
-  lookup(input: KbLookupInput, signal: AbortSignal): Promise<{ data: KbLookupResult; version: string | null }>;
-  check(input: SafetyCheckInput, signal: AbortSignal): Promise<{ data: SafetyCheckResult; version: string | null }>;
-  /** Care-plan reasoning (alternatives, dose adjustments, monitoring, guidelines): src/domain/care-reasoning.ts. */
-  reason(
-    input: CareReasoningInputValue,
-    signal: AbortSignal,
-  ): Promise<{ data: CareReasoningResultValue; version: string | null }>;
-}

@@ -139,26 +139,30 @@ function ingredientsUnder(kb: KbSnapshot, id: string, via: string[] = [], seen =
   return out;
 }
 
-/** Per snapshot, per ingredient: the names of it and its classes, and whether it may be proposed at all. */
-const profileCache = new WeakMap<KbSnapshot, Map<string, { names: string[]; neverOffered: boolean }>>();
+/** Per snapshot, per ingredient: the names of it and its classes, and the uses it is never proposed for. */
+const profileCache = new WeakMap<KbSnapshot, Map<string, { names: string[]; neverFor: Set<string> }>>();
 function profile(kb: KbSnapshot, ingredientId: string) {
   let byId = profileCache.get(kb);
-  if (!byId) profileCache.set(kb, (byId = new Map<string, { names: string[]; neverOffered: boolean }>()));
+  if (!byId) profileCache.set(kb, (byId = new Map<string, { names: string[]; neverFor: Set<string> }>()));
   let p = byId.get(ingredientId);
   if (!p) {
     const classes = [...ancestors(kb, ingredientId).keys()];
     p = {
       names: classes.map((id) => entityName(kb, id).toLowerCase()),
-      // Its own use, or its class's, marked "never proposed as an alternative" (opioids, benzodiazepines …).
-      neverOffered: classes.some((x) =>
-        kb.bySubject('treats', x).some((f) => (f.attrs as AttrsOf<'treats'>).alternative === false),
+      // Its own use, or its class's, marked "never proposed as an alternative" for a condition (opioids for pain …).
+      neverFor: new Set(
+        classes.flatMap((x) =>
+          kb
+            .bySubject('treats', x)
+            .filter((f) => (f.attrs as AttrsOf<'treats'>).alternative === false)
+            .map((f) => f.object!),
+        ),
       ),
     };
     byId.set(ingredientId, p);
   }
   return p;
 }
-const neverOffered = (kb: KbSnapshot, ingredientId: string) => profile(kb, ingredientId).neverOffered;
 
 interface Candidate {
   id: string;
@@ -171,13 +175,20 @@ interface Candidate {
   inGuideline: boolean;
 }
 
-function candidatesFor(ctx: Ctx, m: ResolvedMedication, indications: Indication[]): Candidate[] {
+function candidatesFor(
+  ctx: Ctx,
+  m: ResolvedMedication,
+  indications: Indication[],
+  finding: SafetyFinding,
+): Candidate[] {
   const { kb } = ctx;
   const taken = new Set(ctx.p.meds.flatMap((x) => x.ingredients.map((i) => i.id)));
   const out = new Map<string, Candidate>();
   const add = (c: Candidate) => {
     if (taken.has(c.id) || out.has(c.id)) return;
-    if (kb.entities.get(c.id)?.type !== 'ingredient' || neverOffered(kb, c.id)) return;
+    if (kb.entities.get(c.id)?.type !== 'ingredient') return;
+    const never = profile(kb, c.id).neverFor;
+    if (c.indication ? never.has(c.indication.conditionId) : indications.some((i) => never.has(i.conditionId))) return;
     out.set(c.id, c);
   };
   for (const ind of indications) {
@@ -225,10 +236,10 @@ function candidatesFor(ctx: Ctx, m: ResolvedMedication, indications: Indication[
         }
       }
   // Like-for-like first (same class and same use), then other classes for the recorded use, then for uses the KB holds.
+  // (After an allergy the drug's own class comes last: the allergy usually covers it.)
+  const classRank = (c: Candidate) => (c.sameClass ? (finding.kind === 'allergy' ? 3 : c.indication ? 0 : 1) : 2);
   const rank = (c: Candidate) =>
-    (c.sameClass ? (c.indication ? 0 : 1) : 2) +
-    (c.indication?.recordedAs || c.sameClass ? 0 : 1) -
-    (c.inGuideline ? 0.5 : 0);
+    classRank(c) + (c.indication?.recordedAs || c.sameClass ? 0 : 1) - (c.inGuideline ? 0.5 : 0);
   return [...out.values()].sort(
     (a, b) => rank(a) - rank(b) || entityName(kb, a.id).localeCompare(entityName(kb, b.id)),
   );
@@ -382,6 +393,11 @@ function checkedAlternative(
   const blocking = checks.flatMap((k) => k.findings).find(rulesOut);
   if (blocking)
     return { ok: false, reason: `${blocking.kind.replace('_', ' ')}, ${blocking.severity}: ${blocking.summary}` };
+  // A candidate held only for another route (an intravenous carbapenem for an oral antibiotic) is not a like-for-like option.
+  const route = normaliseRoute(m.med.route);
+  const routes = new Set(kb.bySubject('dose_range', c.id).map((f) => String(f.attrs.route)));
+  if (route && routes.size && !routes.has(route) && !routes.has('any'))
+    return { ok: false, reason: `route: held only as ${[...routes].join(', ')}, not ${route}` };
   // Recorded problems the KB does not know limit every candidate alike: the action says so once.
   const own = (k: (typeof checks)[number]) => k.unchecked.filter((u) => !u.reason.startsWith('condition'));
   const passed = checks.filter((k) => !own(k).length && !k.findings.length).map((k) => k.kind);
@@ -489,7 +505,7 @@ function switchAction(ctx: Ctx, finding: SafetyFinding, m: ResolvedMedication, w
   const alternatives: CheckedAlternative[] = [];
   const excluded: Array<{ name: string; reason: string }> = [];
   let tried = 0;
-  for (const c of candidatesFor(ctx, m, indications)) {
+  for (const c of candidatesFor(ctx, m, indications, finding)) {
     if (alternatives.filter((a) => a.fullyChecked).length >= LIMITS.alternatives || tried >= LIMITS.candidates) break;
     tried++;
     const r = checkedAlternative(ctx, c, m);

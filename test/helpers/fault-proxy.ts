@@ -12,7 +12,7 @@ import {
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ToolError } from '../../src/tools/common.js';
-import type { KnowledgeBaseClient } from '../../src/domain/knowledge.js';
+import type { KnowledgeBaseClient } from '../../src/domain/knowledge-client.js';
 
 export type FaultMode = 'pass' | 'slow' | 'error' | 'garbage' | 'down';
 

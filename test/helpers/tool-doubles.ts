@@ -6,7 +6,7 @@
  */
 import { ToolError } from '../../src/tools/common.js';
 import type { ImagingClient } from '../../src/tools/imaging/schema.js';
-import type { KnowledgeBaseClient } from '../../src/domain/knowledge.js';
+import type { KnowledgeBaseClient } from '../../src/domain/knowledge-client.js';
 import type { KnowledgeBaseStore } from '../../src/knowledge/store.js';
 import { LocalKnowledgeBaseClient } from '../../src/tools/knowledge-base/client.js';
 import type { LiteratureClient } from '../../src/tools/literature/schema.js';

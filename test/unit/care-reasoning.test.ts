@@ -111,6 +111,31 @@ describe('alternatives', () => {
     // The pair's other side (replace warfarin while ibuprofen stays) has no checked option and adds nothing.
     expect(r.actions.map((x) => x.id)).not.toContain('switch:warfarin');
   });
+  it('keeps to the route: an intravenous drug is not replaced by a drug held only as oral', () => {
+    const r = reason({
+      medications: [{ ...med('ceftriaxone', 1000, 1), route: 'intravenous' }],
+      allergies: ['cefuroxime'],
+      conditions: ['Pneumonia'],
+      ageBand: '70',
+      sex: 'female',
+    });
+    const a = action(r, 'switch:ceftriaxone');
+    for (const alt of a.alternatives) expect(alt.dose ?? '', alt.name).not.toMatch(/\(oral/);
+    expect(a.excluded.some((e) => /^route: held only as oral, not iv$/.test(e.reason))).toBe(true);
+  });
+
+  it('a use marked "not an alternative" is per condition: no fluoroquinolone is offered for a UTI', () => {
+    const r = reason({
+      medications: [med('tizanidine', 4, 3), { ...med('ciprofloxacin', 500, 2), startedDaysBeforeCase: 1 }],
+      conditions: ['Urinary tract infection'],
+      ageBand: '52',
+      sex: 'female',
+    });
+    const a = action(r, 'switch:ciprofloxacin');
+    expect(a.alternatives.length).toBeGreaterThan(0);
+    for (const fq of ['Levofloxacin', 'Moxifloxacin', 'Ofloxacin', 'Norfloxacin'])
+      expect(a.alternatives.map((x) => x.name)).not.toContain(fq);
+  });
 });
 
 describe('dose adjustments', () => {

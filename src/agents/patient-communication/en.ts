@@ -4,7 +4,7 @@
  * common tests, following the descriptions of MedlinePlus (US National Library of Medicine,
  * https://medlineplus.gov/lab-tests/); any other test keeps its knowledge-base name.
  */
-import type { ChangeReason, NewDose, PatientPhrases } from './index.js';
+import type { ChangeReason, NewDose, PatientPhrases } from './types.js';
 
 const list = (xs: string[]) => (xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} or ${xs.at(-1)}`);
 const and = (xs: string[]) => (xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}`);

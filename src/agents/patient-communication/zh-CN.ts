@@ -3,7 +3,7 @@
  * 如临床医生当面解释。检查项目用通俗说法（参照 MedlinePlus 的检查说明，
  * https://medlineplus.gov/lab-tests/），其他检查保留知识库中的名称。
  */
-import type { ChangeReason, NewDose, PatientPhrases } from './index.js';
+import type { ChangeReason, NewDose, PatientPhrases } from './types.js';
 
 const or = (xs: string[]) => xs.join('或');
 const and = (xs: string[]) => xs.join('、');

@@ -14,10 +14,10 @@ import {
   RENAL_RESULT_WINDOW_DAYS,
   SafetyCheckResult,
   type KbFact,
-  type KnowledgeBaseClient,
   type SafetyCheckInput,
   type SafetyCheckKind,
 } from '../../domain/knowledge.js';
+import type { KnowledgeBaseClient } from '../../domain/knowledge-client.js';
 import { LiteratureResult, type LiteratureClient } from '../../tools/literature/schema.js';
 import { CareReasoningResult, type CareReasoningInput } from '../../domain/care-reasoning.js';
 import type { Evidence, StepType } from '../../domain/plan.js';

@@ -14,9 +14,9 @@ import {
   SafetyCheckInput,
   type KbFact,
   type KbLookupResult,
-  type KnowledgeBaseClient,
   type SafetyCheckResult,
 } from '../../domain/knowledge.js';
+import type { KnowledgeBaseClient } from '../../domain/knowledge-client.js';
 import { ancestors, type KbSnapshot } from '../../knowledge/snapshot.js';
 import { toKbFact } from '../../knowledge/statements.js';
 import type { KnowledgeBaseStore } from '../../knowledge/store.js';

@@ -3,11 +3,6 @@
  * knowledge subsystem and live in `src/domain/knowledge.ts`; this module names the parts the
  * tool exposes.
  */
-export {
-  KbLookupInput,
-  KbLookupResult,
-  SafetyCheckInput,
-  SafetyCheckResult,
-  type KnowledgeBaseClient,
-} from '../../domain/knowledge.js';
+export { KbLookupInput, KbLookupResult, SafetyCheckInput, SafetyCheckResult } from '../../domain/knowledge.js';
+export type { KnowledgeBaseClient } from '../../domain/knowledge-client.js';
 export { CareReasoningInput, CareReasoningResult } from '../../domain/care-reasoning.js';
