@@ -7,6 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import * as prettier from 'prettier';
 import { readCaseFile } from '../src/cli/case-input.js';
 import { openCaseRunner } from '../src/cli/case-run.js';
 import { EvalCaseFile, scoreCase, summarise, type CaseScore, type EvalSummary } from '../src/evaluation/cases.js';
@@ -99,7 +100,10 @@ async function main(): Promise<void> {
     const a = docs.indexOf(START);
     const b = docs.indexOf(END);
     if (a < 0 || b < a) throw new Error(`${DOCS} has no ${START} … ${END} markers`);
-    writeFileSync(DOCS, `${docs.slice(0, a + START.length)}\n${markdown(summary, scores)}\n${docs.slice(b)}`);
+    // Formatted as the repository formats markdown, so format:check stays green after a rewrite.
+    const text = `${docs.slice(0, a + START.length)}\n${markdown(summary, scores)}\n${docs.slice(b)}`;
+    const options = (await prettier.resolveConfig(DOCS)) ?? {};
+    writeFileSync(DOCS, await prettier.format(text, { ...options, filepath: DOCS }));
     process.stderr.write(`[eval:cases] wrote the report into ${path.relative(process.cwd(), DOCS)}\n`);
   }
   if (!summary.met.caught || !summary.met.actionable || summary.errors) process.exitCode = 1;
