@@ -6,6 +6,7 @@
 import type { CareAction, CareReasoningResult } from '../domain/care-reasoning.js';
 import type { DraftInput } from '../domain/agents.js';
 import type { PlanLanguage, Recommendation } from '../domain/plan.js';
+import { clip } from './knowledge-planner.js';
 import { phrasesFor, type ChangeReason } from './patient-communication/index.js';
 
 /** The care-reasoning result of this draft, when its step ran. */
@@ -47,7 +48,8 @@ export function whyOf(a: CareAction): Recommendation['why'] {
     ...a.chain,
     ...a.alternatives.flatMap((alt) => alt.chain.map((l) => ({ ...l, text: `${alt.name}: ${l.text}` }))),
   ];
-  return steps.slice(0, 20).map((l) => ({ text: l.text, citations: kbCites(l.factIds) }));
+  // A step is at most 4,000 characters (the plan schema's bound); a record's own text can be longer.
+  return steps.slice(0, 20).map((l) => ({ text: clip(l.text, 4000), citations: kbCites(l.factIds) }));
 }
 
 function reasonOf(a: CareAction): ChangeReason {

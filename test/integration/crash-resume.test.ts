@@ -124,8 +124,8 @@ describe.each(['sqlite', 'postgres'] as const)('%s checkpoints', (backend) => {
       const perStep = new Map<string, number>();
       for (const c of calls.filter((x) => x.requestedBy !== 'verification'))
         perStep.set(c.requestedBy, (perStep.get(c.requestedBy) ?? 0) + 1);
-      // 16 steps, of which 13 call the knowledge base (the 3 literature searches have no tool configured).
-      expect(perStep.size).toBe(13);
+      // 17 steps, of which 14 call the knowledge base (the 3 literature searches have no tool configured).
+      expect(perStep.size).toBe(14);
       expect([...perStep].filter(([, n]) => n !== 1)).toEqual([]);
       if (stage === 'execute') {
         // Killed mid-wave: some steps finished in the first process and were not run again.

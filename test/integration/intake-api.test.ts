@@ -284,6 +284,7 @@ describe('health, readiness and the OpenAPI document', () => {
       'priority',
       'callbackUrl',
       'bundle',
+      'language',
       'notes',
     ]);
     expect(submission.required).toEqual(expect.arrayContaining(['caseId', 'question', 'bundle']));

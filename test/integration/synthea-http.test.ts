@@ -8,7 +8,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { ApiError, type ClinicalOrchestratorClient } from '../../src/client/index.js';
 import { deletePrefix, redisUrl, uniquePrefix, waitUntil } from '../helpers/env.js';
 import {
@@ -106,7 +106,8 @@ describe.skipIf(SYNTHEA_FILES.length === 0)('the 40 Synthea records over HTTP', 
     // Runs after the 40 cases reached review: case jobs, records, audit trails, decisions' keys,
     // review jobs and claims are all there. Intake stores the validated submission (the FHIR subset
     // the system uses, not the raw bundle); only the case job may hold it, every other key of the
-    // case (record, audit trail, review job with the minimised view) weighs less than half of it.
+    // case (record, audit trail, review job with the minimised view and the plan) is smaller and
+    // holds none of the bundle's resource ids.
     const sizes = new Map<string, number>();
     const redis = new Redis(redisUrl());
     try {
@@ -121,6 +122,26 @@ describe.skipIf(SYNTHEA_FILES.length === 0)('the 40 Synthea records over HTTP', 
     } finally {
       await redis.quit();
     }
+    const reader = new Redis(redisUrl());
+    const contentOf = async (key: string): Promise<string> => {
+      switch (await reader.type(key)) {
+        case 'hash':
+          return JSON.stringify(await reader.hgetall(key));
+        case 'string':
+          return (await reader.get(key)) ?? '';
+        case 'list':
+          return (await reader.lrange(key, 0, -1)).join('\n');
+        case 'zset':
+          return (await reader.zrange(key, '0', '-1')).join('\n');
+        case 'set':
+          return (await reader.smembers(key)).join('\n');
+        case 'stream':
+          return JSON.stringify(await reader.xrange(key, '-', '+'));
+        default:
+          return '';
+      }
+    };
+    onTestFinished(() => reader.quit().then(() => undefined));
     for (const file of SYNTHEA_FILES) {
       const caseId = caseIdOf(file);
       const stored = JSON.stringify(
@@ -130,7 +151,18 @@ describe.skipIf(SYNTHEA_FILES.length === 0)('the 40 Synthea records over HTTP', 
       expect(sizes.get(job), `${file}: the case job`).toBeGreaterThan(stored);
       const others = [...sizes].filter(([key]) => key !== job && new RegExp(`${caseId}(?!\\d)`).test(key));
       expect(others.length, `${file}: keys of the case`).toBeGreaterThan(2);
-      for (const [key, bytes] of others) expect(bytes, `${file}: ${key}`).toBeLessThan(stored / 2);
+      // No other key is a copy: none is as large as the submission, and none carries the bundle's own
+      // resource ids (the minimised view and everything built from it use local references).
+      for (const [key, bytes] of others) expect(bytes, `${file}: ${key}`).toBeLessThan(stored);
+      const ids = (loadSynthea(file) as { entry: Array<{ resource: { id?: string } }> }).entry
+        .map((e) => e.resource.id)
+        .filter((id): id is string => typeof id === 'string' && id.length >= 16)
+        .slice(0, 20);
+      expect(ids.length, file).toBeGreaterThan(0);
+      for (const [key] of others) {
+        const content = await contentOf(key);
+        for (const id of ids) expect(content.includes(id), `${file}: ${key} holds resource id ${id}`).toBe(false);
+      }
     }
   });
 
