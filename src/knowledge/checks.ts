@@ -350,6 +350,39 @@ export const normaliseRoute = (route: string | null) =>
 
 const fmt = (n: number) => (Number.isInteger(n) ? String(n) : String(Math.round(n * 100) / 100));
 
+/**
+ * Whether a band's patient criteria hold: `none` (no criteria), `met`, `not_met`, or `unknown`
+ * when the unknown values could still decide it. Creatinine counts only when recent.
+ */
+export function criteriaMet(
+  f: StoredFact,
+  patient: { ageYears: number | null; weightKg: number | null },
+  renal: CheckInput['renal'],
+): { state: 'none' | 'met' | 'not_met' | 'unknown'; text: string } {
+  const c = (f.attrs as AttrsOf<'dose_range'>).criteria;
+  if (!c) return { state: 'none', text: '' };
+  const creat =
+    renal?.creatinineMgDl != null && (renal.creatinineDaysAgo == null || renal.creatinineDaysAgo <= renal.windowDays)
+      ? renal.creatinineMgDl
+      : null;
+  const tests: Array<{ label: string; value: number | null; ok: (v: number) => boolean }> = [];
+  if (c.ageMin !== null) tests.push({ label: `age ≥ ${c.ageMin}`, value: patient.ageYears, ok: (v) => v >= c.ageMin! });
+  if (c.weightMaxKg !== null)
+    tests.push({ label: `weight ≤ ${c.weightMaxKg} kg`, value: patient.weightKg, ok: (v) => v <= c.weightMaxKg! });
+  if (c.creatinineMinMgDl !== null)
+    tests.push({
+      label: `creatinine ≥ ${c.creatinineMinMgDl} mg/dL`,
+      value: creat,
+      ok: (v) => v >= c.creatinineMinMgDl!,
+    });
+  const met = tests.filter((t) => t.value !== null && t.ok(t.value));
+  const unknown = tests.filter((t) => t.value === null);
+  const text = `${met.map((t) => `${t.label} (${fmt(t.value!)})`).join(', ') || 'none met'}${unknown.length ? `; unknown: ${unknown.map((t) => t.label).join(', ')}` : ''}`;
+  if (met.length >= c.atLeast) return { state: 'met', text };
+  if (met.length + unknown.length >= c.atLeast) return { state: 'unknown', text };
+  return { state: 'not_met', text };
+}
+
 function renalApplies(
   f: StoredFact,
   renal: RenalEstimate,
@@ -417,11 +450,20 @@ function doses(
       routeNote = useRoute ? ` Route not stated; the only range held (${useRoute}) was applied.` : '';
     }
     const ageNote = patient.ageYears === null ? ' Age not recorded; adult ranges applied.' : '';
+    const criteriaNotes = new Map<string, string>();
     const applicable = facts.filter((f) => {
       const a = f.attrs;
       if (a.route !== 'any' && a.route !== useRoute) return false;
       const age = patient.ageYears ?? 18;
-      return age >= (a.ageMin as number) && (a.ageMax === null || age <= (a.ageMax as number));
+      if (!(age >= (a.ageMin as number) && (a.ageMax === null || age <= (a.ageMax as number)))) return false;
+      const c = criteriaMet(f, patient, input.renal);
+      if (c.state === 'unknown')
+        out.unchecked.push({
+          term: name,
+          reason: `dose-reduction criteria not assessable (${c.text}): ${f.id} not checked`,
+        });
+      if (c.state === 'met') criteriaNotes.set(f.id, ` Criteria met: ${c.text}.`);
+      return c.state === 'met' || c.state === 'none';
     });
     if (applicable.some((f) => f.attrs.renal) && renal.egfr === null && renal.crcl === null) {
       out.unchecked.push({
@@ -482,7 +524,7 @@ function doses(
           severity: amount > 2 * max ? 'critical' : 'high',
           summary: `${name}: ${fmt(amount)} ${unit} per ${per.split(' ')[0]} is above the maximum of ${fmt(max)} ${unit}${bandText}`,
           explanation:
-            `Prescribed ${stated} = ${fmt(amount)} ${unit} per ${per}. Maximum ${fmt(max)} ${unit} per ${String(a.per)}${bandText}.${renalWhy}${routeNote}${ageNote} ${String(a.note)}`.trim(),
+            `Prescribed ${stated} = ${fmt(amount)} ${unit} per ${per}. Maximum ${fmt(max)} ${unit} per ${String(a.per)}${bandText}.${criteriaNotes.get(f.id) ?? ''}${renalWhy}${routeNote}${ageNote} ${String(a.note)}`.trim(),
           management: a.renal
             ? 'Reduce the dose to the renal band, or choose an alternative.'
             : 'Reduce the dose to within the range, or document why a higher dose is intended.',
@@ -535,6 +577,7 @@ function combinedDoses(
       const a = f.attrs as AttrsOf<'dose_range'>;
       return (
         a.action === 'range' &&
+        a.criteria === null &&
         a.per === 'day' &&
         a.max !== null &&
         (a.route === 'any' || a.route === route) &&
@@ -665,6 +708,7 @@ function olderAdultHits(
 ): SafetyFinding[] {
   const findings: SafetyFinding[] = [];
   const seenPairs = new Set<string>();
+  const countSeen = new Set<string>();
   const focused = focus === undefined ? null : meds[focus]!;
   for (const m of meds) {
     for (const { x, viaFacts, f } of olderRules(kb, m)) {
@@ -672,7 +716,7 @@ function olderAdultHits(
         const a = f.attrs as AttrsOf<'older_adult'>;
         if (age < a.ageMin) continue;
         // Focused on one drug: another drug's rules matter only when they name the focused one.
-        if (focused && m !== focused && !(a.with && focused.set.has(a.with))) continue;
+        if (focused && m !== focused && !a.minCount && !(a.with && focused.set.has(a.with))) continue;
         const action = a.action;
         const grade = [a.quality ? `quality of evidence ${a.quality}` : '', a.strength ? `strength ${a.strength}` : '']
           .filter(Boolean)
@@ -683,6 +727,25 @@ function olderAdultHits(
           management: `${a.recommendation}${grade ? ` (${grade})` : ''}`,
         };
         const verb = action === 'avoid' ? 'avoid' : 'use with caution';
+        if (a.minCount) {
+          // Counted once per rule, reported at once naming every member (the same ingredient twice counts once).
+          if (countSeen.has(f.id)) continue;
+          countSeen.add(f.id);
+          const members: ResolvedMedication[] = [];
+          for (const other of meds)
+            if (other.set.has(f.subject) && !members.some((x) => sharesIngredient(x, other))) members.push(other);
+          if (members.length < a.minCount) continue;
+          if (focused && !members.includes(focused)) continue;
+          const names = members.map((x) => x.med.name);
+          findings.push({
+            ...base,
+            summary: `${names.join(', ')} at age ${age}: ${members.length} ${kb.entities.get(f.subject)?.name ?? f.subject} together: ${verb}`,
+            explanation: a.rationale,
+            medications: names,
+            factIds: uniq([f.id, ...members.flatMap((x) => [...(x.set.get(f.subject) ?? []), ...x.nameFacts])]),
+          });
+          continue;
+        }
         if (a.condition) {
           if (focused && m !== focused) continue;
           const cond = conditions.get(a.condition);

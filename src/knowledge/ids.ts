@@ -23,7 +23,8 @@ export function factId(f: Pick<NewFact, 'relation' | 'subject' | 'object' | 'att
     }
     case 'dose_range': {
       const renal = a.renal as { metric: string; min: number | null; max: number | null } | null;
-      return `dose:${f.subject}:${String(a.route)}:${String(a.per)}:age${band(a.ageMin as number, (a.ageMax as number | null) ?? null)}:${renal ? `${renal.metric}${band(renal.min, renal.max)}` : 'any'}`;
+      const criteria = a.criteria ? ':criteria' : '';
+      return `dose:${f.subject}:${String(a.route)}:${String(a.per)}:age${band(a.ageMin as number, (a.ageMax as number | null) ?? null)}:${renal ? `${renal.metric}${band(renal.min, renal.max)}` : 'any'}${criteria}`;
     }
     case 'older_adult': {
       const { condition, with: other } = a as { condition?: string | null; with?: string | null };

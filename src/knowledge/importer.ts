@@ -207,6 +207,39 @@ export const RECORD_TYPES = {
       z.enum(['range', 'avoid', 'contraindicated']).default('range'),
     ),
     note: z.string().max(1000).default(''),
+    /** Patient criteria for the band: "2 of: age>=80; weight<=60; creatinine>=1.5" (empty: none). */
+    criteria: z
+      .string()
+      .default('')
+      .transform((v, ctx) => {
+        if (!v.trim()) return null;
+        const m = /^\s*(\d)\s+of:\s*(.+)$/.exec(v);
+        if (!m) {
+          ctx.addIssue({ code: 'custom', message: 'criteria: "N of: age>=A; weight<=W; creatinine>=C"' });
+          return z.NEVER;
+        }
+        const out = {
+          atLeast: Number(m[1]),
+          ageMin: null as number | null,
+          weightMaxKg: null as number | null,
+          creatinineMinMgDl: null as number | null,
+        };
+        for (const part of m[2]!
+          .split(';')
+          .map((x) => x.trim())
+          .filter(Boolean)) {
+          const c = /^(age>=|weight<=|creatinine>=)\s*(\d+(?:\.\d+)?)$/.exec(part);
+          if (!c) {
+            ctx.addIssue({ code: 'custom', message: `criteria: cannot read “${part}”` });
+            return z.NEVER;
+          }
+          const value = Number(c[2]);
+          if (c[1] === 'age>=') out.ageMin = value;
+          else if (c[1] === 'weight<=') out.weightMaxKg = value;
+          else out.creatinineMinMgDl = value;
+        }
+        return out;
+      }),
     source: sourceKey,
   }),
   monitoring: z.object({
@@ -249,6 +282,8 @@ export const RECORD_TYPES = {
     recommendation: z.string().min(1).max(1000),
     quality: z.preprocess((v) => (v === '' ? null : v), z.enum(['high', 'moderate', 'low']).nullable().default(null)),
     strength: z.preprocess((v) => (v === '' ? null : v), z.enum(['strong', 'weak']).nullable().default(null)),
+    /** Count rules: at least this many of the patient's drugs in the class (empty for a single-drug rule). */
+    min_count: optionalNumber,
     source: sourceKey,
   }),
   /** Codes for any entity (full id) with their own source, e.g. RxNorm or ATC codes from the code system itself. */
@@ -478,6 +513,7 @@ export function recordsToBatch(raw: RawRecords): ImportBatch {
         max: rec.max,
         action: rec.action,
         note: rec.note,
+        ...(rec.criteria ? { criteria: rec.criteria } : {}),
       },
       src(rec.source, where),
     );
@@ -524,6 +560,7 @@ export function recordsToBatch(raw: RawRecords): ImportBatch {
         recommendation: rec.recommendation,
         quality: rec.quality,
         strength: rec.strength,
+        minCount: rec.min_count ?? null,
       },
       src(rec.source, where),
     );

@@ -105,6 +105,20 @@ export const RelationAttrs = {
       per: z.enum(['dose', 'day', 'week']),
       min: z.number().min(0).nullable().default(null),
       max: z.number().positive().nullable().default(null),
+      /**
+       * A band that applies only when at least `atLeast` of these patient criteria hold (apixaban's dose
+       * reduction: two of age ≥ 80, weight ≤ 60 kg, creatinine ≥ 1.5 mg/dL); null = no criteria.
+       */
+      criteria: z
+        .object({
+          atLeast: z.number().int().min(1).max(3),
+          ageMin: z.number().min(0).max(130).nullable().default(null),
+          weightMaxKg: z.number().positive().max(500).nullable().default(null),
+          creatinineMinMgDl: z.number().positive().max(30).nullable().default(null),
+        })
+        .strict()
+        .nullable()
+        .default(null),
       /** `range`: check the numbers; `avoid` / `contraindicated`: the drug should not be used in this band. */
       action: z.enum(['range', 'avoid', 'contraindicated']).default('range'),
       note: z.string().max(1000).default(''),
@@ -135,9 +149,15 @@ export const RelationAttrs = {
       recommendation: text(1000),
       quality: z.enum(['high', 'moderate', 'low']).nullable().default(null),
       strength: z.enum(['strong', 'weak']).nullable().default(null),
+      /** A count rule: fires when at least this many of the patient's drugs belong to the subject class (Beers "≥3 CNS-active drugs"). */
+      minCount: z.number().int().min(2).max(10).nullable().default(null),
     })
     .strict()
-    .refine((a) => !(a.condition && a.with), 'a rule names a condition or a second drug, not both'),
+    .refine((a) => !(a.condition && a.with), 'a rule names a condition or a second drug, not both')
+    .refine(
+      (a) => a.minCount === null || (!a.condition && !a.with),
+      'a count rule names neither a condition nor a second drug',
+    ),
 } as const;
 
 export const Relation = z.enum(

@@ -26,6 +26,7 @@ import {
   normaliseRoute,
   preparePatient,
   allFindings,
+  criteriaMet,
   type CheckInput,
   type PreparedPatient,
   type ResolvedMedication,
@@ -258,6 +259,12 @@ function applicableRanges(ctx: Ctx, ingredientId: string, route: string | null):
     const a = f.attrs as AttrsOf<'dose_range'>;
     if (a.route !== 'any' && a.route !== useRoute) return false;
     if (age < a.ageMin || (a.ageMax !== null && age > a.ageMax)) return false;
+    const criteria = criteriaMet(
+      f,
+      patientFacts(ctx.input.ageBand, ctx.input.sex, ctx.input.weightKg),
+      ctx.input.renal,
+    );
+    if (criteria.state !== 'none' && criteria.state !== 'met') return false;
     if (!a.renal) return true;
     const value = a.renal.metric === 'crcl' ? (ctx.renal.crcl ?? ctx.renal.egfr) : ctx.renal.egfr;
     return (
@@ -559,6 +566,27 @@ function switchAction(ctx: Ctx, finding: SafetyFinding, m: ResolvedMedication, w
 // ---------------------------------------------------------------------------------------------
 // Duplicates
 
+function reviewAction(ctx: Ctx, finding: SafetyFinding, meds: readonly ResolvedMedication[]): CareAction {
+  const factIds = cite(ctx, finding.factIds);
+  const names = meds.map((m) => m.med.name);
+  return {
+    id: `review:${finding.summary}`,
+    kind: 'review',
+    finding: pickFinding(finding),
+    medication: names[0]!,
+    alsoFor: [],
+    text: `${finding.summary}. ${finding.management ?? ''} Review which of ${names.join(', ')} can be stopped or tapered.`.trim(),
+    order: null,
+    dose: null,
+    alternatives: [],
+    excluded: [],
+    noAlternativeReason: null,
+    actionable: false,
+    chain: [{ kind: 'finding', text: finding.summary, factIds }],
+    factIds,
+  };
+}
+
 /** The same ingredient, or a shared class that counts as duplicate therapy. */
 function sameTherapy(kb: KbSnapshot, a: ResolvedMedication, b: ResolvedMedication): boolean {
   if (a.ingredients.some((i) => b.ingredients.some((j) => j.id === i.id))) return true;
@@ -793,6 +821,11 @@ export function reasonCarePlan(kb: KbSnapshot, input: ReasoningInput): CareReaso
       continue;
     }
     if (f.kind === 'duplicate_therapy') continue;
+    // A count criterion (three or more CNS-active drugs) asks for fewer drugs, not a swap of each one.
+    if (f.kind === 'older_adult' && meds.length > 2) {
+      push(() => reviewAction(ctx, f, meds), `review:${f.summary}`, f);
+      continue;
+    }
     const why =
       f.kind === 'interaction' || meds.length > 1
         ? `${f.summary} (${f.severity}).`

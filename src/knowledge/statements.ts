@@ -37,7 +37,16 @@ export function statementOf(f: StoredFact, kb: KbSnapshot | null): string {
       return `${s} allergy and ${o} (${text(a.severity)}): ${text(a.note)}`;
     case 'dose_range': {
       const age = a.ageMax === null ? `age ≥ ${text(a.ageMin)}` : `age ${text(a.ageMin)}–${text(a.ageMax)}`;
-      const where = `${text(a.route)}, ${age}${renalText(a.renal as never)}`;
+      const c = a.criteria as {
+        atLeast: number;
+        ageMin: number | null;
+        weightMaxKg: number | null;
+        creatinineMinMgDl: number | null;
+      } | null;
+      const criteria = c
+        ? `, when at least ${c.atLeast} of: ${[c.ageMin !== null ? `age ≥ ${c.ageMin}` : '', c.weightMaxKg !== null ? `weight ≤ ${c.weightMaxKg} kg` : '', c.creatinineMinMgDl !== null ? `creatinine ≥ ${c.creatinineMinMgDl} mg/dL` : ''].filter(Boolean).join(', ')}`
+        : '';
+      const where = `${text(a.route)}, ${age}${renalText(a.renal as never)}${criteria}`;
       if (a.action !== 'range')
         return `${s} (${where}): ${a.action === 'avoid' ? 'avoid' : 'contraindicated'}. ${text(a.note)}`.trim();
       const range =
@@ -56,7 +65,14 @@ export function statementOf(f: StoredFact, kb: KbSnapshot | null): string {
       return `${s}: ${text(a.statement)}`;
     case 'older_adult': {
       const { condition, with: other } = a as { condition?: string | null; with?: string | null };
-      const scope = condition ? ` with ${nameOf(kb, condition)}` : other ? ` together with ${nameOf(kb, other)}` : '';
+      const count = (a as { minCount?: number | null }).minCount;
+      const scope = condition
+        ? ` with ${nameOf(kb, condition)}`
+        : other
+          ? ` together with ${nameOf(kb, other)}`
+          : count
+            ? ` (${String(count)} or more of them together)`
+            : '';
       const grade = [
         a.quality ? `quality of evidence ${text(a.quality)}` : '',
         a.strength ? `strength ${text(a.strength)}` : '',
