@@ -392,19 +392,31 @@ function checkedAlternative(
   ctx: Ctx,
   c: Candidate,
   m: ResolvedMedication,
-): { ok: true; alt: CheckedAlternative } | { ok: false; reason: string } {
+): { ok: true; alt: CheckedAlternative } | { ok: false; reason: string; ruleClass: string | null } {
   const { kb } = ctx;
   const cand = candidateMedication(kb, c.id, m.med.route);
   const checks = checkCandidate(kb, ctx.p, cand, new Set([m]), rulesOut);
   const name = cand.med.name;
   const blocking = checks.flatMap((k) => k.findings).find(rulesOut);
-  if (blocking)
-    return { ok: false, reason: `${blocking.kind.replace('_', ' ')}, ${blocking.severity}: ${blocking.summary}` };
+  if (blocking) {
+    // A rule written for a class the candidate belongs to rules out every member alike.
+    const rule = kb.facts.get(blocking.factIds[0]!);
+    const ends = rule ? [rule.subject, rule.object] : [];
+    const ruleClass =
+      ends.find(
+        (e): e is string => !!e && e !== c.id && cand.set.has(e) && kb.entities.get(e)?.type === 'drug_class',
+      ) ?? null;
+    return {
+      ok: false,
+      reason: `${blocking.kind.replace('_', ' ')}, ${blocking.severity}: ${blocking.summary}`,
+      ruleClass,
+    };
+  }
   // A candidate held only for another route (an intravenous carbapenem for an oral antibiotic) is not a like-for-like option.
   const route = normaliseRoute(m.med.route);
   const routes = new Set(kb.bySubject('dose_range', c.id).map((f) => String(f.attrs.route)));
   if (route && routes.size && !routes.has(route) && !routes.has('any'))
-    return { ok: false, reason: `route: held only as ${[...routes].join(', ')}, not ${route}` };
+    return { ok: false, reason: `route: held only as ${[...routes].join(', ')}, not ${route}`, ruleClass: null };
   // Recorded problems the KB does not know limit every candidate alike: the action says so once.
   const own = (k: (typeof checks)[number]) => k.unchecked.filter((u) => !u.reason.startsWith('condition'));
   const passed = checks.filter((k) => !own(k).length && !k.findings.length).map((k) => k.kind);
@@ -512,12 +524,26 @@ function switchAction(ctx: Ctx, finding: SafetyFinding, m: ResolvedMedication, w
   const alternatives: CheckedAlternative[] = [];
   const excluded: Array<{ name: string; reason: string }> = [];
   let tried = 0;
+  /** Classes a class-level rule has ruled out for this patient, with the reason (their other members fail alike). */
+  const ruledOutClasses = new Map<string, string>();
   for (const c of candidatesFor(ctx, m, indications, finding)) {
     if (alternatives.filter((a) => a.fullyChecked).length >= LIMITS.alternatives || tried >= LIMITS.candidates) break;
+    const set = candidateMedication(kb, c.id, m.med.route).set;
+    const sameRule = [...ruledOutClasses].find(([cls]) => set.has(cls));
+    if (sameRule) {
+      excluded.push({
+        name: entityName(kb, c.id),
+        reason: `${sameRule[1]} (the rule is for ${entityName(kb, sameRule[0])})`,
+      });
+      continue;
+    }
     tried++;
     const r = checkedAlternative(ctx, c, m);
     if (r.ok) alternatives.push(r.alt);
-    else excluded.push({ name: entityName(kb, c.id), reason: r.reason });
+    else {
+      excluded.push({ name: entityName(kb, c.id), reason: r.reason });
+      if (r.ruleClass) ruledOutClasses.set(r.ruleClass, r.reason.split(':')[0]!);
+    }
   }
   alternatives.sort((a, b) => Number(b.fullyChecked) - Number(a.fullyChecked));
   const shown = alternatives.slice(0, LIMITS.alternatives);

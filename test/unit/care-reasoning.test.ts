@@ -108,6 +108,10 @@ describe('alternatives', () => {
     expect(a.alternatives[0]?.name).toBe('Paracetamol');
     const considered = [...a.alternatives.map((x) => x.name), ...a.excluded.map((x) => x.name)];
     for (const opioid of ['Oxycodone', 'Morphine', 'Tramadol', 'Codeine']) expect(considered).not.toContain(opioid);
+    // A class-level rule (anticoagulants with NSAIDs) rules the other NSAIDs out for the same reason, unchecked one by one.
+    const nsaids = a.excluded.filter((e) => /\(the rule is for NSAIDs\)$/.test(e.reason));
+    expect(nsaids.length).toBeGreaterThan(0);
+    expect(a.excluded.some((e) => /^interaction, high: warfarin with /.test(e.reason))).toBe(true);
     // The pair's other side (replace warfarin while ibuprofen stays) has no checked option and adds nothing.
     expect(r.actions.map((x) => x.id)).not.toContain('switch:warfarin');
   });
