@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadExampleCases } from '../helpers/cases.js';
 import { runToReview } from '../helpers/graph-run.js';
+import { evidenceForPrompt } from '../../src/agents/llm-drafter.js';
 import { useStarterKb } from '../helpers/kb.js';
 import { fakeImaging, fakeLiterature, recordingKnowledgeBase, type Recorder } from '../helpers/tool-doubles.js';
 
@@ -51,6 +52,24 @@ describe('care plan in the graph', () => {
       expect.arrayContaining([expect.stringMatching(/^Monitor INR \(warfarin\)/)]),
     );
     expect(state.results['care:reasoning']!.reasoning!.actions[0]!.actionable).toBe(true);
+  });
+
+  it('in LLM mode the same reasoning is offered to the model as evidence, with the patient language', async () => {
+    const { state } = await runToReview(example('dental-amoxicillin-allergy.json'), tools().tools);
+    const prompt = evidenceForPrompt({
+      view: state.view!,
+      steps: state.steps,
+      results: state.results,
+      revision: 1,
+      reviewerComments: [],
+      language: 'zh-CN',
+    });
+    expect(prompt.patientLanguage).toBe('zh-CN');
+    const change = prompt.reasoning!.actions.find((a) => a.medication === 'amoxicillin')!;
+    expect(change.alternatives.map((x) => x.name)).toEqual(expect.arrayContaining(['Azithromycin', 'Clindamycin']));
+    expect(change.ruledOut.map((x) => x.name)).toContain('Metronidazole');
+    const known = new Set(prompt.evidence.map((e) => e.id));
+    for (const c of [...change.cite, ...change.alternatives.flatMap((x) => x.cite)]) expect(known.has(c), c).toBe(true);
   });
 
   it('a submission in zh-CN gets its patient communication in Simplified Chinese', async () => {
