@@ -46,6 +46,11 @@ const emptyKb: KnowledgeBaseClient = {
       version: 'empty',
     }),
   reason: () => Promise.resolve({ data: emptyReasoning(), version: 'empty' }),
+  mentions: (input) =>
+    Promise.resolve({
+      data: { statements: input.statements.map((s) => ({ id: s.id, mentions: [], listed: [] })), current: [] },
+      version: 'empty',
+    }),
 };
 
 /** One medication gives 2 mandatory steps (allergy, dose); the planner adds n - 2 independent lookups. */

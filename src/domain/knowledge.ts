@@ -133,3 +133,41 @@ export const SafetyCheckResult = z.object({
   facts: z.array(KbFact),
 });
 export type SafetyCheckResult = z.infer<typeof SafetyCheckResult>;
+
+/** Medicines named in statements (verification reads the text, not a model's own list of drugs). */
+export const MentionsInput = z.object({
+  statements: z
+    .array(
+      z.object({
+        id: z.string().max(100),
+        text: z.string().max(20_000),
+        /** The drugs the statement's author listed for it, resolved for comparison. */
+        listed: z.array(z.string().max(200)).max(100).default([]),
+      }),
+    )
+    .max(2000),
+  /** The current medications, resolved so mentions can be told apart from new drugs. */
+  current: z.array(z.string().max(200)).max(200).default([]),
+});
+export type MentionsInput = z.input<typeof MentionsInput>;
+const Resolved = z.object({ name: z.string(), entityIds: z.array(z.string()) });
+export const MentionsResult = z.object({
+  statements: z.array(
+    z.object({
+      id: z.string(),
+      mentions: z.array(
+        z.object({
+          text: z.string(),
+          entityId: z.string(),
+          name: z.string(),
+          dose: z.object({ value: z.number(), unit: z.string() }).nullable(),
+          route: z.string().nullable(),
+          frequencyPerDay: z.number().nullable(),
+        }),
+      ),
+      listed: z.array(Resolved),
+    }),
+  ),
+  current: z.array(Resolved),
+});
+export type MentionsResult = z.infer<typeof MentionsResult>;

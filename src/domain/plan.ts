@@ -109,6 +109,8 @@ export const VerificationFinding = z.object({
     'hidden_characters',
     'unknown_term',
     'dosage_problem',
+    /** A medicine a model's statement names without listing it (verification reads the text). */
+    'unlisted_medication',
   ]),
   severity: Severity,
   message: z.string(),

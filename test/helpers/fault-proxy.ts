@@ -152,5 +152,6 @@ export function faultyKnowledgeBase(
     lookup: wrap(inner.lookup.bind(inner)),
     check: wrap(inner.check.bind(inner)),
     reason: wrap(inner.reason.bind(inner)),
+    mentions: wrap(inner.mentions.bind(inner)),
   };
 }

@@ -2,22 +2,26 @@
 import type { Redis } from 'ioredis';
 import type { CasePriority } from '../../src/domain/case.js';
 import { reviewJobId, reviewPriority, type ReviewJobData } from '../../src/queues/review.js';
-import type { Plan, ReviewDecision, Severity } from '../../src/domain/plan.js';
+import type { Plan, Recommendation, ReviewDecision, Severity } from '../../src/domain/plan.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { AuditLog } from '../../src/queues/audit.js';
 import { enqueueResume, type CasesQueue } from '../../src/queues/cases.js';
 import { DecisionStore } from '../../src/queues/decisions.js';
 import { ReviewQueue } from '../../src/queues/review-queue.js';
 
+/** A plan statement citing the first medication entry of the case. */
+export const testStatement = (id: string, text: string, extra: Partial<Recommendation> = {}): Recommendation => ({
+  id,
+  text,
+  citations: ['case:med-1'],
+  medications: [],
+  supported: true,
+  why: [],
+  ...extra,
+});
+
 export function testPlan(revision: number, texts: string[] = ['Stop ibuprofen.', 'Check INR in 3 days.']): Plan {
-  const rec = (id: string, text: string) => ({
-    id,
-    text,
-    citations: ['case:med-1'],
-    medications: [],
-    supported: true,
-    why: [],
-  });
+  const rec = (id: string, text: string) => testStatement(id, text);
   return {
     revision,
     mode: 'knowledge-driven',

@@ -48,6 +48,10 @@ export function recordingKnowledgeBase(
       recorder.requests.push({ tool: 'kb.reason', input });
       return failure(signal) ?? real.reason(input, signal);
     },
+    mentions(input, signal) {
+      recorder.requests.push({ tool: 'kb.mentions', input });
+      return failure(signal) ?? real.mentions(input, signal);
+    },
   };
 }
 

@@ -11,7 +11,12 @@ import type { InjectionHit } from '../../clinical/injection.js';
 import type { MinimisedCase } from '../../domain/minimised-case.js';
 import { coreDrugName } from '../../clinical/drug-name.js';
 import { callTool, DEFAULT_CALL_POLICY } from '../../tools/common.js';
-import { SafetyCheckResult, type SafetyCheckKind } from '../../domain/knowledge.js';
+import {
+  MentionsResult,
+  SafetyCheckResult,
+  type SafetyCheckInput,
+  type SafetyCheckKind,
+} from '../../domain/knowledge.js';
 import { SECTION_NAMES, type Plan, type VerificationFinding } from '../../domain/plan.js';
 import type { StepResult } from '../../domain/steps.js';
 import { checkInput, type ToolBox } from './executor.js';
@@ -45,6 +50,9 @@ export async function verifyPlan(
   for (const rev of input.reviewRevisions) known.add(`review:r${rev}`);
 
   const plan: Plan = structuredClone(input.plan);
+  // A model's plan does not decide its own support: `supported` is recomputed from the citations.
+  const modelWritten = plan.mode === 'llm';
+  if (modelWritten) for (const section of SECTION_NAMES) for (const rec of plan.sections[section]) rec.supported = true;
   const named = new Set<string>();
   for (const section of SECTION_NAMES) {
     for (const rec of plan.sections[section]) {
@@ -60,7 +68,7 @@ export async function verifyPlan(
           location: rec.id,
           citations: unresolved,
         });
-      } else if (rec.citations.length === 0 && rec.supported) {
+      } else if (rec.citations.length === 0 && (rec.supported || modelWritten)) {
         rec.supported = false;
         add({
           code: 'uncited_claim',
@@ -74,24 +82,62 @@ export async function verifyPlan(
     }
   }
 
+  // What the statements say, read by code: the medicines each names and the doses it proposes.
+  const kb = tools.knowledgeBase;
+  const read = await readStatements(plan, view, tools);
+  if (read.error)
+    add({
+      code: 'kb_unavailable',
+      severity: 'high',
+      message: `The plan's statements could not be read for the medicines they name: ${read.error}. A clinician must check every drug and dose in them.`,
+      location: null,
+      citations: [],
+    });
+  if (modelWritten)
+    for (const u of read.unlisted)
+      add({
+        code: 'unlisted_medication',
+        severity: 'moderate',
+        message: `“${u.text}” (${u.name}) is named in the statement but not in its list of medications; it was checked anyway`,
+        location: u.recId,
+        citations: [],
+      });
+
   // Medications named by the plan that the case does not have (e.g. a model proposing a new drug).
   const current = new Set(view.medications.map((m) => coreDrugName(m.name)));
-  const newNames = [...named].filter((m) => m && !current.has(m));
-  if (view.medications.length + newNames.length > 0) {
-    const kb = tools.knowledgeBase;
-    const outcomes = await Promise.all(
-      VERIFY_KINDS.map((kind) =>
-        kb
-          ? callTool(
-              'knowledge-base',
-              (signal) => kb.check(checkInput(view, kind, [], 'verification', newNames), signal),
-              tools.policy ?? DEFAULT_CALL_POLICY,
-              tools.now,
-              SafetyCheckResult,
-            )
-          : Promise.resolve(null),
-      ),
-    );
+  const newNames = [...named].filter((m) => m && !current.has(m) && !read.coveredNames.has(m));
+  if (view.medications.length + newNames.length + read.extras.length > 0) {
+    // The regimen as it stands (with any drug the plan lists), and, when statements propose drugs or doses,
+    // the regimen they propose: a proposal's findings are added, the current ones never hidden.
+    const proposes = read.extras.length > 0 || read.overrides.size > 0;
+    const runChecks = (proposed: boolean) =>
+      Promise.all(
+        VERIFY_KINDS.map((kind) =>
+          kb
+            ? callTool(
+                'knowledge-base',
+                (signal) => {
+                  const base = checkInput(view, kind, [], 'verification', newNames);
+                  return kb.check(proposed ? withProposals(base, read) : base, signal);
+                },
+                tools.policy ?? DEFAULT_CALL_POLICY,
+                tools.now,
+                SafetyCheckResult,
+              )
+            : Promise.resolve(null),
+        ),
+      );
+    const [asIs, asProposed] = await Promise.all([
+      runChecks(false),
+      proposes ? runChecks(true) : Promise.resolve(null),
+    ]);
+    const outcomes = asIs.map((o, i) => {
+      const p = asProposed?.[i];
+      if (!o || o.status !== 'ok' || !p || p.status !== 'ok') return o;
+      const seen = new Set(o.data.findings.map((f) => `${f.kind}|${f.summary}`));
+      const added = p.data.findings.filter((f) => !seen.has(`${f.kind}|${f.summary}`));
+      return { ...o, data: { ...o.data, findings: [...o.data.findings, ...added] } };
+    });
     // One finding per unknown term, however many check kinds reported it, with the closest knowledge-base names.
     const unknown = new Map<string, Set<string>>();
     for (const [i, kind] of VERIFY_KINDS.entries()) {
@@ -107,11 +153,13 @@ export async function verifyPlan(
         continue;
       }
       for (const f of outcome.data.findings) {
+        // A finding about a drug or dose a statement proposed points at that statement.
+        const at = f.medications.map((m) => read.proposedIn.get(m)).find((x) => x !== undefined) ?? null;
         add({
           code: 'safety',
           severity: f.severity,
-          message: `${f.kind}: ${f.summary}`,
-          location: null,
+          message: `${f.kind}: ${f.summary}${at ? ` (proposed in ${at})` : ''}`,
+          location: at,
           citations: f.factIds.map((id) => `kb:${id}`),
         });
       }
@@ -181,4 +229,103 @@ export async function verifyPlan(
       citations: [],
     });
   return { plan, findings };
+}
+
+interface StatementReading {
+  /** New medicines the statements name, with the dose they propose (KB names). */
+  extras: Array<{
+    name: string;
+    dose: { value: number; unit: string } | null;
+    route: string | null;
+    frequencyPerDay: number | null;
+  }>;
+  /** Proposed doses for current medicines, by index in the view. */
+  overrides: Map<
+    number,
+    { dose: { value: number; unit: string }; route: string | null; frequencyPerDay: number | null }
+  >;
+  /** Medication name (as passed to the checks) → the statement that proposed it. */
+  proposedIn: Map<string, string>;
+  /** Names a statement listed that its text already covers (checked once, with the text's dose). */
+  coveredNames: Set<string>;
+  unlisted: Array<{ recId: string; text: string; name: string }>;
+  error: string | null;
+}
+
+/** Read every statement for the medicines it names, through the knowledge base's normalisation. */
+async function readStatements(plan: Plan, view: MinimisedCase, tools: ToolBox): Promise<StatementReading> {
+  const reading: StatementReading = {
+    extras: [],
+    overrides: new Map(),
+    proposedIn: new Map(),
+    coveredNames: new Set(),
+    unlisted: [],
+    error: null,
+  };
+  const kb = tools.knowledgeBase;
+  const recs = SECTION_NAMES.flatMap((section) => plan.sections[section]);
+  if (!kb || !recs.length) return reading;
+  const outcome = await callTool(
+    'knowledge-base',
+    (signal) =>
+      kb.mentions(
+        {
+          statements: recs.map((r) => ({ id: r.id, text: r.text, listed: r.medications.slice(0, 100) })),
+          current: view.medications.map((m) => coreDrugName(m.name)),
+        },
+        signal,
+      ),
+    tools.policy ?? DEFAULT_CALL_POLICY,
+    tools.now,
+    MentionsResult,
+  );
+  if (outcome.status !== 'ok') return { ...reading, error: outcome.reason };
+  const currentIndex = new Map<string, number>();
+  outcome.data.current.forEach((c, i) => c.entityIds.forEach((id) => currentIndex.has(id) || currentIndex.set(id, i)));
+  const seenExtra = new Set<string>();
+  for (const s of outcome.data.statements) {
+    const listedIds = new Set(s.listed.flatMap((l) => l.entityIds));
+    for (const m of s.mentions) {
+      if (!listedIds.has(m.entityId)) reading.unlisted.push({ recId: s.id, text: m.text, name: m.name });
+      for (const l of s.listed) if (l.entityIds.includes(m.entityId)) reading.coveredNames.add(coreDrugName(l.name));
+      const i = currentIndex.get(m.entityId);
+      if (i !== undefined) {
+        // A dose written for a current medicine is a proposed change of dose.
+        if (m.dose && !reading.overrides.has(i)) {
+          reading.overrides.set(i, { dose: m.dose, route: m.route, frequencyPerDay: m.frequencyPerDay });
+          reading.proposedIn.set(coreDrugName(view.medications[i]!.name), s.id);
+        }
+        continue;
+      }
+      if (seenExtra.has(m.entityId)) continue;
+      seenExtra.add(m.entityId);
+      // Named as the statement writes it, so a finding reads like the plan.
+      const name = coreDrugName(m.text);
+      reading.extras.push({ name, dose: m.dose, route: m.route, frequencyPerDay: m.frequencyPerDay });
+      reading.proposedIn.set(name, s.id);
+    }
+  }
+  return reading;
+}
+
+/** The check input for the regimen the plan proposes: current medicines at any proposed dose, plus the new ones. */
+function withProposals(input: SafetyCheckInput, reading: StatementReading): SafetyCheckInput {
+  const meds = input.medications.map((m, i) => {
+    const o = reading.overrides.get(i);
+    return o
+      ? { ...m, dose: o.dose, route: o.route ?? m.route, frequencyPerDay: o.frequencyPerDay ?? m.frequencyPerDay }
+      : m;
+  });
+  return {
+    ...input,
+    medications: [
+      ...meds,
+      ...reading.extras.map((e) => ({
+        name: e.name,
+        dose: e.dose,
+        route: e.route,
+        frequencyPerDay: e.frequencyPerDay,
+      })),
+    ].slice(0, 100),
+  };
 }

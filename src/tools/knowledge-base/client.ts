@@ -3,14 +3,18 @@
  * checks over the current snapshot, and reports the store revision as the version. Failures
  * become coded ToolErrors (bad input is not retryable; a database problem is).
  */
+import type { z } from 'zod';
 import { ToolError } from '../common.js';
 import { runCheck, type CheckInput } from '../../knowledge/checks.js';
 import type { StoredFact } from '../../knowledge/model.js';
-import { resolveTerm } from '../../knowledge/resolve.js';
+import { ingredientsOf, resolveTerm } from '../../knowledge/resolve.js';
+import { findMentions } from '../../knowledge/mentions.js';
 import { reasonCarePlan } from '../../knowledge/reasoning.js';
 import { CareReasoningInput, type CareReasoningResult } from '../../domain/care-reasoning.js';
 import {
   KbLookupInput,
+  MentionsInput,
+  type MentionsResult,
   SafetyCheckInput,
   type KbFact,
   type KbLookupResult,
@@ -52,6 +56,18 @@ export function checkResult(kb: KbSnapshot, input: CheckInput): SafetyCheckResul
   };
 }
 
+/** Validate a request; a bad one is a coded, non-retryable tool error naming every problem. */
+function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success)
+    throw new ToolError(
+      'INVALID_INPUT',
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      false,
+    );
+  return parsed.data;
+}
+
 export class LocalKnowledgeBaseClient implements KnowledgeBaseClient {
   constructor(private readonly store: KnowledgeBaseStore) {}
 
@@ -70,16 +86,10 @@ export class LocalKnowledgeBaseClient implements KnowledgeBaseClient {
   }
 
   async lookup(input: KbLookupInput, signal: AbortSignal): Promise<{ data: KbLookupResult; version: string | null }> {
-    const parsed = KbLookupInput.safeParse(input);
-    if (!parsed.success)
-      throw new ToolError(
-        'INVALID_INPUT',
-        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-        false,
-      );
+    const request = parseInput(KbLookupInput, input);
     const kb = await this.snapshot(signal);
     const facts = new Map<string, KbFact>();
-    const resolved = parsed.data.terms.map((term) => {
+    const resolved = request.terms.map((term) => {
       const r = resolveTerm(kb, term, 'any');
       const e = r.entities[0];
       if (!e) return { term, entity: null };
@@ -94,29 +104,40 @@ export class LocalKnowledgeBaseClient implements KnowledgeBaseClient {
     input: SafetyCheckInput,
     signal: AbortSignal,
   ): Promise<{ data: SafetyCheckResult; version: string | null }> {
-    const parsed = SafetyCheckInput.safeParse(input);
-    if (!parsed.success)
-      throw new ToolError(
-        'INVALID_INPUT',
-        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-        false,
-      );
+    const request = parseInput(SafetyCheckInput, input);
     const kb = await this.snapshot(signal);
-    return { data: checkResult(kb, parsed.data), version: kbVersion(kb) };
+    return { data: checkResult(kb, request), version: kbVersion(kb) };
+  }
+
+  async mentions(input: MentionsInput, signal: AbortSignal): Promise<{ data: MentionsResult; version: string | null }> {
+    const request = parseInput(MentionsInput, input);
+    const kb = await this.snapshot(signal);
+    const resolved = (name: string) => ({
+      name,
+      entityIds: resolveTerm(kb, name, 'medication').entities.flatMap((e) => {
+        const ings = ingredientsOf(kb, e.id);
+        return ings.length ? ings.map((i) => i.id) : [e.id];
+      }),
+    });
+    return {
+      data: {
+        statements: request.statements.map((s) => ({
+          id: s.id,
+          mentions: findMentions(kb, s.text).map(({ start: _start, ...m }) => m),
+          listed: s.listed.map(resolved),
+        })),
+        current: request.current.map(resolved),
+      },
+      version: kbVersion(kb),
+    };
   }
 
   async reason(
     input: CareReasoningInput,
     signal: AbortSignal,
   ): Promise<{ data: CareReasoningResult; version: string | null }> {
-    const parsed = CareReasoningInput.safeParse(input);
-    if (!parsed.success)
-      throw new ToolError(
-        'INVALID_INPUT',
-        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-        false,
-      );
+    const request = parseInput(CareReasoningInput, input);
     const kb = await this.snapshot(signal);
-    return { data: reasonCarePlan(kb, parsed.data), version: kbVersion(kb) };
+    return { data: reasonCarePlan(kb, request), version: kbVersion(kb) };
   }
 }
