@@ -25,7 +25,8 @@ function argsOf(message: AIMessage, name: string): { args?: unknown; error?: str
   const call = message.tool_calls?.find((c) => c.name === name);
   if (call) return { args: call.args };
   const invalid = message.invalid_tool_calls?.find((c) => c.name === name);
-  if (invalid) return { error: `the ${name} arguments are not valid JSON (${invalid.error ?? 'parse error'})` };
+  // The parser's message can quote the arguments: the model's own text never goes into an error.
+  if (invalid) return { error: `the ${name} arguments are not valid JSON` };
   const text = typeof message.content === 'string' ? message.content : '';
   const json = /```(?:json)?\s*([\s\S]*?)```/.exec(text)?.[1] ?? text;
   try {
@@ -81,5 +82,9 @@ export async function invokeStructured<T extends z.ZodType>(
       ),
     ];
   }
-  return { ok: false, error, attempts: maxAttempts };
+  return { ok: false, error: boundedError(error), attempts: maxAttempts };
 }
+
+/** Errors from the model path are cut: they reach plan labels and reviewers. */
+const MAX_ERROR = 300;
+const boundedError = (error: string) => (error.length > MAX_ERROR ? `${error.slice(0, MAX_ERROR)} …` : error);

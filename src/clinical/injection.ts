@@ -26,6 +26,10 @@ const RULES: Array<[string, RegExp]> = [
   ],
   ['fake-approval', /\b(mark|set|flag|record)\b[^.\n]{0,30}\b(as\s+)?(approved|signed off|finali[sz]ed|reviewed)\b/i],
   ['auto-approve', /\b(auto-?approve|approve (this|the) (plan|case))\b/i],
+  [
+    'approval-claim',
+    /\b(plan|case)\b[^.\n]{0,30}\b(is |was |has been )?(pre-?approved|already approved|approved by|signed off by)\b|\bno (further )?(human |clinical )?review (is )?(required|needed|necessary)\b/i,
+  ],
   ['chat-template', /(<\|im_(start|end)\|>|\[\/?INST\]|^\s*(system|assistant)\s*:|###\s*(instruction|system))/im],
 ];
 

@@ -111,6 +111,8 @@ export const VerificationFinding = z.object({
     'dosage_problem',
     /** A medicine a model's statement names without listing it (verification reads the text). */
     'unlisted_medication',
+    /** A model's plan over the bounds (statement count): the excess was left out and counted. */
+    'plan_bounds',
   ]),
   severity: Severity,
   message: z.string(),

@@ -7,7 +7,7 @@
  *   - instructions embedded in case text are flagged (never obeyed);
  *   - unavailable tools are reported.
  */
-import type { InjectionHit } from '../../clinical/injection.js';
+import { scanText, type InjectionHit } from '../../clinical/injection.js';
 import type { MinimisedCase } from '../../domain/minimised-case.js';
 import { coreDrugName } from '../../clinical/drug-name.js';
 import { callTool, DEFAULT_CALL_POLICY } from '../../tools/common.js';
@@ -53,6 +53,7 @@ export async function verifyPlan(
   // A model's plan does not decide its own support: `supported` is recomputed from the citations.
   const modelWritten = plan.mode === 'llm';
   if (modelWritten) for (const section of SECTION_NAMES) for (const rec of plan.sections[section]) rec.supported = true;
+  if (modelWritten) boundPlan(plan, add);
   const named = new Set<string>();
   for (const section of SECTION_NAMES) {
     for (const rec of plan.sections[section]) {
@@ -81,6 +82,19 @@ export async function verifyPlan(
       for (const m of rec.medications) named.add(coreDrugName(m));
     }
   }
+
+  // A model's text is case text too: the same detector as for case data, on every statement.
+  if (modelWritten)
+    for (const section of SECTION_NAMES)
+      for (const rec of plan.sections[section])
+        for (const hit of scanText(rec.id, rec.text))
+          add({
+            code: 'embedded_instruction',
+            severity: 'high',
+            message: `A statement the model wrote contains an instruction or approval claim aimed at the system or the reviewer (${hit.rule}); it was shown as text and not followed: “${hit.excerpt}”`,
+            location: rec.id,
+            citations: [],
+          });
 
   // What the statements say, read by code: the medicines each names and the doses it proposes.
   const kb = tools.knowledgeBase;
@@ -328,4 +342,29 @@ function withProposals(input: SafetyCheckInput, reading: StatementReading): Safe
       })),
     ].slice(0, 100),
   };
+}
+
+/** At most this many statements in a model's plan; the rest are left out, and the finding says how many. */
+export const MAX_MODEL_STATEMENTS = 80;
+
+function boundPlan(plan: Plan, add: (f: Omit<VerificationFinding, 'id'>) => void): void {
+  let kept = 0;
+  let dropped = 0;
+  for (const section of SECTION_NAMES) {
+    const recs = plan.sections[section];
+    const room = Math.max(0, MAX_MODEL_STATEMENTS - kept);
+    if (recs.length > room) {
+      dropped += recs.length - room;
+      plan.sections[section] = recs.slice(0, room);
+    }
+    kept += plan.sections[section].length;
+  }
+  if (dropped)
+    add({
+      code: 'plan_bounds',
+      severity: 'moderate',
+      message: `The model wrote ${kept + dropped} statements; the first ${MAX_MODEL_STATEMENTS} are shown and ${dropped} were left out. Ask for a revision if they matter.`,
+      location: null,
+      citations: [],
+    });
 }
