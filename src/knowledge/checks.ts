@@ -383,7 +383,15 @@ export function criteriaMet(
   return { state: 'not_met', text };
 }
 
-function renalApplies(
+/** A dose band's route (its own or `any`) and age band fit; the renal band and criteria are checked apart. */
+export function inBand(f: StoredFact, route: string | null, ageYears: number): boolean {
+  const a = f.attrs as AttrsOf<'dose_range'>;
+  return (
+    (a.route === 'any' || a.route === route) && ageYears >= a.ageMin && (a.ageMax === null || ageYears <= a.ageMax)
+  );
+}
+
+export function renalApplies(
   f: StoredFact,
   renal: RenalEstimate,
 ): { applies: boolean; known: boolean; value: number | null; note: string } {
@@ -452,10 +460,7 @@ function doses(
     const ageNote = patient.ageYears === null ? ' Age not recorded; adult ranges applied.' : '';
     const criteriaNotes = new Map<string, string>();
     const applicable = facts.filter((f) => {
-      const a = f.attrs;
-      if (a.route !== 'any' && a.route !== useRoute) return false;
-      const age = patient.ageYears ?? 18;
-      if (!(age >= (a.ageMin as number) && (a.ageMax === null || age <= (a.ageMax as number)))) return false;
+      if (!inBand(f, useRoute, patient.ageYears ?? 18)) return false;
       const c = criteriaMet(f, patient, input.renal);
       if (c.state === 'unknown')
         out.unchecked.push({
@@ -580,9 +585,7 @@ function combinedDoses(
         a.criteria === null &&
         a.per === 'day' &&
         a.max !== null &&
-        (a.route === 'any' || a.route === route) &&
-        age >= a.ageMin &&
-        (a.ageMax === null || age <= a.ageMax) &&
+        inBand(f, route, age) &&
         renalApplies(f, renal).applies
       );
     });

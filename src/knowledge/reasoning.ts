@@ -27,11 +27,13 @@ import {
   preparePatient,
   allFindings,
   criteriaMet,
+  inBand,
+  renalApplies,
   type CheckInput,
   type PreparedPatient,
   type ResolvedMedication,
 } from './checks.js';
-import { estimateRenal, patientFacts, convertMass, type RenalEstimate } from './renal.js';
+import { estimateRenal, patientFacts, convertMass, type PatientFacts, type RenalEstimate } from './renal.js';
 import { ancestors, type KbSnapshot } from './snapshot.js';
 import { toKbFact } from './statements.js';
 import type { SafetyCheckKind, SafetyFinding } from '../domain/knowledge.js';
@@ -88,6 +90,7 @@ interface Ctx {
   kb: KbSnapshot;
   input: ReasoningInput;
   p: PreparedPatient;
+  patient: PatientFacts;
   renal: RenalEstimate;
   cited: Set<string>;
   names: Set<string>;
@@ -251,25 +254,13 @@ function candidatesFor(
 
 /** Dose-range facts that apply to this patient for a drug: route, age band and renal band. */
 function applicableRanges(ctx: Ctx, ingredientId: string, route: string | null): StoredFact[] {
-  const age = patientFacts(ctx.input.ageBand, ctx.input.sex, ctx.input.weightKg).ageYears ?? 18;
   const facts = ctx.kb.bySubject('dose_range', ingredientId);
   const routes = uniq(facts.map((f) => String(f.attrs.route)));
   const useRoute = route ?? (routes.includes('oral') ? 'oral' : (routes[0] ?? null));
   return facts.filter((f) => {
-    const a = f.attrs as AttrsOf<'dose_range'>;
-    if (a.route !== 'any' && a.route !== useRoute) return false;
-    if (age < a.ageMin || (a.ageMax !== null && age > a.ageMax)) return false;
-    const criteria = criteriaMet(
-      f,
-      patientFacts(ctx.input.ageBand, ctx.input.sex, ctx.input.weightKg),
-      ctx.input.renal,
-    );
-    if (criteria.state !== 'none' && criteria.state !== 'met') return false;
-    if (!a.renal) return true;
-    const value = a.renal.metric === 'crcl' ? (ctx.renal.crcl ?? ctx.renal.egfr) : ctx.renal.egfr;
-    return (
-      value !== null && (a.renal.min === null || value >= a.renal.min) && (a.renal.max === null || value < a.renal.max)
-    );
+    if (!inBand(f, useRoute, ctx.patient.ageYears ?? 18)) return false;
+    const criteria = criteriaMet(f, ctx.patient, ctx.input.renal);
+    return (criteria.state === 'none' || criteria.state === 'met') && renalApplies(f, ctx.renal).applies;
   });
 }
 
@@ -358,22 +349,14 @@ function doseAdjustment(ctx: Ctx, finding: SafetyFinding, m: ResolvedMedication,
     },
   ];
   if (renalLine) chain.push({ kind: 'renal', text: `Renal function the band was read on: ${renalLine}`, factIds: [] });
-  return {
-    id: `dose:${name}`,
-    kind: 'dose_adjustment',
-    finding: pickFinding(finding),
-    medication: name,
-    alsoFor: [],
+  return actionOf(`dose:${name}`, 'dose_adjustment', finding, name, {
     text,
     order,
     dose: parts,
-    alternatives: [],
-    excluded: [],
-    noAlternativeReason: null,
     actionable: true,
     chain,
     factIds,
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -479,33 +462,38 @@ const pickFinding = (f: SafetyFinding): CareAction['finding'] => ({
   medications: f.medications,
 });
 
+/** An action for a finding: what every kind starts from (nothing proposed, not actionable), and its own fields. */
+const actionOf = (
+  id: string,
+  kind: CareAction['kind'],
+  finding: SafetyFinding,
+  medication: string,
+  own: Partial<CareAction> & Pick<CareAction, 'text' | 'chain' | 'factIds'>,
+): CareAction => ({
+  id,
+  kind,
+  finding: pickFinding(finding),
+  medication,
+  alsoFor: [],
+  order: null,
+  dose: null,
+  alternatives: [],
+  excluded: [],
+  noAlternativeReason: null,
+  actionable: false,
+  ...own,
+});
+
 function switchAction(ctx: Ctx, finding: SafetyFinding, m: ResolvedMedication, why: string): CareAction {
   const { kb } = ctx;
   const name = m.med.name;
   const findingFacts = cite(ctx, finding.factIds);
   const chain: ChainLink[] = [{ kind: 'finding', text: finding.summary, factIds: findingFacts }];
   const { list: indications, fromRecord } = indicationsOf(ctx, m);
-  const base = {
-    id: `switch:${name}`,
-    kind: 'switch' as const,
-    finding: pickFinding(finding),
-    medication: name,
-    alsoFor: [],
-    order: null,
-    dose: null,
-  };
+  const switchOf = (own: Parameters<typeof actionOf>[4]) => actionOf(`switch:${name}`, 'switch', finding, name, own);
   if (!indications.length) {
     const reason = `The indication for ${name} is unknown: no recorded problem is one the knowledge base lists it for, and it holds no use for ${name}. No alternative can be chosen from the knowledge base; decide with the prescriber what it is for.`;
-    return {
-      ...base,
-      text: `${why} ${reason}`,
-      alternatives: [],
-      excluded: [],
-      noAlternativeReason: reason,
-      actionable: false,
-      chain,
-      factIds: findingFacts,
-    };
+    return switchOf({ text: `${why} ${reason}`, noAlternativeReason: reason, chain, factIds: findingFacts });
   }
   for (const i of indications) ctx.names.add(entityName(kb, i.conditionId));
   const indicationNames = indications.map(
@@ -577,8 +565,7 @@ function switchAction(ctx: Ctx, finding: SafetyFinding, m: ResolvedMedication, w
   const text = best
     ? `${why} Consider ${shown.map((a) => a.name).join(', or ')} instead of ${name}; ${best.fullyChecked ? (best.cautions.length ? `${best.name} was checked for this patient and nothing rules it out (cautions: ${best.cautions.join('; ')})` : `${best.name} passed every check for this patient`) : `${best.name} passed the checks that could run (not checked: ${best.notChecked.map((n) => n.reason).join('; ')})`}.`
     : `${why} ${noAlternativeReason}`;
-  return {
-    ...base,
+  return switchOf({
     text,
     alternatives: shown,
     excluded: excludedShown,
@@ -586,7 +573,7 @@ function switchAction(ctx: Ctx, finding: SafetyFinding, m: ResolvedMedication, w
     actionable: shown.some((a) => a.fullyChecked),
     chain,
     factIds: uniq([...findingFacts, ...chain.flatMap((l) => l.factIds), ...shown.flatMap((a) => a.factIds)]),
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -595,22 +582,11 @@ function switchAction(ctx: Ctx, finding: SafetyFinding, m: ResolvedMedication, w
 function reviewAction(ctx: Ctx, finding: SafetyFinding, meds: readonly ResolvedMedication[]): CareAction {
   const factIds = cite(ctx, finding.factIds);
   const names = meds.map((m) => m.med.name);
-  return {
-    id: `review:${finding.summary}`,
-    kind: 'review',
-    finding: pickFinding(finding),
-    medication: names[0]!,
-    alsoFor: [],
+  return actionOf(`review:${finding.summary}`, 'review', finding, names[0]!, {
     text: `${finding.summary}. ${finding.management ?? ''} Review which of ${names.join(', ')} can be stopped or tapered.`.trim(),
-    order: null,
-    dose: null,
-    alternatives: [],
-    excluded: [],
-    noAlternativeReason: null,
-    actionable: false,
     chain: [{ kind: 'finding', text: finding.summary, factIds }],
     factIds,
-  };
+  });
 }
 
 /** The same ingredient, or a shared class that counts as duplicate therapy. */
@@ -659,39 +635,25 @@ function duplicateAction(
         ranges.map((f) => f.id),
       ),
     });
-    return {
-      id: `duplicate:${stop.med.name}`,
-      kind: 'stop_duplicate',
-      finding: pickFinding(finding),
-      medication: stop.med.name,
-      alsoFor: [],
+    return actionOf(`duplicate:${stop.med.name}`, 'stop_duplicate', finding, stop.med.name, {
       text: `Stop ${stop.med.name}; continue ${order}, which alone is within the dose range held for this patient${finding.kind === 'interaction' ? ` (both are ${sharedClassName(ctx.kb, keep, stop)})` : ''}.`,
       order,
-      dose: null,
-      alternatives: [],
-      excluded: [],
-      noAlternativeReason: null,
       actionable: true,
       chain,
       factIds: uniq([...factIds, ...chain.flatMap((l) => l.factIds)]),
-    };
+    });
   }
-  return {
-    id: `duplicate:${pair.map((m) => m.med.name).join('+')}`,
-    kind: 'review',
-    finding: pickFinding(finding),
-    medication: pair[0]?.med.name ?? finding.medications[0]!,
-    alsoFor: [],
-    text: `Stop one of ${finding.medications.join(' and ')}: neither dose could be confirmed within range alone (dose or frequency not recorded, or no range held).`,
-    order: null,
-    dose: null,
-    alternatives: [],
-    excluded: [],
-    noAlternativeReason: null,
-    actionable: false,
-    chain,
-    factIds,
-  };
+  return actionOf(
+    `duplicate:${pair.map((m) => m.med.name).join('+')}`,
+    'review',
+    finding,
+    pair[0]?.med.name ?? finding.medications[0]!,
+    {
+      text: `Stop one of ${finding.medications.join(' and ')}: neither dose could be confirmed within range alone (dose or frequency not recorded, or no range held).`,
+      chain,
+      factIds,
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -801,7 +763,15 @@ export function reasonCarePlan(kb: KbSnapshot, input: ReasoningInput): CareReaso
   const p = preparePatient(kb, checkInput);
   const findings = allFindings(kb, p);
   const patient = patientFacts(input.ageBand, input.sex, input.weightKg);
-  const ctx: Ctx = { kb, input, p, renal: estimateRenal(input.renal, patient), cited: new Set(), names: new Set() };
+  const ctx: Ctx = {
+    kb,
+    input,
+    p,
+    patient,
+    renal: estimateRenal(input.renal, patient),
+    cited: new Set(),
+    names: new Set(),
+  };
   const byName = new Map<string, ResolvedMedication>();
   for (const m of p.meds) if (!byName.has(m.med.name)) byName.set(m.med.name, m);
   const started = (m: ResolvedMedication) =>
