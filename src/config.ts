@@ -152,6 +152,12 @@ export const EnvSchema = z
     OPENAI_API_KEY: z.string().min(1).optional(),
     /** Setting a model name switches planning and drafting to LLM mode; unset means knowledge-driven mode. */
     OPENAI_MODEL: z.string().min(1).optional(),
+    /** How long one model request may take before it is abandoned (each retry gets the same). */
+    OPENAI_TIMEOUT_MS: int(1000, 600_000).default(60_000),
+    /** Retries after a failed or timed-out model request (0 = one attempt only). */
+    OPENAI_MAX_RETRIES: int(0, 10).default(2),
+    /** Most tokens the model may write in one answer (bounds cost, latency and plan size). */
+    OPENAI_MAX_TOKENS: int(256, 200_000).default(8192),
 
     /** Service tokens allowed to submit and read cases: comma-separated `name:sha256hex`. */
     SERVICE_TOKENS: serviceTokens.default([]),
@@ -276,6 +282,9 @@ export interface Config {
         readonly model: string;
         readonly baseUrl: string | undefined;
         readonly apiKey: string | undefined;
+        readonly timeoutMs: number;
+        readonly maxRetries: number;
+        readonly maxTokens: number;
       };
   readonly auth: {
     readonly serviceTokens: ReadonlyArray<{ readonly name: string; readonly sha256: string }>;
@@ -403,6 +412,9 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
           model: e.OPENAI_MODEL,
           baseUrl: e.OPENAI_BASE_URL,
           apiKey: e.OPENAI_API_KEY,
+          timeoutMs: e.OPENAI_TIMEOUT_MS,
+          maxRetries: e.OPENAI_MAX_RETRIES,
+          maxTokens: e.OPENAI_MAX_TOKENS,
         })
       : Object.freeze({ mode: 'knowledge-driven' as const }),
     auth: Object.freeze({

@@ -12,5 +12,5 @@ import { createChatModel } from './models.js';
 export function createAgents(config: Pick<Config, 'model'>): { planner: Planner; drafter: Drafter } {
   if (config.model.mode !== 'llm') return { planner: knowledgePlanner, drafter: templateDrafter };
   const model = createChatModel(config.model);
-  return { planner: llmPlanner(model), drafter: llmDrafter(model, config.model.model) };
+  return { planner: llmPlanner(model, config.model.model), drafter: llmDrafter(model, config.model.model) };
 }

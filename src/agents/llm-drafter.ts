@@ -86,7 +86,18 @@ export function llmDrafter(model: BaseChatModel, modelName: string): Drafter {
       });
       const template = templateDraft(input);
       if (!answer.ok) {
-        return { ...template, label: `${template.label} (The model's draft was unusable: ${answer.error}.)` };
+        return {
+          ...template,
+          label: `${template.label} (The model's draft was unusable: ${answer.error}.)`,
+          provenance: {
+            planner: null,
+            drafter: {
+              source: 'llm-fallback',
+              model: modelName,
+              reason: `the model's draft was unusable (${answer.error}); the templated draft was used`,
+            },
+          },
+        };
       }
       return {
         revision: input.revision,
@@ -94,6 +105,7 @@ export function llmDrafter(model: BaseChatModel, modelName: string): Drafter {
         label: llmLabel(modelName),
         language: input.language,
         sections: answer.value,
+        provenance: { planner: null, drafter: { source: 'llm', model: modelName, reason: null } },
         unavailable: template.unavailable,
       };
     },

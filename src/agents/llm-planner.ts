@@ -28,9 +28,10 @@ const ProposedStep = z.object({
 /** What is accepted as a whole: the steps are validated one by one below, so one bad step does not sink the others. */
 const PlannerAnswer = z.object({ steps: z.array(z.unknown()).min(1).max(60) });
 
-export function llmPlanner(model: BaseChatModel): Planner {
+export function llmPlanner(model: BaseChatModel, modelName?: string): Planner {
   return {
     kind: 'llm',
+    ...(modelName ? { model: modelName } : {}),
     async plan(view: MinimisedCase, comments) {
       const messages = [
         new SystemMessage(PLANNER_SYSTEM),

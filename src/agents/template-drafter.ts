@@ -283,6 +283,7 @@ export function templateDraft(input: DraftInput): Plan {
     label: KNOWLEDGE_DRIVEN_LABEL,
     language: input.language,
     sections,
+    provenance: { planner: null, drafter: { source: 'knowledge-driven', model: null, reason: null } },
     unavailable,
   };
 }

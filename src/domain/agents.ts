@@ -10,6 +10,8 @@ import type { PlanStep, StepResult } from './steps.js';
 
 export interface Planner {
   readonly kind: 'knowledge-driven' | 'llm';
+  /** The model asked, in LLM mode (shown in the plan's provenance). */
+  readonly model?: string;
   plan(
     view: MinimisedCase,
     comments: ReadonlyArray<{ revision: number; comments: string }>,

@@ -76,6 +76,21 @@ export const SECTION_NAMES = [
   'patientCommunication',
 ] as const;
 
+/** Who wrote one part of the plan: code (knowledge-driven), the model, or code after the model's answer was unusable. */
+export const PartSource = z.enum(['knowledge-driven', 'llm', 'llm-fallback']);
+export const PartProvenance = z.object({
+  source: PartSource,
+  /** The model, when one was asked. */
+  model: z.string().max(200).nullable().default(null),
+  /** Why code took over, or what was dropped from the model's answer (cut, never quoting the model). */
+  reason: z.string().max(600).nullable().default(null),
+});
+export type PartProvenance = z.infer<typeof PartProvenance>;
+
+/** Which parts of the plan came from the model and which from code: the planner (the steps) and the drafter (the text). */
+export const PlanProvenance = z.object({ planner: PartProvenance.nullable(), drafter: PartProvenance });
+export type PlanProvenance = z.infer<typeof PlanProvenance>;
+
 export const Plan = z.object({
   revision: z.number().int().min(1),
   mode: z.enum(['knowledge-driven', 'llm']),
@@ -84,6 +99,8 @@ export const Plan = z.object({
   /** The language of the patient-communication section. */
   language: PlanLanguage.default('en'),
   sections: PlanSections,
+  /** Which parts came from the model and which from fallback; null on plans stored before it was recorded. */
+  provenance: PlanProvenance.nullable().default(null),
   /** Steps whose tool was unavailable: the plan must show them. */
   unavailable: z.array(
     z.object({
@@ -111,8 +128,10 @@ export const VerificationFinding = z.object({
     'dosage_problem',
     /** A medicine a model's statement names without listing it (verification reads the text). */
     'unlisted_medication',
-    /** A model's plan over the bounds (statement count): the excess was left out and counted. */
+    /** A model's plan over the bounds (statement count and length, total size): the excess was left out and counted. */
     'plan_bounds',
+    /** A statement whose citations resolve but none is about what it claims (decided by the entailment layer). */
+    'unsupported_claim',
   ]),
   severity: Severity,
   message: z.string(),

@@ -27,6 +27,7 @@ export function testPlan(revision: number, texts: string[] = ['Stop ibuprofen.',
     mode: 'knowledge-driven',
     label: 'Knowledge-driven draft (test)',
     language: 'en',
+    provenance: null,
     sections: {
       assessment: [rec('a1', 'Age 80.')],
       recommendations: texts.map((t, i) => rec(`r${i + 1}`, t)),

@@ -68,9 +68,11 @@ function graphFor(recorder: Recorder) {
     OPENAI_MODEL: 'fixture-model',
     OPENAI_BASE_URL: fixture.baseUrl,
     OPENAI_API_KEY: 'test-key',
+    OPENAI_TIMEOUT_MS: '5000',
+    OPENAI_MAX_RETRIES: '0',
   });
   if (config.model.mode !== 'llm') throw new Error('expected LLM mode');
-  const model = createChatModel(config.model, { timeoutMs: 5000, maxRetries: 0 });
+  const model = createChatModel(config.model);
   return compileClinicalCaseGraph(
     {
       tools: {

@@ -215,9 +215,11 @@ describe('hostile input corpus', () => {
       OPENAI_MODEL: 'fixture-model',
       OPENAI_BASE_URL: fixture.baseUrl,
       OPENAI_API_KEY: 'test-key',
+      OPENAI_TIMEOUT_MS: '5000',
+      OPENAI_MAX_RETRIES: '0',
     });
     if (llm.model.mode !== 'llm') throw new Error('expected LLM mode');
-    const model = createChatModel(llm.model, { timeoutMs: 5000, maxRetries: 0 });
+    const model = createChatModel(llm.model);
     const graph = compileClinicalCaseGraph(
       {
         tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb.store), literature: null, imaging: null },

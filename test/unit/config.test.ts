@@ -20,7 +20,21 @@ describe('loadConfig', () => {
       model: 'local-model',
       baseUrl: 'http://127.0.0.1:9999/v1',
       apiKey: undefined,
+      timeoutMs: 60_000,
+      maxRetries: 2,
+      maxTokens: 8192,
     });
+    const tuned = loadConfig({
+      OPENAI_MODEL: 'm',
+      OPENAI_BASE_URL: 'http://127.0.0.1:9999/v1',
+      OPENAI_TIMEOUT_MS: '5000',
+      OPENAI_MAX_RETRIES: '0',
+      OPENAI_MAX_TOKENS: '1024',
+    }).model;
+    expect(tuned).toMatchObject({ timeoutMs: 5000, maxRetries: 0, maxTokens: 1024 });
+    expect(() => loadConfig({ OPENAI_MODEL: 'm', OPENAI_BASE_URL: 'http://x/v1', OPENAI_TIMEOUT_MS: '10' })).toThrow(
+      /OPENAI_TIMEOUT_MS/,
+    );
   });
 
   it('parses service tokens as name and hash', () => {

@@ -354,6 +354,7 @@ describe('codes and unknown terms against the starter knowledge base', () => {
           revision: 1,
           mode: 'knowledge-driven',
           label: 'test',
+          provenance: null,
           language: 'en',
           sections: {
             assessment: [],
@@ -385,6 +386,7 @@ describe('codes and unknown terms against the starter knowledge base', () => {
           revision: 1,
           mode: 'knowledge-driven',
           label: 'test',
+          provenance: null,
           language: 'en',
           sections: {
             assessment: [],

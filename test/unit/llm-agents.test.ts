@@ -133,9 +133,16 @@ describe('LLM planner', () => {
       badToolCall('propose_plan', 'nope'),
       toolCall('write_plan', emptySections),
     ]);
-    const { state } = await r.start();
+    const { state, request } = await r.start();
     expect(state.planning).toMatchObject({ planner: 'llm-fallback' });
     expect(state.planning!.note).toMatch(/unusable/);
+    // The plan says so to the reviewer and in what is delivered: steps by code after the model, text by the model.
+    expect(request!.plan.provenance!.planner).toEqual({
+      source: 'llm-fallback',
+      model: null,
+      reason: state.planning!.note,
+    });
+    expect(request!.plan.provenance!.drafter).toEqual({ source: 'llm', model: 'scripted-model', reason: null });
     expect(state.steps.map((s) => s.id)).toEqual(
       expect.arrayContaining(['kb:lookup', 'safety:allergy:med-1', 'safety:dose:med-1']),
     );
@@ -200,6 +207,16 @@ describe('LLM drafter and verification', () => {
     const { request } = await r.start();
     expect(request!.plan.mode).toBe('knowledge-driven');
     expect(request!.plan.label).toMatch(/The model's draft was unusable: /);
+    expect(request!.plan.provenance).toEqual({
+      planner: { source: 'llm', model: null, reason: null },
+      drafter: {
+        source: 'llm-fallback',
+        model: 'scripted-model',
+        reason: expect.stringMatching(
+          /^the model's draft was unusable \(.*\); the templated draft was used$/,
+        ) as unknown,
+      },
+    });
   });
 
   it('sends the model only the minimised view, as delimited data, with the injected instruction flagged', async () => {

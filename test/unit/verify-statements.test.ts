@@ -27,6 +27,7 @@ const llmPlan = (recs: Recommendation[]): Plan => ({
   mode: 'llm',
   label: 'LLM draft (test)',
   language: 'en',
+  provenance: null,
   sections: { assessment: [], recommendations: [], medicationChanges: recs, monitoring: [], patientCommunication: [] },
   unavailable: [],
 });

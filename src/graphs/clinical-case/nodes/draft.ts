@@ -11,6 +11,20 @@ export function draftNode(deps: GraphDeps) {
       reviewerComments: state.reviewerComments,
       language: state.language ?? deps.planLanguage ?? 'en',
     });
-    return { plan };
+    // Which parts came from the model and which from code: the drafter says for the text, the planning record for the steps.
+    const planning = state.planning;
+    const planner = planning
+      ? {
+          source: planning.planner,
+          model: planning.planner === 'knowledge-driven' ? null : (deps.planner.model ?? null),
+          reason: planning.note,
+        }
+      : null;
+    const drafter = plan.provenance?.drafter ?? {
+      source: deps.drafter.kind === 'llm' ? ('llm' as const) : ('knowledge-driven' as const),
+      model: null,
+      reason: null,
+    };
+    return { plan: { ...plan, provenance: { planner, drafter } } };
   };
 }
