@@ -115,24 +115,54 @@ const statusCode = (c: CodeableConcept | undefined) => c?.coding?.find((x) => x.
 /** At most this many current and this many resolved problems; the rest are counted. */
 const MAX_PROBLEMS = 60;
 
+/**
+ * What identifies the patient in free text, as `scrubText` looks for it: names as whole words,
+ * everything else anywhere (identifiers and URLs may be glued to other text), and the birth date
+ * in its other written forms.
+ */
+export interface IdentifyingStrings {
+  /** Names and their parts (at least 3 characters): matched as whole words, ignoring case. */
+  names: string[];
+  /** Identifiers, telecom, address, resource ids and URLs, the ISO birth date: matched anywhere, ignoring case. */
+  strings: string[];
+  /** The patient's birth date as FHIR writes it (YYYY, YYYY-MM or YYYY-MM-DD), or null. */
+  birthDate: string | null;
+}
+
+/** Separators inside a name: white space, hyphens and dashes, apostrophes. */
+const NAME_SEPARATOR = /[\s'‘’ʼ\-‐‑‒–—]+/u;
+/** Titles written in a name's text: not identifying, and common words. */
+const TITLES = new Set(['mrs', 'miss', 'prof', 'rev', 'mr', 'ms', 'mx', 'dr', 'jr', 'sr']);
+
 /** Every identifying string in the bundle: used to scrub free text. */
-export function identifyingStrings(submission: CaseSubmission): string[] {
-  const out = new Set<string>();
+export function identifyingStrings(submission: CaseSubmission): IdentifyingStrings {
+  const names = new Set<string>();
+  const strings = new Set<string>();
+  let birthDate: string | null = null;
+  // Cleaned like the text they are looked for in, so hidden characters inside a name do not hide it.
+  const clean = (s: string | undefined) => (s === undefined ? '' : cleanText(s).trim());
   const add = (s: string | undefined) => {
-    // Cleaned like the text they are looked for in, so hidden characters inside a name do not hide it.
-    const t = s === undefined ? undefined : cleanText(s).trim();
-    if (t && t.length >= 3) out.add(t);
+    const t = clean(s);
+    if (t.length >= 3) strings.add(t);
+  };
+  /** A name, the name with its separators as spaces and removed, and each part ("Smith-Jones": "Smith Jones", "SmithJones", "Smith", "Jones"). */
+  const addName = (s: string | undefined) => {
+    const t = clean(s);
+    const parts = t.split(NAME_SEPARATOR).filter(Boolean);
+    for (const n of [t, parts.join(' '), parts.join(''), ...parts.filter((p) => !TITLES.has(p.toLowerCase()))])
+      if (n.length >= 3 && /[\p{L}\p{N}]/u.test(n)) names.add(n);
   };
   for (const { fullUrl, resource } of submission.bundle.entry) {
     add(fullUrl);
     if ('id' in resource) add(resource.id);
     if (resource.resourceType === 'Patient') {
       const p = resource as Patient;
-      for (const n of p.name ?? []) [n.text, n.family, ...(n.given ?? [])].forEach(add);
+      for (const n of p.name ?? []) [n.text, n.family, ...(n.given ?? [])].forEach(addName);
       for (const i of p.identifier ?? []) add(i.value);
       for (const t of p.telecom ?? []) add(t.value);
       for (const a of p.address ?? []) [a.text, ...(a.line ?? []), a.city, a.postalCode].forEach(add);
       add(p.birthDate);
+      birthDate ??= p.birthDate ?? null;
     }
     if (resource.resourceType === 'ImagingStudy') {
       const study = resource as ImagingStudy;
@@ -143,24 +173,147 @@ export function identifyingStrings(submission: CaseSubmission): string[] {
       }
     }
   }
-  return [...out].sort((a, b) => b.length - a.length);
+  const longestFirst = (set: Set<string>) => [...set].sort((a, b) => b.length - a.length);
+  return { names: longestFirst(names), strings: longestFirst(strings), birthDate };
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-const PATTERNS: Array<[RegExp, string]> = [
-  [/\b\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?\b/g, '[DATE]'],
-  [/\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b/g, '[DATE]'],
-  [/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, '[EMAIL]'],
-  [/\+?\d[\d ()-]{7,}\d/g, '[PHONE]'],
-  [/\b\d+(\.\d+){4,}\b/g, '[UID]'],
-  [/\b(MRN|NHS|SSN|ID)[\s:#-]*[A-Z0-9-]{4,}\b/gi, '[ID]'],
+/** A letter, digit or combining mark: what a whole word must not touch. */
+const WORD_CHAR = String.raw`[\p{L}\p{N}\p{M}]`;
+
+/** A name as a whole word, ignoring case; any separator in it matches any run of separators ("O'Brien", "O’Brien", "O Brien"). */
+function nameRegExp(name: string): RegExp {
+  const body = name
+    .split(NAME_SEPARATOR)
+    .map(escapeRegExp)
+    .join(String.raw`[\s'‘’ʼ\-‐‑‒–—]+`);
+  const before = new RegExp(`^${WORD_CHAR}`, 'u').test(name) ? `(?<!${WORD_CHAR})` : '';
+  const after = new RegExp(`${WORD_CHAR}$`, 'u').test(name) ? `(?!${WORD_CHAR})` : '';
+  return new RegExp(`${before}${body}${after}`, 'giu');
+}
+
+const MONTHS = [
+  'jan(?:uary)?',
+  'feb(?:ruary)?',
+  'mar(?:ch)?',
+  'apr(?:il)?',
+  'may',
+  'june?',
+  'july?',
+  'aug(?:ust)?',
+  'sep(?:t(?:ember)?)?',
+  'oct(?:ober)?',
+  'nov(?:ember)?',
+  'dec(?:ember)?',
+];
+/** A month by name ("June", "Jun", "Jun.", "Sept"), not the start of a longer word. */
+const monthName = (names: string) => String.raw`(?:${names})\.?(?!\p{L})`;
+/** An optional weekday before a date: written out, or abbreviated with a full stop or comma ("Mon,"). */
+const WEEKDAY = String.raw`(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day[,.]?\s+|(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[,.]\s*)?`;
+const ORDINAL = '(?:st|nd|rd|th)?';
+/** Units after a number: a date is never followed by one ("5/1/25 mg" is a dose). */
+const NO_UNIT = String.raw`(?!\s*(?:[mµμnpk]?g|mcg|ug|[mµμd]?l|m?mol|m?eq|i?u|units?|%|tabs?|tablets?|caps?|capsules?|puffs?|drops?)(?!\p{L}))`;
+/** What a numeric date must not touch on either side: more digits, decimals or fractions ("0.12/0.015", "12.5/25"). */
+const NUM_BEFORE = String.raw`(?<![\p{L}\p{N}_.,/])`;
+const NUM_AFTER = String.raw`(?![\p{N}]|[.,/]\p{N})`;
+
+/**
+ * A date written with a month name: day first ("30 June 1952", "30th of June, 1952", "Monday
+ * 30 Jun 1952", "30-Jun-1952") or month first ("June 30, 1952", "Jun 30 1952"), followed by
+ * `year` (a pattern for the year with what comes before it, required or optional).
+ */
+const wordDateSources = (day: string, month: string, year: string) => [
+  String.raw`(?<!${WORD_CHAR})${WEEKDAY}(?:the\s+)?${day}${ORDINAL}(?:\s+of\s+|\s*[-/.]?\s*)${month}${year}`,
+  String.raw`(?<!${WORD_CHAR})${WEEKDAY}${month}(?:\s+the)?\s*[-/.]?\s*${day}${ORDINAL}(?!${WORD_CHAR})${year}`,
 ];
 
-/** Clean free text (NFKC, hidden characters removed), then remove identifying strings and identifier-shaped patterns. */
-export function scrubText(text: string, identifying: readonly string[]): string {
+const DAY = '(?:0?[1-9]|[12][0-9]|3[01])';
+const MONTH_NUMBER = '(?:0?[1-9]|1[0-2])';
+const YEAR = String.raw`(?:(?:1[0-9]|20)[0-9]{2}|'[0-9]{2})`;
+const ANY_MONTH = monthName(MONTHS.join('|'));
+
+/** Replaced in every text, after the identifying strings. */
+const PATTERNS: Array<[RegExp, string]> = [
+  // E-mail first, so a date or number inside an address does not split it.
+  [/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, '[EMAIL]'],
+  [/\b\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?\b/g, '[DATE]'],
+  // Dates with a month name and a year; a day and month without a year are kept unless they are the birthday.
+  ...wordDateSources(DAY, ANY_MONTH, String.raw`\s*[-/.,]?\s*${YEAR}(?!\p{N})${NO_UNIT}`).map((s): [RegExp, string] => [
+    new RegExp(s, 'giu'),
+    '[DATE]',
+  ]),
+  [
+    new RegExp(String.raw`(?<!${WORD_CHAR})${DAY}([-/.])${ANY_MONTH}(?:\1)[0-9]{2}(?!\p{N})${NO_UNIT}`, 'giu'),
+    '[DATE]',
+  ],
+  // Numeric dates: day and month either way round with the same separator twice, or year first.
+  [
+    new RegExp(
+      String.raw`${NUM_BEFORE}(?:${DAY}([/.])${MONTH_NUMBER}(?:\1)(?:[0-9]{4}|[0-9]{2})|${MONTH_NUMBER}([/.])${DAY}(?:\2)(?:[0-9]{4}|[0-9]{2})|${DAY}-${MONTH_NUMBER}-[0-9]{4}|${MONTH_NUMBER}-${DAY}-[0-9]{4}|(?:1[0-9]|20)[0-9]{2}([/.])${MONTH_NUMBER}(?:\3)${DAY})${NUM_AFTER}${NO_UNIT}`,
+      'gu',
+    ),
+    '[DATE]',
+  ],
+  [/\+?\d[\d ()-]{7,}\d/g, '[PHONE]'],
+  [/\b\d+(\.\d+){4,}\b/g, '[UID]'],
+  // An identifier after its label ("MRN: AB123456", "NHS 9434765919", "ID12345"): it has a digit; "idiopathic" is a word.
+  [/\b(MRN|NHS|SSN|ID)(?=[\s:#-]|\d)[\s:#-]*(?=[A-Z0-9-]*\d)[A-Z0-9-]{4,}\b/gi, '[ID]'],
+];
+
+/** The birth date's other written forms: numeric either way round or year first, and day and month by name with or without the year. */
+function birthDatePatterns(birthDate: string | null): RegExp[] {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(birthDate ?? '');
+  if (!m) return [];
+  const [, y = '', mm = '', dd = ''] = m;
+  const day = dd.startsWith('0') ? `0?${dd[1]}` : dd;
+  const month = mm.startsWith('0') ? `0?${mm[1]}` : mm;
+  const year = `(?:${y}|${y.slice(2)})`;
+  const numeric = String.raw`${NUM_BEFORE}(?:${day}([-/.])${month}(?:\1)${year}|${month}([-/.])${day}(?:\2)${year}|${y}([-/.])${month}(?:\3)${day})${NUM_AFTER}`;
+  const words = wordDateSources(
+    day,
+    monthName(MONTHS[Number(mm) - 1] ?? ''),
+    // With the birth year, or with no year at all: "30 June 2019" is another date ([DATE]), not the birthday.
+    String.raw`(?:\s*[-/.,]?\s*(?:${y}|'?${y.slice(2)})(?!\p{N})|(?!\s*[-/.,]?\s*'?\p{N}{2}(?:\p{N}{2})?(?!\p{N})))`,
+  );
+  return [new RegExp(numeric, 'gu'), ...words.map((s) => new RegExp(s, 'giu'))];
+}
+
+interface Scrubber {
+  /** Identifying strings and names, longest first, each with its pattern. */
+  terms: RegExp[];
+  birthDate: RegExp[];
+}
+
+const scrubbers = new WeakMap<object, Scrubber>();
+
+function scrubberOf(identifying: IdentifyingStrings | readonly string[]): Scrubber {
+  let scrubber = scrubbers.get(identifying);
+  if (scrubber) return scrubber;
+  const { names, strings, birthDate } =
+    'names' in identifying ? identifying : { names: [], strings: identifying, birthDate: null };
+  const terms = [
+    ...names.map((s) => ({ length: s.length, re: nameRegExp(s) })),
+    ...strings.map((s) => ({ length: s.length, re: new RegExp(escapeRegExp(s), 'gi') })),
+  ];
+  scrubber = {
+    terms: terms.sort((a, b) => b.length - a.length).map((t) => t.re),
+    birthDate: birthDatePatterns(birthDate),
+  };
+  scrubbers.set(identifying, scrubber);
+  return scrubber;
+}
+
+/**
+ * Clean free text (NFKC, hidden characters removed), then remove identifying strings (names as
+ * whole words), the birth date however it is written, and date-, contact- and identifier-shaped
+ * patterns. A plain list of strings is matched anywhere, as identifiers are.
+ */
+export function scrubText(text: string, identifying: IdentifyingStrings | readonly string[]): string {
+  const { terms, birthDate } = scrubberOf(identifying);
   let out = cleanText(text);
-  for (const s of identifying) out = out.replace(new RegExp(escapeRegExp(s), 'gi'), '[REDACTED]');
+  for (const re of terms) out = out.replace(re, '[REDACTED]');
+  for (const re of birthDate) out = out.replace(re, '[REDACTED]');
   for (const [re, token] of PATTERNS) out = out.replace(re, token);
   return out;
 }
