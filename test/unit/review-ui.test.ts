@@ -11,7 +11,8 @@ import { html } from '../../src/server/review-ui/html.js';
 import { caseSummary, flagOf, parseRange, relativeDays } from '../../src/server/review-ui/case-summary.js';
 import { casePage } from '../../src/server/review-ui/pages.js';
 import { editedSections } from '../../src/server/routes/review-ui.js';
-import { reviewJob, testPlan } from '../helpers/review.js';
+import type { ReviewJobData } from '../../src/queues/review.js';
+import { reviewJob, testPlan, testStatement } from '../helpers/review.js';
 
 describe('plan diff', () => {
   it('finds unchanged, added, removed and changed recommendations per section', () => {
@@ -106,6 +107,191 @@ describe('review pages', () => {
     expect(edited.recommendations[1]!.citations).toEqual(drafted.recommendations[1]!.citations);
     // Emptying a text removes the recommendation too.
     expect(edited.assessment).toEqual([]);
+  });
+});
+
+/** The case page of a review job, waiting and unclaimed. */
+const renderCase = (job: ReviewJobData) =>
+  casePage({
+    user: { name: 'dr-a', roles: ['reviewer'] },
+    csrf: 'c'.repeat(64),
+    detail: {
+      item: {
+        caseId: job.caseId,
+        revision: job.revision,
+        casePriority: 'routine',
+        maxSeverity: job.maxSeverity,
+        findings: { info: 0, low: 0, moderate: 0, high: 0, critical: 0 },
+        state: 'waiting',
+        claimedBy: null,
+        leaseExpiresAt: null,
+        enqueuedAt: job.enqueuedAt,
+        waitingSeconds: 5,
+        queuePriority: 42,
+      },
+      request: job.request,
+      claim: null,
+      decision: null,
+      diffToPrevious: null,
+    },
+    caseView: null,
+    audit: [],
+    flash: null,
+    leaseMs: 60_000,
+  }).toString();
+
+/** The `<li>` of one statement: from its start to the next statement or the end of its section's list. */
+const statementLi = (page: string, id: string) => {
+  const start = page.search(new RegExp(`<li class="rec[^"]*" id="rec-${id}">`));
+  if (start < 0) return '';
+  const end = page.slice(start + 1).search(/<li class="rec[ "]|<\/ol>\s*<\/section>/);
+  return page.slice(start, end < 0 ? undefined : start + 1 + end);
+};
+
+describe('case page: findings beside statements, citations checked, provenance', () => {
+  const job = () => {
+    const j = reviewJob('prov-1', { revision: 2 });
+    j.request.view = MinimisedCaseSchema.parse({
+      question: 'Safe?',
+      patient: { age: '80', sex: 'female' },
+      problems: [{ ref: 'problem-1', text: 'Atrial fibrillation', status: 'active' }],
+      medications: [
+        {
+          ref: 'med-1',
+          name: 'Warfarin 5 MG Oral Tablet',
+          dose: null,
+          route: 'oral',
+          frequencyPerDay: 1,
+          instructions: null,
+          status: 'active',
+        },
+      ],
+      allergies: [],
+      labs: [lab({ ref: 'lab-1', name: 'INR', loinc: '6301-6', group: 'INR', value: 3.4, unit: null })],
+      imaging: [],
+      notes: [],
+    });
+    j.request.reviewerComments = [{ revision: 1, reviewer: 'dr-b', comments: 'Check INR.', at: job0At }];
+    j.request.plan.sections.recommendations = [
+      testStatement('r1', 'Stop ibuprofen.', {
+        citations: ['case:med-1', 'case:lab-99', 'review:r1', 'review:r3'],
+        why: [{ text: 'INR is high.', citations: ['case:lab-1', 'case:lab-99'] }],
+      }),
+      testStatement('r2', 'Check INR in 3 days.', { citations: ['case:lab-1'] }),
+      testStatement('r3', 'Agree a <review> date.', {
+        support: { status: 'not_checked', reason: 'names nothing the knowledge base knows <x>' },
+      }),
+    ];
+    j.request.findings = [
+      { id: 'f1', code: 'safety', severity: 'high', message: 'Bleeding <b>risk</b>', location: 'r1', citations: [] },
+      {
+        id: 'f2',
+        code: 'unresolved_citation',
+        severity: 'moderate',
+        message: 'cites case:lab-99',
+        location: 'r1',
+        citations: ['case:lab-99'],
+      },
+      { id: 'f3', code: 'dosage_problem', severity: 'low', message: 'dose', location: '/medications/0', citations: [] },
+    ];
+    return j;
+  };
+  const job0At = '2024-01-01T10:00:00.000Z';
+
+  it('says beside a statement when code could not check its support, and why', () => {
+    const page = renderCase(job());
+    expect(statementLi(page, 'r3')).toContain(
+      '<p class="support-note muted small">Support not checked by code: names nothing the knowledge base knows &lt;x&gt;.</p>',
+    );
+    expect(statementLi(page, 'r2')).not.toContain('support-note');
+  });
+
+  it('lists every finding on a statement inside its li, linking to the finding in the main list, with HTML escaped', () => {
+    const page = renderCase(job());
+    const r1 = statementLi(page, 'r1');
+    expect(r1).toContain('<ul class="rec-findings" aria-label="verification findings on this statement">');
+    expect(r1).toContain('<a href="#finding-f1">');
+    expect(r1).toContain('<a href="#finding-f2">');
+    expect(r1).toContain('Bleeding &lt;b&gt;risk&lt;/b&gt;');
+    // Most severe first; the statement's border shows the most severe.
+    expect(r1.indexOf('#finding-f1')).toBeLessThan(r1.indexOf('#finding-f2'));
+    expect(r1).toMatch(/^<li class="rec flagged sev-border-high" id="rec-r1">/);
+    // A finding located elsewhere (a pointer into the case view) is not beside a statement.
+    expect(r1).not.toContain('#finding-f3');
+    expect(statementLi(page, 'r2')).not.toContain('rec-findings');
+    expect(r1).not.toContain('id="rec-r2"');
+    // The main list keeps every finding, with the ids the statements link to.
+    expect(page).toContain('<li class="finding sev-border-high" id="finding-f1">');
+    expect(page).toContain('id="finding-f3"');
+    expect(page).toContain('<a href="#rec-r1" class="small">r1</a>');
+    // A pointer into the view links to the entry of the case summary.
+    expect(page).toContain('<a href="#ref-med-1" class="small">/medications/0</a>');
+    expect(page).not.toContain('<b>risk</b>');
+  });
+
+  it('checks case: and review: citations against the view and the reviewer comments', () => {
+    const page = renderCase(job());
+    const r1 = statementLi(page, 'r1');
+    // An existing ref: linked to the case summary's anchor, named by kind and name.
+    expect(r1).toContain(
+      '<a href="#ref-med-1">case:med-1</a> <span class="muted">the case record: medication Warfarin 5 MG Oral Tablet</span>',
+    );
+    expect(page).toContain('id="ref-med-1"');
+    // A ref not in the view does not resolve.
+    expect(r1).toContain(
+      '<li class="cite cite-missing"><strong>case:lab-99</strong> <span class="warn">does not resolve to an entry of the case record</span></li>',
+    );
+    // review:r1 has its comments; review:r3 has none.
+    expect(r1).toContain('reviewer comments on revision 1 (dr-b)');
+    expect(r1).toContain(
+      '<li class="cite cite-missing"><strong>review:r3</strong> <span class="warn">does not resolve to reviewer comments recorded for this case</span></li>',
+    );
+    // In the why-chain: the unresolved code is marked, the resolved one is not.
+    expect(r1).toContain('<code>case:lab-1</code>');
+    expect(r1).toMatch(
+      /<code class="cite-missing"[^>]*>case:lab-99<span class="visually-hidden"> \(does not resolve\)/,
+    );
+    expect(statementLi(page, 'r2')).toContain('the case record: result INR');
+
+    // Without a view, case: ids cannot be checked and say so (not unresolved).
+    const noView = job();
+    noView.request.view = null;
+    const r1NoView = statementLi(renderCase(noView), 'r1');
+    expect(r1NoView).toContain('case record not available to check');
+    expect(r1NoView).not.toContain('<strong>case:lab-99</strong>');
+    expect(r1NoView).toContain('<strong>review:r3</strong>');
+  });
+
+  it('says who wrote the plan, highlighting a fallback from the model with its reason; nothing for plans without provenance', () => {
+    const j = job();
+    j.request.plan.provenance = {
+      planner: { source: 'llm', model: 'gpt-x', reason: null },
+      drafter: {
+        source: 'llm-fallback',
+        model: 'gpt-x',
+        reason: "the model's draft was unusable (<i>timeout</i>); the templated draft was used",
+      },
+    };
+    const page = renderCase(j);
+    expect(page).toContain('<div class="provenance" role="group" aria-labelledby="prov-title">');
+    expect(page).toContain('<dt>Steps planned by</dt><dd class="prov-llm">the model (gpt-x)</dd>');
+    expect(page).toContain(
+      '<dt>Text drafted by</dt><dd class="prov-llm-fallback"><span class="warn">the knowledge-driven drafter after the model\'s draft was unusable</span>: the model&#39;s draft was unusable (&lt;i&gt;timeout&lt;/i&gt;); the templated draft was used',
+    );
+    expect(page).not.toContain('<i>timeout</i>');
+
+    j.request.plan.provenance = {
+      planner: { source: 'llm-fallback', model: 'gpt-x', reason: 'no steps' },
+      drafter: { source: 'knowledge-driven', model: null, reason: null },
+    };
+    const fallback = renderCase(j);
+    expect(fallback).toContain(
+      '<span class="warn">the knowledge-driven planner after the model\'s plan was unusable</span>: no steps',
+    );
+    expect(fallback).toContain('<dd class="prov-knowledge-driven">the knowledge-driven drafter</dd>');
+
+    j.request.plan.provenance = null;
+    expect(renderCase(j)).not.toContain('class="provenance"');
   });
 });
 

@@ -7,7 +7,18 @@
 import { TERMINAL_STATUSES } from '../../cases/lifecycle.js';
 import type { CaseView } from '../../domain/case.js';
 import type { DiffEntry, PlanDiff } from '../../domain/plan-diff.js';
-import { SECTION_NAMES, SEVERITY_RANK, type Evidence, type PlanSections, type Severity } from '../../domain/plan.js';
+import type { MinimisedCase } from '../../domain/minimised-case.js';
+import {
+  SECTION_NAMES,
+  SEVERITY_RANK,
+  type Evidence,
+  type PartProvenance,
+  type PlanProvenance,
+  type PlanSections,
+  type ReviewerComment,
+  type Severity,
+  type VerificationFinding,
+} from '../../domain/plan.js';
 import type { AuditEvent, DecisionRecord, ReviewListItem } from '../../domain/review.js';
 import type { ReviewDetail } from '../routes/reviews.js';
 import { caseSummary } from './case-summary.js';
@@ -156,14 +167,102 @@ export function queuePage(user: PageUser, csrf: string, items: readonly ReviewLi
   );
 }
 
-function citation(id: string, evidence: ReadonlyMap<string, Evidence>): Html {
-  const e = evidence.get(id);
-  if (id.startsWith('case:'))
-    return html`<li class="cite cite-case"><a href="#ref-${id.slice(5)}">${id}</a> <span class="muted">the case record</span></li>`;
-  if (id.startsWith('review:'))
-    return html`<li class="cite cite-review">${id} <span class="muted">reviewer comments</span></li>`;
-  if (!e)
-    return html`<li class="cite cite-missing"><strong>${id}</strong> <span class="warn">does not resolve to evidence retrieved for this case</span></li>`;
+/** An entry of the case view a `case:<ref>` citation can name: what kind of entry it is and its name as shown. */
+interface CaseEntry {
+  kind: string;
+  name: string;
+}
+
+/** What a plan's citations resolve against: retrieved evidence, the entries of the case view, the reviewer comments. */
+interface CiteContext {
+  evidence: ReadonlyMap<string, Evidence>;
+  /** The case view's entries by ref (the case summary anchors each at `ref-<ref>`); null when the revision has no view. */
+  caseEntries: ReadonlyMap<string, CaseEntry> | null;
+  /** Reviewer comments by the revision they were made on (`review:r<n>`). */
+  comments: ReadonlyMap<number, ReviewerComment>;
+  /** Whether the page shows the comments (with their `comment-r<n>` anchors). */
+  commentsShown: boolean;
+}
+
+/** Every entry of the view that carries a ref, with the name the case summary shows for it. */
+function caseEntries(view: MinimisedCase | null): Map<string, CaseEntry> | null {
+  if (!view) return null;
+  const out = new Map<string, CaseEntry>();
+  const add = <T extends { ref: string }>(kind: string, items: readonly T[], name: (x: T) => string) => {
+    for (const x of items) if (!out.has(x.ref)) out.set(x.ref, { kind, name: name(x) });
+  };
+  add('problem', view.problems, (p) => p.text);
+  add('resolved problem', view.resolvedProblems, (p) => p.text);
+  add('medication', view.medications, (m) => m.name);
+  add('allergy', view.allergies, (a) => a.substance);
+  add('result', view.labs, (l) => l.name);
+  add('result', view.otherLabs, (l) => l.name);
+  add(
+    'imaging study',
+    view.imaging,
+    (i) => [i.modality, i.bodySite, i.description].filter(Boolean).join(', ') || i.ref,
+  );
+  add('note', view.notes, (n) => n.source);
+  return out;
+}
+
+/** The case view's lists a finding's JSON Pointer can point into (`/medications/0`, `/notes/2/text`). */
+const VIEW_LISTS = [
+  'problems',
+  'resolvedProblems',
+  'medications',
+  'allergies',
+  'labs',
+  'otherLabs',
+  'imaging',
+  'notes',
+] as const;
+type ViewList = (typeof VIEW_LISTS)[number];
+const isViewList = (name: string): name is ViewList => (VIEW_LISTS as readonly string[]).includes(name);
+
+/** The ref of the view entry a JSON Pointer points into, or null. */
+function pointerRef(pointer: string, view: MinimisedCase | null): string | null {
+  const m = /^\/([A-Za-z]+)\/(\d+)(?:\/|$)/.exec(pointer);
+  if (!view || !m || !isViewList(m[1]!)) return null;
+  const list: readonly { ref: string }[] = view[m[1]];
+  return list[Number(m[2])]?.ref ?? null;
+}
+
+const reviewRevision = (id: string): number | null => {
+  const m = /^review:r(\d+)$/.exec(id);
+  return m ? Number(m[1]) : null;
+};
+
+/** Whether a citation id resolves: true, false, or null when it cannot be checked (a `case:` id without a view). */
+function resolves(id: string, ctx: CiteContext): boolean | null {
+  if (id.startsWith('case:')) return ctx.caseEntries ? ctx.caseEntries.has(id.slice(5)) : null;
+  if (id.startsWith('review:')) {
+    const n = reviewRevision(id);
+    return n !== null && ctx.comments.has(n);
+  }
+  return ctx.evidence.has(id);
+}
+
+const unresolved = (id: string, what: string) =>
+  html`<li class="cite cite-missing"><strong>${id}</strong> <span class="warn">does not resolve to ${what}</span></li>`;
+
+function citation(id: string, ctx: CiteContext): Html {
+  if (id.startsWith('case:')) {
+    const ref = id.slice(5);
+    if (!ctx.caseEntries)
+      return html`<li class="cite cite-case cite-unchecked"><span class="kind">Case</span> <code>${id}</code> <span class="muted">case record not available to check</span></li>`;
+    const entry = ctx.caseEntries.get(ref);
+    if (!entry) return unresolved(id, 'an entry of the case record');
+    return html`<li class="cite cite-case"><span class="kind">Case</span> <a href="#ref-${ref}">${id}</a> <span class="muted">the case record: ${entry.kind} ${entry.name}</span></li>`;
+  }
+  if (id.startsWith('review:')) {
+    const n = reviewRevision(id);
+    const c = n === null ? undefined : ctx.comments.get(n);
+    if (n === null || !c) return unresolved(id, 'reviewer comments recorded for this case');
+    return html`<li class="cite cite-review"><span class="kind">Review</span> ${ctx.commentsShown ? html`<a href="#comment-r${n}">${id}</a>` : html`<code>${id}</code>`} <span class="muted">reviewer comments on revision ${n} (${c.reviewer})</span></li>`;
+  }
+  const e = ctx.evidence.get(id);
+  if (!e) return unresolved(id, 'evidence retrieved for this case');
   switch (e.kind) {
     case 'kb_fact':
       return html`<li class="cite cite-kb"><span class="kind">KB</span> <code>${id}</code> ${e.title} <span class="muted">— ${e.source}${e.detail ? ` (${e.detail})` : ''}</span></li>`;
@@ -177,14 +276,18 @@ function citation(id: string, evidence: ReadonlyMap<string, Evidence>): Html {
 }
 
 /** The chain of facts behind a recommendation (finding → rule → alternative → checks passed), as a readable "why". */
-function whyChain(why: PlanSections['assessment'][number]['why']): Html {
+function whyChain(why: PlanSections['assessment'][number]['why'], ctx: CiteContext): Html {
   return html`<details class="why" open><summary>Why (${String(why.length)} step${why.length === 1 ? '' : 's'})</summary>
   <ol class="why-steps" aria-label="why">${why.map(
     (w) =>
       html`<li>${w.text}${
         w.citations.length
           ? html` <span class="why-cites">${join(
-              w.citations.map((c) => html`<code>${c}</code>`),
+              w.citations.map((c) =>
+                resolves(c, ctx) === false
+                  ? html`<code class="cite-missing" title="does not resolve">${c}<span class="visually-hidden"> (does not resolve)</span></code>`
+                  : html`<code>${c}</code>`,
+              ),
               ' ',
             )}</span>`
           : ''
@@ -193,10 +296,19 @@ function whyChain(why: PlanSections['assessment'][number]['why']): Html {
 </details>`;
 }
 
+/** The findings on one statement, beside it: each links to the finding in the main list. */
+function recFindings(findings: readonly VerificationFinding[]): Html | '' {
+  if (!findings.length) return '';
+  return html`<ul class="rec-findings" aria-label="verification findings on this statement">${findings.map(
+    (f) =>
+      html`<li class="rec-finding sev-border-${f.severity}"><a href="#finding-${f.id}">${severityBadge(f.severity)} <span class="code">${f.code.replace(/_/g, ' ')}</span></a> ${f.message}</li>`,
+  )}</ul>`;
+}
+
 function planSections(
   sections: PlanSections,
-  evidence: ReadonlyMap<string, Evidence>,
-  findingsByRec: ReadonlyMap<string, Severity>,
+  ctx: CiteContext,
+  findingsByRec: ReadonlyMap<string, readonly VerificationFinding[]>,
 ): Html {
   return join(
     SECTION_NAMES.map((name) => {
@@ -205,17 +317,18 @@ function planSections(
   <h3 id="sec-${name}">${SECTION_TITLES[name]}</h3>
   ${
     recs.length
-      ? html`<ol class="recs">${recs.map(
-          (
-            r,
-          ) => html`<li class="rec${r.supported ? '' : ' unsupported'}${findingsByRec.has(r.id) ? ` flagged sev-border-${findingsByRec.get(r.id)!}` : ''}" id="rec-${r.id}">
+      ? html`<ol class="recs">${recs.map((r) => {
+          const on = findingsByRec.get(r.id) ?? [];
+          return html`<li class="rec${r.supported ? '' : ' unsupported'}${on[0] ? ` flagged sev-border-${on[0].severity}` : ''}" id="rec-${r.id}">
       <p>${r.text}</p>
+      ${r.support?.status === 'not_checked' ? html`<p class="support-note muted small">Support not checked by code: ${r.support.reason ?? 'no reason recorded'}.</p>` : ''}
+      ${recFindings(on)}
       <div class="${r.why.length ? 'rec-grid' : 'rec-one'}">
-      ${r.why.length ? whyChain(r.why) : ''}
-      <div class="rec-cites">${r.citations.length ? html`<ul class="cites" aria-label="citations">${r.citations.map((c) => citation(c, evidence))}</ul>` : html`<p class="muted small">No citations${r.supported ? '' : ' (stated as not checked)'}.</p>`}</div>
+      ${r.why.length ? whyChain(r.why, ctx) : ''}
+      <div class="rec-cites">${r.citations.length ? html`<ul class="cites" aria-label="citations">${r.citations.map((c) => citation(c, ctx))}</ul>` : html`<p class="muted small">No citations${r.supported ? '' : ' (stated as not checked)'}.</p>`}</div>
       </div>
-    </li>`,
-        )}</ol>`
+    </li>`;
+        })}</ol>`
       : html`<p class="muted">Nothing in this section.</p>`
   }
 </section>`;
@@ -310,6 +423,28 @@ function decisionView(record: DecisionRecord): Html {
 </section>`;
 }
 
+/** Who wrote one part of the plan, in words; a fallback from the model to code is highlighted with its reason. */
+function partWriter(p: PartProvenance, part: 'planner' | 'drafter'): Html {
+  const code = part === 'planner' ? 'the knowledge-driven planner' : 'the knowledge-driven drafter';
+  const model = p.model ? html` <span class="muted">(model: ${p.model})</span>` : '';
+  switch (p.source) {
+    case 'llm':
+      return html`the model${p.model ? ` (${p.model})` : ''}${p.reason ? html` <span class="muted">— ${p.reason}</span>` : ''}`;
+    case 'knowledge-driven':
+      return html`${code}${p.reason ? html` <span class="muted">— ${p.reason}</span>` : ''}`;
+    case 'llm-fallback':
+      return html`<span class="warn">${code} after the model's ${part === 'planner' ? 'plan' : 'draft'} was unusable</span>${p.reason ? `: ${p.reason}` : ''}${model}`;
+  }
+}
+
+/** "Written by": which parts of the plan came from the model and which from code. Nothing for plans stored before it was recorded. */
+function provenanceBlock(provenance: PlanProvenance | null | undefined): Html | '' {
+  if (!provenance) return '';
+  const row = (label: string, p: PartProvenance | null, part: 'planner' | 'drafter') =>
+    html`<dt>${label}</dt><dd class="prov-${p?.source ?? 'unknown'}">${p ? partWriter(p, part) : html`<span class="muted">not recorded</span>`}</dd>`;
+  return html`<div class="provenance" role="group" aria-labelledby="prov-title"><p class="prov-title" id="prov-title">Written by</p><dl>${row('Steps planned by', provenance.planner, 'planner')}${row('Text drafted by', provenance.drafter, 'drafter')}</dl></div>`;
+}
+
 export interface CasePageInput {
   user: PageUser;
   csrf: string;
@@ -323,10 +458,29 @@ export interface CasePageInput {
 export function casePage(input: CasePageInput): Html {
   const { user, csrf, detail, caseView } = input;
   const { item, request, claim, decision } = detail;
-  const evidence = new Map(request.evidence.map((e) => [e.id, e]));
+  const comments = new Map<number, ReviewerComment>();
+  for (const c of request.reviewerComments) if (!comments.has(c.revision)) comments.set(c.revision, c);
+  const ctx: CiteContext = {
+    evidence: new Map(request.evidence.map((e) => [e.id, e])),
+    caseEntries: caseEntries(request.view),
+    comments,
+    commentsShown: detail.diffToPrevious !== null,
+  };
   const findings = [...request.findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
-  const findingsByRec = new Map<string, Severity>();
-  for (const f of findings) if (f.location && !findingsByRec.has(f.location)) findingsByRec.set(f.location, f.severity);
+  const statementIds = new Set(SECTION_NAMES.flatMap((name) => request.plan.sections[name].map((r) => r.id)));
+  // Findings on a statement (its id as location), most severe first: shown beside it and counted in its border.
+  const findingsByRec = new Map<string, VerificationFinding[]>();
+  for (const f of findings)
+    if (f.location && statementIds.has(f.location))
+      findingsByRec.set(f.location, [...(findingsByRec.get(f.location) ?? []), f]);
+  /** Where a finding points: its statement, the entry of the case summary its JSON Pointer names, or just the location. */
+  const findingPlace = (location: string) => {
+    if (statementIds.has(location)) return html` <a href="#rec-${location}" class="small">${location}</a>`;
+    const ref = pointerRef(location, request.view);
+    return ref
+      ? html` <a href="#ref-${ref}" class="small">${location}</a>`
+      : html` <span class="small muted">${location}</span>`;
+  };
   const mine = claim !== null;
   const closed = caseView && TERMINAL_STATUSES.includes(caseView.status);
   const status = caseView
@@ -361,19 +515,20 @@ export function casePage(input: CasePageInput): Html {
 </div>
 ${status}
 <p class="label">${request.plan.label}</p>
+${provenanceBlock(request.plan.provenance)}
 <div class="grid">
   <section class="card summary" aria-labelledby="summary-title"><h2 id="summary-title">Case summary</h2>${caseSummary(request.view)}</section>
   <div class="main-col">
     <section class="card findings" aria-labelledby="findings-title">
       <h2 id="findings-title">Verification findings <span class="muted">(${findings.length})</span></h2>
-      ${findings.length ? html`<ul class="findings">${findings.map((f) => html`<li class="finding sev-border-${f.severity}">${severityBadge(f.severity)} <span class="code">${f.code.replace(/_/g, ' ')}</span> ${f.message}${f.location ? html` <a href="#rec-${f.location}" class="small">${f.location}</a>` : ''}</li>`)}</ul>` : html`<p class="muted">None.</p>`}
+      ${findings.length ? html`<ul class="findings">${findings.map((f) => html`<li class="finding sev-border-${f.severity}" id="finding-${f.id}">${severityBadge(f.severity)} <span class="code">${f.code.replace(/_/g, ' ')}</span> ${f.message}${f.location ? findingPlace(f.location) : ''}</li>`)}</ul>` : html`<p class="muted">None.</p>`}
     </section>
     ${request.plan.unavailable.length ? html`<section class="card unavailable" aria-labelledby="na-title"><h2 id="na-title">Not checked</h2><ul>${request.plan.unavailable.map((u) => html`<li><strong>${u.type.replace(/_/g, ' ')}</strong> (${u.stepId})${u.code ? html` <code>${u.code}</code>` : ''}: ${u.reason}</li>`)}</ul></section>` : ''}
-    <section class="card plan" aria-labelledby="plan-title"><h2 id="plan-title">Plan</h2>${planSections(request.plan.sections, evidence, findingsByRec)}</section>
+    <section class="card plan" aria-labelledby="plan-title"><h2 id="plan-title">Plan</h2>${planSections(request.plan.sections, ctx, findingsByRec)}</section>
     ${
       detail.diffToPrevious
         ? html`<section class="card diffs" aria-labelledby="diff-title"><h2 id="diff-title">Changes since revision ${item.revision - 1}</h2>
-      ${request.reviewerComments.length ? html`<h3>Reviewer comments that led to this revision</h3>${request.reviewerComments.map((c) => html`<blockquote><p>${c.comments}</p><footer>— ${c.reviewer}, revision ${c.revision}, <time datetime="${c.at}">${c.at.slice(0, 16).replace('T', ' ')}</time></footer></blockquote>`)}` : ''}
+      ${request.reviewerComments.length ? html`<h3>Reviewer comments that led to this revision</h3>${request.reviewerComments.map((c, i) => html`<blockquote${request.reviewerComments.findIndex((o) => o.revision === c.revision) === i ? html` id="comment-r${c.revision}"` : ''}><p>${c.comments}</p><footer>— ${c.reviewer}, revision ${c.revision}, <time datetime="${c.at}">${c.at.slice(0, 16).replace('T', ' ')}</time></footer></blockquote>`)}` : ''}
       ${diffView(detail.diffToPrevious)}</section>`
         : ''
     }
