@@ -29,6 +29,7 @@ import { openSqliteCheckpointer } from '../src/infra/checkpointer.js';
 import { parseSubmission } from '../src/queues/producer.js';
 import type { KnowledgeBaseClient } from '../src/domain/knowledge-client.js';
 import { emptyReasoning } from '../src/domain/care-reasoning.js';
+import { emptyMentions } from '../src/domain/knowledge.js';
 
 const CASES = Number(process.env.BENCH_GRAPH_CASES ?? 200);
 const SIZES = [5, 20, 80];
@@ -48,7 +49,7 @@ const emptyKb: KnowledgeBaseClient = {
   reason: () => Promise.resolve({ data: emptyReasoning(), version: 'empty' }),
   mentions: (input) =>
     Promise.resolve({
-      data: { statements: input.statements.map((s) => ({ id: s.id, mentions: [], listed: [] })), current: [] },
+      data: emptyMentions(input),
       version: 'empty',
     }),
 };
@@ -117,7 +118,7 @@ async function direct(n: number): Promise<void> {
   const results: Record<string, StepResult> = {};
   for (const r of await Promise.all(steps.map((s) => executeStep(s, view, d.tools)))) results[r.stepId] = r;
   const plan = await d.drafter.draft({ view, steps, results, revision: 1, reviewerComments: [], language: 'en' });
-  await verifyPlan({ plan, view, results, injections, reviewRevisions: [] }, d.tools);
+  await verifyPlan({ plan, view, results, injections, reviewerComments: [] }, d.tools);
 }
 
 interface Measure {

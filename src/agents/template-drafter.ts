@@ -83,6 +83,7 @@ export function templateDraft(input: DraftInput): Plan {
       medications,
       supported,
       why,
+      support: null,
     };
     sections[section].push(rec);
     return rec;

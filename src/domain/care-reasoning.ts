@@ -89,7 +89,8 @@ export const CareAction = z.object({
     .nullable(),
   alternatives: z.array(CheckedAlternative),
   /** Candidates considered and ruled out, with the check that ruled them out. */
-  excluded: z.array(z.object({ name: z.string(), reason: z.string() })),
+  /** Candidates ruled out for this patient, each with the facts that ruled it out. */
+  excluded: z.array(z.object({ name: z.string(), reason: z.string(), factIds: z.array(z.string()).default([]) })),
   /** Said plainly when no checked alternative exists. */
   noAlternativeReason: z.string().nullable(),
   /** An alternative that passed every check, or a concrete dose. */

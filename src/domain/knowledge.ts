@@ -148,8 +148,46 @@ export const MentionsInput = z.object({
     .max(2000),
   /** The current medications, resolved so mentions can be told apart from new drugs. */
   current: z.array(z.string().max(200)).max(200).default([]),
+  /**
+   * Evidence the statements cite, to say what each is about: case record elements (resolved by
+   * code, then name), free text (a note, a search's terms and title, a reviewer's comments).
+   */
+  evidence: z
+    .array(
+      z.object({
+        id: z.string().max(300),
+        kind: z.enum(['medication', 'problem', 'allergy', 'lab', 'text']),
+        text: z.string().max(20_000),
+        codes: z
+          .array(z.object({ system: z.enum(['rxnorm', 'atc', 'icd10', 'snomed', 'loinc']), code: z.string().max(40) }))
+          .max(20)
+          .default([]),
+      }),
+    )
+    .max(5000)
+    .default([]),
+  /** Knowledge-base fact ids the statements cite (without the `kb:` prefix). */
+  facts: z.array(z.string().max(300)).max(5000).default([]),
 });
 export type MentionsInput = z.input<typeof MentionsInput>;
+
+/** A concept a statement names: a medicine, drug class, condition or test, with the entities above it. */
+export const StatementConcept = z.object({
+  entityId: z.string(),
+  /** Every entity the words can name (the drug and the allergen class "penicillin"). */
+  self: z.array(z.string()),
+  /** The knowledge base's name for it, and the words as written. */
+  name: z.string(),
+  text: z.string(),
+  type: z.enum(['medicine', 'condition', 'lab']),
+  /** The entity, its ingredients (a product) and all their classes or parent conditions. */
+  up: z.array(z.string()),
+});
+export type StatementConcept = z.infer<typeof StatementConcept>;
+
+/** What a piece of evidence is about: the entities it names (raw) and those with everything above them (up). */
+export const EvidenceAbout = z.object({ id: z.string(), raw: z.array(z.string()), up: z.array(z.string()) });
+export type EvidenceAbout = z.infer<typeof EvidenceAbout>;
 const Resolved = z.object({ name: z.string(), entityIds: z.array(z.string()) });
 export const MentionsResult = z.object({
   statements: z.array(
@@ -163,11 +201,26 @@ export const MentionsResult = z.object({
           dose: z.object({ value: z.number(), unit: z.string() }).nullable(),
           route: z.string().nullable(),
           frequencyPerDay: z.number().nullable(),
+          /** The statement stops or replaces it: the regimen after the change leaves it out. */
+          stopped: z.boolean().default(false),
         }),
       ),
       listed: z.array(Resolved),
+      /** Every concept the statement names (medicines, classes, conditions, tests). */
+      concepts: z.array(StatementConcept).default([]),
     }),
   ),
   current: z.array(Resolved),
+  /** What each evidence item and each cited fact is about; a fact the knowledge base does not hold is left out. */
+  evidence: z.array(EvidenceAbout).default([]),
+  facts: z.array(EvidenceAbout).default([]),
 });
 export type MentionsResult = z.infer<typeof MentionsResult>;
+
+/** A reading that found nothing (for knowledge bases with no content, in benchmarks and test workers). */
+export const emptyMentions = (input: MentionsInput): MentionsResult => ({
+  statements: input.statements.map((s) => ({ id: s.id, mentions: [], listed: [], concepts: [] })),
+  current: [],
+  evidence: [],
+  facts: [],
+});

@@ -57,6 +57,15 @@ export const Recommendation = z.object({
   supported: z.boolean().default(true),
   /** The chain of facts that produced it, in order; its citations are verified like the statement's. */
   why: z.array(WhyStep).max(20).default([]),
+  /**
+   * Whether what it cites is about what it says, decided by code (never by the statement's author):
+   * `supported`, `unsupported` (with the reason), or `not_checked` when it names no medicine,
+   * condition or test the knowledge base knows. Null until verification.
+   */
+  support: z
+    .object({ status: z.enum(['supported', 'unsupported', 'not_checked']), reason: z.string().max(2000).nullable() })
+    .nullable()
+    .default(null),
 });
 export type Recommendation = z.infer<typeof Recommendation>;
 

@@ -7,6 +7,7 @@
  * words.
  */
 import { convertMass } from './renal.js';
+import type { EntityTypeName } from './model.js';
 import type { KbSnapshot } from './snapshot.js';
 import { foldText, hasCjk } from './text.js';
 
@@ -21,25 +22,60 @@ export interface Mention {
   dose: { value: number; unit: string } | null;
   route: string | null;
   frequencyPerDay: number | null;
+  /** The statement stops or replaces it ("stop X", "switch X to Y", "instead of X", "X should be stopped"). */
+  stopped: boolean;
 }
 
-const MEDICATION_TYPES = new Set(['ingredient', 'product']);
+/** Words that stop or replace the medicine written right after them, in the same clause. */
+const STOP_BEFORE =
+  /(?:(?:^|[\s(,;:])(?:stop|stopping|discontinue|discontinuing|cease|ceasing|withdraw|withdrawing|withhold|withholding|deprescribe|deprescribing|taper(?:ing)? off|switch(?:ing)?(?: from)?|change(?: from)?|changing from|replace|replacing|substitute for|instead of|in place of|rather than)|停用|停止|停服|换掉)\s*(?:the |his |her |their |current |existing |regular )*$/i;
+/** Words after the medicine that stop it ("X should be stopped", "X: discontinue"). */
+const STOP_AFTER =
+  /^\s*(?:\([^)]{0,40}\)\s*)?(?:[\d.,]+\s*(?:mg|mcg|µg|g)\b[^,;.]{0,30})?(?:should be |must be |is to be |to be |is |will be |has been )?(?:stopped|discontinued|withdrawn|ceased|deprescribed|tapered off|replaced)\b/i;
+const NEGATED = /\b(?:not|never|no|don['’]t|do not|continue|continuing|keep|restart|resume)\s+(?:\w+\s+){0,1}$/i;
+
+/** Whether the clause around a mention stops or replaces it. */
+function stoppedAt(text: string, start: number, end: number): boolean {
+  const before =
+    text
+      .slice(Math.max(0, start - 60), start)
+      .split(/[.;。；!?]/)
+      .pop() ?? '';
+  const stopBefore = STOP_BEFORE.exec(before);
+  if (stopBefore) return !NEGATED.test(before.slice(0, stopBefore.index + 1));
+  return STOP_AFTER.test(text.slice(end, end + 80)) && !/\b(?:not|never)\s+be\b/i.test(text.slice(end, end + 40));
+}
+
+/** What a mention can be: a medicine (the default, what the safety checks read), or any concept a statement is about. */
+export const MEDICATION_TYPES: ReadonlySet<EntityTypeName> = new Set(['ingredient', 'product']);
+export const CONCEPT_TYPES: ReadonlySet<EntityTypeName> = new Set([
+  'ingredient',
+  'product',
+  'drug_class',
+  'condition',
+  'lab_test',
+]);
 const PROSE_KINDS = new Set(['preferred', 'generic', 'brand', 'salt', 'misspelling', 'chinese', 'abbreviation']);
 const MAX_WORDS = 4;
+/** Whether a knowledge-base name may be read in prose: medicines by their proper names only; conditions, tests and classes by any. */
+const proseName = (type: EntityTypeName | undefined, kind: string, types: ReadonlySet<EntityTypeName>) =>
+  type !== undefined && types.has(type) && (!MEDICATION_TYPES.has(type) || PROSE_KINDS.has(kind));
 
-/** Per snapshot: the Chinese medication names, longest first (Chinese text has no spaces to split on). */
-const cjkNames = new WeakMap<KbSnapshot, Array<{ name: string; entityId: string }>>();
-function chineseNames(kb: KbSnapshot) {
-  let list = cjkNames.get(kb);
+/** Per snapshot and type set: the Chinese names, longest first (Chinese text has no spaces to split on). */
+const cjkNames = new WeakMap<KbSnapshot, Map<ReadonlySet<EntityTypeName>, Array<{ name: string; entityId: string }>>>();
+function chineseNames(kb: KbSnapshot, types: ReadonlySet<EntityTypeName>) {
+  const byTypes = cjkNames.get(kb) ?? new Map<ReadonlySet<EntityTypeName>, Array<{ name: string; entityId: string }>>();
+  cjkNames.set(kb, byTypes);
+  let list = byTypes.get(types);
   if (!list) {
     list = [];
     for (const [folded, hits] of kb.names)
       if (hasCjk(folded) && folded.length >= 2)
         for (const h of hits)
-          if (MEDICATION_TYPES.has(kb.entities.get(h.entityId)?.type ?? '') && PROSE_KINDS.has(h.kind))
+          if (proseName(kb.entities.get(h.entityId)?.type, h.kind, types))
             list.push({ name: folded, entityId: h.entityId });
     list.sort((a, b) => b.name.length - a.name.length);
-    cjkNames.set(kb, list);
+    byTypes.set(types, list);
   }
   return list;
 }
@@ -97,8 +133,16 @@ function regimenAfter(text: string): Pick<Mention, 'dose' | 'route' | 'frequency
   };
 }
 
-/** Every medicine the text names, in order, longest name first where names overlap. */
-export function findMentions(kb: KbSnapshot, text: string): Mention[] {
+/**
+ * Every medicine (or, with CONCEPT_TYPES, every concept) the text names, in order, longest name
+ * first where names overlap. Names shorter than four letters count only when written in
+ * capitals ("CKD", "INR"), so short words are not read as abbreviations.
+ */
+export function findMentions(
+  kb: KbSnapshot,
+  text: string,
+  types: ReadonlySet<EntityTypeName> = MEDICATION_TYPES,
+): Mention[] {
   const out: Mention[] = [];
   const taken: Array<[number, number]> = [];
   const free = (a: number, b: number) => taken.every(([x, y]) => b <= x || a >= y);
@@ -109,10 +153,11 @@ export function findMentions(kb: KbSnapshot, text: string): Mention[] {
       const last = words[i + n - 1]!;
       const end = last.start + last.w.length;
       const phrase = text.slice(first.start, end);
-      if (phrase.length < 4 || hasCjk(phrase) || !free(first.start, end)) continue;
+      if (hasCjk(phrase) || !free(first.start, end)) continue;
+      if (phrase.length < 4 && !(phrase.length === 3 && /^[A-Z0-9]+$/.test(phrase))) continue;
       const hit = kb.names
         .get(foldText(phrase))
-        ?.find((h) => MEDICATION_TYPES.has(kb.entities.get(h.entityId)?.type ?? '') && PROSE_KINDS.has(h.kind));
+        ?.find((h) => proseName(kb.entities.get(h.entityId)?.type, h.kind, types));
       if (!hit) continue;
       taken.push([first.start, end]);
       out.push({
@@ -121,6 +166,7 @@ export function findMentions(kb: KbSnapshot, text: string): Mention[] {
         entityId: hit.entityId,
         name: kb.entities.get(hit.entityId)!.name,
         ...regimenAfter(text.slice(end)),
+        stopped: stoppedAt(text, first.start, end),
       });
       i += n - 1;
       break;
@@ -128,7 +174,7 @@ export function findMentions(kb: KbSnapshot, text: string): Mention[] {
   }
   if (hasCjk(text)) {
     const folded = text.normalize('NFKC');
-    for (const { name, entityId } of chineseNames(kb)) {
+    for (const { name, entityId } of chineseNames(kb, types)) {
       let at = folded.indexOf(name);
       while (at >= 0) {
         if (free(at, at + name.length)) {
@@ -139,6 +185,7 @@ export function findMentions(kb: KbSnapshot, text: string): Mention[] {
             entityId,
             name: kb.entities.get(entityId)!.name,
             ...regimenAfter(folded.slice(at + name.length)),
+            stopped: stoppedAt(folded, at, at + name.length),
           });
         }
         at = folded.indexOf(name, at + name.length);

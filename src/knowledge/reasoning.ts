@@ -375,7 +375,7 @@ function checkedAlternative(
   ctx: Ctx,
   c: Candidate,
   m: ResolvedMedication,
-): { ok: true; alt: CheckedAlternative } | { ok: false; reason: string; ruleClass: string | null } {
+): { ok: true; alt: CheckedAlternative } | { ok: false; reason: string; ruleClass: string | null; factIds: string[] } {
   const { kb } = ctx;
   const cand = candidateMedication(kb, c.id, m.med.route);
   const checks = checkCandidate(kb, ctx.p, cand, new Set([m]), rulesOut);
@@ -393,13 +393,20 @@ function checkedAlternative(
       ok: false,
       reason: `${blocking.kind.replace('_', ' ')}, ${blocking.severity}: ${blocking.summary}`,
       ruleClass,
+      factIds: blocking.factIds,
     };
   }
   // A candidate held only for another route (an intravenous carbapenem for an oral antibiotic) is not a like-for-like option.
   const route = normaliseRoute(m.med.route);
-  const routes = new Set(kb.bySubject('dose_range', c.id).map((f) => String(f.attrs.route)));
+  const doseFacts = kb.bySubject('dose_range', c.id);
+  const routes = new Set(doseFacts.map((f) => String(f.attrs.route)));
   if (route && routes.size && !routes.has(route) && !routes.has('any'))
-    return { ok: false, reason: `route: held only as ${[...routes].join(', ')}, not ${route}`, ruleClass: null };
+    return {
+      ok: false,
+      reason: `route: held only as ${[...routes].join(', ')}, not ${route}`,
+      ruleClass: null,
+      factIds: doseFacts.map((f) => f.id),
+    };
   // Recorded problems the KB does not know limit every candidate alike: the action says so once.
   const own = (k: (typeof checks)[number]) => k.unchecked.filter((u) => !u.reason.startsWith('condition'));
   const passed = checks.filter((k) => !own(k).length && !k.findings.length).map((k) => k.kind);
@@ -510,10 +517,10 @@ function switchAction(ctx: Ctx, finding: SafetyFinding, m: ResolvedMedication, w
     ),
   });
   const alternatives: CheckedAlternative[] = [];
-  const excluded: Array<{ name: string; reason: string }> = [];
+  const excluded: Array<{ name: string; reason: string; factIds: string[] }> = [];
   let tried = 0;
   /** Classes a class-level rule has ruled out for this patient, with the reason (their other members fail alike). */
-  const ruledOutClasses = new Map<string, string>();
+  const ruledOutClasses = new Map<string, { reason: string; factIds: string[] }>();
   for (const c of candidatesFor(ctx, m, indications, finding)) {
     if (alternatives.filter((a) => a.fullyChecked).length >= LIMITS.alternatives || tried >= LIMITS.candidates) break;
     const set = candidateMedication(kb, c.id, m.med.route).set;
@@ -521,7 +528,9 @@ function switchAction(ctx: Ctx, finding: SafetyFinding, m: ResolvedMedication, w
     if (sameRule) {
       excluded.push({
         name: entityName(kb, c.id),
-        reason: `${sameRule[1]} (the rule is for ${entityName(kb, sameRule[0])})`,
+        reason: `${sameRule[1].reason} (the rule is for ${entityName(kb, sameRule[0])})`,
+        // The rule, and the fact that puts the candidate in the rule's class.
+        factIds: [...sameRule[1].factIds, ...(set.get(sameRule[0]) ?? [])],
       });
       continue;
     }
@@ -529,8 +538,8 @@ function switchAction(ctx: Ctx, finding: SafetyFinding, m: ResolvedMedication, w
     const r = checkedAlternative(ctx, c, m);
     if (r.ok) alternatives.push(r.alt);
     else {
-      excluded.push({ name: entityName(kb, c.id), reason: r.reason });
-      if (r.ruleClass) ruledOutClasses.set(r.ruleClass, r.reason.split(':')[0]!);
+      excluded.push({ name: entityName(kb, c.id), reason: r.reason, factIds: r.factIds });
+      if (r.ruleClass) ruledOutClasses.set(r.ruleClass, { reason: r.reason.split(':')[0]!, factIds: r.factIds });
     }
   }
   alternatives.sort((a, b) => Number(b.fullyChecked) - Number(a.fullyChecked));
@@ -556,7 +565,10 @@ function switchAction(ctx: Ctx, finding: SafetyFinding, m: ResolvedMedication, w
     chain.push({
       kind: 'excluded',
       text: `Considered and ruled out: ${excludedShown.map((e) => `${e.name} (${e.reason})`).join('; ')}`,
-      factIds: [],
+      factIds: cite(
+        ctx,
+        excludedShown.flatMap((e) => e.factIds),
+      ),
     });
   const noAlternativeReason = shown.length
     ? null

@@ -17,6 +17,7 @@ export const testStatement = (id: string, text: string, extra: Partial<Recommend
   medications: [],
   supported: true,
   why: [],
+  support: null,
   ...extra,
 });
 

@@ -187,6 +187,7 @@ describe('review queue', () => {
       sections.monitoring.push({
         id: 'm-new',
         text: 'Recheck creatinine in a week.',
+        support: null,
         why: [],
         citations: [],
         medications: [],

@@ -209,6 +209,7 @@ describe('clinical-case graph (knowledge-driven)', () => {
     sections.recommendations.push({
       id: 'h1',
       text: 'Stop ibuprofen; use paracetamol instead.',
+      support: null,
       why: [],
       citations: ['pmid:123456789'],
       medications: ['paracetamol'],

@@ -368,7 +368,7 @@ describe('codes and unknown terms against the starter knowledge base', () => {
         view,
         results: {},
         injections: [],
-        reviewRevisions: [],
+        reviewerComments: [],
       },
       { knowledgeBase: new LocalKnowledgeBaseClient(kb().store), literature: null, imaging: null },
     );
@@ -403,7 +403,7 @@ describe('codes and unknown terms against the starter knowledge base', () => {
           ...Array.from({ length: 7 }, (_, i) => hit(`/bundle/entry/${i}/resource/code/text`, 'U+200B')),
           hit('/question', 'U+202E'),
         ],
-        reviewRevisions: [],
+        reviewerComments: [],
       },
       { knowledgeBase: new LocalKnowledgeBaseClient(kb().store), literature: null, imaging: null },
     );

@@ -13,13 +13,21 @@ import { coreDrugName } from '../../clinical/drug-name.js';
 import { callTool, DEFAULT_CALL_POLICY } from '../../tools/common.js';
 import {
   MentionsResult,
+  type StatementConcept,
   SafetyCheckResult,
   type SafetyCheckInput,
   type SafetyCheckKind,
 } from '../../domain/knowledge.js';
 import { SECTION_NAMES, type Plan, type VerificationFinding } from '../../domain/plan.js';
-import type { StepResult } from '../../domain/steps.js';
+import type { PlanStep, StepResult } from '../../domain/steps.js';
+import { decideSupport, type CitedEvidence } from './support.js';
 import { checkInput, type ToolBox } from './executor.js';
+
+/** What a detector hit is, in words, where it is not an instruction as such. */
+const WHAT_HIT: Readonly<Record<string, string>> = {
+  markup: 'contains active markup (HTML or a script link)',
+  'confusable-letters': 'writes words with look-alike letters from another script, as used to slip past checks',
+};
 
 /** How many places a hidden-characters finding names before it says “…”. */
 const HIDDEN_POINTERS_LISTED = 5;
@@ -29,31 +37,35 @@ const VERIFY_KINDS: SafetyCheckKind[] = ['interaction', 'allergy', 'contraindica
 export interface VerifyInput {
   plan: Plan;
   view: MinimisedCase;
+  /** The case's steps: a literature citation is about what its step searched for. */
+  steps?: readonly PlanStep[];
   results: Readonly<Record<string, StepResult>>;
   injections: readonly InjectionHit[];
-  reviewRevisions: readonly number[];
+  /** Reviewer comments so far: `review:r<n>` cites those of revision n. */
+  reviewerComments: ReadonlyArray<{ revision: number; comments: string }>;
 }
 
 export async function verifyPlan(
   input: VerifyInput,
   tools: ToolBox,
 ): Promise<{ plan: Plan; findings: VerificationFinding[] }> {
-  const { view, results } = input;
+  const { view } = input;
   const findings: VerificationFinding[] = [];
   let n = 0;
   const add = (f: Omit<VerificationFinding, 'id'>) => findings.push({ ...f, id: `v${++n}` });
 
-  const known = new Set<string>();
-  for (const r of Object.values(results)) for (const e of r.evidence) known.add(e.id);
-  for (const list of [view.problems, view.medications, view.allergies, view.labs, view.imaging, view.notes])
-    for (const x of list) known.add(`case:${x.ref}`);
-  for (const rev of input.reviewRevisions) known.add(`review:r${rev}`);
+  // Everything a statement may cite, with what each is about (read by the knowledge base below).
+  const cited = citable(input);
+  const known = new Set(cited.keys());
 
   const plan: Plan = structuredClone(input.plan);
   // A model's plan does not decide its own support: `supported` is recomputed from the citations.
   const modelWritten = plan.mode === 'llm';
   if (modelWritten) for (const section of SECTION_NAMES) for (const rec of plan.sections[section]) rec.supported = true;
+  // Scanned before bounding, so nothing in text left out escapes the detector.
+  const written = modelWritten ? SECTION_NAMES.flatMap((section) => plan.sections[section]) : [];
   if (modelWritten) boundPlan(plan, add);
+  const shown = new Set(SECTION_NAMES.flatMap((section) => plan.sections[section].map((r) => r.id)));
   const named = new Set<string>();
   for (const section of SECTION_NAMES) {
     for (const rec of plan.sections[section]) {
@@ -84,21 +96,19 @@ export async function verifyPlan(
   }
 
   // A model's text is case text too: the same detector as for case data, on every statement.
-  if (modelWritten)
-    for (const section of SECTION_NAMES)
-      for (const rec of plan.sections[section])
-        for (const hit of scanText(rec.id, rec.text))
-          add({
-            code: 'embedded_instruction',
-            severity: 'high',
-            message: `A statement the model wrote contains an instruction or approval claim aimed at the system or the reviewer (${hit.rule}); it was shown as text and not followed: “${hit.excerpt}”`,
-            location: rec.id,
-            citations: [],
-          });
+  for (const rec of written)
+    for (const hit of scanText(rec.id, [rec.text, ...rec.why.map((w) => w.text)].join('\n')))
+      add({
+        code: 'embedded_instruction',
+        severity: 'high',
+        message: `A statement the model wrote ${WHAT_HIT[hit.rule] ?? 'contains an instruction or approval claim aimed at the system or the reviewer'} (${hit.rule}); ${shown.has(rec.id) ? 'it was shown as text' : `it was in statement ${rec.id}, left out by the bounds,`} and not followed: “${hit.excerpt}”`,
+        location: shown.has(rec.id) ? rec.id : null,
+        citations: [],
+      });
 
   // What the statements say, read by code: the medicines each names and the doses it proposes.
   const kb = tools.knowledgeBase;
-  const read = await readStatements(plan, view, tools);
+  const read = await readStatements(plan, view, tools, cited);
   if (read.error)
     add({
       code: 'kb_unavailable',
@@ -116,6 +126,25 @@ export async function verifyPlan(
         location: u.recId,
         citations: [],
       });
+
+  // Support is decided by code: what each statement cites must be about what it says.
+  if (!read.error && kb) {
+    for (const section of SECTION_NAMES)
+      for (const rec of plan.sections[section]) {
+        const ids = [...new Set([...rec.citations, ...rec.why.flatMap((w) => w.citations)])];
+        if (!ids.length || ids.some((c) => !known.has(c))) continue;
+        rec.support = decideSupport(ids, read.concepts.get(rec.id) ?? [], read.about);
+        if (rec.support.status !== 'unsupported') continue;
+        rec.supported = false;
+        add({
+          code: 'unsupported_claim',
+          severity: 'moderate',
+          message: `“${rec.text.slice(0, 80)}”: ${rec.support.reason}`,
+          location: rec.id,
+          citations: ids,
+        });
+      }
+  }
 
   // Medications named by the plan that the case does not have (e.g. a model proposing a new drug).
   const current = new Set(view.medications.map((m) => coreDrugName(m.name)));
@@ -216,7 +245,7 @@ export async function verifyPlan(
     add({
       code: 'embedded_instruction',
       severity: 'high',
-      message: `Case text contains an instruction aimed at the system (${hit.rule}); it was treated as data and not followed: “${hit.excerpt}”`,
+      message: `Case text ${WHAT_HIT[hit.rule] ?? 'contains an instruction aimed at the system'} (${hit.rule}); it was treated as data and not followed: “${hit.excerpt}”`,
       location: hit.pointer,
       citations: [],
     });
@@ -258,27 +287,44 @@ interface StatementReading {
     number,
     { dose: { value: number; unit: string }; route: string | null; frequencyPerDay: number | null }
   >;
+  /** Current medicines (by index in the view) a statement stops or replaces. */
+  stopped: Set<number>;
   /** Medication name (as passed to the checks) → the statement that proposed it. */
   proposedIn: Map<string, string>;
   /** Names a statement listed that its text already covers (checked once, with the text's dose). */
   coveredNames: Set<string>;
   unlisted: Array<{ recId: string; text: string; name: string }>;
+  /** The concepts each statement names, by statement id. */
+  concepts: Map<string, StatementConcept[]>;
+  /** What each cited id is about. */
+  about: Map<string, CitedEvidence>;
   error: string | null;
 }
 
 /** Read every statement for the medicines it names, through the knowledge base's normalisation. */
-async function readStatements(plan: Plan, view: MinimisedCase, tools: ToolBox): Promise<StatementReading> {
+async function readStatements(
+  plan: Plan,
+  view: MinimisedCase,
+  tools: ToolBox,
+  cited: ReadonlyMap<string, Citable>,
+): Promise<StatementReading> {
   const reading: StatementReading = {
     extras: [],
     overrides: new Map(),
+    stopped: new Set(),
     proposedIn: new Map(),
     coveredNames: new Set(),
     unlisted: [],
+    concepts: new Map(),
+    about: new Map(),
     error: null,
   };
   const kb = tools.knowledgeBase;
   const recs = SECTION_NAMES.flatMap((section) => plan.sections[section]);
   if (!kb || !recs.length) return reading;
+  // Only what the statements cite is read for what it is about.
+  const ids = new Set(recs.flatMap((r) => [...r.citations, ...r.why.flatMap((w) => w.citations)]));
+  const wanted = [...cited].filter(([id]) => ids.has(id));
   const outcome = await callTool(
     'knowledge-base',
     (signal) =>
@@ -286,6 +332,8 @@ async function readStatements(plan: Plan, view: MinimisedCase, tools: ToolBox): 
         {
           statements: recs.map((r) => ({ id: r.id, text: r.text, listed: r.medications.slice(0, 100) })),
           current: view.medications.map((m) => coreDrugName(m.name)),
+          evidence: wanted.flatMap(([id, c]) => (c.read ? [{ id, ...c.read }] : [])).slice(0, 5000),
+          facts: wanted.flatMap(([id]) => (id.startsWith('kb:') ? [id.slice(3)] : [])).slice(0, 5000),
         },
         signal,
       ),
@@ -294,6 +342,9 @@ async function readStatements(plan: Plan, view: MinimisedCase, tools: ToolBox): 
     MentionsResult,
   );
   if (outcome.status !== 'ok') return { ...reading, error: outcome.reason };
+  for (const s of outcome.data.statements) reading.concepts.set(s.id, s.concepts);
+  for (const a of [...outcome.data.evidence, ...outcome.data.facts])
+    reading.about.set(a.id, { raw: new Set(a.raw), up: new Set(a.up), label: cited.get(a.id)?.label ?? a.id });
   const currentIndex = new Map<string, number>();
   outcome.data.current.forEach((c, i) => c.entityIds.forEach((id) => currentIndex.has(id) || currentIndex.set(id, i)));
   const seenExtra = new Set<string>();
@@ -304,6 +355,11 @@ async function readStatements(plan: Plan, view: MinimisedCase, tools: ToolBox): 
       for (const l of s.listed) if (l.entityIds.includes(m.entityId)) reading.coveredNames.add(coreDrugName(l.name));
       const i = currentIndex.get(m.entityId);
       if (i !== undefined) {
+        // A current medicine the statement stops or replaces is not in the regimen after the change.
+        if (m.stopped) {
+          reading.stopped.add(i);
+          continue;
+        }
         // A dose written for a current medicine is a proposed change of dose.
         if (m.dose && !reading.overrides.has(i)) {
           reading.overrides.set(i, { dose: m.dose, route: m.route, frequencyPerDay: m.frequencyPerDay });
@@ -311,7 +367,8 @@ async function readStatements(plan: Plan, view: MinimisedCase, tools: ToolBox): 
         }
         continue;
       }
-      if (seenExtra.has(m.entityId)) continue;
+      // A new medicine named only to be avoided ("instead of naproxen") is not proposed.
+      if (m.stopped || seenExtra.has(m.entityId)) continue;
       seenExtra.add(m.entityId);
       // Named as the statement writes it, so a finding reads like the plan.
       const name = coreDrugName(m.text);
@@ -322,13 +379,19 @@ async function readStatements(plan: Plan, view: MinimisedCase, tools: ToolBox): 
   return reading;
 }
 
-/** The check input for the regimen the plan proposes: current medicines at any proposed dose, plus the new ones. */
+/**
+ * The check input for the regimen after the plan's changes: current medicines at any proposed
+ * dose, without those a statement stops or replaces, plus the new ones.
+ */
 function withProposals(input: SafetyCheckInput, reading: StatementReading): SafetyCheckInput {
-  const meds = input.medications.map((m, i) => {
+  const meds = input.medications.flatMap((m, i) => {
+    if (reading.stopped.has(i)) return [];
     const o = reading.overrides.get(i);
-    return o
-      ? { ...m, dose: o.dose, route: o.route ?? m.route, frequencyPerDay: o.frequencyPerDay ?? m.frequencyPerDay }
-      : m;
+    return [
+      o
+        ? { ...m, dose: o.dose, route: o.route ?? m.route, frequencyPerDay: o.frequencyPerDay ?? m.frequencyPerDay }
+        : m,
+    ];
   });
   return {
     ...input,
@@ -344,27 +407,127 @@ function withProposals(input: SafetyCheckInput, reading: StatementReading): Safe
   };
 }
 
-/** At most this many statements in a model's plan; the rest are left out, and the finding says how many. */
-export const MAX_MODEL_STATEMENTS = 80;
+/** Bounds on a model's plan: statements, characters per statement (and per why step), characters in all. */
+export const MODEL_PLAN_BOUNDS = { statements: 80, statementChars: 1500, totalChars: 60_000 } as const;
 
+/**
+ * Keep a model's plan within MODEL_PLAN_BOUNDS: a statement or why step longer than the bound is
+ * cut (and says so); statements past the count or the total are left out. Either is reported in
+ * one finding with the numbers, never silently.
+ */
 function boundPlan(plan: Plan, add: (f: Omit<VerificationFinding, 'id'>) => void): void {
+  const B = MODEL_PLAN_BOUNDS;
+  const cut = (text: string) =>
+    text.length > B.statementChars
+      ? `${text.slice(0, B.statementChars)} […${text.length - B.statementChars} characters cut]`
+      : text;
   let kept = 0;
+  let chars = 0;
+  let written = 0;
+  let writtenChars = 0;
+  let shortened = 0;
   let dropped = 0;
   for (const section of SECTION_NAMES) {
-    const recs = plan.sections[section];
-    const room = Math.max(0, MAX_MODEL_STATEMENTS - kept);
-    if (recs.length > room) {
-      dropped += recs.length - room;
-      plan.sections[section] = recs.slice(0, room);
+    const out: Plan['sections'][typeof section] = [];
+    for (const rec of plan.sections[section]) {
+      written++;
+      const size = rec.text.length + rec.why.reduce((n, w) => n + w.text.length, 0);
+      writtenChars += size;
+      const bounded = { ...rec, text: cut(rec.text), why: rec.why.map((w) => ({ ...w, text: cut(w.text) })) };
+      const boundedSize = bounded.text.length + bounded.why.reduce((n, w) => n + w.text.length, 0);
+      // Once one statement does not fit, none after it is shown either (the plan reads in order).
+      if (dropped || kept >= B.statements || chars + boundedSize > B.totalChars) {
+        dropped++;
+        continue;
+      }
+      if (boundedSize < size) shortened++;
+      kept++;
+      chars += boundedSize;
+      out.push(bounded);
     }
-    kept += plan.sections[section].length;
+    plan.sections[section] = out;
   }
-  if (dropped)
+  if (dropped || shortened)
     add({
       code: 'plan_bounds',
       severity: 'moderate',
-      message: `The model wrote ${kept + dropped} statements; the first ${MAX_MODEL_STATEMENTS} are shown and ${dropped} were left out. Ask for a revision if they matter.`,
+      message: `The model wrote ${written} statements (${writtenChars} characters); the bounds are ${B.statements} statements, ${B.statementChars} characters per statement or why step, ${B.totalChars} characters in all.${shortened ? ` ${shortened} statement${shortened === 1 ? ' was' : 's were'} cut to the bound (marked “characters cut”).` : ''}${dropped ? ` ${dropped} statement${dropped === 1 ? ' was' : 's were'} left out.` : ''} Ask for a revision if they matter.`,
       location: null,
       citations: [],
     });
+}
+
+/** One thing a statement may cite: how a reviewer names it, and what the knowledge base should read for its subject. */
+interface Citable {
+  label: string;
+  read: { kind: 'medication' | 'problem' | 'allergy' | 'lab' | 'text'; text: string; codes: CodeRef[] } | null;
+}
+type CodeRef = { system: 'rxnorm' | 'atc' | 'icd10' | 'snomed' | 'loinc'; code: string };
+
+const clipLabel = (s: string) => (s.length > 80 ? `${s.slice(0, 79)}…` : s);
+const kbCodes = (codes: ReadonlyArray<{ system: string; code: string }>): CodeRef[] =>
+  codes.flatMap((c) => (c.system === 'unii' ? [] : [{ system: c.system as CodeRef['system'], code: c.code }]));
+
+/**
+ * Every id a statement of this case may cite — retrieved evidence, case record elements, reviewer
+ * comments — each with its label and what to read for its subject: a record element by its codes
+ * and name; a literature record by what its step searched for and its title; an image finding by
+ * its title; a reviewer's comments by their text. A knowledge-base fact is read by its id.
+ */
+function citable(input: VerifyInput): Map<string, Citable> {
+  const { view, results } = input;
+  const out = new Map<string, Citable>();
+  const termsOf = new Map((input.steps ?? []).map((s) => [s.id, s.inputs.terms]));
+  for (const r of Object.values(results))
+    for (const e of r.evidence) {
+      const text =
+        e.kind === 'pubmed'
+          ? [...(termsOf.get(r.stepId) ?? []), e.title].join('; ')
+          : e.kind === 'imaging'
+            ? `${e.title}; ${e.detail ?? ''}`
+            : e.title;
+      // The same record found by several steps is about what each of them searched for.
+      const before = out.get(e.id)?.read?.text;
+      out.set(e.id, {
+        label: clipLabel(e.title),
+        read: e.kind === 'kb_fact' ? null : { kind: 'text', text: before ? `${before}; ${text}` : text, codes: [] },
+      });
+    }
+  const element = (ref: string, label: string, read: Citable['read']) => out.set(`case:${ref}`, { label, read });
+  for (const p of [...view.problems, ...view.resolvedProblems])
+    element(p.ref, `the case record: problem ${clipLabel(p.text)}`, {
+      kind: 'problem',
+      text: p.text,
+      codes: kbCodes(p.codes),
+    });
+  for (const m of view.medications)
+    element(m.ref, `the case record: medication ${clipLabel(m.name)}`, {
+      kind: 'medication',
+      text: m.name,
+      codes: m.codes,
+    });
+  for (const a of view.allergies)
+    element(a.ref, `the case record: allergy ${clipLabel(a.substance)}`, {
+      kind: 'allergy',
+      text: a.substance,
+      codes: kbCodes(a.codes),
+    });
+  for (const l of [...view.labs, ...view.otherLabs])
+    element(l.ref, `the case record: result ${clipLabel(l.name)}`, {
+      kind: 'lab',
+      text: l.name,
+      codes: l.loinc ? [{ system: 'loinc', code: l.loinc }] : [],
+    });
+  for (const i of view.imaging) {
+    const text = [i.modality, i.bodySite, i.description].filter(Boolean).join(' ');
+    element(i.ref, `the case record: imaging study ${clipLabel(text)}`, { kind: 'text', text, codes: [] });
+  }
+  for (const n of view.notes)
+    element(n.ref, `the case record: note (${n.source})`, { kind: 'text', text: n.text, codes: [] });
+  for (const c of input.reviewerComments)
+    out.set(`review:r${c.revision}`, {
+      label: `reviewer comments on revision ${c.revision}`,
+      read: { kind: 'text', text: c.comments, codes: [] },
+    });
+  return out;
 }

@@ -9,6 +9,7 @@ import { runCheck, type CheckInput } from '../../knowledge/checks.js';
 import type { StoredFact } from '../../knowledge/model.js';
 import { ingredientsOf, resolveTerm } from '../../knowledge/resolve.js';
 import { findMentions } from '../../knowledge/mentions.js';
+import { evidenceAbout, factAbout, statementConcepts } from '../../knowledge/concepts.js';
 import { reasonCarePlan } from '../../knowledge/reasoning.js';
 import { CareReasoningInput, type CareReasoningResult } from '../../domain/care-reasoning.js';
 import {
@@ -125,8 +126,11 @@ export class LocalKnowledgeBaseClient implements KnowledgeBaseClient {
           id: s.id,
           mentions: findMentions(kb, s.text).map(({ start: _start, ...m }) => m),
           listed: s.listed.map(resolved),
+          concepts: statementConcepts(kb, s.text),
         })),
         current: request.current.map(resolved),
+        evidence: request.evidence.map((e) => evidenceAbout(kb, e)),
+        facts: request.facts.flatMap((id) => factAbout(kb, id) ?? []),
       },
       version: kbVersion(kb),
     };

@@ -8,9 +8,10 @@ export function verifyNode(deps: GraphDeps) {
       {
         plan: state.plan!,
         view: state.view!,
+        steps: state.steps,
         results: state.results,
         injections: state.injections,
-        reviewRevisions: state.reviewerComments.map((c) => c.revision),
+        reviewerComments: state.reviewerComments,
       },
       deps.tools,
     );
