@@ -59,11 +59,7 @@ export async function invokeStructured<T extends z.ZodType>(
       reply = await bound.invoke(conversation);
     } catch (err) {
       // The endpoint is down or refused the request (the client has already retried): report, never throw.
-      return {
-        ok: false,
-        error: `the model endpoint failed: ${err instanceof Error ? err.message.slice(0, 200) : String(err)}`,
-        attempts: attempt,
-      };
+      return { ok: false, error: `the model endpoint failed (${endpointFailure(err)})`, attempts: attempt };
     }
     const { args, error: extractError } = argsOf(reply, tool.name);
     if (extractError) error = extractError;
@@ -83,6 +79,21 @@ export async function invokeStructured<T extends z.ZodType>(
     ];
   }
   return { ok: false, error: boundedError(error), attempts: maxAttempts };
+}
+
+/**
+ * What went wrong with the endpoint, in words code chose: the HTTP status, a time-out, a refused
+ * connection, or the error's class. Never the error's message, which can carry the server's text.
+ */
+export function endpointFailure(err: unknown): string {
+  const e = (err ?? {}) as { status?: unknown; name?: unknown; code?: unknown; message?: unknown };
+  if (typeof e.status === 'number') return `HTTP ${e.status}`;
+  const name = typeof e.name === 'string' ? e.name : '';
+  const message = typeof e.message === 'string' ? e.message : '';
+  if (/timeout|timed out|abort/i.test(`${name} ${message}`)) return 'timed out';
+  if (/connect|ECONNREFUSED|ECONNRESET|ENOTFOUND|socket|fetch failed/i.test(`${name} ${String(e.code)} ${message}`))
+    return 'could not connect';
+  return /^[A-Za-z]{1,60}$/.test(name) ? name : 'unknown error';
 }
 
 /** Errors from the model path are cut: they reach plan labels and reviewers. */

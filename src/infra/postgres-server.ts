@@ -47,7 +47,7 @@ export async function startLocalPostgres(database = 'clinical_orchestrator'): Pr
   const dir = mkdtempSync(path.join(os.tmpdir(), 'co-pg-'));
   const dataDir = path.join(dir, 'data');
   const run = (cmd: string, args: string[]) =>
-    (asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]) as [string, string[]];
+    asRoot ? (['runuser', ['-u', 'postgres', '--', cmd, ...args]] as const) : ([cmd, args] as const);
   if (asRoot) {
     const ids = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
     if (ids.status !== 0) throw new PostgresMissingError('running as root but there is no postgres system user');

@@ -22,13 +22,13 @@ export interface Mention {
   dose: { value: number; unit: string } | null;
   route: string | null;
   frequencyPerDay: number | null;
-  /** The statement stops or replaces it ("stop X", "switch X to Y", "instead of X", "X should be stopped"). */
+  /** The statement stops, replaces or avoids it ("stop X", "switch X to Y", "instead of X", "avoid X", "X should be stopped"): not proposed. */
   stopped: boolean;
 }
 
 /** Words that stop or replace the medicine written right after them, in the same clause. */
 const STOP_BEFORE =
-  /(?:(?:^|[\s(,;:])(?:stop|stopping|discontinue|discontinuing|cease|ceasing|withdraw|withdrawing|withhold|withholding|deprescribe|deprescribing|taper(?:ing)? off|switch(?:ing)?(?: from)?|change(?: from)?|changing from|replace|replacing|substitute for|instead of|in place of|rather than)|停用|停止|停服|换掉)\s*(?:the |his |her |their |current |existing |regular )*$/i;
+  /(?:(?:^|[\s(,;:])(?:stop|stopping|discontinue|discontinuing|cease|ceasing|withdraw|withdrawing|withhold|withholding|deprescribe|deprescribing|taper(?:ing)? off|switch(?:ing)?(?: from)?|change(?: from)?|changing from|replace|replacing|substitute for|instead of|in place of|rather than|avoid|avoiding|do not (?:start|use|give|add|prescribe|restart)|never (?:start|use|give|add|prescribe))|停用|避免|停止|停服|换掉)\s*(?:the |his |her |their |current |existing |regular )*$/i;
 /** Words after the medicine that stop it ("X should be stopped", "X: discontinue"). */
 const STOP_AFTER =
   /^\s*(?:\([^)]{0,40}\)\s*)?(?:[\d.,]+\s*(?:mg|mcg|µg|g)\b[^,;.]{0,30})?(?:should be |must be |is to be |to be |is |will be |has been )?(?:stopped|discontinued|withdrawn|ceased|deprescribed|tapered off|replaced)\b/i;

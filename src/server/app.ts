@@ -105,7 +105,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode ?? 500;
-    if (status === 413)
+    if (status === 413) {
+      // Read and discard the rest of the body, then close: the client finishes sending and gets
+      // this answer rather than a broken pipe (a lingering close, as HTTP servers do).
+      request.raw.resume();
+      void reply.header('connection', 'close');
       return sendProblem(
         reply,
         problem(
@@ -115,6 +119,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           `request bodies are limited to ${config.http.maxBodyBytes} bytes`,
         ),
       );
+    }
     if (status === 415)
       return sendProblem(
         reply,

@@ -12,6 +12,7 @@ import type { StepResult } from '../../src/domain/steps.js';
 import { testStatement } from '../helpers/review.js';
 import { verifyPlan, type VerifyInput } from '../../src/graphs/clinical-case/verify.js';
 import { SYNTHETIC } from '../helpers/tool-doubles.js';
+import { decideSupport } from '../../src/graphs/clinical-case/support.js';
 import { parseSubmission } from '../../src/queues/producer.js';
 import { LocalKnowledgeBaseClient } from '../../src/tools/knowledge-base/client.js';
 import { loadExampleCases } from '../helpers/cases.js';
@@ -316,6 +317,10 @@ describe('the regimen after the change: what a statement stops or replaces is le
       'Omeprazole',
     ]);
     expect(await stoppedIn('停用布洛芬，改用对乙酰氨基酚。')).toEqual(['Ibuprofen (stopped)', 'Paracetamol']);
+    expect(await stoppedIn('Avoid naproxen; do not use diclofenac either.')).toEqual([
+      'Naproxen (stopped)',
+      'Diclofenac (stopped)',
+    ]);
     expect(await stoppedIn('Do not stop warfarin.')).toEqual(['Warfarin']);
     expect(await stoppedIn('Warfarin should not be stopped.')).toEqual(['Warfarin']);
     expect(await stoppedIn('Continue warfarin and stop ibuprofen.')).toEqual(['Warfarin', 'Ibuprofen (stopped)']);
@@ -332,5 +337,50 @@ describe('the regimen after the change: what a statement stops or replaces is le
     expect(at.filter((m) => /warfarin/i.test(m) && /apixaban/i.test(m))).toEqual([]);
     // The current regimen's own findings are never hidden.
     expect(findings.some((f) => f.code === 'safety' && /warfarin with ibuprofen/i.test(f.message))).toBe(true);
+  });
+});
+
+describe('the support decision is bounded', () => {
+  it('names at most five concepts and citations, and stays within the schema bound', () => {
+    const concepts = Array.from({ length: 12 }, (_, i) => ({
+      entityId: `drug:d${i}`,
+      self: [`drug:d${i}`],
+      name: `D${i}`,
+      text: `drug-${i}-${'y'.repeat(200)}`,
+      type: 'medicine' as const,
+      up: [`drug:d${i}`],
+    }));
+    const about = new Map(
+      Array.from({ length: 9 }, (_, i) => [
+        `case:e${i}`,
+        { raw: new Set<string>(), up: new Set<string>(), label: `the case record: ${'z'.repeat(500)}` },
+      ]),
+    );
+    const s = decideSupport([...about.keys()], concepts, about);
+    expect(s.status).toBe('unsupported');
+    expect(s.reason!.length).toBeLessThanOrEqual(1500);
+    expect(s.reason).toMatch(/ and 7 more; it cites /);
+    expect(s.reason).toMatch(/ and 4 more$/);
+  });
+});
+
+describe('findings point at the statement that brings them, once', () => {
+  it('a medicine named many times in one statement is one unlisted-medicine finding', async () => {
+    const { findings } = await verify('polypharmacy-ckd.json', [
+      rec('m1', 'Continue warfarin; warfarin needs INR checks; warfarin is taken at night.', {
+        citations: ['case:med-1'],
+      }),
+    ]);
+    expect(findings.filter((f) => f.code === 'unlisted_medication' && f.location === 'm1')).toHaveLength(1);
+  });
+
+  it('a finding the regimen already has stays with the case, not with a statement that changes a dose', async () => {
+    const { findings } = await verify('polypharmacy-ckd.json', [
+      rec('m1', 'Reduce ibuprofen to 200 mg three times daily.', { citations: ['case:med-2'] }),
+    ]);
+    const existing = findings.filter((f) => f.code === 'safety' && /warfarin with ibuprofen/i.test(f.message));
+    expect(existing).toHaveLength(1);
+    expect(existing[0]!.location).toBeNull();
+    expect(existing[0]!.message).not.toMatch(/proposed in/);
   });
 });

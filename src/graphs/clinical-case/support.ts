@@ -18,6 +18,12 @@ import type { Recommendation } from '../../domain/plan.js';
 
 export type Support = NonNullable<Recommendation['support']>;
 
+/** How many concepts and citations a reason names before it says how many more. */
+const MAX_NAMED = 5;
+/** Within the plan schema's bound on a reason (2,000 characters). */
+const MAX_REASON = 1500;
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
 export interface CitedEvidence {
   /** What it is about: the entities it names, and those with everything above them. */
   raw: ReadonlySet<string>;
@@ -46,19 +52,30 @@ export function decideSupport(
   });
   const coveredBy = (c: StatementConcept) => cited.filter(({ e }) => covers(e, c)).map(({ id }) => id);
   const medicines = concepts.filter((c) => c.type === 'medicine');
-  const what = cited.map(({ id, e }) => `${id} (${e.label})`).join(', ') || 'nothing code could read';
+  // Bounded: a reason names at most a few concepts and citations (a record's own text can be long).
+  const what =
+    cited
+      .slice(0, MAX_NAMED)
+      .map(({ id, e }) => `${clip(id, 100)} (${clip(e.label, 120)})`)
+      .join(', ') + (cited.length > MAX_NAMED ? ` and ${cited.length - MAX_NAMED} more` : '') ||
+    'nothing code could read';
+  const named = (list: readonly StatementConcept[]) =>
+    list
+      .slice(0, MAX_NAMED)
+      .map((c) => clip(c.text, 80))
+      .join(', ') + (list.length > MAX_NAMED ? ` and ${list.length - MAX_NAMED} more` : '');
   if (medicines.length) {
     const uncovered = medicines.filter((c) => coveredBy(c).length === 0);
     if (uncovered.length)
       return {
         status: 'unsupported',
-        reason: `nothing it cites is about ${uncovered.map((c) => c.text).join(', ')}; it cites ${what}`,
+        reason: clip(`nothing it cites is about ${named(uncovered)}; it cites ${what}`, MAX_REASON),
       };
     return { status: 'supported', reason: null };
   }
   if (concepts.some((c) => coveredBy(c).length > 0)) return { status: 'supported', reason: null };
   return {
     status: 'unsupported',
-    reason: `nothing it cites is about ${concepts.map((c) => c.text).join(', ')}; it cites ${what}`,
+    reason: clip(`nothing it cites is about ${named(concepts)}; it cites ${what}`, MAX_REASON),
   };
 }

@@ -174,11 +174,20 @@ export async function verifyPlan(
       runChecks(false),
       proposes ? runChecks(true) : Promise.resolve(null),
     ]);
+    // Findings the proposed regimen adds: only these point at the statement that proposed them.
+    const introduced = new Set<object>();
     const outcomes = asIs.map((o, i) => {
       const p = asProposed?.[i];
       if (!o || o.status !== 'ok' || !p || p.status !== 'ok') return o;
       const seen = new Set(o.data.findings.map((f) => `${f.kind}|${f.summary}`));
-      const added = p.data.findings.filter((f) => !seen.has(`${f.kind}|${f.summary}`));
+      // New findings, and dose findings about a proposed dose even when the recorded dose has them too
+      // ("increase to 3 g twice daily" keeps a problem the plan should have removed).
+      const added = p.data.findings.filter(
+        (f) =>
+          !seen.has(`${f.kind}|${f.summary}`) ||
+          (f.kind === 'dose' && f.medications.some((m) => read.proposedIn.has(m))),
+      );
+      for (const f of added) introduced.add(f);
       return { ...o, data: { ...o.data, findings: [...o.data.findings, ...added] } };
     });
     // One finding per unknown term, however many check kinds reported it, with the closest knowledge-base names.
@@ -196,8 +205,10 @@ export async function verifyPlan(
         continue;
       }
       for (const f of outcome.data.findings) {
-        // A finding about a drug or dose a statement proposed points at that statement.
-        const at = f.medications.map((m) => read.proposedIn.get(m)).find((x) => x !== undefined) ?? null;
+        // A finding the plan's proposals introduce points at the statement that proposed the drug or dose.
+        const at = introduced.has(f)
+          ? (f.medications.map((m) => read.proposedIn.get(m)).find((x) => x !== undefined) ?? null)
+          : null;
         add({
           code: 'safety',
           severity: f.severity,
@@ -348,10 +359,18 @@ async function readStatements(
   const currentIndex = new Map<string, number>();
   outcome.data.current.forEach((c, i) => c.entityIds.forEach((id) => currentIndex.has(id) || currentIndex.set(id, i)));
   const seenExtra = new Set<string>();
+  // What a statement proposes is read from a model's text only. A knowledge-driven plan's options were
+  // each re-checked by the care reasoning as a replacement for the flagged drug; re-checking every drug
+  // its statements name (options, ruled-out candidates) as if all were added at once would only add noise.
+  if (plan.mode !== 'llm') return reading;
   for (const s of outcome.data.statements) {
     const listedIds = new Set(s.listed.flatMap((l) => l.entityIds));
     for (const m of s.mentions) {
-      if (!listedIds.has(m.entityId)) reading.unlisted.push({ recId: s.id, text: m.text, name: m.name });
+      // One finding per unlisted medicine per statement, however often it is named.
+      if (!listedIds.has(m.entityId)) {
+        listedIds.add(m.entityId);
+        reading.unlisted.push({ recId: s.id, text: m.text, name: m.name });
+      }
       for (const l of s.listed) if (l.entityIds.includes(m.entityId)) reading.coveredNames.add(coreDrugName(l.name));
       const i = currentIndex.get(m.entityId);
       if (i !== undefined) {
