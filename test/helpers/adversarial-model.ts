@@ -9,6 +9,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export const BEHAVIOURS = [
+  /** Answers well: for checking what reaches the model. */
+  'plain',
   'fabricated-ids',
   'unlisted-drug',
   'hallucinated-dose',
@@ -107,12 +109,15 @@ export interface AdversarialModel {
   baseUrl: string;
   /** Requests received, by behaviour. */
   requests: Map<string, number>;
+  /** Every request body as sent, by behaviour (what left the process). */
+  bodies: Map<string, string[]>;
   close(): Promise<void>;
 }
 
 /** Start the server; `slowMs` is how long the `slow` behaviour waits before answering. */
 export async function startAdversarialModel(slowMs = 3000): Promise<AdversarialModel> {
   const requests = new Map<string, number>();
+  const bodies = new Map<string, string[]>();
   const pending = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {
     let raw = '';
@@ -122,6 +127,7 @@ export async function startAdversarialModel(slowMs = 3000): Promise<AdversarialM
       const body = JSON.parse(raw) as ChatBody;
       const behaviour = body.model.replace(/^adv:/, '') as Behaviour;
       requests.set(behaviour, (requests.get(behaviour) ?? 0) + 1);
+      bodies.set(behaviour, [...(bodies.get(behaviour) ?? []), raw]);
       const tool = body.tools?.[0]?.function.name ?? 'none';
       const reply = (choices: unknown[]) =>
         res.writeHead(200, { 'content-type': 'application/json' }).end(
@@ -180,6 +186,7 @@ export async function startAdversarialModel(slowMs = 3000): Promise<AdversarialM
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
+    bodies,
     close: () =>
       new Promise<void>((resolve) => {
         for (const t of pending) clearTimeout(t);

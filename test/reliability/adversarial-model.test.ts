@@ -36,7 +36,11 @@ afterAll(() => server.close());
 const examples = Object.fromEntries(loadExampleCases().map((e) => [e.file.replace(/\.json$/, ''), e]));
 
 /** Run one example case with the model behaving as `behaviour`, to its review interrupt. */
-async function draft(behaviour: Behaviour, example: string): Promise<ReviewRequest> {
+async function draft(
+  behaviour: Behaviour,
+  example: string,
+  patch?: (submission: Record<string, unknown>) => void,
+): Promise<ReviewRequest> {
   const config = loadConfig({
     OPENAI_MODEL: `adv:${behaviour}`,
     OPENAI_BASE_URL: server.baseUrl,
@@ -59,7 +63,9 @@ async function draft(behaviour: Behaviour, example: string): Promise<ReviewReque
     new MemorySaver(),
   );
   const caseId = `adv-${behaviour}`;
-  const submission = parseSubmission({ ...examples[example]!.submission, caseId }, []);
+  const raw = structuredClone({ ...examples[example]!.submission, caseId });
+  patch?.(raw);
+  const submission = parseSubmission(raw, []);
   const out = await graph.invoke(
     { caseId, submission, receivedAt: '2026-11-24T12:00:00.000Z', mode: 'llm' },
     { configurable: { thread_id: caseId } },
@@ -208,6 +214,17 @@ describe('an adversarial model: every behaviour ends in the exact finding or fal
       "the model's plan was unusable (the model endpoint failed (HTTP 500)); the knowledge-driven planner was used",
     );
     expect(JSON.stringify(r)).not.toContain(MODEL_SECRET_TEXT);
+  });
+
+  it('a birth date in words and part of a hyphenated family name in the question never reach the model', async () => {
+    // The example patient (SYNTHETIC) is Marguerite Okonkwo-Lindqvist, born 1944-03-17.
+    await draft('plain', 'polypharmacy-ckd', (s) => {
+      s.question = `Mrs Lindqvist (born 17 March 1944, DOB 17/03/1944; Okonkwo family) asks: ${String(s.question)}`;
+    });
+    const wire = server.bodies.get('plain')!.join('\n');
+    expect(wire).toContain('Knee pain is limiting mobility');
+    for (const leak of ['Lindqvist', 'Okonkwo', 'Marguerite', '17 March', 'March 1944', '17/03/1944', '1944-03-17'])
+      expect(wire, leak).not.toContain(leak);
   });
 
   it('no behaviour puts the model’s own text into a label, a provenance reason or a finding', async () => {
