@@ -19,9 +19,8 @@ import { executeStep } from '../src/graphs/clinical-case/executor.js';
 import { mergeMandatory } from '../src/graphs/clinical-case/steps.js';
 import { openKnowledgeBase } from '../src/knowledge/open.js';
 import { reasonCarePlan } from '../src/knowledge/reasoning.js';
-import { parseSubmission } from '../src/queues/producer.js';
 import { LocalKnowledgeBaseClient } from '../src/tools/knowledge-base/client.js';
-import { TWENTY_DRUGS } from './medication-list.js';
+import { twentyDrugCase } from './medication-list.js';
 
 const ITERATIONS = Number(process.env.BENCH_CARE_ITERATIONS ?? 2000);
 const progress = (m: string) => process.stderr.write(`[bench:care] ${m}\n`);
@@ -29,78 +28,13 @@ const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
-function submission() {
-  const entry = [
-    { resource: { resourceType: 'Patient', id: 'p', gender: 'female', birthDate: '1944-03-01' } },
-    ...[
-      'Atrial fibrillation',
-      'Type 2 diabetes mellitus',
-      'Chronic kidney disease stage 3b',
-      'Osteoarthritis',
-      'Hypertension',
-    ].map((text, i) => ({
-      resource: {
-        resourceType: 'Condition',
-        id: `c${i}`,
-        clinicalStatus: { text: 'active' },
-        code: { text },
-        subject: { reference: 'Patient/p' },
-      },
-    })),
-    {
-      resource: {
-        resourceType: 'AllergyIntolerance',
-        id: 'a1',
-        category: ['medication'],
-        code: { text: 'penicillin' },
-        patient: { reference: 'Patient/p' },
-      },
-    },
-    {
-      resource: {
-        resourceType: 'Observation',
-        id: 'o1',
-        status: 'final',
-        code: { coding: [{ system: 'http://loinc.org', code: '98979-8' }], text: 'eGFR' },
-        valueQuantity: { value: 38, unit: 'mL/min/{1.73_m2}' },
-        effectiveDateTime: '2026-11-20T08:00:00Z',
-        subject: { reference: 'Patient/p' },
-      },
-    },
-    ...TWENTY_DRUGS.map(([name, value, unit, freq], i) => ({
-      resource: {
-        resourceType: 'MedicationStatement',
-        id: `m${i}`,
-        status: 'active',
-        medicationCodeableConcept: { text: name },
-        subject: { reference: 'Patient/p' },
-        dosage: [
-          {
-            route: { text: 'oral' },
-            doseAndRate: [{ doseQuantity: { value, unit } }],
-            timing: { repeat: { frequency: freq, period: 1, periodUnit: 'd' } },
-          },
-        ],
-      },
-    })),
-  ];
-  return parseSubmission(
-    {
-      caseId: 'bench-care',
-      question: 'SYNTHETIC benchmark case: review the medicines.',
-      bundle: { resourceType: 'Bundle', type: 'collection', entry },
-    },
-    [],
-  );
-}
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'care-bench-'));
   const store = await openKnowledgeBase({ sqlitePath: path.join(dir, 'kb.sqlite') });
   try {
     const kb = await store.snapshot();
     const tools = { knowledgeBase: new LocalKnowledgeBaseClient(store), literature: null, imaging: null };
-    const { view } = normaliseCase(submission(), new Date('2026-12-01T09:00:00Z'));
+    const { view } = normaliseCase(twentyDrugCase(), new Date('2026-12-01T09:00:00Z'));
     const { steps } = mergeMandatory(knowledgeDrivenPlan(view), view);
     const results: Record<string, StepResult> = {};
     for (const s of steps) results[s.id] = await executeStep(s, view, tools);

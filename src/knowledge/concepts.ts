@@ -95,6 +95,18 @@ export function evidenceAbout(
  * base does not hold.
  */
 export function factAbout(kb: KbSnapshot, factId: string): EvidenceAbout | null {
+  // Facts do not change within a snapshot: each is read once per snapshot.
+  const cache = factCache.get(kb) ?? new Map<string, EvidenceAbout | null>();
+  factCache.set(kb, cache);
+  if (cache.has(factId)) return cache.get(factId)!;
+  const about = readFact(kb, factId);
+  cache.set(factId, about);
+  return about;
+}
+
+const factCache = new WeakMap<KbSnapshot, Map<string, EvidenceAbout | null>>();
+
+function readFact(kb: KbSnapshot, factId: string): EvidenceAbout | null {
   const f = kb.facts.get(factId);
   if (!f) return null;
   const ids = [f.subject, ...(f.object ? [f.object] : [])];

@@ -9,7 +9,7 @@
 import { convertMass } from './renal.js';
 import type { EntityTypeName } from './model.js';
 import type { KbSnapshot } from './snapshot.js';
-import { foldText, hasCjk } from './text.js';
+import { foldPiece, hasCjk } from './text.js';
 
 export interface Mention {
   /** The words as written. */
@@ -60,6 +60,21 @@ const MAX_WORDS = 4;
 /** Whether a knowledge-base name may be read in prose: medicines by their proper names only; conditions, tests and classes by any. */
 const proseName = (type: EntityTypeName | undefined, kind: string, types: ReadonlySet<EntityTypeName>) =>
   type !== undefined && types.has(type) && (!MEDICATION_TYPES.has(type) || PROSE_KINDS.has(kind));
+
+/** Per snapshot: the first words of its names of several words (folded as the scanner folds words). */
+const firstWords = new WeakMap<KbSnapshot, Set<string>>();
+function starters(kb: KbSnapshot): Set<string> {
+  let set = firstWords.get(kb);
+  if (!set) {
+    set = new Set();
+    for (const name of kb.names.keys()) {
+      const first = /^[\p{L}\p{N}][\p{L}\p{N}'’\-/]*/u.exec(name)?.[0];
+      if (first && first.length < name.length) set.add(first);
+    }
+    firstWords.set(kb, set);
+  }
+  return set;
+}
 
 /** Per snapshot and type set: the Chinese names, longest first (Chinese text has no spaces to split on). */
 const cjkNames = new WeakMap<KbSnapshot, Map<ReadonlySet<EntityTypeName>, Array<{ name: string; entityId: string }>>>();
@@ -146,17 +161,37 @@ export function findMentions(
   const out: Mention[] = [];
   const taken: Array<[number, number]> = [];
   const free = (a: number, b: number) => taken.every(([x, y]) => b <= x || a >= y);
-  const words = [...text.matchAll(/[\p{L}\p{N}][\p{L}\p{N}'’\-/]*/gu)].map((m) => ({ w: m[0], start: m.index }));
+  // Each word and each separator is folded once; a phrase's fold is theirs joined (foldPiece).
+  const words = [...text.matchAll(/[\p{L}\p{N}][\p{L}\p{N}'’\-/]*/gu)].map((m) => ({
+    w: m[0],
+    start: m.index,
+    folded: foldPiece(m[0]),
+    cjk: hasCjk(m[0]),
+  }));
+  const cjkBefore = [0];
+  for (const w of words) cjkBefore.push(cjkBefore.at(-1)! + (w.cjk ? 1 : 0));
+  const sepAfter = words.map((w, k) =>
+    k + 1 < words.length ? foldPiece(text.slice(w.start + w.w.length, words[k + 1]!.start)) : '',
+  );
   for (let i = 0; i < words.length; i++) {
-    for (let n = Math.min(MAX_WORDS, words.length - i); n >= 1; n--) {
+    let key = '';
+    const keys: string[] = [];
+    for (let n = 1; n <= Math.min(MAX_WORDS, words.length - i); n++) {
+      key += (n > 1 ? sepAfter[i + n - 2]! : '') + words[i + n - 1]!.folded;
+      keys.push(key);
+    }
+    // A phrase of several words can only be a name that starts with this word.
+    const longest = starters(kb).has(words[i]!.folded) ? keys.length : 1;
+    for (let n = longest; n >= 1; n--) {
       const first = words[i]!;
       const last = words[i + n - 1]!;
       const end = last.start + last.w.length;
+      // (Words are read left to right and a match moves past its words, so they never overlap here.)
+      if (cjkBefore[i + n]! - cjkBefore[i]! > 0) continue;
       const phrase = text.slice(first.start, end);
-      if (hasCjk(phrase) || !free(first.start, end)) continue;
       if (phrase.length < 4 && !(phrase.length === 3 && /^[A-Z0-9]+$/.test(phrase))) continue;
       const hit = kb.names
-        .get(foldText(phrase))
+        .get(keys[n - 1]!.trim())
         ?.find((h) => proseName(kb.entities.get(h.entityId)?.type, h.kind, types));
       if (!hit) continue;
       taken.push([first.start, end]);

@@ -10,14 +10,21 @@ const CJK = /[\u3400-\u9fff]/;
 
 /** Unicode-normalise, lower-case, unify dashes and spaces, drop trademark signs. */
 export function foldText(s: string): string {
+  return foldPiece(s).trim();
+}
+
+/**
+ * foldText without the final trim: folding is character-local, so a phrase folds to its words'
+ * and separators' folds joined (what the mention scanner uses to fold each word once).
+ */
+export function foldPiece(s: string): string {
   return s
     .normalize('NFKC')
     .toLowerCase()
     .replace(/[®™©]/g, '')
     .replace(/[‐‑‒–—−]/g, '-')
     .replace(/[’'`"“”]/g, '')
-    .replace(/\s+/g, ' ')
-    .trim();
+    .replace(/\s+/g, ' ');
 }
 
 const FORM_WORDS = [
