@@ -194,7 +194,9 @@ describe('LLM drafter and verification', () => {
       'kb.check.allergy',
       'kb.check.contraindication',
       'kb.check.dose',
+      'kb.check.duplicate_therapy',
       'kb.check.interaction',
+      'kb.check.older_adult',
     ]);
   });
 

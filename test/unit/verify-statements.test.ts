@@ -384,3 +384,25 @@ describe('findings point at the statement that brings them, once', () => {
     expect(existing[0]!.message).not.toMatch(/proposed in/);
   });
 });
+
+describe('a proposal is checked by every check: duplicates and older-adult rules too', () => {
+  it('a second NSAID is a duplicate of the current one, at the statement', async () => {
+    const { findings } = await verify('polypharmacy-ckd.json', [
+      rec('m1', 'Add naproxen 500 mg twice daily for the knee.', { citations: ['case:problem-4'] }),
+    ]);
+    const dup = findings.filter(
+      (f) => f.code === 'safety' && f.location === 'm1' && /^duplicate_therapy: /.test(f.message),
+    );
+    expect(dup.map((f) => f.message.toLowerCase()).join(' ')).toMatch(/ibuprofen.*naproxen|naproxen.*ibuprofen/);
+  });
+
+  it('a Z-drug for an 82-year-old meets the older-adult rule, at the statement', async () => {
+    const { findings } = await verify('polypharmacy-ckd.json', [
+      rec('m1', 'Start zolpidem 10 mg at night for sleep.', { citations: ['case:med-1'] }),
+    ]);
+    const older = findings.filter(
+      (f) => f.code === 'safety' && f.location === 'm1' && /^older_adult: /.test(f.message),
+    );
+    expect(older.map((f) => f.message)).toEqual([expect.stringMatching(/zolpidem/i)]);
+  });
+});

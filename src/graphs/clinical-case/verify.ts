@@ -32,7 +32,14 @@ const WHAT_HIT: Readonly<Record<string, string>> = {
 /** How many places a hidden-characters finding names before it says “…”. */
 const HIDDEN_POINTERS_LISTED = 5;
 
-const VERIFY_KINDS: SafetyCheckKind[] = ['interaction', 'allergy', 'contraindication', 'dose'];
+const VERIFY_KINDS: SafetyCheckKind[] = [
+  'interaction',
+  'allergy',
+  'contraindication',
+  'dose',
+  'duplicate_therapy',
+  'older_adult',
+];
 
 export interface VerifyInput {
   plan: Plan;
