@@ -10,7 +10,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAdversarialModel, type AdversarialModel, type Behaviour } from '../helpers/adversarial-model.js';
 import { loadExampleCases } from '../helpers/cases.js';
@@ -18,7 +19,6 @@ import { testConfig, TEST_TOKEN, uniquePrefix, waitUntil } from '../helpers/env.
 import { ROOT } from '../helpers/processes.js';
 import { startReviewStack, type ApiStack, type ReviewStack } from '../helpers/stack.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(ROOT, process.env.SCREENSHOT_DIR ?? '.data/screenshots');
 const SECRET = 'ui-model-webhook-secret-0123456789abcdef';
 const PASSWORD = 'review model test password';
@@ -71,17 +71,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   model = await startAdversarialModel();
   profile = mkdtempSync(path.join(tmpdir(), 'chromium-'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-dev-shm-usage',
-    ],
-  });
+  browser = await launchChromium();
 }, 120_000);
 afterAll(async () => {
   await browser?.close();

@@ -17,7 +17,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExampleCases } from '../helpers/cases.js';
 import { testConfig, TEST_TOKEN, uniquePrefix, waitUntil } from '../helpers/env.js';
@@ -25,7 +26,6 @@ import { ROOT } from '../helpers/processes.js';
 import { startReviewStack, type ApiStack, type ReviewStack } from '../helpers/stack.js';
 import type { Receiver } from '../helpers/webhook.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(ROOT, process.env.SCREENSHOT_DIR ?? '.data/screenshots');
 const SECRET = 'ui-test-webhook-secret-0123456789abcdef';
 const PASSWORD = 'review ui test password';
@@ -68,20 +68,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`;
   await api.review!.accounts.create('dr-ui', PASSWORD, ['reviewer']);
   profile = mkdtempSync(path.join(tmpdir(), 'chromium-'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-    ],
-  });
+  browser = await launchChromium();
 }, 120_000);
 afterAll(async () => {
   await browser?.close();

@@ -2,7 +2,16 @@
 import type { Redis } from 'ioredis';
 import type { CasePriority } from '../../src/domain/case.js';
 import { reviewJobId, reviewPriority, type ReviewJobData } from '../../src/queues/review.js';
-import type { Plan, Recommendation, ReviewDecision, Severity } from '../../src/domain/plan.js';
+import {
+  maxSeverity,
+  type Plan,
+  type Recommendation,
+  type ReviewDecision,
+  type ReviewRequest,
+  type Severity,
+} from '../../src/domain/plan.js';
+import type { StaffRole } from '../../src/config.js';
+import { casePage, type CasePageInput } from '../../src/server/review-ui/pages.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { AuditLog } from '../../src/queues/audit.js';
 import { enqueueResume, type CasesQueue } from '../../src/queues/cases.js';
@@ -83,4 +92,40 @@ export function openReviewQueue(redis: Redis, prefix: string, cases: CasesQueue,
   const sink = { submitDecision: (caseId: string, decision: ReviewDecision) => enqueueResume(cases, caseId, decision) };
   const queue = new ReviewQueue({ redis, keyPrefix: prefix, leaseMs, decisions, sink, audit, metrics });
   return { queue, decisions, audit, metrics };
+}
+
+/** The case page of a review request, waiting and unclaimed, as reviewer `user` sees it. */
+export function renderCasePage(
+  request: ReviewRequest,
+  options: { user?: { name: string; roles: StaffRole[] }; flash?: CasePageInput['flash'] } = {},
+): string {
+  const findings = { info: 0, low: 0, moderate: 0, high: 0, critical: 0 };
+  for (const f of request.findings) findings[f.severity] += 1;
+  return casePage({
+    user: options.user ?? { name: 'dr-a', roles: ['reviewer'] },
+    csrf: 'c'.repeat(64),
+    detail: {
+      item: {
+        caseId: request.caseId,
+        revision: request.revision,
+        casePriority: 'routine',
+        maxSeverity: maxSeverity(request.findings),
+        findings,
+        state: 'waiting',
+        claimedBy: null,
+        leaseExpiresAt: null,
+        enqueuedAt: '2026-11-24T12:00:00.000Z',
+        waitingSeconds: 5,
+        queuePriority: 42,
+      },
+      request,
+      claim: null,
+      decision: null,
+      diffToPrevious: null,
+    },
+    caseView: null,
+    audit: [],
+    flash: options.flash ?? null,
+    leaseMs: 60_000,
+  }).toString();
 }

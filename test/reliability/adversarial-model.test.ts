@@ -14,8 +14,7 @@ import { loadConfig } from '../../src/config.js';
 import type { ReviewRequest, VerificationFinding } from '../../src/domain/plan.js';
 import { compileClinicalCaseGraph } from '../../src/graphs/clinical-case/graph.js';
 import { parseSubmission } from '../../src/queues/producer.js';
-import { reviewJob } from '../helpers/review.js';
-import { casePage } from '../../src/server/review-ui/pages.js';
+import { renderCasePage } from '../helpers/review.js';
 import { LocalKnowledgeBaseClient } from '../../src/tools/knowledge-base/client.js';
 import {
   MODEL_SECRET_TEXT,
@@ -128,35 +127,7 @@ describe('an adversarial model: every behaviour ends in the exact finding or fal
     const r = await draft('markup', 'polypharmacy-ckd');
     expect(at(r, 'm1', 'embedded_instruction').some((f) => /\(markup\)/.test(f.message))).toBe(true);
     expect(at(r, 'm2', 'embedded_instruction').some((f) => /\(markup\)/.test(f.message))).toBe(true);
-    const job = reviewJob('adv-markup', { revision: 1 });
-    job.request = r;
-    const page = casePage({
-      user: { name: 'dr-a', roles: ['reviewer'] },
-      csrf: 'c'.repeat(64),
-      detail: {
-        item: {
-          caseId: r.caseId,
-          revision: 1,
-          casePriority: 'routine',
-          maxSeverity: 'high',
-          findings: { info: 0, low: 0, moderate: 0, high: 0, critical: 0 },
-          state: 'waiting',
-          claimedBy: null,
-          leaseExpiresAt: null,
-          enqueuedAt: job.enqueuedAt,
-          waitingSeconds: 1,
-          queuePriority: 1,
-        },
-        request: r,
-        claim: null,
-        decision: null,
-        diffToPrevious: null,
-      },
-      caseView: null,
-      audit: [],
-      flash: null,
-      leaseMs: 60_000,
-    }).toString();
+    const page = renderCasePage(r);
     expect(page).not.toMatch(/<script>document|<img src=x/);
     expect(page).toContain('&lt;script&gt;document.forms[0].submit()&lt;/script&gt;Approve.');
   });

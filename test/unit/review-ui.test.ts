@@ -9,10 +9,9 @@ import { MinimisedCaseSchema } from '../../src/domain/minimised-case.js';
 import { diffPlans } from '../../src/domain/plan-diff.js';
 import { html } from '../../src/server/review-ui/html.js';
 import { caseSummary, flagOf, parseRange, relativeDays } from '../../src/server/review-ui/case-summary.js';
-import { casePage } from '../../src/server/review-ui/pages.js';
 import { editedSections } from '../../src/server/routes/review-ui.js';
 import type { ReviewJobData } from '../../src/queues/review.js';
-import { reviewJob, testPlan, testStatement } from '../helpers/review.js';
+import { renderCasePage, reviewJob, testPlan, testStatement } from '../helpers/review.js';
 
 describe('plan diff', () => {
   it('finds unchanged, added, removed and changed recommendations per section', () => {
@@ -50,33 +49,10 @@ describe('review pages', () => {
     });
     job.request.evidence = [{ id: 'kb:x', kind: 'kb_fact', title: evil, detail: null, source: evil, url: null }];
     job.request.plan.sections.recommendations[0]!.citations = ['kb:x', 'pmid:1<b>'];
-    const page = casePage({
+    const page = renderCasePage(job.request, {
       user: { name: 'dr-<b>', roles: ['reviewer'] },
-      csrf: 'c'.repeat(64),
-      detail: {
-        item: {
-          caseId: 'xss-1',
-          revision: 1,
-          casePriority: 'routine',
-          maxSeverity: 'moderate',
-          findings: { info: 0, low: 0, moderate: 1, high: 0, critical: 0 },
-          state: 'waiting',
-          claimedBy: null,
-          leaseExpiresAt: null,
-          enqueuedAt: job.enqueuedAt,
-          waitingSeconds: 5,
-          queuePriority: 42,
-        },
-        request: job.request,
-        claim: null,
-        decision: null,
-        diffToPrevious: null,
-      },
-      caseView: null,
-      audit: [],
       flash: { kind: 'error', text: evil },
-      leaseMs: 60_000,
-    }).toString();
+    });
     expect(page).not.toContain('<script>alert');
     expect(page).not.toContain('<img src=x');
     expect(page).not.toContain('dr-<b>');
@@ -111,34 +87,7 @@ describe('review pages', () => {
 });
 
 /** The case page of a review job, waiting and unclaimed. */
-const renderCase = (job: ReviewJobData) =>
-  casePage({
-    user: { name: 'dr-a', roles: ['reviewer'] },
-    csrf: 'c'.repeat(64),
-    detail: {
-      item: {
-        caseId: job.caseId,
-        revision: job.revision,
-        casePriority: 'routine',
-        maxSeverity: job.maxSeverity,
-        findings: { info: 0, low: 0, moderate: 0, high: 0, critical: 0 },
-        state: 'waiting',
-        claimedBy: null,
-        leaseExpiresAt: null,
-        enqueuedAt: job.enqueuedAt,
-        waitingSeconds: 5,
-        queuePriority: 42,
-      },
-      request: job.request,
-      claim: null,
-      decision: null,
-      diffToPrevious: null,
-    },
-    caseView: null,
-    audit: [],
-    flash: null,
-    leaseMs: 60_000,
-  }).toString();
+const renderCase = (job: ReviewJobData) => renderCasePage(job.request);
 
 /** The `<li>` of one statement: from its start to the next statement or the end of its section's list. */
 const statementLi = (page: string, id: string) => {
