@@ -2,9 +2,10 @@
  * PubMed E-utilities formats: efetch XML (`PubmedArticleSet`, the format of NCBI's baseline
  * files), esearch XML (`eSearchResult`) and esearch JSON (`esearchresult`). Parsed into typed
  * records; anything malformed is a coded error, never a half-filled record. The local service
- * writes the same XML back (`toPubmedXml`), so one client reads both.
+ * writes the same XML back (`toPubmedXml`), so one client reads both. esearch XML with its error
+ * and warning lists, esummary and PMC XML are read in `eutils-xml.ts`, with the reader set up here.
  */
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
 
@@ -40,35 +41,90 @@ const ALWAYS_ARRAY = new Set([
   'ELocationID',
 ]);
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  textNodeName: '#text',
-  // Titles and abstracts carry inline markup (<i>, <sup>, <sub>): keep it as text, strip below.
-  stopNodes: ['*.ArticleTitle', '*.AbstractText', '*.VernacularTitle'],
-  isArray: (name) => ALWAYS_ARRAY.has(name),
-  parseTagValue: false,
-  processEntities: true,
-  htmlEntities: true,
-});
+/**
+ * The XML reader every E-utilities parser in this folder uses: attributes kept as `@name`, text as
+ * `#text`, values left as strings. A DOCTYPE is tolerated and never fetched: fast-xml-parser refuses
+ * external entity declarations outright (a parse error, hence a coded error) and bounds the expansion
+ * of internal ones (its default limits). Elements matched by `stopNodes` keep their inline markup as
+ * raw text, to be read with `markupText`.
+ */
+export function eutilsXmlParser(arrays: ReadonlySet<string>, stopNodes: readonly string[] = []): XMLParser {
+  return new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@',
+    textNodeName: '#text',
+    stopNodes: [...stopNodes],
+    isArray: (name) => arrays.has(name),
+    parseTagValue: false,
+    processEntities: true,
+    htmlEntities: true,
+  });
+}
 
-const textOf = (n: unknown): string => {
+/**
+ * Read a document with one of those parsers, well-formedness checked first: fast-xml-parser alone
+ * accepts truncated input and stray end tags, and a body cut off mid-article (a dropped connection,
+ * a partial download) would otherwise read as records with empty titles and no MeSH.
+ */
+export function readEutilsXml(xmlParser: XMLParser, xml: string, what = ''): Record<string, unknown> {
+  const prefix = what ? `${what}: ` : '';
+  if (typeof xml !== 'string' || !xml.trim()) throw new PubmedFormatError(`${prefix}empty response`);
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true)
+    throw new PubmedFormatError(
+      `${prefix}not well-formed XML: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`,
+    );
+  try {
+    return xmlParser.parse(xml) as Record<string, unknown>;
+  } catch (err) {
+    throw new PubmedFormatError(`${prefix}not well-formed XML: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+// Titles, abstracts and group names carry inline markup (<i>, <sup>, <sub>, MathML): kept as raw text, read by markupText.
+const STOP_NODES = ['*.ArticleTitle', '*.AbstractText', '*.VernacularTitle', '*.CollectiveName'];
+const parser = eutilsXmlParser(ALWAYS_ARRAY, STOP_NODES);
+
+/** The text of a parsed node: a string, the `#text` of an element with attributes, or an array's texts joined. */
+export const xmlText = (n: unknown): string => {
   if (n === undefined || n === null) return '';
   if (typeof n === 'string' || typeof n === 'number') return String(n);
-  if (Array.isArray(n)) return n.map(textOf).join(' ');
+  if (Array.isArray(n)) return n.map(xmlText).join(' ');
   const o = n as Record<string, unknown>;
-  return textOf(o['#text']);
+  return xmlText(o['#text']);
 };
-const clean = (s: string) =>
-  s
-    .replace(/<[^>]+>/g, '')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&amp;/g, '&')
-    .replace(/\s+/g, ' ')
-    .trim();
+const textOf = xmlText;
+
+const XML_ENTITIES: Record<string, string> = { lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' };
+/** The five XML entities and numeric character references (`&#946;`, `&#x201C;`), decoded in one pass. */
+const decodeEntities = (s: string) =>
+  s.replace(/&(#x[0-9a-f]+|#\d+|lt|gt|quot|apos|amp);/gi, (whole, ref: string) => {
+    if (!ref.startsWith('#')) return XML_ENTITIES[ref.toLowerCase()] ?? whole;
+    const cp = /^#x/i.test(ref) ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+    return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : whole;
+  });
+const escapeText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Whitespace collapsed: for values the XML reader has already decoded (never decode them twice). */
+export const plainText = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+/**
+ * The text of a stop node's raw content (still XML): comments dropped, CDATA kept as text, tags
+ * stripped (inside MathML, line-break indentation between elements goes too, so `<mi>V</mi>⏎  <mo>.</mo>`
+ * reads `V.`, while `<mtext> </mtext>` stays a space), then entity and character references decoded once,
+ * and whitespace collapsed.
+ */
+export const markupText = (raw: string) =>
+  plainText(
+    decodeEntities(
+      raw
+        .replace(/<!--[\s\S]*?-->/g, '')
+        .replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, (_, t: string) => escapeText(t))
+        .replace(/<(?:mml:)?math\b[\s\S]*?<\/(?:mml:)?math>/g, (m) => m.replace(/>[ \t]*[\r\n][ \t\r\n]*</g, '><'))
+        .replace(/<[^>]+>/g, ''),
+    ),
+  );
+
 const arr = (n: unknown): unknown[] => (n === undefined || n === null ? [] : Array.isArray(n) ? n : [n]);
 const obj = (n: unknown): Record<string, unknown> =>
   n && typeof n === 'object' && !Array.isArray(n) ? (n as Record<string, unknown>) : {};
@@ -91,49 +147,53 @@ function recordOf(article: Record<string, unknown>): PubmedRecord {
   const a = obj(citation.Article);
   const abstractParts = arr(obj(a.Abstract).AbstractText).map((p) => {
     const label = typeof p === 'object' && p ? textOf((p as Record<string, unknown>)['@Label']) : '';
-    const text = clean(textOf(p));
+    const text = markupText(textOf(p));
     return label && text ? `${label}: ${text}` : text;
   });
   const authors = arr(obj(a.AuthorList).Author).flatMap((au) => {
     const o = obj(au);
-    if (o.CollectiveName) return [clean(textOf(o.CollectiveName))];
-    const last = clean(textOf(o.LastName));
+    if (o.CollectiveName) return [markupText(textOf(o.CollectiveName))];
+    const last = plainText(textOf(o.LastName));
     const initials =
-      clean(textOf(o.Initials)) ||
-      clean(textOf(o.ForeName))
+      plainText(textOf(o.Initials)) ||
+      plainText(textOf(o.ForeName))
         .split(/\s+/)
         .map((w) => w[0] ?? '')
         .join('');
     return last ? [`${last}${initials ? ` ${initials}` : ''}`] : [];
   });
   const mesh = arr(obj(citation.MeshHeadingList).MeshHeading)
-    .map((h) => clean(textOf(obj(h).DescriptorName)))
+    .map((h) => plainText(textOf(obj(h).DescriptorName)))
     .filter(Boolean);
   return PubmedRecord.parse({
     pmid,
-    title: clean(textOf(a.ArticleTitle)) || clean(textOf(a.VernacularTitle)),
+    title: markupText(textOf(a.ArticleTitle)) || markupText(textOf(a.VernacularTitle)),
     abstract: abstractParts.filter(Boolean).join(' ') || null,
-    journal: clean(textOf(obj(a.Journal).Title)) || clean(textOf(obj(citation.MedlineJournalInfo).MedlineTA)),
+    journal: plainText(textOf(obj(a.Journal).Title)) || plainText(textOf(obj(citation.MedlineJournalInfo).MedlineTA)),
     year: yearOf(a),
     authors,
     publicationTypes: arr(obj(a.PublicationTypeList).PublicationType)
-      .map((p) => clean(textOf(p)))
+      .map((p) => plainText(textOf(p)))
       .filter(Boolean),
     mesh,
   });
 }
 
+/** The name of a parsed document's root element (declarations and processing instructions skipped). */
+export const rootElement = (doc: Record<string, unknown>): string | null =>
+  Object.keys(doc).find((k) => !k.startsWith('?') && !k.startsWith('!') && !k.startsWith('#')) ?? null;
+
 /** Parse an efetch response or a baseline file (`PubmedArticleSet`). Book records are skipped. */
 export function parsePubmedXml(xml: string): PubmedRecord[] {
-  let doc: Record<string, unknown>;
-  try {
-    doc = parser.parse(xml) as Record<string, unknown>;
-  } catch (err) {
-    throw new PubmedFormatError(`not well-formed XML: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (doc.eFetchResult) throw new PubmedFormatError(`E-utilities error: ${clean(textOf(obj(doc.eFetchResult).ERROR))}`);
+  const doc = readEutilsXml(parser, xml);
+  if (doc.eFetchResult)
+    throw new PubmedFormatError(`E-utilities error: ${plainText(textOf(obj(doc.eFetchResult).ERROR))}`);
   const set = doc.PubmedArticleSet;
-  if (set === undefined) throw new PubmedFormatError('expected a PubmedArticleSet');
+  if (set === undefined) {
+    const root = rootElement(doc);
+    const hint = root === 'pmc-articleset' ? ' (PMC full text: read it with parsePmcXml)' : '';
+    throw new PubmedFormatError(`expected a PubmedArticleSet, got ${root ? `<${root}>` : 'no element'}${hint}`);
+  }
   return arr(obj(set).PubmedArticle).map((a) => recordOf(obj(a)));
 }
 
@@ -166,13 +226,13 @@ export function parseEsearch(body: string): SearchIds {
   }
   let doc: Record<string, unknown>;
   try {
-    doc = parser.parse(body) as Record<string, unknown>;
+    doc = readEutilsXml(parser, body);
   } catch {
     throw new PubmedFormatError('esearch XML is malformed');
   }
   const r = obj(doc.eSearchResult);
   if (!doc.eSearchResult) throw new PubmedFormatError('expected an eSearchResult');
-  if (r.ERROR) throw new PubmedFormatError(`E-utilities error: ${clean(textOf(r.ERROR))}`);
+  if (r.ERROR) throw new PubmedFormatError(`E-utilities error: ${plainText(textOf(r.ERROR))}`);
   const ids = arr(obj(r.IdList).Id).map((i) => textOf(i).trim());
   if (!ids.every((i) => /^\d{1,9}$/.test(i))) throw new PubmedFormatError('esearch XML has invalid ids');
   return { count: Number(textOf(r.Count) || 0), ids, queryTranslation: textOf(r.QueryTranslation) || null };
