@@ -3,6 +3,7 @@
  * typed, frozen object that is passed down explicitly. Nothing below this module reads
  * `process.env`.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from './errors.js';
@@ -114,6 +115,11 @@ export const EnvSchema = z
     LITERATURE_BREAKER_HALF_OPEN_MS: int(100, 3_600_000).default(30_000),
     /** The local literature service: corpus (PubMed XML/.gz or JSONL file or folder), index folder, port. */
     LITERATURE_CORPUS: z.string().min(1).optional(),
+    /**
+     * `auto` (default): with neither LITERATURE_BASE_URL nor LITERATURE_CORPUS set, use the shared
+     * PubMedQA corpus (SHARED_DATA_DIR/pubmedqa/corpus.jsonl) when it exists; `off`: never.
+     */
+    LITERATURE_LOCAL: z.enum(['auto', 'off']).default('auto'),
     LITERATURE_INDEX_DIR: z.string().min(1).optional(),
     LITERATURE_PORT: int(0, 65535).default(8790),
     /** Imaging: the Open Inference Protocol (KServe v2) server the imaging tool calls (ours, Triton, KServe, MLServer). Unset: imaging steps report "not configured". */
@@ -334,6 +340,25 @@ export class ConfigError extends AppError {
 }
 
 /** Parse the environment once. Empty strings count as unset. Throws ConfigError naming each bad variable. */
+/** The shared corpus used when literature is on by default (LITERATURE_LOCAL=auto). */
+export const SHARED_LITERATURE_CORPUS = path.join('pubmedqa', 'corpus.jsonl');
+
+/** The local literature corpus: the configured one, else (auto, no base URL) the shared PubMedQA corpus if it is there. */
+function literatureCorpus(
+  e: {
+    LITERATURE_CORPUS?: string;
+    LITERATURE_BASE_URL?: string;
+    LITERATURE_LOCAL: 'auto' | 'off';
+    SHARED_DATA_DIR: string;
+  },
+  cwd: string,
+): string | undefined {
+  if (e.LITERATURE_CORPUS) return path.resolve(cwd, e.LITERATURE_CORPUS);
+  if (e.LITERATURE_BASE_URL || e.LITERATURE_LOCAL === 'off') return undefined;
+  const shared = path.resolve(cwd, e.SHARED_DATA_DIR, SHARED_LITERATURE_CORPUS);
+  return existsSync(shared) ? shared : undefined;
+}
+
 export function loadConfig(environment: Readonly<Record<string, string | undefined>>, cwd = process.cwd()): Config {
   const cleaned: Record<string, string> = {};
   for (const key of Object.keys(EnvSchema.shape)) {
@@ -382,7 +407,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
         failures: e.LITERATURE_BREAKER_FAILURES,
         halfOpenAfterMs: e.LITERATURE_BREAKER_HALF_OPEN_MS,
       }),
-      corpus: e.LITERATURE_CORPUS ? path.resolve(cwd, e.LITERATURE_CORPUS) : undefined,
+      corpus: literatureCorpus(e, cwd),
       indexDir: path.resolve(cwd, e.LITERATURE_INDEX_DIR ?? path.join(e.DATA_DIR, 'literature-index')),
       port: e.LITERATURE_PORT,
     }),

@@ -15,29 +15,58 @@ import { openKnowledgeBase } from '../src/knowledge/open.js';
 import { imagingClient } from '../src/tools/imaging/open.js';
 import { literatureClient } from '../src/tools/literature/open.js';
 import { createFailFastRedis } from '../src/queues/connection.js';
+import type { AddressInfo } from 'node:net';
+import { LiteratureIndex, type Progress } from '../services/literature/search-index.js';
+import { buildLiteratureService } from '../services/literature/server.js';
 
 /** Open the tools the configuration names. A tool that is not configured reports "not configured" in its steps. */
-export async function openToolBox(config: Config): Promise<{ tools: ToolBox; close: () => Promise<void> }> {
+export async function openToolBox(
+  config: Config,
+  options: { literatureProgress?: Progress } = {},
+): Promise<{ tools: ToolBox; close: () => Promise<void> }> {
   const kb = await openKnowledgeBase({
     databaseUrl: config.database.url,
     sqlitePath: config.knowledgeBase.sqlitePath,
     seed: config.knowledgeBase.seed,
   });
-  // The literature cache and the shared NCBI rate budget live in Redis.
+  // A local corpus and no literature service: serve it from this process (the same E-utilities
+  // service, on a loopback port), so literature works out of the box.
+  const local =
+    !config.literature.baseUrl && config.literature.corpus
+      ? await startLocalLiterature(config, options.literatureProgress).catch(async (err: unknown) => {
+          await kb.close();
+          throw err;
+        })
+      : null;
+  const literatureConfig = local ? { ...config, literature: { ...config.literature, baseUrl: local.baseUrl } } : config;
+  // The literature cache and the shared NCBI rate budget live in Redis (not needed for the in-process service).
   const redis =
     config.literature.baseUrl && config.redis.url ? createFailFastRedis(config.redis.url, 'literature-cache') : null;
   return {
     tools: {
       knowledgeBase: new LocalKnowledgeBaseClient(kb),
-      literature: literatureClient(config, redis),
+      literature: literatureClient(literatureConfig, redis),
       imaging: imagingClient(config),
       renalWindowDays: config.knowledgeBase.renalWindowDays,
     },
     close: async () => {
+      await local?.close();
       await kb.close();
       if (redis) await redis.quit().catch(() => undefined);
     },
   };
+}
+
+/** The local literature service over the configured corpus, in this process on 127.0.0.1 (index built or loaded). */
+async function startLocalLiterature(
+  config: Config,
+  progress?: Progress,
+): Promise<{ baseUrl: string; records: number; close: () => Promise<void> }> {
+  const { index } = await LiteratureIndex.open(config.literature.corpus!, config.literature.indexDir, progress);
+  const app = buildLiteratureService(index);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  return { baseUrl: `http://127.0.0.1:${port}/entrez/eutils`, records: index.size, close: () => app.close() };
 }
 
 export async function openCaseRuntime(

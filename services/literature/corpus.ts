@@ -1,7 +1,9 @@
 /**
  * Corpus loading for the local literature service: PubMed XML (NCBI baseline and update files,
- * `.xml` or `.xml.gz`, one `PubmedArticleSet` each) and JSONL (one record per line with the
- * fields of PubmedRecord). A folder is read file by file in name order. Records are validated;
+ * `.xml` or `.xml.gz`, one `PubmedArticleSet` each) and JSONL, one record per line, either with
+ * the fields of PubmedRecord or in PubMedQA's shape (`pmid`, `year`, `mesh`, `sections` of
+ * `{label, text}`, `conclusion`; no title, journal, authors or publication types), whose
+ * sections become a structured abstract ("LABEL: text" parts, CONCLUSIONS last), as the XML parser writes one. A folder is read file by file in name order. Records are validated;
  * a bad line or file is an error naming it, never a silently shorter corpus.
  */
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -9,6 +11,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { gunzipSync } from 'node:zlib';
 import { parsePubmedXml, PubmedRecord } from '../../src/tools/literature/pubmed-xml.js';
+import { z } from 'zod';
 import { AppError } from '../../src/errors.js';
 
 export class CorpusError extends AppError {
@@ -43,6 +46,33 @@ export function corpusFingerprint(files: readonly string[]): string {
   return files.map((f) => `${path.resolve(f)}:${statSync(f).size}:${Math.floor(statSync(f).mtimeMs)}`).join('|');
 }
 
+/** A PubMedQA (PQA-L) record as `../shared/data/pubmedqa/corpus.jsonl` holds it. */
+const PubmedQaRecord = z.object({
+  pmid: z.string().regex(/^\d{1,9}$/),
+  year: z
+    .union([z.string().regex(/^\d{4}$/), z.number().int()])
+    .nullable()
+    .optional(),
+  mesh: z.array(z.string()).default([]),
+  sections: z.array(z.object({ label: z.string(), text: z.string() })).min(1),
+  conclusion: z.string().nullable().optional(),
+});
+
+function fromPubmedQa(r: z.infer<typeof PubmedQaRecord>): PubmedRecord {
+  const parts = r.sections.map((s) => (s.label ? `${s.label.toUpperCase()}: ${s.text}` : s.text));
+  if (r.conclusion) parts.push(`CONCLUSIONS: ${r.conclusion}`);
+  return {
+    pmid: r.pmid,
+    title: '',
+    abstract: parts.join(' '),
+    journal: '',
+    year: r.year === null || r.year === undefined ? null : Number(r.year),
+    authors: [],
+    publicationTypes: [],
+    mesh: r.mesh,
+  };
+}
+
 async function* jsonl(file: string): AsyncGenerator<PubmedRecord> {
   const input = file.endsWith('.gz') ? (await import('node:zlib')).createGunzip() : null;
   const stream = createReadStream(file);
@@ -57,7 +87,8 @@ async function* jsonl(file: string): AsyncGenerator<PubmedRecord> {
     } catch {
       throw new CorpusError(`${path.basename(file)} line ${n}: not JSON`);
     }
-    const r = PubmedRecord.safeParse(value);
+    const qa = PubmedQaRecord.safeParse(value);
+    const r = qa.success ? PubmedRecord.safeParse(fromPubmedQa(qa.data)) : PubmedRecord.safeParse(value);
     if (!r.success)
       throw new CorpusError(
         `${path.basename(file)} line ${n}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,

@@ -6,7 +6,7 @@
  * review interrupt, where a human would decide.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../config.js';
 import type { MinimisedCase } from '../domain/minimised-case.js';
@@ -27,19 +27,47 @@ export interface CaseRunner {
   close(): Promise<void>;
 }
 
+/** Where `co` keeps the local literature index between runs: $XDG_CACHE_HOME (or ~/.cache)/clinical-orchestrator. */
+function literatureCacheDir(env: Readonly<Record<string, string | undefined>>): string {
+  return path.join(env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'clinical-orchestrator', 'literature-index');
+}
+
 /**
  * Open the knowledge base and tools once for a batch of cases. `env` is the process environment:
  * OPENAI_* switch to LLM mode, KB_SEED and the tool URLs are honoured; DATA_DIR, DATABASE_URL and
  * REDIS_URL are not (everything lives in the temporary folder).
  */
-export async function openCaseRunner(env: Readonly<Record<string, string | undefined>>): Promise<CaseRunner> {
+export async function openCaseRunner(
+  env: Readonly<Record<string, string | undefined>>,
+  options: { onLiterature?: (line: string) => void } = {},
+): Promise<CaseRunner> {
   const dir = await mkdtemp(path.join(tmpdir(), 'co-case-run-'));
   const removeDir = () => rm(dir, { recursive: true, force: true });
   let config: Config;
   let toolBox: Awaited<ReturnType<typeof openToolBox>>;
   try {
-    config = loadConfig({ ...env, DATA_DIR: dir, DATABASE_URL: undefined, REDIS_URL: undefined });
-    toolBox = await openToolBox(config);
+    config = loadConfig({
+      ...env,
+      DATA_DIR: dir,
+      DATABASE_URL: undefined,
+      REDIS_URL: undefined,
+      // The local literature index outlives the run (it is rebuilt only when the corpus changes).
+      LITERATURE_INDEX_DIR: env.LITERATURE_INDEX_DIR ?? literatureCacheDir(env),
+    });
+    const say = options.onLiterature;
+    if (say && !config.literature.baseUrl && config.literature.corpus)
+      say(`co: literature: local E-utilities service over ${config.literature.corpus}`);
+    let shown = '';
+    toolBox = await openToolBox(config, {
+      ...(say
+        ? {
+            literatureProgress: (done: number, total: number | null, phase: string) => {
+              const line = `co: literature: ${phase}${total ? ` ${done}/${total}` : ''}`;
+              if (line !== shown && (!total || done === total || done === 0)) say((shown = line));
+            },
+          }
+        : {}),
+    });
   } catch (err) {
     await removeDir();
     throw err;

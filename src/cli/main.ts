@@ -96,7 +96,7 @@ async function caseRun(args: string[], env: Env, io: Io): Promise<number> {
         callbackHostAllowlist: loadConfig(env).callbacks.hostAllowlist,
       })
     : null;
-  const runner = await openCaseRunner(env);
+  const runner = await openCaseRunner(env, values.quiet ? {} : { onLiterature: (line) => io.err(line) });
   const stop = () => {
     runner.abort();
     void runner.close().finally(() => process.exit(130));

@@ -22,7 +22,8 @@ export function testEnv(prefix: string, extra: Record<string, string> = {}): Rec
     keyPrefix: prefix,
     dataDir: `.data/test-${prefix}`,
     services: { 'ehr-gateway': TEST_TOKEN, 'other-service': OTHER_TOKEN },
-    env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', ...extra },
+    // Literature from the shared corpus is on by default; suites that test it opt in.
+    env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', LITERATURE_LOCAL: 'off', ...extra },
   });
 }
 
