@@ -1,44 +1,184 @@
-// `npm run eval:literature`: retrieval quality of the local literature index on a question set
-// with gold PMIDs under SHARED_DATA_DIR (PubMedQA's ori_pqal.json format), for the service's
-// ranking and MiniSearch's default BM25, in the same run. Prints JSON; without a question set it
-// says so and exits 0.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+// `npm run eval:literature`: the literature evaluation. JSON on stdout, progress on stderr.
+//
+// 1. Ranking: the 500 PubMedQA development questions (SHARED_DATA_DIR/pubmedqa/questions-dev.jsonl,
+//    each question's gold document is its own PMID) searched in an index of the 1,000-record
+//    corpus (corpus.jsonl): recall@1/5/10 and MRR for the service's ranking and the library-default
+//    BM25 (MiniSearch's settings) in the same run, on the same index. The official test split is
+//    not in the shared data: these are development-set figures.
+// 2. Relevance: the judged step queries of eval/literature/relevance.jsonl (problem, drugs, records
+//    judged relevant or not): the relevance decision of the literature step (relevance.ts) for each
+//    judged record, with precision and recall of "relevant" at each threshold.
+// Also reads PubMedQA's original ori_pqal.json if one is found under SHARED_DATA_DIR.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/config.js';
-import { evaluateRetrieval, parsePubmedQa, qaIndex } from '../services/literature/evaluate.js';
+import { z } from 'zod';
+import { loadConfig, SHARED_LITERATURE_CORPUS } from '../src/config.js';
+import { decideRelevance, recordParts, type RelevanceThreshold } from '../src/graphs/clinical-case/relevance.js';
+import { openKnowledgeBase } from '../src/knowledge/open.js';
+import { LocalKnowledgeBaseClient } from '../src/tools/knowledge-base/client.js';
+import type { PubmedRecord } from '../src/tools/literature/pubmed-xml.js';
+import { corpusFiles, readCorpus } from '../services/literature/corpus.js';
+import { evaluateRetrieval, parsePubmedQa, qaIndex, type QaItem } from '../services/literature/evaluate.js';
+import { LiteratureIndex } from '../services/literature/search-index.js';
 
+const progress = (m: string) => process.stderr.write(`[eval:literature] ${m}\n`);
 const config = loadConfig(process.env);
 const root = config.sharedDataDir;
+const corpusFile = path.join(root, SHARED_LITERATURE_CORPUS);
+const questionsFile = path.join(root, 'pubmedqa', 'questions-dev.jsonl');
+const JUDGED = path.resolve('eval/literature/relevance.jsonl');
 
-function find(dir: string, depth = 0): string[] {
-  if (!existsSync(dir) || depth > 3) return [];
-  return readdirSync(dir).flatMap((f) => {
-    const p = path.join(dir, f);
-    if (statSync(p).isDirectory()) return find(p, depth + 1);
-    return /^(ori_pqal|pubmedqa.*|test_set|dev_set)\.json$/i.test(f) ? [p] : [];
-  });
-}
+const Question = z.object({ pmid: z.string(), question: z.string(), final_decision: z.string().optional() });
+const Judged = z.object({
+  id: z.string(),
+  problem: z.string(),
+  drugs: z.array(z.string()).default([]),
+  judgements: z.array(z.object({ pmid: z.string(), relevant: z.boolean(), why: z.string().optional() })).min(1),
+});
+const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
-const sets = find(root);
-if (!sets.length) {
-  process.stdout.write(
-    `${JSON.stringify({ evaluation: 'literature-retrieval', status: 'no question set', searched: root, present: existsSync(root) ? readdirSync(root) : [], note: 'put PubMedQA (ori_pqal.json) under SHARED_DATA_DIR to evaluate' }, null, 2)}\n`,
-  );
-  process.exit(0);
-}
-const results = sets.map((file) => {
-  const items = parsePubmedQa(JSON.parse(readFileSync(file, 'utf8')));
-  process.stderr.write(`[eval:literature] ${file}: ${items.length} questions\n`);
-  // One index; the two rankings differ only in how it is searched.
-  const index = qaIndex(items);
-  return {
-    file,
-    split: path.basename(file),
-    onlyOneSplit: sets.length === 1,
+async function main(): Promise<void> {
+  const out: Record<string, unknown> = { evaluation: 'literature', date: new Date().toISOString() };
+  if (!existsSync(corpusFile) || !existsSync(questionsFile)) {
+    out.status = 'no question set';
+    out.note = `expected ${corpusFile} and ${questionsFile} (see ../shared/data/pubmedqa/SOURCE.md)`;
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return;
+  }
+  const records: PubmedRecord[] = [];
+  for await (const r of readCorpus(corpusFiles(corpusFile))) records.push(r);
+  const byPmid = new Map(records.map((r) => [r.pmid, r]));
+  const questions = readFileSync(questionsFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => Question.parse(JSON.parse(l)));
+  progress(`${records.length} records, ${questions.length} development questions`);
+  const index = LiteratureIndex.fromRecords(records);
+  const items: QaItem[] = questions.map((q) => ({
+    pmid: q.pmid,
+    question: q.question,
+    contexts: [],
+    mesh: [],
+    year: null,
+  }));
+  out.ranking = {
+    split: 'PubMedQA PQA-L development questions (the official test split is not in the shared data)',
+    corpus: corpusFile,
+    questionsWithGoldInCorpus: questions.filter((q) => byPmid.has(q.pmid)).length,
     tuned: evaluateRetrieval(items, 'tuned', index),
     libraryDefault: evaluateRetrieval(items, 'default', index),
   };
+
+  const original = path.join(root, 'pubmedqa', 'ori_pqal.json');
+  if (existsSync(original)) {
+    const qa = parsePubmedQa(JSON.parse(readFileSync(original, 'utf8')));
+    const idx = qaIndex(qa);
+    out.ori_pqal = {
+      tuned: evaluateRetrieval(qa, 'tuned', idx),
+      libraryDefault: evaluateRetrieval(qa, 'default', idx),
+    };
+  }
+
+  if (existsSync(JUDGED)) out.relevance = await relevance(byPmid);
+  else out.relevance = { status: `no judged set at ${JUDGED}` };
+  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+}
+
+/** The relevance decision on every judged record, at both thresholds, against the judgements. */
+async function relevance(byPmid: ReadonlyMap<string, PubmedRecord>) {
+  const sets = readFileSync(JUDGED, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => Judged.parse(JSON.parse(l)));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'eval-lit-'));
+  const store = await openKnowledgeBase({ sqlitePath: path.join(dir, 'kb.sqlite') });
+  try {
+    const kb = new LocalKnowledgeBaseClient(store);
+    const rows: Array<{ id: string; pmid: string; judged: boolean; decided: Record<RelevanceThreshold, boolean> }> = [];
+    const missing: string[] = [];
+    for (const q of sets) {
+      const present = q.judgements.filter((j) => byPmid.has(j.pmid));
+      missing.push(...q.judgements.filter((j) => !byPmid.has(j.pmid)).map((j) => `${q.id}:${j.pmid}`));
+      const { data } = await kb.mentions(
+        {
+          statements: [
+            { id: 'problem', text: q.problem },
+            { id: 'drugs', text: q.drugs.join('; ') || '-' },
+          ],
+          evidence: present.flatMap((j) => {
+            const parts = recordParts(byPmid.get(j.pmid)!);
+            return [
+              { id: `${j.pmid}|strong`, kind: 'text' as const, text: parts.strong.slice(0, 20_000) },
+              { id: `${j.pmid}|mesh`, kind: 'terms' as const, text: parts.mesh.slice(0, 20_000) },
+              { id: `${j.pmid}|body`, kind: 'text' as const, text: parts.body.slice(0, 20_000) },
+            ];
+          }),
+        },
+        new AbortController().signal,
+      );
+      const concepts = new Map(data.statements.map((s) => [s.id, s.concepts]));
+      const about = new Map(data.evidence.map((e) => [e.id, e]));
+      for (const j of present) {
+        const decide = (threshold: RelevanceThreshold) =>
+          decideRelevance(
+            {
+              problem: concepts.get('problem') ?? [],
+              drugs: concepts.get('drugs') ?? [],
+              problemText: q.problem,
+              requireDrug: q.drugs.length > 0,
+            },
+            {
+              strong: about.get(`${j.pmid}|strong`)!,
+              mesh: about.get(`${j.pmid}|mesh`)!,
+              body: about.get(`${j.pmid}|body`)!,
+            },
+            threshold,
+          ).relevant;
+        rows.push({
+          id: q.id,
+          pmid: j.pmid,
+          judged: j.relevant,
+          decided: { strong: decide('strong'), any: decide('any') },
+        });
+      }
+    }
+    const score = (t: RelevanceThreshold) => {
+      const tp = rows.filter((r) => r.decided[t] && r.judged).length;
+      const fp = rows.filter((r) => r.decided[t] && !r.judged).length;
+      const fn = rows.filter((r) => !r.decided[t] && r.judged).length;
+      return {
+        threshold: t,
+        precision: r4(tp / (tp + fp || 1)),
+        recall: r4(tp / (tp + fn || 1)),
+        truePositives: tp,
+        falsePositives: fp,
+        falseNegatives: fn,
+        falsePositiveExamples: rows
+          .filter((r) => r.decided[t] && !r.judged)
+          .slice(0, 8)
+          .map((r) => `${r.id}:${r.pmid}`),
+        falseNegativeExamples: rows
+          .filter((r) => !r.decided[t] && r.judged)
+          .slice(0, 8)
+          .map((r) => `${r.id}:${r.pmid}`),
+      };
+    };
+    return {
+      judgedSet: JUDGED,
+      queries: sets.length,
+      judgements: rows.length,
+      judgedRelevant: rows.filter((r) => r.judged).length,
+      pmidsNotInCorpus: missing,
+      thresholds: [score('strong'), score('any')],
+    };
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[eval:literature] ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
 });
-process.stdout.write(
-  `${JSON.stringify({ evaluation: 'literature-retrieval', date: new Date().toISOString(), results }, null, 2)}\n`,
-);

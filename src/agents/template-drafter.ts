@@ -8,7 +8,7 @@
  * claim that is not a cited fact or reasoning over cited facts.
  */
 import { actionMedications, actionText, kbCites, patientTexts, reasoningOf, whyOf } from './care-plan-text.js';
-import { clip } from './knowledge-planner.js';
+import { clip, literatureConcept } from './knowledge-planner.js';
 import type { DraftInput } from '../domain/agents.js';
 import type { Evidence, Plan, PlanSections, Recommendation } from '../domain/plan.js';
 import { SEVERITY_RANK } from '../domain/plan.js';
@@ -206,22 +206,35 @@ export function templateDraft(input: DraftInput): Plan {
   for (const s of steps.filter((x) => x.type === 'literature_search')) {
     const r = results[s.id];
     if (r?.status !== 'ok') continue;
+    const about = s.inputs.terms[0] ?? s.purpose;
+    const lit = r.literature;
     if (r.evidence.length === 0) {
+      // A statement about the search for one of the record's problems: it cites that problem.
+      const problem = view.problems.find((p) => literatureConcept(p.text) === about || p.text === about);
       add(
         'recommendations',
-        `Literature for “${s.inputs.terms[0] ?? s.purpose}”: the search found no matching records, so no literature is cited for it.`,
+        lit && lit.found > 0
+          ? `Literature for “${about}”: no relevant record in the corpus searched — ${lit.found} record${lit.found === 1 ? '' : 's'} matched the search words, but none is about the step's concepts (${lit.reason ?? 'not about them'}); none is cited.`
+          : `Literature for “${about}”: the search found no matching records, so no literature is cited for it.`,
+        problem ? [`case:${problem.ref}`] : [],
         [],
-        [],
-        false,
+        problem !== undefined,
       );
       continue;
     }
+    const unchecked = lit && !lit.checked ? ` Relevance was not checked (${lit.reason ?? 'no reason recorded'}).` : '';
+    const left =
+      lit && lit.dropped.length
+        ? ` ${lit.dropped.length} other record${lit.dropped.length === 1 ? ' was' : 's were'} left out as not about it.`
+        : '';
     add(
       'recommendations',
-      `Literature for “${s.inputs.terms[0] ?? s.purpose}”: ${r.evidence
+      `Literature for “${about}”: ${r.evidence
         .slice(0, 3)
-        .map((e: Evidence) => `${e.title} — ${e.source}`)
-        .join('; ')}. Review these sources before acting.`,
+        .map(
+          (e: Evidence) => `${e.title || (e.detail ? `“${e.detail}”` : e.id)} — ${e.source || 'source not recorded'}`,
+        )
+        .join('; ')}. Review these sources before acting.${left}${unchecked}`,
       r.evidence.slice(0, 3).map((e) => e.id),
     );
   }

@@ -156,7 +156,8 @@ export const MentionsInput = z.object({
     .array(
       z.object({
         id: z.string().max(300),
-        kind: z.enum(['medication', 'problem', 'allergy', 'lab', 'text']),
+        /** `terms`: one name per line, each matched whole by the knowledge base's names (MeSH headings). */
+        kind: z.enum(['medication', 'problem', 'allergy', 'lab', 'text', 'terms']),
         text: z.string().max(20_000),
         codes: z
           .array(z.object({ system: z.enum(['rxnorm', 'atc', 'icd10', 'snomed', 'loinc']), code: z.string().max(40) }))

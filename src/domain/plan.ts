@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { MinimisedCaseSchema } from './minimised-case.js';
+import { EvidenceLevel, Quote } from './literature.js';
 
 export const Severity = z.enum(['info', 'low', 'moderate', 'high', 'critical']);
 export type Severity = z.infer<typeof Severity>;
@@ -35,6 +36,9 @@ export const Evidence = z.object({
   /** KB source citation, journal and year, model name and version, or the case reference. */
   source: z.string(),
   url: z.string().nullable(),
+  /** A literature record: the sentence that supports it (section, offsets in its abstract) and its evidence level. */
+  quote: Quote.nullable().default(null),
+  level: EvidenceLevel.nullable().default(null),
 });
 export type Evidence = z.infer<typeof Evidence>;
 

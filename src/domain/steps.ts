@@ -50,5 +50,18 @@ export const StepResult = z.object({
   unknownTerms: z.array(z.string()),
   /** For a care_reasoning step: what the knowledge base proposes for the findings (null for every other step). */
   reasoning: CareReasoningResult.nullable().default(null),
+  /**
+   * For a literature step: how many records the search returned, and those left out as not about
+   * the step's concepts (with the reason); `checked` is false when relevance could not be decided.
+   */
+  literature: z
+    .object({
+      found: z.number().int(),
+      checked: z.boolean(),
+      reason: z.string().max(500).nullable(),
+      dropped: z.array(z.object({ pmid: z.string(), reason: z.string().max(500) })).max(50),
+    })
+    .nullable()
+    .default(null),
 });
 export type StepResult = z.infer<typeof StepResult>;

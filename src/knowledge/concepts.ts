@@ -68,8 +68,8 @@ export function statementConcepts(kb: KbSnapshot, text: string): StatementConcep
   return out;
 }
 
-export type EvidenceKind = 'medication' | 'problem' | 'allergy' | 'lab' | 'text';
-const CONTEXT: Record<Exclude<EvidenceKind, 'text'>, TermContext> = {
+export type EvidenceKind = 'medication' | 'problem' | 'allergy' | 'lab' | 'text' | 'terms';
+const CONTEXT: Record<Exclude<EvidenceKind, 'text' | 'terms'>, TermContext> = {
   medication: 'medication',
   problem: 'condition',
   allergy: 'allergy',
@@ -83,6 +83,15 @@ export function evidenceAbout(
 ): EvidenceAbout {
   // A record element by its codes and whole name, and by the names written in it (a name the resolver cannot
   // parse as a whole, such as "metformine 1000mg bd", still names metformin).
+  if (e.kind === 'terms') {
+    // Each line is one name, matched whole ("Hypertension, Portal" is not hypertension).
+    const whole = e.text
+      .split('\n')
+      .flatMap((t) => kb.names.get(foldText(t)) ?? [])
+      .filter((h) => CONCEPT_TYPES.has(kb.entities.get(h.entityId)?.type ?? 'allergen_class'))
+      .map((h) => h.entityId);
+    return { id: e.id, raw: rawOf(kb, whole), up: upOf(kb, whole) };
+  }
   const ids = findMentions(kb, e.text, CONCEPT_TYPES).map((m) => m.entityId);
   if (e.kind !== 'text')
     ids.push(...resolveTerm(kb, { text: e.text, codes: e.codes }, CONTEXT[e.kind]).entities.map((x) => x.id));

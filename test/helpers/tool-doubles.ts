@@ -73,6 +73,8 @@ export function fakeLiterature(recorder: Recorder): LiteratureClient {
               mesh: [],
               abstract: null,
               snippet: null,
+              quote: null,
+              evidenceLevel: 'other' as const,
             },
           ],
         },

@@ -56,6 +56,7 @@ const retrieved = (stepId: string, type: StepResult['type'], evidence: Evidence[
   findings: [],
   unknownTerms: [],
   reasoning: null,
+  literature: null,
 });
 const evidence = (id: string, kind: Evidence['kind'], title: string): Evidence => ({
   id,
@@ -64,6 +65,8 @@ const evidence = (id: string, kind: Evidence['kind'], title: string): Evidence =
   detail: null,
   source: 'test',
   url: null,
+  quote: null,
+  level: null,
 });
 // The starter content's interaction fact for anticoagulants with NSAIDs (warfarin with ibuprofen).
 const NSAID_FACT = 'kb:ix:class:anticoagulants~class:nsaids';

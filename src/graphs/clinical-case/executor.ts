@@ -11,6 +11,7 @@ import type { ImageSource } from '../../domain/imaging.js';
 import { ImagingResult, type ImagingClient, type ImagingInput } from '../../tools/imaging/schema.js';
 import {
   KbLookupResult,
+  MentionsResult,
   RENAL_RESULT_WINDOW_DAYS,
   SafetyCheckResult,
   type KbFact,
@@ -19,6 +20,7 @@ import {
 } from '../../domain/knowledge.js';
 import type { KnowledgeBaseClient } from '../../domain/knowledge-client.js';
 import { LiteratureResult, type LiteratureClient } from '../../tools/literature/schema.js';
+import { decideRelevance, recordParts } from './relevance.js';
 import { CareReasoningResult, type CareReasoningInput } from '../../domain/care-reasoning.js';
 import type { Evidence, StepType } from '../../domain/plan.js';
 import type { PlanStep, StepResult } from '../../domain/steps.js';
@@ -52,6 +54,8 @@ export const factEvidence = (f: KbFact): Evidence => ({
   detail: `${f.relation}, version ${f.version}`,
   source: `${f.source.label}: ${f.source.citation}`,
   url: null,
+  quote: null,
+  level: null,
 });
 
 type Lab = MinimisedCase['labs'][number];
@@ -159,6 +163,7 @@ function toResult(
   return outcome.status === 'ok'
     ? {
         reasoning,
+        literature: null,
         stepId: step.id,
         type: step.type,
         status: 'ok',
@@ -180,6 +185,7 @@ function toResult(
         findings: [],
         unknownTerms: [],
         reasoning: null,
+        literature: null,
       };
 }
 
@@ -222,18 +228,28 @@ export async function executeStep(
         tools.now,
         LiteratureResult,
       );
-      const evidence: Evidence[] =
-        outcome.status === 'ok'
-          ? outcome.data.citations.map((c) => ({
-              id: `pmid:${c.pmid}`,
-              kind: 'pubmed' as const,
-              title: c.title,
-              detail: c.snippet,
-              source: `${c.journal}${c.year ? ` (${c.year})` : ''}`,
-              url: `https://pubmed.ncbi.nlm.nih.gov/${c.pmid}/`,
-            }))
-          : [];
-      return toResult(step, outcome, evidence);
+      if (outcome.status !== 'ok') return toResult(step, outcome, []);
+      // Only records about the step's concepts are cited (relevance.ts).
+      const judged = await judgeLiterature(step, outcome.data.citations, tools);
+      const evidence: Evidence[] = judged.kept.map((c) => ({
+        id: `pmid:${c.pmid}`,
+        kind: 'pubmed' as const,
+        title: c.title,
+        detail: c.snippet,
+        source: [c.journal, c.year ? `(${c.year})` : ''].filter(Boolean).join(' '),
+        url: `https://pubmed.ncbi.nlm.nih.gov/${c.pmid}/`,
+        quote: c.quote,
+        level: c.evidenceLevel,
+      }));
+      return {
+        ...toResult(step, outcome, evidence),
+        literature: {
+          found: outcome.data.citations.length,
+          checked: judged.checked,
+          reason: judged.reason,
+          dropped: judged.dropped.slice(0, 50),
+        },
+      };
     }
     case 'imaging_analysis': {
       const img = tools.imaging;
@@ -263,6 +279,8 @@ export async function executeStep(
                 : null,
               source: `${f.model.name} ${f.model.version}`,
               url: null,
+              quote: null,
+              level: null,
             }))
           : [];
       return toResult(step, outcome, evidence);
@@ -310,4 +328,79 @@ export async function executeStep(
       );
     }
   }
+}
+
+/**
+ * Which of a search's records are about the step's concepts, read by the knowledge base. Without
+ * the knowledge base (or when it fails) every record is kept and the result says relevance was
+ * not checked.
+ */
+async function judgeLiterature(
+  step: PlanStep,
+  citations: LiteratureResult['citations'],
+  tools: ToolBox,
+): Promise<{
+  kept: LiteratureResult['citations'];
+  dropped: Array<{ pmid: string; reason: string }>;
+  checked: boolean;
+  reason: string | null;
+}> {
+  const kb = tools.knowledgeBase;
+  const [problem = '', ...drugs] = step.inputs.terms;
+  if (!citations.length) return { kept: [], dropped: [], checked: true, reason: null };
+  if (!kb || !problem)
+    return { kept: citations, dropped: [], checked: false, reason: 'the knowledge base is not configured' };
+  const outcome = await callTool(
+    'knowledge-base',
+    (signal) =>
+      kb.mentions(
+        {
+          statements: [
+            { id: 'problem', text: problem },
+            { id: 'drugs', text: drugs.join('; ') || '-' },
+          ],
+          evidence: citations.flatMap((c) => {
+            const parts = recordParts(c);
+            return [
+              { id: `${c.pmid}|strong`, kind: 'text' as const, text: parts.strong.slice(0, 20_000) },
+              { id: `${c.pmid}|mesh`, kind: 'terms' as const, text: parts.mesh.slice(0, 20_000) },
+              { id: `${c.pmid}|body`, kind: 'text' as const, text: parts.body.slice(0, 20_000) },
+            ];
+          }),
+        },
+        signal,
+      ),
+    tools.policy ?? DEFAULT_CALL_POLICY,
+    tools.now,
+    MentionsResult,
+  );
+  if (outcome.status !== 'ok')
+    return { kept: citations, dropped: [], checked: false, reason: `the knowledge base failed: ${outcome.reason}` };
+  const concepts = new Map(outcome.data.statements.map((s) => [s.id, s.concepts]));
+  const about = new Map(outcome.data.evidence.map((e) => [e.id, e]));
+  const none = { id: '', raw: [], up: [] };
+  const kept: LiteratureResult['citations'] = [];
+  const dropped: Array<{ pmid: string; reason: string }> = [];
+  let reason: string | null = null;
+  for (const c of citations) {
+    const d = decideRelevance(
+      {
+        problem: concepts.get('problem') ?? [],
+        drugs: concepts.get('drugs') ?? [],
+        problemText: problem,
+        requireDrug: step.inputs.medicationRefs.length > 0,
+      },
+      {
+        strong: about.get(`${c.pmid}|strong`) ?? none,
+        mesh: about.get(`${c.pmid}|mesh`) ?? none,
+        body: about.get(`${c.pmid}|body`) ?? none,
+      },
+    );
+    if (d.problemIn === null && d.drugMatched === null && /could not be checked/.test(d.reason))
+      return { kept: citations, dropped: [], checked: false, reason: d.reason };
+    if (d.relevant) kept.push(c);
+    else dropped.push({ pmid: c.pmid, reason: d.reason.slice(0, 500) });
+    reason = d.relevant ? reason : d.reason;
+  }
+  return { kept, dropped, checked: true, reason: kept.length ? null : reason };
 }

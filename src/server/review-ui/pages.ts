@@ -22,6 +22,7 @@ import {
 import type { AuditEvent, DecisionRecord, ReviewListItem } from '../../domain/review.js';
 import type { ReviewDetail } from '../routes/reviews.js';
 import { caseSummary } from './case-summary.js';
+import { LEVEL_LABEL } from '../../domain/literature.js';
 import { html, join, type Html } from './html.js';
 
 export interface PageUser {
@@ -267,7 +268,11 @@ function citation(id: string, ctx: CiteContext): Html {
     case 'kb_fact':
       return html`<li class="cite cite-kb"><span class="kind">KB</span> <code>${id}</code> ${e.title} <span class="muted">— ${e.source}${e.detail ? ` (${e.detail})` : ''}</span></li>`;
     case 'pubmed':
-      return html`<li class="cite cite-pubmed"><span class="kind">PubMed</span> <a href="${e.url ?? '#'}" rel="noopener noreferrer" target="_blank">PMID ${id.slice(5)}</a> ${e.title} <span class="muted">— ${e.source}</span></li>`;
+      return html`<li class="cite cite-pubmed"><span class="kind">PubMed</span> <a href="${e.url ?? '#'}" rel="noopener noreferrer" target="_blank">PMID ${id.slice(5)}</a>${e.level ? html` <span class="level level-${e.level}" title="evidence level, from publication types and study-design MeSH">${LEVEL_LABEL[e.level]}</span>` : ''} ${e.title}${e.source ? html` <span class="muted">— ${e.source}</span>` : ''}${
+        e.quote
+          ? html`<blockquote class="quote" cite="${e.url ?? ''}"><span class="quote-section">${e.quote.section ?? 'abstract'}</span> <mark>${e.quote.text}</mark> <span class="muted small">(characters ${String(e.quote.start)}–${String(e.quote.end)})</span></blockquote>`
+          : ''
+      }</li>`;
     case 'imaging':
       return html`<li class="cite cite-imaging"><span class="kind">Imaging model</span> <code>${id}</code> ${e.title} <span class="muted">— model ${e.source}${e.detail ? `; ${e.detail}` : ''}</span></li>`;
     default:

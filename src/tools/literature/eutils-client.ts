@@ -14,7 +14,8 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { serviceBreaker, ToolError, type BreakerOptions } from '../common.js';
 import { parseEsearch, parsePubmedXml, PubmedFormatError, type PubmedRecord } from './pubmed-xml.js';
-import { buildPubmedQuery, PRIORITY_TYPES } from './query.js';
+import { buildPubmedQuery } from './query.js';
+import { evidenceLevel, LEVEL_ORDER, supportingQuote } from './evidence.js';
 import { LiteratureQuery, type Citation, type LiteratureClient, type LiteratureResult } from './schema.js';
 
 export interface EutilsOptions {
@@ -222,34 +223,22 @@ export class EutilsClient implements LiteratureClient {
   }
 }
 
-const priority = (r: PubmedRecord) => {
-  const i = PRIORITY_TYPES.findIndex((t) => r.publicationTypes.some((p) => p.toLowerCase() === t.toLowerCase()));
-  return i < 0 ? PRIORITY_TYPES.length : i;
-};
-
-/** The sentence of the abstract (or the title) that mentions the most query words. */
+/** The sentence of the abstract (or the title) that supports a citation, CONCLUSIONS first: its text. */
 export function snippetFor(r: PubmedRecord, terms: readonly string[]): string | null {
-  const words = [
-    ...new Set(terms.flatMap((t) => t.toLowerCase().split(/[^\p{L}\p{N}]+/u)).filter((w) => w.length > 2)),
-  ];
-  const sentences = [...(r.abstract ?? '').split(/(?<=[.!?])\s+/), r.title].filter(Boolean); // abstract first: it says more than the title on a tie
-  let best: string | null = null;
-  let bestScore = 0;
-  for (const s of sentences) {
-    const lower = s.toLowerCase();
-    const score = words.filter((w) => lower.includes(w)).length;
-    if (score > bestScore) {
-      best = s;
-      bestScore = score;
-    }
-  }
-  return best && best.length > 400 ? `${best.slice(0, 397)}…` : best;
+  return supportingQuote(r, terms)?.text ?? null;
 }
 
-/** Keep the search engine's relevance order within each evidence tier; higher tiers first. */
+/**
+ * Strongest evidence first (practice guideline, systematic review or meta-analysis, randomised
+ * trial, cohort or case-control, case report, other); within a level the search engine's
+ * relevance order is kept. Each citation carries its level and its supporting quote.
+ */
 export function rankCitations(records: readonly PubmedRecord[], terms: readonly string[]): Citation[] {
   return records
-    .map((r, i) => ({ r, i, p: priority(r) }))
-    .sort((a, b) => a.p - b.p || a.i - b.i)
-    .map(({ r }) => ({ ...r, snippet: snippetFor(r, terms) }));
+    .map((r, i) => ({ r, i, level: evidenceLevel(r.publicationTypes, r.mesh) }))
+    .sort((a, b) => LEVEL_ORDER.indexOf(a.level) - LEVEL_ORDER.indexOf(b.level) || a.i - b.i)
+    .map(({ r, level }) => {
+      const quote = supportingQuote(r, terms);
+      return { ...r, snippet: quote?.text ?? null, quote, evidenceLevel: level };
+    });
 }

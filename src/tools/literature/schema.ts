@@ -4,6 +4,7 @@
  * are the literature issue; the graph depends only on this contract.
  */
 import { z } from 'zod';
+import { EvidenceLevel, Quote } from '../../domain/literature.js';
 
 export const LiteratureQuery = z.object({
   /** Why the step searches, in words (from the planner). */
@@ -27,8 +28,12 @@ export const Citation = z.object({
   publicationTypes: z.array(z.string()),
   mesh: z.array(z.string()),
   abstract: z.string().nullable(),
-  /** The part of the record that matched. */
+  /** The part of the record that matched (the supporting quote's text). */
   snippet: z.string().nullable(),
+  /** The sentence that supports the citation, with its section and offsets (CONCLUSIONS first). */
+  quote: Quote.nullable().default(null),
+  /** From publication types and study-design MeSH; citations are ordered by it. */
+  evidenceLevel: EvidenceLevel.default('other'),
 });
 export type Citation = z.infer<typeof Citation>;
 
