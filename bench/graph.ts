@@ -38,7 +38,7 @@ const progress = (m: string) => process.stderr.write(`[bench:graph] ${m}\n`);
 const emptyKb: KnowledgeBaseClient = {
   lookup: (input) =>
     Promise.resolve({
-      data: { resolved: input.terms.map((term) => ({ term, entity: null })), facts: [] },
+      data: { resolved: input.terms.map((term) => ({ term, entity: null, searchNames: [] })), facts: [] },
       version: 'empty',
     }),
   check: (input) =>

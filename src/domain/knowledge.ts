@@ -36,7 +36,14 @@ export const KbLookupInput = z.object({
 export type KbLookupInput = z.input<typeof KbLookupInput>;
 export const KbLookupResult = z.object({
   /** One entry per input term; `entity` is null for unknown terms (never guessed). */
-  resolved: z.array(z.object({ term: z.string(), entity: KbEntity.nullable() })),
+  resolved: z.array(
+    z.object({
+      term: z.string(),
+      entity: KbEntity.nullable(),
+      /** Names to search the literature by: the entity's name, its synonyms and MeSH names, brand names (no lay words, misspellings or short abbreviations). */
+      searchNames: z.array(z.string()).default([]),
+    }),
+  ),
   facts: z.array(KbFact),
 });
 export type KbLookupResult = z.infer<typeof KbLookupResult>;

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decideRelevance, recordParts } from '../../src/graphs/clinical-case/relevance.js';
+import { buildPubmedQuery } from '../../src/tools/literature/query.js';
 import { LocalKnowledgeBaseClient } from '../../src/tools/knowledge-base/client.js';
 import { useStarterKb } from '../helpers/kb.js';
 
@@ -107,5 +108,29 @@ describe('literature relevance', () => {
     const d = await judge('Lace plant perforation', [], { abstract: 'CONCLUSIONS: Leaves perforate.' });
     expect(d.relevant).toBe(false);
     expect(d.reason).toMatch(/does not know “Lace plant perforation” as a condition/);
+  });
+});
+
+describe('the search uses the knowledge base’s names', () => {
+  it('a term is searched with its synonyms and MeSH names, never its lay words or short abbreviations', async () => {
+    const client = new LocalKnowledgeBaseClient(starter.kb().store);
+    const { data } = await client.lookup(
+      { terms: ['Essential hypertension', 'Chronic kidney disease stage 3b'] },
+      new AbortController().signal,
+    );
+    const [htn, ckd] = data.resolved;
+    expect(htn!.entity!.name).toBe('Hypertension');
+    expect(htn!.searchNames[0]).toBe('Hypertension');
+    expect(htn!.searchNames).toContain('essential hypertension');
+    expect(htn!.searchNames).not.toContain('HTN');
+    expect(ckd!.searchNames).toContain('chronic renal insufficiency');
+    expect(
+      buildPubmedQuery(
+        { intent: 'x', terms: ['Essential hypertension'], synonyms: [['Hypertension']], sinceYears: null },
+        new Date('2026-12-01T00:00:00Z'),
+      ),
+    ).toBe(
+      '("Essential hypertension"[tiab] OR "Essential hypertension"[mh] OR "Hypertension"[tiab] OR "Hypertension"[mh]) AND humans[mh]',
+    );
   });
 });

@@ -219,10 +219,13 @@ export async function executeStep(
     }
     case 'literature_search': {
       const lit = tools.literature;
+      // The knowledge base's other names for the terms, under its own call policy: a slow or failing
+      // knowledge base leaves the terms as written, never the literature step unavailable.
+      const synonyms = lit ? await searchSynonyms(step.inputs.terms, tools) : [];
       const outcome: ToolOutcome<LiteratureResult> = await callTool(
         'literature',
         lit
-          ? (signal) => lit.search({ intent: step.purpose, terms: step.inputs.terms }, signal)
+          ? (signal) => lit.search({ intent: step.purpose, terms: step.inputs.terms, synonyms }, signal)
           : notConfigured('literature search'),
         policy,
         tools.now,
@@ -403,4 +406,25 @@ async function judgeLiterature(
     reason = d.relevant ? reason : d.reason;
   }
   return { kept, dropped, checked: true, reason: kept.length ? null : reason };
+}
+
+/**
+ * The knowledge base's other names for each search term (synonyms, MeSH names, brand names), so
+ * "Essential hypertension" also finds records indexed as "Hypertension". Without the knowledge
+ * base, or when it fails, the terms are searched as written.
+ */
+async function searchSynonyms(terms: readonly string[], tools: ToolBox): Promise<string[][]> {
+  const kb = tools.knowledgeBase;
+  if (!kb || !terms.length) return [];
+  const outcome = await callTool(
+    'knowledge-base',
+    (signal) => kb.lookup({ terms: [...terms], requestedBy: 'literature-synonyms' }, signal),
+    tools.policy ?? DEFAULT_CALL_POLICY,
+    tools.now,
+    KbLookupResult,
+  );
+  if (outcome.status !== 'ok') return [];
+  return outcome.data.resolved.map((r) =>
+    r.searchNames.filter((n) => n.toLowerCase() !== r.term.toLowerCase()).slice(0, 8),
+  );
 }

@@ -508,14 +508,15 @@ function citable(input: VerifyInput): Map<string, Citable> {
     for (const e of r.evidence) {
       const text =
         e.kind === 'pubmed'
-          ? [...(termsOf.get(r.stepId) ?? []), e.title].join('; ')
+          ? // What its step searched for, its title and its supporting sentence (a statement may quote it).
+            [...(termsOf.get(r.stepId) ?? []), e.title, e.quote?.text ?? e.detail ?? ''].join('; ')
           : e.kind === 'imaging'
             ? `${e.title}; ${e.detail ?? ''}`
             : e.title;
       // The same record found by several steps is about what each of them searched for.
       const before = out.get(e.id)?.read?.text;
       out.set(e.id, {
-        label: clipLabel(e.title),
+        label: clipLabel(e.title || e.detail || e.id),
         read: e.kind === 'kb_fact' ? null : { kind: 'text', text: before ? `${before}; ${text}` : text, codes: [] },
       });
     }

@@ -69,6 +69,28 @@ function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T>
   return parsed.data;
 }
 
+const SEARCH_NAME_KINDS = new Set(['preferred', 'generic', 'brand', 'salt']);
+/** How many names a term is searched by, its own name included. */
+const MAX_SEARCH_NAMES = 6;
+
+/** The names a literature search may use for an entity: English, of the kinds above, four letters or more. */
+function searchNames(kb: KbSnapshot, entityId: string, name: string): string[] {
+  const out = new Map<string, string>([[name.toLowerCase(), name]]);
+  for (const f of kb.bySubject('known_as', entityId)) {
+    const n = typeof f.attrs.name === 'string' ? f.attrs.name : '';
+    const lang = typeof f.attrs.lang === 'string' && f.attrs.lang ? f.attrs.lang : 'en';
+    if (out.size >= MAX_SEARCH_NAMES) break;
+    if (
+      lang === 'en' &&
+      SEARCH_NAME_KINDS.has(typeof f.attrs.kind === 'string' ? f.attrs.kind : '') &&
+      n.length >= 4 &&
+      !out.has(n.toLowerCase())
+    )
+      out.set(n.toLowerCase(), n);
+  }
+  return [...out.values()];
+}
+
 export class LocalKnowledgeBaseClient implements KnowledgeBaseClient {
   constructor(private readonly store: KnowledgeBaseStore) {}
 
@@ -93,10 +115,10 @@ export class LocalKnowledgeBaseClient implements KnowledgeBaseClient {
     const resolved = request.terms.map((term) => {
       const r = resolveTerm(kb, term, 'any');
       const e = r.entities[0];
-      if (!e) return { term, entity: null };
+      if (!e) return { term, entity: null, searchNames: [] };
       for (const f of lookupFacts(kb, e.id))
         if (facts.size < MAX_LOOKUP_FACTS && !facts.has(f.id)) facts.set(f.id, toKbFact(f, kb));
-      return { term, entity: { id: e.id, type: e.type, name: e.name } };
+      return { term, entity: { id: e.id, type: e.type, name: e.name }, searchNames: searchNames(kb, e.id, e.name) };
     });
     return { data: { resolved, facts: [...facts.values()] }, version: kbVersion(kb) };
   }

@@ -215,6 +215,11 @@ export class EutilsClient implements LiteratureClient {
       query = buildPubmedQuery(q, new Date(), { mainOnly: true });
       found = await this.esearch(query, Math.min(q.topK * 4, 100), signal);
     }
+    if (!found.ids.length && q.sinceYears !== null) {
+      // Still nothing in the date window: any year (each citation shows its year; a reader judges its age).
+      query = buildPubmedQuery({ ...q, sinceYears: null }, new Date(), { mainOnly: true });
+      found = await this.esearch(query, Math.min(q.topK * 4, 100), signal);
+    }
     const records = await this.efetch(found.ids, signal);
     const byId = new Map(records.map((r) => [r.pmid, r]));
     const ordered = found.ids.map((id) => byId.get(id)).filter((r): r is PubmedRecord => r !== undefined);

@@ -17,7 +17,11 @@ const quote = (s: string) =>
     .replace(/[[\]()]/g, ' ')
     .replace(/\s+/g, ' ')
     .trim()}"`;
-const concept = (term: string) => `(${quote(term)}[tiab] OR ${quote(term)}[mh])`;
+/** A term and its other names, each in title/abstract or MeSH. */
+const concept = (term: string, others: readonly string[] = []) => {
+  const names = [...new Map([term, ...others].map((n) => [n.toLowerCase(), n])).values()];
+  return `(${names.map((n) => `${quote(n)}[tiab] OR ${quote(n)}[mh]`).join(' OR ')})`;
+};
 
 /** Publication types to rank first, as PubMed names them. */
 export const PRIORITY_TYPES = [
@@ -29,10 +33,11 @@ export const PRIORITY_TYPES = [
 ] as const;
 
 export function buildPubmedQuery(q: LiteratureQuery, now = new Date(), options: { mainOnly?: boolean } = {}): string {
-  const [main, ...rest] = q.terms.map((t) => t.trim()).filter(Boolean);
+  const terms = q.terms.map((t, i) => ({ t: t.trim(), others: q.synonyms?.[i] ?? [] })).filter((x) => x.t);
+  const [main, ...rest] = terms;
   if (!main) throw new Error('a literature query needs at least one term');
-  const parts = [concept(main)];
-  if (rest.length && !options.mainOnly) parts.push(`(${rest.map(concept).join(' OR ')})`);
+  const parts = [concept(main.t, main.others)];
+  if (rest.length && !options.mainOnly) parts.push(`(${rest.map((x) => concept(x.t, x.others)).join(' OR ')})`);
   if (q.humansOnly ?? true) parts.push('humans[mh]');
   const since = q.sinceYears === undefined ? 10 : q.sinceYears;
   if (since !== null) parts.push(`("${now.getUTCFullYear() - since}"[dp] : "3000"[dp])`);

@@ -11,6 +11,11 @@ export const LiteratureQuery = z.object({
   intent: z.string().min(3).max(500),
   /** Concepts to search for: conditions, drugs, outcomes (no PHI). */
   terms: z.array(z.string().min(1).max(200)).min(1).max(20),
+  /** Other names for each term (by position), OR-ed with it: the knowledge base's synonyms and MeSH names. */
+  synonyms: z
+    .array(z.array(z.string().min(1).max(200)).max(10))
+    .max(20)
+    .default([]),
   humansOnly: z.boolean().default(true),
   sinceYears: z.number().int().min(1).max(100).nullable().default(10),
   publicationTypes: z.array(z.string()).default([]),
