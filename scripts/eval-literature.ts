@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { loadConfig, SHARED_LITERATURE_CORPUS } from '../src/config.js';
-import { decideRelevance, recordParts, type RelevanceThreshold } from '../src/graphs/clinical-case/relevance.js';
+import { decideRecords, relevanceRequest, type RelevanceThreshold } from '../src/graphs/clinical-case/relevance.js';
 import { openKnowledgeBase } from '../src/knowledge/open.js';
 import { LocalKnowledgeBaseClient } from '../src/tools/knowledge-base/client.js';
 import type { PubmedRecord } from '../src/tools/literature/pubmed-xml.js';
@@ -101,45 +101,23 @@ async function relevance(byPmid: ReadonlyMap<string, PubmedRecord>) {
       const present = q.judgements.filter((j) => byPmid.has(j.pmid));
       missing.push(...q.judgements.filter((j) => !byPmid.has(j.pmid)).map((j) => `${q.id}:${j.pmid}`));
       const { data } = await kb.mentions(
-        {
-          statements: [
-            { id: 'problem', text: q.problem },
-            { id: 'drugs', text: q.drugs.join('; ') || '-' },
-          ],
-          evidence: present.flatMap((j) => {
-            const parts = recordParts(byPmid.get(j.pmid)!);
-            return [
-              { id: `${j.pmid}|strong`, kind: 'text' as const, text: parts.strong.slice(0, 20_000) },
-              { id: `${j.pmid}|mesh`, kind: 'terms' as const, text: parts.mesh.slice(0, 20_000) },
-              { id: `${j.pmid}|body`, kind: 'text' as const, text: parts.body.slice(0, 20_000) },
-            ];
-          }),
-        },
+        relevanceRequest(
+          q.problem,
+          q.drugs,
+          present.map((j) => byPmid.get(j.pmid)!),
+        ),
         new AbortController().signal,
       );
-      const concepts = new Map(data.statements.map((s) => [s.id, s.concepts]));
-      const about = new Map(data.evidence.map((e) => [e.id, e]));
+      const step = { problem: q.problem, requireDrug: q.drugs.length > 0 };
+      const pmids = present.map((j) => j.pmid);
+      const strong = decideRecords(step, pmids, data, 'strong');
+      const any = decideRecords(step, pmids, data, 'any');
       for (const j of present) {
-        const decide = (threshold: RelevanceThreshold) =>
-          decideRelevance(
-            {
-              problem: concepts.get('problem') ?? [],
-              drugs: concepts.get('drugs') ?? [],
-              problemText: q.problem,
-              requireDrug: q.drugs.length > 0,
-            },
-            {
-              strong: about.get(`${j.pmid}|strong`)!,
-              mesh: about.get(`${j.pmid}|mesh`)!,
-              body: about.get(`${j.pmid}|body`)!,
-            },
-            threshold,
-          ).relevant;
         rows.push({
           id: q.id,
           pmid: j.pmid,
           judged: j.relevant,
-          decided: { strong: decide('strong'), any: decide('any') },
+          decided: { strong: strong.get(j.pmid)!.relevant, any: any.get(j.pmid)!.relevant },
         });
       }
     }

@@ -20,7 +20,7 @@ import {
 } from '../../domain/knowledge.js';
 import type { KnowledgeBaseClient } from '../../domain/knowledge-client.js';
 import { LiteratureResult, type LiteratureClient } from '../../tools/literature/schema.js';
-import { decideRelevance, recordParts } from './relevance.js';
+import { decideRecords, relevanceRequest } from './relevance.js';
 import { CareReasoningResult, type CareReasoningInput } from '../../domain/care-reasoning.js';
 import type { Evidence, StepType } from '../../domain/plan.js';
 import type { PlanStep, StepResult } from '../../domain/steps.js';
@@ -355,50 +355,23 @@ async function judgeLiterature(
     return { kept: citations, dropped: [], checked: false, reason: 'the knowledge base is not configured' };
   const outcome = await callTool(
     'knowledge-base',
-    (signal) =>
-      kb.mentions(
-        {
-          statements: [
-            { id: 'problem', text: problem },
-            { id: 'drugs', text: drugs.join('; ') || '-' },
-          ],
-          evidence: citations.flatMap((c) => {
-            const parts = recordParts(c);
-            return [
-              { id: `${c.pmid}|strong`, kind: 'text' as const, text: parts.strong.slice(0, 20_000) },
-              { id: `${c.pmid}|mesh`, kind: 'terms' as const, text: parts.mesh.slice(0, 20_000) },
-              { id: `${c.pmid}|body`, kind: 'text' as const, text: parts.body.slice(0, 20_000) },
-            ];
-          }),
-        },
-        signal,
-      ),
+    (signal) => kb.mentions(relevanceRequest(problem, drugs, citations), signal),
     tools.policy ?? DEFAULT_CALL_POLICY,
     tools.now,
     MentionsResult,
   );
   if (outcome.status !== 'ok')
     return { kept: citations, dropped: [], checked: false, reason: `the knowledge base failed: ${outcome.reason}` };
-  const concepts = new Map(outcome.data.statements.map((s) => [s.id, s.concepts]));
-  const about = new Map(outcome.data.evidence.map((e) => [e.id, e]));
-  const none = { id: '', raw: [], up: [] };
+  const decisions = decideRecords(
+    { problem, requireDrug: step.inputs.medicationRefs.length > 0 },
+    citations.map((c) => c.pmid),
+    outcome.data,
+  );
   const kept: LiteratureResult['citations'] = [];
   const dropped: Array<{ pmid: string; reason: string }> = [];
   let reason: string | null = null;
   for (const c of citations) {
-    const d = decideRelevance(
-      {
-        problem: concepts.get('problem') ?? [],
-        drugs: concepts.get('drugs') ?? [],
-        problemText: problem,
-        requireDrug: step.inputs.medicationRefs.length > 0,
-      },
-      {
-        strong: about.get(`${c.pmid}|strong`) ?? none,
-        mesh: about.get(`${c.pmid}|mesh`) ?? none,
-        body: about.get(`${c.pmid}|body`) ?? none,
-      },
-    );
+    const d = decisions.get(c.pmid)!;
     if (d.problemIn === null && d.drugMatched === null && /could not be checked/.test(d.reason))
       return { kept: citations, dropped: [], checked: false, reason: d.reason };
     if (d.relevant) kept.push(c);

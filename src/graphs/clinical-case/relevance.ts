@@ -15,7 +15,7 @@
  * whether the record also concerns them. Coverage is the support layer's: the concept, something above it (a record on
  * "diabetes" covers type 2 diabetes) or below it.
  */
-import type { EvidenceAbout, StatementConcept } from '../../domain/knowledge.js';
+import type { EvidenceAbout, MentionsInput, MentionsResult, StatementConcept } from '../../domain/knowledge.js';
 
 export type RelevanceThreshold = 'strong' | 'any';
 /** Calibrated on the judged set (docs/literature.md#relevance): the problem must be in the title, conclusions or MeSH. */
@@ -95,4 +95,57 @@ export function decideRelevance(
         ? `mentions ${names} only in passing (not in its title, conclusions or MeSH headings)`
         : `about ${names} but not about ${drugs.map((d) => d.name).join(', ')}`;
   return { relevant, problemIn, drugMatched, reason };
+}
+
+/** What the knowledge base is asked to read for a step and its records: the step's terms and each record's parts. */
+export function relevanceRequest(
+  problem: string,
+  drugs: readonly string[],
+  records: ReadonlyArray<{ pmid: string; title: string; abstract: string | null; mesh: readonly string[] }>,
+): MentionsInput {
+  return {
+    statements: [
+      { id: 'problem', text: problem },
+      { id: 'drugs', text: drugs.join('; ') || '-' },
+    ],
+    evidence: records.flatMap((r) => {
+      const parts = recordParts(r);
+      return [
+        { id: `${r.pmid}|strong`, kind: 'text' as const, text: parts.strong.slice(0, 20_000) },
+        { id: `${r.pmid}|mesh`, kind: 'terms' as const, text: parts.mesh.slice(0, 20_000) },
+        { id: `${r.pmid}|body`, kind: 'text' as const, text: parts.body.slice(0, 20_000) },
+      ];
+    }),
+  };
+}
+
+/** The decision for each record, from the knowledge base's reading of relevanceRequest. */
+export function decideRecords(
+  step: { problem: string; requireDrug: boolean },
+  pmids: readonly string[],
+  read: MentionsResult,
+  threshold: RelevanceThreshold = RELEVANCE_THRESHOLD,
+): Map<string, RelevanceDecision> {
+  const concepts = new Map(read.statements.map((s) => [s.id, s.concepts]));
+  const about = new Map(read.evidence.map((e) => [e.id, e]));
+  const none = { id: '', raw: [], up: [] };
+  return new Map(
+    pmids.map((pmid) => [
+      pmid,
+      decideRelevance(
+        {
+          problem: concepts.get('problem') ?? [],
+          drugs: concepts.get('drugs') ?? [],
+          problemText: step.problem,
+          requireDrug: step.requireDrug,
+        },
+        {
+          strong: about.get(`${pmid}|strong`) ?? none,
+          mesh: about.get(`${pmid}|mesh`) ?? none,
+          body: about.get(`${pmid}|body`) ?? none,
+        },
+        threshold,
+      ),
+    ]),
+  );
 }
