@@ -186,14 +186,22 @@ export interface ReviewStack {
 
 /**
  * The whole review loop in-process on real Redis: the API with review, a cases worker using
- * the starter knowledge base (no literature or imaging), a delivery worker, and a webhook
+ * the starter knowledge base (no imaging; literature only when given), a delivery worker, and a webhook
  * receiver verifying `secret`. Closes everything and deletes the suite's keys.
  */
-export async function startReviewStack(config: Config, secret: string): Promise<ReviewStack> {
+export async function startReviewStack(
+  config: Config,
+  secret: string,
+  options: { literature?: LiteratureClient | null } = {},
+): Promise<ReviewStack> {
   const kb = await openTestKb('sqlite');
   const api = await startApi(config, undefined, { review: true });
   const worker = await startWorker(config, undefined, {
-    tools: { knowledgeBase: new LocalKnowledgeBaseClient(kb.store), literature: null, imaging: null },
+    tools: {
+      knowledgeBase: new LocalKnowledgeBaseClient(kb.store),
+      literature: options.literature ?? null,
+      imaging: null,
+    },
   });
   const delivery = await startDelivery(config);
   const receiver = await startReceiver(secret);
