@@ -133,7 +133,8 @@ async function main(): Promise<void> {
     const litPort = await freePort();
     await stack.spawn('literature', false, {
       entry: 'services/literature/main.ts',
-      env: { LITERATURE_PORT: String(litPort) },
+      // The corpus as this process resolved it (possibly the shared default): the stack's processes get literature only when told.
+      env: { LITERATURE_PORT: String(litPort), LITERATURE_CORPUS: config.literature.corpus },
     });
     say(
       `literature     building or loading the index for ${config.literature.corpus} (progress in ${path.join(LOG_DIR, 'literature.log')})`,

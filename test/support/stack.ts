@@ -60,6 +60,9 @@ export function stackEnv(o: StackEnvOptions): Record<string, string> {
           ),
         }
       : {}),
+    // A stack's processes get literature only when told (LITERATURE_BASE_URL or LITERATURE_CORPUS):
+    // a worker would otherwise serve the shared corpus from its own process.
+    LITERATURE_LOCAL: 'off',
     ...o.env,
   };
 }
