@@ -117,7 +117,7 @@ const drugAllergies = (view: MinimisedCase) =>
     .map((a) => ({ text: a.substance, codes: kbCodes(a.codes) }));
 
 /** The codes the knowledge base can match (it holds no UNII codes). */
-const kbCodes = (codes: MinimisedCase['problems'][number]['codes']) =>
+export const kbCodes = (codes: MinimisedCase['problems'][number]['codes']) =>
   codes.flatMap((c) => (c.system === 'unii' ? [] : [{ system: c.system, code: c.code }]));
 
 /** The safety-check input for some medications of the view (all when `refs` is empty). */
@@ -372,8 +372,7 @@ async function judgeLiterature(
   let reason: string | null = null;
   for (const c of citations) {
     const d = decisions.get(c.pmid)!;
-    if (d.problemIn === null && d.drugMatched === null && /could not be checked/.test(d.reason))
-      return { kept: citations, dropped: [], checked: false, reason: d.reason };
+    if (!d.checked) return { kept: citations, dropped: [], checked: false, reason: d.reason };
     if (d.relevant) kept.push(c);
     else dropped.push({ pmid: c.pmid, reason: d.reason.slice(0, 500) });
     reason = d.relevant ? reason : d.reason;

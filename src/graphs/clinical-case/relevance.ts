@@ -16,6 +16,7 @@
  * "diabetes" covers type 2 diabetes) or below it.
  */
 import type { EvidenceAbout, MentionsInput, MentionsResult, StatementConcept } from '../../domain/knowledge.js';
+import { covers } from './support.js';
 
 export type RelevanceThreshold = 'strong' | 'any';
 /** Calibrated on the judged set (docs/literature.md#relevance): the problem must be in the title, conclusions or MeSH. */
@@ -41,14 +42,14 @@ export function recordParts(r: { title: string; abstract: string | null; mesh: r
 
 export interface RelevanceDecision {
   relevant: boolean;
+  /** False when the knowledge base does not know the step's problem: relevance could not be decided. */
+  checked: boolean;
   /** Where the problem was named: 'strong', 'body' or null; and whether a drug of the step was. */
   problemIn: 'strong' | 'body' | null;
   drugMatched: boolean | null;
   reason: string;
 }
 
-const covers = (e: { raw: ReadonlySet<string>; up: ReadonlySet<string> }, c: StatementConcept) =>
-  c.up.some((x) => e.raw.has(x)) || c.self.some((x) => e.up.has(x));
 const sets = (a: EvidenceAbout) => ({ raw: new Set(a.raw), up: new Set(a.up) });
 
 /** Decide one record for a step whose problem (and drugs) the knowledge base has read. */
@@ -73,6 +74,7 @@ export function decideRelevance(
   if (!problems.length)
     return {
       relevant: false,
+      checked: false,
       problemIn: null,
       drugMatched: null,
       reason: `the knowledge base does not know “${step.problemText}” as a condition, so relevance could not be checked`,
@@ -94,7 +96,7 @@ export function decideRelevance(
       : !problemOk
         ? `mentions ${names} only in passing (not in its title, conclusions or MeSH headings)`
         : `about ${names} but not about ${drugs.map((d) => d.name).join(', ')}`;
-  return { relevant, problemIn, drugMatched, reason };
+  return { relevant, checked: true, problemIn, drugMatched, reason };
 }
 
 /** What the knowledge base is asked to read for a step and its records: the step's terms and each record's parts. */

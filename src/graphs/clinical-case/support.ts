@@ -32,7 +32,8 @@ export interface CitedEvidence {
   label: string;
 }
 
-const covers = (e: CitedEvidence, c: StatementConcept) =>
+/** Whether evidence (what it names, and those with everything above them) covers a concept: the concept, something above it, or below it. */
+export const covers = (e: Pick<CitedEvidence, 'raw' | 'up'>, c: StatementConcept) =>
   c.up.some((x) => e.raw.has(x)) || c.self.some((x) => e.up.has(x));
 
 /** Decide one statement whose citations all resolve; `about` holds every cited id's evidence. */

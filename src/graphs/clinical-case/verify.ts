@@ -21,7 +21,7 @@ import {
 import { SECTION_NAMES, type Plan, type VerificationFinding } from '../../domain/plan.js';
 import type { PlanStep, StepResult } from '../../domain/steps.js';
 import { decideSupport, type CitedEvidence } from './support.js';
-import { checkInput, type ToolBox } from './executor.js';
+import { checkInput, kbCodes, type ToolBox } from './executor.js';
 
 /** What a detector hit is, in words, where it is not an instruction as such. */
 const WHAT_HIT: Readonly<Record<string, string>> = {
@@ -491,8 +491,6 @@ interface Citable {
 type CodeRef = { system: 'rxnorm' | 'atc' | 'icd10' | 'snomed' | 'loinc'; code: string };
 
 const clipLabel = (s: string) => (s.length > 80 ? `${s.slice(0, 79)}…` : s);
-const kbCodes = (codes: ReadonlyArray<{ system: string; code: string }>): CodeRef[] =>
-  codes.flatMap((c) => (c.system === 'unii' ? [] : [{ system: c.system as CodeRef['system'], code: c.code }]));
 
 /**
  * Every id a statement of this case may cite — retrieved evidence, case record elements, reviewer
