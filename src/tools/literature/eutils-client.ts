@@ -228,11 +228,6 @@ export class EutilsClient implements LiteratureClient {
   }
 }
 
-/** The sentence of the abstract (or the title) that supports a citation, CONCLUSIONS first: its text. */
-export function snippetFor(r: PubmedRecord, terms: readonly string[]): string | null {
-  return supportingQuote(r, terms)?.text ?? null;
-}
-
 /**
  * Strongest evidence first (practice guideline, systematic review or meta-analysis, randomised
  * trial, cohort or case-control, case report, other); within a level the search engine's

@@ -23,15 +23,6 @@ const concept = (term: string, others: readonly string[] = []) => {
   return `(${names.map((n) => `${quote(n)}[tiab] OR ${quote(n)}[mh]`).join(' OR ')})`;
 };
 
-/** Publication types to rank first, as PubMed names them. */
-export const PRIORITY_TYPES = [
-  'Practice Guideline',
-  'Guideline',
-  'Meta-Analysis',
-  'Systematic Review',
-  'Randomized Controlled Trial',
-] as const;
-
 export function buildPubmedQuery(q: LiteratureQuery, now = new Date(), options: { mainOnly?: boolean } = {}): string {
   const terms = q.terms.map((t, i) => ({ t: t.trim(), others: q.synonyms?.[i] ?? [] })).filter((x) => x.t);
   const [main, ...rest] = terms;
