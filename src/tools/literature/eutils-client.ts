@@ -3,8 +3,8 @@
  * efetch (full records as XML). The same client talks to NCBI or to the local service: only
  * the base URL differs.
  *
- * - NCBI's rate limits: 3 requests/s without an API key, 10 with. Requests are spaced within
- *   the process, and across processes through a per-second counter in Redis when one is given.
+ * - NCBI's rate limits: 3 requests/s without an API key, 10 with. Requests are limited within
+ *   the process (a sliding one-second window over real dispatch times), and across processes through a per-second counter in Redis when one is given.
  * - Retries on 429 and 5xx with exponential backoff (honouring Retry-After), a timeout per
  *   request, and the caller's abort signal.
  * - Responses are cached in Redis with a TTL (keyed by the request without the API key).
@@ -67,7 +67,9 @@ function parsed<T>(parse: (body: string) => T, body: string): T {
 
 export class EutilsClient implements LiteratureClient {
   private readonly rate: number;
-  private nextSlot = 0;
+  /** When the last `rate` requests left, oldest first. */
+  private readonly dispatched: number[] = [];
+  private turns: Promise<void> = Promise.resolve();
   private readonly base: string;
   readonly stats = { requests: 0, cacheHits: 0, retries: 0, breakerOpened: 0 };
   readonly breaker;
@@ -83,13 +85,27 @@ export class EutilsClient implements LiteratureClient {
     return `{${this.o.keyPrefix ?? 'co'}:eutils}:${kind}:${id}`;
   }
 
-  /** Wait for a slot: local spacing, then (with Redis) a shared per-second budget. */
+  private async takeTurn(signal: AbortSignal): Promise<void> {
+    for (;;) {
+      if (this.dispatched.length < this.rate) break;
+      // A timer can fire early against the wall clock (libuv schedules from its cached loop
+      // time, which lags when the loop is busy), so the window is re-checked after each sleep.
+      const wait = this.dispatched[0]! + 1000 - Date.now();
+      if (wait <= 0) this.dispatched.shift();
+      else await sleep(Math.ceil(wait), signal);
+    }
+    this.dispatched.push(Date.now());
+  }
+
+  /**
+   * Wait for a slot: at most `rate` requests in any 1000 ms window of this process, measured on
+   * the times requests really left (a sliding window over the last `rate` dispatches, taken in
+   * turn), then (with Redis) a shared per-second budget across processes.
+   */
   private async slot(signal: AbortSignal): Promise<void> {
-    const interval = 1000 / this.rate;
-    const now = Date.now();
-    const at = Math.max(now, this.nextSlot);
-    this.nextSlot = at + interval;
-    if (at > now) await sleep(at - now, signal);
+    const turn = this.turns.then(() => this.takeTurn(signal));
+    this.turns = turn.catch(() => undefined);
+    await turn;
     const redis = this.o.redis;
     if (!redis) return;
     for (;;) {
