@@ -121,6 +121,13 @@ export const EnvSchema = z
      */
     LITERATURE_LOCAL: z.enum(['auto', 'off']).default('auto'),
     LITERATURE_INDEX_DIR: z.string().min(1).optional(),
+    /**
+     * Where the local literature service keeps its index: `memory` (default; BM25 in the
+     * process, persisted under LITERATURE_INDEX_DIR) or `postgres` (PostgreSQL full-text search
+     * on LITERATURE_DATABASE_URL, else DATABASE_URL), for corpora past one process's memory.
+     */
+    LITERATURE_BACKEND: z.enum(['memory', 'postgres']).default('memory'),
+    LITERATURE_DATABASE_URL: postgresUrl.optional(),
     LITERATURE_PORT: int(0, 65535).default(8790),
     /** Imaging: the Open Inference Protocol (KServe v2) server the imaging tool calls (ours, Triton, KServe, MLServer). Unset: imaging steps report "not configured". */
     IMAGING_BASE_URL: z.string().url().optional(),
@@ -227,6 +234,13 @@ export const EnvSchema = z
         message: 'must not exceed IMAGING_INDETERMINATE_HIGH',
       });
     }
+    if (env.LITERATURE_BACKEND === 'postgres' && !env.LITERATURE_DATABASE_URL && !env.DATABASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LITERATURE_DATABASE_URL'],
+        message: 'required when LITERATURE_BACKEND=postgres (or set DATABASE_URL)',
+      });
+    }
     if (env.OPENAI_MODEL && !env.OPENAI_BASE_URL && !env.OPENAI_API_KEY) {
       ctx.addIssue({
         code: 'custom',
@@ -266,6 +280,9 @@ export interface Config {
     readonly breaker: { readonly failures: number; readonly halfOpenAfterMs: number };
     readonly corpus: string | undefined;
     readonly indexDir: string;
+    /** The local service's index: in memory, or PostgreSQL full-text search on `databaseUrl`. */
+    readonly backend: 'memory' | 'postgres';
+    readonly databaseUrl: string | undefined;
     readonly port: number;
   };
   readonly imaging: {
@@ -409,6 +426,8 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       }),
       corpus: literatureCorpus(e, cwd),
       indexDir: path.resolve(cwd, e.LITERATURE_INDEX_DIR ?? path.join(e.DATA_DIR, 'literature-index')),
+      backend: e.LITERATURE_BACKEND,
+      databaseUrl: e.LITERATURE_BACKEND === 'postgres' ? (e.LITERATURE_DATABASE_URL ?? e.DATABASE_URL) : undefined,
       port: e.LITERATURE_PORT,
     }),
     imaging: Object.freeze({

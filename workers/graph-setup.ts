@@ -16,7 +16,8 @@ import { imagingClient } from '../src/tools/imaging/open.js';
 import { literatureClient } from '../src/tools/literature/open.js';
 import { createFailFastRedis } from '../src/queues/connection.js';
 import type { AddressInfo } from 'node:net';
-import { LiteratureIndex, type Progress } from '../services/literature/search-index.js';
+import { openLiteratureStore } from '../services/literature/open.js';
+import type { Progress } from '../services/literature/search-index.js';
 import { buildLiteratureService } from '../services/literature/server.js';
 
 /** Open the tools the configuration names. A tool that is not configured reports "not configured" in its steps. */
@@ -62,11 +63,23 @@ async function startLocalLiterature(
   config: Config,
   progress?: Progress,
 ): Promise<{ baseUrl: string; records: number; close: () => Promise<void> }> {
-  const { index } = await LiteratureIndex.open(config.literature.corpus!, config.literature.indexDir, progress);
-  const app = buildLiteratureService(index);
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { store } = await openLiteratureStore(config.literature, config.literature.corpus!, progress);
+  const app = buildLiteratureService(store);
+  try {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const { port } = app.server.address() as AddressInfo;
-  return { baseUrl: `http://127.0.0.1:${port}/entrez/eutils`, records: index.size, close: () => app.close() };
+  return {
+    baseUrl: `http://127.0.0.1:${port}/entrez/eutils`,
+    records: store.size,
+    close: async () => {
+      await app.close();
+      await store.close();
+    },
+  };
 }
 
 export async function openCaseRuntime(

@@ -6,7 +6,8 @@
  */
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { CorpusError } from './corpus.js';
-import { LiteratureIndex, stderrProgress } from './search-index.js';
+import { openLiteratureStore } from './open.js';
+import { stderrProgress } from './search-index.js';
 import { buildLiteratureService } from './server.js';
 
 async function main(): Promise<void> {
@@ -19,17 +20,18 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const started = performance.now();
-  const { index, loaded } = await LiteratureIndex.open(corpus, config.literature.indexDir, stderrProgress());
+  const { store, loaded } = await openLiteratureStore(config.literature, corpus, stderrProgress());
   process.stderr.write(
-    `literature service: ${loaded ? 'loaded' : 'built'} index ${index.fingerprint} over ${index.size} records in ${Math.round(performance.now() - started)} ms\n`,
+    `literature service: ${loaded ? 'loaded' : 'built'} ${store.backend} index ${store.fingerprint} over ${store.size} records in ${Math.round(performance.now() - started)} ms\n`,
   );
-  const app = buildLiteratureService(index);
+  const app = buildLiteratureService(store);
   await app.listen({ host: config.http.host, port: config.literature.port });
   process.stderr.write(
     `literature service: http://${config.http.host}:${config.literature.port}/entrez/eutils/ (set LITERATURE_BASE_URL to this)\n`,
   );
   const stop = async () => {
     await app.close();
+    await store.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());

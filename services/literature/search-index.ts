@@ -22,6 +22,7 @@ import {
   type Postings,
 } from './bm25.js';
 import { corpusFiles, corpusFingerprint, readCorpus } from './corpus.js';
+import type { LiteratureStore, StoreSearch } from './store.js';
 
 /**
  * Ranking settings. `tuned` is what the service uses; `default` is MiniSearch's own BM25
@@ -56,6 +57,14 @@ export function stderrProgress(label = 'literature'): Progress {
   };
 }
 
+/** Names an index built from these corpus files (their names, sizes and times) by this index version. */
+export function indexFingerprint(files: readonly string[]): string {
+  return createHash('sha256')
+    .update(`v${INDEX_VERSION}|${corpusFingerprint(files)}`)
+    .digest('hex')
+    .slice(0, 16);
+}
+
 /** Per-document labels (MeSH headings, publication types) as interned ids in one flat list. */
 class Labels {
   private readonly ids = new Map<string, number>();
@@ -83,7 +92,8 @@ class Labels {
 
 type Evaluated = { kind: 'scored'; postings: Postings } | { kind: 'filter'; test: (doc: number) => boolean };
 
-export class LiteratureIndex {
+export class LiteratureIndex implements LiteratureStore {
+  readonly backend = 'memory' as const;
   private readonly pmids: string[] = [];
   private readonly years: Int32Array;
   private readonly mesh = new Labels();
@@ -144,10 +154,7 @@ export class LiteratureIndex {
     progress: Progress = () => undefined,
   ): Promise<{ index: LiteratureIndex; loaded: boolean }> {
     const files = corpusFiles(corpus);
-    const fingerprint = createHash('sha256')
-      .update(`v${INDEX_VERSION}|${corpusFingerprint(files)}`)
-      .digest('hex')
-      .slice(0, 16);
+    const fingerprint = indexFingerprint(files);
     const indexFile = path.join(indexDir, `literature-${fingerprint}.bm25`);
     const recordsFile = path.join(indexDir, `literature-${fingerprint}.records.jsonl`);
     if (existsSync(indexFile) && existsSync(recordsFile)) {
@@ -194,6 +201,19 @@ export class LiteratureIndex {
       ids: page.map((i) => this.pmids[hits.docs[i]!]!),
       scores: page.map((i) => hits.scores[i]!),
     };
+  }
+
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so a query syntax error rejects
+  async find(query: string, opts: { retstart?: number; retmax?: number } = {}): Promise<StoreSearch> {
+    return this.search(query, opts);
+  }
+
+  fetch(pmids: readonly string[]): Promise<PubmedRecord[]> {
+    return Promise.resolve(pmids.map((id) => this.records.get(id)).filter((r): r is PubmedRecord => r !== undefined));
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** Positions of the best `k` hits, ordered; only the candidates at or above the k-th best score are sorted with a comparator. */

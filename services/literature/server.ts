@@ -12,8 +12,8 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { QuerySyntaxError } from '../../src/tools/literature/query.js';
-import { toEsearchXml, toPubmedXml, type PubmedRecord } from '../../src/tools/literature/pubmed-xml.js';
-import type { LiteratureIndex } from './search-index.js';
+import { toEsearchXml, toPubmedXml } from '../../src/tools/literature/pubmed-xml.js';
+import type { LiteratureStore } from './store.js';
 
 const Esearch = z.object({
   db: z.literal('pubmed', { message: 'only db=pubmed is served' }),
@@ -59,7 +59,7 @@ function fail(reply: FastifyReply, json: boolean, message: string) {
         );
 }
 
-export function buildLiteratureService(index: LiteratureIndex): FastifyInstance {
+export function buildLiteratureService(index: LiteratureStore): FastifyInstance {
   const app = Fastify({ logger: false });
   // NCBI accepts POSTed forms for long id lists; so does this service.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
@@ -73,7 +73,7 @@ export function buildLiteratureService(index: LiteratureIndex): FastifyInstance 
     if (!p.success) return fail(reply, json, p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     let found;
     try {
-      found = index.search(p.data.term, { retstart: p.data.retstart, retmax: p.data.retmax });
+      found = await index.find(p.data.term, { retstart: p.data.retstart, retmax: p.data.retmax });
     } catch (err) {
       if (err instanceof QuerySyntaxError) return fail(reply, json, `query syntax: ${err.message}`);
       throw err;
@@ -110,14 +110,13 @@ export function buildLiteratureService(index: LiteratureIndex): FastifyInstance 
         .send(
           `<?xml version="1.0" encoding="UTF-8" ?>\n<eFetchResult><ERROR>${p.error.issues.map((i) => i.message).join('; ')}</ERROR></eFetchResult>\n`,
         );
-    const records = p.data.id.map((id) => index.records.get(id)).filter((r): r is PubmedRecord => r !== undefined);
-    return reply.type('text/xml').send(toPubmedXml(records));
+    return reply.type('text/xml').send(toPubmedXml(await index.fetch(p.data.id)));
   };
 
   for (const method of ['GET', 'POST'] as const) {
     app.route({ method, url: '/entrez/eutils/esearch.fcgi', handler: esearch });
     app.route({ method, url: '/entrez/eutils/efetch.fcgi', handler: efetch });
   }
-  app.get('/healthz', () => ({ status: 'ok', records: index.size, index: index.fingerprint }));
+  app.get('/healthz', () => ({ status: 'ok', records: index.size, index: index.fingerprint, backend: index.backend }));
   return app;
 }
