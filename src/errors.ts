@@ -27,6 +27,9 @@ export const ERROR_CODES = {
     'LEASE_EXPIRED',
     'REVIEW_BUSY',
     'NOT_CLAIMABLE',
+    /** An edit attached a PMID its literature source does not have, or literature is not configured. */
+    'SOURCE_NOT_FOUND',
+    'SOURCES_UNAVAILABLE',
   ],
   account: ['ACCOUNT_EXISTS', 'ACCOUNT_NOT_FOUND', 'ACCOUNT_INVALID'],
   delivery: ['DELIVERY_FAILED'],

@@ -169,7 +169,14 @@ const reviewer = { reviewer: z.string().min(1).max(200), decidedAt: z.string().d
 
 export const ReviewDecision = z.discriminatedUnion('action', [
   z.object({ action: z.literal('approve'), revision: z.number().int(), ...reviewer }),
-  z.object({ action: z.literal('edit'), revision: z.number().int(), sections: PlanSections, ...reviewer }),
+  z.object({
+    action: z.literal('edit'),
+    revision: z.number().int(),
+    sections: PlanSections,
+    /** Literature the reviewer attached to the edit, as fetched from the literature source (never as sent). */
+    sources: z.array(Evidence).max(20).default([]),
+    ...reviewer,
+  }),
   z.object({
     action: z.literal('request_changes'),
     revision: z.number().int(),

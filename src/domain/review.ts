@@ -13,7 +13,19 @@ import { Plan, PlanSections, ReviewDecision, ReviewRequest, Severity } from './p
 export const DecisionInput = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('approve') }),
   /** Edit-and-approve: the full edited sections (the diff against the draft is stored). */
-  z.strictObject({ action: z.literal('edit'), sections: PlanSections }),
+  z.strictObject({
+    action: z.literal('edit'),
+    sections: PlanSections,
+    /**
+     * PMIDs of literature the edit cites as `pmid:<id>` beyond the plan's evidence (found with
+     * /v1/literature/search): the server fetches each record from its literature source and
+     * records it with the decision; an unknown PMID refuses the decision.
+     */
+    attach: z
+      .array(z.string().regex(/^\d{1,9}$/, 'a PMID is digits'))
+      .max(20)
+      .default([]),
+  }),
   z.strictObject({
     action: z.literal('request_changes'),
     comments: z.string().trim().min(3, 'say what should change (at least 3 characters)').max(10_000),

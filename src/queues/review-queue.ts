@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { diffPlans } from '../domain/plan-diff.js';
-import { SEVERITY_RANK, type ReviewDecision, type Severity } from '../domain/plan.js';
+import { SEVERITY_RANK, type Evidence, type ReviewDecision, type Severity } from '../domain/plan.js';
 import type { ClaimView, DecisionInput, DecisionRecord, ReviewListItem } from '../domain/review.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AuditLog } from './audit.js';
@@ -318,6 +318,8 @@ export class ReviewQueue {
     revision: number,
     reviewer: string,
     input: DecisionInput,
+    /** For an edit: the records of `input.attach`, as the caller fetched them from the literature source. */
+    sources: readonly Evidence[] = [],
   ): Promise<{ record: DecisionRecord; created: boolean }> {
     const { job, claim } = await this.held(caseId, revision, reviewer);
     if (!(await job.extendLock(claim.token, this.o.leaseMs).catch(() => 0))) {
@@ -331,7 +333,7 @@ export class ReviewQueue {
       input.action === 'approve'
         ? { action: 'approve', ...base }
         : input.action === 'edit'
-          ? { action: 'edit', sections: input.sections, ...base }
+          ? { action: 'edit', sections: input.sections, sources: [...sources], ...base }
           : input.action === 'request_changes'
             ? { action: 'request_changes', comments: input.comments, ...base }
             : { action: 'reject', reason: input.reason, ...base };
@@ -354,6 +356,9 @@ export class ReviewQueue {
       detail: {
         action: record.decision.action,
         ...(d ? { added: d.added, removed: d.removed, changed: d.changed } : {}),
+        ...(record.decision.action === 'edit' && record.decision.sources.length
+          ? { attached: record.decision.sources.map((e) => e.id).join(' ') }
+          : {}),
       },
     });
     if (created) {

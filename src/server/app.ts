@@ -198,7 +198,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       limiter,
     };
     registerAuthRoutes(app, { auth, ...sessionDeps });
-    registerReviewRoutes(app, { auth, queue: r.queue, decisions: r.decisions, audit, store });
+    registerReviewRoutes(app, {
+      auth,
+      queue: r.queue,
+      decisions: r.decisions,
+      audit,
+      store,
+      literature: deps.literature ?? null,
+    });
     await registerOpsRoutes(app, {
       auth,
       metrics: r.metrics,
@@ -221,6 +228,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         decisions: r.decisions,
         audit,
         store,
+        literature: deps.literature ?? null,
         leaseMs: config.review.leaseMs,
         ...sessionDeps,
       });

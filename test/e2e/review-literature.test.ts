@@ -87,4 +87,54 @@ describe.skipIf(!existsSync(CORPUS))('literature in the review UI (shared PubMed
     await cite.scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(SHOTS, 'review-literature.png') });
   });
+
+  it('lets the reviewer search further and attach a record to a statement of the edit', async () => {
+    const example = loadExampleCases().find((e) => e.file === 'polypharmacy-ckd.json')!;
+    const res = await fetch(`${base}/v1/cases`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...example.submission, caseId: 'ui-lit-2' }),
+    });
+    expect(res.status).toBe(202);
+    await waitUntil(async () => (await stack.api.review!.queue.item('ui-lit-2', 1)) !== null, 30_000, 'drafted');
+    const page = await (await browser.newContext({ viewport: { width: 1366, height: 1000 } })).newPage();
+    await page.goto(`${base}/review/login?next=${encodeURIComponent('/review/cases/ui-lit-2/1')}`);
+    await page.getByLabel('Account').fill('dr-lit');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/review/cases/ui-lit-2/1`);
+    await page.locator('#claim').click();
+    await page.waitForURL(`${base}/review/cases/ui-lit-2/1`);
+    await page.locator('#editor summary').click();
+
+    // Search the shared corpus from the panel (POST /v1/literature/search on the session).
+    await page.locator('#lit-terms').fill('kidney');
+    await page.locator('#lit-since').fill('');
+    await page.locator('#lit-search').click();
+    const results = page.locator('#lit-results .lit-result');
+    await expect.poll(() => results.count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(await page.locator('#lit-status').textContent()).toMatch(/record.* from local-pubmed \(query: .*kidney/);
+    const first = results.first();
+    const pmid = (await first.locator('.lit-attach').getAttribute('data-pmid'))!;
+    expect(pmid).toMatch(/^\d+$/);
+    expect((await first.locator('.level').textContent())!.length).toBeGreaterThan(3);
+    const target = await page.locator('#lit-target').inputValue();
+    await first.locator('.lit-attach').click();
+    expect(await page.locator(`#${target}`).inputValue()).toBe(pmid);
+    expect(await page.locator('#lit-status').textContent()).toContain(`PMID ${pmid} will be cited by`);
+    await page.locator('#lit-panel').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(SHOTS, 'review-literature-attach.png') });
+
+    // Saving records the record as fetched by the server, and the decided view lists it.
+    await page.getByRole('button', { name: 'Save edits and approve' }).click();
+    await page.waitForURL(/\/review\/cases\/ui-lit-2\/1/);
+    const attached = page.locator('#attached-sources li');
+    await expect.poll(() => attached.count()).toBe(1);
+    expect(await attached.locator('a').getAttribute('href')).toBe(`https://pubmed.ncbi.nlm.nih.gov/${pmid}/`);
+    const record = await stack.api.review!.decisions.get('ui-lit-2', 1);
+    expect(record?.decision).toMatchObject({
+      action: 'edit',
+      sources: [expect.objectContaining({ id: `pmid:${pmid}` })],
+    });
+  });
 });

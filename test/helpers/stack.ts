@@ -195,7 +195,8 @@ export async function startReviewStack(
   options: { literature?: LiteratureClient | null } = {},
 ): Promise<ReviewStack> {
   const kb = await openTestKb('sqlite');
-  const api = await startApi(config, undefined, { review: true });
+  // The API's literature (reviewer search, sources attached to edits) is the worker's.
+  const api = await startApi(config, undefined, { review: true, literature: options.literature ?? null });
   const worker = await startWorker(config, undefined, {
     tools: {
       knowledgeBase: new LocalKnowledgeBaseClient(kb.store),

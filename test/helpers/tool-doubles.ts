@@ -81,6 +81,10 @@ export function fakeLiterature(recorder: Recorder): LiteratureClient {
         version: 'test-literature',
       });
     },
+    lookup(query) {
+      recorder.requests.push({ tool: 'literature.lookup', input: query });
+      return Promise.resolve({ data: [], version: 'test-literature' }); // knows no records: finds none
+    },
   };
 }
 

@@ -193,7 +193,7 @@ describe('review queue', () => {
         medications: [],
         supported: true,
       });
-      const { record } = await queue.decide('edit-1', 1, 'dr-a', { action: 'edit', sections });
+      const { record } = await queue.decide('edit-1', 1, 'dr-a', { action: 'edit', sections, attach: [] });
       expect(record.diff).toMatchObject({ added: 1, removed: 1, changed: 1 });
       expect(record.diff!.sections.recommendations).toEqual([
         {

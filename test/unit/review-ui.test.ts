@@ -76,7 +76,7 @@ describe('review pages', () => {
 
   it('the inline editor turns its fields into edited sections (changed text, removals, untouched rest)', () => {
     const drafted = testPlan(1, ['Keep me', 'Change me', 'Remove me']).sections;
-    const edited = editedSections(drafted, {
+    const { sections: edited, attach } = editedSections(drafted, {
       'text.recommendations.1': 'Changed\r\nacross lines  ',
       'remove.recommendations.2': '1',
       'text.assessment.0': '   ',
@@ -85,6 +85,28 @@ describe('review pages', () => {
     expect(edited.recommendations[1]!.citations).toEqual(drafted.recommendations[1]!.citations);
     // Emptying a text removes the recommendation too.
     expect(edited.assessment).toEqual([]);
+    expect(attach).toEqual([]);
+  });
+
+  it("PMIDs in a statement's cite field become its pmid: citations and the edit's attachments", () => {
+    const drafted = testPlan(1, ['First', 'Second']).sections;
+    const { sections, attach } = editedSections(drafted, {
+      'cite.recommendations.0': ' 123, pmid:456 ',
+      'cite.recommendations.1': '123',
+    });
+    expect(sections.recommendations[0]!.citations).toEqual([
+      ...drafted.recommendations[0]!.citations,
+      'pmid:123',
+      'pmid:456',
+    ]);
+    expect(sections.recommendations[1]!.citations).toEqual([...drafted.recommendations[1]!.citations, 'pmid:123']);
+    expect(attach).toEqual(['123', '456']);
+    // Not PMIDs: kept as written, so the decision is refused by its schema with a message.
+    expect(editedSections(drafted, { 'cite.recommendations.0': 'see Smith 2020' }).attach).toEqual([
+      'see',
+      'Smith',
+      '2020',
+    ]);
   });
 });
 

@@ -19,7 +19,7 @@ import {
   type SafetyCheckKind,
 } from '../../domain/knowledge.js';
 import type { KnowledgeBaseClient } from '../../domain/knowledge-client.js';
-import { LiteratureResult, type LiteratureClient } from '../../tools/literature/schema.js';
+import { citationEvidence, LiteratureResult, type LiteratureClient } from '../../tools/literature/schema.js';
 import { decideRecords, relevanceRequest } from './relevance.js';
 import { CareReasoningResult, type CareReasoningInput } from '../../domain/care-reasoning.js';
 import type { Evidence, StepType } from '../../domain/plan.js';
@@ -234,16 +234,7 @@ export async function executeStep(
       if (outcome.status !== 'ok') return toResult(step, outcome, []);
       // Only records about the step's concepts are cited (relevance.ts).
       const judged = await judgeLiterature(step, outcome.data.citations, tools);
-      const evidence: Evidence[] = judged.kept.map((c) => ({
-        id: `pmid:${c.pmid}`,
-        kind: 'pubmed' as const,
-        title: c.title,
-        detail: c.snippet,
-        source: [c.journal, c.year ? `(${c.year})` : ''].filter(Boolean).join(' '),
-        url: `https://pubmed.ncbi.nlm.nih.gov/${c.pmid}/`,
-        quote: c.quote,
-        level: c.evidenceLevel,
-      }));
+      const evidence: Evidence[] = judged.kept.map(citationEvidence);
       return {
         ...toResult(step, outcome, evidence),
         literature: {

@@ -406,14 +406,44 @@ function decisionForms(caseId: string, revision: number, csrf: string, sections:
         <label for="text-${name}-${i}">${name} ${i + 1}</label>
         <textarea id="text-${name}-${i}" name="text.${name}.${i}" rows="3">${r.text}</textarea>
         <label class="inline"><input type="checkbox" name="remove.${name}.${i}" value="1"> Remove</label>
+        <label class="inline cite-field" for="cite-${name}-${i}">Also cite (PMIDs)
+          <input type="text" id="cite-${name}-${i}" name="cite.${name}.${i}" inputmode="numeric" autocomplete="off" pattern="[0-9 ,;]*" placeholder="e.g. 12345678" data-statement="${SECTION_TITLES[name]} ${String(i + 1)}"></label>
       </div>`,
             )}${sections[name].length ? '' : html`<p class="muted small">empty</p>`}</fieldset>`,
         ),
       )}
       <button type="submit" class="primary needs-lease">Save edits and approve</button>
     </form>
+    ${literaturePanel(sections)}
   </details>
 </section>`;
+}
+
+/**
+ * Search the literature further and attach a record to a statement of the edit: the search
+ * runs on /v1/literature/search (review.js renders the results); "Attach" adds the PMID to the
+ * chosen statement's "Also cite" field. On saving, the server fetches each attached record from
+ * its literature source and verification checks the statement against it.
+ */
+function literaturePanel(sections: PlanSections): Html {
+  const statements = SECTION_NAMES.flatMap((name) =>
+    sections[name].map((_, i) => ({ id: `cite-${name}-${i}`, label: `${SECTION_TITLES[name]} ${String(i + 1)}` })),
+  );
+  return html`<section class="lit-panel" id="lit-panel" aria-labelledby="lit-title" data-levels="${JSON.stringify(LEVEL_LABEL)}">
+    <h3 id="lit-title">Search the literature</h3>
+    <p class="muted small">Terms are searched together (PubMed E-utilities, or the local corpus). Attach a record to a statement to cite it; it is fetched from the literature source when you save, and the statement is verified against it.</p>
+    <div class="lit-search">
+      <label for="lit-terms">Terms (comma-separated)</label>
+      <input type="search" id="lit-terms" maxlength="400" placeholder="e.g. metformin, chronic kidney disease">
+      <label class="inline"><input type="checkbox" id="lit-humans" checked> Humans only</label>
+      <label class="inline" for="lit-since">Last <input type="number" id="lit-since" min="1" max="100" value="10"> years (empty: any)</label>
+      <label for="lit-target">Attach to</label>
+      <select id="lit-target">${statements.map((s) => html`<option value="${s.id}">${s.label}</option>`)}</select>
+      <button type="button" id="lit-search">Search</button>
+    </div>
+    <p id="lit-status" class="muted small" role="status" aria-live="polite"><noscript>Searching needs JavaScript; you can type PMIDs into a statement's "Also cite" field.</noscript></p>
+    <ol id="lit-results" class="lit-results"></ol>
+  </section>`;
 }
 
 function decisionView(record: DecisionRecord): Html {
@@ -425,6 +455,14 @@ function decisionView(record: DecisionRecord): Html {
   ${d.action === 'edit' ? html`<p id="revision-status" class="muted">The edited plan is being verified; it is finalized, or comes back as revision ${record.revision + 1} if a critical finding remains.</p>` : ''}
   ${d.action === 'reject' ? html`<blockquote>${d.reason}</blockquote>` : ''}
   ${record.diff ? html`<h3>Edits</h3>${diffView(record.diff)}` : ''}
+  ${
+    d.action === 'edit' && d.sources.length
+      ? html`<h3>Attached literature</h3><ul class="cites" id="attached-sources">${d.sources.map(
+          (e) =>
+            html`<li class="cite cite-pubmed"><a href="${e.url ?? '#'}" rel="noopener noreferrer" target="_blank">PMID ${e.id.slice(5)}</a>${e.level ? html` <span class="level level-${e.level}">${LEVEL_LABEL[e.level]}</span>` : ''} ${e.title} <span class="muted">— ${e.source}</span></li>`,
+        )}</ul>`
+      : ''
+  }
 </section>`;
 }
 

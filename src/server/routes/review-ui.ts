@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { attachedSources } from '../attachments.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { csrfTokenFor } from '../../auth/sessions.js';
 import { SECTION_NAMES, type PlanSections } from '../../domain/plan.js';
@@ -39,17 +40,34 @@ const safeNext = (next: unknown) =>
   typeof next === 'string' && /^\/(review|ops)(\/|$|\?)/.test(next) && !next.startsWith('//') ? next : '/review';
 
 /** The edit form's fields (`text.<section>.<i>`, `remove.<section>.<i>`) applied to the drafted sections. */
-export function editedSections(drafted: PlanSections, form: Record<string, unknown>): PlanSections {
-  const out = {} as PlanSections;
+/**
+ * The edit form's sections: each statement's text as edited (or removed), with the PMIDs typed
+ * or attached from the literature panel into its "cite" field added to its citations as
+ * `pmid:<id>`; `attach` lists those PMIDs for the server to fetch. A cite field that is not a
+ * list of PMIDs is kept as written, so the decision is refused with a clear message.
+ */
+export function editedSections(
+  drafted: PlanSections,
+  form: Record<string, unknown>,
+): { sections: PlanSections; attach: string[] } {
+  const sections = {} as PlanSections;
+  const attach: string[] = [];
   for (const name of SECTION_NAMES) {
-    out[name] = drafted[name].flatMap((rec, i) => {
+    sections[name] = drafted[name].flatMap((rec, i) => {
       if (form[`remove.${name}.${i}`] === '1') return [];
       const text = form[`text.${name}.${i}`];
       const edited = typeof text === 'string' ? text.replace(/\r\n/g, '\n').trim() : rec.text;
-      return edited ? [{ ...rec, text: edited }] : [];
+      const cite = form[`cite.${name}.${i}`];
+      const added = (typeof cite === 'string' ? cite : '')
+        .split(/[\s,;]+/)
+        .map((s) => s.replace(/^pmid:/i, ''))
+        .filter(Boolean);
+      attach.push(...added);
+      const citations = [...new Set([...rec.citations, ...added.map((id) => `pmid:${id}`)])];
+      return edited ? [{ ...rec, text: edited, citations }] : [];
     });
   }
-  return out;
+  return { sections, attach: [...new Set(attach)] };
 }
 
 export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void {
@@ -204,7 +222,8 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
       const item = await deps.queue.item(p.caseId, p.revision);
       if (!item)
         return reply.redirect(withFlash('/review', { kind: 'error', text: 'That review item no longer exists.' }), 303);
-      raw = { action: 'edit', sections: editedSections(item.data.request.plan.sections, form) };
+      const edited = editedSections(item.data.request.plan.sections, form);
+      raw = { action: 'edit', sections: edited.sections, attach: edited.attach };
     }
     const input = DecisionInput.safeParse(raw);
     if (!input.success)
@@ -216,7 +235,11 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
         303,
       );
     try {
-      const { record } = await deps.queue.decide(p.caseId, p.revision, request.principal!.name, input.data);
+      const sources =
+        input.data.action === 'edit'
+          ? await attachedSources(deps.literature, input.data.attach, input.data.sections)
+          : [];
+      const { record } = await deps.queue.decide(p.caseId, p.revision, request.principal!.name, input.data, sources);
       request.log.info(
         { caseId: p.caseId, revision: p.revision, action: record.decision.action, reviewer: record.decision.reviewer },
         'review decision recorded',

@@ -12,6 +12,8 @@
  *   POST /v1/reviews/:caseId/revisions/:revision/release    give it back
  *   POST /v1/reviews/:caseId/revisions/:revision/decision   approve, edit, request changes or reject
  */
+import { attachedSources } from '../attachments.js';
+import type { LiteratureClient } from '../../tools/literature/schema.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { CaseId } from '../../domain/case.js';
@@ -34,6 +36,8 @@ export interface ReviewRouteDeps {
   decisions: DecisionStore;
   audit: AuditLog;
   store: CaseStore;
+  /** Fetches the literature an edit attaches (null: attaching is refused as unavailable). */
+  literature: LiteratureClient | null;
 }
 
 /** A review item's path parameters. */
@@ -48,6 +52,8 @@ export function reviewErrorProblem(err: ReviewError) {
     LEASE_EXPIRED: 'Your claim expired',
     REVIEW_BUSY: 'Review queue busy',
     NOT_CLAIMABLE: 'Not claimable',
+    SOURCE_NOT_FOUND: 'Attached source not found',
+    SOURCES_UNAVAILABLE: 'Attached sources could not be fetched',
   };
   return problemFor(err, titles[err.code]);
 }
@@ -180,7 +186,15 @@ export function registerReviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps
         problem(400, 'DECISION_INVALID', 'Invalid decision', body.error.issues[0]?.message, toFieldIssues(body.error)),
       );
     try {
-      const { record, created } = await deps.queue.decide(p.caseId, p.revision, request.principal!.name, body.data);
+      const sources =
+        body.data.action === 'edit' ? await attachedSources(deps.literature, body.data.attach, body.data.sections) : [];
+      const { record, created } = await deps.queue.decide(
+        p.caseId,
+        p.revision,
+        request.principal!.name,
+        body.data,
+        sources,
+      );
       request.log.info(
         {
           caseId: p.caseId,

@@ -15,8 +15,15 @@ import type { Redis } from 'ioredis';
 import { serviceBreaker, ToolError, type BreakerOptions } from '../common.js';
 import { parseEsearch, parsePubmedXml, PubmedFormatError, type PubmedRecord } from './pubmed-xml.js';
 import { buildPubmedQuery } from './query.js';
+import type { EvidenceLevel } from '../../domain/literature.js';
 import { evidenceLevel, LEVEL_ORDER, supportingQuote } from './evidence.js';
-import { LiteratureQuery, type Citation, type LiteratureClient, type LiteratureResult } from './schema.js';
+import {
+  LiteratureLookup,
+  LiteratureQuery,
+  type Citation,
+  type LiteratureClient,
+  type LiteratureResult,
+} from './schema.js';
 
 export interface EutilsOptions {
   /** e.g. https://eutils.ncbi.nlm.nih.gov/entrez/eutils or http://127.0.0.1:8790/entrez/eutils */
@@ -242,6 +249,23 @@ export class EutilsClient implements LiteratureClient {
     const citations = rankCitations(ordered, q.terms).slice(0, q.topK);
     return { data: { query, citations }, version: this.o.sourceName ?? 'pubmed' };
   }
+
+  async lookup(input: LiteratureLookup, signal: AbortSignal): Promise<{ data: Citation[]; version: string | null }> {
+    const parsed = LiteratureLookup.safeParse(input);
+    if (!parsed.success)
+      throw new ToolError(
+        'INVALID_INPUT',
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        false,
+      );
+    const { pmids, about } = parsed.data;
+    const byId = new Map((await this.efetch([...new Set(pmids)], signal)).map((r) => [r.pmid, r]));
+    const data = pmids
+      .map((id) => byId.get(id))
+      .filter((r): r is PubmedRecord => r !== undefined)
+      .map((r) => asCitation(r, about, evidenceLevel(r.publicationTypes, r.mesh)));
+    return { data, version: this.o.sourceName ?? 'pubmed' };
+  }
 }
 
 /**
@@ -253,8 +277,11 @@ export function rankCitations(records: readonly PubmedRecord[], terms: readonly 
   return records
     .map((r, i) => ({ r, i, level: evidenceLevel(r.publicationTypes, r.mesh) }))
     .sort((a, b) => LEVEL_ORDER.indexOf(a.level) - LEVEL_ORDER.indexOf(b.level) || a.i - b.i)
-    .map(({ r, level }) => {
-      const quote = supportingQuote(r, terms);
-      return { ...r, snippet: quote?.text ?? null, quote, evidenceLevel: level };
-    });
+    .map(({ r, level }) => asCitation(r, terms, level));
+}
+
+/** A record as a citation: its supporting quote for these terms, and its evidence level. */
+function asCitation(r: PubmedRecord, terms: readonly string[], level: EvidenceLevel): Citation {
+  const quote = supportingQuote(r, terms);
+  return { ...r, snippet: quote?.text ?? null, quote, evidenceLevel: level };
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { EvidenceLevel, Quote } from '../../domain/literature.js';
+import type { Evidence } from '../../domain/plan.js';
 
 export const LiteratureQuery = z.object({
   /** Why the step searches, in words (from the planner). */
@@ -45,6 +46,32 @@ export type Citation = z.infer<typeof Citation>;
 export const LiteratureResult = z.object({ query: z.string(), citations: z.array(Citation) });
 export type LiteratureResult = z.infer<typeof LiteratureResult>;
 
+/** PMIDs a reviewer attaches to an edit, with what they searched for (for the supporting sentence). */
+export const LiteratureLookup = z.object({
+  pmids: z
+    .array(z.string().regex(/^\d{1,9}$/, 'a PMID is digits'))
+    .min(1)
+    .max(20),
+  about: z.array(z.string().min(1).max(200)).max(20).default([]),
+});
+export type LiteratureLookup = z.input<typeof LiteratureLookup>;
+
 export interface LiteratureClient {
   search(query: LiteratureQuery, signal: AbortSignal): Promise<{ data: LiteratureResult; version: string | null }>;
+  /** The records for these PMIDs (unknown ones left out, never invented), in the order asked. */
+  lookup(query: LiteratureLookup, signal: AbortSignal): Promise<{ data: Citation[]; version: string | null }>;
+}
+
+/** A citation as the evidence a statement cites (`pmid:<id>`), with its PubMed link, quote and level. */
+export function citationEvidence(c: Citation): Evidence {
+  return {
+    id: `pmid:${c.pmid}`,
+    kind: 'pubmed',
+    title: c.title,
+    detail: c.snippet,
+    source: [c.journal, c.year ? `(${c.year})` : ''].filter(Boolean).join(' '),
+    url: `https://pubmed.ncbi.nlm.nih.gov/${c.pmid}/`,
+    quote: c.quote,
+    level: c.evidenceLevel,
+  };
 }

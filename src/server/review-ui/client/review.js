@@ -156,6 +156,117 @@
   window.addEventListener('hashchange', revealTarget);
   revealTarget();
 
+  // The literature panel: search /v1/literature/search and attach a record to a statement of the
+  // edit (its "Also cite" field). Results are built with DOM text nodes, never as HTML.
+  const panel = document.getElementById('lit-panel');
+  if (panel) {
+    const levels = JSON.parse(panel.getAttribute('data-levels') || '{}');
+    const status = document.getElementById('lit-status');
+    const list = document.getElementById('lit-results');
+    const el = (tag, props = {}, ...children) => {
+      const node = document.createElement(tag);
+      Object.assign(node, props);
+      for (const c of children) node.append(c);
+      return node;
+    };
+    const attach = (pmid) => {
+      const target = document.getElementById(document.getElementById('lit-target').value);
+      if (!target) return;
+      const ids = target.value.split(/[\s,;]+/).filter(Boolean);
+      if (!ids.includes(pmid)) ids.push(pmid);
+      target.value = ids.join(', ');
+      const editor = document.getElementById('editor');
+      if (editor) editor.open = true;
+      status.textContent = `PMID ${pmid} will be cited by ${target.dataset.statement}; it is fetched from the literature source when you save the edit.`;
+    };
+    const render = (result) => {
+      list.replaceChildren();
+      for (const c of result.citations) {
+        const where = [c.journal, c.year ? `(${c.year})` : ''].filter(Boolean).join(' ');
+        const head = el(
+          'div',
+          {},
+          el('a', {
+            href: `https://pubmed.ncbi.nlm.nih.gov/${c.pmid}/`,
+            target: '_blank',
+            rel: 'noopener noreferrer',
+            textContent: `PMID ${c.pmid}`,
+          }),
+          ' ',
+          el('span', {
+            className: `level level-${c.evidenceLevel}`,
+            textContent: levels[c.evidenceLevel] ?? c.evidenceLevel,
+          }),
+          ' ',
+          c.title || el('span', { className: 'muted', textContent: '(no title in the source)' }),
+          el('span', { className: 'muted', textContent: where ? ` — ${where}` : '' }),
+        );
+        const item = el('li', { className: 'lit-result' }, head);
+        if (c.quote)
+          item.append(
+            el(
+              'blockquote',
+              { className: 'quote' },
+              el('span', { className: 'quote-section', textContent: c.quote.section ?? 'abstract' }),
+              ' ',
+              el('mark', { textContent: c.quote.text }),
+            ),
+          );
+        const button = el('button', { type: 'button', className: 'lit-attach', textContent: 'Attach' });
+        button.dataset.pmid = c.pmid;
+        button.addEventListener('click', () => attach(c.pmid));
+        item.append(button);
+        list.append(item);
+      }
+    };
+    const search = async () => {
+      const terms = document
+        .getElementById('lit-terms')
+        .value.split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
+      if (!terms.length) {
+        status.textContent = 'Type at least one term.';
+        return;
+      }
+      const since = document.getElementById('lit-since').value;
+      status.textContent = 'Searching…';
+      list.replaceChildren();
+      try {
+        const res = await fetch('/v1/literature/search', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': csrf ?? '' },
+          credentials: 'same-origin',
+          body: JSON.stringify({
+            intent: 'reviewer search from the review page',
+            terms,
+            humansOnly: document.getElementById('lit-humans').checked,
+            sinceYears: since ? Number(since) : null,
+            topK: 10,
+          }),
+        });
+        const body = await res.json().catch(() => ({}));
+        if (!res.ok) {
+          status.textContent = `The search failed: ${body.detail ?? body.title ?? `HTTP ${res.status}`}.`;
+          return;
+        }
+        render(body);
+        status.textContent = body.citations.length
+          ? `${body.citations.length} record${body.citations.length === 1 ? '' : 's'} from ${body.source ?? 'the literature source'} (query: ${body.query}), strongest evidence first.`
+          : `No record found (query: ${body.query}).`;
+      } catch {
+        status.textContent = 'The search could not reach the server; try again.';
+      }
+    };
+    document.getElementById('lit-search').addEventListener('click', search);
+    document.getElementById('lit-terms').addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') {
+        e.preventDefault();
+        void search();
+      }
+    });
+  }
+
   // Confirm destructive actions.
   for (const form of document.querySelectorAll('form')) {
     const action = form.querySelector('input[name="action"]')?.value;
