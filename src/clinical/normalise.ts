@@ -224,8 +224,8 @@ const NUM_AFTER = String.raw`(?![\p{N}]|[.,/]\p{N})`;
  * `year` (a pattern for the year with what comes before it, required or optional).
  */
 const wordDateSources = (day: string, month: string, year: string) => [
-  String.raw`(?<!${WORD_CHAR})${WEEKDAY}(?:the\s+)?${day}${ORDINAL}(?:\s+of\s+|\s*[-/.]?\s*)${month}${year}`,
-  String.raw`(?<!${WORD_CHAR})${WEEKDAY}${month}(?:\s+the)?\s*[-/.]?\s*${day}${ORDINAL}(?!${WORD_CHAR})${year}`,
+  String.raw`(?<!${WORD_CHAR})${WEEKDAY}(?:the\s+)?${day}${ORDINAL}(?:\s+of\s+|\s*(?:[-/.]\s*)?)${month}${year}`,
+  String.raw`(?<!${WORD_CHAR})${WEEKDAY}${month}(?:\s+the)?\s*(?:[-/.]\s*)?${day}${ORDINAL}(?!${WORD_CHAR})${year}`,
 ];
 
 const DAY = '(?:0?[1-9]|[12][0-9]|3[01])';
@@ -234,15 +234,17 @@ const YEAR = String.raw`(?:(?:1[0-9]|20)[0-9]{2}|'[0-9]{2})`;
 const ANY_MONTH = monthName(MONTHS.join('|'));
 
 /** Replaced in every text, after the identifying strings. */
-const PATTERNS: Array<[RegExp, string]> = [
+export const SCRUB_PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   // E-mail first, so a date or number inside an address does not split it.
-  [/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, '[EMAIL]'],
+  // Every pattern here is linear in the text: a match can only start where its run starts (the
+  // look-behinds), and no quantified part can be re-scanned from many positions
+  // (test/unit/regex-linear.test.ts feeds each adversarial input; bench/regex.ts times them).
+  [/(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, '[EMAIL]'],
   [/\b\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?\b/g, '[DATE]'],
   // Dates with a month name and a year; a day and month without a year are kept unless they are the birthday.
-  ...wordDateSources(DAY, ANY_MONTH, String.raw`\s*[-/.,]?\s*${YEAR}(?!\p{N})${NO_UNIT}`).map((s): [RegExp, string] => [
-    new RegExp(s, 'giu'),
-    '[DATE]',
-  ]),
+  ...wordDateSources(DAY, ANY_MONTH, String.raw`\s*(?:[-/.,]\s*)?${YEAR}(?!\p{N})${NO_UNIT}`).map(
+    (s): [RegExp, string] => [new RegExp(s, 'giu'), '[DATE]'],
+  ),
   [
     new RegExp(String.raw`(?<!${WORD_CHAR})${DAY}([-/.])${ANY_MONTH}(?:\1)[0-9]{2}(?!\p{N})${NO_UNIT}`, 'giu'),
     '[DATE]',
@@ -255,10 +257,12 @@ const PATTERNS: Array<[RegExp, string]> = [
     ),
     '[DATE]',
   ],
-  [/\+?\d[\d ()-]{7,}\d/g, '[PHONE]'],
-  [/\b\d+(\.\d+){4,}\b/g, '[UID]'],
+  [/(?<!\d)\+?\d[\d ()-]{7,}\d/g, '[PHONE]'],
+  [/(?<![\d.])\d+(\.\d+){4,}\b/g, '[UID]'],
   // An identifier after its label ("MRN: AB123456", "NHS 9434765919", "ID12345"): it has a digit; "idiopathic" is a word.
-  [/\b(MRN|NHS|SSN|ID)(?=[\s:#-]|\d)[\s:#-]*(?=[A-Z0-9-]*\d)[A-Z0-9-]{4,}\b/gi, '[ID]'],
+  // The separator run is taken whole (an atomic group: look-ahead and back-reference), and the
+  // digit an identifier needs is looked for in its first 40 characters.
+  [/\b(MRN|NHS|SSN|ID)(?=[\s:#-]|\d)(?=([\s:#-]*))\2(?=[A-Z0-9-]{0,39}\d)[A-Z0-9-]{4,}\b/gi, '[ID]'],
 ];
 
 /** The birth date's other written forms: numeric either way round or year first, and day and month by name with or without the year. */
@@ -274,7 +278,7 @@ function birthDatePatterns(birthDate: string | null): RegExp[] {
     day,
     monthName(MONTHS[Number(mm) - 1] ?? ''),
     // With the birth year, or with no year at all: "30 June 2019" is another date ([DATE]), not the birthday.
-    String.raw`(?:\s*[-/.,]?\s*(?:${y}|'?${y.slice(2)})(?!\p{N})|(?!\s*[-/.,]?\s*'?\p{N}{2}(?:\p{N}{2})?(?!\p{N})))`,
+    String.raw`(?:\s*(?:[-/.,]\s*)?(?:${y}|'?${y.slice(2)})(?!\p{N})|(?!\s*(?:[-/.,]\s*)?'?\p{N}{2}(?:\p{N}{2})?(?!\p{N})))`,
   );
   return [new RegExp(numeric, 'gu'), ...words.map((s) => new RegExp(s, 'giu'))];
 }
@@ -314,7 +318,7 @@ export function scrubText(text: string, identifying: IdentifyingStrings | readon
   let out = cleanText(text);
   for (const re of terms) out = out.replace(re, '[REDACTED]');
   for (const re of birthDate) out = out.replace(re, '[REDACTED]');
-  for (const [re, token] of PATTERNS) out = out.replace(re, token);
+  for (const [re, token] of SCRUB_PATTERNS) out = out.replace(re, token);
   return out;
 }
 

@@ -475,16 +475,52 @@ function checkMedicationReferences(entries: ReadonlyArray<z.infer<typeof BundleE
   });
 }
 
+/**
+ * How many resources of each kind one case may carry: the checks' cost grows with the pairs of
+ * medications, and a case is one patient's current picture, not their whole history. Beyond a
+ * limit the submission is refused (400) naming it; docs/api.md lists them.
+ */
+export const CASE_LIMITS = {
+  entries: 2000,
+  medications: 300,
+  conditions: 500,
+  allergies: 200,
+  documents: 100,
+  imagingStudies: 50,
+} as const;
+const LIMITED: ReadonlyArray<[keyof typeof CASE_LIMITS, readonly string[]]> = [
+  ['medications', ['MedicationRequest', 'MedicationStatement']],
+  ['conditions', ['Condition']],
+  ['allergies', ['AllergyIntolerance']],
+  ['documents', ['DocumentReference']],
+  ['imagingStudies', ['ImagingStudy']],
+];
+
 export const Bundle = z
   .object({
     resourceType: z.literal('Bundle'),
     id: FhirId.optional(),
     type: z.enum(['collection', 'document', 'transaction', 'batch', 'searchset', 'message', 'history']),
     timestamp: FhirDateTime.optional(),
-    entry: z.array(BundleEntry).min(1, 'a case bundle needs at least a Patient entry').max(2000),
+    entry: z
+      .array(BundleEntry)
+      .min(1, 'a case bundle needs at least a Patient entry')
+      .max(CASE_LIMITS.entries, `a case bundle holds at most ${CASE_LIMITS.entries} entries`),
   })
   .superRefine((bundle, ctx) => {
     if (bundle.entry.length === 0) return; // already reported by min(1)
+    const counts = new Map<string, number>();
+    for (const e of bundle.entry) counts.set(e.resource.resourceType, (counts.get(e.resource.resourceType) ?? 0) + 1);
+    for (const [limit, types] of LIMITED) {
+      const n = types.reduce((sum, t) => sum + (counts.get(t) ?? 0), 0);
+      if (n > CASE_LIMITS[limit])
+        ctx.addIssue({
+          code: 'custom',
+          path: ['entry'],
+          message: `a case holds at most ${CASE_LIMITS[limit]} ${limit} (${types.join(' or ')}); this one has ${n}`,
+          params: { zodCode: 'case_limit' },
+        });
+    }
     checkMedicationReferences(bundle.entry, ctx);
     const patients = bundle.entry
       .map((e, index) => ({ e, index }))

@@ -68,8 +68,8 @@ export const MedicationInput = z.object({
   name: z.string().min(1).max(200),
   /** Codes the record carries (e.g. RxNorm); a known code wins over the name. */
   codes: z.array(CodedValue).max(10).default([]),
-  dose: z.object({ value: z.number(), unit: z.string() }).nullable(),
-  route: z.string().nullable(),
+  dose: z.object({ value: z.number(), unit: z.string().max(40) }).nullable(),
+  route: z.string().max(100).nullable(),
   frequencyPerDay: z.number().nullable(),
 });
 export type MedicationInput = z.infer<typeof MedicationInput>;
@@ -82,13 +82,14 @@ export const CodedTerm = z.object({
   text: z.string().min(1).max(1024),
   codes: z.array(CodedValue).max(20).default([]),
 });
-const Term = z.union([z.string(), CodedTerm]);
+/** Every text input is bounded: the checks' cost is linear in them, and none is unbounded. */
+const Term = z.union([z.string().min(1).max(1024), CodedTerm]);
 
 export const SafetyCheckInput = z.object({
   kind: SafetyCheckKind,
   medications: z.array(MedicationInput).min(1).max(100),
-  allergies: z.array(Term).default([]),
-  conditions: z.array(Term).default([]),
+  allergies: z.array(Term).max(200).default([]),
+  conditions: z.array(Term).max(200).default([]),
   renal: z
     .object({
       egfr: z.number().nullable(),
@@ -104,8 +105,8 @@ export const SafetyCheckInput = z.object({
     .nullable()
     .default(null),
   /** The view's age ("67", "90+"); used for age-banded dose ranges and eGFR estimation. */
-  ageBand: z.string().nullable().default(null),
-  sex: z.string().nullable().default(null),
+  ageBand: z.string().max(40).nullable().default(null),
+  sex: z.string().max(40).nullable().default(null),
   weightKg: z.number().positive().max(500).nullable().default(null),
   /** Who asked: a plan step id, or "verification" (for the KB's audit trail; carries no case data). */
   requestedBy: z.string().max(100).default('unspecified'),

@@ -80,8 +80,11 @@ function allergyVariants(text: string): string[] {
     .replace(/^\s*(?:h\/o\s+)?(?:allergy|allergic|hypersensitivity|intolerance)\s+(?:reaction\s+)?to\s+/i, '')
     .replace(/\s*\((?:finding|disorder|substance|product)\)\s*$/i, '')
     .trim();
-  const outside = bare.replace(/\s*\([^)]*\)\s*/g, ' ').trim();
-  const inside = [...bare.matchAll(/\(([^)]+)\)/g)].map((m) => m[1]!.trim());
+  const outside = bare
+    .replace(/\([^()]*\)/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const inside = [...bare.matchAll(/\(([^()]+)\)/g)].map((m) => m[1]!.trim());
   return [...new Set([bare, outside, ...inside])].filter((v) => v && v !== text);
 }
 

@@ -226,7 +226,11 @@ const tidy = (s: string) =>
 
 /** Remove strengths, dosage forms and packaging words (English and Chinese). */
 export function stripForms(folded: string): string {
-  let s = folded.replace(/\[[^\]]*\]|\([^)]*\)/g, ' ').replace(STRENGTH_RE, ' ');
+  // Bracketed words go, innermost first (each pass is linear: a bracket's body holds no bracket,
+  // so no start re-scans another's; a few passes cover real nesting, and an unclosed bracket stays).
+  let s = folded;
+  for (let pass = 0; pass < 3; pass++) s = s.replace(/\[[^[\]]*\]|\([^()]*\)/g, ' ');
+  s = s.replace(STRENGTH_RE, ' ');
   let previous = '';
   while (previous !== s) {
     previous = s;
