@@ -204,6 +204,12 @@ export const EnvSchema = z
     /** Failed sign-in attempts allowed per account name and client address within the window; then sign-in is refused until it ends. */
     LOGIN_RATE_MAX: int(1, 10_000).default(10),
     LOGIN_RATE_WINDOW_MS: int(1000, 24 * 3600 * 1000).default(10 * 60 * 1000),
+    /**
+     * The key (≥ 32 characters) the API signs recorded review decisions with and the case workers
+     * check them with; a worker applies no decision without a valid signature. Required in
+     * production; unset elsewhere, decisions are recorded unsigned and trusted as Redis holds them.
+     */
+    DECISION_SIGNING_KEY: z.string().min(32, 'needs at least 32 characters').optional(),
     /** Webhook signing secrets (comma-separated, ≥ 32 characters each); the first signs, all are sent during rotation. */
     WEBHOOK_SECRETS: csv
       .pipe(z.array(z.string().min(32, 'each webhook secret needs at least 32 characters')))
@@ -239,6 +245,13 @@ export const EnvSchema = z
         code: 'custom',
         path: ['LITERATURE_DATABASE_URL'],
         message: 'required when LITERATURE_BACKEND=postgres (or set DATABASE_URL)',
+      });
+    }
+    if (env.NODE_ENV === 'production' && !env.DECISION_SIGNING_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DECISION_SIGNING_KEY'],
+        message: 'required in production: case workers apply only review decisions signed with it',
       });
     }
     if (env.OPENAI_MODEL && !env.OPENAI_BASE_URL && !env.OPENAI_API_KEY) {
@@ -326,7 +339,12 @@ export interface Config {
     readonly attempts: number;
     readonly retentionSeconds: number;
   };
-  readonly review: { readonly maxRevisions: number; readonly leaseMs: number };
+  readonly review: {
+    readonly maxRevisions: number;
+    readonly leaseMs: number;
+    /** Signs recorded decisions (API) and checks them (case workers); null: unsigned. */
+    readonly signingKey: string | null;
+  };
   /** Patient-communication language for submissions that name none. */
   readonly planLanguage: PlanLanguage;
   readonly sessions: {
@@ -476,7 +494,11 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       attempts: e.CASE_JOB_ATTEMPTS,
       retentionSeconds: e.JOB_RETENTION_SECONDS,
     }),
-    review: Object.freeze({ maxRevisions: e.MAX_REVISIONS, leaseMs: e.REVIEW_LEASE_MS }),
+    review: Object.freeze({
+      maxRevisions: e.MAX_REVISIONS,
+      leaseMs: e.REVIEW_LEASE_MS,
+      signingKey: e.DECISION_SIGNING_KEY ?? null,
+    }),
     planLanguage: e.PLAN_LANGUAGE,
     sessions: Object.freeze({
       ttlSeconds: e.SESSION_TTL_SECONDS,

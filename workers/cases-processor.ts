@@ -23,6 +23,7 @@ import {
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics/metrics.js';
 import type { AuditLog } from '../src/queues/audit.js';
+import type { DecisionStore } from '../src/queues/decisions.js';
 import type { CaseRecord, CaseStore } from '../src/cases/store.js';
 import { caseIdOfJob, CaseJobData, ResumeJobData } from '../src/queues/cases.js';
 import type { DeliveryJobData } from '../src/queues/delivery.js';
@@ -39,6 +40,8 @@ export interface CaseProcessorDeps {
   store: CaseStore;
   runtime: ClinicalCaseRuntime;
   reviewQueue: Queue<ReviewJobData>;
+  /** The recorded decisions: the only ones a resume applies (checked against their signature). */
+  decisions: DecisionStore;
   /** How long decided review jobs are kept. */
   retentionSeconds: number;
   /** Enqueue the delivery of a closed case revision (idempotent per revision). */
@@ -279,8 +282,31 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
       deps.logger.error({ jobId: job.id, issues: parsed.error.issues.length }, 'resume job data invalid');
       throw new UnrecoverableError('JOB_DATA_INVALID: job data does not match the resume job schema');
     }
-    const { caseId, decision } = parsed.data;
+    const { caseId } = parsed.data;
+    // The decision applied is the one the API recorded after authenticating the reviewer (and,
+    // with a signing key, signed): never the one the job carries, which anything that can write
+    // to Redis could have put there.
+    const recorded = await deps.decisions.verified(caseId, parsed.data.decision.revision);
+    if (!recorded.ok) {
+      deps.logger.error(
+        { caseId, jobId: job.id, revision: parsed.data.decision.revision, reason: recorded.reason },
+        'resume refused: no verified recorded decision',
+      );
+      await audit({
+        caseId,
+        event: 'decision_refused',
+        actor: ACTOR,
+        revision: parsed.data.decision.revision,
+        detail: { reason: `resume without a verified recorded decision (${recorded.reason})` },
+      });
+      throw new UnrecoverableError(
+        `DECISION_REFUSED: no verified recorded decision for case ${caseId} revision ${parsed.data.decision.revision} (${recorded.reason})`,
+      );
+    }
+    const decision = recorded.record.decision;
     const logger = deps.logger.child({ caseId, jobId: job.id, revision: decision.revision, action: decision.action });
+    if (JSON.stringify(parsed.data.decision) !== JSON.stringify(decision))
+      logger.warn("the resume job's decision differs from the recorded one; the recorded one is applied");
     // A resume job that runs again after its worker died, once the revision it drafted is in review:
     // its work is done, and a reviewer may already be acting on the next revision. Never act again.
     if (await deps.reviewQueue.getJob(reviewJobId(caseId, decision.revision + 1))) {

@@ -2,6 +2,7 @@
  * BullMQ wiring for the `cases` queue: the Worker with its lock, stall and concurrency
  * settings, the final-failure hook, and a close() that gives active jobs a grace period.
  */
+import { DecisionStore } from '../src/queues/decisions.js';
 import { Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
@@ -57,6 +58,7 @@ export function startCaseWorker(opts: {
     store,
     runtime,
     reviewQueue,
+    decisions: new DecisionStore(redis, config.redis.keyPrefix, config.review.signingKey),
     retentionSeconds: config.worker.retentionSeconds,
     enqueueDelivery: (data) => deliveries.enqueue(data),
     audit: new AuditLog(redis, config.redis.keyPrefix),

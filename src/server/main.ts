@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   queueRedis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const prefix = config.redis.keyPrefix;
   const metrics = new Metrics(redis, prefix);
-  const decisions = new DecisionStore(redis, prefix);
+  const decisions = new DecisionStore(redis, prefix, config.review.signingKey);
   const reviewQueue = new ReviewQueue({
     redis: queueRedis,
     keyPrefix: prefix,

@@ -7,6 +7,7 @@
  * Every process's output (JSON log lines) is kept across restarts so suites can scan it.
  * Nothing here reaches into the processes: faults are real signals and a real Redis restart.
  */
+import { testDecisionKey } from '../support/stack.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -270,7 +271,7 @@ export class Pipeline {
   }
 
   async decisionsOf(caseId: string): Promise<DecisionRecord[]> {
-    return new DecisionStore(this.client, this.prefix).list(caseId);
+    return new DecisionStore(this.client, this.prefix, testDecisionKey(this.prefix)).list(caseId);
   }
 
   async auditOf(caseId: string): Promise<AuditEvent[]> {

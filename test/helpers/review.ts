@@ -1,4 +1,5 @@
 /** Review-queue test helpers: review jobs as the case worker writes them, and the queue's parts on real Redis. */
+import { testDecisionKey } from '../support/stack.js';
 import type { Redis } from 'ioredis';
 import type { CasePriority } from '../../src/domain/case.js';
 import { reviewJobId, reviewPriority, type ReviewJobData } from '../../src/queues/review.js';
@@ -86,7 +87,7 @@ export function addReviewJob(queue: ReviewQueue, data: ReviewJobData) {
 
 /** A review queue as the API server wires it: decisions resume the graph through the cases queue module (`enqueueResume` on `cases`). */
 export function openReviewQueue(redis: Redis, prefix: string, cases: CasesQueue, leaseMs: number) {
-  const decisions = new DecisionStore(redis, prefix);
+  const decisions = new DecisionStore(redis, prefix, testDecisionKey(prefix));
   const audit = new AuditLog(redis, prefix);
   const metrics = new Metrics(redis, prefix);
   const sink = { submitDecision: (caseId: string, decision: ReviewDecision) => enqueueResume(cases, caseId, decision) };

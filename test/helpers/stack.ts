@@ -73,7 +73,7 @@ export async function startApi(
     queueRedis.on('error', (err) => logger.debug({ err: err.message }, 'redis error'));
     const prefix = config.redis.keyPrefix;
     const metrics = new Metrics(redis, prefix);
-    const decisions = new DecisionStore(redis, prefix);
+    const decisions = new DecisionStore(redis, prefix, config.review.signingKey);
     const queue = new ReviewQueue({
       redis: queueRedis,
       keyPrefix: prefix,

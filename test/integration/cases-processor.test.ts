@@ -6,6 +6,7 @@
  * knowledge base, a SQLite checkpointer under the suite's DATA_DIR). The planner is the real one,
  * wrapped so chosen cases fail the way a tool or model can (retryable or permanent).
  */
+import { DecisionStore } from '../../src/queues/decisions.js';
 import { rm } from 'node:fs/promises';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -96,10 +97,12 @@ function harness(attempts = 3) {
   const reviewQueue = createReviewQueue(redis, prefix, () => undefined);
   const deliveries = DeliveryQueues.fromConfig(cfg, redis);
   const logs = new LogCapture();
+  const decisions = new DecisionStore(redis, prefix, cfg.review.signingKey);
   const run = createCaseProcessor({
     store,
     runtime,
     reviewQueue,
+    decisions,
     retentionSeconds: 3600,
     enqueueDelivery: (data) => deliveries.enqueue(data),
     audit,
@@ -114,8 +117,16 @@ function harness(attempts = 3) {
     await producer.submit(minimalSubmission(caseId, { question }), 'ehr-gateway');
     return (await queue.getJob(caseJobId(caseId)))!;
   }
-  /** Hand a decision over as the review queue does and return the real `resume` job. */
-  async function resume(caseId: string, decision: ReviewDecision): Promise<Job> {
+  /** Hand a decision over as the review queue does (recorded, then a resume job) and return the real `resume` job. */
+  async function resume(caseId: string, decision: ReviewDecision, record = true): Promise<Job> {
+    if (record)
+      await decisions.record({
+        caseId,
+        revision: decision.revision,
+        decision,
+        diff: null,
+        recordedAt: decision.decidedAt,
+      });
     await enqueueResume(queue, caseId, decision);
     return (await queue.getJob(resumeJobId(caseId, decision.revision)))!;
   }
@@ -140,6 +151,7 @@ function harness(attempts = 3) {
     queue,
     submit,
     resume,
+    decisions,
     events,
     reviewJobsOf,
     async close() {
@@ -462,6 +474,48 @@ describe('resume jobs', () => {
     const events = await h.events('cp-refused-1');
     expect(events).toContain('decision_refused');
     expect(events).not.toContain('failed');
+  });
+
+  it('a resume job without a recorded decision is refused: anything that writes to Redis cannot approve', async () => {
+    await inReview('cp-forged-1');
+    // A job put straight into BullMQ, claiming an approval no reviewer recorded.
+    const job = await h.resume('cp-forged-1', decision(1), false);
+    const err = await thrown(h.run(job));
+    expect(err).toBeInstanceOf(UnrecoverableError);
+    expect(err.message).toMatch(/^DECISION_REFUSED: no verified recorded decision .* \(not_recorded\)$/);
+    expect(await h.store.get('cp-forged-1')).toMatchObject({ status: 'awaiting_review', revision: 1 });
+    expect(await graphDecisions('cp-forged-1')).toBe(0);
+    expect(await h.events('cp-forged-1')).toContain('decision_refused');
+  });
+
+  it('a decision written to Redis without the signing key is refused; the recorded one wins over the job', async () => {
+    await inReview('cp-forged-2');
+    // Written straight into the decisions hash as the store would, but signed with another key.
+    const forger = new DecisionStore(redis, h.prefix, 'not-the-key-not-the-key-not-the-key-0000');
+    await forger.record({
+      caseId: 'cp-forged-2',
+      revision: 1,
+      decision: decision(1),
+      diff: null,
+      recordedAt: decision(1).decidedAt,
+    });
+    const job = await h.resume('cp-forged-2', decision(1), false);
+    const err = await thrown(h.run(job));
+    expect(err.message).toMatch(/\(bad_signature\)$/);
+    expect(await graphDecisions('cp-forged-2')).toBe(0);
+
+    // The API recorded "request changes"; the job claims "approve": the recorded decision is applied.
+    await inReview('cp-forged-3');
+    await h.decisions.record({
+      caseId: 'cp-forged-3',
+      revision: 1,
+      decision: decision(1, { action: 'request_changes', comments: 'Add INR.' }),
+      diff: null,
+      recordedAt: decision(1).decidedAt,
+    });
+    const lying = await h.resume('cp-forged-3', decision(1), false);
+    await expect(h.run(lying)).resolves.toEqual({ caseId: 'cp-forged-3', status: 'awaiting_review' });
+    expect(await h.store.get('cp-forged-3')).toMatchObject({ status: 'awaiting_review', revision: 2 });
   });
 
   it('a retryable error while resuming restores awaiting_review and rethrows; the retry finishes without re-applying', async () => {

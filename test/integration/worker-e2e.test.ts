@@ -3,6 +3,7 @@
  * clinical-case graph in a BullMQ worker (SQLite checkpoints), wait in the review queue with a
  * deterministic job id, and resume on human decisions: approve, request changes, reject.
  */
+import { DecisionStore } from '../../src/queues/decisions.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseView } from '../../src/domain/case.js';
 import type { ReviewDecision } from '../../src/domain/plan.js';
@@ -48,6 +49,18 @@ const until = (id: string, status: CaseView['status'], revision = 1) =>
     20_000,
     `case ${id} to be ${status} at revision ${revision}`,
   );
+
+/** Hand a decision over as the review queue does: recorded (signed) first, then the resume job. */
+async function handOver(queue: ApiStack['resumes'], caseId: string, d: ReviewDecision): Promise<void> {
+  await new DecisionStore(api.redis, prefix, config.review.signingKey).record({
+    caseId,
+    revision: d.revision,
+    decision: d,
+    diff: null,
+    recordedAt: d.decidedAt,
+  });
+  await enqueueResume(queue, caseId, d);
+}
 
 const decision = (revision: number, extra: Record<string, unknown>) =>
   ({ revision, reviewer: 'dr-e2e', decidedAt: new Date().toISOString(), ...extra }) as ReviewDecision;
@@ -100,7 +113,7 @@ describe('intake → graph → review queue → decision, over HTTP', () => {
   });
 
   it('approve: the case closes approved and GET returns the plan', async () => {
-    await enqueueResume(api.resumes, 'syn-polypharmacy-ckd-001', decision(1, { action: 'approve' }));
+    await handOver(api.resumes, 'syn-polypharmacy-ckd-001', decision(1, { action: 'approve' }));
     const view = await until('syn-polypharmacy-ckd-001', 'approved');
     expect(view.plan).toMatchObject({ revision: 1, mode: 'knowledge-driven' });
     expect(view.completedAt).not.toBeNull();
@@ -109,8 +122,8 @@ describe('intake → graph → review queue → decision, over HTTP', () => {
 
   it('request_changes: a second revision is drafted and queued; a resubmitted decision is not applied twice', async () => {
     const d = decision(1, { action: 'request_changes', comments: 'Please state which checks must be done by hand.' });
-    await enqueueResume(api.resumes, 'syn-diabetes-injection-001', d);
-    await enqueueResume(api.resumes, 'syn-diabetes-injection-001', d);
+    await handOver(api.resumes, 'syn-diabetes-injection-001', d);
+    await handOver(api.resumes, 'syn-diabetes-injection-001', d);
     const view = await until('syn-diabetes-injection-001', 'awaiting_review', 2);
     expect(view.revision).toBe(2);
     const job = await worker.handle.reviewQueue.getJob(reviewJobId('syn-diabetes-injection-001', 2));
@@ -121,7 +134,7 @@ describe('intake → graph → review queue → decision, over HTTP', () => {
   });
 
   it('reject: the case closes with the reason and no plan', async () => {
-    await enqueueResume(
+    await handOver(
       api.resumes,
       'syn-pneumonia-allergy-001',
       decision(1, { action: 'reject', reason: 'Needs imaging read by radiology first.' }),

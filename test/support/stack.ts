@@ -13,7 +13,7 @@
  *
  * `stackEnv` is the environment on its own, for suites that build the parts in-process.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ClinicalOrchestratorClient } from '../../src/client/index.js';
 import { freePort, startLocalRedis, type LocalRedis } from '../../src/infra/redis-server.js';
@@ -42,12 +42,19 @@ export interface StackEnvOptions {
   env?: Record<string, string>;
 }
 
+/** The decision-signing key of a stack's (or a test suite's) processes, derived from its key prefix. */
+export const testDecisionKey = (keyPrefix: string) =>
+  createHash('sha256').update(`decision-signing:${keyPrefix}`).digest('hex');
+
 /** The environment of a stack's processes. Only token hashes go into it. */
 export function stackEnv(o: StackEnvOptions): Record<string, string> {
   const list = (entries: string[]) => entries.join(',');
   return {
     REDIS_URL: o.redisUrl,
     KEY_PREFIX: o.keyPrefix,
+    // Every process of a stack holds the same decision-signing key (derived from its key prefix:
+    // a test and demo convenience, never how a deployment makes its key).
+    DECISION_SIGNING_KEY: testDecisionKey(o.keyPrefix),
     ...(o.port !== undefined ? { HTTP_PORT: String(o.port) } : {}),
     ...(o.dataDir !== undefined ? { DATA_DIR: o.dataDir } : {}),
     ...(o.services
