@@ -194,7 +194,32 @@ export const EnvSchema = z
     /** Keep finished case jobs this long (seconds) for inspection in Bull Board. */
     JOB_RETENTION_SECONDS: int(60, 90 * 24 * 3600).default(7 * 24 * 3600),
 
-    TRUST_PROXY: bool.default(false),
+    /**
+     * The reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDR
+     * ranges, e.g. `10.0.0.5,10.1.0.0/16`); unset or `false`: none, the socket's address is the
+     * client's. `true` (every hop) is refused: any client could then choose its address.
+     */
+    TRUST_PROXY: z
+      .string()
+      .default('false')
+      .transform((v) =>
+        v.trim().toLowerCase() === 'false'
+          ? []
+          : v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(
+              /^[0-9a-f.:]+(\/\d{1,3})?$/i,
+              'list proxy addresses or CIDR ranges (true, trusting every hop, is refused)',
+            ),
+        ),
+      ),
 
     /** How long a reviewer's claim lasts without renewal (the review UI renews it while open). */
     REVIEW_LEASE_MS: int(5_000, 24 * 3600 * 1000).default(120_000),
@@ -204,6 +229,9 @@ export const EnvSchema = z
     /** Failed sign-in attempts allowed per account name and client address within the window; then sign-in is refused until it ends. */
     LOGIN_RATE_MAX: int(1, 10_000).default(10),
     LOGIN_RATE_WINDOW_MS: int(1000, 24 * 3600 * 1000).default(10 * 60 * 1000),
+    /** Sign-in attempts per account name from any address, and per address over any names, within the window. */
+    LOGIN_RATE_MAX_PER_ACCOUNT: int(1, 100_000).default(30),
+    LOGIN_RATE_MAX_PER_ADDRESS: int(1, 100_000).default(50),
     /**
      * The key (≥ 32 characters) the API signs recorded review decisions with and the case workers
      * check them with; a worker applies no decision without a valid signature. Required in
@@ -272,7 +300,8 @@ export interface Config {
     readonly host: string;
     readonly port: number;
     readonly maxBodyBytes: number;
-    readonly trustProxy: boolean;
+    /** Proxies whose X-Forwarded-For is believed (addresses or CIDR ranges); empty: none. */
+    readonly trustProxy: readonly string[];
   };
   readonly redis: { readonly url: string | undefined; readonly keyPrefix: string };
   readonly database: { readonly url: string | undefined; readonly sqlitePath: string };
@@ -350,7 +379,12 @@ export interface Config {
   readonly sessions: {
     readonly ttlSeconds: number;
     readonly cookieSecure: boolean;
-    readonly loginRateLimit: { readonly max: number; readonly windowMs: number };
+    readonly loginRateLimit: {
+      readonly max: number;
+      readonly perAccount: number;
+      readonly perAddress: number;
+      readonly windowMs: number;
+    };
   };
   /** Staff accounts: their SQLite file when there is no DATABASE_URL. */
   readonly accounts: { readonly sqlitePath: string };
@@ -422,7 +456,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       host: e.HTTP_HOST,
       port: e.HTTP_PORT,
       maxBodyBytes: e.MAX_BODY_BYTES,
-      trustProxy: e.TRUST_PROXY,
+      trustProxy: Object.freeze([...e.TRUST_PROXY]),
     }),
     redis: Object.freeze({ url: e.REDIS_URL, keyPrefix: e.KEY_PREFIX }),
     database: Object.freeze({ url: e.DATABASE_URL, sqlitePath: path.join(dataDir, 'clinical-orchestrator.sqlite') }),
@@ -503,7 +537,12 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     sessions: Object.freeze({
       ttlSeconds: e.SESSION_TTL_SECONDS,
       cookieSecure: e.COOKIE_SECURE ?? e.NODE_ENV === 'production',
-      loginRateLimit: Object.freeze({ max: e.LOGIN_RATE_MAX, windowMs: e.LOGIN_RATE_WINDOW_MS }),
+      loginRateLimit: Object.freeze({
+        max: e.LOGIN_RATE_MAX,
+        perAccount: e.LOGIN_RATE_MAX_PER_ACCOUNT,
+        perAddress: e.LOGIN_RATE_MAX_PER_ADDRESS,
+        windowMs: e.LOGIN_RATE_WINDOW_MS,
+      }),
     }),
     accounts: Object.freeze({ sqlitePath: path.join(dataDir, 'accounts.sqlite') }),
     delivery: Object.freeze({

@@ -79,7 +79,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: config.http.maxBodyBytes,
-    trustProxy: config.http.trustProxy,
+    trustProxy: config.http.trustProxy.length ? [...config.http.trustProxy] : false,
     return503OnClosing: true,
     // One line per request (the onResponse hook below) instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
@@ -185,12 +185,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   if (r) {
     const store = deps.producer.store;
     const audit = deps.producer.audit;
-    const limiter = new LoginLimiter(
-      r.redis,
-      config.redis.keyPrefix,
-      config.sessions.loginRateLimit.max,
-      config.sessions.loginRateLimit.windowMs,
-    );
+    const limiter = new LoginLimiter(r.redis, config.redis.keyPrefix, config.sessions.loginRateLimit);
     const sessionDeps = {
       accounts: r.accounts,
       sessions: r.sessions,

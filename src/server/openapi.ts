@@ -197,7 +197,7 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
         post: {
           summary: 'Staff sign-in: a session cookie and its CSRF token',
           description:
-            'Rate limited per account name and client address (LOGIN_RATE_MAX per LOGIN_RATE_WINDOW_MS; 429 LOGIN_RATE_LIMITED). Every failure is the same 401.',
+            'Rate limited per account name and client address, per account name and per address (LOGIN_RATE_MAX, LOGIN_RATE_MAX_PER_ACCOUNT, LOGIN_RATE_MAX_PER_ADDRESS per LOGIN_RATE_WINDOW_MS; 429 LOGIN_RATE_LIMITED), each attempt counted before its password is checked. Every failure is the same 401.',
           tags: ['auth'],
           requestBody: jsonBody('LoginInput'),
           responses: {

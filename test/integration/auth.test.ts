@@ -366,6 +366,48 @@ describe('sessions, CSRF and sign-in', () => {
     expect((await signIn('dr-session')).res.statusCode).toBe(200);
   });
 
+  it('counts each attempt before checking its password: of 30 parallel guesses only the limit are checked', async () => {
+    const guesses = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        api.app.inject({
+          method: 'POST',
+          url: '/v1/auth/login',
+          remoteAddress: '10.20.0.1',
+          payload: { name: 'parallel-target', password: 'a wrong guess, in parallel' },
+        }),
+      ),
+    );
+    const codes = guesses.map((g) => g.statusCode);
+    expect(codes.filter((c) => c === 401)).toHaveLength(4); // LOGIN_RATE_MAX in this suite
+    expect(codes.filter((c) => c === 429)).toHaveLength(26);
+  });
+
+  it('limits spraying over account names from one address, and guessing one account from many addresses', async () => {
+    const from = (address: string, name: string, headers: Record<string, string> = {}) =>
+      api.app.inject({
+        method: 'POST',
+        url: '/v1/auth/login',
+        remoteAddress: address,
+        headers,
+        payload: { name, password: 'one password sprayed everywhere' },
+      });
+    // 50 attempts per address over any names (the default), each name tried once.
+    const spray = [];
+    for (let i = 0; i < 51; i++) spray.push((await from('10.30.0.1', `sprayed-${i}`)).statusCode);
+    expect(spray.slice(0, 50).every((c) => c === 401)).toBe(true);
+    expect(spray[50]).toBe(429);
+    // 30 attempts per account from any address (the default).
+    const spread = [];
+    for (let i = 0; i < 31; i++) spread.push((await from(`10.40.0.${i + 1}`, 'ops-session-2')).statusCode);
+    expect(spread.slice(0, 30).every((c) => c === 401)).toBe(true);
+    expect(spread[30]).toBe(429);
+    // Without trusted proxies, X-Forwarded-For does not change the address that is counted.
+    const spoofed = [];
+    for (let i = 0; i < 5; i++)
+      spoofed.push((await from('10.50.0.1', 'spoof-target', { 'x-forwarded-for': `192.0.2.${i + 1}` })).statusCode);
+    expect(spoofed).toEqual([401, 401, 401, 401, 429]);
+  });
+
   it('the review UI signs in with a form, refuses cross-origin posts and open redirects', async () => {
     const ok = await api.app.inject({
       method: 'POST',

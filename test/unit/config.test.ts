@@ -6,7 +6,7 @@ const sha = 'a'.repeat(64);
 describe('loadConfig', () => {
   it('applies defaults and runs in knowledge-driven mode without a model', () => {
     const config = loadConfig({}, '/srv/app');
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, maxBodyBytes: 16 * 1024 * 1024, trustProxy: false });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, maxBodyBytes: 16 * 1024 * 1024, trustProxy: [] });
     expect(config.model).toEqual({ mode: 'knowledge-driven' });
     expect(config.redis).toEqual({ url: undefined, keyPrefix: 'co' });
     expect(config.database.sqlitePath).toBe('/srv/app/.data/clinical-orchestrator.sqlite');
@@ -98,6 +98,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ IMAGING_MODEL_NAME: '../etc' })).toThrow(/IMAGING_MODEL_NAME/);
   });
 
+  it('trusts X-Forwarded-For only from the listed proxies', () => {
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.5, 10.1.0.0/16' }).http.trustProxy).toEqual(['10.0.0.5', '10.1.0.0/16']);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).http.trustProxy).toEqual([]);
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadConfig({ REDIS_URL: '', HTTP_PORT: ' ' }).http.port).toBe(8080);
   });
@@ -107,6 +112,7 @@ describe('loadConfig', () => {
     ['HTTP_PORT', '70000'],
     ['REDIS_URL', 'http://localhost:6379'],
     ['DATABASE_URL', 'mysql://x'],
+    ['TRUST_PROXY', 'true'],
     ['KEY_PREFIX', 'Bad Prefix'],
     ['LOG_LEVEL', 'loud'],
     ['SERVICE_TOKENS', 'ehr:not-a-hash'],

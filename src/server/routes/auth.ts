@@ -70,13 +70,12 @@ export async function login(
   name: string,
   password: string,
 ): Promise<LoginOutcome> {
-  const limited = await deps.limiter.blocked(request.ip, name);
+  // Counted before the password is checked, so parallel guesses are limited too.
+  const limited = await deps.limiter.attempt(request.ip, name);
   if (limited) return { failed: 'rate_limited', retryAfterSeconds: Math.ceil(limited.retryAfterMs / 1000) };
   const account = await deps.accounts.verify(name, password);
-  if (!account) {
-    await deps.limiter.failed(request.ip, name);
-    return { failed: 'credentials' };
-  }
+  if (!account) return { failed: 'credentials' };
+  await deps.limiter.succeeded(request.ip, name);
   const { token, session } = await deps.sessions.create(account.name);
   reply.setCookie(SESSION_COOKIE, token, {
     httpOnly: true,
