@@ -238,6 +238,21 @@ export const EnvSchema = z
      * production; unset elsewhere, decisions are recorded unsigned and trusted as Redis holds them.
      */
     DECISION_SIGNING_KEY: z.string().min(32, 'needs at least 32 characters').optional(),
+    /**
+     * LangSmith tracing, read by LangChain itself from the environment. It would send every model
+     * input and output — case text — to LangSmith, so it is refused unless inputs and outputs are
+     * hidden (LANGSMITH_HIDE_INPUTS and LANGSMITH_HIDE_OUTPUTS) or the endpoint's host is in
+     * TRACING_ENDPOINT_ALLOWLIST (a self-hosted LangSmith inside your boundary).
+     */
+    LANGSMITH_TRACING: bool.optional(),
+    LANGCHAIN_TRACING_V2: bool.optional(),
+    LANGSMITH_HIDE_INPUTS: bool.optional(),
+    LANGSMITH_HIDE_OUTPUTS: bool.optional(),
+    LANGCHAIN_HIDE_INPUTS: bool.optional(),
+    LANGCHAIN_HIDE_OUTPUTS: bool.optional(),
+    LANGSMITH_ENDPOINT: z.string().url().optional(),
+    LANGCHAIN_ENDPOINT: z.string().url().optional(),
+    TRACING_ENDPOINT_ALLOWLIST: csv.default([]),
     /** Webhook signing secrets (comma-separated, ≥ 32 characters each); the first signs, all are sent during rotation. */
     WEBHOOK_SECRETS: csv
       .pipe(z.array(z.string().min(32, 'each webhook secret needs at least 32 characters')))
@@ -274,6 +289,19 @@ export const EnvSchema = z
         path: ['LITERATURE_DATABASE_URL'],
         message: 'required when LITERATURE_BACKEND=postgres (or set DATABASE_URL)',
       });
+    }
+    if (env.LANGSMITH_TRACING || env.LANGCHAIN_TRACING_V2) {
+      const hidden =
+        (env.LANGSMITH_HIDE_INPUTS ?? env.LANGCHAIN_HIDE_INPUTS) &&
+        (env.LANGSMITH_HIDE_OUTPUTS ?? env.LANGCHAIN_HIDE_OUTPUTS);
+      const endpoint = env.LANGSMITH_ENDPOINT ?? env.LANGCHAIN_ENDPOINT ?? 'https://api.smith.langchain.com';
+      const allowed = env.TRACING_ENDPOINT_ALLOWLIST.includes(new URL(endpoint).hostname);
+      if (!hidden && !allowed)
+        ctx.addIssue({
+          code: 'custom',
+          path: [env.LANGSMITH_TRACING ? 'LANGSMITH_TRACING' : 'LANGCHAIN_TRACING_V2'],
+          message: `tracing would send case text to ${new URL(endpoint).hostname}: set LANGSMITH_HIDE_INPUTS=true and LANGSMITH_HIDE_OUTPUTS=true, or list a self-hosted endpoint's host in TRACING_ENDPOINT_ALLOWLIST`,
+        });
     }
     if (env.NODE_ENV === 'production' && !env.DECISION_SIGNING_KEY) {
       ctx.addIssue({

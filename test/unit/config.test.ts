@@ -98,6 +98,27 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ IMAGING_MODEL_NAME: '../etc' })).toThrow(/IMAGING_MODEL_NAME/);
   });
 
+  it('refuses LangSmith tracing that would send case text out, unless hidden or to an allowed endpoint', () => {
+    expect(() => loadConfig({ LANGSMITH_TRACING: 'true' })).toThrow(
+      /LANGSMITH_TRACING: tracing would send case text to api\.smith\.langchain\.com/,
+    );
+    expect(() => loadConfig({ LANGCHAIN_TRACING_V2: 'true', LANGSMITH_HIDE_INPUTS: 'true' })).toThrow(ConfigError);
+    expect(() =>
+      loadConfig({ LANGSMITH_TRACING: 'true', LANGSMITH_HIDE_INPUTS: 'true', LANGSMITH_HIDE_OUTPUTS: 'true' }),
+    ).not.toThrow();
+    expect(() =>
+      loadConfig({
+        LANGSMITH_TRACING: 'true',
+        LANGSMITH_ENDPOINT: 'https://langsmith.hospital.internal/api',
+        TRACING_ENDPOINT_ALLOWLIST: 'langsmith.hospital.internal',
+      }),
+    ).not.toThrow();
+  });
+
+  it('requires a decision-signing key in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/DECISION_SIGNING_KEY: required in production/);
+  });
+
   it('trusts X-Forwarded-For only from the listed proxies', () => {
     expect(loadConfig({ TRUST_PROXY: '10.0.0.5, 10.1.0.0/16' }).http.trustProxy).toEqual(['10.0.0.5', '10.1.0.0/16']);
     expect(loadConfig({ TRUST_PROXY: 'false' }).http.trustProxy).toEqual([]);
