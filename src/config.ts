@@ -436,7 +436,11 @@ export class ConfigError extends AppError {
   }
 }
 
-/** Parse the environment once. Empty strings count as unset. Throws ConfigError naming each bad variable. */
+/** A value as an error may show it: the password (and user) of any URL in it replaced with `***`. */
+export function withoutCredentials(value: string): string {
+  return value.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1***@');
+}
+
 /** The shared corpus used when literature is on by default (LITERATURE_LOCAL=auto). */
 export const SHARED_LITERATURE_CORPUS = path.join('pubmedqa', 'corpus.jsonl');
 
@@ -456,6 +460,7 @@ function literatureCorpus(
   return existsSync(shared) ? shared : undefined;
 }
 
+/** Parse the environment once. Empty strings count as unset. Throws ConfigError naming each bad variable. */
 export function loadConfig(environment: Readonly<Record<string, string | undefined>>, cwd = process.cwd()): Config {
   const cleaned: Record<string, string> = {};
   for (const key of Object.keys(EnvSchema.shape)) {
@@ -469,7 +474,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
         const variable = String(issue.path[0] ?? '(environment)');
         const shown =
           variable in cleaned && !/KEY|TOKEN|SECRET|PASSWORD/.test(variable)
-            ? ` (got ${JSON.stringify(cleaned[variable])})`
+            ? ` (got ${JSON.stringify(withoutCredentials(cleaned[variable]!))})`
             : '';
         return { variable, message: `${issue.message}${shown}` };
       }),

@@ -90,6 +90,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
   });
+  // Every answer: no MIME sniffing and no framing (Bull Board and /docs included); API answers
+  // carry patient data, so no cache keeps them unless a route says otherwise.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (!reply.hasHeader('x-content-type-options')) void reply.header('x-content-type-options', 'nosniff');
+    if (!reply.hasHeader('x-frame-options')) void reply.header('x-frame-options', 'DENY');
+    if (request.url.startsWith('/v1/') && !reply.hasHeader('cache-control'))
+      void reply.header('cache-control', 'no-store');
+    done(null, payload);
+  });
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info(
       {

@@ -366,6 +366,15 @@ describe('sessions, CSRF and sign-in', () => {
     expect((await signIn('dr-session')).res.statusCode).toBe(200);
   });
 
+  it('answers with nosniff and no framing everywhere, and no-store on the API', async () => {
+    for (const url of ['/v1/reviews', '/healthz', '/docs', '/review/login']) {
+      const res = await api.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${TOKENS.reviewer}` } });
+      expect(res.headers['x-content-type-options'], url).toBe('nosniff');
+      expect(res.headers['x-frame-options'], url).toBe('DENY');
+      if (url.startsWith('/v1/')) expect(res.headers['cache-control'], url).toBe('no-store');
+    }
+  });
+
   it('counts each attempt before checking its password: of 30 parallel guesses only the limit are checked', async () => {
     const guesses = await Promise.all(
       Array.from({ length: 30 }, () =>
@@ -440,6 +449,30 @@ describe('sessions, CSRF and sign-in', () => {
       payload: `name=dr-session&password=${encodeURIComponent(PASSWORD)}&next=//evil.example/x`,
     });
     expect(away.headers.location).toBe('/review');
+    // A CR/LF in `next` would split the Location header: it falls back to the queue instead of a 500.
+    const split = await api.app.inject({
+      method: 'POST',
+      url: '/review/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `name=dr-session&password=${encodeURIComponent(PASSWORD)}&next=${encodeURIComponent('/review\r\nSet-Cookie: x=1')}`,
+    });
+    expect(split.statusCode).toBe(303);
+    expect(split.headers.location).toBe('/review');
+    // Malformed review item ids are a redirect with a message, not a 500.
+    for (const url of [
+      '/review/cases/bad%20id!/1/claim',
+      '/review/cases/x/notanumber/release',
+      '/review/cases/x/0/decision',
+    ]) {
+      const res = await api.app.inject({
+        method: 'POST',
+        url,
+        headers: { authorization: `Bearer ${TOKENS.reviewer}`, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: '',
+      });
+      expect(res.statusCode, url).toBe(303);
+      expect(res.headers.location, url).toMatch(/^\/review\?error=/);
+    }
     const page = await api.app.inject({ method: 'GET', url: '/review/login?next=/review' });
     expect(page.headers['content-security-policy']).toMatch(/script-src 'self'/);
     expect(page.body).toContain('<form method="post" action="/review/login"');

@@ -43,7 +43,7 @@ describe('local redis-server', () => {
       await server!.stop();
       const ready = await api.app.inject({ method: 'GET', url: '/readyz' });
       expect(ready.statusCode).toBe(503);
-      expect(ready.json()).toMatchObject({ status: 'unavailable', checks: { redis: { status: 'down' } } });
+      expect(ready.json()).toEqual({ status: 'unavailable', checks: { redis: { status: 'down' } } }); // no host, port or error text
       const intake = await api.app.inject({
         method: 'POST',
         url: '/v1/cases',

@@ -115,6 +115,19 @@ describe('loadConfig', () => {
     ).not.toThrow();
   });
 
+  it('never echoes a password in a URL it refuses', () => {
+    for (const env of [{ REDIS_URL: 'http://user:s3cret@host:6379' }, { DATABASE_URL: 'mysql://u:s3cret@db/x' }]) {
+      let message = '';
+      try {
+        loadConfig(env);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/\*\*\*@/);
+      expect(message).not.toContain('s3cret');
+    }
+  });
+
   it('requires a decision-signing key in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/DECISION_SIGNING_KEY: required in production/);
   });

@@ -37,7 +37,14 @@ const flashOf = (request: FastifyRequest): Flash | null => {
 };
 /** Only local paths may follow a sign-in (no open redirect). */
 const safeNext = (next: unknown) =>
-  typeof next === 'string' && /^\/(review|ops)(\/|$|\?)/.test(next) && !next.startsWith('//') ? next : '/review';
+  typeof next === 'string' &&
+  /^\/(review|ops)(\/|$|\?)/.test(next) &&
+  !next.startsWith('//') &&
+  // No control characters (a CR/LF would split the Location header) and no backslashes.
+  ![...next].some((c) => c.charCodeAt(0) < 0x20 || c === '\u007f' || c === '\\') &&
+  next.length <= 2000
+    ? next
+    : '/review';
 
 /** The edit form's fields (`text.<section>.<i>`, `remove.<section>.<i>`) applied to the drafted sections. */
 /**
@@ -189,7 +196,10 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
   });
 
   app.post('/review/cases/:caseId/:revision/claim', { preHandler: page }, async (request, reply) => {
-    const p = ReviewItemParams.parse(request.params);
+    const parsed = ReviewItemParams.safeParse(request.params);
+    if (!parsed.success)
+      return reply.redirect(withFlash('/review', { kind: 'error', text: 'That is not a review item.' }), 303);
+    const p = parsed.data;
     try {
       await deps.queue.claim(p.caseId, p.revision, request.principal!.name);
       return reply.redirect(caseUrl(p.caseId, p.revision), 303);
@@ -199,7 +209,10 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
   });
 
   app.post('/review/cases/:caseId/:revision/release', { preHandler: page }, async (request, reply) => {
-    const p = ReviewItemParams.parse(request.params);
+    const parsed = ReviewItemParams.safeParse(request.params);
+    if (!parsed.success)
+      return reply.redirect(withFlash('/review', { kind: 'error', text: 'That is not a review item.' }), 303);
+    const p = parsed.data;
     try {
       await deps.queue.release(p.caseId, p.revision, request.principal!.name);
       return reply.redirect(
@@ -212,7 +225,10 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
   });
 
   app.post('/review/cases/:caseId/:revision/decision', { preHandler: page }, async (request, reply) => {
-    const p = ReviewItemParams.parse(request.params);
+    const parsed = ReviewItemParams.safeParse(request.params);
+    if (!parsed.success)
+      return reply.redirect(withFlash('/review', { kind: 'error', text: 'That is not a review item.' }), 303);
+    const p = parsed.data;
     const form = (request.body ?? {}) as Record<string, unknown>;
     const here = caseUrl(p.caseId, p.revision);
     let raw: unknown = { action: form.action };
