@@ -121,7 +121,10 @@ const MAX_PROBLEMS = 60;
  * in its other written forms.
  */
 export interface IdentifyingStrings {
-  /** Names and their parts (at least 3 characters): matched as whole words, ignoring case. */
+  /**
+   * Names and their parts: matched as whole words, ignoring case; a two-letter part ("Wu", "Li")
+   * is matched only as written (capital first), so "li" or "WU" in other words' place are kept.
+   */
   names: string[];
   /** Identifiers, telecom, address, resource ids and URLs, the ISO birth date: matched anywhere, ignoring case. */
   strings: string[];
@@ -150,7 +153,7 @@ export function identifyingStrings(submission: CaseSubmission): IdentifyingStrin
     const t = clean(s);
     const parts = t.split(NAME_SEPARATOR).filter(Boolean);
     for (const n of [t, parts.join(' '), parts.join(''), ...parts.filter((p) => !TITLES.has(p.toLowerCase()))])
-      if (n.length >= 3 && /[\p{L}\p{N}]/u.test(n)) names.add(n);
+      if (n.length >= 2 && /[\p{L}\p{N}]/u.test(n)) names.add(n);
   };
   for (const { fullUrl, resource } of submission.bundle.entry) {
     add(fullUrl);
@@ -190,7 +193,8 @@ function nameRegExp(name: string): RegExp {
     .join(String.raw`[\s'‘’ʼ\-‐‑‒–—]+`);
   const before = new RegExp(`^${WORD_CHAR}`, 'u').test(name) ? `(?<!${WORD_CHAR})` : '';
   const after = new RegExp(`${WORD_CHAR}$`, 'u').test(name) ? `(?!${WORD_CHAR})` : '';
-  return new RegExp(`${before}${body}${after}`, 'giu');
+  // A two-letter name part is matched as written: ignoring case it would take "li" from "Li+" notes' neighbours and every "wu".
+  return new RegExp(`${before}${body}${after}`, name.length <= 2 ? 'gu' : 'giu');
 }
 
 const MONTHS = [
@@ -259,6 +263,9 @@ export const SCRUB_PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   ],
   [/(?<!\d)\+?\d[\d ()-]{7,}\d/g, '[PHONE]'],
   [/(?<![\d.])\d+(\.\d+){4,}\b/g, '[UID]'],
+  // Ages over 89 are one category (HIPAA Safe Harbor): "93-year-old", "aged 95", "age: 101", "91 years".
+  [/(?<![\p{N}.])(?:9\d|1[0-4]\d)(?=[\s-]?(?:years?|yrs?|y\/?o)\b)/giu, '[AGE OVER 89]'],
+  [/\b(aged?\s*(?::\s*)?)(?:9\d|1[0-4]\d)(?![\p{N}.])/giu, '$1[AGE OVER 89]'],
   // An identifier after its label ("MRN: AB123456", "NHS 9434765919", "ID12345"): it has a digit; "idiopathic" is a word.
   // The separator run is taken whole (an atomic group: look-ahead and back-reference), and the
   // digit an identifier needs is looked for in its first 40 characters.

@@ -16,4 +16,5 @@ export const ADVERSARIAL_TEXTS = (n: number): Record<string, string> => ({
   'weekday chain': 'mon, '.repeat(Math.floor(n / 5)),
   'day-of chain': '3rd of '.repeat(Math.floor(n / 7)),
   'open brackets': '('.repeat(n),
+  'age then spaces': `aged${' '.repeat(n)}x`,
 });

@@ -83,6 +83,37 @@ describe('identifyingStrings', () => {
   });
 });
 
+describe('names given only as text, two-letter names, ages over 89', () => {
+  const only = (name: Record<string, unknown>) => {
+    const s = submission('Is it safe?');
+    (s.bundle.entry[0]!.resource as { name?: unknown[] }).name = [name];
+    return identifyingStrings(s);
+  };
+
+  it('splits a name given only as name.text into its words, two-letter ones included', () => {
+    const ids = only({ text: 'Li Wu Zhang' });
+    expect(ids.names).toEqual(expect.arrayContaining(['Li Wu Zhang', 'Zhang', 'Li', 'Wu']));
+    const out = scrubText('Mr Wu and Li Zhang came; Zhang said Wu is tired.', ids);
+    expect(out).not.toMatch(/\bWu\b|\bLi\b|Zhang/);
+  });
+
+  it('matches a two-letter name only as written, so ordinary words and abbreviations stay', () => {
+    const ids = only({ text: 'Wu Li' });
+    expect(scrubText('wu-style breathing; LI and li; Wu came', ids)).toBe(
+      'wu-style breathing; LI and li; [REDACTED] came',
+    );
+  });
+
+  it('puts every age over 89 in one category (HIPAA Safe Harbor), however it is written', () => {
+    const ids = only({ family: 'Nobody' });
+    expect(
+      scrubText('a 93-year-old man, aged 95, age: 101, 91 years, 90 yo; but 89-year-old and 95 mg stay', ids),
+    ).toBe(
+      'a [AGE OVER 89]-year-old man, aged [AGE OVER 89], age: [AGE OVER 89], [AGE OVER 89] years, [AGE OVER 89] yo; but 89-year-old and 95 mg stay',
+    );
+  });
+});
+
 describe('the adversarial leaks', () => {
   it('redacts the birth date written in words in the question', () => {
     const { view } = normaliseCase(submission('Mrs Jones, born 30 June 1952: is the ring still safe?'), AT);
