@@ -14,6 +14,17 @@ import { DevStack, type DevStackOptions } from '../test/support/stack.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
+/**
+ * Memory use once garbage is collected (run node with --expose-gc). ArrayBuffer backing stores are
+ * released by a background task after a GC, so wait for it before the second collection.
+ */
+export async function settledMemory(): Promise<NodeJS.MemoryUsage> {
+  global.gc?.();
+  await new Promise((r) => setTimeout(r, 1000));
+  global.gc?.();
+  return process.memoryUsage();
+}
+
 export const progressFor = (name: string) => (msg: string) => process.stderr.write(`[${name}] ${msg}\n`);
 
 export interface RoundResult {

@@ -19,6 +19,7 @@ import { PgLiteratureIndex } from '../services/literature/pg-index.js';
 import { LiteratureIndex, stderrProgress } from '../services/literature/search-index.js';
 import type { LiteratureStore } from '../services/literature/store.js';
 import { generateAbstracts, generateQueryTerms } from '../test/helpers/generated-abstracts.js';
+import { settledMemory } from './common.js';
 
 const SIZES = (process.env.BENCH_LIT_SIZES ?? '200000,1000000').split(',').map(Number);
 const QUERIES = Number(process.env.BENCH_LIT_QUERIES ?? 300);
@@ -30,10 +31,7 @@ const pct = (xs: number[], p: number) => {
 const mb = (bytes: number) => Math.round(bytes / 1e6);
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const memory = async () => {
-  global.gc?.();
-  await new Promise((r) => setTimeout(r, 1000));
-  global.gc?.();
-  const m = process.memoryUsage();
+  const m = await settledMemory();
   return m.heapUsed + m.arrayBuffers;
 };
 

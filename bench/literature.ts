@@ -19,6 +19,7 @@ import { Bm25Index } from '../services/literature/bm25.js';
 import { LiteratureIndex, stderrProgress } from '../services/literature/search-index.js';
 import { generateAbstracts, generateQueryTerms } from '../test/helpers/generated-abstracts.js';
 import { MiniSearchReference } from '../test/helpers/minisearch-reference.js';
+import { settledMemory } from './common.js';
 
 const DOCS = Number(process.env.BENCH_LIT_DOCS ?? 200_000);
 const BASELINE_DOCS = Math.min(DOCS, Number(process.env.BENCH_LIT_BASELINE_DOCS ?? 50_000));
@@ -29,12 +30,8 @@ const pct = (xs: number[], p: number) => {
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 1000) / 1000;
 };
 const round1 = (x: number) => Math.round(x * 10) / 10;
-// ArrayBuffer backing stores are released by a background task after a GC: wait for it.
 const memory = async () => {
-  global.gc?.();
-  await new Promise((r) => setTimeout(r, 1000));
-  global.gc?.();
-  const m = process.memoryUsage();
+  const m = await settledMemory();
   return { heap: m.heapUsed, buffers: m.arrayBuffers, rss: m.rss };
 };
 const mb = (bytes: number) => Math.round(bytes / 1e6);

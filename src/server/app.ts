@@ -202,14 +202,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       limiter,
     };
     registerAuthRoutes(app, { auth, ...sessionDeps });
-    registerReviewRoutes(app, {
+    const reviewDeps = {
       auth,
       queue: r.queue,
       decisions: r.decisions,
       audit,
       store,
       literature: deps.literature ?? null,
-    });
+    };
+    registerReviewRoutes(app, reviewDeps);
     await registerOpsRoutes(app, {
       auth,
       metrics: r.metrics,
@@ -226,16 +227,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Forms (urlencoded) only for the UI: the /v1 API stays JSON-only.
     await app.register(async (ui) => {
       await ui.register(formbody);
-      registerReviewUi(ui, {
-        auth,
-        queue: r.queue,
-        decisions: r.decisions,
-        audit,
-        store,
-        literature: deps.literature ?? null,
-        leaseMs: config.review.leaseMs,
-        ...sessionDeps,
-      });
+      registerReviewUi(ui, { ...reviewDeps, leaseMs: config.review.leaseMs, ...sessionDeps });
     });
   }
   return app;

@@ -59,21 +59,27 @@ describe.skipIf(!existsSync(CORPUS))('literature in the review UI (shared PubMed
     if (indexDir) rmSync(indexDir, { recursive: true, force: true });
   });
 
-  it('shows each cited record with its level and its supporting sentence highlighted', async () => {
+  /** Submits the CKD example under `caseId`, waits for its draft and opens it signed in as the reviewer. */
+  async function draftAndOpen(caseId: string, height: number) {
     const example = loadExampleCases().find((e) => e.file === 'polypharmacy-ckd.json')!;
     const res = await fetch(`${base}/v1/cases`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ ...example.submission, caseId: 'ui-lit-1' }),
+      body: JSON.stringify({ ...example.submission, caseId }),
     });
     expect(res.status).toBe(202);
-    await waitUntil(async () => (await stack.api.review!.queue.item('ui-lit-1', 1)) !== null, 30_000, 'drafted');
-    const page = await (await browser.newContext({ viewport: { width: 1366, height: 900 } })).newPage();
-    await page.goto(`${base}/review/login?next=${encodeURIComponent('/review/cases/ui-lit-1/1')}`);
+    await waitUntil(async () => (await stack.api.review!.queue.item(caseId, 1)) !== null, 30_000, 'drafted');
+    const page = await (await browser.newContext({ viewport: { width: 1366, height } })).newPage();
+    await page.goto(`${base}/review/login?next=${encodeURIComponent(`/review/cases/${caseId}/1`)}`);
     await page.getByLabel('Account').fill('dr-lit');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${base}/review/cases/ui-lit-1/1`);
+    await page.waitForURL(`${base}/review/cases/${caseId}/1`);
+    return page;
+  }
+
+  it('shows each cited record with its level and its supporting sentence highlighted', async () => {
+    const page = await draftAndOpen('ui-lit-1', 900);
     const cite = page.locator('.cite-pubmed').first();
     await expect.poll(() => cite.count()).toBe(1);
     // A real record of the corpus: its PubMed link, its level badge and a highlighted sentence of its abstract.
@@ -89,20 +95,7 @@ describe.skipIf(!existsSync(CORPUS))('literature in the review UI (shared PubMed
   });
 
   it('lets the reviewer search further and attach a record to a statement of the edit', async () => {
-    const example = loadExampleCases().find((e) => e.file === 'polypharmacy-ckd.json')!;
-    const res = await fetch(`${base}/v1/cases`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ ...example.submission, caseId: 'ui-lit-2' }),
-    });
-    expect(res.status).toBe(202);
-    await waitUntil(async () => (await stack.api.review!.queue.item('ui-lit-2', 1)) !== null, 30_000, 'drafted');
-    const page = await (await browser.newContext({ viewport: { width: 1366, height: 1000 } })).newPage();
-    await page.goto(`${base}/review/login?next=${encodeURIComponent('/review/cases/ui-lit-2/1')}`);
-    await page.getByLabel('Account').fill('dr-lit');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${base}/review/cases/ui-lit-2/1`);
+    const page = await draftAndOpen('ui-lit-2', 1000);
     await page.locator('#claim').click();
     await page.waitForURL(`${base}/review/cases/ui-lit-2/1`);
     await page.locator('#editor summary').click();
