@@ -144,7 +144,7 @@ export function benchStack(
     spawn: BENCH_SPAWN,
     onExit: reportExit,
     env: {
-      WEBHOOK_SECRETS: randomBytes(24).toString('hex'),
+      WEBHOOK_SECRETS: `${name}:${randomBytes(24).toString('hex')}`,
       CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
       WORKER_CONCURRENCY: '16',
       DELIVERY_CONCURRENCY: '16',

@@ -1,11 +1,12 @@
 /**
  * `npm run bench:regex`: the user-facing patterns (the PHI scrubber, the knowledge-base term
- * cleaner) on adversarial input (test/helpers/adversarial-text.ts) at two sizes, against prose of
+ * cleaner, the delivery error's address redaction) on adversarial input (test/helpers/adversarial-text.ts) at two sizes, against prose of
  * the same length in the same run. Linear patterns grow ≈4× from 50k to 200k characters and
  * stay within a small factor of prose; a quadratic one grows ≈16×.
  */
 import os from 'node:os';
 import { scrubText } from '../src/clinical/normalise.js';
+import { withoutAddresses } from '../src/delivery/webhook.js';
 import { stripForms } from '../src/knowledge/text.js';
 import { ADVERSARIAL_TEXTS } from '../test/helpers/adversarial-text.js';
 
@@ -39,6 +40,9 @@ for (const name of Object.keys(ADVERSARIAL_TEXTS(10))) {
     scrubOverProseAt200k: Math.round((ms[200_000]! / base[200_000]!) * 10) / 10,
     scrubGrowth50kTo200k: Math.round((ms[200_000]! / Math.max(ms[50_000]!, 0.01)) * 10) / 10,
     termCleanerMs: kb,
+    addressRedactionMs: Object.fromEntries(
+      SIZES.map((n) => [n, time(() => withoutAddresses(ADVERSARIAL_TEXTS(n)[name]!))]),
+    ),
   });
 }
 process.stdout.write(

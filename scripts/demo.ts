@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     staff: { 'demo-scripted-reviewer': { roles: ['reviewer'] }, 'demo-ops-token': { roles: ['ops'] } },
     env: {
       HTTP_HOST: '127.0.0.1',
-      WEBHOOK_SECRETS: webhookSecret,
+      WEBHOOK_SECRETS: `demo:${webhookSecret}`,
       CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     },

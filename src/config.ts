@@ -42,6 +42,18 @@ const serviceTokens = csv.pipe(
   ),
 );
 
+/** A webhook secret entry: `service:secret`, the secret at least 32 characters. */
+const webhookSecret = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,63}:.{32,}$/,
+    'each entry must be service:secret (the service token name, a secret of at least 32 characters); a secret shared by every service would let one receiver forge plans to another',
+  )
+  .transform((entry) => {
+    const at = entry.indexOf(':');
+    return { service: entry.slice(0, at), secret: entry.slice(at + 1) };
+  });
+
 export const STAFF_ROLES = ['reviewer', 'kb_editor', 'ops', 'admin'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
 
@@ -253,10 +265,14 @@ export const EnvSchema = z
     LANGSMITH_ENDPOINT: z.string().url().optional(),
     LANGCHAIN_ENDPOINT: z.string().url().optional(),
     TRACING_ENDPOINT_ALLOWLIST: csv.default([]),
-    /** Webhook signing secrets (comma-separated, ≥ 32 characters each); the first signs, all are sent during rotation. */
-    WEBHOOK_SECRETS: csv
-      .pipe(z.array(z.string().min(32, 'each webhook secret needs at least 32 characters')))
-      .default([]),
+    /**
+     * Webhook signing secrets, one per receiving service: `service:secret` entries (comma-separated,
+     * secret ≥ 32 characters), the service being the submitting service's token name. A service's
+     * plans are signed with its own secrets only, so one receiver cannot forge a plan to another.
+     * Two entries for one service during a rotation: each delivery carries a signature per entry.
+     * A case with a callback URL is refused at intake when its service has no secret.
+     */
+    WEBHOOK_SECRETS: csv.pipe(z.array(webhookSecret)).default([]),
     /** Delivery attempts before a webhook is dead-lettered, the first backoff (doubling) and the per-attempt timeout. */
     WEBHOOK_ATTEMPTS: int(1, 50).default(8),
     WEBHOOK_BACKOFF_MS: int(10, 3_600_000).default(2000),
@@ -417,7 +433,8 @@ export interface Config {
   /** Staff accounts: their SQLite file when there is no DATABASE_URL. */
   readonly accounts: { readonly sqlitePath: string };
   readonly delivery: {
-    readonly secrets: readonly string[];
+    /** Each service's webhook secrets, in configuration order (the first is the current one). */
+    readonly secrets: Readonly<Record<string, readonly string[]>>;
     readonly attempts: number;
     readonly backoffMs: number;
     readonly timeoutMs: number;
@@ -579,7 +596,12 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     }),
     accounts: Object.freeze({ sqlitePath: path.join(dataDir, 'accounts.sqlite') }),
     delivery: Object.freeze({
-      secrets: Object.freeze([...e.WEBHOOK_SECRETS]),
+      secrets: Object.freeze(
+        e.WEBHOOK_SECRETS.reduce<Record<string, string[]>>((by, { service, secret }) => {
+          (by[service] ??= []).push(secret);
+          return by;
+        }, {}),
+      ),
       attempts: e.WEBHOOK_ATTEMPTS,
       backoffMs: e.WEBHOOK_BACKOFF_MS,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,

@@ -11,7 +11,7 @@
  */
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DeliveryPayload } from '../src/domain/review.js';
-import { DeliveryError, postWebhook, signatureHeader } from '../src/delivery/webhook.js';
+import { DeliveryError, postWebhook, signatureHeader, withoutAddresses } from '../src/delivery/webhook.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics/metrics.js';
 import { CaseLifecycle, isClosed } from '../src/cases/lifecycle.js';
@@ -26,7 +26,8 @@ export interface DeliveryProcessorDeps {
   metrics: Metrics;
   addDeadLetter: (data: DeadLetterJobData) => Promise<void>;
   logger: Logger;
-  secrets: readonly string[];
+  /** Each service's webhook secrets (`config.delivery.secrets`); a service without any gets no webhook. */
+  secrets: Readonly<Record<string, readonly string[]>>;
   timeoutMs: number;
   hostAllowlist: readonly string[];
   now?: () => Date;
@@ -109,15 +110,22 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     const attempt = job.attemptsMade + 1;
     const attempts = job.opts.attempts ?? 1;
     const host = new URL(record.callbackUrl).host;
+    const secrets = Object.hasOwn(deps.secrets, record.submittedBy) ? deps.secrets[record.submittedBy]! : [];
     let status: number;
     try {
+      if (secrets.length === 0)
+        throw new DeliveryError(
+          'unsigned',
+          `no webhook secret is configured for service ${record.submittedBy} (WEBHOOK_SECRETS); plans are never sent unsigned`,
+          false,
+        );
       status = await postWebhook(record.callbackUrl, body, {
         timeoutMs: deps.timeoutMs,
         allowlist: deps.hostAllowlist,
         headers: {
           'x-co-delivery-id': id,
           'x-co-timestamp': timestamp,
-          ...(deps.secrets.length ? { 'x-co-signature': signatureHeader(body, timestamp, deps.secrets) } : {}),
+          'x-co-signature': signatureHeader(body, timestamp, secrets),
         },
       });
     } catch (err) {
@@ -132,7 +140,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
         status: final ? 'failed' : 'pending',
         channel: 'webhook',
         attempts: attempt,
-        lastError: `${e.reason}: ${e.message}`.slice(0, 500),
+        lastError: withoutAddresses(`${e.reason}: ${e.message}`).slice(0, 500),
         deliveredAt: null,
       });
       await audit({
@@ -143,7 +151,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
         detail: { host, attempt, of: attempts, reason: e.reason, httpStatus: e.status, final },
       });
       logger.warn(
-        { host, attempt, of: attempts, reason: e.reason, final },
+        { host, attempt, of: attempts, reason: e.reason, final, error: e.message },
         final ? 'delivery failed for good; dead-lettered' : 'delivery attempt failed; will retry',
       );
       if (!final) throw e;
@@ -153,7 +161,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
         deliveryId: id,
         host,
         attempts: attempt,
-        lastError: `${e.reason}: ${e.message}`.slice(0, 500),
+        lastError: `${e.reason}: ${e.message}`.slice(0, 500), // ops only: the address helps
         failedAt: now().toISOString(),
       });
       await deps.metrics.inc('co_delivery_dead_letters_total');

@@ -23,7 +23,8 @@ export function startDeliveryWorker(opts: { config: Config; redis: Redis; logger
   const queues = DeliveryQueues.fromConfig(config, redis, (err) =>
     logger.warn({ err: err.message }, 'delivery queue error'),
   );
-  if (config.delivery.secrets.length === 0) logger.warn('WEBHOOK_SECRETS is empty: webhooks are sent unsigned');
+  if (Object.keys(config.delivery.secrets).length === 0)
+    logger.warn('WEBHOOK_SECRETS is empty: no plan can be sent by webhook (cases with a callbackUrl are refused)');
   const processor = createDeliveryProcessor({
     store: new CaseStore(redis, config.redis.keyPrefix),
     audit: new AuditLog(redis, config.redis.keyPrefix),

@@ -6,6 +6,10 @@
  * (configure the new one first, both during the change-over, then drop the old one).
  * `X-CO-Delivery-Id` is stable for a case revision: receivers deduplicate on it.
  *
+ * Each service's plans are signed with that service's own secrets (`WEBHOOK_SECRETS` entries
+ * `service:secret`); a plan is never sent unsigned, and only to `https:` URLs unless the host is
+ * allow-listed (a receiver on the same private network).
+ *
  * Server-side request forgery: the host's addresses are checked when the connection is made
  * (the socket's DNS lookup), so a name that resolves to a private, loopback, link-local or
  * metadata address is refused unless the host is allow-listed — also after a DNS change since
@@ -19,7 +23,8 @@ import { isIP, type LookupFunction } from 'node:net';
 import { isNonPublicAddress } from '../domain/callback-url.js';
 import { AppError } from '../errors.js';
 
-export type DeliveryFailureReason = 'http_4xx' | 'http_5xx' | 'network' | 'timeout' | 'forbidden_address' | 'redirect';
+export type DeliveryFailureReason =
+  'http_4xx' | 'http_5xx' | 'network' | 'timeout' | 'forbidden_address' | 'redirect' | 'insecure_url' | 'unsigned';
 
 export class DeliveryError extends AppError {
   constructor(
@@ -106,6 +111,15 @@ export function postWebhook(url: string, body: string, options: PostOptions): Pr
       ),
     );
   }
+  if (target.protocol !== 'https:' && !allowed) {
+    return Promise.reject(
+      new DeliveryError(
+        'insecure_url',
+        `${target.protocol} callbacks are refused for ${host}: use https, or add the host to CALLBACK_HOST_ALLOWLIST`,
+        false,
+      ),
+    );
+  }
   const client = target.protocol === 'https:' ? https : http;
   return new Promise<number>((resolve, reject) => {
     const req = client.request(
@@ -148,5 +162,18 @@ export function postWebhook(url: string, body: string, options: PostOptions): Pr
       reject(err instanceof DeliveryError ? err : new DeliveryError('network', err.message, true)),
     );
     req.end(body);
+  });
+}
+
+/**
+ * An error message with its IP addresses (and ports) replaced, for records that services read:
+ * a callback's resolved internal addresses are the operator's business, kept in the worker's log.
+ * Token by token (whitespace, brackets, commas, quotes), each checked with `isIP`: linear.
+ */
+export function withoutAddresses(message: string): string {
+  return message.replace(/[^\s()<>,;"']+/g, (token) => {
+    const bare = token.replace(/[.:]+$/, '');
+    const candidates = [bare, bare.replace(/^\[|\](:\d+)?$/g, ''), bare.replace(/:\d{1,5}$/, '')];
+    return candidates.some((c) => isIP(c) !== 0) ? `[address]${token.slice(bare.length)}` : token;
   });
 }

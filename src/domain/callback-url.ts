@@ -85,6 +85,8 @@ export function callbackUrlProblem(rawUrl: string, hostAllowlist: readonly strin
   if (url.username || url.password) return 'callbackUrl must not carry credentials';
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (hostAllowlist.map((h) => h.toLowerCase()).includes(host)) return null;
+  if (url.protocol !== 'https:')
+    return `callbackUrl must use https (plain http only for hosts in CALLBACK_HOST_ALLOWLIST): ${host}`;
   if (isIP(host) !== 0)
     return isNonPublicAddress(host)
       ? `callbackUrl targets a non-public address (${host}); add it to CALLBACK_HOST_ALLOWLIST to allow it`

@@ -63,7 +63,7 @@ export const METRICS = {
   },
   co_delivery_failures_total: {
     type: 'counter',
-    help: 'Failed delivery attempts by reason (http_4xx, http_5xx, network, timeout, forbidden_address).',
+    help: 'Failed delivery attempts by reason (http_4xx, http_5xx, network, timeout, forbidden_address, redirect, insecure_url, unsigned).',
     labels: ['reason'],
   },
   co_delivery_dead_letters_total: {

@@ -29,6 +29,8 @@ import {
 export interface CaseProducerOptions extends CasesQueueOptions {
   mode: CaseJobData['mode'];
   callbackHostAllowlist: readonly string[];
+  /** The services with a webhook secret: only their cases may carry a callbackUrl (plans are never sent unsigned). */
+  webhookServices: readonly string[];
 }
 
 export interface SubmitResult {
@@ -55,12 +57,21 @@ export class CaseProducer {
       ...casesQueueOptions(config, redis, onError),
       mode: config.model.mode,
       callbackHostAllowlist: config.callbacks.hostAllowlist,
+      webhookServices: Object.keys(config.delivery.secrets),
     });
   }
 
   /** Validate `input` and enqueue it once. Throws CaseValidationError or CaseIdConflictError. */
   async submit(input: unknown, submittedBy: string): Promise<SubmitResult> {
     const submission = parseSubmission(input, this.options.callbackHostAllowlist);
+    if (submission.callbackUrl !== undefined && !this.options.webhookServices.includes(submittedBy))
+      throw new CaseValidationError([
+        {
+          pointer: '/callbackUrl',
+          code: 'callback_unsigned',
+          message: `no webhook secret is configured for service ${submittedBy}, so a plan could not be signed: ask the operator to add ${submittedBy}:<secret> to WEBHOOK_SECRETS, or omit callbackUrl and poll GET /v1/cases/{caseId}`,
+        },
+      ]);
     const inputDigest = createHash('sha256').update(JSON.stringify(submission)).digest('hex');
     const { caseId } = submission;
 

@@ -46,7 +46,9 @@ describe.skipIf(!existsSync(CORPUS))('literature in the review UI (shared PubMed
       rateLimit: 50,
       sourceName: 'local-pubmed',
     });
-    stack = await startReviewStack(testConfig(uniquePrefix(), { WEBHOOK_SECRETS: SECRET }), SECRET, { literature });
+    stack = await startReviewStack(testConfig(uniquePrefix(), { WEBHOOK_SECRETS: `ehr-gateway:${SECRET}` }), SECRET, {
+      literature,
+    });
     await stack.api.app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(stack.api.app.server.address() as AddressInfo).port}`;
     await stack.api.review!.accounts.create('dr-lit', PASSWORD, ['reviewer']);

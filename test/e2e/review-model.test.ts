@@ -37,7 +37,7 @@ async function stackFor(behaviour: Behaviour, file: string, caseId: string): Pro
     OPENAI_API_KEY: 'test-key',
     OPENAI_TIMEOUT_MS: '5000',
     OPENAI_MAX_RETRIES: '0',
-    WEBHOOK_SECRETS: SECRET,
+    WEBHOOK_SECRETS: `ehr-gateway:${SECRET}`,
   });
   const stack = await startReviewStack(config, SECRET);
   stacks.push(stack);

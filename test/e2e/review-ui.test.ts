@@ -32,7 +32,7 @@ const PASSWORD = 'review ui test password';
 const prefix = uniquePrefix();
 const config = testConfig(prefix, {
   REVIEW_LEASE_MS: '6000',
-  WEBHOOK_SECRETS: SECRET,
+  WEBHOOK_SECRETS: `ehr-gateway:${SECRET}`,
   CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
   WEBHOOK_BACKOFF_MS: '50',
 });

@@ -140,7 +140,7 @@ export class Pipeline {
       env: {
         NODE_ENV: 'production',
         LOG_LEVEL: this.options.logLevel ?? 'info',
-        WEBHOOK_SECRETS: this.secret,
+        WEBHOOK_SECRETS: `ehr-gateway:${this.secret}`,
         CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
         // Short locks so a killed process's jobs come back quickly.
         WORKER_LOCK_MS: '2000',

@@ -54,7 +54,7 @@ afterAll(async () => {
 function harness(attempts = 4) {
   const prefix = uniquePrefix();
   const cfg = testConfig(prefix, {
-    WEBHOOK_SECRETS: SECRET,
+    WEBHOOK_SECRETS: `ehr-gateway:${SECRET}`,
     WEBHOOK_ATTEMPTS: String(attempts),
     WEBHOOK_BACKOFF_MS: '10',
     WEBHOOK_TIMEOUT_MS: '2000',

@@ -1,6 +1,7 @@
 /**
  * Delivery of finalized plans on real Redis and BullMQ, to a webhook receiver on 127.0.0.1:
- * the HMAC signature (verifiable with any of the rotating secrets), retries with exponential
+ * the HMAC signature (verifiable with any of the service's rotating secrets, and only with its own),
+ * no delivery unsigned or over plain http, retries with exponential
  * backoff on 5xx, the dead-letter queue after the last attempt (visible to ops, and sent again
  * on request), immediate dead-lettering when retrying cannot help (4xx, a host that resolves to
  * a private address at delivery time), delivery through the API when there is no callback, and
@@ -22,6 +23,7 @@ import { startReceiver, type Receiver } from '../helpers/webhook.js';
 
 const NEW_SECRET = 'new-webhook-secret-0123456789abcdefghij';
 const OLD_SECRET = 'old-webhook-secret-0123456789abcdefghij';
+const OTHER_SECRET = 'other-service-webhook-secret-0123456789';
 const OPS = 'ops-token-for-delivery-tests-0123456789';
 
 let redis: Redis;
@@ -41,12 +43,13 @@ async function closedCase(
   caseId: string,
   callbackUrl: string | null,
   status: 'approved' | 'rejected' = 'approved',
+  submittedBy = 'ehr-gateway',
 ) {
   const store = new CaseStore(redis, config.redis.keyPrefix);
   await store.create({
     caseId,
     priority: 'routine',
-    submittedBy: 'ehr-gateway',
+    submittedBy,
     inputDigest: 'd',
     mode: 'knowledge-driven',
     hasCallback: callbackUrl !== null,
@@ -82,7 +85,7 @@ async function closedCase(
 async function withWorker(extra: Record<string, string>, fn: (config: Config, api: ApiStack) => Promise<void>) {
   const prefix = uniquePrefix();
   const config = testConfig(prefix, {
-    WEBHOOK_SECRETS: `${NEW_SECRET},${OLD_SECRET}`,
+    WEBHOOK_SECRETS: `ehr-gateway:${NEW_SECRET},ehr-gateway:${OLD_SECRET},other-service:${OTHER_SECRET}`,
     WEBHOOK_BACKOFF_MS: '40',
     WEBHOOK_ATTEMPTS: '4',
     CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
@@ -248,14 +251,56 @@ describe('delivery', () => {
         lastError: expect.stringMatching(/^http_4xx/) as string,
       });
       // "localhost" passed intake's allow-list in this scenario but is not allowed here; it resolves to loopback.
-      const ssrf = await closedCase(config, 'dlv-ssrf', `http://localhost:${receiver.port}/hooks/care-plans`);
+      const ssrf = await closedCase(config, 'dlv-ssrf', `https://localhost:${receiver.port}/hooks/care-plans`);
       const record = await delivered(ssrf, 'dlv-ssrf');
       expect(record.delivery).toMatchObject({
         status: 'failed',
         attempts: 1,
         lastError: expect.stringMatching(/^forbidden_address: localhost resolves to a non-public address/) as string,
       });
+      // The service reads its record: the resolved internal address is not in it.
+      expect(record.delivery!.lastError).toContain('[address]');
+      expect(record.delivery!.lastError).not.toMatch(/127\.0\.0\.1|::1/);
       expect(receiver.received.some((r) => r.headers['x-co-delivery-id'] === 'dlv-ssrf.r2')).toBe(false);
+    });
+  });
+
+  it("signs a service's plans with that service's secrets only, never sends unsigned, and refuses plain http", async () => {
+    await withWorker({}, async (config) => {
+      const other = await closedCase(config, 'dlv-other', receiver.url, 'approved', 'other-service');
+      expect((await delivered(other, 'dlv-other')).delivery).toMatchObject({ status: 'delivered' });
+      const hit = receiver.received.find((r) => r.headers['x-co-delivery-id'] === 'dlv-other.r2')!;
+      const verify = (secret: string) =>
+        verifySignature(hit.body, String(hit.headers['x-co-timestamp']), String(hit.headers['x-co-signature']), secret);
+      // ehr-gateway's receiver (NEW_SECRET) cannot take other-service's plan for its own, nor forge one.
+      expect(verify(OTHER_SECRET)).toBe(true);
+      expect(verify(NEW_SECRET)).toBe(false);
+      expect(verify(OLD_SECRET)).toBe(false);
+      expect(String(hit.headers['x-co-signature']).split(',')).toHaveLength(1);
+
+      // A service with no secret (its case came in under an earlier configuration): not sent, dead-lettered.
+      const unsigned = await closedCase(config, 'dlv-unsigned', receiver.url, 'approved', 'no-secret-service');
+      expect((await delivered(unsigned, 'dlv-unsigned')).delivery).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        lastError: expect.stringMatching(
+          /^unsigned: no webhook secret is configured for service no-secret-service/,
+        ) as string,
+      });
+      // Plain http to a host that is not allow-listed (it would carry the plan in clear text).
+      const plain = await closedCase(config, 'dlv-http', 'http://hooks.example.org/care-plans');
+      expect((await delivered(plain, 'dlv-http')).delivery).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        lastError: expect.stringMatching(
+          /^insecure_url: http: callbacks are refused for hooks\.example\.org/,
+        ) as string,
+      });
+      expect(
+        receiver.received.filter((r) =>
+          ['dlv-unsigned.r2', 'dlv-http.r2'].includes(String(r.headers['x-co-delivery-id'])),
+        ),
+      ).toHaveLength(0);
     });
   });
 

@@ -15,7 +15,13 @@ const jobCount = () =>
   api.producer.queue.getJobCountByTypes('wait', 'prioritized', 'active', 'completed', 'failed', 'delayed');
 
 beforeAll(async () => {
-  api = await startApi(testConfig(prefix, { MAX_BODY_BYTES: '65536' }));
+  // ehr-gateway has a webhook secret; other-service has none.
+  api = await startApi(
+    testConfig(prefix, {
+      MAX_BODY_BYTES: '65536',
+      WEBHOOK_SECRETS: 'ehr-gateway:intake-webhook-secret-0123456789abcdef',
+    }),
+  );
 });
 afterAll(async () => {
   await api.close();
@@ -43,6 +49,28 @@ describe('POST /v1/cases', () => {
     const job = await api.producer.queue.getJob('case.accept-1');
     expect(job?.opts.priority).toBe(1);
     expect(job?.data.submittedBy).toBe('ehr-gateway');
+  });
+
+  it('refuses a callbackUrl from a service that has no webhook secret (a plan is never sent unsigned)', async () => {
+    const payload = minimalSubmission('cb-unsigned-1', { callbackUrl: 'https://hooks.example.org/care-plans' });
+    const refused = await api.app.inject({
+      method: 'POST',
+      url: '/v1/cases',
+      headers: { authorization: `Bearer ${OTHER_TOKEN}` },
+      payload,
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json<{ errors: Array<{ pointer: string; code: string; message: string }> }>().errors).toEqual([
+      expect.objectContaining({
+        pointer: '/callbackUrl',
+        code: 'callback_unsigned',
+        message: expect.stringContaining('other-service:<secret> to WEBHOOK_SECRETS') as string,
+      }),
+    ]);
+    expect(await api.producer.queue.getJob('case.cb-unsigned-1')).toBeUndefined();
+    // The service with a secret may name the same callback.
+    const accepted = await api.app.inject({ method: 'POST', url: '/v1/cases', headers: auth, payload });
+    expect(accepted.statusCode).toBe(202);
   });
 
   it('rejects invalid input with problem+json listing each problem, and enqueues nothing', async () => {

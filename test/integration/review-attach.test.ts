@@ -50,7 +50,7 @@ beforeAll(async () => {
   stack = await startReviewStack(
     testConfig(uniquePrefix(), {
       STAFF_TOKENS: `dr-cite:${hashToken(REVIEWER)}:reviewer`,
-      WEBHOOK_SECRETS: SECRET,
+      WEBHOOK_SECRETS: `ehr-gateway:${SECRET}`,
     }),
     SECRET,
     { literature },

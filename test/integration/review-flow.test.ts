@@ -21,7 +21,7 @@ const OPS = 'ops-token-0123456789abcdefghij';
 const SECRET = 'webhook-secret-for-tests-0123456789abcdef';
 const config = testConfig(prefix, {
   STAFF_TOKENS: `dr-lee:${hashToken(REVIEWER)}:reviewer,ops-kim:${hashToken(OPS)}:ops`,
-  WEBHOOK_SECRETS: SECRET,
+  WEBHOOK_SECRETS: `ehr-gateway:${SECRET}`,
   CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
   WEBHOOK_BACKOFF_MS: '50',
 });

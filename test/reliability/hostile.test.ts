@@ -197,7 +197,12 @@ describe('hostile input corpus', () => {
 
   it('with CALLBACK_HOST_ALLOWLIST set, listed private hosts are accepted and the rest still refused', async () => {
     const p = uniquePrefix();
-    const allowing = await startApi(testConfig(p, { CALLBACK_HOST_ALLOWLIST: '10.0.0.5,metadata.google.internal' }));
+    const allowing = await startApi(
+      testConfig(p, {
+        CALLBACK_HOST_ALLOWLIST: '10.0.0.5,metadata.google.internal',
+        WEBHOOK_SECRETS: `ehr-gateway:${'s'.repeat(32)}`,
+      }),
+    );
     try {
       const byId = (id: string) => corpus.find((c) => c.id === id)!;
       expect((await submit(allowing.app, byId('private-10'))).statusCode).toBe(202);

@@ -167,6 +167,24 @@ describe('loadConfig', () => {
     expect(configError.message).toContain(`${variable}:`);
   });
 
+  it('keys webhook secrets by service, in order, and refuses a bare secret without echoing it', () => {
+    const a = 'a'.repeat(32);
+    const b = 'b'.repeat(40);
+    const c = 'c'.repeat(32);
+    const cfg = loadConfig({ WEBHOOK_SECRETS: `ehr-gateway:${a},ehr-gateway:${b},lab:${c}` });
+    expect(cfg.delivery.secrets).toEqual({ 'ehr-gateway': [a, b], lab: [c] });
+    for (const bad of [a, `ehr-gateway:${'x'.repeat(31)}`, `Bad Name:${a}`]) {
+      let message = '';
+      try {
+        loadConfig({ WEBHOOK_SECRETS: bad });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/WEBHOOK_SECRETS.*service:secret/);
+      expect(message).not.toContain('a'.repeat(32));
+    }
+  });
+
   it('requires an API key for a remote model', () => {
     expect(() => loadConfig({ OPENAI_MODEL: 'gpt-x' })).toThrow(/OPENAI_API_KEY/);
   });

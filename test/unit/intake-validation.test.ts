@@ -263,9 +263,17 @@ describe('callback URL screening', () => {
     expect(callbackUrlProblem(url, [])).not.toBeNull();
   });
 
-  it.each(['https://hooks.example.org/clinical', 'http://93.184.215.14/hook'])('allows %s', (url) => {
+  it.each(['https://hooks.example.org/clinical', 'https://93.184.215.14/hook'])('allows %s', (url) => {
     expect(callbackUrlProblem(url, [])).toBeNull();
   });
+
+  it.each(['http://hooks.example.org/clinical', 'http://93.184.215.14/hook'])(
+    'refuses plain http to %s unless the host is allow-listed',
+    (url) => {
+      expect(callbackUrlProblem(url, [])).toMatch(/must use https/);
+      expect(callbackUrlProblem(url, [new URL(url).hostname])).toBeNull();
+    },
+  );
 
   it('allows a private host on the allow-list', () => {
     expect(callbackUrlProblem('http://127.0.0.1:9000/hook', ['127.0.0.1'])).toBeNull();
