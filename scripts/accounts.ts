@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { AccountError, AccountStore } from '../src/auth/accounts.js';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, tokenNames } from '../src/config.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -46,7 +46,11 @@ try {
   }
   throw err;
 }
-const store = await AccountStore.open({ databaseUrl: config.database.url, sqlitePath: config.accounts.sqlitePath });
+const store = await AccountStore.open({
+  databaseUrl: config.database.url,
+  sqlitePath: config.accounts.sqlitePath,
+  reservedNames: tokenNames(config),
+});
 try {
   const roles = (s: string | undefined) =>
     (s ?? '')
@@ -58,7 +62,7 @@ try {
   switch (command) {
     case 'add':
       if (!name || !values.roles) throw new AccountError('ACCOUNT_INVALID', usage);
-      process.stdout.write(`${show(await store.create(name, await password(), roles(values.roles)))}\n`);
+      process.stdout.write(`${show(await store.create(name, await password(), roles(values.roles), 'cli'))}\n`);
       break;
     case 'list':
       for (const a of await store.list()) process.stdout.write(`${show(a)}\n`);

@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { loadSplit } from '../src/imaging/npy.js';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, tokenNames } from '../src/config.js';
 import { ApiError, WaitTimeoutError } from '../src/client/index.js';
 import { freePort } from '../src/infra/redis-server.js';
 import type { CaseSubmissionInput, CaseView } from '../src/domain/case.js';
@@ -115,6 +115,7 @@ async function main(): Promise<void> {
   const accounts = await AccountStore.open({
     databaseUrl: config.database.url,
     sqlitePath: config.accounts.sqlitePath,
+    reservedNames: tokenNames(config),
   });
   const passwords: Record<string, string> = {};
   for (const [name, roles] of [
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
   ] as const) {
     passwords[name] = randomBytes(12).toString('base64url');
     if (await accounts.get(name)) await accounts.setPassword(name, passwords[name]);
-    else await accounts.create(name, passwords[name], [...roles]);
+    else await accounts.create(name, passwords[name], [...roles], 'demo');
   }
   await accounts.close();
   const env: Record<string, string> = {};

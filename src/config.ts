@@ -237,6 +237,10 @@ export const EnvSchema = z
     REVIEW_LEASE_MS: int(5_000, 24 * 3600 * 1000).default(120_000),
     /** Staff browser sessions: lifetime, and whether the cookie is Secure (HTTPS only; default on in production). */
     SESSION_TTL_SECONDS: int(60, 30 * 24 * 3600).default(8 * 3600),
+    /** A staff session ends after this long without activity (HIPAA automatic logoff); the review UI warns first. */
+    SESSION_IDLE_SECONDS: int(60, 24 * 3600).default(15 * 60),
+    /** Whether staff API tokens may record review decisions; default off in production (a signed-in person decides). */
+    STAFF_TOKEN_DECISIONS: bool.optional(),
     COOKIE_SECURE: bool.optional(),
     /** Failed sign-in attempts allowed per account name and client address within the window; then sign-in is refused until it ends. */
     LOGIN_RATE_MAX: int(1, 10_000).default(10),
@@ -280,6 +284,14 @@ export const EnvSchema = z
     DELIVERY_CONCURRENCY: int(1, 256).default(8),
   })
   .superRefine((env, ctx) => {
+    const serviceNames = new Set(env.SERVICE_TOKENS.map((t) => t.name));
+    const shared = env.STAFF_TOKENS.map((t) => t.name).filter((n) => serviceNames.has(n));
+    if (shared.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STAFF_TOKENS'],
+        message: `${[...new Set(shared)].join(', ')}: a staff token and a service token share the name; give each identity its own name`,
+      });
     if ((env.IMAGING_INDETERMINATE_LOW === undefined) !== (env.IMAGING_INDETERMINATE_HIGH === undefined)) {
       ctx.addIssue({
         code: 'custom',
@@ -417,11 +429,14 @@ export interface Config {
     readonly leaseMs: number;
     /** Signs recorded decisions (API) and checks them (case workers); null: unsigned. */
     readonly signingKey: string | null;
+    /** Whether staff API tokens may record review decisions (off in production: a person signs in). */
+    readonly tokenDecisions: boolean;
   };
   /** Patient-communication language for submissions that name none. */
   readonly planLanguage: PlanLanguage;
   readonly sessions: {
     readonly ttlSeconds: number;
+    readonly idleSeconds: number;
     readonly cookieSecure: boolean;
     readonly loginRateLimit: {
       readonly max: number;
@@ -582,10 +597,12 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       maxRevisions: e.MAX_REVISIONS,
       leaseMs: e.REVIEW_LEASE_MS,
       signingKey: e.DECISION_SIGNING_KEY ?? null,
+      tokenDecisions: e.STAFF_TOKEN_DECISIONS ?? e.NODE_ENV !== 'production',
     }),
     planLanguage: e.PLAN_LANGUAGE,
     sessions: Object.freeze({
       ttlSeconds: e.SESSION_TTL_SECONDS,
+      idleSeconds: Math.min(e.SESSION_IDLE_SECONDS, e.SESSION_TTL_SECONDS),
       cookieSecure: e.COOKIE_SECURE ?? e.NODE_ENV === 'production',
       loginRateLimit: Object.freeze({
         max: e.LOGIN_RATE_MAX,
@@ -642,4 +659,9 @@ export function loadConfigOrExit(
     }
     throw err;
   }
+}
+
+/** The names service and staff tokens use: staff accounts may not take them (one namespace per identity kind). */
+export function tokenNames(config: Pick<Config, 'auth'>): string[] {
+  return [...config.auth.serviceTokens.map((t) => t.name), ...config.auth.staffTokens.map((t) => t.name)];
 }

@@ -23,6 +23,7 @@ CREATE TABLE auth_accounts (
   updated_at TEXT NOT NULL
 )`,
   },
+  { id: 2, name: 'who created each account', sql: 'ALTER TABLE auth_accounts ADD COLUMN created_by TEXT' },
 ];
 
 export const AccountName = z
@@ -39,6 +40,8 @@ export interface Account {
   disabled: boolean;
   createdAt: string;
   updatedAt: string;
+  /** The admin (or `cli`) who created it; null for accounts created before this was recorded. */
+  createdBy: string | null;
 }
 
 export class AccountError extends AppError {
@@ -55,6 +58,7 @@ type AccountRow = {
   disabled: number;
   created_at: string;
   updated_at: string;
+  created_by: string | null;
 };
 
 const toAccount = (r: AccountRow): Account => ({
@@ -63,15 +67,27 @@ const toAccount = (r: AccountRow): Account => ({
   disabled: Number(r.disabled) === 1,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+  createdBy: r.created_by ?? null,
 });
 
 /** Checked when a login names an unknown account, so timing does not reveal which names exist. */
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
 export class AccountStore {
-  private constructor(private readonly db: SqlDatabase) {}
+  private constructor(
+    private readonly db: SqlDatabase,
+    private readonly reserved: ReadonlySet<string>,
+  ) {}
 
-  static async open(options: { databaseUrl?: string | undefined; sqlitePath: string }): Promise<AccountStore> {
+  /**
+   * `reservedNames`: the service and staff token names. Accounts and tokens are kept in separate
+   * namespaces, so an audit entry or a decision names exactly one identity.
+   */
+  static async open(options: {
+    databaseUrl?: string | undefined;
+    sqlitePath: string;
+    reservedNames?: readonly string[];
+  }): Promise<AccountStore> {
     const db = options.databaseUrl ? openPostgres(options.databaseUrl, 4) : openSqlite(options.sqlitePath);
     try {
       await migrate(db, 'auth', MIGRATIONS);
@@ -79,28 +95,38 @@ export class AccountStore {
       await db.close();
       throw err;
     }
-    return new AccountStore(db);
+    return new AccountStore(db, new Set((options.reservedNames ?? []).map((n) => n.toLowerCase())));
   }
 
   close(): Promise<void> {
     return this.db.close();
   }
 
-  async create(name: string, password: string, roles: readonly string[]): Promise<Account> {
+  /** Accounts whose names a service or staff token also uses (configured after the account was made). */
+  async clashes(): Promise<string[]> {
+    return (await this.list()).map((a) => a.name).filter((n) => this.reserved.has(n));
+  }
+
+  async create(name: string, password: string, roles: readonly string[], createdBy: string): Promise<Account> {
     const n = AccountName.safeParse(name);
     const r = StaffRoles.safeParse(roles);
     const problem = passwordProblem(password);
     if (!n.success) throw new AccountError('ACCOUNT_INVALID', n.error.issues[0]!.message);
     if (!r.success) throw new AccountError('ACCOUNT_INVALID', `roles must be some of ${STAFF_ROLES.join(', ')}`);
     if (problem) throw new AccountError('ACCOUNT_INVALID', problem);
+    if (this.reserved.has(n.data))
+      throw new AccountError(
+        'ACCOUNT_INVALID',
+        `${n.data} is the name of a service or staff token; accounts and tokens need different names so each audit entry names one identity`,
+      );
     const at = new Date().toISOString();
     const hash = await hashPassword(password);
     const inserted = await this.db.run(
-      'INSERT INTO auth_accounts (name, password_hash, roles, disabled, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT (name) DO NOTHING',
-      [n.data, hash, r.data.join(','), at, at],
+      'INSERT INTO auth_accounts (name, password_hash, roles, disabled, created_at, updated_at, created_by) VALUES (?, ?, ?, 0, ?, ?, ?) ON CONFLICT (name) DO NOTHING',
+      [n.data, hash, r.data.join(','), at, at, createdBy],
     );
     if (inserted.changes === 0) throw new AccountError('ACCOUNT_EXISTS', `account ${n.data} exists`);
-    return { name: n.data, roles: r.data, disabled: false, createdAt: at, updatedAt: at };
+    return { name: n.data, roles: r.data, disabled: false, createdAt: at, updatedAt: at, createdBy };
   }
 
   async get(name: string): Promise<Account | null> {

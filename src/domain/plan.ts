@@ -165,7 +165,12 @@ export function maxSeverity(findings: readonly { severity: Severity }[]): Severi
 export const ReviewAction = z.enum(['approve', 'edit', 'request_changes', 'reject']);
 export type ReviewAction = z.infer<typeof ReviewAction>;
 
-const reviewer = { reviewer: z.string().min(1).max(200), decidedAt: z.string().datetime() };
+const reviewer = {
+  reviewer: z.string().min(1).max(200),
+  /** How the reviewer authenticated: a signed-in session, or a staff API token (an integration). */
+  reviewerType: z.enum(['staff_session', 'staff_token']).optional(),
+  decidedAt: z.string().datetime(),
+};
 
 export const ReviewDecision = z.discriminatedUnion('action', [
   z.object({ action: z.literal('approve'), revision: z.number().int(), ...reviewer }),

@@ -107,6 +107,25 @@ export const AUDIT_EVENTS = [
 export const AuditEventName = z.enum(AUDIT_EVENTS);
 export type AuditEventName = z.infer<typeof AuditEventName>;
 
+/**
+ * How an actor authenticated: a service token, a staff member's signed-in session, a staff API
+ * token (an integration acting with staff roles), or the system itself.
+ */
+export const ActorType = z.enum(['service', 'staff_session', 'staff_token', 'system']);
+export type ActorType = z.infer<typeof ActorType>;
+
+/** Who did something: a name and how they authenticated (absent when the caller did not say). */
+export interface Actor {
+  readonly name: string;
+  readonly type?: ActorType;
+}
+
+/** An actor given as a bare name (tests, scripts) or in full. `system:` names are the system's. */
+export function actorOf(who: string | Actor): Actor {
+  if (typeof who !== 'string') return who;
+  return who.startsWith('system:') ? { name: who, type: 'system' } : { name: who };
+}
+
 /** One entry of a case's append-only audit log. Details are ids, codes, counts and names of staff: never patient data. */
 export const AuditEvent = z.object({
   /** The Redis Stream id: time-ordered and unique. */
@@ -115,6 +134,8 @@ export const AuditEvent = z.object({
   event: AuditEventName,
   /** Who: a service, a reviewer or ops account, or `system:<component>`. */
   actor: z.string(),
+  /** How the actor authenticated; absent on entries written before it was recorded. */
+  actorType: ActorType.optional(),
   at: z.string(),
   revision: z.number().int().nullable(),
   detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),

@@ -473,7 +473,8 @@ export class KnowledgeBaseStore {
    */
   async decide(
     editId: string,
-    decision: { action: 'apply' | 'reject'; by: string; comment?: string },
+    /** `byCreatedBy`: who created the decider's account, when it is an account (it must not be the proposer). */
+    decision: { action: 'apply' | 'reject'; by: string; byCreatedBy?: string | null; comment?: string },
   ): Promise<StoredEdit> {
     const at = this.now().toISOString();
     return this.db.transaction(async (tx) => {
@@ -487,6 +488,11 @@ export class KnowledgeBaseStore {
         );
       if (edit.proposedBy === decision.by)
         throw new KbError('KB_SELF_REVIEW', 'a proposal must be applied or rejected by someone other than its author');
+      if (decision.byCreatedBy && edit.proposedBy === decision.byCreatedBy)
+        throw new KbError(
+          'KB_SELF_REVIEW',
+          `${decision.by}'s account was created by ${edit.proposedBy}, the proposal's author: another reviewer must decide it`,
+        );
       const revision = decision.action === 'apply' ? await this.bumpRevision(tx, at) : await this.currentRevision(tx);
       const op = edit.operation;
       if (decision.action === 'apply') await this.applyOperation(tx, edit, op, decision.by, at, revision);

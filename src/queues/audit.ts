@@ -1,7 +1,8 @@
 /**
  * The append-only audit log of a case: one Redis Stream per case (`<prefix>:audit:{<caseId>}`),
  * written with XADD and never trimmed or edited. Each entry names the event, the actor (a
- * service, a staff account or `system:<component>`), the time, the revision and details that
+ * service, a staff account or `system:<component>`) and how it authenticated (`actorType`:
+ * service, staff_session, staff_token, system), the time, the revision and details that
  * are ids, codes, counts and staff names: never patient data.
  *
  * Progress events (steps started and finished) are at-least-once: a job that is redelivered
@@ -19,6 +20,8 @@ const APPEND_ONCE = `
 if redis.call('HSETNX', KEYS[1], ARGV[1], '1') == 0 then return false end
 return redis.call('XADD', KEYS[2], '*', unpack(ARGV, 2))
 `;
+
+const actorType = (entry: AuditEntry) => entry.actorType ?? (entry.actor.startsWith('system:') ? 'system' : undefined);
 
 interface AuditScripts {
   coAuditOnce(marker: string, stream: string, field: string, ...fields: string[]): Promise<string | null>;
@@ -46,6 +49,7 @@ export class AuditLog {
       entry.revision === null ? '' : String(entry.revision),
       'detail',
       JSON.stringify(entry.detail),
+      ...(actorType(entry) ? ['actorType', actorType(entry)!] : []),
     ];
   }
 
@@ -95,6 +99,7 @@ export class AuditLog {
         caseId,
         event: f.event,
         actor: f.actor,
+        ...(f.actorType ? { actorType: f.actorType } : {}),
         at: f.at,
         revision: f.revision ? Number(f.revision) : null,
         detail: JSON.parse(f.detail ?? '{}') as unknown,

@@ -106,6 +106,7 @@ export class CaseProducer {
       caseId,
       event: 'enqueued',
       actor: submittedBy,
+      actorType: 'service',
       revision: null,
       detail: {
         priority: submission.priority,

@@ -21,7 +21,14 @@ import { Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { diffPlans } from '../domain/plan-diff.js';
 import { SEVERITY_RANK, type Evidence, type ReviewDecision, type Severity } from '../domain/plan.js';
-import type { ClaimView, DecisionInput, DecisionRecord, ReviewListItem } from '../domain/review.js';
+import {
+  actorOf,
+  type Actor,
+  type ClaimView,
+  type DecisionInput,
+  type DecisionRecord,
+  type ReviewListItem,
+} from '../domain/review.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AuditLog } from './audit.js';
 import type { DecisionStore } from './decisions.js';
@@ -149,6 +156,7 @@ export class ReviewQueue {
       caseId: data.caseId,
       event: 'decided',
       actor: record.decision.reviewer,
+      ...(record.decision.reviewerType ? { actorType: record.decision.reviewerType } : {}),
       revision: data.revision,
       at: record.decision.decidedAt,
       detail: { action: record.decision.action, recovered: true },
@@ -171,11 +179,12 @@ export class ReviewQueue {
   private async recordClaim(
     job: Job<ReviewJobData>,
     token: string,
-    reviewer: string,
+    by: Actor,
     kind: 'next' | 'specific',
   ): Promise<ClaimView> {
     const data = this.parseJob(job);
     const at = this.now().toISOString();
+    const reviewer = by.name;
     const claim: Claim = { reviewer, token, claimedAt: at, renewedAt: at };
     await this.setClaim(job.id!, claim);
     await job.updateProgress({ claimedBy: reviewer, claimedAt: at }).catch(this.onError);
@@ -184,6 +193,7 @@ export class ReviewQueue {
       caseId: data.caseId,
       event: 'claimed',
       actor: reviewer,
+      ...(by.type ? { actorType: by.type } : {}),
       revision: data.revision,
       detail: { kind, leaseMs: this.o.leaseMs },
     });
@@ -198,7 +208,8 @@ export class ReviewQueue {
    * BullMQ's move to active is atomic, so this needs no mutex; a concurrent claim of a specific
    * item that loses the race to it reports the item as claimed.
    */
-  async claimNext(reviewer: string): Promise<ClaimView | null> {
+  async claimNext(by: string | Actor): Promise<ClaimView | null> {
+    const reviewer = actorOf(by);
     for (;;) {
       const token = randomUUID();
       const job = (await this.worker.getNextJob(token, { block: false })) as Job<ReviewJobData> | undefined;
@@ -209,7 +220,8 @@ export class ReviewQueue {
   }
 
   /** Claim one item. A reviewer who already holds it gets their lease back. */
-  async claim(caseId: string, revision: number, reviewer: string): Promise<ClaimView> {
+  async claim(caseId: string, revision: number, by: string | Actor): Promise<ClaimView> {
+    const reviewer = actorOf(by);
     const id = reviewJobId(caseId, revision);
     return this.withMutex(async () => {
       const job = await this.queue.getJob(id);
@@ -217,7 +229,7 @@ export class ReviewQueue {
       const state = await job.getState();
       if (state === 'active') {
         const claim = await this.getClaim(id);
-        if (claim?.reviewer === reviewer) return this.leaseView(this.parseJob(job), claim);
+        if (claim?.reviewer === reviewer.name) return this.leaseView(this.parseJob(job), claim);
         throw new ReviewError(
           'ALREADY_CLAIMED',
           `case ${caseId} revision ${revision} is being reviewed by ${claim?.reviewer ?? 'someone else'}`,
@@ -297,7 +309,9 @@ export class ReviewQueue {
   }
 
   /** Give the item back to the queue. */
-  async release(caseId: string, revision: number, reviewer: string): Promise<void> {
+  async release(caseId: string, revision: number, by: string | Actor): Promise<void> {
+    const who = actorOf(by);
+    const reviewer = who.name;
     const { job, claim } = await this.held(caseId, revision, reviewer);
     try {
       await job.moveToWait(claim.token);
@@ -306,7 +320,14 @@ export class ReviewQueue {
       throw this.expired(caseId, revision, claim);
     }
     await this.dropClaim(job.id!, claim.token);
-    await this.o.audit.append({ caseId, event: 'released', actor: reviewer, revision, detail: {} });
+    await this.o.audit.append({
+      caseId,
+      event: 'released',
+      actor: reviewer,
+      ...(who.type ? { actorType: who.type } : {}),
+      revision,
+      detail: {},
+    });
   }
 
   /**
@@ -316,11 +337,13 @@ export class ReviewQueue {
   async decide(
     caseId: string,
     revision: number,
-    reviewer: string,
+    by: string | Actor,
     input: DecisionInput,
     /** For an edit: the records of `input.attach`, as the caller fetched them from the literature source. */
     sources: readonly Evidence[] = [],
   ): Promise<{ record: DecisionRecord; created: boolean }> {
+    const who = actorOf(by);
+    const reviewer = who.name;
     const { job, claim } = await this.held(caseId, revision, reviewer);
     if (!(await job.extendLock(claim.token, this.o.leaseMs).catch(() => 0))) {
       await this.dropClaim(job.id!, claim.token);
@@ -328,7 +351,12 @@ export class ReviewQueue {
     }
     const data = this.parseJob(job);
     const decidedAt = this.now().toISOString();
-    const base = { revision, reviewer, decidedAt };
+    const base = {
+      revision,
+      reviewer,
+      ...(who.type === 'staff_session' || who.type === 'staff_token' ? { reviewerType: who.type } : {}),
+      decidedAt,
+    };
     const decision: ReviewDecision =
       input.action === 'approve'
         ? { action: 'approve', ...base }
@@ -351,6 +379,7 @@ export class ReviewQueue {
       caseId,
       event: 'decided',
       actor: record.decision.reviewer,
+      ...(record.decision.reviewerType ? { actorType: record.decision.reviewerType } : {}),
       revision,
       at: record.decision.decidedAt,
       detail: {

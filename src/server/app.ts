@@ -209,6 +209,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       audit,
       store,
       literature: deps.literature ?? null,
+      tokenDecisions: config.review.tokenDecisions,
     };
     registerReviewRoutes(app, reviewDeps);
     await registerOpsRoutes(app, {

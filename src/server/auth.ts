@@ -15,7 +15,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountStore } from '../auth/accounts.js';
-import { csrfMatches, type SessionStore } from '../auth/sessions.js';
+import { csrfMatches, type Session, type SessionStore } from '../auth/sessions.js';
+import type { Actor } from '../domain/review.js';
 import { problem, sendProblem } from './problem.js';
 
 export interface ServiceToken {
@@ -50,6 +51,14 @@ export interface Principal {
   readonly roles: readonly Role[];
   /** How the request authenticated. */
   readonly via: 'token' | 'session';
+}
+
+/** The principal as an audit actor: its name and how it authenticated. */
+export function actorFor(principal: Principal): Actor {
+  return {
+    name: principal.name,
+    type: principal.kind === 'service' ? 'service' : principal.via === 'session' ? 'staff_session' : 'staff_token',
+  };
 }
 
 export interface StaffToken extends ServiceToken {
@@ -87,11 +96,25 @@ declare module 'fastify' {
     service?: string;
     /** The session cookie value, when the request authenticated with a session. */
     sessionToken?: string;
+    /** The session itself (its idle and absolute ends), when the request authenticated with one. */
+    session?: Session;
   }
 }
 
+/**
+ * Requests a page makes on its own (lease renewal, follow-up polling, the queue's refresh) and
+ * that therefore do not count as the person's activity: header `x-co-background: 1`, or a GET
+ * with `refresh=auto` (a page reload cannot set headers).
+ */
+export function isBackgroundRequest(request: FastifyRequest): boolean {
+  if (request.headers['x-co-background'] === '1') return true;
+  const query = request.query as Record<string, unknown> | undefined;
+  return request.method === 'GET' && query?.refresh === 'auto';
+}
+
 export type AuthResult =
-  { principal: Principal; sessionToken: string | null } | { failure: 'none' | 'invalid_token' | 'expired_session' };
+  | { principal: Principal; sessionToken: string | null; session: Session | null }
+  | { failure: 'none' | 'invalid_token' | 'expired_session' };
 
 /** Resolves who a request is from: a bearer token first, else a session cookie. */
 export class Authenticator {
@@ -121,15 +144,19 @@ export class Authenticator {
     const header = request.headers.authorization;
     if (header !== undefined) {
       const principal = identifyPrincipal(header, this.registry);
-      return principal ? { principal, sessionToken: null } : { failure: 'invalid_token' };
+      return principal ? { principal, sessionToken: null, session: null } : { failure: 'invalid_token' };
     }
     const token = request.cookies?.[SESSION_COOKIE];
     if (!token || !this.sessions || !this.accounts) return { failure: 'none' };
-    const session = await this.sessions.get(token);
+    const session = await this.sessions.get(token, { activity: !isBackgroundRequest(request) });
     if (!session) return { failure: 'expired_session' };
     const roles = await this.accountRoles(session.account);
     if (!roles) return { failure: 'expired_session' };
-    return { principal: { name: session.account, kind: 'staff', roles, via: 'session' }, sessionToken: token };
+    return {
+      principal: { name: session.account, kind: 'staff', roles, via: 'session' },
+      sessionToken: token,
+      session,
+    };
   }
 }
 
@@ -152,7 +179,7 @@ export function isSameOrigin(request: FastifyRequest, whenAbsent: boolean): bool
 const explain = {
   none: 'send a valid token as "Authorization: Bearer <token>", or log in',
   invalid_token: 'the bearer token is not valid',
-  expired_session: 'your session has expired or was ended; log in again',
+  expired_session: 'your session has ended (signed out, inactive too long, or past its lifetime); log in again',
 } as const;
 
 export interface RequireOptions {
@@ -193,7 +220,7 @@ export function requireRole(auth: Authenticator, roles: readonly Role[], options
         ),
       );
     }
-    const { principal, sessionToken } = result;
+    const { principal, sessionToken, session } = result;
     if (!principal.roles.some((r) => (r === 'admin' && staffRoute) || roles.includes(r))) {
       return sendProblem(
         reply,
@@ -216,6 +243,7 @@ export function requireRole(auth: Authenticator, roles: readonly Role[], options
     }
     request.principal = principal;
     request.sessionToken = sessionToken ?? undefined;
+    request.session = session ?? undefined;
     if (principal.kind === 'service') request.service = principal.name;
   };
 }

@@ -1,5 +1,5 @@
 /** Entry point of the API server: `tsx src/server/main.ts` (or node dist/src/server/main.js). */
-import { loadConfigOrExit, requireRedisUrl } from '../config.js';
+import { loadConfigOrExit, requireRedisUrl, tokenNames } from '../config.js';
 import { installShutdown } from '../infra/shutdown.js';
 import { createLogger } from '../logger.js';
 import { AccountStore } from '../auth/accounts.js';
@@ -64,8 +64,16 @@ async function main(): Promise<void> {
   const accounts = await AccountStore.open({
     databaseUrl: config.database.url,
     sqlitePath: config.accounts.sqlitePath,
+    reservedNames: tokenNames(config),
   });
-  const sessions = new SessionStore(redis, prefix, config.sessions.ttlSeconds);
+  const clashes = await accounts.clashes();
+  if (clashes.length) {
+    await accounts.close();
+    throw new Error(
+      `staff accounts ${clashes.join(', ')} share their names with service or staff tokens: rename the token (or disable and replace the account) so each audit entry names one identity`,
+    );
+  }
+  const sessions = new SessionStore(redis, prefix, config.sessions);
   if ((await accounts.list()).length === 0)
     logger.warn(
       'no staff accounts yet: create one with `npm run accounts -- add <name> --roles reviewer` to use the review UI',

@@ -356,6 +356,9 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
             '200': ok('Already recorded (returned as stored)', 'DecisionResponse'),
             '400': problemResponse('DECISION_INVALID'),
             ...reviewErrors,
+            '403': problemResponse(
+              'Role not allowed, a session request without its CSRF token, or a staff API token where only signed-in people may decide (DECISION_NEEDS_SESSION, STAFF_TOKEN_DECISIONS off: the production default)',
+            ),
           },
         },
       },

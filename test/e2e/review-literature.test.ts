@@ -51,7 +51,7 @@ describe.skipIf(!existsSync(CORPUS))('literature in the review UI (shared PubMed
     });
     await stack.api.app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(stack.api.app.server.address() as AddressInfo).port}`;
-    await stack.api.review!.accounts.create('dr-lit', PASSWORD, ['reviewer']);
+    await stack.api.review!.accounts.create('dr-lit', PASSWORD, ['reviewer'], 'test-setup');
     browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {

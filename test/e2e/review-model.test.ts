@@ -44,7 +44,7 @@ async function stackFor(behaviour: Behaviour, file: string, caseId: string): Pro
   const { api } = stack;
   await api.app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`;
-  await api.review!.accounts.create('dr-model', PASSWORD, ['reviewer']);
+  await api.review!.accounts.create('dr-model', PASSWORD, ['reviewer'], 'test-setup');
   const example = examples.find((e) => e.file === file)!;
   const res = await fetch(`${base}/v1/cases`, {
     method: 'POST',

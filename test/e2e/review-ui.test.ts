@@ -66,7 +66,7 @@ beforeAll(async () => {
   ({ api, receiver } = stack);
   await api.app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`;
-  await api.review!.accounts.create('dr-ui', PASSWORD, ['reviewer']);
+  await api.review!.accounts.create('dr-ui', PASSWORD, ['reviewer'], 'test-setup');
   profile = mkdtempSync(path.join(tmpdir(), 'chromium-'));
   browser = await launchChromium();
 }, 120_000);
@@ -328,4 +328,39 @@ describe('review UI in headless Chromium', () => {
     },
     120_000,
   );
+
+  it('warns before signing out after inactivity, stays signed in on request, and signs out when ignored', async () => {
+    await submit('polypharmacy-ckd.json', 'ui-idle');
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const page = await context.newPage();
+    // The page's clock is controlled; the server's is real (its session outlives this test).
+    await page.clock.install();
+    await page.goto(`${base}/review/login?next=${encodeURIComponent('/review/cases/ui-idle/1')}`);
+    await page.getByLabel('Account').fill('dr-ui');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/review\/cases\/ui-idle\/1$/);
+    const banner = page.locator('#idle-banner');
+    expect(await banner.isHidden()).toBe(true);
+
+    // 13.5 minutes without activity (the default 15-minute timeout): the warning, with time left.
+    await page.clock.fastForward('13:30');
+    await banner.waitFor({ state: 'visible' });
+    expect(await banner.getAttribute('role')).toBe('alertdialog');
+    expect(await page.locator('#idle-text').textContent()).toMatch(/signed out in \d+ s because of inactivity/);
+    await shot(page, 'review-idle-warning');
+
+    // "Stay signed in" asks the server (which restarts its idle clock) and hides the warning.
+    const keepAlive = page.waitForResponse((r) => r.url().endsWith('/v1/auth/session'));
+    await page.getByRole('button', { name: 'Stay signed in' }).click();
+    expect((await keepAlive).status()).toBe(200);
+    await banner.waitFor({ state: 'hidden' });
+
+    // Ignored for the whole timeout: signed out to the sign-in page, which says why and returns here after.
+    await page.clock.fastForward('15:30');
+    await page.waitForURL(/\/review\/login\?/);
+    expect(await page.locator('#flash').textContent()).toMatch(/signed out after 15 minutes without activity/);
+    expect(new URL(page.url()).searchParams.get('next')).toBe('/review/cases/ui-idle/1');
+    await context.close();
+  });
 });

@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { Config } from '../../src/config.js';
+import { tokenNames, type Config } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { rm } from 'node:fs/promises';
 import type { GraphDeps } from '../../src/graphs/clinical-case/deps.js';
@@ -89,8 +89,12 @@ export async function startApi(
       queue,
       decisions,
       metrics,
-      accounts: await AccountStore.open({ databaseUrl: undefined, sqlitePath: config.accounts.sqlitePath }),
-      sessions: new SessionStore(redis, prefix, config.sessions.ttlSeconds),
+      accounts: await AccountStore.open({
+        databaseUrl: undefined,
+        sqlitePath: config.accounts.sqlitePath,
+        reservedNames: tokenNames(config),
+      }),
+      sessions: new SessionStore(redis, prefix, config.sessions),
       deliveries: DeliveryQueues.fromConfig(config, redis),
     };
   }

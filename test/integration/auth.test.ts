@@ -45,9 +45,9 @@ beforeAll(async () => {
   kb = await openTestKb('sqlite');
   api = await startApi(config, undefined, { review: true, knowledgeBase: kb.store });
   accounts = api.review!.accounts;
-  await accounts.create('dr-session', PASSWORD, ['reviewer']);
-  await accounts.create('ops-session', PASSWORD, ['ops']);
-  await accounts.create('gone', PASSWORD, ['reviewer']);
+  await accounts.create('dr-session', PASSWORD, ['reviewer'], 'test-setup');
+  await accounts.create('ops-session', PASSWORD, ['ops'], 'test-setup');
+  await accounts.create('gone', PASSWORD, ['reviewer'], 'test-setup');
   await accounts.setDisabled('gone', true);
 });
 afterAll(async () => {
@@ -220,7 +220,9 @@ describe('authorisation matrix', () => {
     });
     endedSession = s.cookie!;
     // An ops session that lapsed: created with a one-second lifetime, then waited out (Redis expires it).
-    expiredSession = (await new SessionStore(api.redis, prefix, 1).create('ops-session')).token;
+    expiredSession = (
+      await new SessionStore(api.redis, prefix, { ttlSeconds: 1, idleSeconds: 1 }).create('ops-session')
+    ).token;
     liveSession = (await signIn('dr-session')).cookie!;
     // Both worked a moment ago, so refusing them below is the expiry and the tampering at work.
     for (const c of [expiredSession, liveSession])
@@ -229,7 +231,7 @@ describe('authorisation matrix', () => {
           .statusCode,
       ).toBe(200);
     // Wait for the lapse itself (the store no longer returns the session), not for a fixed time.
-    const sessions = new SessionStore(api.redis, prefix, 1);
+    const sessions = new SessionStore(api.redis, prefix, { ttlSeconds: 1, idleSeconds: 1 });
     await waitUntil(
       async () => (await sessions.get(expiredSession)) === null,
       5_000,
@@ -263,6 +265,8 @@ describe('sessions, CSRF and sign-in', () => {
     const setCookie = String(res.headers['set-cookie']);
     expect(setCookie).toMatch(/HttpOnly/);
     expect(setCookie).toMatch(/SameSite=Strict/);
+    // A session cookie: the browser drops it when it closes; the server ends it sooner.
+    expect(setCookie).not.toMatch(/Max-Age|Expires/i);
     expect(cookie).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(csrf).toMatch(/^[0-9a-f]{64}$/);
     const session = await api.app.inject({
@@ -270,7 +274,11 @@ describe('sessions, CSRF and sign-in', () => {
       url: '/v1/auth/session',
       headers: { cookie: `co_session=${cookie!}` },
     });
-    expect(session.json()).toMatchObject({ account: 'dr-session', csrfToken: csrf });
+    expect(session.json()).toMatchObject({ account: 'dr-session', csrfToken: csrf, idleSeconds: 900 });
+    const { idleExpiresAt, expiresAt } = session.json<{ idleExpiresAt: string; expiresAt: string }>();
+    expect(Date.parse(idleExpiresAt) - Date.now()).toBeGreaterThan(890_000);
+    expect(Date.parse(idleExpiresAt) - Date.now()).toBeLessThanOrEqual(900_000);
+    expect(Date.parse(expiresAt)).toBeGreaterThan(Date.parse(idleExpiresAt));
     // Redis holds the session under the token's hash, never the token.
     const keys = await api.redis.keys(`${prefix}:session:*`);
     expect(keys.some((k) => k.endsWith(hashToken(cookie!)))).toBe(true);
@@ -528,5 +536,102 @@ describe('sessions, CSRF and sign-in', () => {
     expect((await signIn('dr-new', 'another long password')).res.statusCode).toBe(200);
     const stored = await accounts.get('dr-new');
     expect(JSON.stringify(stored)).not.toContain('another long password');
+  });
+
+  it('counts only the person’s own requests as activity: background requests leave the idle clock alone', async () => {
+    const { cookie } = await signIn('dr-session');
+    const store = new SessionStore(api.redis, prefix, config.sessions);
+    const lastSeen = async () => (await store.get(cookie, { activity: false }))!.lastSeenAt;
+    const before = await lastSeen();
+    await waitUntil(() => Promise.resolve(Date.now() > Date.parse(before) + 5), 1000, 'the clock to move on');
+    for (const headers of [{ 'x-co-background': '1' }, {}]) {
+      const res = await api.app.inject({
+        method: 'GET',
+        url: '/v1/reviews',
+        headers: { cookie: `co_session=${cookie!}`, ...headers },
+      });
+      expect(res.statusCode).toBe(200);
+    }
+    const queuePage = await api.app.inject({
+      method: 'GET',
+      url: '/review?refresh=auto',
+      headers: { cookie: `co_session=${cookie!}` },
+    });
+    expect(queuePage.statusCode).toBe(200);
+    // The page tells its script how long is left, so it can warn before signing out.
+    expect(queuePage.body).toMatch(/<meta name="session-idle-seconds" content="900">/);
+    expect(queuePage.body).toContain('id="idle-banner"');
+    const after = await lastSeen();
+    expect(Date.parse(after)).toBeGreaterThan(Date.parse(before));
+    // The foreground request moved it; the background request and the auto refresh (after it) did not.
+    const third = await api.app.inject({
+      method: 'GET',
+      url: '/review?refresh=auto',
+      headers: { cookie: `co_session=${cookie!}` },
+    });
+    expect(third.statusCode).toBe(200);
+    expect(await lastSeen()).toBe(after);
+  });
+
+  it('keeps token and account names apart, and records how each actor authenticated', async () => {
+    const admin = { authorization: `Bearer ${TOKENS.admin}` };
+    for (const name of ['t-reviewer', 'ehr-gateway']) {
+      const res = await api.app.inject({
+        method: 'POST',
+        url: '/v1/admin/accounts',
+        headers: admin,
+        payload: { name, password: 'a fresh long password', roles: ['reviewer'] },
+      });
+      expect([res.statusCode, res.json<{ detail: string }>().detail]).toEqual([
+        400,
+        expect.stringMatching(/name of a service or staff token/),
+      ]);
+    }
+    const created = await api.app.inject({
+      method: 'POST',
+      url: '/v1/admin/accounts',
+      headers: admin,
+      payload: { name: 'dr-created', password: 'a fresh long password', roles: ['reviewer'] },
+    });
+    expect(created.json()).toMatchObject({ name: 'dr-created', createdBy: 't-admin' });
+  });
+
+  it('an account an editor created cannot approve that editor’s knowledge-base proposal', async () => {
+    const admin = { authorization: `Bearer ${TOKENS.admin}` };
+    const proposed = await api.app.inject({
+      method: 'POST',
+      url: '/v1/kb/edits',
+      headers: admin,
+      payload: {
+        operation: {
+          op: 'change_fact',
+          factId: 'ix:drug:clopidogrel~drug:omeprazole',
+          attrs: { severity: 'high', mechanism: 'Synthetic test change.', management: 'Synthetic.' },
+          source: { label: 'Test', citation: 'Synthetic test source; not a clinical reference.', url: null },
+        },
+        reason: 'Synthetic self-approval attempt (test).',
+      },
+    });
+    expect(proposed.statusCode).toBe(201);
+    const { id } = proposed.json<{ id: string }>();
+    await api.app.inject({
+      method: 'POST',
+      url: '/v1/admin/accounts',
+      headers: admin,
+      payload: { name: 'kb-puppet', password: 'a puppet long password', roles: ['kb_editor'] },
+    });
+    const puppet = await signIn('kb-puppet', 'a puppet long password');
+    const applied = await api.app.inject({
+      method: 'POST',
+      url: `/v1/kb/edits/${id}/apply`,
+      headers: { cookie: `co_session=${puppet.cookie!}`, 'x-csrf-token': puppet.csrf },
+      payload: {},
+    });
+    const refusal = applied.json<{ code: string; detail: string }>();
+    expect([applied.statusCode, refusal.code]).toEqual([403, 'KB_SELF_REVIEW']);
+    expect(refusal.detail).toMatch(/created by t-admin/);
+    // The edit stays open for another reviewer (the kb-api tests show a different editor applying).
+    const edit = await api.app.inject({ method: 'GET', url: `/v1/kb/edits/${id}`, headers: admin });
+    expect(edit.json()).toMatchObject({ status: 'proposed' });
   });
 });

@@ -112,7 +112,7 @@ describe('Bull Board at /ops/queues', () => {
         })
       ).statusCode,
     ).toBe(401);
-    await api.review!.accounts.create('ops-web', 'ops web long password', ['ops']);
+    await api.review!.accounts.create('ops-web', 'ops web long password', ['ops'], 'test-setup');
     const login = await api.app.inject({
       method: 'POST',
       url: '/v1/auth/login',

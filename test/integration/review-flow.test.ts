@@ -12,15 +12,16 @@ import type { ReviewDetail } from '../../src/server/routes/reviews.js';
 import { hashToken } from '../../src/server/auth.js';
 import { identifiersOf, loadExampleCases } from '../helpers/cases.js';
 import { testConfig, TEST_TOKEN, uniquePrefix, waitUntil } from '../helpers/env.js';
-import { startReviewStack, type ApiStack, type ReviewStack } from '../helpers/stack.js';
+import { startApi, startReviewStack, type ApiStack, type ReviewStack } from '../helpers/stack.js';
 import type { Receiver } from '../helpers/webhook.js';
 
 const prefix = uniquePrefix();
 const REVIEWER = 'reviewer-token-0123456789abcdef';
 const OPS = 'ops-token-0123456789abcdefghij';
 const SECRET = 'webhook-secret-for-tests-0123456789abcdef';
+const STAFF_ENV = { STAFF_TOKENS: `dr-lee:${hashToken(REVIEWER)}:reviewer,ops-kim:${hashToken(OPS)}:ops` };
 const config = testConfig(prefix, {
-  STAFF_TOKENS: `dr-lee:${hashToken(REVIEWER)}:reviewer,ops-kim:${hashToken(OPS)}:ops`,
+  ...STAFF_ENV,
   WEBHOOK_SECRETS: `ehr-gateway:${SECRET}`,
   CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
   WEBHOOK_BACKOFF_MS: '50',
@@ -143,7 +144,13 @@ describe('review, revision, approval and delivery over HTTP', () => {
 
     // The audit trail: every event with its actor, in order.
     const audit = (await inject('GET', `/v1/cases/${caseId}/audit`, service)).json<{
-      events: Array<{ event: string; actor: string; revision: number | null; detail: Record<string, unknown> }>;
+      events: Array<{
+        event: string;
+        actor: string;
+        actorType?: string;
+        revision: number | null;
+        detail: Record<string, unknown>;
+      }>;
     }>().events;
     const names = audit.map((e) => e.event);
     const order = [
@@ -169,7 +176,15 @@ describe('review, revision, approval and delivery over HTTP', () => {
       at = names.indexOf(name, at + 1);
       expect(at, `${name} after position ${at}`).toBeGreaterThanOrEqual(0);
     }
-    expect(audit.find((e) => e.event === 'enqueued')!.actor).toBe('ehr-gateway');
+    expect(audit.find((e) => e.event === 'enqueued')).toMatchObject({ actor: 'ehr-gateway', actorType: 'service' });
+    // How each actor authenticated: the reviewer here is a staff API token, not a signed-in session.
+    expect(audit.filter((e) => e.event === 'claimed' || e.event === 'decided').map((e) => e.actorType)).toEqual([
+      'staff_token',
+      'staff_token',
+      'staff_token',
+      'staff_token',
+    ]);
+    expect(audit.find((e) => e.event === 'resumed')!.actorType).toBe('system');
     expect(audit.filter((e) => e.event === 'decided').map((e) => [e.actor, e.revision, e.detail.action])).toEqual([
       ['dr-lee', 1, 'request_changes'],
       ['dr-lee', 2, 'approve'],
@@ -197,6 +212,21 @@ describe('review, revision, approval and delivery over HTTP', () => {
     const noClaim = await inject('POST', `/v1/reviews/${caseId}/revisions/1/decision`, reviewer, { action: 'approve' });
     expect([noClaim.statusCode, noClaim.json<{ code: string }>().code]).toEqual([409, 'NOT_CLAIMED']);
     await inject('POST', `/v1/reviews/${caseId}/revisions/1/claim`, reviewer);
+    // Where only signed-in people may decide (the production default), a staff token's decision is refused.
+    const peopleOnly = await startApi(testConfig(prefix, { ...STAFF_ENV, STAFF_TOKEN_DECISIONS: 'false' }), undefined, {
+      review: true,
+    });
+    try {
+      const byToken = await peopleOnly.app.inject({
+        method: 'POST',
+        url: `/v1/reviews/${caseId}/revisions/1/decision`,
+        headers: reviewer,
+        payload: { action: 'approve' },
+      });
+      expect([byToken.statusCode, byToken.json<{ code: string }>().code]).toEqual([403, 'DECISION_NEEDS_SESSION']);
+    } finally {
+      await peopleOnly.close();
+    }
     for (const bad of [
       { action: 'approve', extra: 1 },
       { action: 'reject', reason: '' },

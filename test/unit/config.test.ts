@@ -185,6 +185,17 @@ describe('loadConfig', () => {
     }
   });
 
+  it('refuses a staff token and a service token with the same name, and defaults sessions to a 15-minute idle timeout', () => {
+    const h = 'a'.repeat(64);
+    expect(() => loadConfig({ SERVICE_TOKENS: `gateway:${h}`, STAFF_TOKENS: `gateway:${h}:reviewer` })).toThrow(
+      /STAFF_TOKENS: gateway: a staff token and a service token share the name/,
+    );
+    const cfg = loadConfig({});
+    expect(cfg.sessions).toMatchObject({ idleSeconds: 900, ttlSeconds: 28_800 });
+    expect(cfg.review.tokenDecisions).toBe(true);
+    expect(loadConfig({ SESSION_TTL_SECONDS: '600' }).sessions.idleSeconds).toBe(600);
+  });
+
   it('requires an API key for a remote model', () => {
     expect(() => loadConfig({ OPENAI_MODEL: 'gpt-x' })).toThrow(/OPENAI_API_KEY/);
   });

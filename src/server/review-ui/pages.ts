@@ -28,6 +28,8 @@ import { html, join, type Html } from './html.js';
 export interface PageUser {
   name: string;
   roles: readonly string[];
+  /** For a session: how long until it ends without activity, and the inactivity allowed (the page warns before). */
+  idle?: { remainingMs: number; seconds: number };
 }
 
 export interface Flash {
@@ -75,6 +77,7 @@ function layout(
 <link rel="stylesheet" href="/review/static/review.css">
 ${csrf ? html`<meta name="csrf-token" content="${csrf}">` : ''}
 ${join(Object.entries(meta).map(([k, v]) => html`<meta name="${k}" content="${v}">`))}
+${user?.idle ? html`<meta name="session-idle-ms" content="${String(Math.max(0, Math.round(user.idle.remainingMs)))}"><meta name="session-idle-seconds" content="${String(user.idle.seconds)}">` : ''}
 <script src="/review/static/review.js" defer></script>
 </head>
 <body>
@@ -90,6 +93,7 @@ ${join(Object.entries(meta).map(([k, v]) => html`<meta name="${k}" content="${v}
   }
 </header>
 <div id="lease-banner" class="banner error" role="alert" hidden></div>
+${user?.idle ? html`<div id="idle-banner" class="banner warn" role="alertdialog" aria-labelledby="idle-text" hidden><span id="idle-text"></span> <button type="button" id="stay-signed-in" class="primary">Stay signed in</button></div>` : ''}
 ${flash ? html`<div class="banner ${flash.kind}" role="${flash.kind === 'error' ? 'alert' : 'status'}" id="flash">${flash.text}</div>` : ''}
 <main id="main" tabindex="-1">
 ${body}

@@ -3,7 +3,8 @@
  *
  *   POST /v1/auth/login      name + password → session cookie and CSRF token (rate limited)
  *   POST /v1/auth/logout     end the session
- *   GET  /v1/auth/session    who is signed in, and the CSRF token for state changes
+ *   GET  /v1/auth/session    who is signed in, the CSRF token for state changes, and when the
+ *                            session ends (counts as activity: the review UI's keep-alive)
  *   GET  /v1/admin/accounts, POST /v1/admin/accounts, PATCH /v1/admin/accounts/:name   (admin)
  *
  * Login failures all answer the same 401 whatever was wrong, after the same password-hash
@@ -28,7 +29,12 @@ export const SessionView = z.object({
   account: z.string(),
   roles: z.array(z.enum(STAFF_ROLES)),
   csrfToken: z.string(),
+  /** The session's absolute end. */
   expiresAt: z.string(),
+  /** When it ends without further activity (this request counted as activity). */
+  idleExpiresAt: z.string(),
+  /** The inactivity allowed (`SESSION_IDLE_SECONDS`). */
+  idleSeconds: z.number().int(),
 });
 export const AccountView = z.object({
   name: z.string(),
@@ -36,6 +42,8 @@ export const AccountView = z.object({
   disabled: z.boolean(),
   createdAt: z.string(),
   updatedAt: z.string(),
+  /** Who created it (an admin, `cli` or `demo`); null for accounts older than this field. */
+  createdBy: z.string().nullable(),
 });
 export const AccountCreate = z.strictObject({
   name: AccountName,
@@ -58,7 +66,7 @@ export interface AuthRouteDeps {
 }
 
 export type LoginOutcome =
-  | { account: Account; token: string; expiresAt: string }
+  | { account: Account; token: string; expiresAt: string; idleExpiresAt: string }
   | { failed: 'credentials' }
   | { failed: 'rate_limited'; retryAfterSeconds: number };
 
@@ -77,14 +85,9 @@ export async function login(
   if (!account) return { failed: 'credentials' };
   await deps.limiter.succeeded(request.ip, name);
   const { token, session } = await deps.sessions.create(account.name);
-  reply.setCookie(SESSION_COOKIE, token, {
-    httpOnly: true,
-    sameSite: 'strict',
-    secure: deps.cookieSecure,
-    path: '/',
-    maxAge: deps.sessions.ttlSeconds,
-  });
-  return { account, token, expiresAt: session.expiresAt };
+  // A session cookie (no Max-Age or Expires): it ends when the browser closes; the server ends it sooner.
+  reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: deps.cookieSecure, path: '/' });
+  return { account, token, expiresAt: session.expiresAt, idleExpiresAt: session.idleExpiresAt };
 }
 
 export async function logout(
@@ -143,6 +146,8 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
       roles: outcome.account.roles,
       csrfToken: csrfTokenFor(outcome.token),
       expiresAt: outcome.expiresAt,
+      idleExpiresAt: outcome.idleExpiresAt,
+      idleSeconds: deps.sessions.idleSeconds,
     };
   });
 
@@ -157,12 +162,14 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
         reply,
         problem(400, 'NOT_A_SESSION', 'Not a session', 'this request authenticated with a token, not a session'),
       );
-    const session = (await deps.sessions.get(request.sessionToken))!;
+    const session = request.session!;
     return {
       account: request.principal!.name,
       roles: request.principal!.roles,
       csrfToken: csrfTokenFor(request.sessionToken),
       expiresAt: session.expiresAt,
+      idleExpiresAt: session.idleExpiresAt,
+      idleSeconds: deps.sessions.idleSeconds,
     };
   });
 
@@ -176,7 +183,12 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
         problem(400, 'VALIDATION_FAILED', 'Invalid account', body.error.issues[0]?.message, toFieldIssues(body.error)),
       );
     try {
-      const account = await deps.accounts.create(body.data.name, body.data.password, body.data.roles);
+      const account = await deps.accounts.create(
+        body.data.name,
+        body.data.password,
+        body.data.roles,
+        request.principal!.name,
+      );
       request.log.info({ account: account.name, roles: account.roles, by: request.principal!.name }, 'account created');
       return reply.status(201).send(account);
     } catch (err) {

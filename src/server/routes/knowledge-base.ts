@@ -319,7 +319,15 @@ export function registerKnowledgeBaseRoutes(
         if (!id.success) return invalid(reply, id.error, 'params');
         const body = KbDecisionRequest.safeParse(request.body ?? {});
         if (!body.success) return invalid(reply, body.error, 'body');
-        const edit = await store.decide(id.data, { action, by: request.principal!.name, comment: body.data.comment });
+        const by = request.principal!.name;
+        // An account its author created cannot approve the author's edit (a second identity is not a second reviewer).
+        const account = request.principal!.kind === 'staff' ? await deps.auth.accounts?.get(by) : null;
+        const edit = await store.decide(id.data, {
+          action,
+          by,
+          byCreatedBy: account?.createdBy ?? null,
+          comment: body.data.comment,
+        });
         request.log.info({ editId: edit.id, action, by: request.principal!.name }, 'kb edit decided');
         return editView(edit);
       }),

@@ -23,7 +23,7 @@ import type { AuditLog } from '../../queues/audit.js';
 import type { CaseStore } from '../../cases/store.js';
 import { DeadLetterJobData } from '../../queues/dead-letter.js';
 import type { DeliveryQueues } from '../../queues/delivery.js';
-import { requireRole, type Authenticator } from '../auth.js';
+import { actorFor, requireRole, type Authenticator } from '../auth.js';
 import { problem, sendProblem } from '../problem.js';
 import { ReviewItemParams } from './reviews.js';
 
@@ -94,6 +94,7 @@ export async function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps
       caseId,
       event: 'delivery_retried',
       actor: request.principal!.name,
+      actorType: actorFor(request.principal!).type!,
       revision,
       detail: {},
     });

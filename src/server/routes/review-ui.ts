@@ -13,10 +13,10 @@ import { SECTION_NAMES, type PlanSections } from '../../domain/plan.js';
 import { DecisionInput } from '../../domain/review.js';
 import { toCaseView } from '../../cases/store.js';
 import { ReviewError } from '../../queues/review-queue.js';
-import { isSameOrigin, requireRole } from '../auth.js';
+import { actorFor, isSameOrigin, requireRole } from '../auth.js';
 import { casePage, caseUrl, loginPage, queuePage, type Flash, type PageUser } from '../review-ui/pages.js';
 import { login, logout, LoginInput, type AuthRouteDeps } from './auth.js';
-import { reviewDetail, ReviewItemParams, type ReviewRouteDeps } from './reviews.js';
+import { reviewDetail, ReviewItemParams, tokenDecisionRefusal, type ReviewRouteDeps } from './reviews.js';
 
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -84,6 +84,14 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
   const user = (request: FastifyRequest): PageUser => ({
     name: request.principal!.name,
     roles: request.principal!.roles,
+    ...(request.session
+      ? {
+          idle: {
+            remainingMs: Date.parse(request.session.idleExpiresAt) - Date.now(),
+            seconds: deps.sessions.idleSeconds,
+          },
+        }
+      : {}),
   });
   const csrf = (request: FastifyRequest) => (request.sessionToken ? csrfTokenFor(request.sessionToken) : '');
   const send = (reply: FastifyReply, body: { toString(): string }, status = 200) =>
@@ -160,7 +168,7 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
 
   app.post('/review/claim-next', { preHandler: page }, async (request, reply) => {
     try {
-      const claim = await deps.queue.claimNext(request.principal!.name);
+      const claim = await deps.queue.claimNext(actorFor(request.principal!));
       if (!claim)
         return reply.redirect(withFlash('/review', { kind: 'info', text: 'Nothing is waiting for review.' }), 303);
       return reply.redirect(caseUrl(claim.caseId, claim.revision), 303);
@@ -201,7 +209,7 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
       return reply.redirect(withFlash('/review', { kind: 'error', text: 'That is not a review item.' }), 303);
     const p = parsed.data;
     try {
-      await deps.queue.claim(p.caseId, p.revision, request.principal!.name);
+      await deps.queue.claim(p.caseId, p.revision, actorFor(request.principal!));
       return reply.redirect(caseUrl(p.caseId, p.revision), 303);
     } catch (err) {
       return reply.redirect(withFlash(caseUrl(p.caseId, p.revision), refusal(err)), 303);
@@ -214,7 +222,7 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
       return reply.redirect(withFlash('/review', { kind: 'error', text: 'That is not a review item.' }), 303);
     const p = parsed.data;
     try {
-      await deps.queue.release(p.caseId, p.revision, request.principal!.name);
+      await deps.queue.release(p.caseId, p.revision, actorFor(request.principal!));
       return reply.redirect(
         withFlash('/review', { kind: 'info', text: `Released case ${p.caseId} revision ${p.revision} to the queue.` }),
         303,
@@ -231,6 +239,9 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
     const p = parsed.data;
     const form = (request.body ?? {}) as Record<string, unknown>;
     const here = caseUrl(p.caseId, p.revision);
+    const tokenRefusal = tokenDecisionRefusal(request.principal!, deps.tokenDecisions);
+    if (tokenRefusal)
+      return reply.redirect(withFlash(here, { kind: 'error', text: `Not recorded: ${tokenRefusal}.` }), 303);
     let raw: unknown = { action: form.action };
     if (form.action === 'request_changes') raw = { action: 'request_changes', comments: form.comments };
     if (form.action === 'reject') raw = { action: 'reject', reason: form.reason };
@@ -255,7 +266,13 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
         input.data.action === 'edit'
           ? await attachedSources(deps.literature, input.data.attach, input.data.sections)
           : [];
-      const { record } = await deps.queue.decide(p.caseId, p.revision, request.principal!.name, input.data, sources);
+      const { record } = await deps.queue.decide(
+        p.caseId,
+        p.revision,
+        actorFor(request.principal!),
+        input.data,
+        sources,
+      );
       request.log.info(
         { caseId: p.caseId, revision: p.revision, action: record.decision.action, reviewer: record.decision.reviewer },
         'review decision recorded',

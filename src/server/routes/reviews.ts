@@ -18,13 +18,13 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { CaseId } from '../../domain/case.js';
 import { diffPlans } from '../../domain/plan-diff.js';
-import { DecisionInput, ReviewList, type ReviewDetail } from '../../domain/review.js';
+import { DecisionInput, ReviewList, type Actor, type ReviewDetail } from '../../domain/review.js';
 import { toFieldIssues } from '../../domain/validation.js';
 import type { AuditLog } from '../../queues/audit.js';
 import { toCaseView, type CaseStore } from '../../cases/store.js';
 import type { DecisionStore } from '../../queues/decisions.js';
 import { ReviewError, type ReviewQueue } from '../../queues/review-queue.js';
-import { requireRole, type Authenticator } from '../auth.js';
+import { actorFor, requireRole, type Authenticator, type Principal } from '../auth.js';
 import { problem, problemFor, sendProblem } from '../problem.js';
 
 // The response schemas are domain contracts (shared with the typed client); re-exported for the server's users.
@@ -38,6 +38,15 @@ export interface ReviewRouteDeps {
   store: CaseStore;
   /** Fetches the literature an edit attaches (null: attaching is refused as unavailable). */
   literature: LiteratureClient | null;
+  /** Whether staff API tokens may record decisions (`STAFF_TOKEN_DECISIONS`); otherwise only signed-in people. */
+  tokenDecisions: boolean;
+}
+
+/** Refuses a decision from a staff API token when only signed-in people may decide; null when allowed. */
+export function tokenDecisionRefusal(principal: Principal, tokenDecisions: boolean): string | null {
+  return principal.via === 'token' && !tokenDecisions
+    ? 'review decisions need a signed-in person (a session): staff API tokens may claim and read but not decide here (STAFF_TOKEN_DECISIONS is off)'
+    : null;
 }
 
 /** A review item's path parameters. */
@@ -113,7 +122,7 @@ export function registerReviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps
 
   app.post('/v1/reviews/claim', { preHandler: reviewer }, async (request, reply) => {
     try {
-      const claim = await deps.queue.claimNext(request.principal!.name);
+      const claim = await deps.queue.claimNext(actorFor(request.principal!));
       return claim ? reply.send(claim) : reply.status(204).send();
     } catch (err) {
       return fail(reply, err);
@@ -151,14 +160,14 @@ export function registerReviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps
   });
 
   for (const [action, run] of [
-    ['claim', (c: string, r: number, who: string) => deps.queue.claim(c, r, who)],
-    ['lease', (c: string, r: number, who: string) => deps.queue.renew(c, r, who)],
+    ['claim', (c: string, r: number, who: Actor) => deps.queue.claim(c, r, who)],
+    ['lease', (c: string, r: number, who: Actor) => deps.queue.renew(c, r, who.name)],
   ] as const) {
     app.post(`/v1/reviews/:caseId/revisions/:revision/${action}`, { preHandler: reviewer }, async (request, reply) => {
       const p = params(request.params, reply);
       if (!p) return reply;
       try {
-        return await run(p.caseId, p.revision, request.principal!.name);
+        return await run(p.caseId, p.revision, actorFor(request.principal!));
       } catch (err) {
         return fail(reply, err);
       }
@@ -169,7 +178,7 @@ export function registerReviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps
     const p = params(request.params, reply);
     if (!p) return reply;
     try {
-      await deps.queue.release(p.caseId, p.revision, request.principal!.name);
+      await deps.queue.release(p.caseId, p.revision, actorFor(request.principal!));
       return reply.status(204).send();
     } catch (err) {
       return fail(reply, err);
@@ -179,6 +188,8 @@ export function registerReviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps
   app.post('/v1/reviews/:caseId/revisions/:revision/decision', { preHandler: reviewer }, async (request, reply) => {
     const p = params(request.params, reply);
     if (!p) return reply;
+    const refusal = tokenDecisionRefusal(request.principal!, deps.tokenDecisions);
+    if (refusal) return sendProblem(reply, problem(403, 'DECISION_NEEDS_SESSION', 'A person must decide', refusal));
     const body = DecisionInput.safeParse(request.body);
     if (!body.success)
       return sendProblem(
@@ -191,7 +202,7 @@ export function registerReviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps
       const { record, created } = await deps.queue.decide(
         p.caseId,
         p.revision,
-        request.principal!.name,
+        actorFor(request.principal!),
         body.data,
         sources,
       );

@@ -2,6 +2,9 @@
 // - renews the lease on the item you hold while the page is open, and says so clearly when the
 //   lease is lost (actions are then disabled: a decision on an expired lease would be refused);
 // - after a decision, follows the case: links the next revision when one is queued, shows delivery;
+// - signs out after SESSION_IDLE_SECONDS without activity, warning first with a "Stay signed in"
+//   button; typing, clicking or scrolling in the page counts as activity (a keep-alive at most once
+//   a minute), its own background requests (lease renewal, polling, the queue refresh) do not;
 // - opens the disclosure holding a cited case row; refreshes the queue; keyboard shortcuts (n claim next, c claim, a approve, r request
 //   changes, x reject, e edit) when the focus is not in a text field.
 'use strict';
@@ -26,17 +29,70 @@
     }
   }
 
+  // Requests the page makes on its own carry x-co-background: they do not keep the session alive.
+  const BACKGROUND = { 'x-co-background': '1' };
+
   async function post(url) {
     return fetch(url, {
       method: 'POST',
-      headers: { 'x-csrf-token': csrf ?? '', accept: 'application/json' },
+      headers: { 'x-csrf-token': csrf ?? '', accept: 'application/json', ...BACKGROUND },
       credentials: 'same-origin',
     });
   }
 
-  async function getJson(url) {
-    const res = await fetch(url, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+  async function getJson(url, background = true) {
+    const res = await fetch(url, {
+      headers: { accept: 'application/json', ...(background ? BACKGROUND : {}) },
+      credentials: 'same-origin',
+    });
     return res.ok ? res.json() : null;
+  }
+
+  // Automatic sign-out after inactivity, with a warning first.
+  const idleSeconds = Number(meta('session-idle-seconds'));
+  const idleMs = Number(meta('session-idle-ms'));
+  const idleBanner = document.getElementById('idle-banner');
+  if (idleBanner && idleSeconds > 0 && Number.isFinite(idleMs)) {
+    // Relative to this page's clock: the server said how much was left when it rendered the page.
+    let end = Date.now() + idleMs;
+    let lastPing = Date.now();
+    const warnMs = Math.min(120_000, (idleSeconds * 1000) / 4);
+    const text = document.getElementById('idle-text');
+    const keepAlive = async () => {
+      lastPing = Date.now();
+      const session = await getJson('/v1/auth/session', false).catch(() => null);
+      if (session?.idleExpiresAt) {
+        end = Date.now() + idleSeconds * 1000;
+        idleBanner.hidden = true;
+      }
+    };
+    for (const type of ['keydown', 'pointerdown', 'input', 'scroll']) {
+      document.addEventListener(
+        type,
+        () => {
+          if (Date.now() - lastPing > 60_000 && end - Date.now() > 0) keepAlive();
+        },
+        { passive: true, capture: true },
+      );
+    }
+    document.getElementById('stay-signed-in')?.addEventListener('click', keepAlive);
+    const tick = () => {
+      const left = end - Date.now();
+      if (left <= 0) {
+        const minutes = Math.round(idleSeconds / 60);
+        const info = `You were signed out after ${minutes} minute${minutes === 1 ? '' : 's'} without activity. Anything not saved was not recorded.`;
+        window.location.assign(
+          `/review/login?info=${encodeURIComponent(info)}&next=${encodeURIComponent(window.location.pathname)}`,
+        );
+        return;
+      }
+      if (left <= warnMs) {
+        if (text) text.textContent = `You will be signed out in ${Math.ceil(left / 1000)} s because of inactivity.`;
+        idleBanner.hidden = false;
+      }
+      setTimeout(tick, 1000);
+    };
+    setTimeout(tick, 1000);
   }
 
   // Lease renewal: every third of the lease, while the page is open.
@@ -113,7 +169,12 @@
 
   // Keep the queue fresh.
   const refresh = document.querySelector('[data-autorefresh]');
-  if (refresh) setTimeout(() => window.location.reload(), Number(refresh.getAttribute('data-autorefresh')) || 15000);
+  // The refresh is not the person's activity: refresh=auto tells the server so.
+  if (refresh)
+    setTimeout(
+      () => window.location.replace(`${window.location.pathname}?refresh=auto`),
+      Number(refresh.getAttribute('data-autorefresh')) || 15000,
+    );
 
   // Keyboard shortcuts.
   document.addEventListener('keydown', (event) => {
