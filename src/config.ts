@@ -239,6 +239,11 @@ export const EnvSchema = z
     SESSION_TTL_SECONDS: int(60, 30 * 24 * 3600).default(8 * 3600),
     /** A staff session ends after this long without activity (HIPAA automatic logoff); the review UI warns first. */
     SESSION_IDLE_SECONDS: int(60, 24 * 3600).default(15 * 60),
+    /** HTTPS served by the API, imaging and literature services: PEM certificate (chain) and private key files. */
+    TLS_CERT_FILE: z.string().min(1).optional(),
+    TLS_KEY_FILE: z.string().min(1).optional(),
+    /** Strict-Transport-Security max-age on HTTPS answers (0: not sent). */
+    HSTS_MAX_AGE_SECONDS: int(0, 2 * 365 * 24 * 3600).default(365 * 24 * 3600),
     /** Whether staff API tokens may record review decisions; default off in production (a signed-in person decides). */
     STAFF_TOKEN_DECISIONS: bool.optional(),
     COOKIE_SECURE: bool.optional(),
@@ -284,6 +289,12 @@ export const EnvSchema = z
     DELIVERY_CONCURRENCY: int(1, 256).default(8),
   })
   .superRefine((env, ctx) => {
+    if ((env.TLS_CERT_FILE === undefined) !== (env.TLS_KEY_FILE === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.TLS_CERT_FILE === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE'],
+        message: 'set both TLS_CERT_FILE and TLS_KEY_FILE, or neither',
+      });
     const serviceNames = new Set(env.SERVICE_TOKENS.map((t) => t.name));
     const shared = env.STAFF_TOKENS.map((t) => t.name).filter((n) => serviceNames.has(n));
     if (shared.length)
@@ -358,6 +369,10 @@ export interface Config {
     readonly maxBodyBytes: number;
     /** Proxies whose X-Forwarded-For is believed (addresses or CIDR ranges); empty: none. */
     readonly trustProxy: readonly string[];
+    /** HTTPS served by the process itself (API, imaging, literature); null: plain HTTP behind a TLS proxy. */
+    readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+    /** Strict-Transport-Security max-age on HTTPS answers; 0: not sent. */
+    readonly hstsMaxAgeSeconds: number;
   };
   readonly redis: { readonly url: string | undefined; readonly keyPrefix: string };
   readonly database: { readonly url: string | undefined; readonly sqlitePath: string };
@@ -522,6 +537,11 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       port: e.HTTP_PORT,
       maxBodyBytes: e.MAX_BODY_BYTES,
       trustProxy: Object.freeze([...e.TRUST_PROXY]),
+      tls:
+        e.TLS_CERT_FILE && e.TLS_KEY_FILE
+          ? Object.freeze({ certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE })
+          : null,
+      hstsMaxAgeSeconds: e.HSTS_MAX_AGE_SECONDS,
     }),
     redis: Object.freeze({ url: e.REDIS_URL, keyPrefix: e.KEY_PREFIX }),
     database: Object.freeze({ url: e.DATABASE_URL, sqlitePath: path.join(dataDir, 'clinical-orchestrator.sqlite') }),

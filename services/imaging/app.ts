@@ -4,6 +4,7 @@
  * request body, prepares it the way the model was trained (see src/imaging/pixels.ts) and
  * answers the finding. Errors follow the protocol: `{"error": "…"}` (plus a stable `code`).
  */
+import { addHsts, httpsOption, type TlsMaterial } from '../../src/infra/tls.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import pino from 'pino';
 import type { Logger } from '../../src/logger.js';
@@ -21,6 +22,8 @@ import type { ModelRuntime } from './runtime.js';
 
 export interface ImagingServiceOptions {
   runtime: ModelRuntime;
+  /** Serve HTTPS with this certificate and key, sending HSTS with this max-age; absent: plain HTTP. */
+  tls?: { material: TlsMaterial; hstsMaxAgeSeconds: number } | null;
   logger?: Logger;
   maxImageBytes: number;
   maxPixels?: number;
@@ -50,6 +53,7 @@ export async function buildImagingService(options: ImagingServiceOptions): Promi
   const meta = runtime.meta;
   const { height: h, width: w } = meta.input;
   const app = Fastify({
+    ...httpsOption(options.tls?.material),
     // The cast keeps FastifyInstance's default logger type (as in src/server/app.ts).
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: (options.logger ?? pino({ level: 'silent' })) as FastifyBaseLogger,
@@ -57,6 +61,7 @@ export async function buildImagingService(options: ImagingServiceOptions): Promi
     bodyLimit: Math.max(options.maxImageBytes, options.maxBatch * h * w * 24 + 65_536),
     return503OnClosing: true,
   });
+  if (options.tls) addHsts(app, options.tls.hstsMaxAgeSeconds);
   for (const type of IMAGE_TYPES)
     app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: options.maxImageBytes }, (_req, body, done) =>
       done(null, body),

@@ -4,6 +4,7 @@
  * Inference Protocol on HTTP_HOST:IMAGING_PORT. SIGTERM stops accepting requests, finishes the
  * ones in flight, releases the model and exits.
  */
+import { loadTls } from '../../src/infra/tls.js';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { installShutdown } from '../../src/infra/shutdown.js';
@@ -22,8 +23,10 @@ async function main(): Promise<void> {
     { model: meta.name, version: meta.version, engine: runtime.engine, ms: Math.round(performance.now() - started) },
     'model loaded',
   );
+  const tls = loadTls(config);
   const app = await buildImagingService({
     runtime,
+    tls: tls ? { material: tls, hstsMaxAgeSeconds: config.http.hstsMaxAgeSeconds } : null,
     logger,
     maxImageBytes: config.imaging.maxImageBytes,
     maxBatch: config.imaging.service.maxBatch,
@@ -31,7 +34,7 @@ async function main(): Promise<void> {
   await app.listen({ host: config.http.host, port: config.imaging.service.port });
   const { port } = app.server.address() as AddressInfo;
   logger.info(
-    { url: `http://${config.http.host}:${port}/v2/models/${meta.name}` },
+    { url: `${tls ? 'https' : 'http'}://${config.http.host}:${port}/v2/models/${meta.name}` },
     'imaging service ready (set IMAGING_BASE_URL to the base of this URL)',
   );
   installShutdown(logger, [

@@ -4,6 +4,7 @@
  * E-utilities subset on LITERATURE_PORT. Without a corpus it exits with a clear message; the
  * graph then reports literature as unavailable.
  */
+import { loadTls } from '../../src/infra/tls.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { CorpusError } from './corpus.js';
 import { openLiteratureStore } from './open.js';
@@ -24,10 +25,14 @@ async function main(): Promise<void> {
   process.stderr.write(
     `literature service: ${loaded ? 'loaded' : 'built'} ${store.backend} index ${store.fingerprint} over ${store.size} records in ${Math.round(performance.now() - started)} ms\n`,
   );
-  const app = buildLiteratureService(store);
+  const tls = loadTls(config);
+  const app = buildLiteratureService(
+    store,
+    tls ? { material: tls, hstsMaxAgeSeconds: config.http.hstsMaxAgeSeconds } : null,
+  );
   await app.listen({ host: config.http.host, port: config.literature.port });
   process.stderr.write(
-    `literature service: http://${config.http.host}:${config.literature.port}/entrez/eutils/ (set LITERATURE_BASE_URL to this)\n`,
+    `literature service: ${tls ? 'https' : 'http'}://${config.http.host}:${config.literature.port}/entrez/eutils/ (set LITERATURE_BASE_URL to this)\n`,
   );
   const stop = async () => {
     await app.close();

@@ -9,6 +9,7 @@
  * pointing the client's base URL here instead of NCBI is the only change. Unknown ids are left
  * out of efetch answers, as NCBI does; nothing is ever made up.
  */
+import { addHsts, httpsOption, type TlsMaterial } from '../../src/infra/tls.js';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { QuerySyntaxError } from '../../src/tools/literature/query.js';
@@ -59,8 +60,13 @@ function fail(reply: FastifyReply, json: boolean, message: string) {
         );
 }
 
-export function buildLiteratureService(index: LiteratureStore): FastifyInstance {
-  const app = Fastify({ logger: false });
+/** `tls`: serve HTTPS with this certificate and key, sending HSTS with this max-age; absent: plain HTTP. */
+export function buildLiteratureService(
+  index: LiteratureStore,
+  tls?: { material: TlsMaterial; hstsMaxAgeSeconds: number } | null,
+): FastifyInstance {
+  const app = Fastify({ ...httpsOption(tls?.material), logger: false });
+  if (tls) addHsts(app, tls.hstsMaxAgeSeconds);
   // NCBI accepts POSTed forms for long id lists; so does this service.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
     done(null, Object.fromEntries(new URLSearchParams(String(body)))),

@@ -2,6 +2,7 @@
  * The HTTP server (fastify). It depends on the case producer and a Redis health check only:
  * it imports neither workers nor graph internals.
  */
+import { addHsts, httpsOption, type TlsMaterial } from '../infra/tls.js';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -50,6 +51,8 @@ declare module 'fastify' {
 
 export interface ServerDeps {
   config: Config;
+  /** Serve HTTPS with this certificate and key (`loadTls(config)`), with HSTS; absent: plain HTTP. */
+  tls?: TlsMaterial | null;
   logger: Logger;
   producer: CaseProducer;
   checkRedis: () => Promise<void>;
@@ -75,6 +78,7 @@ export interface ReviewDeps {
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
+    ...httpsOption(deps.tls),
     // The cast keeps FastifyInstance's default logger type, so routes type-check against FastifyInstance.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -84,6 +88,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // One line per request (the onResponse hook below) instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
   });
+  if (deps.tls) addHsts(app, config.http.hstsMaxAgeSeconds);
   // Every route as registered, for the authorisation matrix test and the docs.
   const routes: Array<{ method: string; url: string }> = [];
   app.decorate('registeredRoutes', routes);

@@ -1,4 +1,5 @@
 /** Entry point of the API server: `tsx src/server/main.ts` (or node dist/src/server/main.js). */
+import { loadTls } from '../infra/tls.js';
 import { loadConfigOrExit, requireRedisUrl, tokenNames } from '../config.js';
 import { installShutdown } from '../infra/shutdown.js';
 import { createLogger } from '../logger.js';
@@ -78,8 +79,10 @@ async function main(): Promise<void> {
     logger.warn(
       'no staff accounts yet: create one with `npm run accounts -- add <name> --roles reviewer` to use the review UI',
     );
+  const tls = loadTls(config);
   const app = await buildServer({
     config,
+    tls,
     logger,
     producer,
     knowledgeBase,
@@ -88,6 +91,10 @@ async function main(): Promise<void> {
     review: { redis, queue: reviewQueue, decisions, accounts, sessions, deliveries, metrics },
   });
   await app.listen({ host: config.http.host, port: config.http.port });
+  logger.info(
+    { url: `${tls ? 'https' : 'http'}://${config.http.host}:${config.http.port}`, hsts: Boolean(tls) },
+    tls ? 'API serving HTTPS' : 'API serving plain HTTP (put a TLS-terminating proxy in front, or set TLS_CERT_FILE)',
+  );
 
   // Requests first (in-flight ones finish), then the queues, then the connections and stores.
   installShutdown(logger, [

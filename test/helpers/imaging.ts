@@ -6,6 +6,7 @@
  * Every DICOM file made here is synthetic: its patient name is SYNTHETIC^TEST and its UIDs are
  * 2.25 UUID-derived test values.
  */
+import type { TlsMaterial } from '../../src/infra/tls.js';
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -151,17 +152,18 @@ export interface RunningService {
 export async function startImagingService(
   dir = MODEL_DIR,
   port = 0,
-  limits: { maxImageBytes?: number; maxBatch?: number } = {},
+  limits: { maxImageBytes?: number; maxBatch?: number; tls?: TlsMaterial } = {},
 ): Promise<RunningService> {
   const runtime = await loadModelRuntime(dir);
   const app = await buildImagingService({
     runtime,
+    ...(limits.tls ? { tls: { material: limits.tls, hstsMaxAgeSeconds: 31_536_000 } } : {}),
     maxImageBytes: limits.maxImageBytes ?? 8 * 1024 * 1024,
     maxBatch: limits.maxBatch ?? 16,
   });
   await app.listen({ host: '127.0.0.1', port });
   const actual = (app.server.address() as AddressInfo).port;
-  return { app, runtime, port: actual, base: `http://127.0.0.1:${actual}` };
+  return { app, runtime, port: actual, base: `${limits.tls ? 'https' : 'http'}://127.0.0.1:${actual}` };
 }
 
 export async function stopImagingService(s: RunningService | undefined): Promise<void> {

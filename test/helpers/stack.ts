@@ -2,6 +2,7 @@
  * Builds real parts of the stack for integration tests: the fastify app with the real
  * producer on the test Redis, and in-process case workers. Everything closes in order.
  */
+import type { TlsMaterial } from '../../src/infra/tls.js';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -56,7 +57,12 @@ export interface ApiStack {
 export async function startApi(
   config: Config,
   logs = new LogCapture(),
-  extra: { knowledgeBase?: KnowledgeBaseStore; literature?: LiteratureClient | null; review?: boolean } = {},
+  extra: {
+    knowledgeBase?: KnowledgeBaseStore;
+    literature?: LiteratureClient | null;
+    review?: boolean;
+    tls?: TlsMaterial | null;
+  } = {},
 ): Promise<ApiStack> {
   const logger = createLogger({ logLevel: 'debug' }, 'api', logs);
   const redis = createFailFastRedis(config.redis.url!, 'test-api');
