@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     redisDir: path.resolve('.data', `bench-load-redis-${process.pid}`),
     appendonly: true,
     caseWorkers: WORKERS,
-    env: { NODE_ENV: 'production' },
+    env: { NODE_ENV: 'production', STAFF_TOKEN_DECISIONS: 'true' }, // the scripted reviewer uses a staff token
   });
   const { keyPrefix, tokens } = stack;
   const redis = new Redis(stack.redisUrl, { maxRetriesPerRequest: null });

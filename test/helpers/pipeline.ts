@@ -139,6 +139,8 @@ export class Pipeline {
       caseWorkers: this.options.caseWorkers ?? 2,
       env: {
         NODE_ENV: 'production',
+        // The scripted reviewer is an integration with a staff token; production refuses its decisions otherwise.
+        STAFF_TOKEN_DECISIONS: 'true',
         LOG_LEVEL: this.options.logLevel ?? 'info',
         WEBHOOK_SECRETS: `ehr-gateway:${this.secret}`,
         CALLBACK_HOST_ALLOWLIST: '127.0.0.1',

@@ -6,7 +6,14 @@ const sha = 'a'.repeat(64);
 describe('loadConfig', () => {
   it('applies defaults and runs in knowledge-driven mode without a model', () => {
     const config = loadConfig({}, '/srv/app');
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, maxBodyBytes: 16 * 1024 * 1024, trustProxy: [] });
+    expect(config.http).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      maxBodyBytes: 16 * 1024 * 1024,
+      trustProxy: [],
+      tls: null,
+      hstsMaxAgeSeconds: 31_536_000,
+    });
     expect(config.model).toEqual({ mode: 'knowledge-driven' });
     expect(config.redis).toEqual({ url: undefined, keyPrefix: 'co' });
     expect(config.database.sqlitePath).toBe('/srv/app/.data/clinical-orchestrator.sqlite');
