@@ -134,13 +134,14 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
           ? err
           : new DeliveryError('network', err instanceof Error ? err.message : String(err), true);
       const final = !e.retryable || attempt >= attempts;
+      const error = `${e.reason}: ${e.message}`;
       await deps.metrics.inc('co_delivery_attempts_total', { result: 'failed' });
       await deps.metrics.inc('co_delivery_failures_total', { reason: e.reason });
       await lifecycle.recordDelivery(caseId, {
         status: final ? 'failed' : 'pending',
         channel: 'webhook',
         attempts: attempt,
-        lastError: withoutAddresses(`${e.reason}: ${e.message}`).slice(0, 500),
+        lastError: withoutAddresses(error).slice(0, 500),
         deliveredAt: null,
       });
       await audit({
@@ -161,7 +162,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
         deliveryId: id,
         host,
         attempts: attempt,
-        lastError: `${e.reason}: ${e.message}`.slice(0, 500), // ops only: the address helps
+        lastError: error.slice(0, 500), // ops only: the address helps
         failedAt: now().toISOString(),
       });
       await deps.metrics.inc('co_delivery_dead_letters_total');

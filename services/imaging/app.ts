@@ -22,8 +22,8 @@ import type { ModelRuntime } from './runtime.js';
 
 export interface ImagingServiceOptions {
   runtime: ModelRuntime;
-  /** Serve HTTPS with this certificate and key, sending HSTS with this max-age; absent: plain HTTP. */
-  tls?: { material: TlsMaterial; hstsMaxAgeSeconds: number } | null;
+  /** Serve HTTPS with this certificate and key, with HSTS (`loadTls(config)`); absent: plain HTTP. */
+  tls?: TlsMaterial | null;
   logger?: Logger;
   maxImageBytes: number;
   maxPixels?: number;
@@ -53,7 +53,7 @@ export async function buildImagingService(options: ImagingServiceOptions): Promi
   const meta = runtime.meta;
   const { height: h, width: w } = meta.input;
   const app = Fastify({
-    ...httpsOption(options.tls?.material),
+    ...httpsOption(options.tls),
     // The cast keeps FastifyInstance's default logger type (as in src/server/app.ts).
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: (options.logger ?? pino({ level: 'silent' })) as FastifyBaseLogger,
@@ -61,7 +61,7 @@ export async function buildImagingService(options: ImagingServiceOptions): Promi
     bodyLimit: Math.max(options.maxImageBytes, options.maxBatch * h * w * 24 + 65_536),
     return503OnClosing: true,
   });
-  if (options.tls) addHsts(app, options.tls.hstsMaxAgeSeconds);
+  addHsts(app, options.tls);
   for (const type of IMAGE_TYPES)
     app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: options.maxImageBytes }, (_req, body, done) =>
       done(null, body),

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const tls = loadTls(config);
   const app = await buildImagingService({
     runtime,
-    tls: tls ? { material: tls, hstsMaxAgeSeconds: config.http.hstsMaxAgeSeconds } : null,
+    tls,
     logger,
     maxImageBytes: config.imaging.maxImageBytes,
     maxBatch: config.imaging.service.maxBatch,

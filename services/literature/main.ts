@@ -26,10 +26,7 @@ async function main(): Promise<void> {
     `literature service: ${loaded ? 'loaded' : 'built'} ${store.backend} index ${store.fingerprint} over ${store.size} records in ${Math.round(performance.now() - started)} ms\n`,
   );
   const tls = loadTls(config);
-  const app = buildLiteratureService(
-    store,
-    tls ? { material: tls, hstsMaxAgeSeconds: config.http.hstsMaxAgeSeconds } : null,
-  );
+  const app = buildLiteratureService(store, tls);
   await app.listen({ host: config.http.host, port: config.literature.port });
   process.stderr.write(
     `literature service: ${tls ? 'https' : 'http'}://${config.http.host}:${config.literature.port}/entrez/eutils/ (set LITERATURE_BASE_URL to this)\n`,

@@ -60,13 +60,10 @@ function fail(reply: FastifyReply, json: boolean, message: string) {
         );
 }
 
-/** `tls`: serve HTTPS with this certificate and key, sending HSTS with this max-age; absent: plain HTTP. */
-export function buildLiteratureService(
-  index: LiteratureStore,
-  tls?: { material: TlsMaterial; hstsMaxAgeSeconds: number } | null,
-): FastifyInstance {
-  const app = Fastify({ ...httpsOption(tls?.material), logger: false });
-  if (tls) addHsts(app, tls.hstsMaxAgeSeconds);
+/** `tls`: serve HTTPS with this certificate and key, with HSTS (`loadTls(config)`); absent: plain HTTP. */
+export function buildLiteratureService(index: LiteratureStore, tls?: TlsMaterial | null): FastifyInstance {
+  const app = Fastify({ ...httpsOption(tls), logger: false });
+  addHsts(app, tls);
   // NCBI accepts POSTed forms for long id lists; so does this service.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
     done(null, Object.fromEntries(new URLSearchParams(String(body)))),

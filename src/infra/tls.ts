@@ -9,12 +9,14 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, type Config } from '../config.js';
 
+/** What a service needs to serve HTTPS: the certificate and key, and the HSTS max-age to send. */
 export interface TlsMaterial {
   readonly key: Buffer;
   readonly cert: Buffer;
+  readonly hstsMaxAgeSeconds: number;
 }
 
-/** The certificate and key the configuration names, read now; null when TLS is not configured. */
+/** The certificate and key the configuration names, read now, with its HSTS max-age; null when TLS is not configured. */
 export function loadTls(config: Pick<Config, 'http'>): TlsMaterial | null {
   const tls = config.http.tls;
   if (!tls) return null;
@@ -36,6 +38,7 @@ export function loadTls(config: Pick<Config, 'http'>): TlsMaterial | null {
   return {
     cert: read(tls.certFile, 'TLS_CERT_FILE', /-----BEGIN CERTIFICATE-----/),
     key: read(tls.keyFile, 'TLS_KEY_FILE', /-----BEGIN [A-Z ]*PRIVATE KEY-----/),
+    hstsMaxAgeSeconds: config.http.hstsMaxAgeSeconds,
   };
 }
 
@@ -44,9 +47,9 @@ export const httpsOption = (material: TlsMaterial | null | undefined) =>
   material ? { https: { key: material.key, cert: material.cert, minVersion: 'TLSv1.2' as const } } : {};
 
 /** HSTS on every answer of an HTTPS server (browsers ignore it over plain HTTP; it is not sent there). */
-export function addHsts(app: FastifyInstance, maxAgeSeconds: number): void {
-  if (maxAgeSeconds <= 0) return;
-  const value = `max-age=${maxAgeSeconds}; includeSubDomains`;
+export function addHsts(app: FastifyInstance, material: TlsMaterial | null | undefined): void {
+  if (!material || material.hstsMaxAgeSeconds <= 0) return;
+  const value = `max-age=${material.hstsMaxAgeSeconds}; includeSubDomains`;
   app.addHook('onSend', (_request, reply, payload, done) => {
     void reply.header('strict-transport-security', value);
     done(null, payload);

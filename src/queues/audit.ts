@@ -38,6 +38,7 @@ export class AuditLog {
   }
 
   private fields(entry: AuditEntry): string[] {
+    const type = actorType(entry);
     return [
       'event',
       entry.event,
@@ -49,7 +50,7 @@ export class AuditLog {
       entry.revision === null ? '' : String(entry.revision),
       'detail',
       JSON.stringify(entry.detail),
-      ...(actorType(entry) ? ['actorType', actorType(entry)!] : []),
+      ...(type ? ['actorType', type] : []),
     ];
   }
 

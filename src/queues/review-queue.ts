@@ -156,7 +156,7 @@ export class ReviewQueue {
       caseId: data.caseId,
       event: 'decided',
       actor: record.decision.reviewer,
-      ...(record.decision.reviewerType ? { actorType: record.decision.reviewerType } : {}),
+      actorType: record.decision.reviewerType,
       revision: data.revision,
       at: record.decision.decidedAt,
       detail: { action: record.decision.action, recovered: true },
@@ -193,7 +193,7 @@ export class ReviewQueue {
       caseId: data.caseId,
       event: 'claimed',
       actor: reviewer,
-      ...(by.type ? { actorType: by.type } : {}),
+      actorType: by.type,
       revision: data.revision,
       detail: { kind, leaseMs: this.o.leaseMs },
     });
@@ -209,19 +209,19 @@ export class ReviewQueue {
    * item that loses the race to it reports the item as claimed.
    */
   async claimNext(by: string | Actor): Promise<ClaimView | null> {
-    const reviewer = actorOf(by);
+    const who = actorOf(by);
     for (;;) {
       const token = randomUUID();
       const job = (await this.worker.getNextJob(token, { block: false })) as Job<ReviewJobData> | undefined;
       if (!job) return null;
       if (await this.finishIfDecided(job, token)) continue;
-      return this.recordClaim(job, token, reviewer, 'next');
+      return this.recordClaim(job, token, who, 'next');
     }
   }
 
   /** Claim one item. A reviewer who already holds it gets their lease back. */
   async claim(caseId: string, revision: number, by: string | Actor): Promise<ClaimView> {
-    const reviewer = actorOf(by);
+    const who = actorOf(by);
     const id = reviewJobId(caseId, revision);
     return this.withMutex(async () => {
       const job = await this.queue.getJob(id);
@@ -229,7 +229,7 @@ export class ReviewQueue {
       const state = await job.getState();
       if (state === 'active') {
         const claim = await this.getClaim(id);
-        if (claim?.reviewer === reviewer.name) return this.leaseView(this.parseJob(job), claim);
+        if (claim?.reviewer === who.name) return this.leaseView(this.parseJob(job), claim);
         throw new ReviewError(
           'ALREADY_CLAIMED',
           `case ${caseId} revision ${revision} is being reviewed by ${claim?.reviewer ?? 'someone else'}`,
@@ -258,7 +258,7 @@ export class ReviewQueue {
       await got.changePriority({ priority });
       if (await this.finishIfDecided(got, token))
         throw new ReviewError('ALREADY_DECIDED', `case ${caseId} revision ${revision} has been decided`);
-      return this.recordClaim(got, token, reviewer, 'specific');
+      return this.recordClaim(got, token, who, 'specific');
     });
   }
 
@@ -311,8 +311,7 @@ export class ReviewQueue {
   /** Give the item back to the queue. */
   async release(caseId: string, revision: number, by: string | Actor): Promise<void> {
     const who = actorOf(by);
-    const reviewer = who.name;
-    const { job, claim } = await this.held(caseId, revision, reviewer);
+    const { job, claim } = await this.held(caseId, revision, who.name);
     try {
       await job.moveToWait(claim.token);
     } catch {
@@ -323,8 +322,8 @@ export class ReviewQueue {
     await this.o.audit.append({
       caseId,
       event: 'released',
-      actor: reviewer,
-      ...(who.type ? { actorType: who.type } : {}),
+      actor: who.name,
+      actorType: who.type,
       revision,
       detail: {},
     });
@@ -379,7 +378,7 @@ export class ReviewQueue {
       caseId,
       event: 'decided',
       actor: record.decision.reviewer,
-      ...(record.decision.reviewerType ? { actorType: record.decision.reviewerType } : {}),
+      actorType: record.decision.reviewerType,
       revision,
       at: record.decision.decidedAt,
       detail: {

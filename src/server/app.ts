@@ -88,7 +88,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // One line per request (the onResponse hook below) instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
   });
-  if (deps.tls) addHsts(app, config.http.hstsMaxAgeSeconds);
+  addHsts(app, deps.tls);
   // Every route as registered, for the authorisation matrix test and the docs.
   const routes: Array<{ method: string; url: string }> = [];
   app.decorate('registeredRoutes', routes);

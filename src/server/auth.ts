@@ -54,7 +54,7 @@ export interface Principal {
 }
 
 /** The principal as an audit actor: its name and how it authenticated. */
-export function actorFor(principal: Principal): Actor {
+export function actorFor(principal: Principal): Required<Actor> {
   return {
     name: principal.name,
     type: principal.kind === 'service' ? 'service' : principal.via === 'session' ? 'staff_session' : 'staff_token',

@@ -157,7 +157,7 @@ export async function startImagingService(
   const runtime = await loadModelRuntime(dir);
   const app = await buildImagingService({
     runtime,
-    ...(limits.tls ? { tls: { material: limits.tls, hstsMaxAgeSeconds: 31_536_000 } } : {}),
+    tls: limits.tls ?? null,
     maxImageBytes: limits.maxImageBytes ?? 8 * 1024 * 1024,
     maxBatch: limits.maxBatch ?? 16,
   });

@@ -104,7 +104,7 @@ describe('HTTPS served by the services themselves', () => {
   it('the imaging and literature services answer over HTTPS with HSTS', async () => {
     const imaging = await startImagingService(undefined, 0, { tls: material });
     const { index } = await LiteratureIndex.open(CORPUS, path.join(dir, 'index'));
-    const literature = buildLiteratureService(index, { material, hstsMaxAgeSeconds: 600 });
+    const literature = buildLiteratureService(index, { ...material, hstsMaxAgeSeconds: 600 });
     try {
       expect(imaging.base).toMatch(/^https:/);
       const ready = await httpsGet(`${imaging.base}/v2/health/ready`);

@@ -94,7 +94,7 @@ export async function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps
       caseId,
       event: 'delivery_retried',
       actor: request.principal!.name,
-      actorType: actorFor(request.principal!).type!,
+      actorType: actorFor(request.principal!).type,
       revision,
       detail: {},
     });
