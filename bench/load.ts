@@ -27,7 +27,7 @@ import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { ApiError } from '../src/client/index.js';
 import type { CaseSubmissionInput } from '../src/domain/case.js';
-import { AuditLog } from '../src/queues/audit.js';
+import { AuditLog } from '../src/audit/case-log.js';
 import { bullPrefix, QUEUES } from '../src/infra/redis-keys.js';
 import {
   benchStack,

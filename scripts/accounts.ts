@@ -6,10 +6,16 @@
 //   set-password <name> [--generate]                                  ends the account's sessions when the API next checks
 //   roles <name> <role,role>
 //   disable <name> | enable <name>
+//
+// With REDIS_URL set, every change is recorded in the security log (actor `cli:<os user>`);
+// without it the script says the change went unrecorded there.
 import { randomBytes } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { SecurityLog } from '../src/audit/security-log.js';
+import { createFailFastRedis } from '../src/queues/connection.js';
 import { parseArgs } from 'node:util';
 import { AccountError, AccountStore } from '../src/auth/accounts.js';
-import { ConfigError, loadConfig, tokenNames } from '../src/config.js';
+import { loadConfigOrExit, tokenNames } from '../src/config.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -36,21 +42,32 @@ async function password(): Promise<string> {
     .replace(/\r?\n$/, '');
 }
 
-let config;
-try {
-  config = loadConfig(process.env);
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`${err.message}\n`);
-    process.exit(2);
-  }
-  throw err;
-}
+const config = loadConfigOrExit(process.env);
 const store = await AccountStore.open({
   databaseUrl: config.database.url,
   sqlitePath: config.accounts.sqlitePath,
   reservedNames: tokenNames(config),
 });
+/** Record an account change in the security log when Redis is configured. */
+async function record(event: 'account_created' | 'account_changed', detail: Record<string, string | boolean>) {
+  if (!config.redis.url) {
+    process.stderr.write('REDIS_URL is unset: this change is not in the security log\n');
+    return;
+  }
+  const redis = createFailFastRedis(config.redis.url, 'accounts-cli');
+  try {
+    await new SecurityLog(redis, config.redis.keyPrefix, config.audit.chainKey).append({
+      event,
+      actor: `cli:${userInfo().username}`,
+      actorType: 'system',
+      address: null,
+      detail,
+    });
+  } finally {
+    redis.disconnect();
+  }
+}
+
 try {
   const roles = (s: string | undefined) =>
     (s ?? '')
@@ -63,6 +80,7 @@ try {
     case 'add':
       if (!name || !values.roles) throw new AccountError('ACCOUNT_INVALID', usage);
       process.stdout.write(`${show(await store.create(name, await password(), roles(values.roles), 'cli'))}\n`);
+      await record('account_created', { account: name, roles: roles(values.roles).join('+') });
       break;
     case 'list':
       for (const a of await store.list()) process.stdout.write(`${show(a)}\n`);
@@ -70,15 +88,18 @@ try {
     case 'set-password':
       if (!name) throw new AccountError('ACCOUNT_INVALID', usage);
       process.stdout.write(`${show(await store.setPassword(name, await password()))}\n`);
+      await record('account_changed', { account: name, changed: 'password' });
       break;
     case 'roles':
       if (!name || !extra) throw new AccountError('ACCOUNT_INVALID', usage);
       process.stdout.write(`${show(await store.setRoles(name, roles(extra)))}\n`);
+      await record('account_changed', { account: name, changed: 'roles', roles: roles(extra).join('+') });
       break;
     case 'disable':
     case 'enable':
       if (!name) throw new AccountError('ACCOUNT_INVALID', usage);
       process.stdout.write(`${show(await store.setDisabled(name, command === 'disable'))}\n`);
+      await record('account_changed', { account: name, changed: 'disabled', disabled: command === 'disable' });
       break;
     default:
       throw new AccountError('ACCOUNT_INVALID', usage);

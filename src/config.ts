@@ -260,6 +260,12 @@ export const EnvSchema = z
      */
     DECISION_SIGNING_KEY: z.string().min(32, 'needs at least 32 characters').optional(),
     /**
+     * Keys the audit's hash chain (HMAC-SHA256 per entry): without it the chain is plain SHA-256,
+     * which shows accidental edits but can be rebuilt by anyone who can write to Redis. Required
+     * in production; every API and worker process and `co audit` hold the same key.
+     */
+    AUDIT_CHAIN_KEY: z.string().min(32, 'needs at least 32 characters').optional(),
+    /**
      * LangSmith tracing, read by LangChain itself from the environment. It would send every model
      * input and output — case text — to LangSmith, so it is refused unless inputs and outputs are
      * hidden (LANGSMITH_HIDE_INPUTS and LANGSMITH_HIDE_OUTPUTS) or the endpoint's host is in
@@ -347,6 +353,13 @@ export const EnvSchema = z
         code: 'custom',
         path: ['DECISION_SIGNING_KEY'],
         message: 'required in production: case workers apply only review decisions signed with it',
+      });
+    }
+    if (env.NODE_ENV === 'production' && !env.AUDIT_CHAIN_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUDIT_CHAIN_KEY'],
+        message: 'required in production: it keys the audit hash chain, so an entry cannot be rewritten without it',
       });
     }
     if (env.OPENAI_MODEL && !env.OPENAI_BASE_URL && !env.OPENAI_API_KEY) {
@@ -446,6 +459,10 @@ export interface Config {
     readonly signingKey: string | null;
     /** Whether staff API tokens may record review decisions (off in production: a person signs in). */
     readonly tokenDecisions: boolean;
+  };
+  readonly audit: {
+    /** Keys the audit hash chain (HMAC-SHA256); null: plain SHA-256. */
+    readonly chainKey: string | null;
   };
   /** Patient-communication language for submissions that name none. */
   readonly planLanguage: PlanLanguage;
@@ -619,6 +636,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       signingKey: e.DECISION_SIGNING_KEY ?? null,
       tokenDecisions: e.STAFF_TOKEN_DECISIONS ?? e.NODE_ENV !== 'production',
     }),
+    audit: Object.freeze({ chainKey: e.AUDIT_CHAIN_KEY ?? null }),
     planLanguage: e.PLAN_LANGUAGE,
     sessions: Object.freeze({
       ttlSeconds: e.SESSION_TTL_SECONDS,

@@ -33,6 +33,8 @@ export const ERROR_CODES = {
   ],
   account: ['ACCOUNT_EXISTS', 'ACCOUNT_NOT_FOUND', 'ACCOUNT_INVALID'],
   delivery: ['DELIVERY_FAILED'],
+  /** The hash-chained audit (src/audit): too many concurrent appends to one stream. */
+  audit: ['AUDIT_WRITE_CONTENDED'],
   knowledge: [
     'KB_NOT_FOUND',
     'KB_CONFLICT',

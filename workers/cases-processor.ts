@@ -22,7 +22,7 @@ import {
 } from '../src/graphs/clinical-case/runtime.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics/metrics.js';
-import type { AuditLog } from '../src/queues/audit.js';
+import type { AuditLog } from '../src/audit/case-log.js';
 import type { DecisionStore } from '../src/queues/decisions.js';
 import type { CaseRecord, CaseStore } from '../src/cases/store.js';
 import { caseIdOfJob, CaseJobData, ResumeJobData } from '../src/queues/cases.js';
@@ -71,10 +71,8 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
   const pipeline = deps.pipelineName ?? 'clinical-case-graph';
   const faults = deps.faults ?? NO_FAULTS;
 
-  const audit = (entry: Parameters<AuditLog['append']>[0]) =>
-    deps.audit.tryAppend(entry, (err) =>
-      deps.logger.error({ caseId: entry.caseId, err: String(err) }, 'audit append failed'),
-    );
+  /** Progress and outcome events: a failure to write one fails the attempt (nothing happens unaudited); a retry may repeat it. */
+  const audit = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.append(entry);
   /** A milestone (review_enqueued, closed): written once even when a crash makes the job run again; a failure to write it fails the attempt, so the retry writes it. */
   const milestone = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.appendOnce(entry);
 
@@ -88,12 +86,13 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
     };
   }
 
-  /** Audit every node start and finish, and count tool calls. Never fails the case: a recording error is logged. */
+  /**
+   * Audit every node start and finish, and count tool calls. An audit entry that cannot be
+   * written fails the attempt (the retry continues from the checkpoint and writes it); a metric
+   * that cannot be counted is only logged.
+   */
   function eventRecorder(caseId: string, revision: () => number | null) {
-    return (e: GraphEvent) =>
-      recordEvent(caseId, revision(), e).catch((err: unknown) =>
-        deps.logger.error({ caseId, node: e.node, err: String(err) }, 'could not record a graph event'),
-      );
+    return (e: GraphEvent) => recordEvent(caseId, revision(), e);
   }
 
   async function recordEvent(caseId: string, revision: number | null, e: GraphEvent): Promise<void> {
@@ -113,11 +112,14 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
     await audit({ caseId, event, actor: ACTOR, revision, detail });
     if (e.kind === 'finished' && e.node === 'execute_step' && e.detail) {
       const tool = String(e.detail.source ?? 'unknown');
-      await deps.metrics.inc('co_tool_calls_total', {
-        tool,
-        outcome: e.detail.status === 'ok' ? 'ok' : String(e.detail.code ?? 'unavailable'),
-      });
-      await deps.metrics.observe('co_tool_latency_seconds', Number(e.detail.durationMs ?? 0) / 1000, { tool });
+      const outcome = e.detail.status === 'ok' ? 'ok' : String(e.detail.code ?? 'unavailable');
+      const seconds = Number(e.detail.durationMs ?? 0) / 1000;
+      await Promise.all([
+        deps.metrics.inc('co_tool_calls_total', { tool, outcome }),
+        deps.metrics.observe('co_tool_latency_seconds', seconds, { tool }),
+      ]).catch((err: unknown) =>
+        deps.logger.error({ caseId, node: e.node, err: String(err) }, 'could not count a tool call'),
+      );
     }
   }
 

@@ -11,7 +11,7 @@ import type { FaultHooks } from '../src/infra/faults.js';
 import type { Logger } from '../src/logger.js';
 import { Metrics } from '../src/metrics/metrics.js';
 import { CaseLifecycle } from '../src/cases/lifecycle.js';
-import { AuditLog } from '../src/queues/audit.js';
+import { AuditLog } from '../src/audit/case-log.js';
 import { CaseStore } from '../src/cases/store.js';
 import { CASES_QUEUE, caseIdOfJob, casesWorkerOptions } from '../src/queues/cases.js';
 import { DeliveryQueues } from '../src/queues/delivery.js';
@@ -61,7 +61,7 @@ export function startCaseWorker(opts: {
     decisions: new DecisionStore(redis, config.redis.keyPrefix, config.review.signingKey),
     retentionSeconds: config.worker.retentionSeconds,
     enqueueDelivery: (data) => deliveries.enqueue(data),
-    audit: new AuditLog(redis, config.redis.keyPrefix),
+    audit: new AuditLog(redis, config.redis.keyPrefix, config.audit.chainKey),
     metrics: new Metrics(redis, config.redis.keyPrefix),
     logger,
     ...(opts.faults ? { faults: opts.faults } : {}),

@@ -15,7 +15,7 @@ import { DeliveryError, postWebhook, signatureHeader, withoutAddresses } from '.
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics/metrics.js';
 import { CaseLifecycle, isClosed } from '../src/cases/lifecycle.js';
-import type { AuditLog } from '../src/queues/audit.js';
+import type { AuditLog } from '../src/audit/case-log.js';
 import type { CaseStore } from '../src/cases/store.js';
 import type { DeadLetterJobData } from '../src/queues/dead-letter.js';
 import { DeliveryJobData, deliveryId } from '../src/queues/delivery.js';
@@ -38,8 +38,8 @@ const ACTOR = 'system:delivery-worker';
 export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
   const now = deps.now ?? (() => new Date());
   const lifecycle = new CaseLifecycle(deps.store);
-  const onAuditError = (err: unknown) => deps.logger.error({ err: String(err) }, 'audit append failed');
-  const audit = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.tryAppend(entry, onAuditError);
+  /** Attempt and dead-letter events: a failure to write one fails the attempt, which is retried. */
+  const audit = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.append(entry);
   /**
    * `delivered` is a milestone: once per revision, also when a crash came between the delivery and
    * its audit entry. A failure to write it fails the attempt (Redis down): the retry finds the case

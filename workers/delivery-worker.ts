@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
 import type { Logger } from '../src/logger.js';
 import { Metrics } from '../src/metrics/metrics.js';
-import { AuditLog } from '../src/queues/audit.js';
+import { AuditLog } from '../src/audit/case-log.js';
 import { CaseStore } from '../src/cases/store.js';
 import { DELIVERY_QUEUE, DeliveryQueues, deliveryWorkerOptions } from '../src/queues/delivery.js';
 import { createDeliveryProcessor } from './delivery-processor.js';
@@ -27,7 +27,7 @@ export function startDeliveryWorker(opts: { config: Config; redis: Redis; logger
     logger.warn('WEBHOOK_SECRETS is empty: no plan can be sent by webhook (cases with a callbackUrl are refused)');
   const processor = createDeliveryProcessor({
     store: new CaseStore(redis, config.redis.keyPrefix),
-    audit: new AuditLog(redis, config.redis.keyPrefix),
+    audit: new AuditLog(redis, config.redis.keyPrefix, config.audit.chainKey),
     metrics: new Metrics(redis, config.redis.keyPrefix),
     addDeadLetter: (data) => queues.addDeadLetter(data),
     logger,

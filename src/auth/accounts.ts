@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { STAFF_ROLES, type StaffRole } from '../config.js';
-import { migrate, openPostgres, openSqlite, type Migration, type SqlDatabase } from '../infra/sql.js';
+import { openMigrated, type Migration, type SqlDatabase } from '../infra/sql.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { AppError, type ErrorCodeOf } from '../errors.js';
 
@@ -88,13 +88,7 @@ export class AccountStore {
     sqlitePath: string;
     reservedNames?: readonly string[];
   }): Promise<AccountStore> {
-    const db = options.databaseUrl ? openPostgres(options.databaseUrl, 4) : openSqlite(options.sqlitePath);
-    try {
-      await migrate(db, 'auth', MIGRATIONS);
-    } catch (err) {
-      await db.close();
-      throw err;
-    }
+    const db = await openMigrated(options, 'auth', MIGRATIONS);
     return new AccountStore(db, new Set((options.reservedNames ?? []).map((n) => n.toLowerCase())));
   }
 

@@ -103,6 +103,8 @@ export const AUDIT_EVENTS = [
   'delivered',
   'dead_lettered',
   'delivery_retried',
+  /** Someone read the case (staff every time; a service once per window). */
+  'viewed',
 ] as const;
 export const AuditEventName = z.enum(AUDIT_EVENTS);
 export type AuditEventName = z.infer<typeof AuditEventName>;
@@ -139,9 +141,13 @@ export const AuditEvent = z.object({
   at: z.string(),
   revision: z.number().int().nullable(),
   detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  /** The entry's place in the case's hash chain (1, 2, …); absent on entries written before chaining. */
+  seq: z.number().int().positive().optional(),
+  /** The entry's chain hash (hex SHA-256 or HMAC-SHA256 over the case id, seq, the previous hash and the fields). */
+  hash: z.string().optional(),
 });
 export type AuditEvent = z.infer<typeof AuditEvent>;
-export type AuditEntry = Omit<AuditEvent, 'id' | 'at'> & { at?: string };
+export type AuditEntry = Omit<AuditEvent, 'id' | 'at' | 'seq' | 'hash'> & { at?: string };
 
 /** What `GET /v1/cases/:id/audit` returns: the case's audit log, oldest first. */
 export const CaseAudit = z.object({ caseId: CaseId, events: z.array(AuditEvent) });

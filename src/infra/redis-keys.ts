@@ -33,6 +33,25 @@ export function auditOnceKey(keyPrefix: string, caseId: string): string {
   return `${keyPrefix}:audit-once:{${caseId}}`;
 }
 
+/** The head (`<seq> <hash>`) of a case's hash-chained audit stream, in the case's hash slot. */
+export function auditHeadKey(keyPrefix: string, caseId: string): string {
+  return `${keyPrefix}:audit-head:{${caseId}}`;
+}
+
+/** The hash-chained security log (sign-ins, failed sign-ins, account changes) and its head, in one slot. */
+export function securityAuditKeys(keyPrefix: string): { stream: string; head: string; once: string } {
+  return {
+    stream: `{${keyPrefix}:security}:audit`,
+    head: `{${keyPrefix}:security}:audit-head`,
+    once: `{${keyPrefix}:security}:audit-once`,
+  };
+}
+
+/** Marks that an actor's view of a case was audited recently (so polling writes one entry per window). */
+export function viewedKey(keyPrefix: string, caseId: string, actor: string): string {
+  return `${keyPrefix}:viewed:{${caseId}}:${actor}`;
+}
+
 /** Decisions of a case by revision (a Redis hash, first write wins), in the case's hash slot. */
 export function decisionsKey(keyPrefix: string, caseId: string): string {
   return `${keyPrefix}:decisions:{${caseId}}`;

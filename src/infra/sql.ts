@@ -246,6 +246,26 @@ export async function migrate(db: SqlDatabase, scope: string, migrations: readon
   return applied;
 }
 
+/**
+ * Open Postgres (when `databaseUrl` is set) or the SQLite file, and apply `scope`'s migrations;
+ * the connection is closed again if they fail.
+ */
+export async function openMigrated(
+  options: { databaseUrl?: string | undefined; sqlitePath: string },
+  scope: string,
+  migrations: readonly Migration[],
+  poolSize = 4,
+): Promise<SqlDatabase> {
+  const db = options.databaseUrl ? openPostgres(options.databaseUrl, poolSize) : openSqlite(options.sqlitePath);
+  try {
+    await migrate(db, scope, migrations);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+  return db;
+}
+
 /** A column value as text: strings and numbers as they are, anything else as JSON (never "[object Object]"). */
 export function text(v: unknown): string {
   if (typeof v === 'string') return v;

@@ -15,7 +15,7 @@ import { CaseSubmission, type CaseSubmissionInput } from '../domain/case.js';
 import { CaseValidationError, toFieldIssues } from '../domain/validation.js';
 import { CaseIdConflictError } from '../errors.js';
 import { CaseLifecycle } from '../cases/lifecycle.js';
-import { AuditLog } from './audit.js';
+import { AuditLog } from '../audit/case-log.js';
 import { CaseStore, type CaseRecord } from '../cases/store.js';
 import {
   addCaseJob,
@@ -31,6 +31,8 @@ export interface CaseProducerOptions extends CasesQueueOptions {
   callbackHostAllowlist: readonly string[];
   /** The services with a webhook secret: only their cases may carry a callbackUrl (plans are never sent unsigned). */
   webhookServices: readonly string[];
+  /** AUDIT_CHAIN_KEY (see src/audit/chain.ts). */
+  auditChainKey?: string | null;
 }
 
 export interface SubmitResult {
@@ -48,7 +50,7 @@ export class CaseProducer {
   constructor(private readonly options: CaseProducerOptions) {
     this.store = new CaseStore(options.redis, options.keyPrefix);
     this.lifecycle = new CaseLifecycle(this.store);
-    this.audit = new AuditLog(options.redis, options.keyPrefix);
+    this.audit = new AuditLog(options.redis, options.keyPrefix, options.auditChainKey ?? null);
     this.queue = createCasesQueue(options);
   }
 
@@ -58,6 +60,7 @@ export class CaseProducer {
       mode: config.model.mode,
       callbackHostAllowlist: config.callbacks.hostAllowlist,
       webhookServices: Object.keys(config.delivery.secrets),
+      auditChainKey: config.audit.chainKey,
     });
   }
 

@@ -30,7 +30,7 @@ import {
   type ReviewListItem,
 } from '../domain/review.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { AuditLog } from './audit.js';
+import type { AuditLog } from '../audit/case-log.js';
 import type { DecisionStore } from './decisions.js';
 import { claimMutexKey, claimsKey } from '../infra/redis-keys.js';
 import { createReviewQueue, REVIEW_QUEUE, ReviewJobData, reviewJobId, reviewWorkerOptions } from './review.js';

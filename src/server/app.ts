@@ -33,6 +33,7 @@ import { buildOpenApiDocument } from './openapi.js';
 import { jsonDepth, MAX_JSON_DEPTH } from './json-depth.js';
 import { problem, problemFor, sendProblem } from './problem.js';
 import { Authenticator } from './auth.js';
+import { SecurityLog } from '../audit/security-log.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerCaseRoutes } from './routes/cases.js';
 import { registerOpsRoutes } from './routes/ops.js';
@@ -190,7 +191,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   await app.register(cookie);
   const r = deps.review;
-  const auth = new Authenticator(config.auth, r?.sessions ?? null, r?.accounts ?? null);
+  const security = r ? new SecurityLog(r.redis, config.redis.keyPrefix, config.audit.chainKey) : null;
+  const auth = new Authenticator(config.auth, r?.sessions ?? null, r?.accounts ?? null, security);
 
   registerHealthRoutes(app, { checkRedis: deps.checkRedis });
   registerCaseRoutes(app, { producer: deps.producer, auth, audit: deps.producer.audit });
@@ -205,6 +207,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       sessions: r.sessions,
       cookieSecure: config.sessions.cookieSecure,
       limiter,
+      security: security!,
     };
     registerAuthRoutes(app, { auth, ...sessionDeps });
     const reviewDeps = {
@@ -229,6 +232,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       deliveries: r.deliveries,
       store,
       audit,
+      security: security!,
     });
     // Forms (urlencoded) only for the UI: the /v1 API stays JSON-only.
     await app.register(async (ui) => {

@@ -15,6 +15,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountStore } from '../auth/accounts.js';
+import type { SecurityLog } from '../audit/security-log.js';
 import { csrfMatches, type Session, type SessionStore } from '../auth/sessions.js';
 import type { Actor } from '../domain/review.js';
 import { problem, sendProblem } from './problem.js';
@@ -125,6 +126,8 @@ export class Authenticator {
     readonly registry: TokenRegistry,
     readonly sessions: SessionStore | null = null,
     readonly accounts: AccountStore | null = null,
+    /** Where refused requests (403) are recorded; null: not recorded (servers without staff routes). */
+    readonly security: SecurityLog | null = null,
   ) {}
 
   private async accountRoles(name: string): Promise<Role[] | null> {
@@ -221,13 +224,23 @@ export function requireRole(auth: Authenticator, roles: readonly Role[], options
       );
     }
     const { principal, sessionToken, session } = result;
+    const denied = (reason: 'roles' | 'csrf') =>
+      auth.security?.append({
+        event: 'access_denied',
+        actor: principal.name,
+        actorType: actorFor(principal).type,
+        address: request.ip,
+        detail: { method: request.method, route: request.routeOptions.url ?? null, reason },
+      });
     if (!principal.roles.some((r) => (r === 'admin' && staffRoute) || roles.includes(r))) {
+      await denied('roles');
       return sendProblem(
         reply,
         problem(403, 'FORBIDDEN', 'Forbidden', `this needs one of the roles: ${roles.join(', ')}`),
       );
     }
     if (sessionToken && options.csrf === 'same-origin' && !isSameOrigin(request, !UNSAFE.has(request.method))) {
+      await denied('csrf');
       return sendProblem(reply, problem(403, 'CSRF_INVALID', 'Cross-origin request refused'));
     }
     if (
@@ -236,6 +249,7 @@ export function requireRole(auth: Authenticator, roles: readonly Role[], options
       UNSAFE.has(request.method) &&
       !csrfMatches(sessionToken, presentedCsrf(request))
     ) {
+      await denied('csrf');
       return sendProblem(
         reply,
         problem(403, 'CSRF_INVALID', 'Missing or invalid CSRF token', 'reload the page and try again'),

@@ -22,7 +22,7 @@ import { KbFact } from '../domain/knowledge.js';
 import { LiteratureQuery, LiteratureResult } from '../tools/literature/schema.js';
 import { AuditEvent, ClaimView, DecisionInput, DeliveryPayload, ReviewList } from '../domain/review.js';
 import { AccountCreate, AccountPatch, AccountView, LoginInput, SessionView } from './routes/auth.js';
-import { DeadLetterList } from './routes/ops.js';
+import { DeadLetterList, SecurityEventList } from './routes/ops.js';
 import { DecisionResponse, ReviewCase, ReviewDetail } from './routes/reviews.js';
 
 const schema = (s: z.ZodType, io: 'input' | 'output') => {
@@ -116,6 +116,7 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
         DecisionResponse: schema(DecisionResponse, 'output'),
         DeliveryPayload: schema(DeliveryPayload, 'output'),
         DeadLetterList: schema(DeadLetterList, 'output'),
+        SecurityEventList: schema(SecurityEventList, 'output'),
         LoginInput: schema(LoginInput, 'input'),
         SessionView: schema(SessionView, 'output'),
         AccountView: schema(AccountView, 'output'),
@@ -359,6 +360,35 @@ export function buildOpenApiDocument(opts: { maxBodyBytes: number }) {
             '403': problemResponse(
               'Role not allowed, a session request without its CSRF token, or a staff API token where only signed-in people may decide (DECISION_NEEDS_SESSION, STAFF_TOKEN_DECISIONS off: the production default)',
             ),
+          },
+        },
+      },
+      '/v1/ops/security-events': {
+        get: {
+          summary:
+            'The security log (ops): sign-ins, failed and rate-limited sign-ins, sign-outs, account changes and refused requests, hash-chained, oldest first',
+          tags: ['ops'],
+          security: staff,
+          parameters: [
+            {
+              name: 'after',
+              in: 'query',
+              required: false,
+              description: 'Continue after this entry id (the previous page’s `next`)',
+              schema: { type: 'string', pattern: '^\\d{1,20}-\\d{1,20}$' },
+            },
+            {
+              name: 'limit',
+              in: 'query',
+              required: false,
+              description: 'Entries per page (1–1000, default 200)',
+              schema: { type: 'integer', minimum: 1, maximum: 1000, default: 200 },
+            },
+          ],
+          responses: {
+            '200': ok('A page of security events', 'SecurityEventList'),
+            '400': problemResponse('VALIDATION_FAILED'),
+            ...staffErrors,
           },
         },
       },

@@ -13,7 +13,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { ApiError, ClientError, type ClinicalOrchestratorClient } from '../../src/client/index.js';
-import { AuditLog } from '../../src/queues/audit.js';
+import { AuditLog } from '../../src/audit/case-log.js';
 import { CaseStore, type CaseRecord } from '../../src/cases/store.js';
 import { DecisionStore } from '../../src/queues/decisions.js';
 import { TERMINAL_STATUSES } from '../../src/cases/lifecycle.js';

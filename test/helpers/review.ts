@@ -1,5 +1,5 @@
 /** Review-queue test helpers: review jobs as the case worker writes them, and the queue's parts on real Redis. */
-import { testDecisionKey } from '../support/stack.js';
+import { testAuditKey, testDecisionKey } from '../support/stack.js';
 import type { Redis } from 'ioredis';
 import type { CasePriority } from '../../src/domain/case.js';
 import { reviewJobId, reviewPriority, type ReviewJobData } from '../../src/queues/review.js';
@@ -14,7 +14,7 @@ import {
 import type { StaffRole } from '../../src/config.js';
 import { casePage, type CasePageInput } from '../../src/server/review-ui/pages.js';
 import { Metrics } from '../../src/metrics/metrics.js';
-import { AuditLog } from '../../src/queues/audit.js';
+import { AuditLog } from '../../src/audit/case-log.js';
 import { enqueueResume, type CasesQueue } from '../../src/queues/cases.js';
 import { DecisionStore } from '../../src/queues/decisions.js';
 import { ReviewQueue } from '../../src/queues/review-queue.js';
@@ -88,7 +88,7 @@ export function addReviewJob(queue: ReviewQueue, data: ReviewJobData) {
 /** A review queue as the API server wires it: decisions resume the graph through the cases queue module (`enqueueResume` on `cases`). */
 export function openReviewQueue(redis: Redis, prefix: string, cases: CasesQueue, leaseMs: number) {
   const decisions = new DecisionStore(redis, prefix, testDecisionKey(prefix));
-  const audit = new AuditLog(redis, prefix);
+  const audit = new AuditLog(redis, prefix, testAuditKey(prefix));
   const metrics = new Metrics(redis, prefix);
   const sink = { submitDecision: (caseId: string, decision: ReviewDecision) => enqueueResume(cases, caseId, decision) };
   const queue = new ReviewQueue({ redis, keyPrefix: prefix, leaseMs, decisions, sink, audit, metrics });

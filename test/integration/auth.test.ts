@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountStore } from '../../src/auth/accounts.js';
 import { hashToken } from '../../src/server/auth.js';
 import { SessionStore } from '../../src/auth/sessions.js';
+import { SecurityLog } from '../../src/audit/security-log.js';
 import { deletePrefix, testConfig, TEST_TOKEN, uniquePrefix, waitUntil } from '../helpers/env.js';
 import { openTestKb, type TestKb } from '../helpers/kb.js';
 import { startApi, type ApiStack } from '../helpers/stack.js';
@@ -133,6 +134,7 @@ const MATRIX: Record<string, Rule> = {
   'POST /v1/reviews/:caseId/revisions/:revision/lease': REVIEW,
   'POST /v1/reviews/:caseId/revisions/:revision/release': REVIEW,
   'POST /v1/reviews/:caseId/revisions/:revision/decision': REVIEW,
+  'GET /v1/ops/security-events': OPS,
   'GET /v1/ops/dead-letters': OPS,
   'POST /v1/ops/dead-letters/:caseId/revisions/:revision/retry': OPS,
   'GET /metrics': OPS,
@@ -536,6 +538,76 @@ describe('sessions, CSRF and sign-in', () => {
     expect((await signIn('dr-new', 'another long password')).res.statusCode).toBe(200);
     const stored = await accounts.get('dr-new');
     expect(JSON.stringify(stored)).not.toContain('another long password');
+  });
+
+  it('records sign-ins, failed and rate-limited sign-ins, sign-outs, account changes and refusals in the chained security log', async () => {
+    const admin = { authorization: `Bearer ${TOKENS.admin}` };
+    const ops = { authorization: `Bearer ${TOKENS.ops}` };
+    const created = await api.app.inject({
+      method: 'POST',
+      url: '/v1/admin/accounts',
+      headers: admin,
+      payload: { name: 'dr-audited', password: 'an audited long password', roles: ['reviewer'] },
+    });
+    expect(created.statusCode).toBe(201);
+    expect((await signIn('dr-audited', 'a wrong password')).res.statusCode).toBe(401);
+    const s = await signIn('dr-audited', 'an audited long password');
+    expect(s.res.statusCode).toBe(200);
+    // A reviewer asking for an ops route is refused, and that is recorded.
+    const refused = await api.app.inject({
+      method: 'GET',
+      url: '/v1/ops/dead-letters',
+      headers: { cookie: `co_session=${s.cookie!}` },
+    });
+    expect(refused.statusCode).toBe(403);
+    const out = await api.app.inject({
+      method: 'POST',
+      url: '/v1/auth/logout',
+      headers: { cookie: `co_session=${s.cookie!}`, 'x-csrf-token': s.csrf },
+    });
+    expect(out.statusCode).toBe(204);
+    const patched = await api.app.inject({
+      method: 'PATCH',
+      url: '/v1/admin/accounts/dr-audited',
+      headers: admin,
+      payload: { roles: ['reviewer', 'ops'], password: 'a replaced long password' },
+    });
+    expect(patched.statusCode).toBe(200);
+    // Guesses past the limit (LOGIN_RATE_MAX 4): refused, and recorded once, not once per guess.
+    for (let i = 0; i < 8; i++) await signIn('dr-audited', `guess ${i}`);
+
+    const page = await api.app.inject({ method: 'GET', url: '/v1/ops/security-events?limit=1000', headers: ops });
+    expect(page.statusCode).toBe(200);
+    const { events } = page.json<{ events: Array<Record<string, unknown> & { detail: Record<string, unknown> }> }>();
+    const mine = events.filter((e) => e.actor === 'dr-audited' || e.detail.account === 'dr-audited');
+    expect(mine.map((e) => [e.event, e.actor])).toEqual([
+      ['account_created', 't-admin'],
+      ['sign_in_failed', 'dr-audited'],
+      ['sign_in', 'dr-audited'],
+      ['access_denied', 'dr-audited'],
+      ['sign_out', 'dr-audited'],
+      ['account_changed', 't-admin'],
+      // The successful sign-in cleared this address and name's count: four more guesses are checked.
+      ['sign_in_failed', 'dr-audited'],
+      ['sign_in_failed', 'dr-audited'],
+      ['sign_in_failed', 'dr-audited'],
+      ['sign_in_failed', 'dr-audited'],
+      ['sign_in_rate_limited', 'dr-audited'],
+    ]);
+    expect(mine[0]).toMatchObject({ actorType: 'staff_token', detail: { account: 'dr-audited', roles: 'reviewer' } });
+    expect(mine[2]).toMatchObject({ actorType: 'staff_session', address: '127.0.0.1', detail: { via: 'api' } });
+    expect(mine[3]!.detail).toEqual({ method: 'GET', route: '/v1/ops/dead-letters', reason: 'roles' });
+    expect(mine[5]!.detail).toEqual({ account: 'dr-audited', changed: 'password+roles', roles: 'reviewer+ops' });
+    // Never a password, in any entry.
+    expect(page.body).not.toMatch(/long password|guess \d/);
+    // Every entry is chained: seq 1, 2, … with no gap, and the chain verifies.
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    const log = new SecurityLog(api.redis, prefix, config.audit.chainKey);
+    expect(await log.verify()).toEqual({ entries: events.length, break: null });
+    // Reading the log needs ops (a reviewer is refused); a bad cursor is a 400.
+    expect(
+      (await api.app.inject({ method: 'GET', url: '/v1/ops/security-events?after=x', headers: ops })).statusCode,
+    ).toBe(400);
   });
 
   it('counts only the person’s own requests as activity: background requests leave the idle clock alone', async () => {

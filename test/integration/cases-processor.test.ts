@@ -21,7 +21,7 @@ import type { ClinicalCaseRuntime } from '../../src/graphs/clinical-case/runtime
 import type { FaultHooks } from '../../src/infra/faults.js';
 import { createLogger } from '../../src/logger.js';
 import { Metrics } from '../../src/metrics/metrics.js';
-import { AuditLog } from '../../src/queues/audit.js';
+import { AuditLog } from '../../src/audit/case-log.js';
 import {
   CASES_QUEUE,
   caseJobId,
@@ -86,13 +86,13 @@ afterAll(async () => {
 });
 
 /** The processor and its real dependencies under a fresh key prefix. */
-function harness(attempts = 3) {
+function harness(attempts = 3, auditLog?: (prefix: string) => AuditLog) {
   const prefix = uniquePrefix();
   const cfg = testConfig(prefix, { CASE_JOB_ATTEMPTS: String(attempts) });
   const producer = CaseProducer.fromConfig(cfg, redis);
   const store = new CaseStore(redis, prefix);
   const lifecycle = new CaseLifecycle(store);
-  const audit = new AuditLog(redis, prefix);
+  const audit = auditLog?.(prefix) ?? new AuditLog(redis, prefix, cfg.audit.chainKey);
   const metrics = new Metrics(redis, prefix);
   const reviewQueue = createReviewQueue(redis, prefix, () => undefined);
   const deliveries = DeliveryQueues.fromConfig(cfg, redis);
@@ -320,6 +320,37 @@ describe('case jobs', () => {
     expect(record).toMatchObject({ status: 'awaiting_review', attempts: 2, error: null });
     // Continued from the checkpoint: normalise finished in the first attempt and did not run again.
     expect(record.completedSteps[0]).toBe('decompose');
+  });
+
+  it('an audit entry that cannot be written fails the attempt instead of being skipped; the retry goes on to review', async () => {
+    /** An audit log whose next `drafted` entry fails, as a Redis error would (a fault double, not a patched prototype). */
+    class FailingOnce extends AuditLog {
+      failed = false;
+      override append(entry: Parameters<AuditLog['append']>[0]): Promise<string> {
+        if (entry.event === 'drafted' && !this.failed) {
+          this.failed = true;
+          return Promise.reject(new Error('injected audit write failure'));
+        }
+        return super.append(entry);
+      }
+    }
+    const own = harness(3, (prefix) => new FailingOnce(redis, prefix, testConfig(prefix).audit.chainKey));
+    try {
+      const job = await own.submit('cp-audit-fail-1');
+      expect((await thrown(own.run(job))).message).toMatch(/injected audit write failure/);
+      expect((await own.store.get('cp-audit-fail-1'))!.status).toBe('queued');
+      expect(await own.reviewJobsOf('cp-audit-fail-1')).toHaveLength(0);
+      // The retry continues from the checkpoint (the draft node had finished) to review; the
+      // milestone is written and the chain holds. The progress entry of the node that finished
+      // before the failure is not repeated: docs/security.md says progress entries can be missed.
+      await expect(own.run(job)).resolves.toEqual({ caseId: 'cp-audit-fail-1', status: 'awaiting_review' });
+      const events = await own.events('cp-audit-fail-1');
+      expect(events).toContain('review_enqueued');
+      expect(events.filter((e) => e === 'drafted')).toHaveLength(0);
+      expect((await own.audit.verify('cp-audit-fail-1')).break).toBeNull();
+    } finally {
+      await own.close();
+    }
   });
 
   it('a retryable error on the final attempt fails the case and rethrows the error for BullMQ to fail the job', async () => {

@@ -15,7 +15,7 @@ import type { DeliveryPayload } from '../../src/domain/review.js';
 import { DeliveryError, verifySignature } from '../../src/delivery/webhook.js';
 import { createLogger } from '../../src/logger.js';
 import { Metrics } from '../../src/metrics/metrics.js';
-import { AuditLog } from '../../src/queues/audit.js';
+import { AuditLog } from '../../src/audit/case-log.js';
 import { createRedis } from '../../src/queues/connection.js';
 import { deadLetterJobId } from '../../src/queues/dead-letter.js';
 import {
@@ -62,7 +62,7 @@ function harness(attempts = 4) {
   });
   const store = new CaseStore(redis, prefix);
   const lifecycle = new CaseLifecycle(store);
-  const audit = new AuditLog(redis, prefix);
+  const audit = new AuditLog(redis, prefix, cfg.audit.chainKey);
   const queues = DeliveryQueues.fromConfig(cfg, redis);
   const run = createDeliveryProcessor({
     store,

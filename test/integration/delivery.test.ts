@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { verifySignature } from '../../src/delivery/webhook.js';
-import { AuditLog } from '../../src/queues/audit.js';
+import { AuditLog } from '../../src/audit/case-log.js';
 import { CaseStore } from '../../src/cases/store.js';
 import { createRedis } from '../../src/queues/connection.js';
 import { DeliveryQueues } from '../../src/queues/delivery.js';

@@ -202,7 +202,14 @@ describe('review, revision, approval and delivery over HTTP', () => {
       audit: unknown[];
     }>();
     expect(asReviewer.decisions).toHaveLength(2);
-    expect(asReviewer.audit.length).toBe(audit.length);
+    // Reads are audited: the trail now ends with this read, after everything the service saw.
+    expect(asReviewer.audit.length).toBe(audit.length + 1);
+    expect(asReviewer.audit.at(-1)).toMatchObject({
+      event: 'viewed',
+      actor: 'dr-lee',
+      actorType: 'staff_token',
+      detail: { what: 'api:review-case' },
+    });
   });
 
   it('refuses decisions without a claim, with an invalid body, or on a decided revision', async () => {

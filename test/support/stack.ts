@@ -46,6 +46,10 @@ export interface StackEnvOptions {
 export const testDecisionKey = (keyPrefix: string) =>
   createHash('sha256').update(`decision-signing:${keyPrefix}`).digest('hex');
 
+/** The audit chain key of a stack's processes, derived the same way. */
+export const testAuditKey = (keyPrefix: string) =>
+  createHash('sha256').update(`audit-chain:${keyPrefix}`).digest('hex');
+
 /** The environment of a stack's processes. Only token hashes go into it. */
 export function stackEnv(o: StackEnvOptions): Record<string, string> {
   const list = (entries: string[]) => entries.join(',');
@@ -55,6 +59,7 @@ export function stackEnv(o: StackEnvOptions): Record<string, string> {
     // Every process of a stack holds the same decision-signing key (derived from its key prefix:
     // a test and demo convenience, never how a deployment makes its key).
     DECISION_SIGNING_KEY: testDecisionKey(o.keyPrefix),
+    AUDIT_CHAIN_KEY: testAuditKey(o.keyPrefix),
     ...(o.port !== undefined ? { HTTP_PORT: String(o.port) } : {}),
     ...(o.dataDir !== undefined ? { DATA_DIR: o.dataDir } : {}),
     ...(o.services

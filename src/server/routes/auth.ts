@@ -15,9 +15,10 @@ import { z } from 'zod';
 import { STAFF_ROLES } from '../../config.js';
 import { AccountError, AccountName, type Account, type AccountStore } from '../../auth/accounts.js';
 import type { LoginLimiter } from '../../auth/login-limiter.js';
+import type { SecurityLog } from '../../audit/security-log.js';
 import { csrfTokenFor, type SessionStore } from '../../auth/sessions.js';
 import { toFieldIssues } from '../../domain/validation.js';
-import { requireRole, SESSION_COOKIE, type Authenticator } from '../auth.js';
+import { actorFor, requireRole, SESSION_COOKIE, type Authenticator } from '../auth.js';
 import { problem, problemFor, sendProblem } from '../problem.js';
 
 export const LoginInput = z.object({
@@ -63,6 +64,8 @@ export interface AuthRouteDeps {
   cookieSecure: boolean;
   /** Attempts per name and client address within a window, shared by both sign-in routes. */
   limiter: LoginLimiter;
+  /** Sign-ins, failures, sign-outs and account changes are recorded here. */
+  security: SecurityLog;
 }
 
 export type LoginOutcome =
@@ -72,30 +75,54 @@ export type LoginOutcome =
 
 /** Shared by the JSON login and the review UI's form login. */
 export async function login(
-  deps: Pick<AuthRouteDeps, 'accounts' | 'sessions' | 'cookieSecure' | 'limiter'>,
+  deps: Pick<AuthRouteDeps, 'accounts' | 'sessions' | 'cookieSecure' | 'limiter' | 'security'>,
   request: FastifyRequest,
   reply: FastifyReply,
   name: string,
   password: string,
 ): Promise<LoginOutcome> {
+  const entry = (event: 'sign_in' | 'sign_in_failed' | 'sign_in_rate_limited') => ({
+    event,
+    actor: name,
+    ...(event === 'sign_in' ? { actorType: 'staff_session' as const } : {}),
+    address: request.ip,
+    detail: { via: request.url.startsWith('/review') ? 'review-ui' : 'api' },
+  });
+  const record = async (event: 'sign_in' | 'sign_in_failed') => void (await deps.security.append(entry(event)));
   // Counted before the password is checked, so parallel guesses are limited too.
   const limited = await deps.limiter.attempt(request.ip, name);
-  if (limited) return { failed: 'rate_limited', retryAfterSeconds: Math.ceil(limited.retryAfterMs / 1000) };
+  if (limited) {
+    // Refused guesses cost an attacker nothing: recorded once a minute per address and name, not each.
+    await deps.security.appendThrottled(entry('sign_in_rate_limited'), `${request.ip}|${name}`, 60);
+    return { failed: 'rate_limited', retryAfterSeconds: Math.ceil(limited.retryAfterMs / 1000) };
+  }
   const account = await deps.accounts.verify(name, password);
-  if (!account) return { failed: 'credentials' };
+  if (!account) {
+    await record('sign_in_failed');
+    return { failed: 'credentials' };
+  }
   await deps.limiter.succeeded(request.ip, name);
   const { token, session } = await deps.sessions.create(account.name);
+  await record('sign_in');
   // A session cookie (no Max-Age or Expires): it ends when the browser closes; the server ends it sooner.
   reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: deps.cookieSecure, path: '/' });
   return { account, token, expiresAt: session.expiresAt, idleExpiresAt: session.idleExpiresAt };
 }
 
 export async function logout(
-  deps: Pick<AuthRouteDeps, 'sessions'>,
+  deps: Pick<AuthRouteDeps, 'sessions' | 'security'>,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
   await deps.sessions.destroy(request.cookies[SESSION_COOKIE]);
+  if (request.principal)
+    await deps.security.append({
+      event: 'sign_out',
+      actor: request.principal.name,
+      actorType: request.sessionToken ? 'staff_session' : 'staff_token',
+      address: request.ip,
+      detail: {},
+    });
   reply.clearCookie(SESSION_COOKIE, { path: '/' });
 }
 
@@ -189,6 +216,13 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
         body.data.roles,
         request.principal!.name,
       );
+      await deps.security.append({
+        event: 'account_created',
+        actor: request.principal!.name,
+        actorType: actorFor(request.principal!).type,
+        address: request.ip,
+        detail: { account: account.name, roles: account.roles.join('+') },
+      });
       request.log.info({ account: account.name, roles: account.roles, by: request.principal!.name }, 'account created');
       return reply.status(201).send(account);
     } catch (err) {
@@ -220,6 +254,18 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
       // A changed password, a disabled account or fewer roles take effect now, not at session expiry.
       if (body.data.password || body.data.disabled) await deps.sessions.destroyAll(name);
       deps.auth.forget(name);
+      await deps.security.append({
+        event: 'account_changed',
+        actor: request.principal!.name,
+        actorType: actorFor(request.principal!).type,
+        address: request.ip,
+        detail: {
+          account: name,
+          changed: Object.keys(body.data).sort().join('+'),
+          ...(body.data.roles ? { roles: body.data.roles.join('+') } : {}),
+          ...(body.data.disabled !== undefined ? { disabled: body.data.disabled } : {}),
+        },
+      });
       request.log.info(
         { account: name, by: request.principal!.name, changed: Object.keys(body.data) },
         'account changed',

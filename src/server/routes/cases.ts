@@ -4,8 +4,8 @@ import { CaseValidationError } from '../../domain/validation.js';
 import { CaseIdConflictError } from '../../errors.js';
 import { toCaseView } from '../../cases/store.js';
 import type { CaseProducer } from '../../queues/producer.js';
-import type { AuditLog } from '../../queues/audit.js';
-import { requireRole, requireService, type Authenticator } from '../auth.js';
+import type { AuditLog } from '../../audit/case-log.js';
+import { actorFor, requireRole, requireService, type Authenticator } from '../auth.js';
 import { problem, problemFor, sendProblem } from '../problem.js';
 
 export function registerCaseRoutes(
@@ -54,6 +54,7 @@ export function registerCaseRoutes(
         problem(404, 'CASE_NOT_FOUND', 'Case not found', `no case ${id.data} for this service`),
       );
     }
+    await deps.audit.viewed(id.data, actorFor(request.principal!), 'api:case');
     return reply.send(toCaseView(record));
   });
 
@@ -66,6 +67,7 @@ export function registerCaseRoutes(
     if (!record || (request.principal!.kind === 'service' && record.submittedBy !== request.principal!.name)) {
       return sendProblem(reply, problem(404, 'CASE_NOT_FOUND', 'Case not found', `no case ${id.data}`));
     }
+    await deps.audit.viewed(id.data, actorFor(request.principal!), 'api:audit');
     return { caseId: id.data, events: await deps.audit.list(id.data) };
   });
 }

@@ -4,6 +4,7 @@
  *   GET  /metrics                                                   Prometheus text: queue depths, review and decision times, decisions, tools, deliveries
  *   GET  /v1/ops/dead-letters                                       deliveries that failed for good
  *   POST /v1/ops/dead-letters/:caseId/revisions/:revision/retry     send one again (with all its attempts)
+ *   GET  /v1/ops/security-events?after=&limit=                     the security log: sign-ins, failures, account changes, refusals
  *   /ops/queues                                                     Bull Board over every queue
  *
  * Bull Board shows `cases` and `review` read-only (a retried or promoted review job would
@@ -19,13 +20,29 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { CaseLifecycle, isClosed } from '../../cases/lifecycle.js';
 import { renderPrometheus, type Gauge, type Metrics } from '../../metrics/metrics.js';
-import type { AuditLog } from '../../queues/audit.js';
+import type { AuditLog } from '../../audit/case-log.js';
 import type { CaseStore } from '../../cases/store.js';
+import type { SecurityLog } from '../../audit/security-log.js';
+import { SecurityEvent } from '../../domain/security-event.js';
+import { toFieldIssues } from '../../domain/validation.js';
 import { DeadLetterJobData } from '../../queues/dead-letter.js';
 import type { DeliveryQueues } from '../../queues/delivery.js';
 import { actorFor, requireRole, type Authenticator } from '../auth.js';
 import { problem, sendProblem } from '../problem.js';
 import { ReviewItemParams } from './reviews.js';
+
+export const SecurityEventList = z.object({
+  events: z.array(SecurityEvent),
+  /** Pass as `after` for the next page; null when this page is the end. */
+  next: z.string().nullable(),
+});
+const SecurityEventQuery = z.strictObject({
+  after: z
+    .string()
+    .regex(/^\d{1,20}-\d{1,20}$/, 'a stream id such as 1700000000000-0')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
 
 export const DeadLetterList = z.object({ items: z.array(DeadLetterJobData.extend({ deadLetteredAt: z.string() })) });
 
@@ -37,6 +54,7 @@ export interface OpsRouteDeps {
   deliveries: DeliveryQueues;
   store: CaseStore;
   audit: AuditLog;
+  security: SecurityLog;
 }
 
 const STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'waiting-children'] as const;
@@ -57,6 +75,17 @@ export async function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps
   app.get('/metrics', { preHandler: ops }, async (_request, reply) => {
     const [snapshot, depths] = await Promise.all([deps.metrics.snapshot(), queueDepths(deps.queues)]);
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(renderPrometheus(snapshot, [depths]));
+  });
+
+  app.get('/v1/ops/security-events', { preHandler: ops }, async (request, reply) => {
+    const query = SecurityEventQuery.safeParse(request.query);
+    if (!query.success)
+      return sendProblem(
+        reply,
+        problem(400, 'VALIDATION_FAILED', 'Invalid query', query.error.issues[0]?.message, toFieldIssues(query.error)),
+      );
+    const events = await deps.security.list(query.data);
+    return { events, next: events.length === query.data.limit ? events.at(-1)!.id : null };
   });
 
   app.get('/v1/ops/dead-letters', { preHandler: ops }, async () => ({ items: await deps.deliveries.deadLetters() }));

@@ -25,7 +25,7 @@ const asset = (name: string) =>
   readFileSync(fileURLToPath(new URL(`../review-ui/client/${name}`, import.meta.url)), 'utf8');
 
 export type ReviewUiDeps = ReviewRouteDeps &
-  Pick<AuthRouteDeps, 'accounts' | 'sessions' | 'cookieSecure' | 'limiter'> & { leaseMs: number };
+  Pick<AuthRouteDeps, 'accounts' | 'sessions' | 'cookieSecure' | 'limiter' | 'security'> & { leaseMs: number };
 
 /** A flash message travels in the redirect's query string (text only; it is escaped on render). */
 const withFlash = (url: string, flash: Flash) => `${url}?${flash.kind}=${encodeURIComponent(flash.text.slice(0, 500))}`;
@@ -188,6 +188,7 @@ export function registerReviewUi(app: FastifyInstance, deps: ReviewUiDeps): void
         withFlash('/review', { kind: 'error', text: `No review item for case ${caseId} revision ${revision}.` }),
         303,
       );
+    await deps.audit.viewed(caseId, actorFor(request.principal!), 'review-ui:case', revision);
     const record = await deps.store.get(caseId);
     return send(
       reply,

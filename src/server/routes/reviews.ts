@@ -20,7 +20,7 @@ import { CaseId } from '../../domain/case.js';
 import { diffPlans } from '../../domain/plan-diff.js';
 import { DecisionInput, ReviewList, type Actor, type ReviewDetail } from '../../domain/review.js';
 import { toFieldIssues } from '../../domain/validation.js';
-import type { AuditLog } from '../../queues/audit.js';
+import type { AuditLog } from '../../audit/case-log.js';
 import { toCaseView, type CaseStore } from '../../cases/store.js';
 import type { DecisionStore } from '../../queues/decisions.js';
 import { ReviewError, type ReviewQueue } from '../../queues/review-queue.js';
@@ -135,6 +135,7 @@ export function registerReviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps
       return sendProblem(reply, problem(400, 'CASE_ID_INVALID', 'Invalid case id', id.error.issues[0]?.message));
     const record = await deps.store.get(id.data);
     if (!record) return sendProblem(reply, problem(404, 'CASE_NOT_FOUND', 'Case not found', `no case ${id.data}`));
+    await deps.audit.viewed(id.data, actorFor(request.principal!), 'api:review-case');
     return {
       case: toCaseView(record),
       decisions: await deps.decisions.list(id.data),
@@ -156,6 +157,7 @@ export function registerReviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps
           `no review item for case ${p.caseId} revision ${p.revision}`,
         ),
       );
+    await deps.audit.viewed(p.caseId, actorFor(request.principal!), 'api:review-item', p.revision);
     return detail;
   });
 
