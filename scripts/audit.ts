@@ -9,7 +9,8 @@
 // AUDIT_CHAIN_KEY must be the key the API and workers use. Exit codes: 0 ok, 1 a chain is broken
 // or the copies disagree, 2 usage or configuration.
 import { parseArgs } from 'node:util';
-import { AuditArchive, openRecordsDatabase, type StreamReport } from '../src/audit/archive.js';
+import { AuditArchive, type StreamReport } from '../src/audit/archive.js';
+import { openRecordsDatabase } from '../src/records/database.js';
 import { SECURITY_STREAM } from '../src/audit/security-log.js';
 import { loadConfigOrExit, requireRedisUrl } from '../src/config.js';
 import { createFailFastRedis } from '../src/queues/connection.js';

@@ -11,7 +11,7 @@
  * over, and a decision that was already applied is not applied again.
  */
 import { DelayedError, UnrecoverableError, type Job, type Queue } from 'bullmq';
-import { CaseLifecycle, isClosed, type RestoreStatus } from '../src/cases/lifecycle.js';
+import { CaseLifecycle, initialDelivery, isClosed, type RestoreStatus } from '../src/cases/lifecycle.js';
 import { summariseCase } from '../src/domain/case-summary.js';
 import { describeError } from '../src/errors.js';
 import {
@@ -23,7 +23,8 @@ import {
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics/metrics.js';
 import type { AuditLog } from '../src/audit/case-log.js';
-import type { DecisionStore } from '../src/queues/decisions.js';
+import type { DecisionStore } from '../src/records/decisions.js';
+import { intakeOf, type CaseLedger } from '../src/records/case-ledger.js';
 import type { CaseRecord, CaseStore } from '../src/cases/store.js';
 import { caseIdOfJob, CaseJobData, ResumeJobData } from '../src/queues/cases.js';
 import type { DeliveryJobData } from '../src/queues/delivery.js';
@@ -42,6 +43,8 @@ export interface CaseProcessorDeps {
   reviewQueue: Queue<ReviewJobData>;
   /** The recorded decisions: the only ones a resume applies (checked against their signature). */
   decisions: DecisionStore;
+  /** The durable case ledger: written before the Redis record at intake and close (see src/records/case-ledger.ts). */
+  ledger: CaseLedger;
   /** How long decided review jobs are kept. */
   retentionSeconds: number;
   /** Enqueue the delivery of a closed case revision (idempotent per revision). */
@@ -194,6 +197,19 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
       revision: outcome.revision,
       detail: { status: outcome.status, decidedBy: decision?.reviewer ?? null },
     });
+    // The ledger first: once Redis says closed, the close is on disk too (recovery after Redis data loss reads it).
+    const completedAt = new Date().toISOString();
+    await deps.ledger.recordIntake(intakeOf(record));
+    await deps.ledger.recordClose(caseId, {
+      status: outcome.status,
+      revision: outcome.revision,
+      plan: outcome.plan,
+      closedReason: outcome.closedReason,
+      decidedBy: decision?.reviewer ?? null,
+      decidedAt: decision?.decidedAt ?? null,
+      completedAt,
+      delivery: initialDelivery(record.hasCallback),
+    });
     const done = await lifecycle.close(caseId, {
       status: outcome.status,
       revision: outcome.revision,
@@ -201,6 +217,7 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
       closedReason: outcome.closedReason,
       decision: decision ?? null,
       hasCallback: record.hasCallback,
+      completedAt,
     });
     if (done === 'applied') await deps.metrics.inc('co_cases_closed_total', { status: outcome.status });
     await ensureDelivery((await store.get(caseId))!, logger);
@@ -257,7 +274,9 @@ export function createCaseProcessor(deps: CaseProcessorDeps) {
       logger.info('case already went to review; not started again');
       return { caseId, status: 'skipped' };
     }
-    const start = await lifecycle.start(caseId, { pipeline, summary: summariseCase(data.submission) });
+    const summary = summariseCase(data.submission);
+    if (current) await deps.ledger.recordIntake({ ...intakeOf(current), summary });
+    const start = await lifecycle.start(caseId, { pipeline, summary });
     if (start === 'wrong-state') {
       await enqueueMissingReview((await store.get(caseId))!, logger);
       logger.info('case already past drafting; duplicate delivery ignored');

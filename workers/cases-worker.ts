@@ -2,7 +2,9 @@
  * BullMQ wiring for the `cases` queue: the Worker with its lock, stall and concurrency
  * settings, the final-failure hook, and a close() that gives active jobs a grace period.
  */
-import { DecisionStore } from '../src/queues/decisions.js';
+import { DecisionStore } from '../src/records/decisions.js';
+import { CaseLedger } from '../src/records/case-ledger.js';
+import type { RecordsDatabase } from '../src/records/database.js';
 import { Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
@@ -41,6 +43,8 @@ export interface CaseWorkerHandle {
 export function startCaseWorker(opts: {
   config: Config;
   redis: Redis;
+  /** The records database: recorded decisions and the case ledger. */
+  records: RecordsDatabase;
   logger: Logger;
   runtime: ClinicalCaseRuntime;
   faults?: FaultHooks;
@@ -58,7 +62,8 @@ export function startCaseWorker(opts: {
     store,
     runtime,
     reviewQueue,
-    decisions: new DecisionStore(redis, config.redis.keyPrefix, config.review.signingKey),
+    decisions: new DecisionStore(opts.records, config.review.signingKey),
+    ledger: new CaseLedger(opts.records),
     retentionSeconds: config.worker.retentionSeconds,
     enqueueDelivery: (data) => deliveries.enqueue(data),
     audit: new AuditLog(redis, config.redis.keyPrefix, config.audit.chainKey),

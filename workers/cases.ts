@@ -12,6 +12,7 @@ import { startCaseWorker } from './cases-worker.js';
 import { openCaseRuntime } from './graph-setup.js';
 import type { FaultHooks } from '../src/infra/faults.js';
 import { installShutdown } from '../src/infra/shutdown.js';
+import { openRecordsDatabase } from '../src/records/database.js';
 
 /** What a test process may replace: graph dependencies, and fault-injection seams (never set in production). */
 export interface CaseWorkerProcessOptions extends Partial<GraphDeps> {
@@ -28,12 +29,24 @@ export async function runCaseWorkerProcess(options: CaseWorkerProcessOptions = {
   const logger = createLogger(config, 'cases-worker');
   const redis = createRedis(requireRedisUrl(config), 'cases-worker');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-  const handle = startCaseWorker({ config, redis, logger, runtime: runtime.runtime, ...(faults ? { faults } : {}) });
+  const records = await openRecordsDatabase({
+    databaseUrl: config.database.url,
+    sqlitePath: config.database.sqlitePath,
+  });
+  const handle = startCaseWorker({
+    config,
+    redis,
+    records,
+    logger,
+    runtime: runtime.runtime,
+    ...(faults ? { faults } : {}),
+  });
   await handle.worker.waitUntilReady();
   installShutdown(logger, [
     { name: 'cases-worker', close: () => handle.close() },
     { name: 'checkpointer', close: () => runtime.close() },
     { name: 'redis', close: async () => void (await redis.quit()) },
+    { name: 'records', close: () => records.close() },
   ]);
   logger.info({ concurrency: config.worker.concurrency, mode: config.model.mode }, 'cases worker ready');
 }

@@ -17,11 +17,15 @@ import type { Metrics } from '../src/metrics/metrics.js';
 import { CaseLifecycle, isClosed } from '../src/cases/lifecycle.js';
 import type { AuditLog } from '../src/audit/case-log.js';
 import type { CaseStore } from '../src/cases/store.js';
+import type { DeliveryState } from '../src/domain/case.js';
+import type { CaseLedger } from '../src/records/case-ledger.js';
 import type { DeadLetterJobData } from '../src/queues/dead-letter.js';
 import { DeliveryJobData, deliveryId } from '../src/queues/delivery.js';
 
 export interface DeliveryProcessorDeps {
   store: CaseStore;
+  /** The durable case ledger: each delivery outcome is written there before the Redis record. */
+  ledger: CaseLedger;
   audit: AuditLog;
   metrics: Metrics;
   addDeadLetter: (data: DeadLetterJobData) => Promise<void>;
@@ -46,6 +50,11 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
    * delivered and writes it then, instead of losing it (found by the 5,000-case soak).
    */
   const delivered = (entry: Parameters<AuditLog['append']>[0]) => deps.audit.appendOnce(entry);
+  /** A delivery state, on disk first, then on the Redis record. */
+  const recordDelivery = async (caseId: string, revision: number, state: DeliveryState) => {
+    await deps.ledger.recordDelivery(caseId, revision, state);
+    await lifecycle.recordDelivery(caseId, state);
+  };
 
   return async function processDelivery(
     job: Job,
@@ -70,6 +79,22 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       });
       return { status: 'skipped' };
     }
+    // Delivered before Redis lost its copy of that (a restore from an older snapshot, or recovery): not sent again.
+    const entry = await deps.ledger.get(caseId);
+    const durable = entry?.revision === revision ? entry.delivery : null;
+    if (durable?.status === 'delivered') {
+      await lifecycle.recordDelivery(caseId, durable);
+      logger.info('delivered before (the case ledger says so); not sent again');
+      await delivered({
+        caseId,
+        event: 'delivered',
+        actor: ACTOR,
+        revision,
+        at: durable.deliveredAt ?? undefined,
+        detail: { channel: durable.channel, recovered: true },
+      });
+      return { status: 'skipped' };
+    }
     const decidedAt = record.decidedAt;
     const observeLatency = () =>
       decidedAt
@@ -80,7 +105,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
         : Promise.resolve();
 
     if (!record.callbackUrl) {
-      await lifecycle.recordDelivery(caseId, {
+      await recordDelivery(caseId, revision, {
         status: 'delivered',
         channel: 'api',
         attempts: 0,
@@ -137,7 +162,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       const error = `${e.reason}: ${e.message}`;
       await deps.metrics.inc('co_delivery_attempts_total', { result: 'failed' });
       await deps.metrics.inc('co_delivery_failures_total', { reason: e.reason });
-      await lifecycle.recordDelivery(caseId, {
+      await recordDelivery(caseId, revision, {
         status: final ? 'failed' : 'pending',
         channel: 'webhook',
         attempts: attempt,
@@ -176,7 +201,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       throw new UnrecoverableError(`DELIVERY_FAILED: ${e.reason}: ${e.message}`);
     }
     // Outside the try: a failure from here on (Redis down) is not a failed delivery; the retry finds the case delivered.
-    await lifecycle.recordDelivery(caseId, {
+    await recordDelivery(caseId, revision, {
       status: 'delivered',
       channel: 'webhook',
       attempts: attempt,

@@ -11,6 +11,8 @@ import { AuditLog } from '../src/audit/case-log.js';
 import { CaseStore } from '../src/cases/store.js';
 import { DELIVERY_QUEUE, DeliveryQueues, deliveryWorkerOptions } from '../src/queues/delivery.js';
 import { createDeliveryProcessor } from './delivery-processor.js';
+import { CaseLedger } from '../src/records/case-ledger.js';
+import type { RecordsDatabase } from '../src/records/database.js';
 
 export interface DeliveryWorkerHandle {
   worker: Worker;
@@ -18,7 +20,13 @@ export interface DeliveryWorkerHandle {
   close(): Promise<void>;
 }
 
-export function startDeliveryWorker(opts: { config: Config; redis: Redis; logger: Logger }): DeliveryWorkerHandle {
+export function startDeliveryWorker(opts: {
+  config: Config;
+  redis: Redis;
+  /** The records database (the case ledger). */
+  records: RecordsDatabase;
+  logger: Logger;
+}): DeliveryWorkerHandle {
   const { config, redis, logger } = opts;
   const queues = DeliveryQueues.fromConfig(config, redis, (err) =>
     logger.warn({ err: err.message }, 'delivery queue error'),
@@ -27,6 +35,7 @@ export function startDeliveryWorker(opts: { config: Config; redis: Redis; logger
     logger.warn('WEBHOOK_SECRETS is empty: no plan can be sent by webhook (cases with a callbackUrl are refused)');
   const processor = createDeliveryProcessor({
     store: new CaseStore(redis, config.redis.keyPrefix),
+    ledger: new CaseLedger(opts.records),
     audit: new AuditLog(redis, config.redis.keyPrefix, config.audit.chainKey),
     metrics: new Metrics(redis, config.redis.keyPrefix),
     addDeadLetter: (data) => queues.addDeadLetter(data),

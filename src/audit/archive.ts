@@ -10,32 +10,11 @@
  * the database keeps what it had.
  */
 import type { Redis } from 'ioredis';
-import { openMigrated, text, type Migration, type SqlDatabase } from '../infra/sql.js';
+import { text, type SqlDatabase } from '../infra/sql.js';
 import { auditKey } from '../infra/redis-keys.js';
-import { ChainWriter, verifyChain, type ChainBreak, type ChainEntry, type ChainKeys } from './chain.js';
-import { AuditLog } from './case-log.js';
-import { SecurityLog } from './security-log.js';
-
-const MIGRATIONS: readonly Migration[] = [
-  {
-    id: 1,
-    name: 'audit entries',
-    sql: `CREATE TABLE audit_entries (
-      stream TEXT NOT NULL,
-      seq INTEGER NOT NULL,
-      stream_id TEXT NOT NULL,
-      fields TEXT NOT NULL,
-      prev TEXT NOT NULL,
-      hash TEXT NOT NULL,
-      exported_at TEXT NOT NULL,
-      PRIMARY KEY (stream, seq)
-    )`,
-  },
-];
-
-export function openRecordsDatabase(options: { databaseUrl?: string | undefined; sqlitePath: string }) {
-  return openMigrated(options, 'records', MIGRATIONS);
-}
+import { ChainWriter, fromFields, verifyChain, type ChainBreak, type ChainEntry, type ChainKeys } from './chain.js';
+import { AuditLog, onceKey } from './case-log.js';
+import { SECURITY_STREAM, SecurityLog } from './security-log.js';
 
 export interface StreamReport {
   stream: string;
@@ -48,6 +27,15 @@ export interface StreamReport {
   break: (ChainBreak & { where: 'redis' | 'archive' | 'between' }) | null;
   /** Archived entries that Redis no longer has (after Redis data loss, the database is the record). */
   missingInRedis: number;
+}
+
+/** What `restore` did to one stream. */
+export interface RestoreReport {
+  stream: string;
+  /** Archived entries put back into Redis. */
+  restored: number;
+  /** Why nothing was put back although entries were missing: Redis holds entries the archive does not (it moved on), or a writer raced the restore. */
+  skipped: 'diverged' | 'contended' | null;
 }
 
 export interface AuditReport {
@@ -171,6 +159,45 @@ export class AuditArchive {
   /** Check every chain in Redis and in the database, and that the two agree. */
   async verify(only?: string, onStream?: (r: StreamReport) => void): Promise<AuditReport> {
     return this.run(false, only, onStream);
+  }
+
+  /**
+   * After Redis lost data: put back the archived entries a stream is missing, with their ids
+   * and chain fields (and the milestone markers they set), so the chain in Redis is whole again
+   * and verifies. Only where the two copies agree on the entries they both hold; a stream that
+   * moved on without the archived entries is reported `diverged` and left alone. Entries written after the last
+   * export are not in the archive and cannot come back.
+   */
+  async restore(only?: string, onStream?: (r: RestoreReport) => void): Promise<RestoreReport[]> {
+    const reports: RestoreReport[] = [];
+    for (const keys of await this.streams(only)) {
+      const archived = await this.archived(keys.name);
+      if (archived.length === 0) continue;
+      const inRedis = await this.chain.read(keys);
+      const head = (await this.redis.get(keys.head)) ?? '';
+      const lastInRedis = inRedis.at(-1);
+      // The two agree on what they both hold (Redis may also hold entries not yet exported).
+      const agree =
+        inRedis.slice(0, archived.length).every((e, i) => e.seq === archived[i]!.seq && e.hash === archived[i]!.hash) &&
+        head === (lastInRedis ? `${lastInRedis.seq} ${lastInRedis.hash}` : '');
+      const missing = archived.slice(inRedis.length);
+      const report: RestoreReport = { stream: keys.name, restored: 0, skipped: null };
+      if (!agree) report.skipped = 'diverged';
+      else if (missing.length > 0) {
+        const markers =
+          keys.name === SECURITY_STREAM
+            ? []
+            : missing.map((e) => {
+                const f = fromFields(e.fields);
+                return onceKey({ event: f.event ?? '', revision: f.revision ? Number(f.revision) : null });
+              });
+        if (await this.chain.restore(keys, head, missing, markers)) report.restored = missing.length;
+        else report.skipped = 'contended';
+      }
+      reports.push(report);
+      onStream?.(report);
+    }
+    return reports;
   }
 
   private async run(write: boolean, only: string | undefined, onStream?: (r: StreamReport) => void) {

@@ -25,6 +25,11 @@ export const VIEW_WINDOW_SECONDS = 300;
 
 const actorType = (entry: AuditEntry) => entry.actorType ?? (entry.actor.startsWith('system:') ? 'system' : undefined);
 
+/** The marker that makes a milestone once per case: the event, per revision when it has one (`decided:r2`). */
+export function onceKey(entry: { event: string; revision: number | null }): string {
+  return entry.revision === null ? entry.event : `${entry.event}:r${entry.revision}`;
+}
+
 export class AuditLog {
   private readonly chain: ChainWriter;
 
@@ -67,10 +72,7 @@ export class AuditLog {
    * after a crash writes it if it is missing and does nothing if it is there. Returns the
    * stream id, or null when it had been written before.
    */
-  async appendOnce(
-    entry: AuditEntry,
-    once: string = entry.revision === null ? entry.event : `${entry.event}:r${entry.revision}`,
-  ): Promise<string | null> {
+  async appendOnce(entry: AuditEntry, once: string = onceKey(entry)): Promise<string | null> {
     return this.chain.append(this.keys(entry.caseId), this.fields(entry), once);
   }
 

@@ -43,8 +43,22 @@ if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[3], '1') end
 return id
 `;
 
+/**
+ * KEYS: head, stream, once. ARGV: expected head ('' none), new head, entries as JSON
+ * [{id, f: [fields…]}], once markers as JSON [names]. Writes the entries with their own ids.
+ */
+const RESTORE = `
+local head = redis.call('GET', KEYS[1]) or ''
+if head ~= ARGV[1] then return 0 end
+for _, e in ipairs(cjson.decode(ARGV[3])) do redis.call('XADD', KEYS[2], e.id, unpack(e.f)) end
+redis.call('SET', KEYS[1], ARGV[2])
+for _, m in ipairs(cjson.decode(ARGV[4])) do redis.call('HSET', KEYS[3], m, '1') end
+return 1
+`;
+
 interface ChainScripts {
   coChainAppend(head: string, stream: string, once: string, ...args: string[]): Promise<string | number | null>;
+  coChainRestore(head: string, stream: string, once: string, ...args: string[]): Promise<number>;
 }
 
 /** Fields every chained entry carries, after its own. */
@@ -150,6 +164,7 @@ export class ChainWriter {
   ) {
     // defineCommand runs the script by SHA (EVALSHA) and reloads it after a Redis restart.
     if (!('coChainAppend' in redis)) redis.defineCommand('coChainAppend', { numberOfKeys: 3, lua: APPEND });
+    if (!('coChainRestore' in redis)) redis.defineCommand('coChainRestore', { numberOfKeys: 3, lua: RESTORE });
     this.scripts = redis as unknown as ChainScripts;
   }
 
@@ -180,6 +195,35 @@ export class ChainWriter {
       if (typeof result === 'string') return result;
     }
     throw new AuditChainError(`audit stream ${keys.name}: ${MAX_ATTEMPTS} concurrent appends in a row, giving up`);
+  }
+
+  /**
+   * Put back entries that continue the stream (from the archive, after Redis lost them), with
+   * their own ids and chain fields, and the once markers they had set; only if the head is still
+   * `expectedHead` ('' for none). Returns whether it wrote.
+   */
+  async restore(
+    keys: ChainKeys,
+    expectedHead: string,
+    entries: readonly ChainEntry[],
+    onceMarkers: readonly string[],
+  ): Promise<boolean> {
+    const last = entries.at(-1);
+    if (!last) return false;
+    const rows = entries.map((e) => ({
+      id: e.id,
+      f: [...e.fields, 'seq', String(e.seq), 'prev', e.prev ?? GENESIS, 'hash', e.hash ?? ''],
+    }));
+    const result = await this.scripts.coChainRestore(
+      keys.head,
+      keys.stream,
+      keys.once,
+      expectedHead,
+      `${last.seq} ${last.hash}`,
+      JSON.stringify(rows),
+      JSON.stringify(onceMarkers),
+    );
+    return result === 1;
   }
 
   /** Every entry of the stream, in order, parsed; pages through long streams. */

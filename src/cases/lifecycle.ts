@@ -18,7 +18,7 @@ import {
   TERMINAL_STATUSES,
   type ClosedStatus,
 } from '../domain/case-status.js';
-import type { CaseStore, CaseUpdate, NewCaseRecord, TransitionResult } from './store.js';
+import type { CaseRecord, CaseStore, CaseUpdate, NewCaseRecord, TransitionResult } from './store.js';
 
 // The statuses are contracts (case views and job data name them), so they are defined in the
 // domain layer; this module is where they change, and re-exports them as the lifecycle's own.
@@ -99,6 +99,15 @@ export const TRANSITIONS = {
     does: 'a delivery attempt, success, failure or retry of a closed case',
   },
 } as const satisfies Record<string, Transition>;
+
+/**
+ * Outside the table: recovery after Redis data loss (workers/recovery.ts) replaces a record
+ * that is missing or stale with the one the durable records imply, from whatever status it
+ * was found in (compare-and-set on that status). It is drawn as a note, not as arrows.
+ */
+export const RESTORE = {
+  does: 'recovery after Redis data loss rebuilds a missing or stale record from the case ledger, the recorded decisions and the checkpoints',
+} as const;
 export type Operation = keyof typeof TRANSITIONS;
 
 /** The statuses an operation may set (for operations that set one). */
@@ -118,6 +127,19 @@ export interface Closing {
   decision: { reviewer: string; decidedAt: string } | null;
   /** Whether the case has a callback URL (the delivery channel is then `webhook`, else `api`). */
   hasCallback: boolean;
+  /** When it closed (the time the case ledger recorded); default now. */
+  completedAt?: string;
+}
+
+/** A closed case's delivery state before the first attempt. */
+export function initialDelivery(hasCallback: boolean): DeliveryState {
+  return {
+    status: 'pending',
+    channel: hasCallback ? 'webhook' : 'api',
+    attempts: 0,
+    lastError: null,
+    deliveredAt: null,
+  };
 }
 
 /** The named operations on case records. Each returns the compare-and-set result. */
@@ -189,14 +211,8 @@ export class CaseLifecycle {
         closedReason: c.closedReason,
         decidedBy: c.decision?.reviewer ?? null,
         decidedAt: c.decision?.decidedAt ?? null,
-        delivery: {
-          status: 'pending',
-          channel: c.hasCallback ? 'webhook' : 'api',
-          attempts: 0,
-          lastError: null,
-          deliveredAt: null,
-        },
-        completedAt: new Date().toISOString(),
+        delivery: initialDelivery(c.hasCallback),
+        completedAt: c.completedAt ?? new Date().toISOString(),
       },
       'completions',
     );
@@ -220,6 +236,14 @@ export class CaseLifecycle {
 
   failResumeJob(caseId: string, error: CaseError): Promise<TransitionResult> {
     return this.apply('failResumeJob', caseId, { status: 'failed', error, currentStep: null });
+  }
+
+  /**
+   * Replace the record with `record` if it is still in the status recovery found it in (`found`:
+   * null when it was missing). Returns `applied`, or `wrong-state` when something moved it meanwhile.
+   */
+  async restore(record: CaseRecord, found: CaseStatus | null): Promise<TransitionResult> {
+    return (await this.store.put(record, found)) ? 'applied' : 'wrong-state';
   }
 
   recordDelivery(caseId: string, delivery: DeliveryState): Promise<TransitionResult> {
@@ -260,6 +284,7 @@ export function lifecycleDiagram(): string {
       .sort(([a], [b]) => byStatus(a) - byStatus(b))
       .map(([edge, operations]) => `  ${edge}: ${operations.join(', ')}`),
     ...TERMINAL_STATUSES.map((s) => `  ${s} --> [*]`),
+    `  note right of ${INITIAL_STATUS}: restore, from any status or none to any status - ${RESTORE.does}`,
   ];
   return lines.join('\n');
 }

@@ -25,6 +25,14 @@ if ARGV[2] ~= '' then redis.call('HINCRBY', KEYS[1], ARGV[2], 1) end
 if #ARGV > 2 then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end
 return 1`;
 
+/** ARGV[1] = the status expected ('' = no record); ARGV[2..] = field/value pairs of the whole record. */
+const PUT_SCRIPT = `
+local s = redis.call('HGET', KEYS[1], 'status') or ''
+if s ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+return 1`;
+
 const json = <T extends z.ZodType>(schema: T) =>
   z
     .string()
@@ -103,6 +111,8 @@ export interface CaseUpdate {
 
 /** Fields stored as plain strings, where null is stored as the empty string. */
 const NULLABLE_STRING_FIELDS = new Set([
+  'pipeline',
+  'completedAt',
   'currentStep',
   'maxSeverity',
   'closedReason',
@@ -111,10 +121,29 @@ const NULLABLE_STRING_FIELDS = new Set([
   'callbackUrl',
 ]);
 
+/** A value as stored in the hash: strings as they are, null as '' for plain-string fields, anything else as JSON. */
+function encodeValue(field: string, value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null && NULLABLE_STRING_FIELDS.has(field)) return '';
+  return JSON.stringify(value);
+}
+
+/** A whole record as hash field/value pairs (the inverse of CaseRecord.parse). */
+function encode(record: CaseRecord): string[] {
+  return Object.entries(record).flatMap(([field, value]) =>
+    field === 'hasCallback'
+      ? [field, value ? '1' : '0']
+      : field === 'callbackUrl' && value === null
+        ? []
+        : [field, typeof value === 'number' ? String(value) : encodeValue(field, value)],
+  );
+}
+
 export type TransitionResult = 'applied' | 'wrong-state' | 'missing';
 
 interface CaseScripts {
   coCaseCreate(key: string, ...args: string[]): Promise<number>;
+  coCasePut(key: string, ...args: string[]): Promise<number>;
   coCaseTransition(key: string, ...args: string[]): Promise<number>;
 }
 
@@ -128,6 +157,7 @@ export class CaseStore {
   ) {
     // defineCommand runs the scripts by SHA (EVALSHA) and reloads them after a Redis restart.
     if (!('coCaseCreate' in redis)) redis.defineCommand('coCaseCreate', { numberOfKeys: 1, lua: CREATE_SCRIPT });
+    if (!('coCasePut' in redis)) redis.defineCommand('coCasePut', { numberOfKeys: 1, lua: PUT_SCRIPT });
     if (!('coCaseTransition' in redis))
       redis.defineCommand('coCaseTransition', { numberOfKeys: 1, lua: TRANSITION_SCRIPT });
     this.scripts = redis as unknown as CaseScripts;
@@ -168,29 +198,16 @@ export class CaseStore {
 
   /** Create the record in the lifecycle's initial status (`accepted`) unless one exists. Returns whether it was created. */
   async create(input: NewCaseRecord): Promise<boolean> {
-    const record = this.initialRecord(input);
-    const fields: Record<string, string> = {
-      caseId: record.caseId,
-      status: record.status,
-      priority: record.priority,
-      submittedBy: record.submittedBy,
-      inputDigest: record.inputDigest,
-      mode: record.mode,
-      hasCallback: record.hasCallback ? '1' : '0',
-      ...(record.callbackUrl ? { callbackUrl: record.callbackUrl } : {}),
-      completedSteps: '[]',
-      attempts: '0',
-      completions: '0',
-      summary: 'null',
-      revision: '1',
-      plan: 'null',
-      error: 'null',
-      delivery: 'null',
-      createdAt: record.createdAt,
-      updatedAt: record.updatedAt,
-    };
-    const created = await this.scripts.coCaseCreate(this.key(input.caseId), ...Object.entries(fields).flat());
+    const created = await this.scripts.coCaseCreate(this.key(input.caseId), ...encode(this.initialRecord(input)));
     return created === 1;
+  }
+
+  /**
+   * Replace the whole record, only if its status is still `found` (null: only if there is no
+   * record). Used by recovery after Redis data loss; returns whether it wrote.
+   */
+  async put(record: CaseRecord, found: CaseRecord['status'] | null): Promise<boolean> {
+    return (await this.scripts.coCasePut(this.key(record.caseId), found ?? '', ...encode(record))) === 1;
   }
 
   async get(caseId: string): Promise<CaseRecord | null> {
@@ -212,14 +229,7 @@ export class CaseStore {
     const pairs: string[] = ['updatedAt', this.now().toISOString()];
     for (const [field, value] of Object.entries(update) as [keyof CaseUpdate, CaseUpdate[keyof CaseUpdate]][]) {
       if (value === undefined) continue;
-      pairs.push(
-        field,
-        typeof value === 'string'
-          ? value
-          : value === null && NULLABLE_STRING_FIELDS.has(field)
-            ? ''
-            : JSON.stringify(value),
-      );
+      pairs.push(field, encodeValue(field, value));
     }
     const result = await this.scripts.coCaseTransition(this.key(caseId), `,${from.join(',')},`, increment, ...pairs);
     return result === 1 ? 'applied' : result === 0 ? 'wrong-state' : 'missing';

@@ -105,6 +105,8 @@ export const AUDIT_EVENTS = [
   'delivery_retried',
   /** Someone read the case (staff every time; a service once per window). */
   'viewed',
+  /** Recovery after Redis data loss rebuilt the case from the durable records (what it found and did). */
+  'recovered',
 ] as const;
 export const AuditEventName = z.enum(AUDIT_EVENTS);
 export type AuditEventName = z.infer<typeof AuditEventName>;

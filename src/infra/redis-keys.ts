@@ -52,11 +52,6 @@ export function viewedKey(keyPrefix: string, caseId: string, actor: string): str
   return `${keyPrefix}:viewed:{${caseId}}:${actor}`;
 }
 
-/** Decisions of a case by revision (a Redis hash, first write wins), in the case's hash slot. */
-export function decisionsKey(keyPrefix: string, caseId: string): string {
-  return `${keyPrefix}:decisions:{${caseId}}`;
-}
-
 /** Review claims (job id → reviewer and lock token), in the review queue's hash slot. */
 export function claimsKey(keyPrefix: string): string {
   return `{${keyPrefix}:review}:claims`;

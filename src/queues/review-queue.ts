@@ -31,7 +31,7 @@ import {
 } from '../domain/review.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AuditLog } from '../audit/case-log.js';
-import type { DecisionStore } from './decisions.js';
+import type { DecisionStore } from '../records/decisions.js';
 import { claimMutexKey, claimsKey } from '../infra/redis-keys.js';
 import { createReviewQueue, REVIEW_QUEUE, ReviewJobData, reviewJobId, reviewWorkerOptions } from './review.js';
 import { AppError, type ErrorCodeOf } from '../errors.js';

@@ -23,7 +23,7 @@ import { RedisUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { isRedisUnavailable } from '../queues/connection.js';
-import type { DecisionStore } from '../queues/decisions.js';
+import type { DecisionStore } from '../records/decisions.js';
 import type { DeliveryQueues } from '../queues/delivery.js';
 import type { CaseProducer } from '../queues/producer.js';
 import type { ReviewQueue } from '../queues/review-queue.js';

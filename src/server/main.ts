@@ -8,7 +8,8 @@ import { SessionStore } from '../auth/sessions.js';
 import { Metrics } from '../metrics/metrics.js';
 import { casesQueueOptions, createCasesQueue, enqueueResume } from '../queues/cases.js';
 import { createFailFastRedis, createRedis, waitForRedis } from '../queues/connection.js';
-import { DecisionStore } from '../queues/decisions.js';
+import { openRecordsDatabase } from '../records/database.js';
+import { DecisionStore } from '../records/decisions.js';
 import { DeliveryQueues } from '../queues/delivery.js';
 import { CaseProducer } from '../queues/producer.js';
 import { ReviewQueue } from '../queues/review-queue.js';
@@ -47,7 +48,12 @@ async function main(): Promise<void> {
   queueRedis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const prefix = config.redis.keyPrefix;
   const metrics = new Metrics(redis, prefix);
-  const decisions = new DecisionStore(redis, prefix, config.review.signingKey);
+  // Decisions are recorded in the records database (Postgres with the checkpoints, or SQLite), never only in Redis.
+  const records = await openRecordsDatabase({
+    databaseUrl: config.database.url,
+    sqlitePath: config.database.sqlitePath,
+  });
+  const decisions = new DecisionStore(records, config.review.signingKey);
   const reviewQueue = new ReviewQueue({
     redis: queueRedis,
     keyPrefix: prefix,
@@ -103,7 +109,10 @@ async function main(): Promise<void> {
     { name: 'delivery-queues', close: () => deliveries.close() },
     { name: 'cases-queue', close: async () => void (await Promise.all([producer.close(), resumes.close()])) },
     { name: 'redis', close: async () => void (await Promise.all([queueRedis.quit(), redis.quit()])) },
-    { name: 'stores', close: async () => void (await Promise.all([knowledgeBase.close(), accounts.close()])) },
+    {
+      name: 'stores',
+      close: async () => void (await Promise.all([knowledgeBase.close(), accounts.close(), records.close()])),
+    },
   ]);
 }
 

@@ -15,7 +15,8 @@ import { Redis } from 'ioredis';
 import { ApiError, ClientError, type ClinicalOrchestratorClient } from '../../src/client/index.js';
 import { AuditLog } from '../../src/audit/case-log.js';
 import { CaseStore, type CaseRecord } from '../../src/cases/store.js';
-import { DecisionStore } from '../../src/queues/decisions.js';
+import { DecisionStore } from '../../src/records/decisions.js';
+import { openRecordsDatabase, type RecordsDatabase } from '../../src/records/database.js';
 import { TERMINAL_STATUSES } from '../../src/cases/lifecycle.js';
 import type { CaseSubmissionInput } from '../../src/domain/case.js';
 import type { AuditEvent, DecisionRecord } from '../../src/domain/review.js';
@@ -272,8 +273,19 @@ export class Pipeline {
     return r.status === 'failed' || r.delivery?.status === 'delivered' || r.delivery?.status === 'failed';
   }
 
+  private recordsOpen: Promise<RecordsDatabase> | null = null;
+
+  /** The processes' records database (opened on first use, closed with the pipeline). */
+  private recordsDb(): Promise<RecordsDatabase> {
+    this.recordsOpen ??= openRecordsDatabase({
+      databaseUrl: this.options.env?.DATABASE_URL,
+      sqlitePath: path.join(this.dataDir, 'data', 'clinical-orchestrator.sqlite'),
+    });
+    return this.recordsOpen;
+  }
+
   async decisionsOf(caseId: string): Promise<DecisionRecord[]> {
-    return new DecisionStore(this.client, this.prefix, testDecisionKey(this.prefix)).list(caseId);
+    return new DecisionStore(await this.recordsDb(), testDecisionKey(this.prefix)).list(caseId);
   }
 
   async auditOf(caseId: string): Promise<AuditEvent[]> {
@@ -309,6 +321,7 @@ export class Pipeline {
     this.client.disconnect();
     await this.stack.close();
     await this.receiver.close();
+    if (this.recordsOpen) await (await this.recordsOpen).close();
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -16,7 +16,8 @@ import { casePage, type CasePageInput } from '../../src/server/review-ui/pages.j
 import { Metrics } from '../../src/metrics/metrics.js';
 import { AuditLog } from '../../src/audit/case-log.js';
 import { enqueueResume, type CasesQueue } from '../../src/queues/cases.js';
-import { DecisionStore } from '../../src/queues/decisions.js';
+import { DecisionStore } from '../../src/records/decisions.js';
+import type { RecordsDatabase } from '../../src/records/database.js';
 import { ReviewQueue } from '../../src/queues/review-queue.js';
 
 /** A plan statement citing the first medication entry of the case. */
@@ -86,8 +87,14 @@ export function addReviewJob(queue: ReviewQueue, data: ReviewJobData) {
 }
 
 /** A review queue as the API server wires it: decisions resume the graph through the cases queue module (`enqueueResume` on `cases`). */
-export function openReviewQueue(redis: Redis, prefix: string, cases: CasesQueue, leaseMs: number) {
-  const decisions = new DecisionStore(redis, prefix, testDecisionKey(prefix));
+export function openReviewQueue(
+  redis: Redis,
+  prefix: string,
+  cases: CasesQueue,
+  leaseMs: number,
+  records: RecordsDatabase,
+) {
+  const decisions = new DecisionStore(records, testDecisionKey(prefix));
   const audit = new AuditLog(redis, prefix, testAuditKey(prefix));
   const metrics = new Metrics(redis, prefix);
   const sink = { submitDecision: (caseId: string, decision: ReviewDecision) => enqueueResume(cases, caseId, decision) };

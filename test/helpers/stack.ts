@@ -15,7 +15,9 @@ import { SessionStore } from '../../src/auth/sessions.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { createFailFastRedis, createRedis, waitForRedis } from '../../src/queues/connection.js';
 import { casesQueueOptions, createCasesQueue, enqueueResume, type CasesQueue } from '../../src/queues/cases.js';
-import { DecisionStore } from '../../src/queues/decisions.js';
+import { DecisionStore } from '../../src/records/decisions.js';
+import type { RecordsDatabase } from '../../src/records/database.js';
+import { openTestRecords } from './records.js';
 import { DeliveryQueues } from '../../src/queues/delivery.js';
 import { CaseProducer } from '../../src/queues/producer.js';
 import { ReviewQueue } from '../../src/queues/review-queue.js';
@@ -51,6 +53,8 @@ export interface ApiStack {
   logs: LogCapture;
   /** With `review: true`: the review queue, accounts, sessions, deliveries and metrics behind the review routes. */
   review: ReviewDeps | null;
+  /** The records database (recorded decisions), as the API opens it. */
+  records: RecordsDatabase;
   close(): Promise<void>;
 }
 
@@ -74,12 +78,13 @@ export async function startApi(
   const resumes = createCasesQueue(casesQueueOptions(config, redis, onQueueError));
   let review: ReviewDeps | null = null;
   let queueRedis: Redis | null = null;
+  const records = await openTestRecords(config);
   if (extra.review) {
     queueRedis = createRedis(config.redis.url!, 'test-api-review');
     queueRedis.on('error', (err) => logger.debug({ err: err.message }, 'redis error'));
     const prefix = config.redis.keyPrefix;
     const metrics = new Metrics(redis, prefix);
-    const decisions = new DecisionStore(redis, prefix, config.review.signingKey);
+    const decisions = new DecisionStore(records, config.review.signingKey);
     const queue = new ReviewQueue({
       redis: queueRedis,
       keyPrefix: prefix,
@@ -121,6 +126,7 @@ export async function startApi(
     redis,
     logs,
     review,
+    records,
     async close() {
       await app.close();
       if (review) {
@@ -132,6 +138,7 @@ export async function startApi(
       await resumes.close();
       await queueRedis?.quit();
       await redis.quit();
+      await records.close();
     },
   };
 }
@@ -144,13 +151,15 @@ export async function startDelivery(
   const logger = createLogger({ logLevel: 'debug' }, 'delivery-worker', logs);
   const redis = createRedis(config.redis.url!, 'test-delivery');
   redis.on('error', (err) => logger.debug({ err: err.message }, 'redis error'));
-  const handle = startDeliveryWorker({ config, redis, logger });
+  const records = await openTestRecords(config);
+  const handle = startDeliveryWorker({ config, redis, records, logger });
   await handle.worker.waitUntilReady();
   return {
     handle,
     async close() {
       await handle.close();
       await redis.quit();
+      await records.close();
     },
   };
 }
@@ -172,7 +181,8 @@ export async function startWorker(
   const redis = createRedis(config.redis.url!, 'test-worker');
   redis.on('error', (err) => logger.debug({ err: err.message }, 'redis error'));
   const runtime = await openCaseRuntime(config, overrides);
-  const handle = startCaseWorker({ config, redis, logger, runtime: runtime.runtime });
+  const records = await openTestRecords(config);
+  const handle = startCaseWorker({ config, redis, records, logger, runtime: runtime.runtime });
   await handle.worker.waitUntilReady();
   return {
     handle,
@@ -182,6 +192,7 @@ export async function startWorker(
       await handle.close();
       await runtime.close();
       await redis.quit();
+      await records.close();
       await rm(config.dataDir, { recursive: true, force: true });
     },
   };

@@ -6,7 +6,9 @@
  * knowledge base, a SQLite checkpointer under the suite's DATA_DIR). The planner is the real one,
  * wrapped so chosen cases fail the way a tool or model can (retryable or permanent).
  */
-import { DecisionStore } from '../../src/queues/decisions.js';
+import { DecisionStore } from '../../src/records/decisions.js';
+import { CaseLedger } from '../../src/records/case-ledger.js';
+import { openTestRecords } from '../helpers/records.js';
 import { rm } from 'node:fs/promises';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -86,7 +88,7 @@ afterAll(async () => {
 });
 
 /** The processor and its real dependencies under a fresh key prefix. */
-function harness(attempts = 3, auditLog?: (prefix: string) => AuditLog) {
+async function harness(attempts = 3, auditLog?: (prefix: string) => AuditLog) {
   const prefix = uniquePrefix();
   const cfg = testConfig(prefix, { CASE_JOB_ATTEMPTS: String(attempts) });
   const producer = CaseProducer.fromConfig(cfg, redis);
@@ -97,12 +99,15 @@ function harness(attempts = 3, auditLog?: (prefix: string) => AuditLog) {
   const reviewQueue = createReviewQueue(redis, prefix, () => undefined);
   const deliveries = DeliveryQueues.fromConfig(cfg, redis);
   const logs = new LogCapture();
-  const decisions = new DecisionStore(redis, prefix, cfg.review.signingKey);
+  const records = await openTestRecords(cfg);
+  const decisions = new DecisionStore(records, cfg.review.signingKey);
+  const ledger = new CaseLedger(records);
   const run = createCaseProcessor({
     store,
     runtime,
     reviewQueue,
     decisions,
+    ledger,
     retentionSeconds: 3600,
     enqueueDelivery: (data) => deliveries.enqueue(data),
     audit,
@@ -152,17 +157,21 @@ function harness(attempts = 3, auditLog?: (prefix: string) => AuditLog) {
     submit,
     resume,
     decisions,
+    ledger,
+    records,
     events,
     reviewJobsOf,
     async close() {
       await producer.close();
       await reviewQueue.close();
       await deliveries.close();
+      await records.close();
       await deletePrefix(prefix);
+      await rm(cfg.dataDir, { recursive: true, force: true });
     },
   };
 }
-type Harness = ReturnType<typeof harness>;
+type Harness = Awaited<ReturnType<typeof harness>>;
 
 const decision = (revision: number, extra: Record<string, unknown> = { action: 'approve' }) =>
   ({ revision, reviewer: 'dr-proc', decidedAt: new Date().toISOString(), ...extra }) as ReviewDecision;
@@ -182,8 +191,8 @@ async function thrown(p: Promise<unknown>): Promise<Error> {
 }
 
 let h: Harness;
-beforeAll(() => {
-  h = harness();
+beforeAll(async () => {
+  h = await harness();
 });
 afterAll(() => h?.close());
 
@@ -334,7 +343,7 @@ describe('case jobs', () => {
         return super.append(entry);
       }
     }
-    const own = harness(3, (prefix) => new FailingOnce(redis, prefix, testConfig(prefix).audit.chainKey));
+    const own = await harness(3, (prefix) => new FailingOnce(redis, prefix, testConfig(prefix).audit.chainKey));
     try {
       const job = await own.submit('cp-audit-fail-1');
       expect((await thrown(own.run(job))).message).toMatch(/injected audit write failure/);
@@ -354,7 +363,7 @@ describe('case jobs', () => {
   });
 
   it('a retryable error on the final attempt fails the case and rethrows the error for BullMQ to fail the job', async () => {
-    const final = harness(1);
+    const final = await harness(1);
     try {
       const question = 'transient-final: is the list safe?';
       const job = await final.submit('cp-retry-final-1', question);
@@ -375,7 +384,7 @@ describe('case jobs', () => {
   });
 
   it('interrupted by shutdown: the case goes back to queued and the job to delayed (DelayedError)', async () => {
-    const own = harness();
+    const own = await harness();
     // Manual processing, as BullMQ's Worker does it: the job is active under our lock token.
     const worker = new Worker(CASES_QUEUE, null, { ...casesWorkerOptions(redis, own.cfg), autorun: false });
     try {
@@ -522,7 +531,7 @@ describe('resume jobs', () => {
   it('a decision written to Redis without the signing key is refused; the recorded one wins over the job', async () => {
     await inReview('cp-forged-2');
     // Written straight into the decisions hash as the store would, but signed with another key.
-    const forger = new DecisionStore(redis, h.prefix, 'not-the-key-not-the-key-not-the-key-0000');
+    const forger = new DecisionStore(h.records, 'not-the-key-not-the-key-not-the-key-0000');
     await forger.record({
       caseId: 'cp-forged-2',
       revision: 1,

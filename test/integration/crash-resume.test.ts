@@ -9,6 +9,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openRecordsDatabase, type RecordsDatabase } from '../../src/records/database.js';
 import { createRedis } from '../../src/queues/connection.js';
 import { QUEUES, bullPrefix } from '../../src/infra/redis-keys.js';
 import { CaseProducer } from '../../src/queues/producer.js';
@@ -46,6 +47,8 @@ describe.each(['sqlite', 'postgres'] as const)('%s checkpoints', (backend) => {
   let producer: CaseProducer;
   let reviewQueue: Queue;
   let database: { url: string; drop: () => Promise<void> } | undefined;
+  /** The records database the worker processes use (recorded decisions): Postgres with its checkpoints, or SQLite. */
+  let records: RecordsDatabase;
   /** The worker's environment for this backend. */
   const workerEnv = (extra: Record<string, string>) =>
     testEnv(prefix, { ...extra, ...(database ? { DATABASE_URL: database.url } : {}) });
@@ -58,6 +61,7 @@ describe.each(['sqlite', 'postgres'] as const)('%s checkpoints', (backend) => {
 
   beforeAll(async () => {
     if (backend === 'postgres') database = await createTestDatabase();
+    records = await openRecordsDatabase({ databaseUrl: database?.url, sqlitePath: config.database.sqlitePath });
     redis = createRedis(config.redis.url!, 'test-crash');
     producer = CaseProducer.fromConfig(config, redis);
     reviewQueue = new Queue(QUEUES.review, { connection: redis, prefix: bullPrefix(prefix, QUEUES.review) });
@@ -66,6 +70,7 @@ describe.each(['sqlite', 'postgres'] as const)('%s checkpoints', (backend) => {
     await reviewQueue.close();
     await producer.close();
     await redis.quit();
+    await records.close();
     await deletePrefix(prefix);
     await database?.drop();
     rmSync(config.dataDir, { recursive: true, force: true });
@@ -155,7 +160,7 @@ describe.each(['sqlite', 'postgres'] as const)('%s checkpoints', (backend) => {
           CALL_LOG: callLog,
         });
         mkdirSync(workDir, { recursive: true });
-        const review = openReviewQueue(redis, prefix, producer.queue, 60_000);
+        const review = openReviewQueue(redis, prefix, producer.queue, 60_000, records);
         const first = spawnTs('test/fixtures/crash-worker.ts', env);
         try {
           await waitForLine(first, /cases worker ready/);

@@ -7,6 +7,9 @@
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { CaseLedger } from '../../src/records/case-ledger.js';
+import { openTestRecords } from '../helpers/records.js';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseLifecycle } from '../../src/cases/lifecycle.js';
 import { CaseStore } from '../../src/cases/store.js';
@@ -51,7 +54,7 @@ afterAll(async () => {
 });
 
 /** The processor and its real dependencies under a fresh key prefix (closed after the suite). */
-function harness(attempts = 4) {
+async function harness(attempts = 4) {
   const prefix = uniquePrefix();
   const cfg = testConfig(prefix, {
     WEBHOOK_SECRETS: `ehr-gateway:${SECRET}`,
@@ -64,8 +67,11 @@ function harness(attempts = 4) {
   const lifecycle = new CaseLifecycle(store);
   const audit = new AuditLog(redis, prefix, cfg.audit.chainKey);
   const queues = DeliveryQueues.fromConfig(cfg, redis);
+  const records = await openTestRecords(cfg);
+  const ledger = new CaseLedger(records);
   const run = createDeliveryProcessor({
     store,
+    ledger,
     audit,
     metrics: new Metrics(redis, prefix),
     addDeadLetter: (data) => queues.addDeadLetter(data),
@@ -76,7 +82,9 @@ function harness(attempts = 4) {
   });
   open.push(async () => {
     await queues.close();
+    await records.close();
     await deletePrefix(prefix);
+    rmSync(cfg.dataDir, { recursive: true, force: true });
   });
 
   /** A case taken through the lifecycle to closed (as the cases worker leaves it), with its delivery job. */
@@ -131,7 +139,7 @@ async function thrown(p: Promise<unknown>): Promise<Error> {
 
 describe('delivery processor', () => {
   it('delivers a closed case once, signed (X-CO-Signature), and records the delivery', async () => {
-    const h = harness();
+    const h = await harness();
     const job = await h.closedCase('dp-ok-1', receiver.url);
 
     await expect(h.run(job)).resolves.toEqual({ status: 'delivered', channel: 'webhook' });
@@ -166,7 +174,7 @@ describe('delivery processor', () => {
   });
 
   it('a rejected case is delivered without a plan, with the reason', async () => {
-    const h = harness();
+    const h = await harness();
     const job = await h.closedCase('dp-rejected-1', receiver.url, 'rejected');
 
     await h.run(job);
@@ -176,7 +184,7 @@ describe('delivery processor', () => {
   });
 
   it('a 4xx answer is not retried: dead-lettered at once, the delivery recorded failed', async () => {
-    const h = harness();
+    const h = await harness();
     const job = await h.closedCase('dp-4xx-1', receiver.url);
     expect(job.opts.attempts).toBe(4);
     receiver.fail(422, 1);
@@ -205,7 +213,7 @@ describe('delivery processor', () => {
   });
 
   it('a 5xx answer is retried: the attempt fails retryably, the next attempt delivers with the same delivery id', async () => {
-    const h = harness();
+    const h = await harness();
     // Manual processing, as BullMQ's Worker does it, so the failed attempt really counts and backs off.
     const worker = new Worker(DELIVERY_QUEUE, null, { ...deliveryWorkerOptions(redis, h.cfg), autorun: false });
     try {
@@ -247,7 +255,7 @@ describe('delivery processor', () => {
   });
 
   it('a 5xx on the last attempt dead-letters the delivery', async () => {
-    const h = harness(1);
+    const h = await harness(1);
     const job = await h.closedCase('dp-5xx-last-1', receiver.url);
     receiver.fail(500, 1);
 
@@ -260,7 +268,7 @@ describe('delivery processor', () => {
   });
 
   it('a case without a callback is delivered through the API: recorded, nothing POSTed', async () => {
-    const h = harness();
+    const h = await harness();
     const job = await h.closedCase('dp-api-1', null);
 
     await expect(h.run(job)).resolves.toEqual({ status: 'delivered', channel: 'api' });
@@ -275,7 +283,7 @@ describe('delivery processor', () => {
   });
 
   it('refuses a case that is not closed: UnrecoverableError CASE_NOT_CLOSED, nothing sent or recorded', async () => {
-    const h = harness();
+    const h = await harness();
     await h.lifecycle.create({
       caseId: 'dp-open-1',
       priority: 'routine',
@@ -298,7 +306,7 @@ describe('delivery processor', () => {
   });
 
   it('refuses a job for an unknown case (CASE_NOT_FOUND) and invalid job data (JOB_DATA_INVALID)', async () => {
-    const h = harness();
+    const h = await harness();
     const unknown = await h.enqueue('dp-missing-1', 'approved');
     const err = await thrown(h.run(unknown));
     expect(err).toBeInstanceOf(UnrecoverableError);

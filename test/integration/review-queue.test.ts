@@ -14,6 +14,8 @@ import { casesQueueOptions, createCasesQueue, type CasesQueue } from '../../src/
 import { deletePrefix, testConfig, uniquePrefix, waitUntil } from '../helpers/env.js';
 import { addReviewJob, openReviewQueue, reviewJob } from '../helpers/review.js';
 import { waitForKeyGone } from '../helpers/wait.js';
+import { openTestRecords } from '../helpers/records.js';
+import { rmSync } from 'node:fs';
 
 let redis: Redis;
 
@@ -31,13 +33,17 @@ async function withQueue(
 ) {
   const prefix = uniquePrefix();
   const cases = createCasesQueue(casesQueueOptions(testConfig(prefix), redis));
-  const parts = openReviewQueue(redis, prefix, cases, leaseMs);
+  const config = testConfig(prefix);
+  const records = await openTestRecords(config);
+  const parts = openReviewQueue(redis, prefix, cases, leaseMs, records);
   await parts.queue.start();
   try {
     await fn({ ...parts, cases, prefix });
   } finally {
     await parts.queue.close();
     await cases.close();
+    await records.close();
+    rmSync(config.dataDir, { recursive: true, force: true });
     await deletePrefix(prefix);
   }
 }

@@ -3,7 +3,7 @@
  * clinical-case graph in a BullMQ worker (SQLite checkpoints), wait in the review queue with a
  * deterministic job id, and resume on human decisions: approve, request changes, reject.
  */
-import { DecisionStore } from '../../src/queues/decisions.js';
+import { DecisionStore } from '../../src/records/decisions.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseView } from '../../src/domain/case.js';
 import type { ReviewDecision } from '../../src/domain/plan.js';
@@ -52,7 +52,7 @@ const until = (id: string, status: CaseView['status'], revision = 1) =>
 
 /** Hand a decision over as the review queue does: recorded (signed) first, then the resume job. */
 async function handOver(queue: ApiStack['resumes'], caseId: string, d: ReviewDecision): Promise<void> {
-  await new DecisionStore(api.redis, prefix, config.review.signingKey).record({
+  await new DecisionStore(api.records, config.review.signingKey).record({
     caseId,
     revision: d.revision,
     decision: d,

@@ -5,13 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  auditHeadKey,
   auditKey,
   auditOnceKey,
   bullPrefix,
   caseRecordKey,
   claimMutexKey,
   claimsKey,
-  decisionsKey,
   QUEUES,
 } from '../../src/infra/redis-keys.js';
 
@@ -41,7 +41,7 @@ describe('Redis Cluster key slots', () => {
   it('keeps every key of one case in one slot (the audit-once script and the case-record scripts touch several)', () => {
     for (const id of ['case-1', 'a.b_c-9', 'chaos-x-00042']) {
       const slots = new Set(
-        [auditKey('co', id), auditOnceKey('co', id), caseRecordKey('co', id), decisionsKey('co', id)].map(slot),
+        [auditKey('co', id), auditOnceKey('co', id), auditHeadKey('co', id), caseRecordKey('co', id)].map(slot),
       );
       expect(slots.size).toBe(1);
     }

@@ -22,7 +22,7 @@ import { DecisionInput, ReviewList, type Actor, type ReviewDetail } from '../../
 import { toFieldIssues } from '../../domain/validation.js';
 import type { AuditLog } from '../../audit/case-log.js';
 import { toCaseView, type CaseStore } from '../../cases/store.js';
-import type { DecisionStore } from '../../queues/decisions.js';
+import type { DecisionStore } from '../../records/decisions.js';
 import { ReviewError, type ReviewQueue } from '../../queues/review-queue.js';
 import { actorFor, requireRole, type Authenticator, type Principal } from '../auth.js';
 import { problem, problemFor, sendProblem } from '../problem.js';
